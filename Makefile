@@ -1,0 +1,48 @@
+# Crible: `make run` runs the pipeline, `make test` runs every test. Both set everything up.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test unit lint format demo bench-ingest schemas topics migrate clean
+
+help: ## Show this list
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --editable '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install Crible with its development tools
+
+run: $(STAMP) ## Start Kafka + PostgreSQL (unless configured), topics, migrations, every service; Ctrl-C stops all
+	$(BIN)/crible local -- $(BIN)/crible run all
+
+test: lint ## Lint, then unit and integration tests on a real Kafka broker and PostgreSQL
+	$(BIN)/crible local -- $(BIN)/python -m pytest
+
+unit: $(STAMP) ## Unit tests only (no Kafka, no database; milliseconds)
+	$(BIN)/python -m pytest tests/unit
+
+lint: $(STAMP) ## ruff (lint and format check) and mypy --strict
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy shared services tests
+
+format: $(STAMP) ## Apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+demo: $(STAMP) ## Publish a realistic report stream to the pipeline `make run` started, and watch it
+	$(BIN)/crible demo
+
+bench-ingest: $(STAMP) ## Ingestion throughput on the real stack vs raw aiokafka (200,000 reports)
+	$(BIN)/crible local -- $(BIN)/crible bench ingest --reports 200000
+
+schemas: $(STAMP) ## Re-export the JSON Schemas and AsyncAPI document under deploy/schemas/
+	$(BIN)/crible schemas export
+
+clean: ## Remove the local Kafka and PostgreSQL data and jars (.cache/)
+	rm -rf .cache

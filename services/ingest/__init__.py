@@ -1,0 +1,1 @@
+"""Report ingestion: user reports become deduplicated, aggregated cases."""

@@ -1,0 +1,1 @@
+"""Ingest's adapters: PostgreSQL storage of reports and cases."""

@@ -1,0 +1,63 @@
+"""The ingest batch handler: validated reports in, stored cases and their events out."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+
+from services.ingest import events, metrics
+from services.ingest.adapters.postgres import PostgresCaseStore
+from services.ingest.core import Ingestion, case_ids_of, ingest_reports
+from services.ingest.ports import CaseStorePort
+from shared.db import Connection
+from shared.events import ReportSubmitted
+from shared.runtime import Handled, Inbound, Outbound
+from shared.topics import CASES, REPORTS_ACCEPTED
+
+
+async def handle_reports(batch: Sequence[Inbound[ReportSubmitted]], conn: Connection) -> Handled:
+    """Fold a batch of reports into cases, inside the runner's transaction."""
+    return await ingest_batch(
+        [m.event for m in batch],
+        bodies={m.event.report_id: m.raw for m in batch},
+        store=PostgresCaseStore(conn),
+    )
+
+
+async def ingest_batch(
+    reports: Sequence[ReportSubmitted], *, bodies: Mapping[str, bytes], store: CaseStorePort
+) -> Handled:
+    """Lock the cases concerned, load what is known, fold, save; return the events."""
+    case_ids = case_ids_of(reports)
+    await store.lock_cases(set(case_ids))
+    known = await store.load(reports, case_ids)
+    ingestion = ingest_reports(reports, case_ids=case_ids, known=known)
+    now = datetime.now(UTC)
+    await store.save(ingestion, accepted_at=now, bodies=bodies)
+    outbound = [
+        Outbound(CASES.name, c.state.case_id.encode(), events.case_event(c, now=now))
+        for c in ingestion.changes
+    ]
+    outbound += [
+        Outbound(
+            REPORTS_ACCEPTED.name,
+            a.report.subject.key().encode(),
+            events.report_accepted(a, now=now),
+        )
+        for a in ingestion.accepted
+    ]
+    return Handled(outbound, after_commit=lambda: _count(ingestion))
+
+
+def _count(ingestion: Ingestion) -> None:
+    for (outcome, category), n in Counter(
+        ("repeat" if a.repeat else "accepted", a.report.category) for a in ingestion.accepted
+    ).items():
+        metrics.REPORTS.labels(outcome, category.value).inc(n)
+    if ingestion.duplicates:
+        metrics.REPORTS.labels("duplicate", "all").inc(ingestion.duplicates)
+    for (event_type, category), n in Counter(
+        (c.event_type, c.state.category) for c in ingestion.changes
+    ).items():
+        metrics.CASES.labels(event_type.value, category.value).inc(n)

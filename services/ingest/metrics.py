@@ -1,0 +1,16 @@
+"""Ingest's business counters (exported beside the runtime's message metrics)."""
+
+from prometheus_client import Counter
+
+REPORTS = Counter(
+    "crible_ingest_reports_total",
+    "Reports by what ingest did with them: accepted (counted), repeat (stored, but the "
+    "reporter was already counted in the case revision), duplicate (a report id seen "
+    "before; category 'all').",
+    ["outcome", "category"],
+)
+CASES = Counter(
+    "crible_ingest_case_events_total",
+    "Case events published, by type (case.opened, case.updated, case.reopened).",
+    ["event_type", "category"],
+)

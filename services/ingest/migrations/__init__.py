@@ -1,0 +1,1 @@
+"""SQL migrations of the ingest schema, applied by ``crible migrate``."""

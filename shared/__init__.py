@@ -1,0 +1,1 @@
+"""Crible's shared runtime: configuration, topics, event contracts, the consumer runner."""

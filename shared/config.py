@@ -1,0 +1,86 @@
+"""Process configuration, read from environment variables with the ``CRIBLE_`` prefix.
+
+``KAFKA_BOOTSTRAP_SERVERS`` and ``DATABASE_URL`` are also accepted without the prefix, as
+most deployment platforms set them that way. The defaults point at the local stack that
+``crible local`` starts, so a developer needs no configuration at all.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LOCAL_KAFKA = "127.0.0.1:19092"
+LOCAL_DATABASE_URL = "postgresql://postgres@127.0.0.1:15432/crible"
+
+
+class Settings(BaseSettings):
+    """Everything a Crible process can be told from outside."""
+
+    model_config = SettingsConfigDict(env_prefix="CRIBLE_", extra="ignore", frozen=True)
+
+    kafka_bootstrap_servers: str = Field(
+        default=LOCAL_KAFKA,
+        validation_alias=AliasChoices("CRIBLE_KAFKA_BOOTSTRAP_SERVERS", "KAFKA_BOOTSTRAP_SERVERS"),
+        description="Comma-separated host:port list of Kafka brokers.",
+    )
+    database_url: SecretStr = Field(
+        default=SecretStr(LOCAL_DATABASE_URL),
+        validation_alias=AliasChoices("CRIBLE_DATABASE_URL", "DATABASE_URL"),
+        description="PostgreSQL DSN (postgresql://user:password@host:port/db).",
+    )
+    topic_prefix: str = Field(
+        default="",
+        description="Prepended to every topic name; lets several environments share a cluster.",
+    )
+    metrics_host: str = Field(default="127.0.0.1", description="Address the metrics server binds.")
+    metrics_port: int = Field(
+        default=0, description="Port of this process's Prometheus endpoint; 0 disables it."
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token a scraper must present on /metrics (role: metrics-reader).",
+    )
+    consumer_max_batch: int = Field(
+        default=4000, ge=1, description="Most records one batch hands to a handler."
+    )
+    consumer_lanes: int = Field(
+        default=2,
+        ge=1,
+        description="Concurrent batch loops per process, each over its own partitions; "
+        "lets one batch use the CPU while another waits for the database.",
+    )
+    consumer_poll_timeout_ms: int = Field(
+        default=200, ge=1, description="How long an idle consumer waits for records."
+    )
+    producer_linger_ms: int = Field(
+        default=5, ge=0, description="How long the producer waits to fill a batch."
+    )
+    retry_initial_seconds: float = Field(
+        default=0.2, gt=0, description="First back-off after a transient failure."
+    )
+    retry_max_seconds: float = Field(
+        default=15.0, gt=0, description="Cap of the exponential back-off after transient failures."
+    )
+    db_pool_max: int = Field(
+        default=4, ge=1, description="Most PostgreSQL connections a process opens."
+    )
+    outbox_relay_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="How often a worker looks for outbox rows a crashed peer left.",
+    )
+    outbox_orphan_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="Age after which an unpublished outbox row counts as orphaned.",
+    )
+    log_level: str = Field(default="INFO", description="Python logging level.")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process-wide settings (read once)."""
+    return Settings()

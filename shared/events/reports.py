@@ -1,0 +1,120 @@
+"""User reports, as platform back ends submit them and as ingest accepts them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Literal, Self
+from uuid import UUID
+
+from pydantic import AwareDatetime, Field, StringConstraints, model_validator
+
+from shared.events.base import Event, LanguageTag, PlatformId
+
+Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+Md5Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
+PdqHex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+Url = Annotated[str, StringConstraints(max_length=2048, pattern=r"^https?://\S+$")]
+
+
+class Category(StrEnum):
+    """What a report says is wrong, aligned with the EU DSA statements-of-reasons taxonomy."""
+
+    CHILD_SEXUAL_ABUSE = "child_sexual_abuse"
+    TERRORISM = "terrorism_violent_extremism"
+    ILLEGAL_GOODS = "illegal_goods_drugs"
+    IP_INFRINGEMENT = "ip_infringement"
+    FRAUD = "fraud_scam"
+    NON_CONSENSUAL_IMAGERY = "non_consensual_intimate_imagery"
+    HATE_SPEECH = "hate_speech"
+    HARASSMENT = "harassment_threats"
+    SELF_HARM = "self_harm"
+    SPAM = "spam"
+    OTHER = "other"
+
+
+class SubjectKind(StrEnum):
+    """The kind of thing a report is about."""
+
+    MESSAGE = "message"
+    USER = "user"
+    GROUP = "group"
+    CHANNEL = "channel"
+
+
+class Subject(Event):
+    """The reported thing, named by platform ids."""
+
+    kind: SubjectKind
+    id: PlatformId = Field(
+        description="Platform id of the user, group or channel; for a message, its id in the chat."
+    )
+    chat_id: PlatformId | None = Field(
+        default=None, description="The chat of a reported message; required for messages only."
+    )
+
+    @model_validator(mode="after")
+    def _chat_only_for_messages(self) -> Self:
+        if (self.kind is SubjectKind.MESSAGE) != (self.chat_id is not None):
+            raise ValueError("chat_id is required for a message subject and forbidden otherwise")
+        return self
+
+    def key(self) -> str:
+        """A stable string naming this subject, used as the Kafka key of its events."""
+        if self.chat_id is not None:
+            return f"{self.kind.value}:{self.chat_id}:{self.id}"
+        return f"{self.kind.value}:{self.id}"
+
+
+class MediaHashes(Event):
+    """Hashes of one reported media file; the media itself never travels through Crible."""
+
+    sha256: Sha256Hex | None = None
+    md5: Md5Hex | None = None
+    pdq: PdqHex | None = None
+    pdq_quality: int | None = Field(default=None, ge=0, le=100)
+
+    @model_validator(mode="after")
+    def _at_least_one_hash(self) -> Self:
+        if self.sha256 is None and self.md5 is None and self.pdq is None:
+            raise ValueError("a media entry needs at least one of sha256, md5, pdq")
+        return self
+
+
+class Evidence(Event):
+    """What the reporter's client attached: an excerpt, media hashes, links."""
+
+    message_excerpt: str | None = Field(default=None, max_length=4096)
+    media: tuple[MediaHashes, ...] = Field(default=(), max_length=16)
+    urls: tuple[Url, ...] = Field(default=(), max_length=16)
+
+
+class ReportSubmitted(Event):
+    """A user's report, published by a platform back end on ``reports.submitted``."""
+
+    schema_version: Literal[1]
+    report_id: PlatformId = Field(
+        description="Unique per report; a redelivery carries the same id."
+    )
+    reported_at: AwareDatetime
+    reporter_id: PlatformId
+    reporter_language: LanguageTag
+    subject: Subject
+    category: Category
+    text: str | None = Field(default=None, max_length=2000, description="The reporter's own words.")
+    evidence: Evidence | None = None
+
+
+class ReportAccepted(Event):
+    """A report ingest stored and counted into a case, published on ``reports.accepted``."""
+
+    schema_version: Literal[1]
+    report_id: PlatformId
+    case_id: UUID
+    case_revision: int = Field(ge=1)
+    reporter_id: PlatformId
+    repeat: bool = Field(description="The reporter had already reported this case revision.")
+    subject: Subject
+    category: Category
+    reported_at: AwareDatetime
+    accepted_at: datetime

@@ -1,0 +1,176 @@
+"""A single-node Apache Kafka 4.x (KRaft, broker and controller in one JVM) from Maven jars."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "deploy" / "kafka"
+CACHE = ROOT / ".cache" / "kafka"
+LIBS = CACHE / "libs"
+BROKER_PORT = 19092
+CONTROLLER_PORT = 19093
+
+
+def ensure_jars() -> None:
+    """Resolve the broker's jars from Maven Central into the ignored cache, once."""
+    stamp = LIBS / ".resolved"
+    pom = DEPLOY / "pom.xml"
+    if stamp.exists() and stamp.read_text() == pom.read_text():
+        return
+    mvn = shutil.which("mvn")
+    if mvn is None:
+        raise RuntimeError("Maven (mvn) is needed to fetch the Kafka jars; install it first")
+    log.info("resolving Kafka jars with Maven (first run only)")
+    if LIBS.exists():
+        shutil.rmtree(LIBS)
+    subprocess.run(  # noqa: S603 - fixed arguments
+        [
+            mvn,
+            "-q",
+            "-B",
+            "-f",
+            str(pom),
+            "dependency:copy-dependencies",
+            f"-DoutputDirectory={LIBS}",
+            "-DincludeScope=runtime",
+        ],
+        check=True,
+    )
+    stamp.write_text(pom.read_text())
+
+
+def _java() -> str:
+    java_home = os.environ.get("JAVA_HOME")
+    java = str(Path(java_home) / "bin" / "java") if java_home else shutil.which("java")
+    if not java:
+        raise RuntimeError("Java 17 or later is needed to run Kafka")
+    return java
+
+
+class LocalKafka:
+    """Formats storage once, starts the broker, and stops it (no process left behind)."""
+
+    def __init__(self, data_dir: Path = CACHE / "data", *, port: int = BROKER_PORT) -> None:
+        self.data_dir = data_dir
+        self.port = port
+        self.controller_port = port + 1
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def bootstrap(self) -> str:
+        """Where clients connect."""
+        return f"127.0.0.1:{self.port}"
+
+    def _properties(self) -> Path:
+        template = (DEPLOY / "server.properties").read_text()
+        overrides = {
+            "log.dirs": str(self.data_dir),
+            "listeners": f"PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
+            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{self.port}",
+            "controller.quorum.bootstrap.servers": f"127.0.0.1:{self.controller_port}",
+        }
+        lines = [
+            f"{key}={overrides[key]}" if (key := line.partition("=")[0]) in overrides else line
+            for line in template.splitlines()
+        ]
+        path = CACHE / "server.properties"
+        path.write_text("\n".join(lines) + "\n")
+        return path
+
+    def start(self, *, timeout: float = 90.0) -> None:
+        """Start the broker and wait until it accepts connections."""
+        ensure_jars()
+        CACHE.mkdir(parents=True, exist_ok=True)
+        if _port_open(self.port):
+            raise RuntimeError(
+                f"something already listens on 127.0.0.1:{self.port}; stop it or set "
+                "KAFKA_BOOTSTRAP_SERVERS to use it"
+            )
+        properties = self._properties()
+        classpath = f"{LIBS}/*"
+        if not (self.data_dir / "meta.properties").exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            subprocess.run(  # noqa: S603 - fixed arguments
+                [
+                    _java(),
+                    "-cp",
+                    classpath,
+                    "kafka.tools.StorageTool",
+                    "format",
+                    "-t",
+                    _cluster_id(),
+                    "-c",
+                    str(properties),
+                    "--standalone",
+                ],
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
+        log_file = (CACHE / "server.log").open("ab")
+        self._process = subprocess.Popen(  # noqa: S603 - fixed arguments
+            [
+                _java(),
+                "-Xms256m",
+                "-Xmx768m",
+                "-XX:+UseG1GC",
+                "-XX:MaxGCPauseMillis=20",
+                "-Djava.awt.headless=true",
+                f"-Dlog4j2.configurationFile={DEPLOY / 'log4j2.yaml'}",
+                "-cp",
+                classpath,
+                "kafka.Kafka",
+                str(properties),
+            ],
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # Ctrl-C reaches us; we stop the broker in order
+        )
+        deadline = time.monotonic() + timeout
+        while not _port_open(self.port):
+            if self._process.poll() is not None:
+                raise RuntimeError(f"Kafka exited early; see {CACHE / 'server.log'}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(
+                    f"Kafka did not start in {timeout:.0f} s; see {CACHE / 'server.log'}"
+                )
+            time.sleep(0.2)
+        log.info("kafka started", extra={"bootstrap": self.bootstrap})
+
+    def stop(self, *, timeout: float = 30.0) -> None:
+        """Stop the broker: SIGTERM (clean shutdown), then SIGKILL if it hangs."""
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def _cluster_id() -> str:
+    # Kafka expects a base64url-encoded 16-byte UUID without padding.
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0

@@ -1,0 +1,81 @@
+"""``crible local -- CMD``: bring up what is missing, prepare it, run CMD, tear it all down."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import signal
+import subprocess
+from collections.abc import Sequence
+from types import FrameType
+
+from shared.config import Settings
+from shared.db import migrate
+from shared.kafka import apply_topics
+from shared.localstack.kafka import ROOT, LocalKafka
+from shared.localstack.postgres import LocalPostgres
+
+log = logging.getLogger(__name__)
+
+TOKEN_FILE = ROOT / ".cache" / "metrics-token"
+
+
+def metrics_token() -> str:
+    """The local metrics-reader token, made once and kept in the ignored cache."""
+    TOKEN_FILE.parent.mkdir(parents=True, exist_ok=True)
+    if not TOKEN_FILE.exists():
+        TOKEN_FILE.write_text(secrets.token_urlsafe(32))
+        TOKEN_FILE.chmod(0o600)
+    return TOKEN_FILE.read_text().strip()
+
+
+def run_with_stack(command: Sequence[str]) -> int:
+    """Start Kafka and PostgreSQL unless configured; apply topics and migrations; run ``command``.
+
+    Returns the command's exit status. Whatever was started here is stopped before returning.
+    """
+    env = dict(os.environ)
+    kafka = None if "KAFKA_BOOTSTRAP_SERVERS" in env else LocalKafka()
+    postgres = None if "DATABASE_URL" in env else LocalPostgres()
+    try:
+        if postgres is not None:
+            postgres.start()
+            env["DATABASE_URL"] = postgres.dsn
+        if kafka is not None:
+            kafka.start()
+            env["KAFKA_BOOTSTRAP_SERVERS"] = kafka.bootstrap
+        env.setdefault("CRIBLE_METRICS_TOKEN", metrics_token())
+        settings = Settings(
+            kafka_bootstrap_servers=env["KAFKA_BOOTSTRAP_SERVERS"],
+            database_url=env["DATABASE_URL"],
+        )
+        created = asyncio.run(apply_topics(settings))
+        log.info(
+            "topics ready", extra={"topics_created": sum(v == "created" for v in created.values())}
+        )
+        asyncio.run(migrate(settings.database_url.get_secret_value()))
+        return run_forwarding_signals(command, env=env) if command else 0
+    finally:
+        if kafka is not None:
+            kafka.stop()
+        if postgres is not None:
+            postgres.stop()
+
+
+def run_forwarding_signals(command: Sequence[str], *, env: dict[str, str]) -> int:
+    """Run ``command``; pass SIGTERM on to it, and let it handle Ctrl-C (SIGINT) itself."""
+    child = subprocess.Popen(command, env=env)  # noqa: S603 - the developer's own command
+
+    def forward(signum: int, _frame: FrameType | None) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            child.send_signal(signum)
+
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        return child.wait()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

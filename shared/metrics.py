@@ -1,0 +1,118 @@
+"""Prometheus metrics shared by every consumer, and the authenticated endpoint serving them.
+
+Names follow one scheme: ``crible_`` prefix, base units, ``_total`` on counters. Labels are
+low-cardinality only: service, topic, partition, outcome. Never an account id, phone number
+or IP address.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+
+log = logging.getLogger(__name__)
+
+CONSUMED = Counter(
+    "crible_messages_consumed_total",
+    "Messages a consumer received, by outcome (processed, dead_lettered).",
+    ["service", "topic", "outcome"],
+)
+PRODUCED = Counter(
+    "crible_messages_produced_total",
+    "Messages a service published and Kafka acknowledged.",
+    ["service", "topic"],
+)
+DEAD_LETTERED = Counter(
+    "crible_messages_dead_lettered_total",
+    "Messages sent to a dead-letter topic, by the class of the error.",
+    ["service", "topic", "error"],
+)
+HANDLER_SECONDS = Histogram(
+    "crible_handler_duration_seconds",
+    "Time to process one batch: decode, database transaction, publish, commit.",
+    ["service"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+BATCH_SIZE = Histogram(
+    "crible_batch_size_messages",
+    "Messages in one consumed batch.",
+    ["service"],
+    buckets=(1, 10, 50, 100, 250, 500, 1000, 2000, 4000, 8000),
+)
+CONSUMER_LAG = Gauge(
+    "crible_consumer_lag_messages",
+    "Messages between a partition's high-water mark and this consumer's position.",
+    ["service", "topic", "partition"],
+)
+TRANSIENT_RETRIES = Counter(
+    "crible_transient_retries_total",
+    "Retries after a transient failure (database or broker unavailable).",
+    ["service", "stage"],
+)
+OUTBOX_RELAYED = Counter(
+    "crible_outbox_relayed_batches_total",
+    "Outbox batches a worker published on behalf of a peer that died before publishing them.",
+    ["service"],
+)
+
+
+class MetricsServer:
+    """Serves ``GET /metrics`` to callers presenting the metrics-reader bearer token."""
+
+    def __init__(
+        self, *, host: str, port: int, token: str, registry: CollectorRegistry = REGISTRY
+    ) -> None:
+        self._host, self._port, self._registry = host, port, registry
+        self._expected = f"Bearer {token}".encode()
+        self._server: asyncio.Server | None = None
+
+    @property
+    def port(self) -> int:
+        """The bound port (useful when 0 asked the OS to choose)."""
+        if self._server is None:
+            raise RuntimeError("the metrics server is not started")
+        return int(self._server.sockets[0].getsockname()[1])
+
+    async def start(self) -> None:
+        """Start listening."""
+        self._server = await asyncio.start_server(self._serve, self._host, self._port)
+        log.info("metrics endpoint listening", extra={"port": self.port})
+
+    async def close(self) -> None:
+        """Stop listening."""
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=5)
+            status, body, ctype = self._respond(head)
+            writer.write(
+                f"HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\n"
+                f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+                + body
+            )
+            await writer.drain()
+        except (TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, OSError):
+            pass
+        finally:
+            writer.close()
+
+    def _respond(self, head: bytes) -> tuple[str, bytes, str]:
+        lines = head.split(b"\r\n")
+        parts = lines[0].split(b" ")
+        if len(parts) < 2 or parts[0] != b"GET" or parts[1].split(b"?")[0] != b"/metrics":
+            return "404 Not Found", b"not found\n", "text/plain"
+        auth = b""
+        for line in lines[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"authorization":
+                auth = value.strip()
+        if not hmac.compare_digest(auth, self._expected):
+            return "401 Unauthorized", b"metrics-reader token required\n", "text/plain"
+        return "200 OK", generate_latest(self._registry), CONTENT_TYPE_LATEST

@@ -1,0 +1,1 @@
+"""SQL migrations of the runtime's own tables (the ``crible`` schema)."""

@@ -1,0 +1,120 @@
+"""The transactional outbox: a batch's events are stored with its effects, then published.
+
+A handler's effects and the events announcing them are committed in one PostgreSQL
+transaction (one outbox row per batch). The runner publishes the events, waits for Kafka's
+acknowledgement, then deletes the row. If a worker dies in between, a peer (or the worker
+itself once restarted) finds the orphaned row and publishes it: consumers deduplicate on
+event ids, so a second publication is harmless while a lost one would not be.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Sequence
+
+import asyncpg
+
+from shared.db import Connection
+from shared.kafka import Publisher, WireRecord
+
+_HEAD = struct.Struct("!HiIH")  # topic length, key length (-1: none), value length, headers
+_HEADER = struct.Struct("!HI")
+
+
+def encode_records(records: Sequence[WireRecord]) -> bytes:
+    """Pack records into one compact blob (length-prefixed, no pickling)."""
+    parts: list[bytes] = []
+    for record in records:
+        topic = record.topic.encode()
+        key = record.key
+        parts.append(
+            _HEAD.pack(
+                len(topic), -1 if key is None else len(key), len(record.value), len(record.headers)
+            )
+        )
+        parts.append(topic)
+        if key is not None:
+            parts.append(key)
+        parts.append(record.value)
+        for name, value in record.headers:
+            encoded = name.encode()
+            parts.append(_HEADER.pack(len(encoded), len(value)))
+            parts.append(encoded)
+            parts.append(value)
+    return b"".join(parts)
+
+
+def decode_records(blob: bytes) -> list[WireRecord]:
+    """Unpack what :func:`encode_records` packed."""
+    records: list[WireRecord] = []
+    view = memoryview(blob)
+    at = 0
+    while at < len(view):
+        topic_len, key_len, value_len, header_count = _HEAD.unpack_from(view, at)
+        at += _HEAD.size
+        topic = bytes(view[at : at + topic_len]).decode()
+        at += topic_len
+        key = None
+        if key_len >= 0:
+            key = bytes(view[at : at + key_len])
+            at += key_len
+        value = bytes(view[at : at + value_len])
+        at += value_len
+        headers: list[tuple[str, bytes]] = []
+        for _ in range(header_count):
+            name_len, header_len = _HEADER.unpack_from(view, at)
+            at += _HEADER.size
+            name = bytes(view[at : at + name_len]).decode()
+            at += name_len
+            headers.append((name, bytes(view[at : at + header_len])))
+            at += header_len
+        records.append(WireRecord(topic, key, value, tuple(headers)))
+    return records
+
+
+async def store(conn: Connection, *, service: str, records: Sequence[WireRecord]) -> int:
+    """Write a batch's events in the caller's transaction; return the outbox row id."""
+    row_id: int = await conn.fetchval(
+        "INSERT INTO crible.outbox (service, record_count, records) "
+        "VALUES ($1, $2, $3) RETURNING id",
+        service,
+        len(records),
+        encode_records(records),
+    )
+    return row_id
+
+
+async def forget(pool: asyncpg.Pool, row_ids: Sequence[int]) -> None:
+    """Delete rows whose events Kafka has acknowledged."""
+    if row_ids:
+        await pool.execute("DELETE FROM crible.outbox WHERE id = ANY($1::bigint[])", list(row_ids))
+
+
+async def relay_orphans(
+    pool: asyncpg.Pool, publisher: Publisher, *, service: str, older_than_seconds: float
+) -> int:
+    """Publish and delete rows left by a worker that died before publishing them.
+
+    Returns the number of rows relayed. Rows are locked (``SKIP LOCKED``) while being
+    published, so two relaying workers never publish the same row at the same time.
+    """
+    relayed = 0
+    while True:
+        async with pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(
+                """
+                SELECT id, records FROM crible.outbox
+                WHERE service = $1 AND created_at < now() - make_interval(secs => $2)
+                ORDER BY id LIMIT 20 FOR UPDATE SKIP LOCKED
+                """,
+                service,
+                older_than_seconds,
+            )
+            if not rows:
+                return relayed
+            for row in rows:
+                await publisher.publish(decode_records(row["records"]))
+            await conn.execute(
+                "DELETE FROM crible.outbox WHERE id = ANY($1::bigint[])", [r["id"] for r in rows]
+            )
+            relayed += len(rows)

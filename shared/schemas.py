@@ -1,0 +1,97 @@
+"""JSON Schemas of the event contracts and the AsyncAPI document of the topics.
+
+``crible schemas export`` writes them under ``deploy/schemas/``; a test fails when a file
+no longer matches its model, so the contract platform teams code against never drifts.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from shared.events import CaseEvent, ReportAccepted, ReportSubmitted
+from shared.topics import CASES, REPORTS_ACCEPTED, REPORTS_SUBMITTED, TopicSpec, all_topics
+
+SCHEMA_DIR = Path(__file__).resolve().parents[1] / "deploy" / "schemas"
+
+#: The event model carried by each topic that has one so far.
+CONTRACTS: tuple[tuple[TopicSpec, type[BaseModel]], ...] = (
+    (REPORTS_SUBMITTED, ReportSubmitted),
+    (REPORTS_ACCEPTED, ReportAccepted),
+    (CASES, CaseEvent),
+)
+
+
+def schema_file(model: type[BaseModel]) -> str:
+    """File name of a model's schema, versioned like its ``schema_version``."""
+    return f"{model.__name__}.v1.json"
+
+
+def render_schemas() -> dict[str, str]:
+    """File name to content of every schema file and the AsyncAPI document."""
+    files = {}
+    for _topic, model in CONTRACTS:
+        schema = model.model_json_schema(mode="validation")
+        schema["$id"] = f"https://crible.invalid/schemas/{schema_file(model)}"
+        files[schema_file(model)] = _dump(schema)
+    files["asyncapi.json"] = _dump(_asyncapi())
+    return files
+
+
+def _asyncapi() -> dict[str, Any]:
+    carried = {topic.name: model for topic, model in CONTRACTS}
+    channels: dict[str, Any] = {}
+    for topic in all_topics():
+        channel: dict[str, Any] = {
+            "address": topic.name,
+            "description": topic.description,
+            "bindings": {
+                "kafka": {
+                    "partitions": topic.partitions,
+                    "topicConfiguration": {
+                        "cleanup.policy": ["compact" if topic.compacted else "delete"],
+                        "retention.ms": topic.retention_ms,
+                    },
+                }
+            },
+        }
+        if (model := carried.get(topic.name)) is not None:
+            channel["messages"] = {model.__name__: {"payload": {"$ref": f"./{schema_file(model)}"}}}
+        channels[topic.name] = channel
+    return {
+        "asyncapi": "3.0.0",
+        "info": {
+            "title": "Crible topics",
+            "version": "1.0.0",
+            "description": "Kafka topics of Crible. Dead-letter topics (*.dlq) carry the "
+            "original bytes with crible.error.* and crible.source.* headers.",
+        },
+        "channels": channels,
+    }
+
+
+def _dump(document: dict[str, Any]) -> str:
+    return json.dumps(document, indent=2, sort_keys=True) + "\n"
+
+
+def export(directory: Path = SCHEMA_DIR) -> list[Path]:
+    """Write every file; return the paths written."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, content in render_schemas().items():
+        path = directory / name
+        path.write_text(content)
+        written.append(path)
+    return written
+
+
+def stale(directory: Path = SCHEMA_DIR) -> list[str]:
+    """Names of files missing or different from what the models say."""
+    return [
+        name
+        for name, content in render_schemas().items()
+        if not (directory / name).exists() or (directory / name).read_text() != content
+    ]

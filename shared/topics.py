@@ -1,0 +1,108 @@
+"""Every Kafka topic Crible uses, declared once with its partitions, retention and cleanup.
+
+``crible topics apply`` creates missing topics and brings the configuration of existing ones
+in line with these declarations. Names are logical; ``Settings.topic_prefix`` is prepended
+on the wire so that several environments (or test runs) can share one cluster.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+DAY_MS = 24 * 3600 * 1000
+DLQ_SUFFIX = ".dlq"
+
+
+@dataclass(frozen=True, slots=True)
+class TopicSpec:
+    """A topic as Crible needs it to be."""
+
+    name: str
+    partitions: int
+    retention_ms: int
+    compacted: bool = False
+    description: str = ""
+    extra_config: tuple[tuple[str, str], ...] = field(default=())
+
+    def config(self) -> dict[str, str]:
+        """Topic-level configuration as Kafka expects it."""
+        settings = {
+            "cleanup.policy": "compact" if self.compacted else "delete",
+            "retention.ms": str(self.retention_ms),
+        }
+        settings.update(dict(self.extra_config))
+        return settings
+
+    def dlq(self) -> TopicSpec:
+        """The dead-letter topic that receives this topic's poison messages."""
+        return TopicSpec(
+            name=self.name + DLQ_SUFFIX,
+            partitions=1,
+            retention_ms=30 * DAY_MS,
+            description=f"Messages of {self.name} that could not be processed, with the reason.",
+        )
+
+
+REPORTS_SUBMITTED = TopicSpec(
+    "reports.submitted",
+    8,
+    7 * DAY_MS,
+    description="User reports, as platform back ends publish them.",
+)
+REPORTS_ACCEPTED = TopicSpec(
+    "reports.accepted", 8, 7 * DAY_MS, description="Reports ingest accepted, with their case."
+)
+CASES = TopicSpec(
+    "cases",
+    8,
+    14 * DAY_MS,
+    description="Case lifecycle events (opened, updated, reopened), keyed by case id so one "
+    "case's events stay in order.",
+)
+SCREENING_VERDICTS = TopicSpec(
+    "screening.verdicts", 8, 14 * DAY_MS, description="Pre-screening verdicts and routes."
+)
+SURGE_SIGNALS = TopicSpec("surge.signals", 4, 7 * DAY_MS, description="Report-velocity signals.")
+REVIEW_DECISIONS = TopicSpec(
+    "review.decisions", 4, 30 * DAY_MS, description="Decisions taken by human reviewers."
+)
+ENFORCEMENT_ACTIONS = TopicSpec(
+    "enforcement.actions", 8, 30 * DAY_MS, description="Actions the platform must carry out."
+)
+IDENTITY_EVENTS = TopicSpec(
+    "identity.events",
+    8,
+    # Carries phone numbers and IP addresses: kept on the wire only until the legal service
+    # has stored them encrypted.
+    1 * DAY_MS,
+    description="Account identity and connection events (personal data; short retention).",
+)
+LEGAL_REQUESTS = TopicSpec(
+    "legal.requests", 2, 365 * DAY_MS, description="Judicial requests received by the portal."
+)
+LEGAL_DISCLOSURES = TopicSpec(
+    "legal.disclosures", 2, 30 * DAY_MS, description="Approved, minimised disclosure packages."
+)
+
+#: Topics some service consumes: each has a dead-letter topic.
+CONSUMED: tuple[TopicSpec, ...] = (
+    REPORTS_SUBMITTED,
+    REPORTS_ACCEPTED,
+    CASES,
+    SCREENING_VERDICTS,
+    SURGE_SIGNALS,
+    REVIEW_DECISIONS,
+    IDENTITY_EVENTS,
+    LEGAL_REQUESTS,
+)
+PRODUCED_ONLY: tuple[TopicSpec, ...] = (ENFORCEMENT_ACTIONS, LEGAL_DISCLOSURES)
+
+
+def all_topics() -> tuple[TopicSpec, ...]:
+    """Every topic Crible declares, dead-letter topics included."""
+    return CONSUMED + PRODUCED_ONLY + tuple(spec.dlq() for spec in CONSUMED)
+
+
+def wire_name(name: str, prefix: str) -> str:
+    """The name of a logical topic on the cluster."""
+    return prefix + name

@@ -1,0 +1,140 @@
+"""Fixtures for tests on the real Kafka broker and PostgreSQL started by `crible local`.
+
+Each test gets its own topic prefix (fresh topics, fresh consumer groups) and empty tables.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import asyncpg
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.structs import ConsumerRecord
+
+from shared.config import Settings
+from shared.db import migrate
+from shared.kafka import apply_topics
+from shared.runtime import ConsumerSpec, serve
+from shared.topics import CASES, REPORTS_ACCEPTED, REPORTS_SUBMITTED, wire_name
+
+INGEST_TOPICS = [REPORTS_SUBMITTED, REPORTS_SUBMITTED.dlq(), REPORTS_ACCEPTED, CASES]
+
+
+@pytest.fixture(scope="session")
+def base_settings() -> Settings:
+    missing = [v for v in ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL") if v not in os.environ]
+    if missing:
+        pytest.fail(
+            f"{', '.join(missing)} not set: run the integration tests through `make test`, "
+            "which starts Kafka and PostgreSQL (or point these variables at yours)"
+        )
+    return Settings(consumer_poll_timeout_ms=100, outbox_relay_seconds=0.5, outbox_orphan_seconds=2)
+
+
+@pytest.fixture
+async def settings(base_settings: Settings) -> Settings:
+    """Settings with a fresh topic prefix; the ingest topics exist under it."""
+    prefixed = base_settings.model_copy(update={"topic_prefix": f"t{uuid.uuid4().hex[:10]}."})
+    await apply_topics(prefixed, INGEST_TOPICS)
+    return prefixed
+
+
+@pytest.fixture
+async def db(base_settings: Settings) -> AsyncIterator[asyncpg.Connection]:
+    """A connection to a migrated database whose Crible tables are empty."""
+    dsn = base_settings.database_url.get_secret_value()
+    await migrate(dsn)
+    conn = await asyncpg.connect(dsn)
+    await conn.execute("TRUNCATE ingest.reports, ingest.cases, crible.outbox")
+    yield conn
+    await conn.close()
+
+
+@pytest.fixture
+async def producer(base_settings: Settings) -> AsyncIterator[AIOKafkaProducer]:
+    """A plain aiokafka producer, as a platform back end would use."""
+    p = AIOKafkaProducer(bootstrap_servers=base_settings.kafka_bootstrap_servers, linger_ms=5)
+    await p.start()
+    yield p
+    await p.stop()
+
+
+@contextlib.asynccontextmanager
+async def running(spec: ConsumerSpec[Any], settings: Settings) -> AsyncIterator[asyncio.Event]:
+    """Run a service in this event loop; stop it (gracefully) on exit."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(serve(spec, settings, stop=stop))
+    try:
+        yield stop
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=60)
+
+
+async def read_topic(
+    settings: Settings,
+    name: str,
+    *,
+    until: Callable[[list[ConsumerRecord[bytes, bytes]]], bool],
+    timeout: float = 60,
+) -> list[ConsumerRecord[bytes, bytes]]:
+    """Read a (prefixed) topic from the beginning until ``until`` holds or time runs out."""
+    topic = wire_name(name, settings.topic_prefix)
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=settings.kafka_bootstrap_servers, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    records: list[ConsumerRecord[bytes, bytes]] = []
+    try:
+        deadline = time.monotonic() + timeout
+        while not until(records) and time.monotonic() < deadline:
+            batches = await consumer.getmany(timeout_ms=200)
+            records.extend(r for rs in batches.values() for r in rs)
+    finally:
+        await consumer.stop()
+    return records
+
+
+async def committed(settings: Settings, group: str, name: str) -> tuple[int, int]:
+    """(committed offsets, end offsets) summed over the partitions of a prefixed topic."""
+    topic = wire_name(name, settings.topic_prefix)
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    await admin.start()
+    try:
+        offsets = await admin.list_consumer_group_offsets(settings.topic_prefix + group)
+    finally:
+        await admin.close()
+    done = sum(o.offset for tp, o in offsets.items() if tp.topic == topic and o.offset > 0)
+    return done, await end_offsets(settings, topic)
+
+
+async def end_offsets(settings: Settings, topic: str) -> int:
+    """Messages ever written to a topic (as it is named on the cluster)."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=settings.kafka_bootstrap_servers)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        assert partitions, f"topic {topic} has no partitions"
+        return int(sum((await consumer.end_offsets(partitions)).values()))
+    finally:
+        await consumer.stop()
+
+
+async def eventually(check: Callable[[], Any], *, timeout: float = 60, every: float = 0.2) -> Any:
+    """Await ``check()`` until it returns something truthy; fail after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            pytest.fail(f"condition not met in {timeout} s; last value: {result!r}")
+        await asyncio.sleep(every)

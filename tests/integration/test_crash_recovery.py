@@ -1,0 +1,97 @@
+"""A worker killed with SIGKILL mid-batch and restarted loses no report and counts none twice."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+
+import asyncpg
+import orjson
+from aiokafka import AIOKafkaProducer
+
+from services.ingest.service import SPEC
+from shared.config import Settings
+from shared.reportgen import ReportStream
+from shared.topics import CASES, REPORTS_ACCEPTED, REPORTS_SUBMITTED, wire_name
+from tests.integration.conftest import committed, eventually, read_topic
+
+TOTAL = 20_000
+
+
+def worker(settings: Settings) -> asyncio.Future[asyncio.subprocess.Process]:
+    env = dict(
+        os.environ,
+        CRIBLE_TOPIC_PREFIX=settings.topic_prefix,
+        CRIBLE_CONSUMER_MAX_BATCH="300",
+        CRIBLE_OUTBOX_RELAY_SECONDS="0.5",
+        CRIBLE_OUTBOX_ORPHAN_SECONDS="2",
+        CRIBLE_METRICS_PORT="0",
+    )
+    return asyncio.ensure_future(
+        asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "shared.cli",
+            "run",
+            "ingest",
+            env=env,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+    )
+
+
+async def test_sigkill_mid_batch_then_restart_loses_nothing_and_counts_nothing_twice(
+    settings: Settings, db: asyncpg.Connection, producer: AIOKafkaProducer
+) -> None:
+    topic = wire_name(REPORTS_SUBMITTED.name, settings.topic_prefix)
+    unique: set[str] = set()
+    for key, value in ReportStream(seed=5, subjects=300).payloads(TOTAL, duplicate_rate=0.05):
+        unique.add(orjson.loads(value)["report_id"])
+        await producer.send(topic, value, key=key)
+    await producer.flush()
+
+    first = await worker(settings)
+    # Kill it while it is part-way through the stream, without any chance to clean up.
+    await eventually(lambda: db.fetchval("SELECT count(*) > 3000 FROM ingest.reports"), every=0.05)
+    first.send_signal(signal.SIGKILL)
+    await first.wait()
+    stored_at_kill = await db.fetchval("SELECT count(*) FROM ingest.reports")
+    assert stored_at_kill < len(unique), "the worker finished before it could be killed"
+
+    second = await worker(settings)
+    try:
+        await eventually(lambda: all_committed(settings), timeout=120)
+        await eventually(lambda: db.fetchval("SELECT count(*) = 0 FROM crible.outbox"), timeout=30)
+    finally:
+        second.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(second.wait(), timeout=60) == 0
+
+    assert await db.fetchval("SELECT count(*) FROM ingest.reports") == len(unique)
+    assert await db.fetchval("SELECT sum(report_count) FROM ingest.cases") == len(unique)
+    reporters = await db.fetchval(
+        "SELECT count(DISTINCT (case_id, case_revision, reporter_id)) FROM ingest.reports"
+    )
+    assert await db.fetchval("SELECT sum(reporter_count) FROM ingest.cases") == reporters
+
+    accepted = await read_topic(
+        settings, REPORTS_ACCEPTED.name, until=lambda rs: len(rs) >= len(unique)
+    )
+    assert {orjson.loads(r.value)["report_id"] for r in accepted} == unique
+    # The latest event of every case announces the count the database holds.
+    events = await read_topic(settings, CASES.name, until=lambda rs: False, timeout=3)
+    latest: dict[str, int] = {}
+    for record in events:
+        event = orjson.loads(record.value)
+        latest[event["case_id"]] = max(latest.get(event["case_id"], 0), event["report_count"])
+    stored = {
+        str(r["case_id"]): r["report_count"]
+        for r in await db.fetch("SELECT case_id, report_count FROM ingest.cases")
+    }
+    assert latest == stored
+
+
+async def all_committed(settings: Settings) -> bool:
+    done, end = await committed(settings, SPEC.group_id, REPORTS_SUBMITTED.name)
+    return done == end

@@ -1,0 +1,74 @@
+"""The shared runtime's infrastructure commands and endpoint, on the real components."""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+
+from shared.config import Settings
+from shared.db import migrate
+from shared.kafka import apply_topics
+from shared.metrics import CONSUMED, MetricsServer
+from shared.topics import CASES, REPORTS_SUBMITTED, TopicSpec, wire_name
+
+
+async def test_topics_apply_is_idempotent_and_repairs_drifted_config(settings: Settings) -> None:
+    specs = [REPORTS_SUBMITTED, CASES]
+    assert set((await apply_topics(settings, specs)).values()) == {"unchanged"}
+
+    name = wire_name(CASES.name, settings.topic_prefix)
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    await admin.start()
+    try:
+        await admin.alter_configs(
+            [ConfigResource(ConfigResourceType.TOPIC, name, configs={"retention.ms": "1000"})]
+        )
+        grown = TopicSpec(REPORTS_SUBMITTED.name, 12, REPORTS_SUBMITTED.retention_ms)
+        outcome = await apply_topics(settings, [CASES, grown])
+        described = await admin.describe_topics([wire_name(grown.name, settings.topic_prefix)])
+    finally:
+        await admin.close()
+
+    assert outcome == {name: "updated", wire_name(grown.name, settings.topic_prefix): "updated"}
+    assert len(described[0]["partitions"]) == 12
+
+
+async def test_migrations_apply_once(base_settings: Settings, db: asyncpg.Connection) -> None:
+    assert await migrate(base_settings.database_url.get_secret_value()) == []
+    tables = await db.fetch(
+        "SELECT schemaname || '.' || tablename AS t FROM pg_tables "
+        "WHERE schemaname IN ('ingest', 'crible') ORDER BY 1"
+    )
+    assert [r["t"] for r in tables] == ["crible.outbox", "ingest.cases", "ingest.reports"]
+
+
+async def test_metrics_endpoint_demands_the_reader_token() -> None:
+    CONSUMED.labels("ingest", "reports.submitted", "processed").inc(0)
+    server = MetricsServer(host="127.0.0.1", port=0, token="s3cret")
+    await server.start()
+    try:
+        anonymous = await _get(server.port, "/metrics", None)
+        wrong = await _get(server.port, "/metrics", "nope")
+        scraper = await _get(server.port, "/metrics", "s3cret")
+        elsewhere = await _get(server.port, "/admin", "s3cret")
+    finally:
+        await server.close()
+
+    assert anonymous.startswith(b"HTTP/1.1 401")
+    assert wrong.startswith(b"HTTP/1.1 401")
+    assert scraper.startswith(b"HTTP/1.1 200")
+    assert b"crible_messages_consumed_total" in scraper
+    assert elsewhere.startswith(b"HTTP/1.1 404")
+
+
+async def _get(port: int, path: str, token: str | None) -> bytes:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    auth = f"Authorization: Bearer {token}\r\n" if token else ""
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: x\r\n{auth}\r\n".encode())
+    await writer.drain()
+    response = await reader.read()
+    writer.close()
+    return response
