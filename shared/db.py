@@ -16,6 +16,7 @@ from importlib import resources
 from typing import TypeAlias
 
 import asyncpg
+from asyncpg import Record
 from asyncpg.pool import PoolConnectionProxy
 
 log = logging.getLogger(__name__)
@@ -26,9 +27,7 @@ MIGRATION_PACKAGES: tuple[tuple[str, str], ...] = (
     ("ingest", "services.ingest.migrations"),
 )
 #: A connection as handlers receive it: straight from asyncpg, or borrowed from a pool.
-Connection: TypeAlias = (
-    "asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]"
-)
+Connection: TypeAlias = "asyncpg.Connection[Record] | PoolConnectionProxy[Record]"
 
 _MIGRATION_LOCK = 0x637269626C65  # "crible": one advisory lock id for migrations
 
