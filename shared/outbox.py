@@ -84,6 +84,13 @@ async def store(conn: Connection, *, service: str, records: Sequence[WireRecord]
     return row_id
 
 
+async def exists(pool: asyncpg.Pool, row_id: int) -> bool:
+    """Whether an outbox row is stored (its transaction committed) and not yet published."""
+    return bool(
+        await pool.fetchval("SELECT EXISTS (SELECT 1 FROM crible.outbox WHERE id = $1)", row_id)
+    )
+
+
 async def forget(pool: asyncpg.Pool, row_ids: Sequence[int]) -> None:
     """Delete rows whose events Kafka has acknowledged."""
     if row_ids:

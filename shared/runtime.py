@@ -27,6 +27,7 @@ import logging
 import signal
 import time
 import zlib
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -56,6 +57,8 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     KafkaError,
     asyncpg.PostgresConnectionError,
     asyncpg.InterfaceError,
+    # asyncpg reports a connection killed mid-protocol this way ("cannot switch to state").
+    asyncpg.exceptions.InternalClientError,
     asyncpg.exceptions.CannotConnectNowError,
     asyncpg.exceptions.TooManyConnectionsError,
     asyncpg.exceptions.OperatorInterventionError,
@@ -282,14 +285,13 @@ class ConsumerRunner(Generic[E]):
                     "error": type(p.error).__name__,
                 },
             )
-        bad = {(p.record.topic, p.record.partition, p.record.offset) for p in poison}
-        for record in records:
-            outcome = (
-                "dead_lettered"
-                if (record.topic, record.partition, record.offset) in bad
-                else "processed"
-            )
-            metrics.CONSUMED.labels(service, self._logical[record.topic], outcome).inc()
+        received = Counter(record.topic for record in records)
+        dead = Counter(p.record.topic for p in poison)
+        for topic, count in received.items():
+            logical = self._logical[topic]
+            metrics.CONSUMED.labels(service, logical, "processed").inc(count - dead[topic])
+            if dead[topic]:
+                metrics.CONSUMED.labels(service, logical, "dead_lettered").inc(dead[topic])
         metrics.BATCH_SIZE.labels(service).observe(len(records))
         metrics.HANDLER_SECONDS.labels(service).observe(time.perf_counter() - started)
         self.processed += len(records)
@@ -323,10 +325,27 @@ class ConsumerRunner(Generic[E]):
             await self._apply_isolating(good[middle:], records, applied, poison)
 
     async def _apply(self, batch: list[Inbound[E]]) -> tuple[int, list[WireRecord]]:
-        async with self._pool.acquire() as conn, conn.transaction():
-            handled = await self._spec.handler(batch, conn)
-            wire = [WireRecord(self._prefix + o.topic, o.key, o.value) for o in handled.events]
-            row_id = await outbox.store(conn, service=self._spec.service, records=wire)
+        """Handle ``batch`` and store its events in one transaction; return the outbox row."""
+        stored: tuple[int, list[WireRecord], Handled] | None = None
+        try:
+            async with self._pool.acquire() as conn, conn.transaction():
+                handled = await self._spec.handler(batch, conn)
+                wire = [WireRecord(self._prefix + o.topic, o.key, o.value) for o in handled.events]
+                row_id = await outbox.store(conn, service=self._spec.service, records=wire)
+                stored = (row_id, wire, handled)
+        except Exception as error:
+            # A failure during COMMIT (typically a lost connection) leaves the outcome
+            # unknown. Retrying a batch that did commit would find its reports known and
+            # announce nothing, leaving its events to the orphan relay; so look first.
+            if stored is None or not await self._retrying(
+                "outbox", lambda: outbox.exists(self._pool, stored[0])
+            ):
+                raise
+            log.warning(
+                "batch committed although the commit reported an error",
+                extra={"error": type(error).__name__},
+            )
+        row_id, wire, handled = stored
         if handled.after_commit is not None:
             handled.after_commit()
         return row_id, wire

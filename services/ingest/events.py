@@ -2,36 +2,36 @@
 
 The payloads conform to the contracts in :mod:`shared.events` (``CaseEvent``,
 ``ReportAccepted``); a unit test validates every one through those strict models. They are
-built as plain dicts and encoded with orjson because building a pydantic model per event
-cost more than everything else ingest does per report.
+built as plain dicts and encoded with orjson, and the reports they carry are the validated
+bytes as received, embedded without re-encoding: building a pydantic model per event cost
+more than everything else ingest does per report.
 """
 
 from __future__ import annotations
 
+import hashlib
 import uuid
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 import orjson
-from pydantic_core import to_json
 
 from services.ingest.core import AcceptedReport, CaseChange
 from shared.events import Subject
 from shared.events.cases import MAX_REPORTS_PER_EVENT
 
-_EVENT_NAMESPACE = uuid.UUID("0b8e2f4c-2a57-4f47-a1a4-9e1b6f3a7d20")
+_EVENT_NAMESPACE = uuid.UUID("0b8e2f4c-2a57-4f47-a1a4-9e1b6f3a7d20").bytes
 
 
 def case_event_id(change: CaseChange) -> str:
     """One id per (case, revision, report count): a replayed batch yields the same id."""
     state = change.state
-    return str(
-        uuid.uuid5(_EVENT_NAMESPACE, f"{state.case_id}:{state.revision}:{state.report_count}")
-    )
+    return _uuid5(f"{state.case_id}:{state.revision}:{state.report_count}")
 
 
-def case_event(change: CaseChange, *, now: datetime) -> bytes:
-    """A ``CaseEvent`` announcing ``change``."""
+def case_event(change: CaseChange, *, bodies: Mapping[str, bytes], now: datetime) -> bytes:
+    """A ``CaseEvent`` announcing ``change``; ``bodies`` maps report ids to their JSON."""
     state = change.state
     return orjson.dumps(
         {
@@ -49,36 +49,22 @@ def case_event(change: CaseChange, *, now: datetime) -> bytes:
             "reporter_languages": state.reporter_languages,
             "new_report_count": len(change.joined),
             "new_reports": [
-                {
-                    "report_id": r.report_id,
-                    "reporter_language": r.reporter_language,
-                    "reported_at": r.reported_at,
-                    "text": r.text,
-                    "evidence": None
-                    if r.evidence is None
-                    else orjson.Fragment(to_json(r.evidence)),
-                }
-                for r in change.joined[-MAX_REPORTS_PER_EVENT:]
+                orjson.Fragment(bodies[r.report_id]) for r in change.joined[-MAX_REPORTS_PER_EVENT:]
             ],
             "occurred_at": now,
         }
     )
 
 
-def report_accepted(accepted: AcceptedReport, *, now: datetime) -> bytes:
-    """A ``ReportAccepted`` for one new report."""
-    report = accepted.report
+def report_accepted(accepted: AcceptedReport, *, body: bytes, now: datetime) -> bytes:
+    """A ``ReportAccepted`` for one new report; ``body`` is the report's JSON as received."""
     return orjson.dumps(
         {
             "schema_version": 1,
-            "report_id": report.report_id,
+            "report": orjson.Fragment(body),
             "case_id": accepted.case_id,
             "case_revision": accepted.case_revision,
-            "reporter_id": report.reporter_id,
             "repeat": accepted.repeat,
-            "subject": _subject(report.subject),
-            "category": report.category.value,
-            "reported_at": report.reported_at,
             "accepted_at": now,
         }
     )
@@ -86,3 +72,14 @@ def report_accepted(accepted: AcceptedReport, *, now: datetime) -> bytes:
 
 def _subject(subject: Subject) -> dict[str, Any]:
     return {"kind": subject.kind.value, "id": subject.id, "chat_id": subject.chat_id}
+
+
+def _uuid5(name: str) -> str:
+    """``str(uuid.uuid5(namespace, name))`` without building two UUID objects."""
+    digest = bytearray(
+        hashlib.sha1(_EVENT_NAMESPACE + name.encode(), usedforsecurity=False).digest()[:16]
+    )
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"

@@ -36,14 +36,14 @@ async def ingest_batch(
     now = datetime.now(UTC)
     await store.save(ingestion, accepted_at=now, bodies=bodies)
     outbound = [
-        Outbound(CASES.name, c.state.case_id.encode(), events.case_event(c, now=now))
+        Outbound(CASES.name, c.state.case_id.encode(), events.case_event(c, bodies=bodies, now=now))
         for c in ingestion.changes
     ]
     outbound += [
         Outbound(
             REPORTS_ACCEPTED.name,
             a.report.subject.key().encode(),
-            events.report_accepted(a, now=now),
+            events.report_accepted(a, body=bodies[a.report.report_id], now=now),
         )
         for a in ingestion.accepted
     ]

@@ -5,7 +5,7 @@ JSON Schemas exported under ``deploy/schemas/`` (``crible schemas export``).
 """
 
 from shared.events.base import Event
-from shared.events.cases import CaseEvent, CaseEventType, CaseReport
+from shared.events.cases import CaseEvent, CaseEventType
 from shared.events.reports import (
     Category,
     Evidence,
@@ -19,7 +19,6 @@ from shared.events.reports import (
 __all__ = [
     "CaseEvent",
     "CaseEventType",
-    "CaseReport",
     "Category",
     "Event",
     "Evidence",

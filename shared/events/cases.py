@@ -8,8 +8,8 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, Field
 
-from shared.events.base import Event, LanguageTag, PlatformId
-from shared.events.reports import Category, Evidence, Subject
+from shared.events.base import Event, LanguageTag
+from shared.events.reports import Category, ReportSubmitted, Subject
 
 #: Most reports a case event carries in full; the counts always cover them all.
 MAX_REPORTS_PER_EVENT = 20
@@ -21,16 +21,6 @@ class CaseEventType(StrEnum):
     OPENED = "case.opened"
     UPDATED = "case.updated"
     REOPENED = "case.reopened"
-
-
-class CaseReport(Event):
-    """A report that joined the case, as screening needs it."""
-
-    report_id: PlatformId
-    reporter_language: LanguageTag
-    reported_at: AwareDatetime
-    text: str | None = Field(default=None, max_length=2000)
-    evidence: Evidence | None = None
 
 
 class CaseEvent(Event):
@@ -49,7 +39,8 @@ class CaseEvent(Event):
     last_reported_at: AwareDatetime
     reporter_languages: tuple[LanguageTag, ...]
     new_report_count: int = Field(ge=1, description="Reports that joined since the last event.")
-    new_reports: tuple[CaseReport, ...] = Field(
-        max_length=MAX_REPORTS_PER_EVENT, description="The latest of the new reports, in full."
+    new_reports: tuple[ReportSubmitted, ...] = Field(
+        max_length=MAX_REPORTS_PER_EVENT,
+        description="The latest of the new reports, exactly as submitted.",
     )
     occurred_at: AwareDatetime

@@ -109,12 +109,8 @@ class ReportAccepted(Event):
     """A report ingest stored and counted into a case, published on ``reports.accepted``."""
 
     schema_version: Literal[1]
-    report_id: PlatformId
+    report: ReportSubmitted = Field(description="The report, exactly as it was submitted.")
     case_id: UUID
     case_revision: int = Field(ge=1)
-    reporter_id: PlatformId
     repeat: bool = Field(description="The reporter had already reported this case revision.")
-    subject: Subject
-    category: Category
-    reported_at: AwareDatetime
     accepted_at: datetime

@@ -78,7 +78,7 @@ async def test_sigkill_mid_batch_then_restart_loses_nothing_and_counts_nothing_t
     accepted = await read_topic(
         settings, REPORTS_ACCEPTED.name, until=lambda rs: len(rs) >= len(unique)
     )
-    assert {orjson.loads(r.value)["report_id"] for r in accepted} == unique
+    assert {orjson.loads(r.value)["report"]["report_id"] for r in accepted} == unique
     # The latest event of every case announces the count the database holds.
     events = await read_topic(settings, CASES.name, until=lambda rs: False, timeout=3)
     latest: dict[str, int] = {}

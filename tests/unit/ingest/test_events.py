@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 
 from services.ingest import events
 from services.ingest.core import Known, case_ids_of, ingest_reports
-from shared.events import CaseEvent, CaseEventType, Evidence, MediaHashes, ReportAccepted
+from shared.events import (
+    CaseEvent,
+    CaseEventType,
+    Evidence,
+    MediaHashes,
+    ReportAccepted,
+    ReportSubmitted,
+)
 from shared.events.cases import MAX_REPORTS_PER_EVENT
 from tests.unit.ingest.test_core import report
 
@@ -27,7 +35,9 @@ def test_case_event_validates_against_the_contract() -> None:
     reports = [report("r1"), with_evidence]
     result = ingest_reports(reports, case_ids=case_ids_of(reports), known=Known())
 
-    event = CaseEvent.model_validate_json(events.case_event(result.changes[0], now=NOW))
+    event = CaseEvent.model_validate_json(
+        events.case_event(result.changes[0], bodies=bodies_of(reports), now=NOW)
+    )
 
     assert event.event_type is CaseEventType.OPENED
     assert (event.report_count, event.reporter_count, event.new_report_count) == (2, 2, 2)
@@ -39,12 +49,15 @@ def test_report_accepted_validates_against_the_contract() -> None:
     reports = [report("r1"), report("r2")]
     result = ingest_reports(reports, case_ids=case_ids_of(reports), known=Known())
 
+    bodies = bodies_of(reports)
     accepted = [
-        ReportAccepted.model_validate_json(events.report_accepted(a, now=NOW))
+        ReportAccepted.model_validate_json(
+            events.report_accepted(a, body=bodies[a.report.report_id], now=NOW)
+        )
         for a in result.accepted
     ]
 
-    assert [(a.report_id, a.repeat) for a in accepted] == [("r1", False), ("r2", True)]
+    assert [(a.report, a.repeat) for a in accepted] == [(reports[0], False), (reports[1], True)]
     assert accepted[0].accepted_at == NOW
 
 
@@ -66,8 +79,20 @@ def test_mass_reported_case_event_stays_bounded() -> None:
     reports = [report(f"r{i}", reporter=f"u{i}") for i in range(500)]
     result = ingest_reports(reports, case_ids=case_ids_of(reports), known=Known())
 
-    event = CaseEvent.model_validate_json(events.case_event(result.changes[0], now=NOW))
+    event = CaseEvent.model_validate_json(
+        events.case_event(result.changes[0], bodies=bodies_of(reports), now=NOW)
+    )
 
     assert event.new_report_count == 500
     assert len(event.new_reports) == MAX_REPORTS_PER_EVENT
     assert event.new_reports[-1].report_id == "r499"
+
+
+def test_event_ids_are_rfc4122_name_based_uuids() -> None:
+    assert events._uuid5("case:1:2") == str(
+        uuid.uuid5(uuid.UUID("0b8e2f4c-2a57-4f47-a1a4-9e1b6f3a7d20"), "case:1:2")
+    )
+
+
+def bodies_of(reports: list[ReportSubmitted]) -> dict[str, bytes]:
+    return {r.report_id: r.model_dump_json().encode() for r in reports}
