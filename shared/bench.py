@@ -46,7 +46,7 @@ class Measure:
         return self.messages / self.seconds if self.seconds > 0 else 0.0
 
 
-async def bench_ingest(settings: Settings, *, reports: int) -> int:
+async def bench_ingest(settings: Settings, *, reports: int, workers: int = 1) -> int:
     """Run the benchmark and print the figures; exit status 0 if ingest lost nothing."""
     run_id = f"bench{int(time.time())}"
     bench = settings.model_copy(update={"topic_prefix": f"{run_id}."})
@@ -68,6 +68,7 @@ async def bench_ingest(settings: Settings, *, reports: int) -> int:
         group=bench.topic_prefix + PASSTHROUGH_GROUP,
         topic=source,
         total=published,
+        workers=workers,
     )
     print(
         f"raw aiokafka passthrough: {raw.rate:,.0f} messages/s "
@@ -80,8 +81,10 @@ async def bench_ingest(settings: Settings, *, reports: int) -> int:
         group=bench.topic_prefix + "crible-ingest",
         topic=source,
         total=published,
+        workers=workers,
     )
     print(f"ingest: {ingest.rate:,.0f} reports/s ({ingest.messages} in {ingest.seconds:.2f} s)")
+    print(f"processes on each side: {workers}")
     print(f"ratio ingest / passthrough: {ingest.rate / raw.rate:.2f}")
 
     stored = await _stored_reports(bench, run_id)
@@ -127,10 +130,12 @@ async def _observe(
     group: str,
     topic: str,
     total: int,
+    workers: int,
 ) -> Measure:
-    process = await asyncio.create_subprocess_exec(
-        *command, env=env, stderr=asyncio.subprocess.DEVNULL
-    )
+    processes = [
+        await asyncio.create_subprocess_exec(*command, env=env, stderr=asyncio.subprocess.DEVNULL)
+        for _ in range(workers)
+    ]
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
     await admin.start()
     first: tuple[float, int] | None = None
@@ -138,7 +143,7 @@ async def _observe(
     try:
         deadline = time.monotonic() + 600
         while last[1] < total:
-            if time.monotonic() > deadline or process.returncode is not None:
+            if time.monotonic() > deadline or any(p.returncode is not None for p in processes):
                 raise RuntimeError(f"{command} stopped at {last[1]} of {total} messages")
             offsets = await admin.list_consumer_group_offsets(group)
             committed = sum(
@@ -152,9 +157,10 @@ async def _observe(
             await asyncio.sleep(0.1)
     finally:
         await admin.close()
-        if process.returncode is None:
-            process.terminate()
-        await process.wait()
+        for process in processes:
+            if process.returncode is None:
+                process.terminate()
+            await process.wait()
     if first is None:
         raise RuntimeError(f"{command} committed nothing")
     return Measure(last[1] - first[1], last[0] - first[0])

@@ -65,6 +65,12 @@ def _parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="benchmarks on the real stack")
     bench.add_argument("target", choices=["ingest"])
     bench.add_argument("--reports", type=int, default=200_000)
+    bench.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes for the passthrough and, then, for ingest (the same number on each side)",
+    )
     bench.set_defaults(func=_bench)
     return parser
 
@@ -128,7 +134,7 @@ def _demo(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     from shared.bench import bench_ingest  # noqa: PLC0415
 
-    return uvloop.run(bench_ingest(get_settings(), reports=args.reports))
+    return uvloop.run(bench_ingest(get_settings(), reports=args.reports, workers=args.workers))
 
 
 if __name__ == "__main__":
