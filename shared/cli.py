@@ -18,7 +18,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``crible`` console script."""
     parser = _parser()
     args = parser.parse_args(argv)
-    configure_logging(f"crible-{args.command}", get_settings().log_level)
+    service = args.service if args.command == "run" else f"crible-{args.command}"
+    configure_logging(service, get_settings().log_level)
     return int(args.func(args) or 0)
 
 

@@ -22,6 +22,7 @@ CACHE = ROOT / ".cache" / "kafka"
 LIBS = CACHE / "libs"
 BROKER_PORT = 19092
 CONTROLLER_PORT = 19093
+PID_FILE = CACHE / "kafka.pid"
 
 
 def ensure_jars() -> None:
@@ -94,6 +95,7 @@ class LocalKafka:
         """Start the broker and wait until it accepts connections."""
         ensure_jars()
         CACHE.mkdir(parents=True, exist_ok=True)
+        _stop_leftover(PID_FILE)
         if _port_open(self.port):
             raise RuntimeError(
                 f"something already listens on 127.0.0.1:{self.port}; stop it or set "
@@ -138,6 +140,7 @@ class LocalKafka:
             stderr=subprocess.STDOUT,
             start_new_session=True,  # Ctrl-C reaches us; we stop the broker in order
         )
+        PID_FILE.write_text(str(self._process.pid))
         deadline = time.monotonic() + timeout
         while not _port_open(self.port):
             if self._process.poll() is not None:
@@ -163,6 +166,28 @@ class LocalKafka:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+        PID_FILE.unlink(missing_ok=True)
+
+
+def _stop_leftover(pid_file: Path) -> None:
+    """Stop a broker left by a run that was killed before it could stop it."""
+    if not pid_file.exists():
+        return
+    pid = int(pid_file.read_text())
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        cmdline = b""
+    if b"kafka.Kafka" in cmdline:
+        log.warning("stopping a leftover local Kafka", extra={"pid": pid})
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 30
+        while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGKILL)
+    pid_file.unlink(missing_ok=True)
 
 
 def _cluster_id() -> str:

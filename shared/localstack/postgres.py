@@ -86,6 +86,10 @@ class LocalPostgres:
     def start(self, *, timeout: float = 60.0) -> None:
         """Start the server on 127.0.0.1 only and create the database if needed."""
         self._prepare()
+        if self._running():
+            # Left by a run that was killed before it could stop it (pg_ctl detaches it).
+            log.warning("stopping a leftover local PostgreSQL")
+            self._run("pg_ctl", "-D", str(self.data_dir), "-m", "fast", "-w", "stop")
         options = (
             f"-h 127.0.0.1 -p {self.port} -k {self.data_dir} "
             "-c max_connections=100 -c shared_buffers=256MB "
@@ -134,6 +138,16 @@ class LocalPostgres:
                 time.sleep(0.3)
             else:
                 return
+
+    def _running(self) -> bool:
+        status = subprocess.run(  # noqa: S603 - fixed arguments
+            [str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(self.data_dir), "status"],
+            check=False,
+            user=self._user,
+            stdout=subprocess.DEVNULL,
+            cwd="/",
+        )
+        return status.returncode == 0
 
     def stop(self) -> None:
         """Fast shutdown (rolls back open transactions, flushes, exits)."""
