@@ -47,7 +47,7 @@ class Settings(BaseSettings):
         default=4000, ge=1, description="Most records one batch hands to a handler."
     )
     consumer_lanes: int = Field(
-        default=2,
+        default=4,
         ge=1,
         description="Concurrent batch loops per process, each over its own partitions; "
         "lets one batch use the CPU while another waits for the database.",
@@ -65,7 +65,7 @@ class Settings(BaseSettings):
         default=15.0, gt=0, description="Cap of the exponential back-off after transient failures."
     )
     db_pool_max: int = Field(
-        default=4, ge=1, description="Most PostgreSQL connections a process opens."
+        default=6, ge=2, description="Most PostgreSQL connections a process opens (lanes + 1)."
     )
     outbox_relay_seconds: float = Field(
         default=5.0,
