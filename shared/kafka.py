@@ -9,6 +9,7 @@ import logging
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
@@ -103,28 +104,12 @@ class Publisher:
         for (topic, partition), group in groups.items():
             batch = self._producer.create_batch()
             for record in group:
-                if (
-                    batch.append(
-                        key=record.key,
-                        value=record.value,
-                        timestamp=None,
-                        headers=list(record.headers),
-                    )
-                    is None
-                ):
+                if not _append(batch, record):
                     futures.append(
                         await self._producer.send_batch(batch, topic, partition=partition)
                     )
                     batch = self._producer.create_batch()
-                    if (
-                        batch.append(
-                            key=record.key,
-                            value=record.value,
-                            timestamp=None,
-                            headers=list(record.headers),
-                        )
-                        is None
-                    ):
+                    if not _append(batch, record):
                         raise ValueError(f"a record for {topic} exceeds the producer batch size")
             futures.append(await self._producer.send_batch(batch, topic, partition=partition))
         await asyncio.gather(*futures)
@@ -136,6 +121,14 @@ class Publisher:
             raise RuntimeError(f"topic {topic} does not exist; run `crible topics apply`")
         self._partitions[topic] = sorted(partitions)
         return self._partitions[topic]
+
+
+def _append(batch: Any, record: WireRecord) -> bool:
+    """Add ``record`` to a producer batch; False if the batch is full."""
+    appended = batch.append(
+        key=record.key, value=record.value, timestamp=None, headers=list(record.headers)
+    )
+    return appended is not None
 
 
 async def apply_topics(

@@ -186,7 +186,6 @@ class ConsumerRunner(Generic[E]):
         self._last_relay = 0.0
         self._group_id = prefix + spec.group_id
         self._consumer = make_consumer(settings, group_id=self._group_id)
-        self.processed = 0
 
     async def run(self) -> None:
         """Consume until the stop event is set, then finish the batches, commit and close."""
@@ -218,26 +217,29 @@ class ConsumerRunner(Generic[E]):
         try:
             while not self._stop.is_set():
                 mine = [tp for tp in self._consumer.assignment() if _lane_of(tp, lanes) == index]
-                if not mine:
-                    await asyncio.sleep(self._settings.consumer_poll_timeout_ms / 1000)
-                    continue
-                try:
-                    batches = await self._consumer.getmany(
-                        *mine,
-                        timeout_ms=self._settings.consumer_poll_timeout_ms,
-                        max_records=self._settings.consumer_max_batch,
-                    )
-                except IllegalStateError:
-                    continue  # a rebalance took some of these partitions away
-                records = [r for recs in batches.values() for r in recs]
+                records = await self._poll(mine)
                 if records:
                     async with self._lane_locks[index]:
                         await self._process(records)
-                if index == 0:
+                if index == 0:  # housekeeping, whether or not this lane has partitions
                     await self._update_lag()
                     await self._maybe_relay()
         except StopRequestedError:
             log.info("stopped while retrying; the unfinished batch will be redelivered")
+
+    async def _poll(self, partitions: list[TopicPartition]) -> list[ConsumerRecord[bytes, bytes]]:
+        if not partitions:
+            await asyncio.sleep(self._settings.consumer_poll_timeout_ms / 1000)
+            return []
+        try:
+            batches = await self._consumer.getmany(
+                *partitions,
+                timeout_ms=self._settings.consumer_poll_timeout_ms,
+                max_records=self._settings.consumer_max_batch,
+            )
+        except IllegalStateError:
+            return []  # a rebalance took some of these partitions away
+        return [record for records in batches.values() for record in records]
 
     async def _process(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
         started = time.perf_counter()
@@ -294,7 +296,6 @@ class ConsumerRunner(Generic[E]):
                 metrics.CONSUMED.labels(service, logical, "dead_lettered").inc(dead[topic])
         metrics.BATCH_SIZE.labels(service).observe(len(records))
         metrics.HANDLER_SECONDS.labels(service).observe(time.perf_counter() - started)
-        self.processed += len(records)
 
     async def _apply_isolating(
         self,
