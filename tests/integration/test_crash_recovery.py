@@ -95,3 +95,23 @@ async def test_sigkill_mid_batch_then_restart_loses_nothing_and_counts_nothing_t
 async def all_committed(settings: Settings) -> bool:
     done, end = await committed(settings, SPEC.group_id, REPORTS_SUBMITTED.name)
     return done == end
+
+
+async def test_sigterm_finishes_the_batch_publishes_and_commits_before_exiting(
+    settings: Settings, db: asyncpg.Connection, producer: AIOKafkaProducer
+) -> None:
+    topic = wire_name(REPORTS_SUBMITTED.name, settings.topic_prefix)
+    for key, value in ReportStream(seed=9, subjects=300).payloads(TOTAL, duplicate_rate=0):
+        await producer.send(topic, value, key=key)
+    await producer.flush()
+
+    process = await worker(settings)
+    await eventually(lambda: db.fetchval("SELECT count(*) > 3000 FROM ingest.reports"), every=0.05)
+    process.send_signal(signal.SIGTERM)
+
+    assert await asyncio.wait_for(process.wait(), timeout=60) == 0
+    # Nothing left half-done: every stored batch was published, and its offsets committed.
+    assert await db.fetchval("SELECT count(*) FROM crible.outbox") == 0
+    stored = await db.fetchval("SELECT count(*) FROM ingest.reports")
+    done, end = await committed(settings, SPEC.group_id, REPORTS_SUBMITTED.name)
+    assert done == stored < end

@@ -198,3 +198,33 @@ async def test_database_connections_killed_mid_stream_lose_nothing_and_dead_lett
     assert {orjson.loads(r.value)["report"]["report_id"] for r in accepted} == {
         f"r{i}" for i in range(total)
     }
+
+
+async def test_a_second_worker_joining_mid_stream_double_counts_nothing(
+    settings: Settings, db: asyncpg.Connection, producer: AIOKafkaProducer
+) -> None:
+    total = 20_000
+    topic = wire_name(REPORTS_SUBMITTED.name, settings.topic_prefix)
+    small_batches = settings.model_copy(update={"consumer_max_batch": 50})
+    for i in range(total):
+        subject = f"m{i % 40}"
+        await producer.send(
+            topic,
+            encode(report(f"r{i}", reporter=f"u{i % 500}", subject_id=subject)),
+            key=f"message:c1:{subject}".encode(),
+        )
+    await producer.flush()
+
+    async with running(SPEC, small_batches):
+        await eventually(lambda: db.fetchval("SELECT count(*) > 500 FROM ingest.reports"))
+        async with running(SPEC, small_batches):  # the group rebalances under load
+            joined_at = await db.fetchval("SELECT count(*) FROM ingest.reports")
+            await eventually(lambda: committed_all(settings), timeout=120)
+
+    assert joined_at < total, "the first worker finished before the second one joined"
+
+    assert await db.fetchval("SELECT count(*) FROM ingest.reports") == total
+    assert await db.fetchval("SELECT sum(report_count) FROM ingest.cases") == total
+    assert await db.fetchval("SELECT sum(reporter_count) FROM ingest.cases") == await db.fetchval(
+        "SELECT count(DISTINCT (case_id, case_revision, reporter_id)) FROM ingest.reports"
+    )
