@@ -13,6 +13,7 @@ from shared.db import migrate
 from shared.kafka import apply_topics
 from shared.metrics import CONSUMED, MetricsServer
 from shared.topics import CASES, REPORTS_SUBMITTED, TopicSpec, wire_name
+from tests.integration.conftest import eventually
 
 
 async def test_topics_apply_is_idempotent_and_repairs_drifted_config(settings: Settings) -> None:
@@ -26,6 +27,8 @@ async def test_topics_apply_is_idempotent_and_repairs_drifted_config(settings: S
         await admin.alter_configs(
             [ConfigResource(ConfigResourceType.TOPIC, name, configs={"retention.ms": "1000"})]
         )
+        # Someone changed the topic by hand; wait until the broker shows the drift.
+        await eventually(lambda: retention_ms(admin, name), every=0.1)
         grown = TopicSpec(REPORTS_SUBMITTED.name, 12, REPORTS_SUBMITTED.retention_ms)
         outcome = await apply_topics(settings, [CASES, grown])
         described = await admin.describe_topics([wire_name(grown.name, settings.topic_prefix)])
@@ -34,6 +37,12 @@ async def test_topics_apply_is_idempotent_and_repairs_drifted_config(settings: S
 
     assert outcome == {name: "updated", wire_name(grown.name, settings.topic_prefix): "updated"}
     assert len(described[0]["partitions"]) == 12
+
+
+async def retention_ms(admin: AIOKafkaAdminClient, topic: str) -> bool:
+    described = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])
+    entries = described[0].resources[0][4]
+    return any(entry[0] == "retention.ms" and entry[1] == "1000" for entry in entries)
 
 
 async def test_migrations_apply_once(base_settings: Settings, db: asyncpg.Connection) -> None:
