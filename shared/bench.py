@@ -25,7 +25,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from shared.config import Settings
-from shared.kafka import apply_topics, make_consumer, make_producer
+from shared.kafka import apply_topics, delete_topics, make_consumer, make_producer
 from shared.reportgen import ReportStream
 from shared.topics import CASES, REPORTS_ACCEPTED, REPORTS_SUBMITTED, TopicSpec, wire_name
 
@@ -90,6 +90,7 @@ async def bench_ingest(settings: Settings, *, reports: int, workers: int = 1) ->
     stored = await _stored_reports(bench, run_id)
     accepted = await _end_total(bench, wire_name(REPORTS_ACCEPTED.name, bench.topic_prefix))
     case_events = await _end_total(bench, wire_name(CASES.name, bench.topic_prefix))
+    await delete_topics(bench)
     print(
         f"check: {stored} reports stored, {accepted} reports.accepted and {case_events} "
         f"case events published, for {unique} distinct report ids"

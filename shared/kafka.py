@@ -123,6 +123,24 @@ class Publisher:
         return self._partitions[topic]
 
 
+async def delete_topics(settings: Settings) -> list[str]:
+    """Delete every topic under ``settings.topic_prefix`` (tests and benchmarks clean up).
+
+    Refuses an empty prefix: that would be every topic of the cluster.
+    """
+    if not settings.topic_prefix:
+        raise ValueError("delete_topics needs a topic prefix")
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    await admin.start()
+    try:
+        doomed = [t for t in await admin.list_topics() if t.startswith(settings.topic_prefix)]
+        if doomed:
+            await admin.delete_topics(doomed)
+    finally:
+        await admin.close()
+    return doomed
+
+
 def _append(batch: Any, record: WireRecord) -> bool:
     """Add ``record`` to a producer batch; False if the batch is full."""
     appended = batch.append(

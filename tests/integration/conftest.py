@@ -21,7 +21,7 @@ from aiokafka.structs import ConsumerRecord
 
 from shared.config import Settings
 from shared.db import migrate
-from shared.kafka import apply_topics
+from shared.kafka import apply_topics, delete_topics
 from shared.runtime import ConsumerSpec, serve
 from shared.topics import CASES, REPORTS_ACCEPTED, REPORTS_SUBMITTED, wire_name
 
@@ -40,11 +40,12 @@ def base_settings() -> Settings:
 
 
 @pytest.fixture
-async def settings(base_settings: Settings) -> Settings:
-    """Settings with a fresh topic prefix; the ingest topics exist under it."""
+async def settings(base_settings: Settings) -> AsyncIterator[Settings]:
+    """Settings with a fresh topic prefix; the ingest topics exist under it until the end."""
     prefixed = base_settings.model_copy(update={"topic_prefix": f"t{uuid.uuid4().hex[:10]}."})
     await apply_topics(prefixed, INGEST_TOPICS)
-    return prefixed
+    yield prefixed
+    await delete_topics(prefixed)
 
 
 @pytest.fixture
