@@ -1,4 +1,8 @@
-"""The ``crible`` command: run services, prepare infrastructure, demo and benchmark."""
+"""The ``crible`` command: run services, prepare infrastructure, demo and benchmark.
+
+Subcommands import what they need when they run, so that ``crible run ingest`` does not
+load the demo's terminal UI nor the local stack's launcher.
+"""
 
 from __future__ import annotations
 

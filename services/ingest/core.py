@@ -20,9 +20,8 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
-from functools import lru_cache
 
-from shared.events import CaseEventType, Category, ReportSubmitted, Subject
+from shared.events import CaseEventType, Category, ReportSubmitted, Subject, SubjectKind
 
 _CASE_NAMESPACE = uuid.UUID("6f1b9a51-5c1e-4c55-9d0f-3c7d0f0b6c11")
 
@@ -41,12 +40,20 @@ CaseId = str
 
 def case_id_for(subject: Subject, category: Category) -> CaseId:
     """The one case id of a subject and category, the same in every worker."""
-    return _case_id(subject.key(), category.value)
+    # Looked up for every report of every batch; uuid5 (SHA-1) only for subjects not seen lately.
+    key = (subject.kind, subject.chat_id, subject.id, category)
+    case_id = _recent_case_ids.get(key)
+    if case_id is None:
+        if len(_recent_case_ids) > 1 << 17:
+            _recent_case_ids.clear()  # bounded memory; hot subjects come straight back
+        case_id = _recent_case_ids[key] = _case_id(subject.key(), category.value)
+    return case_id
 
 
-@lru_cache(maxsize=1 << 16)
+_recent_case_ids: dict[tuple[SubjectKind, str | None, str, Category], CaseId] = {}
+
+
 def _case_id(subject_key: str, category: str) -> CaseId:
-    # uuid5 hashes with SHA-1; hot subjects recur in every batch, so remember them.
     return str(uuid.uuid5(_CASE_NAMESPACE, f"{subject_key}|{category}"))
 
 

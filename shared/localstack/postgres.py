@@ -6,6 +6,7 @@ user created for the purpose, like the wheel's own helper does.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import stat
@@ -115,8 +116,6 @@ class LocalPostgres:
         log.info("postgres started", extra={"port": self.port})
 
     def _create_database(self) -> None:
-        import asyncio  # noqa: PLC0415
-
         async def create() -> None:
             conn = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{self.port}/postgres")
             try:
