@@ -27,8 +27,8 @@ _MAX_BATCH_BYTES = 900 * 1024
 
 
 @dataclass(frozen=True, slots=True)
-class WireRecord:
-    """A message ready for the wire: topic name as on the cluster, bytes, headers."""
+class Outbound:
+    """A message to publish: logical topic name (the publisher adds the prefix), bytes, headers."""
 
     topic: str
     key: bytes | None
@@ -72,17 +72,18 @@ class Publisher:
     less per message than one ``send`` each.
     """
 
-    def __init__(self, producer: AIOKafkaProducer) -> None:
+    def __init__(self, producer: AIOKafkaProducer, *, prefix: str = "") -> None:
         self._producer = producer
+        self._prefix = prefix
         self._partitioner = DefaultPartitioner()
         self._partitions: dict[str, list[int]] = {}
         # murmur2 is pure Python in aiokafka; keys (case ids, subjects) recur batch after batch.
         self._placed: dict[tuple[str, bytes], int] = {}
         self._round_robin = itertools.count()
 
-    async def publish(self, records: Sequence[WireRecord]) -> Counter[str]:
-        """Send ``records`` and wait for their acknowledgement; count them per topic."""
-        groups: dict[tuple[str, int], list[WireRecord]] = {}
+    async def publish(self, records: Sequence[Outbound]) -> Counter[str]:
+        """Send ``records`` and wait for their acknowledgement; count them per logical topic."""
+        groups: dict[tuple[str, int], list[Outbound]] = {}
         for record in records:
             partitions = self._partitions.get(record.topic)
             if partitions is None:
@@ -101,7 +102,8 @@ class Publisher:
             groups.setdefault((record.topic, partition), []).append(record)
 
         futures: list[asyncio.Future[object]] = []
-        for (topic, partition), group in groups.items():
+        for (logical, partition), group in groups.items():
+            topic = self._prefix + logical
             batch = self._producer.create_batch()
             for record in group:
                 if not _append(batch, record):
@@ -115,12 +117,13 @@ class Publisher:
         await asyncio.gather(*futures)
         return Counter(record.topic for record in records)
 
-    async def _load_partitions(self, topic: str) -> list[int]:
+    async def _load_partitions(self, logical: str) -> list[int]:
+        topic = self._prefix + logical
         partitions = await self._producer.partitions_for(topic)
         if not partitions:
             raise RuntimeError(f"topic {topic} does not exist; run `crible topics apply`")
-        self._partitions[topic] = sorted(partitions)
-        return self._partitions[topic]
+        self._partitions[logical] = sorted(partitions)
+        return self._partitions[logical]
 
 
 async def delete_topics(settings: Settings) -> list[str]:
@@ -141,7 +144,7 @@ async def delete_topics(settings: Settings) -> list[str]:
     return doomed
 
 
-def _append(batch: Any, record: WireRecord) -> bool:
+def _append(batch: Any, record: Outbound) -> bool:
     """Add ``record`` to a producer batch; False if the batch is full."""
     appended = batch.append(
         key=record.key, value=record.value, timestamp=None, headers=list(record.headers)

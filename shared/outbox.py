@@ -15,13 +15,13 @@ from collections.abc import Sequence
 import asyncpg
 
 from shared.db import Connection
-from shared.kafka import Publisher, WireRecord
+from shared.kafka import Outbound, Publisher
 
 _HEAD = struct.Struct("!HiIH")  # topic length, key length (-1: none), value length, headers
 _HEADER = struct.Struct("!HI")
 
 
-def encode_records(records: Sequence[WireRecord]) -> bytes:
+def encode_records(records: Sequence[Outbound]) -> bytes:
     """Pack records into one compact blob (length-prefixed, no pickling)."""
     parts: list[bytes] = []
     for record in records:
@@ -44,9 +44,9 @@ def encode_records(records: Sequence[WireRecord]) -> bytes:
     return b"".join(parts)
 
 
-def decode_records(blob: bytes) -> list[WireRecord]:
+def decode_records(blob: bytes) -> list[Outbound]:
     """Unpack what :func:`encode_records` packed."""
-    records: list[WireRecord] = []
+    records: list[Outbound] = []
     view = memoryview(blob)
     at = 0
     while at < len(view):
@@ -68,11 +68,11 @@ def decode_records(blob: bytes) -> list[WireRecord]:
             at += name_len
             headers.append((name, bytes(view[at : at + header_len])))
             at += header_len
-        records.append(WireRecord(topic, key, value, tuple(headers)))
+        records.append(Outbound(topic, key, value, tuple(headers)))
     return records
 
 
-async def store(conn: Connection, *, service: str, records: Sequence[WireRecord]) -> int:
+async def store(conn: Connection, *, service: str, records: Sequence[Outbound]) -> int:
     """Write a batch's events in the caller's transaction; return the outbox row id."""
     row_id: int = await conn.fetchval(
         "INSERT INTO crible.outbox (service, record_count, records) "

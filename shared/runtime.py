@@ -42,7 +42,7 @@ from pydantic import BaseModel, ValidationError
 from shared import metrics, outbox
 from shared.config import Settings
 from shared.db import Connection, create_pool
-from shared.kafka import Publisher, WireRecord, make_consumer, make_producer
+from shared.kafka import Outbound, Publisher, make_consumer, make_producer
 from shared.topics import DLQ_SUFFIX, TopicSpec, wire_name
 
 log = logging.getLogger(__name__)
@@ -79,15 +79,6 @@ class Inbound(Generic[E]):
     key: bytes | None
     #: The bytes as received (already validated into ``event``), for handlers that store them.
     raw: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class Outbound:
-    """An event a handler wants published: logical topic name, key, JSON bytes."""
-
-    topic: str
-    key: bytes | None
-    value: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,9 +140,9 @@ def describe_error(error: BaseException) -> str:
 
 
 def dead_letter(
-    record: ConsumerRecord[bytes, bytes], error: BaseException, *, service: str
-) -> WireRecord:
-    """The DLQ copy of ``record``: same key and bytes, headers saying what failed where."""
+    record: ConsumerRecord[bytes, bytes], error: BaseException, *, service: str, topic: str
+) -> Outbound:
+    """The DLQ copy of ``record`` (read from logical ``topic``), with headers saying why."""
     headers = (
         ("crible.error.class", type(error).__name__.encode()),
         ("crible.error.message", describe_error(error).encode()),
@@ -161,7 +152,7 @@ def dead_letter(
         ("crible.service", service.encode()),
         ("crible.failed_at", datetime.now(UTC).isoformat().encode()),
     )
-    return WireRecord(record.topic + DLQ_SUFFIX, record.key, record.value or b"", headers)
+    return Outbound(topic + DLQ_SUFFIX, record.key, record.value or b"", headers)
 
 
 class ConsumerRunner(Generic[E]):
@@ -181,7 +172,6 @@ class ConsumerRunner(Generic[E]):
         prefix = settings.topic_prefix
         self._models = {wire_name(t.name, prefix): m for t, m in spec.models.items()}
         self._logical = {wire_name(t.name, prefix): t.name for t in spec.models}
-        self._prefix = prefix
         self._lane_locks: list[asyncio.Lock] = []
         self._last_relay = 0.0
         self._group_id = prefix + spec.group_id
@@ -263,15 +253,18 @@ class ConsumerRunner(Generic[E]):
                     )
                 )
 
-        applied: list[tuple[int, list[WireRecord]]] = []
+        applied: list[tuple[int, list[Outbound]]] = []
         if good:
             await self._apply_isolating(good, records, applied, poison)
         to_publish = [r for _, recs in applied for r in recs]
-        to_publish += [dead_letter(p.record, p.error, service=service) for p in poison]
+        to_publish += [
+            dead_letter(p.record, p.error, service=service, topic=self._logical[p.record.topic])
+            for p in poison
+        ]
         if to_publish:
             counts = await self._retrying("publish", lambda: self._publisher.publish(to_publish))
             for topic, count in counts.items():
-                metrics.PRODUCED.labels(service, topic.removeprefix(self._prefix)).inc(count)
+                metrics.PRODUCED.labels(service, topic).inc(count)
         await self._retrying("outbox", lambda: outbox.forget(self._pool, [i for i, _ in applied]))
         await self._commit(records)
 
@@ -301,7 +294,7 @@ class ConsumerRunner(Generic[E]):
         self,
         good: list[Inbound[E]],
         records: list[ConsumerRecord[bytes, bytes]],
-        applied: list[tuple[int, list[WireRecord]]],
+        applied: list[tuple[int, list[Outbound]]],
         poison: list[_Poison],
     ) -> None:
         """Apply ``good``; if the handler rejects it, split it until the culprits are alone."""
@@ -325,13 +318,13 @@ class ConsumerRunner(Generic[E]):
             await self._apply_isolating(good[:middle], records, applied, poison)
             await self._apply_isolating(good[middle:], records, applied, poison)
 
-    async def _apply(self, batch: list[Inbound[E]]) -> tuple[int, list[WireRecord]]:
+    async def _apply(self, batch: list[Inbound[E]]) -> tuple[int, list[Outbound]]:
         """Handle ``batch`` and store its events in one transaction; return the outbox row."""
-        stored: tuple[int, list[WireRecord], Handled] | None = None
+        stored: tuple[int, list[Outbound], Handled] | None = None
         try:
             async with self._pool.acquire() as conn, conn.transaction():
                 handled = await self._spec.handler(batch, conn)
-                wire = [WireRecord(self._prefix + o.topic, o.key, o.value) for o in handled.events]
+                wire = list(handled.events)
                 row_id = await outbox.store(conn, service=self._spec.service, records=wire)
                 stored = (row_id, wire, handled)
         except Exception as error:
@@ -453,7 +446,13 @@ async def serve(
     try:
         pool = await _connect_pool(settings, stop, application_name=f"crible-{spec.service}")
         await producer.start()
-        runner = ConsumerRunner(spec, settings, pool=pool, publisher=Publisher(producer), stop=stop)
+        runner = ConsumerRunner(
+            spec,
+            settings,
+            pool=pool,
+            publisher=Publisher(producer, prefix=settings.topic_prefix),
+            stop=stop,
+        )
         await runner.run()
     except StopRequestedError:
         log.info("stopped before start-up completed")

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
-from uuid import UUID
 
 import asyncpg
 import orjson
 
 from services.ingest.core import CaseId, CaseState, CaseStatus, Ingestion, Known
 from shared.db import Connection
-from shared.events import Category, ReportSubmitted, Subject, SubjectKind
+from shared.events import Category, ReportSubmitted, Subject
 
 
 def _lock_key(case_id: CaseId) -> int:
-    # The first 64 bits of the UUID, as PostgreSQL's bigint advisory-lock key.
-    return int.from_bytes(UUID(case_id).bytes[:8], "big", signed=True)
+    # The first 64 bits of the UUID (its first 16 hex digits), as a signed bigint.
+    high = int(case_id[:8] + case_id[9:13] + case_id[14:18], 16)
+    return high - (1 << 64) if high >= 1 << 63 else high
 
 
 class PostgresCaseStore:
@@ -45,16 +45,19 @@ class PostgresCaseStore:
         known_ids = await conn.fetch(
             "SELECT report_id FROM ingest.reports WHERE report_id = ANY($1::text[])", report_ids
         )
+        # A case id names one subject and category: take them from the reports.
+        named = {
+            case_id: (r.subject, r.category) for r, case_id in zip(reports, case_ids, strict=True)
+        }
         rows = await conn.fetch(
             """
-            SELECT case_id, subject_kind, subject_id, subject_chat_id, category, revision,
-                   status, report_count, reporter_count, first_reported_at, last_reported_at,
-                   reporter_languages
+            SELECT case_id::text, revision, status, report_count, reporter_count,
+                   first_reported_at, last_reported_at, reporter_languages
             FROM ingest.cases WHERE case_id = ANY($1::uuid[])
             """,
-            list(set(case_ids)),
+            list(named),
         )
-        cases = {str(row["case_id"]): _case_from_row(row) for row in rows}
+        cases = {row["case_id"]: _case_from_row(row, *named[row["case_id"]]) for row in rows}
         candidates = {
             (case.case_id, case.revision, r.reporter_id)
             for r, case_id in zip(reports, case_ids, strict=True)
@@ -170,16 +173,11 @@ class PostgresCaseStore:
         return bool(status == "UPDATE 1")
 
 
-def _case_from_row(row: asyncpg.Record) -> CaseState:
+def _case_from_row(row: asyncpg.Record, subject: Subject, category: Category) -> CaseState:
     return CaseState(
-        case_id=str(row["case_id"]),
-        # Rows were validated on the way in; rebuilding them needs no second validation.
-        subject=Subject.model_construct(
-            kind=SubjectKind(row["subject_kind"]),
-            id=row["subject_id"],
-            chat_id=row["subject_chat_id"],
-        ),
-        category=Category(row["category"]),
+        case_id=row["case_id"],
+        subject=subject,
+        category=category,
         revision=row["revision"],
         status=CaseStatus(row["status"]),
         report_count=row["report_count"],

@@ -1,15 +1,15 @@
 """The outbox blob must give back exactly the records that went in."""
 
-from shared.kafka import WireRecord
+from shared.kafka import Outbound
 from shared.outbox import decode_records, encode_records
 
 
 def test_records_round_trip_with_keys_headers_and_empty_values() -> None:
     records = [
-        WireRecord("cases", b"k1", b'{"a": 1}'),
-        WireRecord("reports.accepted", None, b"\x00\xff binary"),
-        WireRecord("reports.submitted.dlq", b"", b"", (("crible.error.class", b"X"), ("h", b""))),
-        WireRecord("t" * 300, b"k" * 70_000, b"v" * 1_000_000),
+        Outbound("cases", b"k1", b'{"a": 1}'),
+        Outbound("reports.accepted", None, b"\x00\xff binary"),
+        Outbound("reports.submitted.dlq", b"", b"", (("crible.error.class", b"X"), ("h", b""))),
+        Outbound("t" * 300, b"k" * 70_000, b"v" * 1_000_000),
     ]
 
     assert decode_records(encode_records(records)) == records
