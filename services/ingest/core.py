@@ -212,8 +212,10 @@ class _Draft:
         """Count one more report (reporter counting aside)."""
         self.report_count += 1
         at = report.reported_at
-        self.first_reported_at = min(self.first_reported_at, at)
-        self.last_reported_at = max(self.last_reported_at, at)
+        if at > self.last_reported_at:
+            self.last_reported_at = at
+        elif at < self.first_reported_at:
+            self.first_reported_at = at
         if report.reporter_language not in self.languages:
             self.languages.append(report.reporter_language)
         self.joined.append(report)

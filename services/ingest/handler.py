@@ -40,10 +40,11 @@ async def ingest_batch(
         Outbound(CASES.name, c.state.case_id.encode(), events.case_event(c, bodies=bodies, now=now))
         for c in ingestion.changes
     ]
+    subject_keys = {c.state.case_id: c.state.subject.key().encode() for c in ingestion.changes}
     outbound += [
         Outbound(
             REPORTS_ACCEPTED.name,
-            a.report.subject.key().encode(),
+            subject_keys[a.case_id],
             events.report_accepted(a, body=bodies[a.report.report_id], now=now),
         )
         for a in ingestion.accepted
