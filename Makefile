@@ -38,8 +38,8 @@ format: $(STAMP) ## Apply ruff's fixes and formatting
 demo: $(STAMP) ## Publish a realistic report stream to the pipeline `make run` started, and watch it
 	$(BIN)/crible demo
 
-bench-ingest: $(STAMP) ## Ingestion throughput on the real stack vs raw aiokafka (200,000 reports)
-	$(BIN)/crible local -- $(BIN)/crible bench ingest --reports 200000
+bench-ingest: $(STAMP) ## Ingestion vs raw aiokafka throughput on the real stack (200,000 reports, 3 rounds)
+	$(BIN)/crible local -- $(BIN)/crible bench ingest --reports 200000 --repeat 3
 
 schemas: $(STAMP) ## Re-export the JSON Schemas and AsyncAPI document under deploy/schemas/
 	$(BIN)/crible schemas export

@@ -76,6 +76,7 @@ def _parser() -> argparse.ArgumentParser:
         default=1,
         help="processes for the passthrough and, then, for ingest (the same number on each side)",
     )
+    bench.add_argument("--repeat", type=int, default=1, help="rounds; medians are printed")
     bench.set_defaults(func=_bench)
     return parser
 
@@ -139,7 +140,9 @@ def _demo(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     from shared.bench import bench_ingest  # noqa: PLC0415
 
-    return uvloop.run(bench_ingest(get_settings(), reports=args.reports, workers=args.workers))
+    return uvloop.run(
+        bench_ingest(get_settings(), reports=args.reports, workers=args.workers, repeat=args.repeat)
+    )
 
 
 if __name__ == "__main__":
