@@ -24,7 +24,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     service = args.service if args.command == "run" else f"crible-{args.command}"
     configure_logging(service, get_settings().log_level)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except RuntimeError as error:  # a condition the user can fix; no traceback needed
+        print(f"crible {args.command}: {error}", file=sys.stderr)
+        return 2
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -10,6 +10,7 @@ import secrets
 import signal
 import subprocess
 from collections.abc import Sequence
+from pathlib import Path
 from types import FrameType
 
 from shared.config import Settings
@@ -21,6 +22,29 @@ from shared.localstack.postgres import LocalPostgres
 log = logging.getLogger(__name__)
 
 TOKEN_FILE = ROOT / ".cache" / "metrics-token"
+OWNER_FILE = ROOT / ".cache" / "stack.pid"
+
+
+def _claim_stack() -> None:
+    """Make this process the one owner of the local broker and database.
+
+    A second `crible local` (say `make test` while `make run` runs) would otherwise take
+    the first one's broker and database for leftovers and stop them.
+    """
+    OWNER_FILE.parent.mkdir(parents=True, exist_ok=True)
+    if OWNER_FILE.exists():
+        pid = int(OWNER_FILE.read_text() or 0)
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            cmdline = b""
+        if pid != os.getpid() and b"crible" in cmdline and b"local" in cmdline:
+            raise RuntimeError(
+                f"the local Kafka and PostgreSQL belong to another `crible local` (pid {pid}, "
+                "e.g. `make run`); stop it first, or point KAFKA_BOOTSTRAP_SERVERS and "
+                "DATABASE_URL at servers of your own"
+            )
+    OWNER_FILE.write_text(str(os.getpid()))
 
 
 def metrics_token() -> str:
@@ -40,6 +64,8 @@ def run_with_stack(command: Sequence[str]) -> int:
     env = dict(os.environ)
     kafka = None if "KAFKA_BOOTSTRAP_SERVERS" in env else LocalKafka()
     postgres = None if "DATABASE_URL" in env else LocalPostgres()
+    if kafka is not None or postgres is not None:
+        _claim_stack()
     try:
         if postgres is not None:
             postgres.start()
@@ -63,6 +89,8 @@ def run_with_stack(command: Sequence[str]) -> int:
             kafka.stop()
         if postgres is not None:
             postgres.stop()
+        if kafka is not None or postgres is not None:
+            OWNER_FILE.unlink(missing_ok=True)
 
 
 def run_forwarding_signals(command: Sequence[str], *, env: dict[str, str]) -> int:
