@@ -21,7 +21,6 @@ DEPLOY = ROOT / "deploy" / "kafka"
 CACHE = ROOT / ".cache" / "kafka"
 LIBS = CACHE / "libs"
 BROKER_PORT = 19092
-CONTROLLER_PORT = 19093
 PID_FILE = CACHE / "kafka.pid"
 
 
