@@ -23,11 +23,17 @@ from dataclasses import dataclass
 
 import asyncpg
 import orjson
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
 from shared.config import Settings
-from shared.kafka import apply_topics, delete_topics, make_consumer, make_producer
+from shared.kafka import (
+    apply_topics,
+    delete_topics,
+    make_consumer,
+    make_producer,
+    messages_written,
+)
 from shared.reportgen import ReportStream
 from shared.topics import CASES, REPORTS_ACCEPTED, REPORTS_SUBMITTED, TopicSpec, wire_name
 
@@ -112,8 +118,8 @@ async def _round(settings: Settings, *, reports: int, workers: int) -> tuple[flo
     print(f"ratio ingest / passthrough: {ingest.rate / raw.rate:.2f}")
 
     stored = await _stored_reports(bench, run_id)
-    accepted = await _end_total(bench, wire_name(REPORTS_ACCEPTED.name, bench.topic_prefix))
-    case_events = await _end_total(bench, wire_name(CASES.name, bench.topic_prefix))
+    accepted = await messages_written(bench, wire_name(REPORTS_ACCEPTED.name, bench.topic_prefix))
+    case_events = await messages_written(bench, wire_name(CASES.name, bench.topic_prefix))
     await delete_topics(bench)
     print(
         f"check: {stored} reports stored, {accepted} reports.accepted and {case_events} "
@@ -189,17 +195,6 @@ async def _observe(
     if first is None:
         raise RuntimeError(f"{command} committed nothing")
     return Measure(last[1] - first[1], last[0] - first[0])
-
-
-async def _end_total(settings: Settings, topic: str) -> int:
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=settings.kafka_bootstrap_servers)
-    await consumer.start()
-    try:
-        partitions = consumer.partitions_for_topic(topic) or set()
-        ends = await consumer.end_offsets([TopicPartition(topic, p) for p in partitions])
-        return int(sum(ends.values()))
-    finally:
-        await consumer.stop()
 
 
 async def _stored_reports(settings: Settings, run_id: str) -> int:

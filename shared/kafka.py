@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import TopicAlreadyExistsError
@@ -124,6 +124,19 @@ class Publisher:
             raise RuntimeError(f"topic {topic} does not exist; run `crible topics apply`")
         self._partitions[logical] = sorted(partitions)
         return self._partitions[logical]
+
+
+async def messages_written(settings: Settings, topic: str) -> int:
+    """Messages ever written to ``topic`` (named as on the cluster): its summed end offsets."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=settings.kafka_bootstrap_servers)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        if not partitions:
+            raise RuntimeError(f"topic {topic} does not exist")
+        return int(sum((await consumer.end_offsets(partitions)).values()))
+    finally:
+        await consumer.stop()
 
 
 async def delete_topics(settings: Settings) -> list[str]:

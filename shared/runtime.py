@@ -118,6 +118,10 @@ class StopRequestedError(Exception):
     """Raised inside a retry loop when the process is asked to stop."""
 
 
+#: What gets past the retries of a batch without being the batch's fault.
+_NOT_THE_MESSAGES_FAULT: tuple[type[BaseException], ...] = (StopRequestedError, *TRANSIENT_ERRORS)
+
+
 @dataclass(slots=True)
 class _Poison:
     record: ConsumerRecord[bytes, bytes]
@@ -300,9 +304,7 @@ class ConsumerRunner(Generic[E]):
         """Apply ``good``; if the handler rejects it, split it until the culprits are alone."""
         try:
             applied.append(await self._retrying("handle", lambda: self._apply(good)))
-        except TRANSIENT_ERRORS:
-            raise
-        except StopRequestedError:
+        except _NOT_THE_MESSAGES_FAULT:
             raise
         except Exception as error:  # noqa: BLE001 - any other failure is the message's or a bug
             if len(good) == 1:

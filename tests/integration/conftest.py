@@ -15,13 +15,13 @@ from typing import Any
 
 import asyncpg
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import ConsumerRecord
 
 from shared.config import Settings
 from shared.db import migrate
-from shared.kafka import apply_topics, delete_topics
+from shared.kafka import apply_topics, delete_topics, messages_written
 from shared.runtime import ConsumerSpec, serve
 from shared.topics import CASES, REPORTS_ACCEPTED, REPORTS_SUBMITTED, wire_name
 
@@ -114,19 +114,7 @@ async def committed(settings: Settings, group: str, name: str) -> tuple[int, int
     finally:
         await admin.close()
     done = sum(o.offset for tp, o in offsets.items() if tp.topic == topic and o.offset > 0)
-    return done, await end_offsets(settings, topic)
-
-
-async def end_offsets(settings: Settings, topic: str) -> int:
-    """Messages ever written to a topic (as it is named on the cluster)."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=settings.kafka_bootstrap_servers)
-    await consumer.start()
-    try:
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-        assert partitions, f"topic {topic} has no partitions"
-        return int(sum((await consumer.end_offsets(partitions)).values()))
-    finally:
-        await consumer.stop()
+    return done, await messages_written(settings, topic)
 
 
 async def eventually(check: Callable[[], Any], *, timeout: float = 60, every: float = 0.2) -> Any:
