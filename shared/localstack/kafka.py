@@ -111,8 +111,9 @@ class LocalKafka:
                     classpath,
                     "kafka.tools.StorageTool",
                     "format",
-                    "-t",
-                    _cluster_id(),
+                    # One argument: a random id may start with "-", which argparse would
+                    # otherwise take for an option.
+                    f"--cluster-id={_cluster_id()}",
                     "-c",
                     str(properties),
                     "--standalone",
