@@ -25,6 +25,7 @@ import asyncpg
 import orjson
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import CommitFailedError, IllegalStateError
 
 from shared.config import Settings
 from shared.kafka import (
@@ -230,7 +231,12 @@ async def passthrough(settings: Settings) -> None:
             ]
             await asyncio.gather(*futures)
             if batches:
-                await consumer.commit()
+                try:
+                    await consumer.commit()
+                except (CommitFailedError, IllegalStateError):
+                    # A rebalance moved these partitions to the other worker (--workers 2):
+                    # it copies them again, as any at-least-once consumer would.
+                    continue
     finally:
         await consumer.stop()
         await producer.stop()
