@@ -12,7 +12,7 @@ help: ## Show this list
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --editable '.[dev]'
+	$(BIN)/pip install --quiet --editable '.[dev,local]'
 	touch $(STAMP)
 
 install: $(STAMP) ## Create .venv and install Crible with its development tools

@@ -1,16 +1,26 @@
-"""Crible's services. Each lives in ``services/<name>/`` and is run by ``crible run <name>``."""
+"""Crible's services, and the composition root that hands them to the ``crible`` command.
+
+Each service lives in ``services/<name>/`` and is run by ``crible run <name>``. This is the
+one place that knows every service: ``shared/`` never imports from ``services/``.
+"""
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+import sys
+from collections.abc import Sequence
 
-#: Every service that exists, with the module holding its ``SPEC``.
+#: Every service that exists, with its package (conventions: ``shared/cli/registry.py``).
 SERVICES: dict[str, str] = {
-    "ingest": "services.ingest.service",
+    "ingest": "services.ingest",
 }
 
 
-def load_spec(name: str) -> Any:
-    """Import a service's consumer spec by name."""
-    return import_module(SERVICES[name]).SPEC
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``crible`` console script."""
+    from shared.cli.main import main as cli_main  # noqa: PLC0415 - keep `import services` light
+
+    return cli_main(argv, services=SERVICES)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import TypeAlias
@@ -21,11 +22,8 @@ from asyncpg.pool import PoolConnectionProxy
 
 log = logging.getLogger(__name__)
 
-#: Owners of migrations, in the order they are applied: the runtime first, then services.
-MIGRATION_PACKAGES: tuple[tuple[str, str], ...] = (
-    ("crible", "shared.migrations"),
-    ("ingest", "services.ingest.migrations"),
-)
+#: The runtime's own migrations, applied before those of the services.
+RUNTIME_MIGRATIONS = ("crible", "shared.migrations")
 #: A connection as handlers receive it: straight from asyncpg, or borrowed from a pool.
 Connection: TypeAlias = "asyncpg.Connection[Record] | PoolConnectionProxy[Record]"
 
@@ -58,10 +56,10 @@ async def create_pool(dsn: str, *, max_size: int, application_name: str) -> asyn
     )
 
 
-def discover_migrations() -> list[Migration]:
-    """Every migration file shipped with Crible, in application order."""
+def discover_migrations(services: Sequence[tuple[str, str]]) -> list[Migration]:
+    """The runtime's migrations, then those of ``services`` ((owner, package) pairs)."""
     found: list[Migration] = []
-    for owner, package in MIGRATION_PACKAGES:
+    for owner, package in (RUNTIME_MIGRATIONS, *services):
         files = sorted(
             (f for f in resources.files(package).iterdir() if f.name.endswith(".sql")),
             key=lambda f: f.name,
@@ -72,8 +70,8 @@ def discover_migrations() -> list[Migration]:
     return found
 
 
-async def migrate(dsn: str) -> list[Migration]:
-    """Apply the migrations not yet applied; return those applied now."""
+async def migrate(dsn: str, services: Sequence[tuple[str, str]]) -> list[Migration]:
+    """Apply the migrations of the runtime and ``services`` not yet applied; return those."""
     conn = await asyncpg.connect(dsn)
     applied_now: list[Migration] = []
     try:
@@ -91,7 +89,7 @@ async def migrate(dsn: str) -> list[Migration]:
         )
         rows = await conn.fetch("SELECT owner, version, checksum FROM public.crible_migrations")
         done = {(r["owner"], r["version"]): r["checksum"] for r in rows}
-        for migration in discover_migrations():
+        for migration in discover_migrations(services):
             key = (migration.owner, migration.version)
             if key in done:
                 if done[key] != migration.checksum:

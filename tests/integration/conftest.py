@@ -19,12 +19,16 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import ConsumerRecord
 
+from services import SERVICES
+from shared.cli.registry import Registry
 from shared.config import Settings
 from shared.db import migrate
 from shared.kafka import apply_topics, delete_topics, messages_written
 from shared.runtime import ConsumerSpec, serve
 from shared.topics import CASES, REPORTS_ACCEPTED, REPORTS_SUBMITTED, wire_name
 
+#: (owner, package) of every service's migrations, as `crible migrate` applies them.
+MIGRATIONS = Registry(SERVICES).migrations()
 INGEST_TOPICS = [REPORTS_SUBMITTED, REPORTS_SUBMITTED.dlq(), REPORTS_ACCEPTED, CASES]
 
 
@@ -52,7 +56,7 @@ async def settings(base_settings: Settings) -> AsyncIterator[Settings]:
 async def db(base_settings: Settings) -> AsyncIterator[asyncpg.Connection]:
     """A connection to a migrated database whose Crible tables are empty."""
     dsn = base_settings.database_url.get_secret_value()
-    await migrate(dsn)
+    await migrate(dsn, MIGRATIONS)
     conn = await asyncpg.connect(dsn)
     await conn.execute("TRUNCATE ingest.reports, ingest.cases, crible.outbox")
     yield conn

@@ -12,8 +12,8 @@ import orjson
 from aiokafka import AIOKafkaProducer
 
 from services.ingest.service import SPEC
+from shared.cli.reportgen import ReportStream
 from shared.config import Settings
-from shared.reportgen import ReportStream
 from shared.topics import CASES, REPORTS_ACCEPTED, REPORTS_SUBMITTED, wire_name
 from tests.integration.conftest import committed, eventually, read_topic
 
@@ -33,7 +33,7 @@ def worker(settings: Settings) -> asyncio.Future[asyncio.subprocess.Process]:
         asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "shared.cli",
+            "services",
             "run",
             "ingest",
             env=env,

@@ -13,7 +13,7 @@ from shared.db import migrate
 from shared.kafka import apply_topics
 from shared.metrics import CONSUMED, MetricsServer
 from shared.topics import CASES, REPORTS_SUBMITTED, TopicSpec, wire_name
-from tests.integration.conftest import eventually
+from tests.integration.conftest import MIGRATIONS, eventually
 
 
 async def test_topics_apply_is_idempotent_and_repairs_drifted_config(settings: Settings) -> None:
@@ -46,7 +46,7 @@ async def retention_ms(admin: AIOKafkaAdminClient, topic: str) -> bool:
 
 
 async def test_migrations_apply_once(base_settings: Settings, db: asyncpg.Connection) -> None:
-    assert await migrate(base_settings.database_url.get_secret_value()) == []
+    assert await migrate(base_settings.database_url.get_secret_value(), MIGRATIONS) == []
     tables = await db.fetch(
         "SELECT schemaname || '.' || tablename AS t FROM pg_tables "
         "WHERE schemaname IN ('ingest', 'crible') ORDER BY 1"

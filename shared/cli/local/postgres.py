@@ -29,9 +29,10 @@ with warnings.catch_warnings():
 
 log = logging.getLogger(__name__)
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 CACHE = ROOT / ".cache" / "postgres"
-PORT = 15432
+#: Another port lets a second checkout run its own local stack beside this one.
+PORT = int(os.environ.get("CRIBLE_LOCAL_POSTGRES_PORT", "15432"))
 DATABASE = "crible"
 SYSTEM_USER = "crible_postgres"
 

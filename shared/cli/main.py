@@ -1,7 +1,8 @@
 """The ``crible`` command: run services, prepare infrastructure, demo and benchmark.
 
-Subcommands import what they need when they run, so that ``crible run ingest`` does not
-load the demo's terminal UI nor the local stack's launcher.
+It is handed the service registry by ``services.main`` (the composition root), so nothing
+in ``shared/`` imports a service. Subcommands import what they need when they run, so that
+``crible run ingest`` does not load the demo's terminal UI nor the local stack's launcher.
 """
 
 from __future__ import annotations
@@ -10,18 +11,21 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import uvloop
 
+from shared.cli.registry import Registry
 from shared.config import get_settings
 from shared.logs import configure_logging
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``crible`` console script."""
-    parser = _parser()
+def main(argv: Sequence[str] | None, *, services: Mapping[str, str]) -> int:
+    """Run the ``crible`` command over ``services`` (name to package, e.g. ``services.ingest``)."""
+    registry = Registry(services)
+    parser = _parser(registry)
     args = parser.parse_args(argv)
+    args.registry = registry
     service = args.service if args.command == "run" else f"crible-{args.command}"
     configure_logging(service, get_settings().log_level)
     try:
@@ -31,14 +35,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
-def _parser() -> argparse.ArgumentParser:
-    from services import SERVICES  # noqa: PLC0415 - the composition root knows the services
-
+def _parser(registry: Registry) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="crible", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run one service, or `all` under a supervisor")
-    run.add_argument("service", choices=[*SERVICES, "all"])
+    run.add_argument("service", choices=[*registry.names, "all"])
     run.add_argument(
         "--metrics-base-port",
         type=int,
@@ -71,36 +73,32 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--seconds", type=float, default=60.0, help="how long to watch")
     demo.set_defaults(func=_demo)
 
-    bench = sub.add_parser("bench", help="benchmarks on the real stack")
-    bench.add_argument("target", choices=["ingest"])
-    bench.add_argument("--reports", type=int, default=200_000)
-    bench.add_argument(
-        "--workers",
-        type=int,
-        default=1,
-        help="processes for the passthrough and, then, for ingest (the same number on each side)",
+    bench = sub.add_parser(
+        "bench",
+        help="a service's benchmark on the real stack (`crible bench ingest --help`)",
+        add_help=False,
     )
-    bench.add_argument("--repeat", type=int, default=1, help="rounds; medians are printed")
+    bench.add_argument("target", choices=registry.benchmarks())
+    bench.add_argument("options", nargs=argparse.REMAINDER)
     bench.set_defaults(func=_bench)
     return parser
 
 
 def _run(args: argparse.Namespace) -> int:
-    from services import SERVICES, load_spec  # noqa: PLC0415
+    from shared.cli.supervisor import supervise  # noqa: PLC0415
     from shared.runtime import serve  # noqa: PLC0415
-    from shared.supervisor import supervise  # noqa: PLC0415
 
     if args.service == "all":
-        return supervise(list(SERVICES), metrics_base_port=args.metrics_base_port)
-    uvloop.run(serve(load_spec(args.service), get_settings()))
+        return supervise(args.registry.names, metrics_base_port=args.metrics_base_port)
+    uvloop.run(serve(args.registry.spec(args.service), get_settings()))
     return 0
 
 
 def _local(args: argparse.Namespace) -> int:
-    from shared.localstack.stack import run_with_stack  # noqa: PLC0415
+    from shared.cli.local.stack import run_with_stack  # noqa: PLC0415
 
     command = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
-    return run_with_stack(command)
+    return run_with_stack(command, migrations=args.registry.migrations())
 
 
 def _topics(_args: argparse.Namespace) -> int:
@@ -110,10 +108,11 @@ def _topics(_args: argparse.Namespace) -> int:
     return 0
 
 
-def _migrate(_args: argparse.Namespace) -> int:
+def _migrate(args: argparse.Namespace) -> int:
     from shared.db import migrate  # noqa: PLC0415
 
-    applied = asyncio.run(migrate(get_settings().database_url.get_secret_value()))
+    dsn = get_settings().database_url.get_secret_value()
+    applied = asyncio.run(migrate(dsn, args.registry.migrations()))
     for m in applied:
         print(f"applied {m.owner}/{m.version:04d}_{m.name}")
     if not applied:
@@ -135,19 +134,15 @@ def _schemas(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from shared.demo import run_demo  # noqa: PLC0415
+    from shared.cli.demo import run_demo  # noqa: PLC0415
 
-    uvloop.run(run_demo(get_settings(), reports=args.reports, rate=args.rate, seconds=args.seconds))
+    specs = [args.registry.spec(name) for name in args.registry.names]
+    uvloop.run(
+        run_demo(get_settings(), specs, reports=args.reports, rate=args.rate, seconds=args.seconds)
+    )
     return 0
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from shared.bench import bench_ingest  # noqa: PLC0415
-
-    return uvloop.run(
-        bench_ingest(get_settings(), reports=args.reports, workers=args.workers, repeat=args.repeat)
-    )
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    registry: Registry = args.registry
+    return registry.bench(args.target)(get_settings(), args.options)

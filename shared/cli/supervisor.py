@@ -46,7 +46,7 @@ def supervise(services: list[str], *, metrics_base_port: int) -> int:
             if child.process is None and now >= child.next_start:
                 env = dict(os.environ, CRIBLE_METRICS_PORT=str(child.port))
                 child.process = subprocess.Popen(  # noqa: S603 - our own entry point
-                    [sys.executable, "-m", "shared.cli", "run", child.name], env=env
+                    [sys.executable, "-m", "services", "run", child.name], env=env
                 )
                 log.info(
                     "service started", extra={"service": child.name, "metrics_port": child.port}

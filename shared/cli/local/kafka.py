@@ -16,11 +16,12 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 DEPLOY = ROOT / "deploy" / "kafka"
 CACHE = ROOT / ".cache" / "kafka"
 LIBS = CACHE / "libs"
-BROKER_PORT = 19092
+#: Another port lets a second checkout run its own local stack beside this one.
+BROKER_PORT = int(os.environ.get("CRIBLE_LOCAL_KAFKA_PORT", "19092"))
 PID_FILE = CACHE / "kafka.pid"
 
 

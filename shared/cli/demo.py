@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,9 +22,8 @@ from rich.console import Group
 from rich.live import Live
 from rich.table import Table
 
-from services import SERVICES, load_spec
+from shared.cli.reportgen import MALFORMED, ReportStream
 from shared.config import Settings
-from shared.reportgen import MALFORMED, ReportStream
 from shared.runtime import ConsumerSpec
 from shared.topics import CASES, REPORTS_SUBMITTED, wire_name
 
@@ -45,9 +45,16 @@ class _View:
     cases: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
-async def run_demo(settings: Settings, *, reports: int, rate: float, seconds: float) -> None:
-    """Publish ``reports`` at ``rate`` per second and show the pipeline for ``seconds``."""
-    view = _View(stages=[_Stage(load_spec(name)) for name in SERVICES])
+async def run_demo(
+    settings: Settings,
+    specs: Sequence[ConsumerSpec[Any]],
+    *,
+    reports: int,
+    rate: float,
+    seconds: float,
+) -> None:
+    """Publish ``reports`` at ``rate`` per second and show the stages of ``specs``."""
+    view = _View(stages=[_Stage(spec) for spec in specs])
     offsets = _Offsets(settings)
     await offsets.start()
     baseline = await offsets.snapshot(view)

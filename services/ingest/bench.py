@@ -7,52 +7,47 @@
    N messages end to end: validation, PostgreSQL transaction, outbox, case events and
    accepted reports acknowledged by Kafka, offsets committed.
 
-Both are timed the same way, from outside: an observer polls the group's committed offsets;
-the rate is the messages committed between the first and the last observed commit divided
-by the time between them. The ratio ingest/passthrough is printed with both rates.
+Both are timed the same way, from outside (:func:`shared.cli.bench.observe`). The ratio
+ingest/passthrough is printed with both rates, and medians when there are several rounds.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import statistics
 import sys
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 import asyncpg
 import orjson
+import uvloop
 from aiokafka import AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.errors import CommitFailedError, IllegalStateError
 
+from shared.cli.bench import PASSTHROUGH, PASSTHROUGH_GROUP, observe
+from shared.cli.reportgen import ReportStream
 from shared.config import Settings
-from shared.kafka import (
-    apply_topics,
-    delete_topics,
-    make_consumer,
-    make_producer,
-    messages_written,
-)
-from shared.reportgen import ReportStream
-from shared.topics import CASES, REPORTS_ACCEPTED, REPORTS_SUBMITTED, TopicSpec, wire_name
-
-PASSTHROUGH = TopicSpec("bench.passthrough", REPORTS_SUBMITTED.partitions, 3600 * 1000)
-PASSTHROUGH_GROUP = "crible-bench-passthrough"
+from shared.kafka import apply_topics, delete_topics, messages_written
+from shared.topics import CASES, REPORTS_ACCEPTED, REPORTS_SUBMITTED, wire_name
 
 
-@dataclass(frozen=True, slots=True)
-class Measure:
-    """Messages committed by a group over an observed interval."""
-
-    messages: int
-    seconds: float
-
-    @property
-    def rate(self) -> float:
-        """Messages per second."""
-        return self.messages / self.seconds if self.seconds > 0 else 0.0
+def run(settings: Settings, options: Sequence[str]) -> int:
+    """Parse the benchmark's options and run it; exit status 0 if every round checked out."""
+    parser = argparse.ArgumentParser(prog="crible bench ingest", description=__doc__)
+    parser.add_argument("--reports", type=int, default=200_000)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes for the passthrough and, then, for ingest (the same number on each side)",
+    )
+    parser.add_argument("--repeat", type=int, default=1, help="rounds; medians are printed")
+    args = parser.parse_args(options)
+    return uvloop.run(
+        bench_ingest(settings, reports=args.reports, workers=args.workers, repeat=args.repeat)
+    )
 
 
 async def bench_ingest(
@@ -92,9 +87,9 @@ async def _round(settings: Settings, *, reports: int, workers: int) -> tuple[flo
     )
 
     env = dict(os.environ, CRIBLE_TOPIC_PREFIX=bench.topic_prefix, CRIBLE_METRICS_PORT="0")
-    raw = await _observe(
+    raw = await observe(
         bench,
-        [sys.executable, "-m", "shared.bench"],
+        [sys.executable, "-m", "shared.cli.bench"],
         env=env,
         group=bench.topic_prefix + PASSTHROUGH_GROUP,
         topic=source,
@@ -105,9 +100,9 @@ async def _round(settings: Settings, *, reports: int, workers: int) -> tuple[flo
         f"raw aiokafka passthrough: {raw.rate:,.0f} messages/s "
         f"({raw.messages} in {raw.seconds:.2f} s)"
     )
-    ingest = await _observe(
+    ingest = await observe(
         bench,
-        [sys.executable, "-m", "shared.cli", "run", "ingest"],
+        [sys.executable, "-m", "services", "run", "ingest"],
         env=env,
         group=bench.topic_prefix + "crible-ingest",
         topic=source,
@@ -154,50 +149,6 @@ async def _publish(
     return count, len(ids), time.perf_counter() - started
 
 
-async def _observe(
-    settings: Settings,
-    command: list[str],
-    *,
-    env: dict[str, str],
-    group: str,
-    topic: str,
-    total: int,
-    workers: int,
-) -> Measure:
-    processes = [
-        await asyncio.create_subprocess_exec(*command, env=env, stderr=asyncio.subprocess.DEVNULL)
-        for _ in range(workers)
-    ]
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
-    await admin.start()
-    first: tuple[float, int] | None = None
-    last: tuple[float, int] = (0.0, 0)
-    try:
-        deadline = time.monotonic() + 600
-        while last[1] < total:
-            if time.monotonic() > deadline or any(p.returncode is not None for p in processes):
-                raise RuntimeError(f"{command} stopped at {last[1]} of {total} messages")
-            offsets = await admin.list_consumer_group_offsets(group)
-            committed = sum(
-                o.offset for tp, o in offsets.items() if tp.topic == topic and o.offset > 0
-            )
-            now = time.perf_counter()
-            if committed and first is None:
-                first = (now, committed)
-            if committed != last[1]:
-                last = (now, committed)
-            await asyncio.sleep(0.1)
-    finally:
-        await admin.close()
-        for process in processes:
-            if process.returncode is None:
-                process.terminate()
-            await process.wait()
-    if first is None:
-        raise RuntimeError(f"{command} committed nothing")
-    return Measure(last[1] - first[1], last[0] - first[0])
-
-
 async def _stored_reports(settings: Settings, run_id: str) -> int:
     conn = await asyncpg.connect(settings.database_url.get_secret_value())
     try:
@@ -207,44 +158,3 @@ async def _stored_reports(settings: Settings, run_id: str) -> int:
         return count
     finally:
         await conn.close()
-
-
-async def passthrough(settings: Settings) -> None:
-    """The baseline: copy every message with plain aiokafka calls, commit after the acks."""
-    source = wire_name(REPORTS_SUBMITTED.name, settings.topic_prefix)
-    target = wire_name(PASSTHROUGH.name, settings.topic_prefix)
-    consumer = make_consumer(settings, group_id=settings.topic_prefix + PASSTHROUGH_GROUP)
-    producer = make_producer(settings)
-    consumer.subscribe([source])
-    await consumer.start()
-    await producer.start()
-    try:
-        while True:
-            batches = await consumer.getmany(
-                timeout_ms=settings.consumer_poll_timeout_ms,
-                max_records=settings.consumer_max_batch,
-            )
-            futures = [
-                await producer.send(target, record.value, key=record.key)
-                for records in batches.values()
-                for record in records
-            ]
-            await asyncio.gather(*futures)
-            if batches:
-                try:
-                    await consumer.commit()
-                except (CommitFailedError, IllegalStateError):
-                    # A rebalance moved these partitions to the other worker (--workers 2):
-                    # it copies them again, as any at-least-once consumer would.
-                    continue
-    finally:
-        await consumer.stop()
-        await producer.stop()
-
-
-if __name__ == "__main__":
-    import uvloop
-
-    from shared.config import get_settings
-
-    uvloop.run(passthrough(get_settings()))

@@ -13,11 +13,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
+from shared.cli.local.kafka import ROOT, LocalKafka
+from shared.cli.local.postgres import LocalPostgres
 from shared.config import Settings
 from shared.db import migrate
 from shared.kafka import apply_topics
-from shared.localstack.kafka import ROOT, LocalKafka
-from shared.localstack.postgres import LocalPostgres
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ def metrics_token() -> str:
     return TOKEN_FILE.read_text().strip()
 
 
-def run_with_stack(command: Sequence[str]) -> int:
+def run_with_stack(command: Sequence[str], *, migrations: Sequence[tuple[str, str]]) -> int:
     """Start Kafka and PostgreSQL unless configured; apply topics and migrations; run ``command``.
 
     Returns the command's exit status. Whatever was started here is stopped before returning.
@@ -82,7 +82,7 @@ def run_with_stack(command: Sequence[str]) -> int:
         log.info(
             "topics ready", extra={"topics_created": sum(v == "created" for v in created.values())}
         )
-        asyncio.run(migrate(settings.database_url.get_secret_value()))
+        asyncio.run(migrate(settings.database_url.get_secret_value(), migrations))
         return run_forwarding_signals(command, env=env) if command else 0
     finally:
         if kafka is not None:

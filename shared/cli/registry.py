@@ -1,0 +1,49 @@
+"""The services the ``crible`` command knows, found by convention in each service's package.
+
+A service package ``services/<name>/`` has ``service.py`` with its ``SPEC``, and may have
+``migrations/`` (SQL files) and ``bench.py`` with ``run(settings, options) -> exit status``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from importlib import import_module
+from importlib.util import find_spec
+from typing import Any, cast
+
+from shared.config import Settings
+
+#: A service's benchmark: settings and the command-line options after its name.
+Bench = Callable[[Settings, Sequence[str]], int]
+
+
+class Registry:
+    """Service names mapped to their packages, in the order they are started."""
+
+    def __init__(self, packages: Mapping[str, str]) -> None:
+        self._packages = dict(packages)
+
+    @property
+    def names(self) -> list[str]:
+        """Every service, in registration order."""
+        return list(self._packages)
+
+    def spec(self, name: str) -> Any:
+        """The service's ``SPEC``."""
+        return import_module(f"{self._packages[name]}.service").SPEC
+
+    def migrations(self) -> list[tuple[str, str]]:
+        """(owner, package) of every service that has SQL migrations, in order."""
+        return [
+            (name, f"{package}.migrations")
+            for name, package in self._packages.items()
+            if find_spec(f"{package}.migrations") is not None
+        ]
+
+    def benchmarks(self) -> list[str]:
+        """Services that ship a benchmark."""
+        return [n for n, p in self._packages.items() if find_spec(f"{p}.bench") is not None]
+
+    def bench(self, name: str) -> Bench:
+        """The service's benchmark entry point."""
+        return cast(Bench, import_module(f"{self._packages[name]}.bench").run)
