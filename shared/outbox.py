@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import asyncpg
 
 from shared.db import Connection
-from shared.kafka import Outbound, Publisher
+from shared.publisher import Outbound, Publisher
 
 _HEAD = struct.Struct("!HiIH")  # topic length, key length (-1: none), value length, headers
 _HEADER = struct.Struct("!HI")

@@ -42,7 +42,8 @@ from pydantic import BaseModel, ValidationError
 from shared import metrics, outbox
 from shared.config import Settings
 from shared.db import Connection, create_pool
-from shared.kafka import Outbound, Publisher, make_consumer, make_producer
+from shared.kafka import make_consumer, make_producer
+from shared.publisher import Outbound, Publisher
 from shared.topics import DLQ_SUFFIX, TopicSpec, wire_name
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from services.ingest.core import Ingestion, case_ids_of, ingest_reports
 from services.ingest.ports import CaseStorePort
 from shared.db import Connection
 from shared.events import ReportSubmitted
-from shared.kafka import Outbound
+from shared.publisher import Outbound
 from shared.runtime import Handled, Inbound
 from shared.topics import CASES, REPORTS_ACCEPTED
 
