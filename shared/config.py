@@ -77,6 +77,25 @@ class Settings(BaseSettings):
         gt=0,
         description="Age after which an unpublished outbox row counts as orphaned.",
     )
+    retry_ambiguous_attempts: int = Field(
+        default=3,
+        ge=0,
+        description="Retries of a failure that may be an outage or a bad message (e.g. an "
+        "unexpected client state) before the batch is split to find out.",
+    )
+    housekeeping_seconds: float = Field(
+        default=2.0, gt=0, description="How often lag, readiness and the outbox are checked."
+    )
+    metadata_refresh_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="How often the publisher re-reads a topic's partition count, so keys "
+        "follow a partition increase as every other producer's do.",
+    )
+    http_host: str = Field(default="127.0.0.1", description="Address a service's HTTP API binds.")
+    http_port: int = Field(
+        default=0, ge=0, description="Port of this process's HTTP API, if it has one; 0: none."
+    )
     log_level: str = Field(default="INFO", description="Python logging level.")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+from collections.abc import Callable
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
@@ -53,6 +54,27 @@ TRANSIENT_RETRIES = Counter(
     "Retries after a transient failure (database or broker unavailable).",
     ["service", "stage"],
 )
+STALLED_BATCHES = Counter(
+    "crible_stalled_batches_total",
+    "Times every record of a batch failed (an outage or a bug, not bad input): the lane "
+    "backed off without dead-lettering or committing anything.",
+    ["service", "error"],
+)
+COMMIT_RECOVERIES = Counter(
+    "crible_commit_recoveries_total",
+    "Batches whose commit reported an error but had committed (found by their outbox row).",
+    ["service"],
+)
+UNDELIVERABLE = Counter(
+    "crible_undeliverable_events_total",
+    "Committed events the broker refused (size or contents), sent to the topic's .dlq.",
+    ["service", "topic"],
+)
+READY = Gauge(
+    "crible_ready",
+    "1 when the process is connected to Kafka and PostgreSQL and has its partitions.",
+    ["service"],
+)
 OUTBOX_RELAYED = Counter(
     "crible_outbox_relayed_batches_total",
     "Outbox batches a worker published on behalf of a peer that died before publishing them.",
@@ -60,13 +82,30 @@ OUTBOX_RELAYED = Counter(
 )
 
 
+#: Answers whether the process is ready: (ready, one word per check that failed).
+ReadinessProbe = Callable[[], tuple[bool, list[str]]]
+
+
 class MetricsServer:
-    """Serves ``GET /metrics`` to callers presenting the metrics-reader bearer token."""
+    """Serves ``/metrics``, ``/healthz`` and ``/readyz`` to holders of the metrics token.
+
+    ``/healthz`` answers 200 while the event loop runs (a wedged loop cannot answer);
+    ``/readyz`` answers 200 once the process is connected and has its partitions, 503 with
+    the names of the failing checks otherwise. Every path demands the token: probes send it
+    (see the deployment manifests), nothing is served anonymously.
+    """
 
     def __init__(
-        self, *, host: str, port: int, token: str, registry: CollectorRegistry = REGISTRY
+        self,
+        *,
+        host: str,
+        port: int,
+        token: str,
+        registry: CollectorRegistry = REGISTRY,
+        readiness: ReadinessProbe | None = None,
     ) -> None:
         self._host, self._port, self._registry = host, port, registry
+        self._readiness = readiness
         self._expected = f"Bearer {token}".encode()
         self._server: asyncio.Server | None = None
 
@@ -106,7 +145,8 @@ class MetricsServer:
     def _respond(self, head: bytes) -> tuple[str, bytes, str]:
         lines = head.split(b"\r\n")
         parts = lines[0].split(b" ")
-        if len(parts) < 2 or parts[0] != b"GET" or parts[1].split(b"?")[0] != b"/metrics":
+        path = parts[1].split(b"?")[0] if len(parts) >= 2 else b""
+        if len(parts) < 2 or parts[0] != b"GET" or path not in _PATHS:
             return "404 Not Found", b"not found\n", "text/plain"
         auth = b""
         for line in lines[1:]:
@@ -115,4 +155,14 @@ class MetricsServer:
                 auth = value.strip()
         if not hmac.compare_digest(auth, self._expected):
             return "401 Unauthorized", b"metrics-reader token required\n", "text/plain"
+        if path == b"/healthz":
+            return "200 OK", b"alive\n", "text/plain"
+        if path == b"/readyz":
+            ready, failing = self._readiness() if self._readiness else (True, [])
+            if ready:
+                return "200 OK", b"ready\n", "text/plain"
+            return "503 Service Unavailable", (" ".join(failing) + "\n").encode(), "text/plain"
         return "200 OK", generate_latest(self._registry), CONTENT_TYPE_LATEST
+
+
+_PATHS = {b"/metrics", b"/healthz", b"/readyz"}

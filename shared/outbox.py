@@ -10,12 +10,12 @@ event ids, so a second publication is harmless while a lost one would not be.
 from __future__ import annotations
 
 import struct
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 import asyncpg
 
 from shared.db import Connection
-from shared.publisher import Outbound, Publisher
+from shared.publisher import Outbound
 
 _HEAD = struct.Struct("!HiIH")  # topic length, key length (-1: none), value length, headers
 _HEADER = struct.Struct("!HI")
@@ -84,26 +84,38 @@ async def store(conn: Connection, *, service: str, records: Sequence[Outbound]) 
     return row_id
 
 
-async def exists(pool: asyncpg.Pool, row_id: int) -> bool:
+async def exists(pool: asyncpg.Pool, row_id: int, *, service: str) -> bool:
     """Whether an outbox row is stored (its transaction committed) and not yet published."""
     return bool(
-        await pool.fetchval("SELECT EXISTS (SELECT 1 FROM crible.outbox WHERE id = $1)", row_id)
+        await pool.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM crible.outbox WHERE id = $1 AND service = $2)",
+            row_id,
+            service,
+        )
     )
 
 
-async def forget(pool: asyncpg.Pool, row_ids: Sequence[int]) -> None:
+async def forget(pool: asyncpg.Pool, row_ids: Sequence[int], *, service: str) -> None:
     """Delete rows whose events Kafka has acknowledged."""
     if row_ids:
-        await pool.execute("DELETE FROM crible.outbox WHERE id = ANY($1::bigint[])", list(row_ids))
+        await pool.execute(
+            "DELETE FROM crible.outbox WHERE id = ANY($1::bigint[]) AND service = $2",
+            list(row_ids),
+            service,
+        )
 
 
 async def relay_orphans(
-    pool: asyncpg.Pool, publisher: Publisher, *, service: str, older_than_seconds: float
+    pool: asyncpg.Pool,
+    deliver: Callable[[list[Outbound]], Awaitable[object]],
+    *,
+    service: str,
+    older_than_seconds: float,
 ) -> int:
-    """Publish and delete rows left by a worker that died before publishing them.
+    """Publish (through ``deliver``) and delete rows a worker died before publishing.
 
-    Returns the number of rows relayed. Rows are locked (``SKIP LOCKED``) while being
-    published, so two relaying workers never publish the same row at the same time.
+    Returns the number of rows relayed, oldest first. Rows are locked (``SKIP LOCKED``)
+    while being published, so two relaying workers never publish the same row at once.
     """
     relayed = 0
     while True:
@@ -120,7 +132,7 @@ async def relay_orphans(
             if not rows:
                 return relayed
             for row in rows:
-                await publisher.publish(decode_records(row["records"]))
+                await deliver(decode_records(row["records"]))
             await conn.execute(
                 "DELETE FROM crible.outbox WHERE id = ANY($1::bigint[])", [r["id"] for r in rows]
             )

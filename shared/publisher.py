@@ -1,16 +1,28 @@
-"""Publishing many records at once: placement as the Java client does it, batched sends."""
+"""Publishing many records at once: placed as the Java client places them, sent in batches.
+
+The runtime publishes a batch's events only after its transaction committed, so a publish
+that fails part-way is retried for the records Kafka did not acknowledge, never for the
+whole batch again (a record acknowledged once is not sent twice by a retry).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import DefaultPartitioner
+
+from shared.errors import KAFKA_RECORD_ERRORS, PublishError, RecordTooLargeError
+
+#: Bytes Kafka adds around one record in its own batch (batch header and record framing),
+#: rounded up: what counts against ``max.message.bytes`` beyond key, value and headers.
+RECORD_OVERHEAD = 128
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,67 +34,153 @@ class Outbound:
     value: bytes
     headers: tuple[tuple[str, bytes], ...] = ()
 
+    @property
+    def size(self) -> int:
+        """What the record weighs against its topic's ``max.message.bytes``, framing included."""
+        headers = sum(len(name) + len(value) + 10 for name, value in self.headers)
+        return len(self.key or b"") + len(self.value) + headers + RECORD_OVERHEAD
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A record the broker refused for its size or contents, with the reason."""
+
+    record: Outbound
+    error: BaseException
+
 
 class Publisher:
     """Publishes many records at once and returns when Kafka acknowledged every one.
 
-    Records are grouped per partition (the same murmur2 partitioning as the Java client, so
-    a key lands where any producer would put it) and sent as whole batches, which costs far
-    less per message than one ``send`` each.
+    Records are grouped per partition, placed by murmur2 of their key over the topic's
+    partitions as the Java client does (so a key lands where any producer would put it, and
+    moves with it when ``topics apply`` adds partitions), and sent as whole batches, which
+    costs far less per message than one ``send`` each.
     """
 
-    def __init__(self, producer: AIOKafkaProducer, *, prefix: str = "") -> None:
+    def __init__(
+        self,
+        producer: AIOKafkaProducer,
+        *,
+        prefix: str = "",
+        limit: Callable[[str], int],
+        metadata_refresh_seconds: float = 30.0,
+    ) -> None:
         self._producer = producer
         self._prefix = prefix
+        self._limit = limit
+        self._refresh_seconds = metadata_refresh_seconds
         self._partitioner = DefaultPartitioner()
-        self._partitions: dict[str, list[int]] = {}
+        self._partitions: dict[str, tuple[list[int], float]] = {}
         # murmur2 is pure Python in aiokafka; keys (case ids, subjects) recur batch after batch.
         self._placed: dict[tuple[str, bytes], int] = {}
         self._round_robin = itertools.count()
 
-    async def publish(self, records: Sequence[Outbound]) -> Counter[str]:
-        """Send ``records`` and wait for their acknowledgement; count them per logical topic."""
+    def limit(self, topic: str) -> int:
+        """The most bytes a record of logical ``topic`` may weigh."""
+        return self._limit(topic)
+
+    def check_size(self, record: Outbound) -> None:
+        """Raise :class:`RecordTooLargeError` if ``record`` cannot fit its topic."""
+        limit = self._limit(record.topic)
+        if record.size > limit:
+            raise RecordTooLargeError(topic=record.topic, size=record.size, limit=limit)
+
+    async def publish(self, records: Sequence[Outbound]) -> tuple[Counter[str], list[Rejected]]:
+        """Send ``records``; return the count acknowledged per logical topic and the rejected.
+
+        A record the broker refuses for its size or contents is returned as rejected (the
+        caller dead-letters it) instead of failing the others. Any other failure raises
+        :class:`PublishError` naming the records still to send.
+        """
         groups: dict[tuple[str, int], list[Outbound]] = {}
         for record in records:
-            partitions = self._partitions.get(record.topic)
-            if partitions is None:
-                partitions = await self._load_partitions(record.topic)
-            if record.key is None:
-                partition = partitions[next(self._round_robin) % len(partitions)]
-            else:
-                placed = (record.topic, record.key)
-                partition = self._placed.get(placed, -1)
-                if partition < 0:
-                    if len(self._placed) > 200_000:
-                        self._placed.clear()
-                    partition = self._placed[placed] = self._partitioner(
-                        record.key, partitions, partitions
-                    )
+            partition = await self._place(record)
             groups.setdefault((record.topic, partition), []).append(record)
 
-        futures: list[asyncio.Future[object]] = []
+        sends: list[tuple[list[Outbound], asyncio.Future[Any]]] = []
         for (logical, partition), group in groups.items():
             topic = self._prefix + logical
             batch = self._producer.create_batch()
+            members: list[Outbound] = []
             for record in group:
                 if not _append(batch, record):
-                    futures.append(
-                        await self._producer.send_batch(batch, topic, partition=partition)
-                    )
-                    batch = self._producer.create_batch()
-                    if not _append(batch, record):
-                        raise ValueError(f"a record for {topic} exceeds the producer batch size")
-            futures.append(await self._producer.send_batch(batch, topic, partition=partition))
-        await asyncio.gather(*futures)
-        return Counter(record.topic for record in records)
+                    sends.append((members, await self._send(batch, topic, partition)))
+                    batch, members = self._producer.create_batch(), []
+                    _append(batch, record)  # the first record of a batch always fits
+                members.append(record)
+            sends.append((members, await self._send(batch, topic, partition)))
+        outcomes = await asyncio.gather(*(f for _, f in sends), return_exceptions=True)
 
-    async def _load_partitions(self, logical: str) -> list[int]:
+        acknowledged: Counter[str] = Counter()
+        rejected: list[Rejected] = []
+        remaining: list[Outbound] = []
+        cause: BaseException | None = None
+        for (members, _), outcome in zip(sends, outcomes, strict=True):
+            if not isinstance(outcome, BaseException):
+                acknowledged.update(record.topic for record in members)
+            elif isinstance(outcome, KAFKA_RECORD_ERRORS) and len(members) == 1:
+                rejected.append(Rejected(members[0], outcome))
+            else:
+                # A refused batch of several records is sent again one record a batch, so
+                # that only the record at fault is rejected next time.
+                remaining.extend(members)
+                cause = cause or outcome
+        if remaining:
+            if cause is not None and isinstance(cause, KAFKA_RECORD_ERRORS):
+                more, more_rejected = await self._one_by_one(remaining)
+                acknowledged.update(more)
+                rejected.extend(more_rejected)
+            else:
+                raise PublishError(remaining, cause or RuntimeError("no acknowledgement"))
+        return acknowledged, rejected
+
+    async def _one_by_one(self, records: list[Outbound]) -> tuple[Counter[str], list[Rejected]]:
+        acknowledged: Counter[str] = Counter()
+        rejected: list[Rejected] = []
+        for record in records:
+            counts, refused = await self.publish([record])
+            acknowledged.update(counts)
+            rejected.extend(refused)
+        return acknowledged, rejected
+
+    async def _send(self, batch: Any, topic: str, partition: int) -> asyncio.Future[Any]:
+        future: asyncio.Future[Any] = await self._producer.send_batch(
+            batch, topic, partition=partition
+        )
+        return future
+
+    async def _place(self, record: Outbound) -> int:
+        partitions = await self._partitions_of(record.topic)
+        if record.key is None:
+            return partitions[next(self._round_robin) % len(partitions)]
+        placed = (record.topic, record.key)
+        partition = self._placed.get(placed, -1)
+        if partition < 0:
+            if len(self._placed) > 200_000:
+                self._placed.clear()
+            partition = self._placed[placed] = self._partitioner(record.key, partitions, partitions)
+        return partition
+
+    async def _partitions_of(self, logical: str) -> list[int]:
+        """The topic's partitions, looked up again every ``metadata_refresh_seconds``."""
+        known = self._partitions.get(logical)
+        now = time.monotonic()
+        if known is not None and now - known[1] < self._refresh_seconds:
+            return known[0]
         topic = self._prefix + logical
-        partitions = await self._producer.partitions_for(topic)
-        if not partitions:
+        if known is not None:
+            # Ask the broker, not the client's cache: a partition added since must count.
+            await self._producer.client.force_metadata_update()
+        found = await self._producer.partitions_for(topic)
+        if not found:
             raise RuntimeError(f"topic {topic} does not exist; run `crible topics apply`")
-        self._partitions[logical] = sorted(partitions)
-        return self._partitions[logical]
+        partitions = sorted(found)
+        if known is not None and partitions != known[0]:
+            # Keys move to where every other producer now puts them.
+            self._placed = {k: p for k, p in self._placed.items() if k[0] != logical}
+        self._partitions[logical] = (partitions, now)
+        return partitions
 
 
 def _append(batch: Any, record: Outbound) -> bool:

@@ -2,12 +2,13 @@
 
 from services.ingest.handler import handle_reports
 from shared.events import ReportSubmitted
-from shared.runtime import ConsumerSpec
+from shared.runtime import ConsumerSpec, Service
 from shared.topics import CASES, REPORTS_ACCEPTED, REPORTS_SUBMITTED
 
-SPEC: ConsumerSpec[ReportSubmitted] = ConsumerSpec(
-    service="ingest",
+REPORTS: ConsumerSpec[ReportSubmitted] = ConsumerSpec(
     models={REPORTS_SUBMITTED: ReportSubmitted},
     handler=handle_reports,
     produces=(CASES, REPORTS_ACCEPTED),
 )
+
+SPEC = Service(name="ingest", consumers=(REPORTS,))

@@ -24,12 +24,13 @@ from rich.table import Table
 
 from shared.cli.reportgen import MALFORMED, ReportStream
 from shared.config import Settings
-from shared.runtime import ConsumerSpec
+from shared.runtime import ConsumerSpec, Service
 from shared.topics import CASES, REPORTS_SUBMITTED, wire_name
 
 
 @dataclass
 class _Stage:
+    service: str
     spec: ConsumerSpec[Any]
     consumed: int = 0
     produced: dict[str, int] = field(default_factory=dict)
@@ -47,14 +48,14 @@ class _View:
 
 async def run_demo(
     settings: Settings,
-    specs: Sequence[ConsumerSpec[Any]],
+    services: Sequence[Service],
     *,
     reports: int,
     rate: float,
     seconds: float,
 ) -> None:
-    """Publish ``reports`` at ``rate`` per second and show the stages of ``specs``."""
-    view = _View(stages=[_Stage(spec) for spec in specs])
+    """Publish ``reports`` at ``rate`` per second and show every consumer of ``services``."""
+    view = _View(stages=[_Stage(s.name, spec) for s in services for spec in s.consumers])
     offsets = _Offsets(settings)
     await offsets.start()
     baseline = await offsets.snapshot(view)
@@ -153,7 +154,7 @@ class _Offsets:
         counts: dict[str, int] = {}
         for stage in view.stages:
             consumed, ends = await self._stage_counts(stage)
-            counts[f"{stage.spec.service}:consumed"] = consumed
+            counts[f"{stage.service}:{stage.spec.name}:consumed"] = consumed
             counts.update(ends)
         return counts
 
@@ -164,7 +165,7 @@ class _Offsets:
             consumed_topics + [t.name for t in spec.produces] + [t.dlq().name for t in spec.models]
         )
         ends = await self._ends(names)
-        group = self._settings.topic_prefix + spec.group_id
+        group = self._settings.topic_prefix + spec.group_id(stage.service)
         committed = await self._admin.list_consumer_group_offsets(group)
         wired = {self._wire(n) for n in consumed_topics}
         consumed = sum(
@@ -176,7 +177,7 @@ class _Offsets:
         for stage in view.stages:
             consumed, ends = await self._stage_counts(stage)
             spec = stage.spec
-            stage.consumed = consumed - baseline.get(f"{spec.service}:consumed", 0)
+            stage.consumed = consumed - baseline.get(f"{stage.service}:{spec.name}:consumed", 0)
             stage.lag = sum(ends[t.name] for t in spec.models) - consumed
             stage.produced = {t.name: ends[t.name] - baseline[t.name] for t in spec.produces}
             stage.dead = sum(ends[t.dlq().name] - baseline[t.dlq().name] for t in spec.models)
@@ -196,7 +197,11 @@ def _render(view: _View) -> Group:
     for stage in view.stages:
         produced = ", ".join(f"{name} {count}" for name, count in stage.produced.items())
         stages.add_row(
-            stage.spec.service, str(stage.consumed), produced, str(stage.dead), str(stage.lag)
+            stage.service if stage.spec.name == "main" else f"{stage.service} {stage.spec.name}",
+            str(stage.consumed),
+            produced,
+            str(stage.dead),
+            str(stage.lag),
         )
     cases = Table(title="Busiest cases", expand=True)
     for column in ("case", "subject", "category", "rev", "reports", "reporters", "languages"):

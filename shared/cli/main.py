@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import sys
 from collections.abc import Mapping, Sequence
 
@@ -18,6 +19,11 @@ import uvloop
 from shared.cli.registry import Registry
 from shared.config import get_settings
 from shared.logs import configure_logging
+
+log = logging.getLogger("crible")
+
+#: Exit status of a service stopped by its configuration (sysexits.h).
+EX_CONFIG = 78
 
 
 def main(argv: Sequence[str] | None, *, services: Mapping[str, str]) -> int:
@@ -86,11 +92,16 @@ def _parser(registry: Registry) -> argparse.ArgumentParser:
 
 def _run(args: argparse.Namespace) -> int:
     from shared.cli.supervisor import supervise  # noqa: PLC0415
-    from shared.runtime import serve  # noqa: PLC0415
+    from shared.runtime import ConfigurationError, serve  # noqa: PLC0415
 
     if args.service == "all":
         return supervise(args.registry.names, metrics_base_port=args.metrics_base_port)
-    uvloop.run(serve(args.registry.spec(args.service), get_settings()))
+    try:
+        uvloop.run(serve(args.registry.spec(args.service), get_settings()))
+    except ConfigurationError as error:
+        # Retrying cannot help (e.g. migrations not applied): say what to do, exit EX_CONFIG.
+        log.critical("cannot run as configured: %s", error)
+        return EX_CONFIG
     return 0
 
 
@@ -136,9 +147,11 @@ def _schemas(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from shared.cli.demo import run_demo  # noqa: PLC0415
 
-    specs = [args.registry.spec(name) for name in args.registry.names]
+    services = [args.registry.spec(name) for name in args.registry.names]
     uvloop.run(
-        run_demo(get_settings(), specs, reports=args.reports, rate=args.rate, seconds=args.seconds)
+        run_demo(
+            get_settings(), services, reports=args.reports, rate=args.rate, seconds=args.seconds
+        )
     )
     return 0
 

@@ -24,7 +24,7 @@ from shared.cli.registry import Registry
 from shared.config import Settings
 from shared.db import migrate
 from shared.kafka import apply_topics, delete_topics, messages_written
-from shared.runtime import ConsumerSpec, serve
+from shared.runtime import Service, serve
 from shared.topics import CASES, REPORTS_ACCEPTED, REPORTS_SUBMITTED, wire_name
 
 #: (owner, package) of every service's migrations, as `crible migrate` applies them.
@@ -73,7 +73,7 @@ async def producer(base_settings: Settings) -> AsyncIterator[AIOKafkaProducer]:
 
 
 @contextlib.asynccontextmanager
-async def running(spec: ConsumerSpec[Any], settings: Settings) -> AsyncIterator[asyncio.Event]:
+async def running(spec: Service, settings: Settings) -> AsyncIterator[asyncio.Event]:
     """Run a service in this event loop; stop it (gracefully) on exit."""
     stop = asyncio.Event()
     task = asyncio.create_task(serve(spec, settings, stop=stop))

@@ -11,11 +11,13 @@ import asyncpg
 import orjson
 from aiokafka import AIOKafkaProducer
 
-from services.ingest.service import SPEC
+from services.ingest.service import REPORTS, SPEC
 from shared.cli.reportgen import ReportStream
 from shared.config import Settings
 from shared.topics import CASES, REPORTS_ACCEPTED, REPORTS_SUBMITTED, wire_name
 from tests.integration.conftest import committed, eventually, read_topic
+
+INGEST_GROUP = REPORTS.group_id(SPEC.name)
 
 TOTAL = 20_000
 
@@ -93,7 +95,7 @@ async def test_sigkill_mid_batch_then_restart_loses_nothing_and_counts_nothing_t
 
 
 async def all_committed(settings: Settings) -> bool:
-    done, end = await committed(settings, SPEC.group_id, REPORTS_SUBMITTED.name)
+    done, end = await committed(settings, INGEST_GROUP, REPORTS_SUBMITTED.name)
     return done == end
 
 
@@ -113,5 +115,5 @@ async def test_sigterm_finishes_the_batch_publishes_and_commits_before_exiting(
     # Nothing left half-done: every stored batch was published, and its offsets committed.
     assert await db.fetchval("SELECT count(*) FROM crible.outbox") == 0
     stored = await db.fetchval("SELECT count(*) FROM ingest.reports")
-    done, end = await committed(settings, SPEC.group_id, REPORTS_SUBMITTED.name)
+    done, end = await committed(settings, INGEST_GROUP, REPORTS_SUBMITTED.name)
     assert done == stored < end

@@ -11,11 +11,13 @@ import orjson
 from aiokafka import AIOKafkaProducer
 
 from services.ingest.adapters.postgres import PostgresCaseStore
-from services.ingest.service import SPEC
+from services.ingest.service import REPORTS, SPEC
 from shared.config import Settings
 from shared.events import CaseEvent, ReportAccepted
 from shared.topics import CASES, REPORTS_ACCEPTED, REPORTS_SUBMITTED, wire_name
 from tests.integration.conftest import committed, eventually, read_topic, running
+
+INGEST_GROUP = REPORTS.group_id(SPEC.name)
 
 
 def report(
@@ -86,7 +88,7 @@ async def test_duplicates_and_repeat_reporters_do_not_double_count(
         )
         await eventually(lambda: db.fetchval("SELECT count(*) = 3 FROM ingest.reports"))
         await eventually(lambda: committed_all(settings))
-        end = await committed(settings, SPEC.group_id, REPORTS_SUBMITTED.name)
+        end = await committed(settings, INGEST_GROUP, REPORTS_SUBMITTED.name)
         events = await read_topic(
             settings, CASES.name, until=lambda rs: any(b'"report_count":3' in r.value for r in rs)
         )
@@ -102,7 +104,7 @@ async def test_duplicates_and_repeat_reporters_do_not_double_count(
 
 
 async def committed_all(settings: Settings) -> bool:
-    done, end = await committed(settings, SPEC.group_id, REPORTS_SUBMITTED.name)
+    done, end = await committed(settings, INGEST_GROUP, REPORTS_SUBMITTED.name)
     return done == end
 
 

@@ -1,0 +1,45 @@
+"""The one runtime that runs every Crible service.
+
+A service declares a :class:`Service` (consumers with their topics, event types and batch
+handlers; optional start-up and shutdown hooks, a CPU stage, an HTTP API) and never writes
+its own poll loop, signal handling or server start-up. The pieces, each in its module:
+
+- :mod:`~shared.runtime.spec`: what a service declares;
+- :mod:`~shared.runtime.batch`: one batch from records to committed offsets;
+- :mod:`~shared.runtime.consumer`: group membership, lanes, commits;
+- :mod:`~shared.errors` and :mod:`~shared.runtime.retry`: what a failure means and
+  how long to retry it;
+- :mod:`~shared.runtime.emit` and :mod:`~shared.runtime.deadletter`: the outbox publisher
+  and dead-letter copies;
+- :mod:`~shared.runtime.housekeeping`: lag, relay of orphaned outbox rows, readiness;
+- :mod:`~shared.runtime.http`: the HTTP API beside the consumers;
+- :mod:`~shared.runtime.process`: one process, one graceful stop.
+"""
+
+from shared.errors import ConfigurationError, describe_error
+from shared.runtime.deadletter import dead_letter
+from shared.runtime.process import install_stop_signals, serve
+from shared.runtime.spec import (
+    BatchHandler,
+    ConsumerSpec,
+    Handled,
+    Inbound,
+    Service,
+    ServiceContext,
+    Stage,
+)
+
+__all__ = [
+    "BatchHandler",
+    "ConfigurationError",
+    "ConsumerSpec",
+    "Handled",
+    "Inbound",
+    "Service",
+    "ServiceContext",
+    "Stage",
+    "dead_letter",
+    "describe_error",
+    "install_stop_signals",
+    "serve",
+]

@@ -1,0 +1,63 @@
+"""Dead-letter copies: the original bytes, and headers saying what failed and where it came from."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from aiokafka.structs import ConsumerRecord
+
+from shared.errors import describe_error
+from shared.publisher import Outbound
+from shared.topics import DLQ_SUFFIX
+
+
+def dead_letter(
+    record: ConsumerRecord[bytes, bytes],
+    error: BaseException,
+    *,
+    service: str,
+    topic: str,
+    limit: Callable[[str], int],
+) -> Outbound:
+    """The DLQ copy of a consumed ``record`` (read from logical ``topic``)."""
+    headers = (
+        ("crible.error.class", type(error).__name__.encode()),
+        ("crible.error.message", describe_error(error).encode()),
+        ("crible.source.topic", record.topic.encode()),
+        ("crible.source.partition", str(record.partition).encode()),
+        ("crible.source.offset", str(record.offset).encode()),
+        ("crible.service", service.encode()),
+        ("crible.failed_at", datetime.now(UTC).isoformat().encode()),
+    )
+    return fit(Outbound(topic + DLQ_SUFFIX, record.key, record.value or b"", headers), limit)
+
+
+def undeliverable(
+    record: Outbound, error: BaseException, *, service: str, limit: Callable[[str], int]
+) -> Outbound:
+    """The DLQ copy of an event the broker refused to take (its topic's ``.dlq``)."""
+    headers = (
+        ("crible.error.class", type(error).__name__.encode()),
+        ("crible.error.message", describe_error(error).encode()),
+        ("crible.source.topic", record.topic.encode()),
+        ("crible.service", service.encode()),
+        ("crible.failed_at", datetime.now(UTC).isoformat().encode()),
+    )
+    return fit(Outbound(record.topic + DLQ_SUFFIX, record.key, record.value, headers), limit)
+
+
+def fit(record: Outbound, limit: Callable[[str], int]) -> Outbound:
+    """``record``, its value truncated to fit its topic if need be, with a header saying so.
+
+    A dead-letter copy that the broker refused would be lost: better its first bytes and the
+    original length than nothing.
+    """
+    most = limit(record.topic)
+    if record.size <= most:
+        return record
+    header = ("crible.truncated.original_bytes", str(len(record.value)).encode())
+    room = most - (record.size - len(record.value)) - len(header[0]) - len(header[1]) - 10
+    return Outbound(
+        record.topic, record.key, record.value[: max(0, room)], (*record.headers, header)
+    )

@@ -1,0 +1,129 @@
+"""Events go out through the outbox: stored with their effects, published once committed.
+
+The consumers' batches and the HTTP apps' requests use the same :class:`Emitter`, so an
+event created by an API call is published at once, in order with the rest, and survives a
+crash between the commit and Kafka's acknowledgement (the relay publishes it then).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+import asyncpg
+
+from shared import metrics, outbox
+from shared.db import Connection
+from shared.errors import PublishError
+from shared.publisher import Outbound, Publisher, Rejected
+from shared.runtime.deadletter import undeliverable
+from shared.runtime.retry import RetryPolicy
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class Transaction:
+    """A database transaction whose events are published once it commits."""
+
+    conn: Connection
+    events: list[Outbound] = field(default_factory=list)
+
+    def emit(self, *events: Outbound) -> None:
+        """Publish ``events`` if, and once, the transaction commits."""
+        self.events.extend(events)
+
+
+class Emitter:
+    """Stores a unit of work's events in the outbox and publishes them after the commit."""
+
+    def __init__(
+        self, *, service: str, pool: asyncpg.Pool, publisher: Publisher, retry: RetryPolicy
+    ) -> None:
+        self._service = service
+        self._pool = pool
+        self._publisher = publisher
+        self._retry = retry
+
+    @property
+    def publisher(self) -> Publisher:
+        """The publisher (its size limits are the topics')."""
+        return self._publisher
+
+    async def store(self, conn: Connection, events: Sequence[Outbound]) -> int | None:
+        """Check the events' sizes and write them in the caller's transaction; the row id.
+
+        Raises :class:`~shared.errors.RecordTooLargeError` before anything is
+        written if an event cannot fit its topic, so the transaction rolls back.
+        """
+        if not events:
+            return None
+        for event in events:
+            self._publisher.check_size(event)
+        return await outbox.store(conn, service=self._service, records=events)
+
+    async def deliver(self, row_ids: Sequence[int], events: Sequence[Outbound]) -> None:
+        """Publish committed ``events`` (and dead letters), then forget their outbox rows.
+
+        Failures of the broker are retried for as long as they last: the effects are
+        committed, so the only way forward is to publish them. An event the broker refuses
+        for its size goes to its topic's dead-letter topic instead.
+        """
+        rejected = await self._publish(events, stage="publish")
+        if rejected:
+            copies = [
+                undeliverable(r.record, r.error, service=self._service, limit=self._limit)
+                for r in rejected
+            ]
+            for r in rejected:
+                metrics.UNDELIVERABLE.labels(self._service, r.record.topic).inc()
+                log.error(
+                    "event refused by the broker; dead-lettered",
+                    extra={"topic": r.record.topic, "error": type(r.error).__name__},
+                )
+            for lost in await self._publish(copies, stage="publish-dlq"):
+                log.error(
+                    "dead-letter copy refused by the broker; dropped",
+                    extra={"topic": lost.record.topic, "error": type(lost.error).__name__},
+                )
+        if row_ids:
+            ids = list(row_ids)
+            await self._retry.run(
+                "outbox", lambda: outbox.forget(self._pool, ids, service=self._service)
+            )
+
+    def _limit(self, topic: str) -> int:
+        return self._publisher.limit(topic)
+
+    async def _publish(self, events: Sequence[Outbound], *, stage: str) -> list[Rejected]:
+        pending = list(events)
+        rejected: list[Rejected] = []
+
+        async def attempt() -> None:
+            nonlocal pending
+            try:
+                counts, refused = await self._publisher.publish(pending)
+            except PublishError as error:
+                pending = error.remaining
+                raise
+            pending = []
+            rejected.extend(refused)
+            for topic, count in counts.items():
+                metrics.PRODUCED.labels(self._service, topic).inc(count)
+
+        if pending:
+            await self._retry.run(stage, attempt, ambiguous_attempts=float("inf"))
+        return rejected
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        """A transaction for an HTTP request: emit events in it; they go out at commit."""
+        async with self._pool.acquire() as conn:
+            async with conn.transaction():
+                tx = Transaction(conn)
+                yield tx
+                row_id = await self.store(conn, tx.events)
+            if tx.events:
+                await self.deliver([row_id] if row_id is not None else [], tx.events)

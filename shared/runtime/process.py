@@ -1,0 +1,253 @@
+"""One service process: its pool, producer, consumers, HTTP API, hooks and one graceful stop."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import multiprocessing
+import signal
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+
+import asyncpg
+
+from shared import metrics
+from shared.config import Settings
+from shared.db import create_pool
+from shared.errors import ConfigurationError, Fault, StopRequestedError, classify
+from shared.kafka import make_producer
+from shared.publisher import Publisher
+from shared.runtime.consumer import ConsumerRunner
+from shared.runtime.emit import Emitter
+from shared.runtime.housekeeping import Housekeeping
+from shared.runtime.http import HttpHost
+from shared.runtime.retry import RetryPolicy
+from shared.runtime.spec import ConsumerSpec, Service, ServiceContext, Stage
+from shared.topics import all_topics
+
+log = logging.getLogger(__name__)
+
+_DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024
+
+
+async def serve(service: Service, settings: Settings, *, stop: asyncio.Event | None = None) -> None:
+    """Run ``service`` until ``stop`` is set (by default: SIGTERM or SIGINT).
+
+    Consumers finish their batch and commit, the HTTP API drains, shutdown hooks run,
+    then the producer and the pool close. A fatal configuration error stops it too, raised
+    as :class:`~shared.errors.ConfigurationError` once everything is closed.
+    """
+    process = ServiceProcess(service, settings, stop=stop or install_stop_signals())
+    try:
+        await process.run()
+    except StopRequestedError:
+        log.info("stopped before start-up completed")
+    finally:
+        await process.close()
+
+
+class ServiceProcess:
+    """What one ``crible run <service>`` holds: pool, producer, runners, API, housekeeping."""
+
+    def __init__(self, service: Service, settings: Settings, *, stop: asyncio.Event) -> None:
+        self.service = service
+        self.settings = settings
+        self.stop = stop
+        self.retry = RetryPolicy(settings, service=service.name, stop=stop)
+        self.producer = make_producer(settings)
+        self.pool: asyncpg.Pool | None = None
+        self.runners: list[ConsumerRunner[object]] = []
+        self.housekeeping: Housekeeping | None = None
+        self.http: HttpHost | None = None
+        self.context: ServiceContext | None = None
+        self._executors: list[Executor] = []
+        self._producer_started = False
+        self._metrics: metrics.MetricsServer | None = None
+
+    def readiness(self) -> tuple[bool, list[str]]:
+        """Ready once connected to Kafka and PostgreSQL and given partitions (``/readyz``)."""
+        failing = []
+        if not self._producer_started:
+            failing.append("kafka")
+        if self.housekeeping is None or not self.housekeeping.database_ok:
+            failing.append("database")
+        if not all(r.ready for r in self.runners):
+            failing.append("partitions")
+        metrics.READY.labels(self.service.name).set(0 if failing else 1)
+        return not failing, failing
+
+    async def run(self) -> None:
+        """Start everything, then wait for the stop event or the first failure."""
+        self._metrics = await _start_metrics(self.settings, self.readiness)
+        _tune_gc()
+        service, settings = self.service, self.settings
+        if service.uses_database:
+            self.pool = await _connect_pool(settings, service.name, self.retry)
+        await self.retry.run("connect", self.producer.start)
+        self._producer_started = True
+        publisher = Publisher(
+            self.producer,
+            prefix=settings.topic_prefix,
+            limit=max_message_bytes,
+            metadata_refresh_seconds=settings.metadata_refresh_seconds,
+        )
+        emitter = None
+        if self.pool is not None:
+            emitter = Emitter(
+                service=service.name, pool=self.pool, publisher=publisher, retry=self.retry
+            )
+        self.context = ServiceContext(
+            service=service.name, settings=settings, pool=self.pool, emitter=emitter, stop=self.stop
+        )
+        for hook in service.on_start:
+            await hook(self.context)
+        relay_now = asyncio.Event()
+        self.runners = [self._runner(spec, emitter, relay_now) for spec in service.consumers]
+        self.housekeeping = Housekeeping(
+            service=service.name,
+            settings=settings,
+            pool=self.pool,
+            emitter=emitter,
+            runners=self.runners,
+            stop=self.stop,
+            relay_now=relay_now,
+        )
+        if service.http_app is not None and settings.http_port:
+            self.http = HttpHost(
+                service.http_app(self.context),
+                host=settings.http_host,
+                port=settings.http_port,
+                service=service.name,
+            )
+            await self.http.start()
+        tasks = [asyncio.create_task(r.run()) for r in self.runners]
+        tasks.append(asyncio.create_task(self.housekeeping.run()))
+        if service.main is not None:
+            tasks.append(asyncio.create_task(service.main(self.context)))
+        await _until_stopped_or_failed(tasks, self.stop)
+
+    def _runner(
+        self, spec: ConsumerSpec[object], emitter: Emitter | None, relay_now: asyncio.Event
+    ) -> ConsumerRunner[object]:
+        if self.pool is None or emitter is None:
+            raise RuntimeError(f"{self.service.name}: consumers need the database (the outbox)")
+        executor = _executor(spec.stage)
+        if executor is not None:
+            self._executors.append(executor)
+        return ConsumerRunner(
+            service=self.service.name,
+            spec=spec,
+            settings=self.settings,
+            pool=self.pool,
+            emitter=emitter,
+            retry=self.retry,
+            stop=self.stop,
+            executor=executor,
+            on_assigned=relay_now,
+        )
+
+    async def close(self) -> None:
+        """Stop the API, run the shutdown hooks, close executors, producer, pool, metrics."""
+        if self.http is not None:
+            await self.http.stop()
+        if self.context is not None:
+            for hook in self.service.on_stop:
+                try:
+                    await hook(self.context)
+                except Exception:
+                    log.exception("shutdown hook failed")
+        for executor in self._executors:
+            executor.shutdown(wait=True, cancel_futures=True)
+        await self.producer.stop()
+        if self.pool is not None:
+            await self.pool.close()
+        if self._metrics is not None:
+            await self._metrics.close()
+
+
+async def _until_stopped_or_failed(tasks: list[asyncio.Task[None]], stop: asyncio.Event) -> None:
+    """Wait for the stop event; if a task fails first, stop the others and raise its error."""
+    stopper = asyncio.create_task(stop.wait())
+    await asyncio.wait([stopper, *tasks], return_when=asyncio.FIRST_COMPLETED)
+    stop.set()
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    stopper.cancel()
+    for result in results:
+        if isinstance(result, BaseException) and not isinstance(result, StopRequestedError):
+            raise result
+
+
+def max_message_bytes(topic: str) -> int:
+    """The declared ``max.message.bytes`` of a logical topic (DLQs included)."""
+    for spec in all_topics():
+        if spec.name == topic:
+            return int(spec.config().get("max.message.bytes", _DEFAULT_MAX_MESSAGE_BYTES))
+    return _DEFAULT_MAX_MESSAGE_BYTES
+
+
+def _executor(stage: Stage | None) -> Executor | None:
+    if stage is None:
+        return None
+    if stage.executor == "process":
+        # spawn: a fresh interpreter, never a fork of a process with an event loop and threads
+        return ProcessPoolExecutor(
+            max_workers=stage.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=stage.initializer,
+        )
+    return ThreadPoolExecutor(max_workers=stage.workers, thread_name_prefix="stage")
+
+
+async def _start_metrics(
+    settings: Settings, readiness: metrics.ReadinessProbe
+) -> metrics.MetricsServer | None:
+    if not settings.metrics_port:
+        return None
+    if settings.metrics_token is None:
+        raise RuntimeError("CRIBLE_METRICS_TOKEN must be set to serve metrics")
+    server = metrics.MetricsServer(
+        host=settings.metrics_host,
+        port=settings.metrics_port,
+        token=settings.metrics_token.get_secret_value(),
+        readiness=readiness,
+    )
+    await server.start()
+    return server
+
+
+async def _connect_pool(settings: Settings, service: str, retry: RetryPolicy) -> asyncpg.Pool:
+    async def connect() -> asyncpg.Pool:
+        return await create_pool(
+            settings.database_url.get_secret_value(),
+            max_size=settings.db_pool_max,
+            application_name=f"crible-{service}",
+        )
+
+    try:
+        return await retry.run("connect-database", connect)
+    except Exception as error:
+        if classify(error) is Fault.FATAL:
+            raise ConfigurationError(
+                f"{type(error).__name__}: cannot connect to the database as configured"
+            ) from error
+        raise
+
+
+def _tune_gc() -> None:
+    """Collect garbage less often than Python's defaults.
+
+    A batch allocates many short-lived objects; with the default thresholds, collections
+    cost as much as validating the messages.
+    """
+    gc.collect()
+    gc.freeze()  # objects alive after start-up (modules, models) are never scanned again
+    gc.set_threshold(100_000, 50, 1000)
+
+
+def install_stop_signals() -> asyncio.Event:
+    """An event set by SIGTERM or SIGINT: consumers finish their batch, commit, close."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    return stop

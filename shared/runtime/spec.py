@@ -1,0 +1,148 @@
+"""How a service describes itself to the runtime: its consumers, hooks, stage and HTTP app.
+
+A service never writes a poll loop, a signal handler or a server start-up: it declares a
+:class:`Service` and ``crible run <name>`` (or a test) hands it to
+:func:`shared.runtime.serve`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar
+
+from pydantic import BaseModel, TypeAdapter
+
+from shared.publisher import Outbound
+from shared.topics import TopicSpec
+
+if TYPE_CHECKING:
+    import asyncio
+
+    import asyncpg
+
+    from shared.config import Settings
+    from shared.db import Connection
+    from shared.runtime.emit import Emitter
+
+E = TypeVar("E")
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound(Generic[E]):
+    """A validated event and where it came from."""
+
+    event: E
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    #: The bytes as received (already validated into ``event``).
+    raw: bytes
+    #: What the consumer's :class:`Stage` computed for this event, if it has one.
+    staged: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class Handled:
+    """What a handler did: events to publish, and what to do once its transaction committed."""
+
+    events: Sequence[Outbound]
+    #: Runs once after the commit, e.g. to count business metrics exactly once per effect.
+    after_commit: Callable[[], None] | None = None
+
+
+class BatchHandler(Protocol[E]):
+    """Applies a batch of events inside the given transaction; returns events to publish."""
+
+    async def __call__(self, batch: Sequence[Inbound[E]], conn: Connection) -> Handled:
+        """Handle ``batch``; must be idempotent (the same batch may come again)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    """CPU-heavy work on a whole batch, run off the event loop before the transaction opens.
+
+    ``compute`` receives the batch's events and returns one result per event, in order; the
+    handler finds each in ``Inbound.staged``. A thread pool suits work that releases the GIL
+    (numpy, faiss, most model inference); a process pool the rest (``compute`` and
+    ``initializer`` must then be picklable module-level functions). No transaction is held
+    open and heartbeats keep flowing while it runs.
+    """
+
+    compute: Callable[[list[Any]], list[Any]]
+    executor: Literal["thread", "process"] = "thread"
+    workers: int = 1
+    #: Runs once in each worker process (``executor="process"``), e.g. to load a model.
+    initializer: Callable[[], None] | None = None
+
+
+@dataclass(frozen=True)
+class ConsumerSpec(Generic[E]):
+    """One consumer of a service: its topics, their event types, its batch handler.
+
+    A topic's type may be a pydantic model or any type pydantic validates, such as an
+    ``Annotated`` union with a discriminator when a topic carries several event types.
+    """
+
+    models: Mapping[TopicSpec, Any]
+    handler: BatchHandler[E]
+    #: Names the consumer within its service; each consumer is its own consumer group.
+    name: str = "main"
+    #: Topics the handler publishes to (documentation, the demo view, dashboards).
+    produces: tuple[TopicSpec, ...] = ()
+    stage: Stage | None = None
+
+    def group_id(self, service: str) -> str:
+        """The consumer group (before the topic prefix), scaled by adding processes."""
+        return f"crible-{service}" if self.name == "main" else f"crible-{service}.{self.name}"
+
+
+def decoder(model: Any) -> Callable[[bytes], Any]:
+    """The fastest validating JSON decoder for ``model``."""
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return model.model_validate_json
+    return TypeAdapter(model).validate_json
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceContext:
+    """What a running service's hooks and HTTP app may use: one pool, one outbox publisher."""
+
+    service: str
+    settings: Settings
+    pool: asyncpg.Pool | None
+    emitter: Emitter | None
+    stop: asyncio.Event
+    #: Hooks may keep what they load here (a model, a hash bank) for the handlers to find.
+    state: dict[str, Any] = field(default_factory=dict)
+
+
+#: A start-up or shutdown hook.
+Hook = Callable[[ServiceContext], Awaitable[None]]
+#: Builds the service's ASGI application once the context exists.
+AppFactory = Callable[[ServiceContext], Any]
+#: A service that is not a set of consumers (a faust-streaming app): runs until stop is set.
+CustomMain = Callable[[ServiceContext], Coroutine[Any, Any, None]]
+
+
+@dataclass(frozen=True)
+class Service:
+    """A Crible service as the runtime runs it: ``crible run <name>`` serves one of these."""
+
+    name: str
+    consumers: tuple[ConsumerSpec[Any], ...] = ()
+    on_start: tuple[Hook, ...] = ()
+    on_stop: tuple[Hook, ...] = ()
+    #: An HTTP API served in the same process and event loop as the consumers.
+    http_app: AppFactory | None = None
+    #: Replaces the consumers for a service the runtime cannot drive itself (faust).
+    main: CustomMain | None = None
+    #: Whether the service uses PostgreSQL (a pool and the outbox).
+    uses_database: bool = True
+
+    @property
+    def produces(self) -> tuple[TopicSpec, ...]:
+        """Every topic its consumers publish to."""
+        return tuple(dict.fromkeys(t for c in self.consumers for t in c.produces))
