@@ -22,6 +22,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from shared.events import CaseEventType, Category, ReportSubmitted, Subject, SubjectKind
+from shared.events.cases import MAX_LANGUAGES_PER_CASE
 
 _CASE_NAMESPACE = uuid.UUID("6f1b9a51-5c1e-4c55-9d0f-3c7d0f0b6c11")
 
@@ -216,7 +217,10 @@ class _Draft:
             self.last_reported_at = at
         elif at < self.first_reported_at:
             self.first_reported_at = at
-        if report.reporter_language not in self.languages:
+        if (
+            report.reporter_language not in self.languages
+            and len(self.languages) < MAX_LANGUAGES_PER_CASE
+        ):
             self.languages.append(report.reporter_language)
         self.joined.append(report)
 

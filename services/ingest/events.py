@@ -2,9 +2,10 @@
 
 The payloads conform to the contracts in :mod:`shared.events` (``CaseEvent``,
 ``ReportAccepted``); a unit test validates every one through those strict models. They are
-built as plain dicts and encoded with orjson, and the reports they carry are the validated
-bytes as received, embedded without re-encoding: building a pydantic model per event cost
-more than everything else ingest does per report.
+built as plain dicts and encoded with orjson. The reports they carry are re-encoded compactly
+from the validated models (:func:`compact_json`, once per report): the raw bytes a platform
+sent may be padded with whitespace or repeat a key, and downstream consumers must see what
+was validated, within a bounded size.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from typing import Any
 import orjson
 
 from services.ingest.core import AcceptedReport, CaseChange
-from shared.events import Subject
-from shared.events.cases import MAX_REPORTS_PER_EVENT
+from shared.events import ReportSubmitted, Subject
+from shared.events.cases import MAX_REPORT_BYTES_PER_EVENT, MAX_REPORTS_PER_EVENT
 
 _EVENT_NAMESPACE = uuid.UUID("0b8e2f4c-2a57-4f47-a1a4-9e1b6f3a7d20").bytes
 
@@ -48,16 +49,14 @@ def case_event(change: CaseChange, *, bodies: Mapping[str, bytes], now: datetime
             "last_reported_at": state.last_reported_at,
             "reporter_languages": state.reporter_languages,
             "new_report_count": len(change.joined),
-            "new_reports": [
-                orjson.Fragment(bodies[r.report_id]) for r in change.joined[-MAX_REPORTS_PER_EVENT:]
-            ],
+            "new_reports": [orjson.Fragment(b) for b in _latest_that_fit(change, bodies)],
             "occurred_at": now,
         }
     )
 
 
 def report_accepted(accepted: AcceptedReport, *, body: bytes, now: datetime) -> bytes:
-    """A ``ReportAccepted`` for one new report; ``body`` is the report's JSON as received."""
+    """A ``ReportAccepted`` for one new report; ``body`` is its :func:`compact_json`."""
     return orjson.dumps(
         {
             "schema_version": 1,
@@ -68,6 +67,28 @@ def report_accepted(accepted: AcceptedReport, *, body: bytes, now: datetime) -> 
             "accepted_at": now,
         }
     )
+
+
+def compact_json(report: ReportSubmitted) -> bytes:
+    """The report as validated, in compact JSON (what is stored and published)."""
+    return _REPORT_TO_JSON(report)
+
+
+_REPORT_TO_JSON = ReportSubmitted.__pydantic_serializer__.to_json
+
+
+def _latest_that_fit(change: CaseChange, bodies: Mapping[str, bytes]) -> list[bytes]:
+    """The newest joined reports whose bodies fit the event's byte budget, oldest first."""
+    chosen: list[bytes] = []
+    total = 0
+    for report in reversed(change.joined[-MAX_REPORTS_PER_EVENT:]):
+        body = bodies[report.report_id]
+        total += len(body)
+        if total > MAX_REPORT_BYTES_PER_EVENT:
+            break
+        chosen.append(body)
+    chosen.reverse()
+    return chosen
 
 
 def _subject(subject: Subject) -> dict[str, Any]:

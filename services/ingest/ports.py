@@ -23,7 +23,7 @@ class CaseStorePort(Protocol):
     async def save(
         self, ingestion: Ingestion, *, accepted_at: datetime, bodies: Mapping[str, bytes]
     ) -> None:
-        """Write the new reports (``bodies``: report id to JSON as received), reporters, cases."""
+        """Write the new reports (``bodies``: report id to compact JSON), reporters, cases."""
 
     async def close_case(self, case_id: CaseId, *, revision: int) -> bool:
         """Mark a case revision decided; the next report reopens it. False if not current."""

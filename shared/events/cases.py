@@ -13,6 +13,12 @@ from shared.events.reports import Category, ReportSubmitted, Subject
 
 #: Most reports a case event carries in full; the counts always cover them all.
 MAX_REPORTS_PER_EVENT = 20
+#: Most bytes of (compact JSON) reports a case event carries: with everything else an event
+#: holds, it stays well under the ``cases`` topic's 1 MiB ``max.message.bytes`` whatever the
+#: reports contain (each report is bounded by its own field limits, about 80 KiB at most).
+MAX_REPORT_BYTES_PER_EVENT = 512 * 1024
+#: Most reporter languages a case keeps (the first ones seen): bounds the event's size.
+MAX_LANGUAGES_PER_CASE = 32
 
 
 class CaseEventType(StrEnum):
@@ -24,7 +30,14 @@ class CaseEventType(StrEnum):
 
 
 class CaseEvent(Event):
-    """The state of one case revision after new reports joined it."""
+    """The state of one case revision after new reports joined it.
+
+    A case's events are ordered by ``(revision, report_count)``: both only grow. Events of
+    one case normally arrive in that order (one key, one partition); a consumer that must
+    never go back ignores an event whose pair is not above the last one it applied (one
+    could arrive late after a worker crash, or when reports of one case came in on
+    different partitions).
+    """
 
     schema_version: Literal[1]
     event_id: UUID = Field(description="Stable per case state; consumers deduplicate on it.")
@@ -37,10 +50,11 @@ class CaseEvent(Event):
     reporter_count: int = Field(ge=1, description="Distinct reporters in this revision.")
     first_reported_at: AwareDatetime
     last_reported_at: AwareDatetime
-    reporter_languages: tuple[LanguageTag, ...]
+    reporter_languages: tuple[LanguageTag, ...] = Field(max_length=MAX_LANGUAGES_PER_CASE)
     new_report_count: int = Field(ge=1, description="Reports that joined since the last event.")
     new_reports: tuple[ReportSubmitted, ...] = Field(
         max_length=MAX_REPORTS_PER_EVENT,
-        description="The latest of the new reports, exactly as submitted.",
+        description="The latest of the new reports, as validated (compact JSON), as many as "
+        f"fit {MAX_REPORT_BYTES_PER_EVENT} bytes (at most {MAX_REPORTS_PER_EVENT}).",
     )
     occurred_at: AwareDatetime

@@ -109,7 +109,7 @@ class ReportAccepted(Event):
     """A report ingest stored and counted into a case, published on ``reports.accepted``."""
 
     schema_version: Literal[1]
-    report: ReportSubmitted = Field(description="The report, exactly as it was submitted.")
+    report: ReportSubmitted = Field(description="The report, as validated (compact JSON).")
     case_id: UUID
     case_revision: int = Field(ge=1)
     repeat: bool = Field(description="The reporter had already reported this case revision.")

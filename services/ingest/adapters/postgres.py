@@ -86,7 +86,7 @@ class PostgresCaseStore:
         """Insert the reports, upsert the cases: two statements per batch."""
         # Rows travel as one JSON document per statement, encoded by orjson and unpacked by
         # PostgreSQL (json_to_recordset): far cheaper for this process than binding arrays,
-        # and the database has a core to spare. Report bodies are embedded as received.
+        # and the database has a core to spare. Report bodies are embedded as encoded.
         conn = self._conn
         if ingestion.accepted:
             reports = orjson.dumps(

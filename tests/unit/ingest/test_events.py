@@ -15,7 +15,7 @@ from shared.events import (
     ReportAccepted,
     ReportSubmitted,
 )
-from shared.events.cases import MAX_REPORTS_PER_EVENT
+from shared.events.cases import MAX_LANGUAGES_PER_CASE, MAX_REPORTS_PER_EVENT
 from tests.unit.ingest.test_core import report
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -94,5 +94,60 @@ def test_event_ids_are_rfc4122_name_based_uuids() -> None:
     )
 
 
+def test_largest_possible_reports_keep_the_case_event_under_the_topic_limit() -> None:
+    # Every field at its limit, with characters JSON must escape (\u0001 becomes 6 bytes).
+    def huge(report_id: str) -> ReportSubmitted:
+        return report(report_id, reporter=f"u-{report_id}").model_copy(
+            update={
+                "text": "\u0001" * 2000,
+                "evidence": Evidence(
+                    message_excerpt="\u0001" * 4096,
+                    media=tuple(MediaHashes(sha256=f"{i:064x}") for i in range(16)),
+                    urls=tuple(f"https://example.invalid/{i}/" + "a" * 2000 for i in range(16)),
+                ),
+            }
+        )
+
+    reports = [huge(f"r{i}") for i in range(30)]
+    result = ingest_reports(reports, case_ids=case_ids_of(reports), known=Known())
+    encoded = events.case_event(result.changes[0], bodies=bodies_of(reports), now=NOW)
+    event = CaseEvent.model_validate_json(encoded)
+
+    assert len(encoded) < 1024 * 1024 - 64 * 1024
+    assert event.new_report_count == 30
+    assert 1 <= len(event.new_reports) < MAX_REPORTS_PER_EVENT
+    assert event.new_reports[-1].report_id == "r29"  # the newest are the ones kept
+
+
+def test_whitespace_padding_is_not_carried_downstream() -> None:
+    padded = (
+        b'{"schema_version": 1,'
+        + b" " * 420_000
+        + (
+            b'"report_id": "r1", "reported_at": "2026-11-28T10:00:00+00:00", "reporter_id": "u1",'
+            b'"reporter_language": "fr", "subject": {"kind": "user", "id": "x"},'
+            b'"category": "spam"}'
+        )
+    )
+    one = ReportSubmitted.model_validate_json(padded)
+
+    body = events.compact_json(one)
+
+    assert len(body) < 400
+    assert ReportSubmitted.model_validate_json(body) == one
+
+
+def test_a_case_keeps_a_bounded_number_of_reporter_languages() -> None:
+    reports = [report(f"r{i}", reporter=f"u{i}", language=f"fr-x{i:04d}") for i in range(70)]
+    result = ingest_reports(reports, case_ids=case_ids_of(reports), known=Known())
+
+    event = CaseEvent.model_validate_json(
+        events.case_event(result.changes[0], bodies=bodies_of(reports), now=NOW)
+    )
+
+    assert len(event.reporter_languages) == MAX_LANGUAGES_PER_CASE
+    assert event.reporter_count == 70
+
+
 def bodies_of(reports: list[ReportSubmitted]) -> dict[str, bytes]:
-    return {r.report_id: r.model_dump_json().encode() for r in reports}
+    return {r.report_id: events.compact_json(r) for r in reports}
