@@ -70,6 +70,11 @@ UNDELIVERABLE = Counter(
     "Committed events the broker refused (size or contents), sent to the topic's .dlq.",
     ["service", "topic"],
 )
+ASSIGNMENTS = Counter(
+    "crible_partition_assignments_total",
+    "Partition assignments a consumer received: one at start, one more per rebalance.",
+    ["service", "consumer"],
+)
 READY = Gauge(
     "crible_ready",
     "1 when the process is connected to Kafka and PostgreSQL and has its partitions.",

@@ -60,6 +60,7 @@ class ConsumerRunner(Generic[E]):
         self.service = service
         self.logical = {wire_name(t.name, prefix): t.name for t in spec.models}
         self.group_id = prefix + spec.group_id(service)
+        self._consumer_name = spec.name
         self._settings = settings
         self._retry = retry
         self._stop = stop
@@ -210,6 +211,7 @@ class ConsumerRunner(Generic[E]):
                 metrics.CONSUMER_LAG.remove(self.service, self.logical[tp.topic], str(tp.partition))
             del self._committed[tp]
         self.assignments += 1
+        metrics.ASSIGNMENTS.labels(self.service, self._consumer_name).inc()
         self._revoking = False
         self._assigned.set()
         if self._on_assigned is not None:

@@ -1,0 +1,109 @@
+"""A small service for testing the runtime itself: it stores items and announces them.
+
+Each input names an item; the handler inserts it into ``probe.items`` (once: idempotent on
+the item id) and publishes ``{"id": ...}`` on ``probe.out``. What an input asks for
+(``"fail": "always"``, ``"size": N``) and what the test switches on (:class:`Faults`)
+make it fail in the ways the runtime must survive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import asyncpg
+import orjson
+
+from shared.db import Connection
+from shared.events.base import Event
+from shared.publisher import Outbound
+from shared.runtime import ConsumerSpec, Handled, Inbound, Service, Stage
+from shared.topics import DAY_MS, TopicSpec
+
+PROBE_IN = TopicSpec("probe.in", 4, DAY_MS)
+PROBE_OUT = TopicSpec("probe.out", 4, DAY_MS)
+TOPICS = [PROBE_IN, PROBE_IN.dlq(), PROBE_OUT, PROBE_OUT.dlq()]
+
+
+class Item(Event):
+    """One input of the probe service."""
+
+    id: str
+    fail: Literal["always", "bug"] | None = None
+    #: Bytes of padding in the announcement (to make it too large for its topic).
+    size: int = 0
+
+
+@dataclass
+class Faults:
+    """Failures the test switches on and off while the service runs."""
+
+    #: Every record fails with this exception while set (an outage or a bug).
+    everything: BaseException | None = None
+    #: ``after_commit`` raises while set.
+    after_commit_fails: bool = False
+    after_commit_calls: int = 0
+    handled_batches: int = 0
+    #: The connection of the handler's last transaction.
+    last_connection: object = None
+    staged: list[str] = field(default_factory=list)
+
+
+async def create_tables(conn: asyncpg.Connection) -> None:
+    """The probe's table, empty."""
+    await conn.execute(
+        "CREATE SCHEMA IF NOT EXISTS probe;"
+        "CREATE TABLE IF NOT EXISTS probe.items (id text PRIMARY KEY, stage text);"
+        "TRUNCATE probe.items"
+    )
+
+
+def probe_service(faults: Faults, *, stage: Stage | None = None, name: str = "probe") -> Service:
+    """The probe service, failing as ``faults`` says."""
+
+    async def handle(batch: Sequence[Inbound[Item]], conn: Connection) -> Handled:
+        faults.handled_batches += 1
+        faults.last_connection = conn
+        if faults.everything is not None:
+            raise faults.everything
+        out = []
+        for message in batch:
+            item = message.event
+            if item.fail == "always":
+                raise ValueError("this item always fails")
+            if item.fail == "bug":
+                raise KeyError("a bug this item triggers")
+            inserted = await conn.fetchval(
+                "INSERT INTO probe.items (id, stage) VALUES ($1, $2) "
+                "ON CONFLICT (id) DO NOTHING RETURNING id",
+                item.id,
+                None if message.staged is None else str(message.staged),
+            )
+            if inserted is not None:
+                body = orjson.dumps({"id": item.id, "pad": "x" * item.size})
+                out.append(Outbound(PROBE_OUT.name, item.id.encode(), body))
+
+        def after() -> None:
+            faults.after_commit_calls += 1
+            if faults.after_commit_fails:
+                raise RuntimeError("after_commit failed")
+
+        return Handled(out, after_commit=after)
+
+    consumer = ConsumerSpec(
+        models={PROBE_IN: Item}, handler=handle, produces=(PROBE_OUT,), stage=stage
+    )
+    return Service(name=name, consumers=(consumer,))
+
+
+def item(item_id: str, **extra: object) -> bytes:
+    """The bytes of one probe input."""
+    return orjson.dumps({"id": item_id, **extra})
+
+
+def stage_length(items: list[Item]) -> list[int]:
+    """A CPU stage (module-level, so a process pool can run it): each id's length."""
+    if any(i.id == "boom" for i in items):
+        raise ValueError("the stage cannot handle this item")
+    return [len(i.id) for i in items]
