@@ -1,0 +1,217 @@
+"""One process, several parts: consumers, an HTTP API, health endpoints, a custom main,
+and one graceful stop for all of them (real broker and database)."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from typing import Annotated, Literal
+
+import asyncpg
+import httpx
+import orjson
+import pytest
+from aiokafka import AIOKafkaProducer
+from fastapi import FastAPI
+from pydantic import Field, SecretStr
+
+from shared.config import Settings
+from shared.db import Connection
+from shared.events.base import Event
+from shared.kafka import apply_topics, delete_topics, messages_written
+from shared.publisher import Outbound
+from shared.runtime import ConsumerSpec, Handled, Inbound, Service, ServiceContext
+from shared.topics import DAY_MS, TopicSpec, wire_name
+from tests.integration.conftest import committed, eventually, running
+from tests.integration.probe import PROBE_IN, PROBE_OUT, TOPICS, Faults, create_tables, item
+
+SHAPES = TopicSpec("probe.shapes", 2, DAY_MS)
+
+
+class Circle(Event):
+    kind: Literal["circle"]
+    id: str
+    radius: float
+
+
+class Square(Event):
+    kind: Literal["square"]
+    id: str
+    side: float
+
+
+Shape = Annotated[Circle | Square, Field(discriminator="kind")]
+
+
+@pytest.fixture
+async def probe(base_settings: Settings) -> AsyncIterator[Settings]:
+    settings = base_settings.model_copy(
+        update={
+            "topic_prefix": f"s{uuid.uuid4().hex[:10]}.",
+            # The relay would take minutes: what is published in time was published at once.
+            "outbox_relay_seconds": 300.0,
+            "outbox_orphan_seconds": 300.0,
+            "metrics_port": free_port(),
+            "metrics_token": SecretStr("s3cret"),
+            "http_port": free_port(),
+            "housekeeping_seconds": 0.2,
+        }
+    )
+    await apply_topics(settings, [*TOPICS, SHAPES, SHAPES.dlq()])
+    conn = await asyncpg.connect(settings.database_url.get_secret_value())
+    try:
+        await create_tables(conn)
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS probe.shapes (id text PRIMARY KEY, kind text)"
+        )
+        await conn.execute("TRUNCATE probe.shapes")
+    finally:
+        await conn.close()
+    yield settings
+    await delete_topics(settings)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def api(context: ServiceContext) -> FastAPI:
+    """An API that stores an item and announces it, as dispatch's decisions will."""
+    app = FastAPI()
+    emitter = context.emitter
+    assert emitter is not None
+
+    @app.post("/items/{item_id}", status_code=201)
+    async def create(item_id: str) -> dict[str, str]:
+        async with emitter.transaction() as tx:
+            await tx.conn.execute("INSERT INTO probe.items (id) VALUES ($1)", item_id)
+            tx.emit(Outbound(PROBE_OUT.name, item_id.encode(), orjson.dumps({"id": item_id})))
+        return {"id": item_id}
+
+    return app
+
+
+async def store_shapes(batch: Sequence[Inbound[Circle | Square]], conn: Connection) -> Handled:
+    await conn.executemany(
+        "INSERT INTO probe.shapes (id, kind) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        [(m.event.id, type(m.event).__name__) for m in batch],
+    )
+    return Handled(())
+
+
+async def store_items(batch: Sequence[Inbound[object]], conn: Connection) -> Handled:
+    await conn.executemany(
+        "INSERT INTO probe.items (id) VALUES ($1) ON CONFLICT DO NOTHING",
+        [(orjson.loads(m.raw)["id"],) for m in batch],
+    )
+    return Handled(())
+
+
+async def test_an_http_request_publishes_its_event_at_once_and_stops_with_the_consumers(
+    probe: Settings, db: asyncpg.Connection, producer: AIOKafkaProducer
+) -> None:
+    from tests.integration.probe import probe_service  # noqa: PLC0415
+
+    base = probe_service(Faults())
+    service = Service(name="probe", consumers=base.consumers, http_app=api)
+    out = wire_name(PROBE_OUT.name, probe.topic_prefix)
+    async with running(service, probe) as stop:
+        await producer.send_and_wait(wire_name(PROBE_IN.name, probe.topic_prefix), item("k1"))
+        await eventually(lambda: consumed_all(probe, "crible-probe", PROBE_IN.name))
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{probe.http_port}") as client:
+            created = await client.post("/items/h1")
+            assert created.status_code == 201
+            # Out through the outbox straight away, not 300 s later through the relay.
+            await eventually(lambda: has(probe, out, 2), timeout=5)
+        stop.set()
+    assert await db.fetchval("SELECT count(*) FROM crible.outbox WHERE service='probe'") == 0
+    with pytest.raises(httpx.ConnectError):
+        async with httpx.AsyncClient() as client:
+            await client.get(f"http://127.0.0.1:{probe.http_port}/docs")
+
+
+async def test_health_endpoints_demand_the_token_and_report_readiness(
+    probe: Settings, db: asyncpg.Connection
+) -> None:
+    from tests.integration.probe import probe_service  # noqa: PLC0415
+
+    url = f"http://127.0.0.1:{probe.metrics_port}"
+    token = {"Authorization": "Bearer s3cret"}
+    database = await db.fetchval("SELECT current_database()")
+    async with running(probe_service(Faults()), probe), httpx.AsyncClient(base_url=url) as client:
+        await eventually(lambda: status(client, "/healthz", {}, 401))  # once it listens
+        assert (await client.get("/readyz")).status_code == 401
+        assert (await client.get("/metrics")).status_code == 401
+        assert (await client.get("/healthz", headers=token)).status_code == 200
+        await eventually(lambda: status(client, "/readyz", token, 200))
+        # The database goes away: the process is alive but not ready.
+        other = await asyncpg.connect(probe.database_url.get_secret_value(), database="postgres")
+        await other.execute(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS false')
+        try:
+            await db.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name = 'crible-probe'"
+            )
+            await eventually(lambda: status(client, "/readyz", token, 503))
+            assert (await client.get("/readyz", headers=token)).text.strip() == "database"
+            assert (await client.get("/healthz", headers=token)).status_code == 200
+        finally:
+            await other.execute(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS true')
+            await other.close()
+        await eventually(lambda: status(client, "/readyz", token, 200))
+
+
+async def test_a_service_runs_several_consumers_a_union_topic_and_its_own_main(
+    probe: Settings, db: asyncpg.Connection, producer: AIOKafkaProducer
+) -> None:
+    ran = asyncio.Event()
+    finished = asyncio.Event()
+
+    async def main(context: ServiceContext) -> None:
+        ran.set()
+        await context.stop.wait()
+        finished.set()
+
+    service = Service(
+        name="probe",
+        consumers=(
+            ConsumerSpec(models={SHAPES: Shape}, handler=store_shapes, name="shapes"),
+            ConsumerSpec(models={PROBE_IN: object}, handler=store_items, name="items"),
+        ),
+        main=main,
+    )
+    shapes = wire_name(SHAPES.name, probe.topic_prefix)
+    async with running(service, probe):
+        await producer.send_and_wait(shapes, b'{"kind": "circle", "id": "c1", "radius": 1.5}')
+        await producer.send_and_wait(shapes, b'{"kind": "square", "id": "s1", "side": 2.0}')
+        await producer.send_and_wait(shapes, b'{"kind": "hexagon", "id": "h1"}')
+        await producer.send_and_wait(wire_name(PROBE_IN.name, probe.topic_prefix), item("i1"))
+        await eventually(lambda: consumed_all(probe, "crible-probe.shapes", SHAPES.name))
+        await eventually(lambda: consumed_all(probe, "crible-probe.items", PROBE_IN.name))
+        assert ran.is_set()
+
+    assert finished.is_set()
+    rows = await db.fetch("SELECT id, kind FROM probe.shapes ORDER BY id")
+    assert [(r["id"], r["kind"]) for r in rows] == [("c1", "Circle"), ("s1", "Square")]
+    assert await db.fetchval("SELECT count(*) FROM probe.items") == 1
+    assert await messages_written(probe, wire_name(SHAPES.dlq().name, probe.topic_prefix)) == 1
+
+
+async def consumed_all(settings: Settings, group: str, topic: str) -> bool:
+    done, end = await committed(settings, group, topic)
+    return done == end > 0
+
+
+async def has(settings: Settings, topic: str, count: int) -> bool:
+    return await messages_written(settings, topic) >= count
+
+
+async def status(client: httpx.AsyncClient, path: str, headers: dict[str, str], code: int) -> bool:
+    try:
+        return (await client.get(path, headers=headers)).status_code == code
+    except httpx.ConnectError:
+        return False
