@@ -9,11 +9,13 @@ from typing import Any
 import asyncpg
 import orjson
 from aiokafka import AIOKafkaProducer
+from prometheus_client import REGISTRY
 
 from services.ingest.adapters.postgres import PostgresCaseStore
 from services.ingest.service import REPORTS, SPEC
 from shared.config import Settings
 from shared.events import CaseEvent, ReportAccepted
+from shared.kafka import messages_written
 from shared.topics import CASES, REPORTS_ACCEPTED, REPORTS_SUBMITTED, wire_name
 from tests.integration.conftest import committed, eventually, read_topic, running
 
@@ -130,6 +132,7 @@ async def test_poison_messages_go_to_the_dlq_and_valid_ones_around_them_are_proc
     stored = await db.fetch("SELECT report_id FROM ingest.reports ORDER BY report_id")
     assert [r["report_id"] for r in stored] == ["ok1", "ok2", "ok3"]
     assert len(dead) == 3
+    prefix = settings.topic_prefix
     by_offset = {r.offset: dict(r.headers) for r in dead}
     source = wire_name(REPORTS_SUBMITTED.name, settings.topic_prefix)
     where = sorted(
@@ -146,6 +149,8 @@ async def test_poison_messages_go_to_the_dlq_and_valid_ones_around_them_are_proc
     )
     assert b"category: Input should be" in schema_violation["crible.error.message"]
     assert {r.value for r in dead} >= {b"\xff\xfe\x00"}
+    # Exactly three, counted by the topic's offsets, not by reading it for a while.
+    assert await messages_written(settings, wire_name(REPORTS_SUBMITTED.dlq().name, prefix)) == 3
 
 
 async def test_a_decided_case_reopens_as_a_new_revision(
@@ -217,9 +222,12 @@ async def test_a_second_worker_joining_mid_stream_double_counts_nothing(
         )
     await producer.flush()
 
+    assignments = assigned()
     async with running(SPEC, small_batches):
         await eventually(lambda: db.fetchval("SELECT count(*) > 500 FROM ingest.reports"))
         async with running(SPEC, small_batches):  # the group rebalances under load
+            # Both workers got partitions: the first at start, then both at the rebalance.
+            await eventually(lambda: _true(assigned() >= assignments + 3))
             joined_at = await db.fetchval("SELECT count(*) FROM ingest.reports")
             await eventually(lambda: committed_all(settings), timeout=120)
 
@@ -229,4 +237,69 @@ async def test_a_second_worker_joining_mid_stream_double_counts_nothing(
     assert await db.fetchval("SELECT sum(report_count) FROM ingest.cases") == total
     assert await db.fetchval("SELECT sum(reporter_count) FROM ingest.cases") == await db.fetchval(
         "SELECT count(DISTINCT (case_id, case_revision, reporter_id)) FROM ingest.reports"
+    )
+
+
+def assigned() -> float:
+    """Partition assignments ingest's consumers received in this process so far."""
+    return (
+        REGISTRY.get_sample_value(
+            "crible_partition_assignments_total", {"service": "ingest", "consumer": "main"}
+        )
+        or 0.0
+    )
+
+
+async def _true(value: bool) -> bool:
+    return value
+
+
+async def test_reports_of_hundreds_of_kilobytes_on_one_subject_stall_nothing(
+    settings: Settings, db: asyncpg.Connection, producer: AIOKafkaProducer
+) -> None:
+    topic = wire_name(REPORTS_SUBMITTED.name, settings.topic_prefix)
+    # Valid reports padded with JSON whitespace to about 420 KB each, as a client may send.
+    padding = b" " * 420_000
+    big = [
+        encode(report(f"big{i}", reporter=f"b{i}", subject_id="viral")).replace(
+            b", ", b"," + padding, 1
+        )
+        for i in range(3)
+    ]
+    ordinary = [
+        encode(report(f"ok{i}", reporter=f"o{i}", subject_id="viral" if i % 2 else f"m{i}"))
+        for i in range(20)
+    ]
+    retries = (
+        REGISTRY.get_sample_value(
+            "crible_transient_retries_total", {"service": "ingest", "stage": "publish"}
+        )
+        or 0.0
+    )
+    for value in big:
+        await producer.send_and_wait(topic, value, partition=0)
+    for i, value in enumerate(ordinary):
+        await producer.send_and_wait(topic, value, partition=i % 4)
+
+    async with running(SPEC, settings):
+        await eventually(lambda: committed_all(settings), timeout=30)
+
+    accepted_topic = wire_name(REPORTS_ACCEPTED.name, settings.topic_prefix)
+    assert await messages_written(settings, accepted_topic) == 23
+    accepted = await read_topic(settings, REPORTS_ACCEPTED.name, until=lambda rs: len(rs) >= 23)
+    ids = [ReportAccepted.model_validate_json(r.value).report.report_id for r in accepted]
+    assert sorted(ids) == sorted([f"big{i}" for i in range(3)] + [f"ok{i}" for i in range(20)])
+    assert max(len(r.value) for r in accepted) < 2_000  # re-encoded compactly
+    assert await db.fetchval("SELECT count(*) FROM ingest.reports") == 23
+    assert (
+        REGISTRY.get_sample_value(
+            "crible_transient_retries_total", {"service": "ingest", "stage": "publish"}
+        )
+        or 0.0
+    ) == retries
+    assert (
+        await messages_written(
+            settings, wire_name(REPORTS_SUBMITTED.dlq().name, settings.topic_prefix)
+        )
+        == 0
     )
