@@ -49,7 +49,13 @@ def supervise(services: list[str], *, metrics_base_port: int) -> int:
                     [sys.executable, "-m", "services", "run", child.name], env=env
                 )
                 log.info(
-                    "service started", extra={"service": child.name, "metrics_port": child.port}
+                    "service started",
+                    extra={
+                        "service": child.name,
+                        "metrics_port": child.port,
+                        "pid": child.process.pid,
+                        "restarts": child.restarts,
+                    },
                 )
         time.sleep(0.2)
     for child in children:
