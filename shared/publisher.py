@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.partitioner import DefaultPartitioner
 
 from shared.errors import KAFKA_RECORD_ERRORS, PublishError, RecordTooLargeError
+from shared.murmur2 import partition_for_key
 
 #: Bytes Kafka adds around one record in its own batch (batch header and record framing),
 #: rounded up: what counts against ``max.message.bytes`` beyond key, value and headers.
@@ -70,7 +70,6 @@ class Publisher:
         self._prefix = prefix
         self._limit = limit
         self._refresh_seconds = metadata_refresh_seconds
-        self._partitioner = DefaultPartitioner()
         self._partitions: dict[str, tuple[list[int], float]] = {}
         # murmur2 is pure Python in aiokafka; keys (case ids, subjects) recur batch after batch.
         self._placed: dict[tuple[str, bytes], int] = {}
@@ -83,6 +82,8 @@ class Publisher:
     def check_size(self, record: Outbound) -> None:
         """Raise :class:`RecordTooLargeError` if ``record`` cannot fit its topic."""
         limit = self._limit(record.topic)
+        if len(record.value) < limit // 2 and not record.headers:
+            return  # by far the common case: no need to add it all up
         if record.size > limit:
             raise RecordTooLargeError(topic=record.topic, size=record.size, limit=limit)
 
@@ -93,9 +94,12 @@ class Publisher:
         caller dead-letters it) instead of failing the others. Any other failure raises
         :class:`PublishError` naming the records still to send.
         """
+        partitions = {
+            topic: await self._partitions_of(topic) for topic in {r.topic for r in records}
+        }
         groups: dict[tuple[str, int], list[Outbound]] = {}
         for record in records:
-            partition = await self._place(record)
+            partition = self._place(record, partitions[record.topic])
             groups.setdefault((record.topic, partition), []).append(record)
 
         sends: list[tuple[list[Outbound], asyncio.Future[Any]]] = []
@@ -150,8 +154,7 @@ class Publisher:
         )
         return future
 
-    async def _place(self, record: Outbound) -> int:
-        partitions = await self._partitions_of(record.topic)
+    def _place(self, record: Outbound, partitions: list[int]) -> int:
         if record.key is None:
             return partitions[next(self._round_robin) % len(partitions)]
         placed = (record.topic, record.key)
@@ -159,7 +162,8 @@ class Publisher:
         if partition < 0:
             if len(self._placed) > 200_000:
                 self._placed.clear()
-            partition = self._placed[placed] = self._partitioner(record.key, partitions, partitions)
+            partition = partitions[partition_for_key(record.key, len(partitions))]
+            self._placed[placed] = partition
         return partition
 
     async def _partitions_of(self, logical: str) -> list[int]:

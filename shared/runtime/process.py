@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
 import logging
 import multiprocessing
@@ -179,10 +180,16 @@ async def _until_stopped_or_failed(tasks: list[asyncio.Task[None]], stop: asynci
 
 def max_message_bytes(topic: str) -> int:
     """The declared ``max.message.bytes`` of a logical topic (DLQs included)."""
-    for spec in all_topics():
-        if spec.name == topic:
-            return int(spec.config().get("max.message.bytes", _DEFAULT_MAX_MESSAGE_BYTES))
-    return _DEFAULT_MAX_MESSAGE_BYTES
+    return _declared_limits().get(topic, _DEFAULT_MAX_MESSAGE_BYTES)
+
+
+@functools.cache
+def _declared_limits() -> dict[str, int]:
+    # Asked for every record published: computed once.
+    return {
+        spec.name: int(spec.config().get("max.message.bytes", _DEFAULT_MAX_MESSAGE_BYTES))
+        for spec in all_topics()
+    }
 
 
 def _executor(stage: Stage | None) -> Executor | None:
