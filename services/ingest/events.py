@@ -38,11 +38,11 @@ def case_event(change: CaseChange, *, bodies: Mapping[str, bytes], now: datetime
         {
             "schema_version": 1,
             "event_id": case_event_id(change),
-            "event_type": change.event_type.value,
+            "event_type": change.event_type,
             "case_id": state.case_id,
             "revision": state.revision,
             "subject": _subject(state.subject),
-            "category": state.category.value,
+            "category": state.category,
             "report_count": state.report_count,
             "reporter_count": state.reporter_count,
             "first_reported_at": state.first_reported_at,
@@ -92,7 +92,7 @@ def _latest_that_fit(change: CaseChange, bodies: Mapping[str, bytes]) -> list[by
 
 
 def _subject(subject: Subject) -> dict[str, Any]:
-    return {"kind": subject.kind.value, "id": subject.id, "chat_id": subject.chat_id}
+    return {"kind": subject.kind, "id": subject.id, "chat_id": subject.chat_id}
 
 
 def _uuid5(name: str) -> str:

@@ -62,8 +62,8 @@ class Subject(Event):
     def key(self) -> str:
         """A stable string naming this subject, used as the Kafka key of its events."""
         if self.chat_id is not None:
-            return f"{self.kind.value}:{self.chat_id}:{self.id}"
-        return f"{self.kind.value}:{self.id}"
+            return f"{self.kind}:{self.chat_id}:{self.id}"
+        return f"{self.kind}:{self.id}"
 
 
 class MediaHashes(Event):

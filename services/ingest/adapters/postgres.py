@@ -122,12 +122,12 @@ class PostgresCaseStore:
                 [
                     {
                         "case_id": c.case_id,
-                        "kind": c.subject.kind.value,
+                        "kind": c.subject.kind,
                         "sid": c.subject.id,
                         "chat": c.subject.chat_id,
-                        "category": c.category.value,
+                        "category": c.category,
                         "revision": c.revision,
-                        "status": c.status.value,
+                        "status": c.status,
                         "reports": c.report_count,
                         "reporters": c.reporter_count,
                         "first_at": c.first_reported_at,
