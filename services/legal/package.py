@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from cryptography.exceptions import InvalidSignature, InvalidTag
 from cryptography.hazmat.primitives import hpke
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -219,7 +220,7 @@ def render_files(disclosure: Disclosure, header: PackageHeader) -> dict[str, byt
             dict(zip(_SESSION_COLUMNS, row, strict=True)) for row in session_rows
         ]
         files["sessions.csv"] = _csv(_SESSION_COLUMNS, session_rows)
-    files["disclosure.json"] = json.dumps(document, indent=2, ensure_ascii=False).encode()
+    files["disclosure.json"] = orjson.dumps(document, option=orjson.OPT_INDENT_2)
     return files
 
 
