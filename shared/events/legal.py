@@ -146,12 +146,47 @@ class LegalRequest(Event):
         return self
 
 
+class DisclosureEventType(StrEnum):
+    """What happened to a request's answer."""
+
+    PACKAGE_READY = "disclosure.package_ready"
+    DOWNLOADED = "disclosure.downloaded"
+    NO_DATA = "disclosure.no_data"
+    REFUSED = "disclosure.refused"
+
+
+class DisclosureEvent(Event):
+    """The state of a request's answer, on ``legal.disclosures``: ids and counts only.
+
+    The package itself never travels on a topic; the authority downloads it from the portal.
+    """
+
+    schema_version: Literal[1]
+    event_id: UUID = Field(description="Unique per event; consumers deduplicate on it.")
+    event_type: DisclosureEventType
+    request_id: UUID
+    authority_id: PlatformId
+    instrument: Instrument
+    categories: tuple[DataCategory, ...] = Field(
+        default=(), max_length=3, description="The approved categories (none when refused)."
+    )
+    record_counts: dict[str, Annotated[int, Field(ge=0)]] = Field(
+        default_factory=dict,
+        description="Rows disclosed per part: subscriber, phone_numbers, sessions.",
+    )
+    refusal_codes: tuple[str, ...] = Field(default=(), max_length=32)
+    package_sha256: Sha256Hex | None = None
+    occurred_at: AwareDatetime
+
+
 _USERNAME = re.compile(USERNAME_PATTERN)
 _PLATFORM_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")  # as ``PlatformId``
 
 __all__ = [
     "AuthorisationKind",
     "DataCategory",
+    "DisclosureEvent",
+    "DisclosureEventType",
     "Instrument",
     "LegalRequest",
     "Official",

@@ -16,7 +16,7 @@ from shared.events.identity import (
     normalise_ip_address,
     normalise_phone_number,
 )
-from shared.events.legal import DataCategory, LegalRequest, TargetKind
+from shared.events.legal import DataCategory, DisclosureEvent, LegalRequest, TargetKind
 from shared.runtime import describe_error
 
 PHONE = "+33 6 12 34 56 78"
@@ -155,3 +155,39 @@ def test_malformed_requests_are_refused_without_echoing_the_target(
     text = str(caught.value) + describe_error(caught.value)
     for secret in ("+33 1", "jean dupont", "u 1"):
         assert secret not in text
+
+
+def test_a_disclosure_event_carries_ids_and_counts_only() -> None:
+    event = DisclosureEvent.model_validate_json(
+        json.dumps(
+            {
+                "schema_version": 1,
+                "event_id": "0b8e2f4c-2a57-4f47-a1a4-9e1b6f3a7d20",
+                "event_type": "disclosure.package_ready",
+                "request_id": REQUEST["request_id"],
+                "authority_id": "fr-parquet-paris",
+                "instrument": "eu_epoc",
+                "categories": ["identification"],
+                "record_counts": {"sessions": 12},
+                "package_sha256": "b" * 64,
+                "occurred_at": "2026-11-28T10:00:00Z",
+            }
+        )
+    )
+    assert event.record_counts == {"sessions": 12}
+    with pytest.raises(ValidationError):
+        DisclosureEvent.model_validate({**event.model_dump(), "phone_number": "+33612345678"})
+
+
+def test_the_identity_schema_tells_platform_teams_how_to_choose_the_event_type() -> None:
+    schema = IdentityEvent.model_json_schema(mode="validation")
+    assert schema["discriminator"]["propertyName"] == "event_type"
+    assert set(schema["discriminator"]["mapping"]) == {
+        "account.registered",
+        "account.phone_number_changed",
+        "account.username_changed",
+        "account.closed",
+        "session.observed",
+    }
+    phone = schema["$defs"]["AccountRegistered"]["properties"]["phone_number"]
+    assert phone["pattern"].startswith("^\\+")
