@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 import os
@@ -23,7 +24,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pydantic import SecretStr
 
 KEY_BYTES = 32  # AES-256
-NONCE_BYTES = 12  # the GCM standard nonce; random, so at most 2**32 seals per key (NIST SP 800-38D)
+SALT_BYTES = 16
+NONCE_BYTES = 12
 _KEY_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,32}$")
 _FORMAT = 1
 
@@ -79,7 +81,7 @@ class Sealed:
     """A field's ciphertext and the id of the key that sealed it (stored side by side)."""
 
     key_id: str
-    ciphertext: bytes  # nonce || AES-GCM ciphertext and tag
+    ciphertext: bytes  # salt || nonce || AES-GCM ciphertext and tag
 
     def pack(self) -> bytes:
         """One self-describing value: format byte, key id length and id, ciphertext."""
@@ -92,7 +94,7 @@ class Sealed:
         if len(packed) < 2 or packed[0] != _FORMAT:
             raise DecryptionError("not a sealed field")
         end = 2 + packed[1]
-        if len(packed) < end + NONCE_BYTES + 16:
+        if len(packed) < end + SALT_BYTES + NONCE_BYTES + 16:
             raise DecryptionError("sealed field is truncated")
         return cls(packed[2:end].decode(), packed[end:])
 
@@ -107,23 +109,37 @@ class FieldRef:
 
     def associated_data(self, key_id: str) -> bytes:
         """Length-prefixed, so no two different places encode alike."""
-        parts = (
-            b"crible-field-v1",
-            self.table.encode(),
-            self.column.encode(),
-            self.row_id.encode(),
-            key_id.encode(),
-        )
-        return b"".join(len(p).to_bytes(2, "big") + p for p in parts)
+        return _place_prefix(self.table, self.column) + _framed(self.row_id) + _framed(key_id)
+
+
+def _framed(text: str) -> bytes:
+    data = text.encode()
+    return len(data).to_bytes(2, "big") + data
+
+
+@functools.lru_cache(maxsize=256)
+def _place_prefix(table: str, column: str) -> bytes:
+    # Built once per column: this runs for every field of every row read or written.
+    return _framed("crible-field-v1") + _framed(table) + _framed(column)
 
 
 class FieldCipher:
-    """Seals and opens fields with a :class:`KeyRing`."""
+    """Seals and opens fields with a :class:`KeyRing`.
+
+    Each field is sealed under its own AES-256 key, HMAC-SHA-256(ring key, random salt):
+    random 96-bit GCM nonces under one key are safe for only 2**32 seals (NIST SP 800-38D),
+    which a busy store would reach within weeks; fresh per-field keys lift that bound.
+    """
 
     def __init__(self, ring: KeyRing, *, random: Callable[[int], bytes] = os.urandom) -> None:
         self._ring = ring
-        self._aead = {key_id: AESGCM(key) for key_id, key in ring.keys.items()}
         self._random = random
+
+    def _aead(self, key_id: str, salt: bytes) -> AESGCM:
+        key = self._ring.keys.get(key_id)
+        if key is None:
+            raise DecryptionError(f"no key {key_id!r} in the key ring")
+        return AESGCM(hmac.digest(key, b"crible-field-key\x00" + salt, "sha256"))
 
     @property
     def current_key_id(self) -> str:
@@ -133,18 +149,21 @@ class FieldCipher:
     def encrypt(self, plaintext: bytes, where: FieldRef) -> Sealed:
         """Seal ``plaintext`` for one table, column and row, under the current key."""
         key_id = self._ring.current
-        nonce = self._random(NONCE_BYTES)
-        sealed = self._aead[key_id].encrypt(nonce, plaintext, where.associated_data(key_id))
-        return Sealed(key_id, nonce + sealed)
+        salt, nonce = self._random(SALT_BYTES), self._random(NONCE_BYTES)
+        aead = self._aead(key_id, salt)
+        return Sealed(
+            key_id, salt + nonce + aead.encrypt(nonce, plaintext, where.associated_data(key_id))
+        )
 
     def decrypt(self, sealed: Sealed, where: FieldRef) -> bytes:
         """Open a field sealed for exactly this place, with the key its id names."""
-        aead = self._aead.get(sealed.key_id)
-        if aead is None:
-            raise DecryptionError(f"no key {sealed.key_id!r} in the key ring")
-        nonce, body = sealed.ciphertext[:NONCE_BYTES], sealed.ciphertext[NONCE_BYTES:]
+        blob = sealed.ciphertext
+        salt, nonce = blob[:SALT_BYTES], blob[SALT_BYTES : SALT_BYTES + NONCE_BYTES]
+        aead = self._aead(sealed.key_id, salt)
         try:
-            return aead.decrypt(nonce, body, where.associated_data(sealed.key_id))
+            return aead.decrypt(
+                nonce, blob[SALT_BYTES + NONCE_BYTES :], where.associated_data(sealed.key_id)
+            )
         except InvalidTag:
             raise DecryptionError("field does not open here: other row, column or key") from None
 

@@ -22,6 +22,7 @@ to it, so they cannot be moved between rows.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -239,5 +240,10 @@ def _session(row: SessionRow, cipher: FieldCipher) -> Session:
     ip_address, source_port = orjson.loads(
         cipher.decrypt(row.address, FieldRef(SESSIONS, "address", row.row_id))
     )
-    zone = timezone(timedelta(minutes=row.utc_offset_minutes))
+    zone = _zone(row.utc_offset_minutes)
     return Session(row.observed_at.astimezone(zone), str(ip_address), int(source_port))
+
+
+@functools.lru_cache(maxsize=128)
+def _zone(minutes: int) -> timezone:
+    return timezone(timedelta(minutes=minutes))
