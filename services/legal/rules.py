@@ -193,7 +193,15 @@ def check_request(
     ``authority`` is the registered authority the request names (``None`` if unknown);
     ``submitted_by`` the one whose credentials and signature the portal verified.
     """
-    scope = scope or requested_scope(request)
+    asked = requested_scope(request)
+    if scope is None:
+        scope = asked
+    elif not (
+        scope.categories <= asked.categories
+        and scope.date_from >= asked.date_from
+        and scope.date_to <= asked.date_to
+    ):
+        raise ValueError("a checked scope must lie within what the request asked for")
     if authority is None:
         return Refused((_refuse(RefusalCode.AUTHORITY_UNKNOWN, "the authority is not registered"),))
     refusals = [
@@ -207,7 +215,7 @@ def check_request(
     return Refused(tuple(refusals)) if refusals else Accepted(scope)
 
 
-_REGISTRATION = "DSA art. 10(2)(a); portal registration policy"
+_REGISTRATION = "DSA art. 10 (the order identifies its issuer); portal registration"
 
 
 def _refuse(code: RefusalCode, detail: str, article: str = _REGISTRATION) -> Refusal:
@@ -217,7 +225,7 @@ def _refuse(code: RefusalCode, detail: str, article: str = _REGISTRATION) -> Ref
 def _authority_rules(
     request: LegalRequest, authority: Authority, submitted_by: str
 ) -> Iterator[Refusal]:
-    """The order must identify its issuing authority (DSA art. 10(2)(a)), verified by us."""
+    """The order must identify its issuing authority (DSA art. 10), and we verify who it is."""
     if not authority.active:
         yield _refuse(RefusalCode.AUTHORITY_INACTIVE, "the authority's registration is suspended")
     if submitted_by != request.authority_id:

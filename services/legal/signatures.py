@@ -34,7 +34,7 @@ from services.legal.ports import NonceStorePort
 SCHEME = b"crible-legal-request-v1"
 #: How far a signature's timestamp may be from the portal's clock, either way.
 DEFAULT_SKEW = timedelta(minutes=5)
-_ARTICLE = "DSA art. 10(2)(a); portal authentication policy"  # the order must identify its issuer
+_ARTICLE = "DSA art. 10 (the order identifies its issuer); portal authentication"
 _NONCE = re.compile(r"^[A-Za-z0-9_\-]{16,64}$")
 _TIMESTAMP = re.compile(r"^[0-9]{1,10}$")  # up to the year 2286: fits a datetime
 _METHOD = re.compile(r"^[A-Z]{3,7}$")

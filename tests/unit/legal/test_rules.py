@@ -94,7 +94,7 @@ def test_a_lawful_requisition_is_accepted_with_its_requested_scope() -> None:
     assert outcome.scope.categories == {SUB, IP}
 
 
-# Authority registered and active (DSA art. 10(2)(a): the order identifies its issuer).
+# Authority registered and active (DSA art. 10: the order identifies its issuing authority).
 
 
 def test_an_unregistered_authority_is_refused() -> None:
@@ -372,3 +372,10 @@ def test_preservation_periods() -> None:
         days=365
     )
     assert preservation_ends(Instrument.EU_EPOC, starts_at=RECEIVED) is None
+
+
+def test_a_scope_wider_than_the_request_is_never_checked() -> None:
+    req = request(Instrument.FR_CPP_60_1, SUB)
+    wider = Scope(frozenset({SUB, TRAFFIC}), req.date_from, req.date_to)
+    with pytest.raises(ValueError, match="within"):
+        check(req, scope=wider)
