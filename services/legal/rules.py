@@ -7,7 +7,7 @@ article it comes from). The same function checks a scope a legal officer has nar
 
 Not modelled (no field in the request says so): the other grounds of CPP art. 60-1-2
 (3°: the victim's own equipment at their request; 4°: finding a missing person) and the
-offences of Regulation 2023/1543 art. 5(4)(b)-(c) allowed below three years. A request
+offences listed in Regulation 2023/1543 art. 5(4), allowed below three years. A request
 relying on them is refused and goes to a legal officer's judgement outside this check.
 """
 
