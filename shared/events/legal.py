@@ -1,0 +1,196 @@
+"""Judicial requests, as the legal portal publishes them on ``legal.requests``.
+
+The portal has already authenticated the authority and verified the request's signature when
+it publishes; the legal service then checks the legal basis (``services.legal.rules``).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Literal, Self
+from uuid import UUID
+
+from pydantic import AwareDatetime, ConfigDict, Field, StringConstraints, model_validator
+
+from shared.events.base import Event, PlatformId
+from shared.events.identity import (
+    USERNAME_PATTERN,
+    PersonalDataError,
+    normalise_phone_number,
+)
+
+Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+
+
+class Instrument(StrEnum):
+    """The legal instrument a request is made under."""
+
+    FR_CPP_60_1 = "fr_cpp_60_1"
+    """Réquisition in a flagrant-offence inquiry (Code de procédure pénale art. 60-1)."""
+    FR_CPP_60_2 = "fr_cpp_60_2"
+    """Preservation for up to one year, with a judge's authorisation (CPP art. 60-2)."""
+    FR_CPP_77_1_1 = "fr_cpp_77_1_1"
+    """Réquisition in a preliminary inquiry (CPP art. 77-1-1)."""
+    FR_CPP_99_3 = "fr_cpp_99_3"
+    """Réquisition by an investigating judge or on their commission (CPP art. 99-3)."""
+    EU_EPOC = "eu_epoc"
+    """European Production Order (Regulation (EU) 2023/1543)."""
+    EU_EPOC_PR = "eu_epoc_pr"
+    """European Preservation Order (Regulation (EU) 2023/1543)."""
+    EMERGENCY_DISCLOSURE = "emergency_disclosure"
+    """A request to disclose at once because a life is at imminent risk."""
+
+
+class AuthorisationKind(StrEnum):
+    """Who authorised (or validated) a request issued by police, where the law requires it."""
+
+    PROSECUTOR = "prosecutor"
+    INVESTIGATING_JUDGE = "investigating_judge"
+    LIBERTIES_JUDGE = "liberties_judge"
+    """Juge des libertés et de la détention, or another judge or court."""
+
+
+class DataCategory(StrEnum):
+    """The kinds of data a request may ask for."""
+
+    SUBSCRIBER = "subscriber"
+    """Who the account holder is: account, username, phone numbers."""
+    IDENTIFICATION = "identification"
+    """IP addresses, source ports and times, requested only to identify the user."""
+    TRAFFIC = "traffic"
+    """Other traffic data."""
+
+
+class TargetKind(StrEnum):
+    """How the request names the account."""
+
+    PLATFORM_USER_ID = "platform_user_id"
+    USERNAME = "username"
+    PHONE_NUMBER = "phone_number"
+
+
+class Official(Event):
+    """The named official who issued the request."""
+
+    name: str = Field(min_length=1, max_length=200)
+    title: str | None = Field(default=None, max_length=200)
+
+
+class Target(Event):
+    """The account a request is about; ``value`` is normalised for its ``kind``."""
+
+    model_config = ConfigDict(hide_input_in_errors=True)
+
+    kind: TargetKind
+    value: str = Field(min_length=1, max_length=64)
+
+    @model_validator(mode="after")
+    def _normalise(self) -> Self:
+        value = self.value
+        if self.kind is TargetKind.PHONE_NUMBER:
+            # The portal has turned national forms into international ones with the
+            # authority's country; on the topic only E.164 is accepted.
+            value = normalise_phone_number(value)
+        elif self.kind is TargetKind.USERNAME:
+            if _USERNAME.fullmatch(value) is None:
+                raise PersonalDataError("username has characters a username cannot have")
+            value = value.lower()
+        elif _PLATFORM_ID.fullmatch(value) is None:
+            raise PersonalDataError("platform user id has characters an id cannot have")
+        object.__setattr__(self, "value", value)  # frozen model: set once, while validating
+        return self
+
+
+class LegalRequest(Event):
+    """A judicial request received by the portal, published on ``legal.requests``."""
+
+    model_config = ConfigDict(hide_input_in_errors=True)
+
+    schema_version: Literal[1]
+    request_id: UUID
+    instrument: Instrument
+    authority_id: PlatformId = Field(description="The registered authority that signed it.")
+    official: Official
+    authorised_by: AuthorisationKind | None = Field(
+        default=None,
+        description="Who authorised a request issued by police (CPP 77-1-1: the prosecutor; "
+        "99-3: the investigating judge; 60-2: a judge; EPOC: the validating authority).",
+    )
+    case_reference: str = Field(min_length=1, max_length=128)
+    offence: str = Field(min_length=1, max_length=500, description="The offence investigated.")
+    max_penalty_years: float = Field(
+        ge=0, le=100, description="Maximum custodial sentence in years (life: 100)."
+    )
+    committed_online: bool = Field(
+        description="Committed by means of an electronic communications network."
+    )
+    emergency: bool = Field(description="Imminent threat to life, physical integrity or safety.")
+    target: Target
+    categories: tuple[DataCategory, ...] = Field(min_length=1, max_length=3)
+    date_from: AwareDatetime
+    date_to: AwareDatetime
+    document_sha256: Sha256Hex = Field(description="SHA-256 of the signed legal document.")
+    non_disclosure_until: date | None = Field(
+        default=None, description="End of a non-disclosure order: no user notice before it."
+    )
+    received_at: AwareDatetime
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if len(set(self.categories)) != len(self.categories):
+            raise ValueError("categories must not repeat")
+        if self.date_from > self.date_to:
+            raise ValueError("date_from must not be after date_to")
+        return self
+
+
+class DisclosureEventType(StrEnum):
+    """What happened to a request's answer."""
+
+    PACKAGE_READY = "disclosure.package_ready"
+    DOWNLOADED = "disclosure.downloaded"
+    NO_DATA = "disclosure.no_data"
+    REFUSED = "disclosure.refused"
+
+
+class DisclosureEvent(Event):
+    """The state of a request's answer, on ``legal.disclosures``: ids and counts only.
+
+    The package itself never travels on a topic; the authority downloads it from the portal.
+    """
+
+    schema_version: Literal[1]
+    event_id: UUID = Field(description="Unique per event; consumers deduplicate on it.")
+    event_type: DisclosureEventType
+    request_id: UUID
+    authority_id: PlatformId
+    instrument: Instrument
+    categories: tuple[DataCategory, ...] = Field(
+        default=(), max_length=3, description="The approved categories (none when refused)."
+    )
+    record_counts: dict[str, Annotated[int, Field(ge=0)]] = Field(
+        default_factory=dict,
+        description="Rows disclosed per part: subscriber, phone_numbers, sessions.",
+    )
+    refusal_codes: tuple[str, ...] = Field(default=(), max_length=32)
+    package_sha256: Sha256Hex | None = None
+    occurred_at: AwareDatetime
+
+
+_USERNAME = re.compile(USERNAME_PATTERN)
+_PLATFORM_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")  # as ``PlatformId``
+
+__all__ = [
+    "AuthorisationKind",
+    "DataCategory",
+    "DisclosureEvent",
+    "DisclosureEventType",
+    "Instrument",
+    "LegalRequest",
+    "Official",
+    "PersonalDataError",
+    "Target",
+    "TargetKind",
+]
