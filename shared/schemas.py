@@ -13,7 +13,18 @@ from typing import Any
 from pydantic import BaseModel
 
 from shared.events import CaseEvent, ReportAccepted, ReportSubmitted
-from shared.topics import CASES, REPORTS_ACCEPTED, REPORTS_SUBMITTED, TopicSpec, all_topics
+from shared.events.identity import IdentityEvent
+from shared.events.legal import DisclosureEvent, LegalRequest
+from shared.topics import (
+    CASES,
+    IDENTITY_EVENTS,
+    LEGAL_DISCLOSURES,
+    LEGAL_REQUESTS,
+    REPORTS_ACCEPTED,
+    REPORTS_SUBMITTED,
+    TopicSpec,
+    all_topics,
+)
 
 SCHEMA_DIR = Path(__file__).resolve().parents[1] / "deploy" / "schemas"
 
@@ -22,6 +33,9 @@ CONTRACTS: tuple[tuple[TopicSpec, type[BaseModel]], ...] = (
     (REPORTS_SUBMITTED, ReportSubmitted),
     (REPORTS_ACCEPTED, ReportAccepted),
     (CASES, CaseEvent),
+    (IDENTITY_EVENTS, IdentityEvent),
+    (LEGAL_REQUESTS, LegalRequest),
+    (LEGAL_DISCLOSURES, DisclosureEvent),
 )
 
 
