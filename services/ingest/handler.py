@@ -21,7 +21,7 @@ async def handle_reports(batch: Sequence[Inbound[ReportSubmitted]], conn: Connec
     """Fold a batch of reports into cases, inside the runner's transaction."""
     return await ingest_batch(
         [m.event for m in batch],
-        bodies={m.event.report_id: events.compact_json(m.event) for m in batch},
+        bodies={m.event.report_id: events.compact_json(m.event, m.raw) for m in batch},
         store=PostgresCaseStore(conn),
     )
 

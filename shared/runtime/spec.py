@@ -28,9 +28,12 @@ if TYPE_CHECKING:
 E = TypeVar("E")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Inbound(Generic[E]):
-    """A validated event and where it came from."""
+    """A validated event and where it came from (treat as read-only).
+
+    Not a frozen dataclass: one is built per record, and a frozen one costs twice as much.
+    """
 
     event: E
     topic: str

@@ -151,3 +151,19 @@ def test_a_case_keeps_a_bounded_number_of_reporter_languages() -> None:
 
 def bodies_of(reports: list[ReportSubmitted]) -> dict[str, bytes]:
     return {r.report_id: events.compact_json(r) for r in reports}
+
+
+def test_the_compact_form_of_the_raw_bytes_is_what_validation_read() -> None:
+    raw = (
+        b'{"schema_version": 1, "report_id": "r1", "reported_at": "2026-11-28T10:00:00+00:00",'
+        b' "reporter_id": "u1", "reporter_language": "fr", "text": "first",'
+        b' "subject": {"kind": "user", "id": "x"}, "category": "spam", "text": "second"}'
+    )
+    validated = ReportSubmitted.model_validate_json(raw)
+
+    body = events.compact_json(validated, raw)
+
+    assert b" " not in body.replace(b"first", b"").replace(b"second", b"")
+    assert body.count(b'"text"') == 1
+    assert ReportSubmitted.model_validate_json(body) == validated
+    assert validated.text == "second"
