@@ -8,8 +8,9 @@ most deployment platforms set them that way. The defaults point at the local sta
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal, Self
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LOCAL_KAFKA = "127.0.0.1:19092"
@@ -19,7 +20,10 @@ LOCAL_DATABASE_URL = "postgresql://postgres@127.0.0.1:15432/crible"
 class Settings(BaseSettings):
     """Everything a Crible process can be told from outside."""
 
-    model_config = SettingsConfigDict(env_prefix="CRIBLE_", extra="ignore", frozen=True)
+    # hide_input_in_errors: a configuration error must not print the DSN or a password.
+    model_config = SettingsConfigDict(
+        env_prefix="CRIBLE_", extra="ignore", frozen=True, hide_input_in_errors=True
+    )
 
     kafka_bootstrap_servers: str = Field(
         default=LOCAL_KAFKA,
@@ -34,6 +38,39 @@ class Settings(BaseSettings):
     topic_prefix: str = Field(
         default="",
         description="Prepended to every topic name; lets several environments share a cluster.",
+    )
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        default="PLAINTEXT",
+        description="How every Kafka client (consumers, producers, admin, faust) connects: "
+        "SASL_SSL on a production cluster.",
+    )
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = Field(
+        default="SCRAM-SHA-512", description="SASL mechanism, with a SASL_* protocol."
+    )
+    kafka_sasl_username: str | None = Field(
+        default=None, description="SASL user of this service (one per service is best)."
+    )
+    kafka_sasl_password: SecretStr | None = Field(default=None, description="SASL password.")
+    kafka_ssl_cafile: str | None = Field(
+        default=None, description="CA bundle that signed the brokers' certificates (SSL_*)."
+    )
+    kafka_ssl_certfile: str | None = Field(
+        default=None, description="Client certificate, when the brokers require mutual TLS."
+    )
+    kafka_ssl_keyfile: str | None = Field(default=None, description="The client certificate's key.")
+    kafka_ssl_key_password: SecretStr | None = Field(
+        default=None, description="Password of the client key, if it is encrypted."
+    )
+    kafka_replication_factor: int = Field(
+        default=1,
+        ge=1,
+        description="Replicas of every Crible topic: 1 on the local single node, 3 on a cluster.",
+    )
+    kafka_min_insync_replicas: int = Field(
+        default=1,
+        ge=1,
+        description="min.insync.replicas of every Crible topic: 1 locally, 2 on a cluster "
+        "(with acks=all, a write then survives the loss of one broker).",
     )
     metrics_host: str = Field(default="127.0.0.1", description="Address the metrics server binds.")
     metrics_port: int = Field(
@@ -97,6 +134,21 @@ class Settings(BaseSettings):
         default=0, ge=0, description="Port of this process's HTTP API, if it has one; 0: none."
     )
     log_level: str = Field(default="INFO", description="Python logging level.")
+
+    @model_validator(mode="after")
+    def _kafka_security_is_complete(self) -> Self:
+        if self.kafka_security_protocol.startswith("SASL_") and (
+            self.kafka_sasl_username is None or self.kafka_sasl_password is None
+        ):
+            raise ValueError(
+                "CRIBLE_KAFKA_SASL_USERNAME and CRIBLE_KAFKA_SASL_PASSWORD are needed with "
+                f"CRIBLE_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol}"
+            )
+        if self.kafka_min_insync_replicas > self.kafka_replication_factor:
+            raise ValueError(
+                "CRIBLE_KAFKA_MIN_INSYNC_REPLICAS cannot exceed CRIBLE_KAFKA_REPLICATION_FACTOR"
+            )
+        return self
 
 
 @lru_cache(maxsize=1)

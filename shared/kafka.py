@@ -1,18 +1,25 @@
-"""Kafka plumbing shared by every service: clients, batched publishing, topic administration."""
+"""Kafka plumbing shared by every service: clients and topic administration.
+
+Every Kafka client Crible makes (consumers, producers, admin clients, the benchmarks' and
+tests' own) takes its connection settings from :func:`kafka_client_options`, so TLS and
+SASL configured once apply everywhere.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import logging
 from collections.abc import Iterable
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.helpers import create_ssl_context
 
 from shared.config import Settings
-from shared.topics import TopicSpec, all_topics, wire_name
+from shared.topics import TopicSpec, all_topics, largest_message_bytes, wire_name
 
 log = logging.getLogger(__name__)
 
@@ -20,10 +27,58 @@ log = logging.getLogger(__name__)
 MAX_BATCH_BYTES = 900 * 1024
 
 
+def kafka_client_options(settings: Settings) -> dict[str, Any]:
+    """Connection options for any aiokafka client (and faust's broker credentials).
+
+    Bootstrap servers, the security protocol, SASL credentials and a TLS context built
+    from the configured CA, certificate and key.
+    """
+    options: dict[str, Any] = {
+        "bootstrap_servers": settings.kafka_bootstrap_servers,
+        "security_protocol": settings.kafka_security_protocol,
+    }
+    if settings.kafka_security_protocol.startswith("SASL_"):
+        password = settings.kafka_sasl_password
+        options.update(
+            sasl_mechanism=settings.kafka_sasl_mechanism,
+            sasl_plain_username=settings.kafka_sasl_username,
+            sasl_plain_password=None if password is None else password.get_secret_value(),
+        )
+    if settings.kafka_security_protocol.endswith("SSL"):
+        key_password = settings.kafka_ssl_key_password
+        options["ssl_context"] = create_ssl_context(
+            cafile=settings.kafka_ssl_cafile,
+            certfile=settings.kafka_ssl_certfile,
+            keyfile=settings.kafka_ssl_keyfile,
+            password=None if key_password is None else key_password.get_secret_value(),
+        )
+    return options
+
+
+def make_admin(settings: Settings) -> AIOKafkaAdminClient:
+    """An admin client (topics, consumer groups)."""
+    return AIOKafkaAdminClient(**kafka_client_options(settings))
+
+
+def make_plain_consumer(settings: Settings, *topics: str, **options: Any) -> AIOKafkaConsumer:
+    """A consumer outside any group (reading a topic, its offsets), same connection settings."""
+    return AIOKafkaConsumer(*topics, **kafka_client_options(settings), **options)
+
+
+def make_plain_producer(settings: Settings, **options: Any) -> AIOKafkaProducer:
+    """A producer with the caller's options (benchmarks, demo), same connection settings."""
+    return AIOKafkaProducer(**kafka_client_options(settings), **options)
+
+
 def make_producer(settings: Settings) -> AIOKafkaProducer:
-    """An idempotent producer that waits for all in-sync replicas (acks=all)."""
+    """An idempotent producer that waits for all in-sync replicas (acks=all).
+
+    Its request size matches the largest ``max.message.bytes`` declared, so any record a
+    topic takes can be sent.
+    """
     return AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
+        **kafka_client_options(settings),
+        max_request_size=largest_message_bytes() + 64 * 1024,
         acks="all",
         enable_idempotence=True,
         linger_ms=settings.producer_linger_ms,
@@ -35,7 +90,7 @@ def make_producer(settings: Settings) -> AIOKafkaProducer:
 def make_consumer(settings: Settings, *, group_id: str) -> AIOKafkaConsumer:
     """A group consumer with auto-commit off: the runner commits after the work is durable."""
     return AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
+        **kafka_client_options(settings),
         group_id=group_id,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
@@ -50,7 +105,7 @@ def make_consumer(settings: Settings, *, group_id: str) -> AIOKafkaConsumer:
 
 async def messages_written(settings: Settings, topic: str) -> int:
     """Messages ever written to ``topic`` (named as on the cluster): its summed end offsets."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=settings.kafka_bootstrap_servers)
+    consumer = make_plain_consumer(settings, topic)
     await consumer.start()
     try:
         partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
@@ -68,7 +123,7 @@ async def delete_topics(settings: Settings) -> list[str]:
     """
     if not settings.topic_prefix:
         raise ValueError("delete_topics needs a topic prefix")
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    admin = make_admin(settings)
     await admin.start()
     try:
         doomed = [t for t in await admin.list_topics() if t.startswith(settings.topic_prefix)]
@@ -85,17 +140,26 @@ async def apply_topics(
     """Create missing topics and align the configuration of existing ones.
 
     Returns what was done per topic (``created``, ``updated`` or ``unchanged``). Partitions
-    are only ever added: Kafka cannot remove them, and keyed order would break.
+    are only ever added: Kafka cannot remove them, and keyed order would break. Refuses
+    (``RuntimeError``) a cluster on which the configured replication cannot hold: fewer
+    brokers than the replication factor, or an existing topic with another factor.
     """
     specs = tuple(all_topics() if specs is None else specs)
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    admin = make_admin(settings)
     await admin.start()
     outcome: dict[str, str] = {}
     try:
+        await _check_replication(admin, settings)
         existing = set(await admin.list_topics())
         by_name = {wire_name(s.name, settings.topic_prefix): s for s in specs}
+        wanted = {name: _config(spec, settings) for name, spec in by_name.items()}
         missing = [
-            NewTopic(name, spec.partitions, 1, topic_configs=spec.config())
+            NewTopic(
+                name,
+                spec.partitions,
+                settings.kafka_replication_factor,
+                topic_configs=wanted[name],
+            )
             for name, spec in by_name.items()
             if name not in existing
         ]
@@ -106,34 +170,74 @@ async def apply_topics(
             outcome.update({t.name: "created" for t in missing})
         present = [name for name in by_name if name not in outcome]
         if present:
-            outcome.update(await _align_existing(admin, {n: by_name[n] for n in present}))
+            outcome.update(
+                await _align_existing(
+                    admin,
+                    {n: by_name[n] for n in present},
+                    {n: wanted[n] for n in present},
+                    settings,
+                )
+            )
     finally:
         await admin.close()
     return outcome
 
 
+def _config(spec: TopicSpec, settings: Settings) -> dict[str, str]:
+    return {**spec.config(), "min.insync.replicas": str(settings.kafka_min_insync_replicas)}
+
+
+async def _check_replication(admin: AIOKafkaAdminClient, settings: Settings) -> None:
+    cluster = await admin.describe_cluster()
+    brokers = len(cluster.get("brokers", ()))
+    if brokers < settings.kafka_replication_factor:
+        raise RuntimeError(
+            f"CRIBLE_KAFKA_REPLICATION_FACTOR={settings.kafka_replication_factor} needs as many "
+            f"brokers, and the cluster has {brokers}; lower it (1 for a single local broker)"
+        )
+
+
 async def _align_existing(
-    admin: AIOKafkaAdminClient, specs: dict[str, TopicSpec]
+    admin: AIOKafkaAdminClient,
+    specs: dict[str, TopicSpec],
+    wanted: dict[str, dict[str, str]],
+    settings: Settings,
 ) -> dict[str, str]:
     outcome = dict.fromkeys(specs, "unchanged")
+    metadata = await admin.describe_topics(list(specs))
+    wrong = sorted(
+        t["topic"]
+        for t in metadata
+        if t["partitions"]
+        and len(t["partitions"][0]["replicas"]) != settings.kafka_replication_factor
+    )
+    if wrong:
+        raise RuntimeError(
+            f"topics {', '.join(wrong)} do not have {settings.kafka_replication_factor} "
+            "replicas; reassign them (kafka-reassign-partitions) or correct "
+            "CRIBLE_KAFKA_REPLICATION_FACTOR"
+        )
     described = await admin.describe_configs(
         [ConfigResource(ConfigResourceType.TOPIC, name) for name in specs]
     )
     current: dict[str, dict[str, str]] = {}
+    dynamic: dict[str, dict[str, str]] = {}
     for response in described:
         for _code, _msg, _type, name, entries in response.resources:
             current[name] = {entry[0]: entry[1] for entry in entries}
+            # AlterConfigs replaces a topic's whole dynamic configuration: keep what someone
+            # set that Crible does not declare (source 1: DYNAMIC_TOPIC_CONFIG).
+            dynamic[name] = {e[0]: e[1] for e in entries if len(e) > 3 and e[3] == 1}
     changed = {
-        name: spec.config()
-        for name, spec in specs.items()
-        if any(current.get(name, {}).get(k) != v for k, v in spec.config().items())
+        name: {**dynamic.get(name, {}), **config}
+        for name, config in wanted.items()
+        if any(current.get(name, {}).get(k) != v for k, v in config.items())
     }
     if changed:
         await admin.alter_configs(
             [ConfigResource(ConfigResourceType.TOPIC, n, configs=c) for n, c in changed.items()]
         )
         outcome.update(dict.fromkeys(changed, "updated"))
-    metadata = await admin.describe_topics(list(specs))
     grow = {
         t["topic"]: specs[t["topic"]].partitions
         for t in metadata

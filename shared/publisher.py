@@ -17,7 +17,12 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
-from shared.errors import KAFKA_RECORD_ERRORS, PublishError, RecordTooLargeError
+from shared.errors import (
+    KAFKA_RECORD_ERRORS,
+    ConfigurationError,
+    PublishError,
+    RecordTooLargeError,
+)
 from shared.murmur2 import partition_for_key
 
 #: Bytes Kafka adds around one record in its own batch (batch header and record framing),
@@ -178,7 +183,7 @@ class Publisher:
             await self._producer.client.force_metadata_update()
         found = await self._producer.partitions_for(topic)
         if not found:
-            raise RuntimeError(f"topic {topic} does not exist; run `crible topics apply`")
+            raise ConfigurationError(f"topic {topic} does not exist; run `crible topics apply`")
         partitions = sorted(found)
         if known is not None and partitions != known[0]:
             # Keys move to where every other producer now puts them.

@@ -11,6 +11,12 @@ from dataclasses import dataclass, field
 
 DAY_MS = 24 * 3600 * 1000
 DLQ_SUFFIX = ".dlq"
+#: Kafka's own default ``max.message.bytes``; every Crible topic declares its limit.
+MIB = 1024 * 1024
+#: Room a dead-letter copy needs beyond its original for the headers saying why.
+DLQ_HEADROOM_BYTES = 64 * 1024
+#: How long a dead-letter topic keeps a message, unless its source must forget it sooner.
+DLQ_RETENTION_MS = 30 * DAY_MS
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +28,12 @@ class TopicSpec:
     retention_ms: int
     compacted: bool = False
     description: str = ""
+    #: The largest record the topic takes (its ``max.message.bytes``); producers check
+    #: their records against it before the transaction that makes them commits.
+    max_message_bytes: int = MIB
+    #: Carries phone numbers, IP addresses or other personal data: its dead-letter topic
+    #: keeps nothing longer than it does.
+    personal_data: bool = False
     extra_config: tuple[tuple[str, str], ...] = field(default=())
 
     def config(self) -> dict[str, str]:
@@ -29,17 +41,27 @@ class TopicSpec:
         settings = {
             "cleanup.policy": "compact" if self.compacted else "delete",
             "retention.ms": str(self.retention_ms),
+            "max.message.bytes": str(self.max_message_bytes),
         }
         settings.update(dict(self.extra_config))
         return settings
 
     def dlq(self) -> TopicSpec:
-        """The dead-letter topic that receives this topic's poison messages."""
+        """The dead-letter topic of this topic: its poison messages, or undeliverable events.
+
+        It takes the largest original with its headers, and keeps a topic's personal data
+        no longer than the topic itself does.
+        """
+        retention = DLQ_RETENTION_MS
+        if self.personal_data:
+            retention = min(retention, self.retention_ms)
         return TopicSpec(
             name=self.name + DLQ_SUFFIX,
             partitions=1,
-            retention_ms=30 * DAY_MS,
+            retention_ms=retention,
             description=f"Messages of {self.name} that could not be processed, with the reason.",
+            max_message_bytes=self.max_message_bytes + DLQ_HEADROOM_BYTES,
+            personal_data=self.personal_data,
         )
 
 
@@ -76,9 +98,14 @@ IDENTITY_EVENTS = TopicSpec(
     # has stored them encrypted.
     1 * DAY_MS,
     description="Account identity and connection events (personal data; short retention).",
+    personal_data=True,
 )
 LEGAL_REQUESTS = TopicSpec(
-    "legal.requests", 2, 365 * DAY_MS, description="Judicial requests received by the portal."
+    "legal.requests",
+    2,
+    365 * DAY_MS,
+    description="Judicial requests received by the portal (a target may be a phone number).",
+    personal_data=True,
 )
 LEGAL_DISCLOSURES = TopicSpec(
     "legal.disclosures", 2, 30 * DAY_MS, description="Approved, minimised disclosure packages."
@@ -99,8 +126,24 @@ PRODUCED_ONLY: tuple[TopicSpec, ...] = (ENFORCEMENT_ACTIONS, LEGAL_DISCLOSURES)
 
 
 def all_topics() -> tuple[TopicSpec, ...]:
-    """Every topic Crible declares, dead-letter topics included."""
-    return CONSUMED + PRODUCED_ONLY + tuple(spec.dlq() for spec in CONSUMED)
+    """Every topic Crible declares, dead-letter topics included (one for every topic)."""
+    return _ALL
+
+
+_ALL: tuple[TopicSpec, ...] = (
+    CONSUMED + PRODUCED_ONLY + tuple(spec.dlq() for spec in CONSUMED + PRODUCED_ONLY)
+)
+_LIMITS: dict[str, int] = {spec.name: spec.max_message_bytes for spec in _ALL}
+
+
+def max_message_bytes(name: str) -> int:
+    """The declared ``max.message.bytes`` of a logical topic (Kafka's default if undeclared)."""
+    return _LIMITS.get(name, MIB)
+
+
+def largest_message_bytes() -> int:
+    """The largest record any declared topic takes: the producers' request size."""
+    return max(_LIMITS.values())
 
 
 def wire_name(name: str, prefix: str) -> str:

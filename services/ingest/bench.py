@@ -24,12 +24,16 @@ from collections.abc import Sequence
 import asyncpg
 import orjson
 import uvloop
-from aiokafka import AIOKafkaProducer
 
 from shared.cli.bench import PASSTHROUGH, PASSTHROUGH_GROUP, observe
 from shared.cli.reportgen import ReportStream
 from shared.config import Settings
-from shared.kafka import apply_topics, delete_topics, messages_written
+from shared.kafka import (
+    apply_topics,
+    delete_topics,
+    make_plain_producer,
+    messages_written,
+)
 from shared.topics import CASES, REPORTS_ACCEPTED, REPORTS_SUBMITTED, wire_name
 
 
@@ -127,8 +131,8 @@ async def _round(settings: Settings, *, reports: int, workers: int) -> tuple[flo
 async def _publish(
     settings: Settings, topic: str, count: int, run_id: str
 ) -> tuple[int, int, float]:
-    producer = AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
+    producer = make_plain_producer(
+        settings,
         linger_ms=20,
         max_batch_size=512 * 1024,
         acks="all",

@@ -12,14 +12,10 @@ import asyncio
 import time
 from dataclasses import dataclass
 
-from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import CommitFailedError, IllegalStateError
 
 from shared.config import Settings
-from shared.kafka import (
-    make_consumer,
-    make_producer,
-)
+from shared.kafka import make_admin, make_consumer, make_producer
 from shared.topics import REPORTS_SUBMITTED, TopicSpec, wire_name
 
 PASSTHROUGH = TopicSpec("bench.passthrough", REPORTS_SUBMITTED.partitions, 3600 * 1000)
@@ -54,7 +50,7 @@ async def observe(
         await asyncio.create_subprocess_exec(*command, env=env, stderr=asyncio.subprocess.DEVNULL)
         for _ in range(workers)
     ]
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    admin = make_admin(settings)
     await admin.start()
     first: tuple[float, int] | None = None
     last: tuple[float, int] = (0.0, 0)

@@ -16,14 +16,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka import TopicPartition
 from rich.console import Group
 from rich.live import Live
 from rich.table import Table
 
 from shared.cli.reportgen import MALFORMED, ReportStream
 from shared.config import Settings
+from shared.kafka import make_admin, make_plain_consumer, make_plain_producer
 from shared.runtime import ConsumerSpec, Service
 from shared.topics import CASES, REPORTS_SUBMITTED, wire_name
 
@@ -82,9 +82,7 @@ async def run_demo(
 
 async def _publish(settings: Settings, view: _View, *, reports: int, rate: float) -> None:
     topic = wire_name(REPORTS_SUBMITTED.name, settings.topic_prefix)
-    producer = AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap_servers, acks="all", enable_idempotence=True
-    )
+    producer = make_plain_producer(settings, acks="all", enable_idempotence=True)
     await producer.start()
     try:
         stream = ReportStream(seed=int(time.time()), subjects=300, reporters=5000)
@@ -105,10 +103,8 @@ async def _publish(settings: Settings, view: _View, *, reports: int, rate: float
 
 
 async def _tail_cases(settings: Settings, view: _View) -> None:
-    consumer = AIOKafkaConsumer(
-        wire_name(CASES.name, settings.topic_prefix),
-        bootstrap_servers=settings.kafka_bootstrap_servers,
-        auto_offset_reset="latest",
+    consumer = make_plain_consumer(
+        settings, wire_name(CASES.name, settings.topic_prefix), auto_offset_reset="latest"
     )
     await consumer.start()
     try:
@@ -124,8 +120,8 @@ class _Offsets:
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        self._admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
-        self._consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers)
+        self._admin = make_admin(settings)
+        self._consumer = make_plain_consumer(settings)
 
     async def start(self) -> None:
         await self._admin.start()

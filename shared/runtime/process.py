@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import gc
 import logging
 import multiprocessing
@@ -24,11 +23,9 @@ from shared.runtime.housekeeping import Housekeeping
 from shared.runtime.http import HttpHost
 from shared.runtime.retry import RetryPolicy
 from shared.runtime.spec import ConsumerSpec, Service, ServiceContext, Stage
-from shared.topics import all_topics
+from shared.topics import max_message_bytes
 
 log = logging.getLogger(__name__)
-
-_DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024
 
 
 async def serve(service: Service, settings: Settings, *, stop: asyncio.Event | None = None) -> None:
@@ -176,20 +173,6 @@ async def _until_stopped_or_failed(tasks: list[asyncio.Task[None]], stop: asynci
     for result in results:
         if isinstance(result, BaseException) and not isinstance(result, StopRequestedError):
             raise result
-
-
-def max_message_bytes(topic: str) -> int:
-    """The declared ``max.message.bytes`` of a logical topic (DLQs included)."""
-    return _declared_limits().get(topic, _DEFAULT_MAX_MESSAGE_BYTES)
-
-
-@functools.cache
-def _declared_limits() -> dict[str, int]:
-    # Asked for every record published: computed once.
-    return {
-        spec.name: int(spec.config().get("max.message.bytes", _DEFAULT_MAX_MESSAGE_BYTES))
-        for spec in all_topics()
-    }
 
 
 def _executor(stage: Stage | None) -> Executor | None:

@@ -15,15 +15,21 @@ from typing import Any
 
 import asyncpg
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka import AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
 
 from services import SERVICES
 from shared.cli.registry import Registry
 from shared.config import Settings
 from shared.db import migrate
-from shared.kafka import apply_topics, delete_topics, messages_written
+from shared.kafka import (
+    apply_topics,
+    delete_topics,
+    make_admin,
+    make_plain_consumer,
+    make_plain_producer,
+    messages_written,
+)
 from shared.runtime import Service, serve
 from shared.topics import CASES, REPORTS_ACCEPTED, REPORTS_SUBMITTED, wire_name
 
@@ -66,7 +72,7 @@ async def db(base_settings: Settings) -> AsyncIterator[asyncpg.Connection]:
 @pytest.fixture
 async def producer(base_settings: Settings) -> AsyncIterator[AIOKafkaProducer]:
     """A plain aiokafka producer, as a platform back end would use."""
-    p = AIOKafkaProducer(bootstrap_servers=base_settings.kafka_bootstrap_servers, linger_ms=5)
+    p = make_plain_producer(base_settings, linger_ms=5)
     await p.start()
     yield p
     await p.stop()
@@ -93,9 +99,7 @@ async def read_topic(
 ) -> list[ConsumerRecord[bytes, bytes]]:
     """Read a (prefixed) topic from the beginning until ``until`` holds or time runs out."""
     topic = wire_name(name, settings.topic_prefix)
-    consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=settings.kafka_bootstrap_servers, auto_offset_reset="earliest"
-    )
+    consumer = make_plain_consumer(settings, topic, auto_offset_reset="earliest")
     await consumer.start()
     records: list[ConsumerRecord[bytes, bytes]] = []
     try:
@@ -111,7 +115,7 @@ async def read_topic(
 async def committed(settings: Settings, group: str, name: str) -> tuple[int, int]:
     """(committed offsets, end offsets) summed over the partitions of a prefixed topic."""
     topic = wire_name(name, settings.topic_prefix)
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    admin = make_admin(settings)
     await admin.start()
     try:
         offsets = await admin.list_consumer_group_offsets(settings.topic_prefix + group)

@@ -10,7 +10,7 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from shared.config import Settings
 from shared.db import migrate
-from shared.kafka import apply_topics
+from shared.kafka import apply_topics, make_admin
 from shared.metrics import CONSUMED, MetricsServer
 from shared.topics import CASES, REPORTS_SUBMITTED, TopicSpec, wire_name
 from tests.integration.conftest import MIGRATIONS, eventually
@@ -21,7 +21,7 @@ async def test_topics_apply_is_idempotent_and_repairs_drifted_config(settings: S
     assert set((await apply_topics(settings, specs)).values()) == {"unchanged"}
 
     name = wire_name(CASES.name, settings.topic_prefix)
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    admin = make_admin(settings)
     await admin.start()
     try:
         await admin.alter_configs(

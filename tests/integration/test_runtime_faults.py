@@ -10,12 +10,16 @@ from typing import Any
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from prometheus_client import REGISTRY
 
 from shared.config import Settings
-from shared.kafka import apply_topics, delete_topics, messages_written
+from shared.kafka import (
+    apply_topics,
+    delete_topics,
+    make_admin,
+    messages_written,
+)
 from shared.runtime import ConfigurationError, Stage
 from shared.topics import wire_name
 from tests.integration.conftest import committed, eventually, read_topic, running
@@ -168,7 +172,7 @@ async def test_an_event_the_broker_refuses_goes_to_its_topics_dlq_and_is_not_ret
 ) -> None:
     # Someone lowered the topic's limit by hand: the broker refuses what Crible thought fits.
     out = wire_name(PROBE_OUT.name, probe.topic_prefix)
-    admin = AIOKafkaAdminClient(bootstrap_servers=probe.kafka_bootstrap_servers)
+    admin = make_admin(probe)
     await admin.start()
     try:
         await admin.alter_configs(

@@ -22,7 +22,6 @@ CACHE = ROOT / ".cache" / "kafka"
 LIBS = CACHE / "libs"
 #: Another port lets a second checkout run its own local stack beside this one.
 BROKER_PORT = int(os.environ.get("CRIBLE_LOCAL_KAFKA_PORT", "19092"))
-PID_FILE = CACHE / "kafka.pid"
 
 
 def ensure_jars() -> None:
@@ -62,12 +61,30 @@ def _java() -> str:
 
 
 class LocalKafka:
-    """Formats storage once, starts the broker, and stops it (no process left behind)."""
+    """Formats storage once, starts the broker, and stops it (no process left behind).
 
-    def __init__(self, data_dir: Path = CACHE / "data", *, port: int = BROKER_PORT) -> None:
-        self.data_dir = data_dir
+    ``home`` holds its data, configuration, log and pid file, so a test can run a second
+    broker beside the local one. With ``sasl_users`` (name to password) its only client
+    listener is SASL_PLAINTEXT with SCRAM-SHA-512; the first user is the broker's own,
+    for its inter-broker connections.
+    """
+
+    def __init__(
+        self,
+        home: Path = CACHE,
+        *,
+        port: int = BROKER_PORT,
+        sasl_users: dict[str, str] | None = None,
+        heap: str = "768m",
+    ) -> None:
+        self.home = home
+        self.data_dir = home / "data"
         self.port = port
         self.controller_port = port + 1
+        self.sasl_users = dict(sasl_users or {})
+        self._heap = heap
+        self._pid_file = home / "kafka.pid"
+        self._log = home / "server.log"
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -77,25 +94,39 @@ class LocalKafka:
 
     def _properties(self) -> Path:
         template = (DEPLOY / "server.properties").read_text()
+        client = "SASL_PLAINTEXT" if self.sasl_users else "PLAINTEXT"
         overrides = {
             "log.dirs": str(self.data_dir),
-            "listeners": f"PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
-            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{self.port}",
+            "listeners": f"{client}://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
+            "advertised.listeners": f"{client}://127.0.0.1:{self.port}",
             "controller.quorum.bootstrap.servers": f"127.0.0.1:{self.controller_port}",
+            "inter.broker.listener.name": client,
+            "listener.security.protocol.map": f"CONTROLLER:PLAINTEXT,{client}:{client}",
         }
         lines = [
             f"{key}={overrides[key]}" if (key := line.partition("=")[0]) in overrides else line
             for line in template.splitlines()
         ]
-        path = CACHE / "server.properties"
+        if self.sasl_users:
+            broker, password = next(iter(self.sasl_users.items()))
+            lines += [
+                "sasl.enabled.mechanisms=SCRAM-SHA-512",
+                "sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512",
+                (
+                    "listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config="
+                    "org.apache.kafka.common.security.scram.ScramLoginModule required "
+                    f'username="{broker}" password="{password}";'
+                ),
+            ]
+        path = self.home / "server.properties"
         path.write_text("\n".join(lines) + "\n")
         return path
 
     def start(self, *, timeout: float = 90.0) -> None:
         """Start the broker and wait until it accepts connections."""
         ensure_jars()
-        CACHE.mkdir(parents=True, exist_ok=True)
-        _stop_leftover(PID_FILE)
+        self.home.mkdir(parents=True, exist_ok=True)
+        _stop_leftover(self._pid_file)
         if _port_open(self.port):
             raise RuntimeError(
                 f"something already listens on 127.0.0.1:{self.port}; stop it or set "
@@ -105,6 +136,11 @@ class LocalKafka:
         classpath = f"{LIBS}/*"
         if not (self.data_dir / "meta.properties").exists():
             self.data_dir.mkdir(parents=True, exist_ok=True)
+            scram = [
+                arg
+                for name, password in self.sasl_users.items()
+                for arg in ("--add-scram", f"SCRAM-SHA-512=[name={name},password={password}]")
+            ]
             subprocess.run(  # noqa: S603 - fixed arguments
                 [
                     _java(),
@@ -118,16 +154,17 @@ class LocalKafka:
                     "-c",
                     str(properties),
                     "--standalone",
+                    *scram,
                 ],
                 check=True,
                 stdout=subprocess.DEVNULL,
             )
-        log_file = (CACHE / "server.log").open("ab")
+        log_file = self._log.open("ab")
         self._process = subprocess.Popen(  # noqa: S603 - fixed arguments
             [
                 _java(),
                 "-Xms256m",
-                "-Xmx768m",
+                f"-Xmx{self._heap}",
                 "-XX:+UseG1GC",
                 "-XX:MaxGCPauseMillis=20",
                 "-Djava.awt.headless=true",
@@ -141,16 +178,14 @@ class LocalKafka:
             stderr=subprocess.STDOUT,
             start_new_session=True,  # Ctrl-C reaches us; we stop the broker in order
         )
-        PID_FILE.write_text(str(self._process.pid))
+        self._pid_file.write_text(str(self._process.pid))
         deadline = time.monotonic() + timeout
         while not _port_open(self.port):
             if self._process.poll() is not None:
-                raise RuntimeError(f"Kafka exited early; see {CACHE / 'server.log'}")
+                raise RuntimeError(f"Kafka exited early; see {self._log}")
             if time.monotonic() > deadline:
                 self.stop()
-                raise RuntimeError(
-                    f"Kafka did not start in {timeout:.0f} s; see {CACHE / 'server.log'}"
-                )
+                raise RuntimeError(f"Kafka did not start in {timeout:.0f} s; see {self._log}")
             time.sleep(0.2)
         log.info("kafka started", extra={"bootstrap": self.bootstrap})
 
@@ -167,7 +202,7 @@ class LocalKafka:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-        PID_FILE.unlink(missing_ok=True)
+        self._pid_file.unlink(missing_ok=True)
 
 
 def _stop_leftover(pid_file: Path) -> None:

@@ -1,6 +1,18 @@
 """Topic declarations: one place, consistent names, a DLQ for everything consumed."""
 
-from shared.topics import CONSUMED, DLQ_SUFFIX, IDENTITY_EVENTS, all_topics, wire_name
+from shared.topics import (
+    CASES,
+    CONSUMED,
+    DLQ_HEADROOM_BYTES,
+    DLQ_RETENTION_MS,
+    DLQ_SUFFIX,
+    IDENTITY_EVENTS,
+    MIB,
+    all_topics,
+    largest_message_bytes,
+    max_message_bytes,
+    wire_name,
+)
 
 
 def test_every_consumed_topic_has_a_dead_letter_topic() -> None:
@@ -19,3 +31,27 @@ def test_personal_data_topic_keeps_data_briefly() -> None:
 
 def test_prefix_is_prepended_on_the_wire() -> None:
     assert wire_name("cases", "staging.") == "staging.cases"
+
+
+def test_every_topic_declares_its_size_limit_and_has_a_dead_letter_topic() -> None:
+    topics = {t.name: t for t in all_topics()}
+    for spec in topics.values():
+        assert int(spec.config()["max.message.bytes"]) == spec.max_message_bytes
+        if not spec.name.endswith(DLQ_SUFFIX):
+            dlq = topics[spec.name + DLQ_SUFFIX]
+            # A dead-letter copy is the original plus headers: it must fit.
+            assert dlq.max_message_bytes == spec.max_message_bytes + DLQ_HEADROOM_BYTES
+
+
+def test_a_personal_data_topics_dead_letters_are_kept_no_longer_than_the_topic() -> None:
+    dlq = IDENTITY_EVENTS.dlq()
+
+    assert dlq.retention_ms == IDENTITY_EVENTS.retention_ms
+    assert dlq.personal_data
+    assert CASES.dlq().retention_ms == DLQ_RETENTION_MS
+
+
+def test_the_producer_request_size_covers_the_largest_topic() -> None:
+    assert largest_message_bytes() == max(t.max_message_bytes for t in all_topics())
+    assert max_message_bytes("cases") == CASES.max_message_bytes
+    assert max_message_bytes("not.declared") == MIB
