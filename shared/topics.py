@@ -141,6 +141,14 @@ def max_message_bytes(name: str) -> int:
     return _LIMITS.get(name, MIB)
 
 
+_PERSONAL = frozenset(spec.name for spec in _ALL if spec.personal_data)
+
+
+def carries_personal_data(name: str) -> bool:
+    """Whether a logical topic is declared to carry personal data."""
+    return name in _PERSONAL
+
+
 def largest_message_bytes() -> int:
     """The largest record any declared topic takes: the producers' request size."""
     return max(_LIMITS.values())

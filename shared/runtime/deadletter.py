@@ -9,7 +9,7 @@ from aiokafka.structs import ConsumerRecord
 
 from shared.errors import describe_error
 from shared.publisher import Outbound
-from shared.topics import DLQ_SUFFIX
+from shared.topics import DLQ_SUFFIX, carries_personal_data
 
 
 def dead_letter(
@@ -20,7 +20,18 @@ def dead_letter(
     topic: str,
     limit: Callable[[str], int],
 ) -> Outbound:
-    """The DLQ copy of a consumed ``record`` (read from logical ``topic``)."""
+    """The DLQ copy of a consumed ``record`` (read from logical ``topic``).
+
+    A topic that carries personal data keeps it to itself: the copy holds the headers and
+    no payload (the sender publishes the message again once fixed).
+    """
+    value = record.value or b""
+    withheld: tuple[tuple[str, bytes], ...] = ()
+    if carries_personal_data(topic):
+        value, withheld = (
+            b"",
+            (("crible.payload.withheld", str(len(record.value or b"")).encode()),),
+        )
     headers = (
         ("crible.error.class", type(error).__name__.encode()),
         ("crible.error.message", describe_error(error).encode()),
@@ -29,8 +40,9 @@ def dead_letter(
         ("crible.source.offset", str(record.offset).encode()),
         ("crible.service", service.encode()),
         ("crible.failed_at", datetime.now(UTC).isoformat().encode()),
+        *withheld,
     )
-    return fit(Outbound(topic + DLQ_SUFFIX, record.key, record.value or b"", headers), limit)
+    return fit(Outbound(topic + DLQ_SUFFIX, record.key, value, headers), limit)
 
 
 def undeliverable(

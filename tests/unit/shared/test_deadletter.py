@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from shared.publisher import Outbound
-from shared.runtime.deadletter import fit, undeliverable
+from shared.runtime.deadletter import dead_letter, fit, undeliverable
 
 
 def test_a_copy_that_fits_is_left_whole() -> None:
@@ -34,3 +34,21 @@ def test_an_undeliverable_event_goes_to_its_own_topics_dlq() -> None:
     assert copy.topic == "enforcement.actions.dlq"
     assert headers["crible.source.topic"] == b"enforcement.actions"
     assert headers["crible.error.message"] == b"ValueError"  # never the value
+
+
+def test_a_personal_data_topics_dead_letter_keeps_no_payload() -> None:
+    from aiokafka.structs import ConsumerRecord  # noqa: PLC0415
+
+    value = b'{"phone_number": "+33612345678"}'
+    record = ConsumerRecord(
+        "identity.events", 3, 17, 0, 0, b"user-1", value, None, len(b"user-1"), len(value), []
+    )
+
+    copy = dead_letter(
+        record, ValueError(), service="legal", topic="identity.events", limit=lambda _t: 10**6
+    )
+
+    assert copy.value == b""
+    assert b"+33612345678" not in b"".join(v for _, v in copy.headers)
+    assert dict(copy.headers)["crible.payload.withheld"] == str(len(value)).encode()
+    assert dict(copy.headers)["crible.source.offset"] == b"17"
