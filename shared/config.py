@@ -14,7 +14,7 @@ from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LOCAL_KAFKA = "127.0.0.1:19092"
-LOCAL_DATABASE_URL = "postgresql://postgres@127.0.0.1:15432/crible"
+LOCAL_DATABASE_URL = "postgresql://crible_owner@127.0.0.1:15432/crible"
 
 
 class Settings(BaseSettings):
@@ -33,7 +33,9 @@ class Settings(BaseSettings):
     database_url: SecretStr = Field(
         default=SecretStr(LOCAL_DATABASE_URL),
         validation_alias=AliasChoices("CRIBLE_DATABASE_URL", "DATABASE_URL"),
-        description="PostgreSQL DSN (postgresql://user:password@host:port/db).",
+        description="PostgreSQL DSN (postgresql://user:password@host:port/db) of the owner "
+        "role: `crible migrate` runs as it; services use it only when they have no DSN of "
+        "their own in service_database_urls.",
     )
     topic_prefix: str = Field(
         default="",
@@ -104,6 +106,12 @@ class Settings(BaseSettings):
     db_pool_max: int = Field(
         default=6, ge=2, description="Most PostgreSQL connections a process opens (lanes + 1)."
     )
+    service_database_urls: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description="Each service's own PostgreSQL DSN, as the role crible_<service> that "
+        "`crible migrate` creates (rows of its own schema only); JSON in "
+        'CRIBLE_SERVICE_DATABASE_URLS, e.g. {"ingest": "postgresql://crible_ingest:...@db/crible"}.',
+    )
     outbox_relay_seconds: float = Field(
         default=5.0,
         gt=0,
@@ -134,6 +142,10 @@ class Settings(BaseSettings):
         default=0, ge=0, description="Port of this process's HTTP API, if it has one; 0: none."
     )
     log_level: str = Field(default="INFO", description="Python logging level.")
+
+    def database_url_for(self, service: str) -> SecretStr:
+        """The DSN ``service`` connects with: its own role's, else ``database_url``."""
+        return self.service_database_urls.get(service, self.database_url)
 
     @model_validator(mode="after")
     def _kafka_security_is_complete(self) -> Self:

@@ -1,1 +1,1 @@
-"""SQL migrations of the runtime's own tables (the ``crible`` schema)."""
+"""SQL migrations of the runtime's own tables, applied in every service's schema."""

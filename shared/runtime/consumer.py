@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
 from typing import Any, Generic, TypeVar
 
@@ -54,7 +55,7 @@ class ConsumerRunner(Generic[E]):
         retry: RetryPolicy,
         stop: asyncio.Event,
         executor: Executor | None = None,
-        on_assigned: asyncio.Event | None = None,
+        on_assigned: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         prefix = settings.topic_prefix
         self.service = service
@@ -203,7 +204,7 @@ class ConsumerRunner(Generic[E]):
             async with lock:
                 pass  # every batch commits its own offsets before releasing its lane
 
-    def _assign(self, partitions: set[TopicPartition]) -> None:
+    async def _assign(self, partitions: set[TopicPartition]) -> None:
         self._owned = deal(partitions, len(self._busy))
         for tp in set(self._committed) - partitions:
             # Another process reports this partition's lag now.
@@ -212,10 +213,15 @@ class ConsumerRunner(Generic[E]):
             del self._committed[tp]
         self.assignments += 1
         metrics.ASSIGNMENTS.labels(self.service, self._consumer_name).inc()
+        if self._on_assigned is not None:
+            # Before any lane publishes: events a dead peer left in the outbox go out first,
+            # so a key's older events are not published after its newer ones.
+            try:
+                await self._on_assigned()
+            except Exception as error:  # noqa: BLE001 - the periodic relay tries again
+                log.warning("relay after assignment failed", extra={"error": type(error).__name__})
         self._revoking = False
         self._assigned.set()
-        if self._on_assigned is not None:
-            self._on_assigned.set()
         log.info(
             "partitions assigned",
             extra={"partitions": len(partitions), "lanes": [len(o) for o in self._owned]},
@@ -233,4 +239,4 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
         await self._runner._wait_for_lanes()
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
-        self._runner._assign(set(assigned))
+        await self._runner._assign(set(assigned))

@@ -40,12 +40,21 @@ class Emitter:
     """Stores a unit of work's events in the outbox and publishes them after the commit."""
 
     def __init__(
-        self, *, service: str, pool: asyncpg.Pool, publisher: Publisher, retry: RetryPolicy
+        self,
+        *,
+        service: str,
+        pool: asyncpg.Pool,
+        publisher: Publisher,
+        retry: RetryPolicy,
+        worker: int | None = None,
+        topic_prefix: str = "",
     ) -> None:
         self._service = service
         self._pool = pool
         self._publisher = publisher
         self._retry = retry
+        self._worker = worker
+        self._topic_prefix = topic_prefix
 
     @property
     def publisher(self) -> Publisher:
@@ -62,7 +71,13 @@ class Emitter:
             return None
         for event in events:
             self._publisher.check_size(event)
-        return await outbox.store(conn, service=self._service, records=events)
+        return await outbox.store(
+            conn,
+            service=self._service,
+            records=events,
+            worker=self._worker,
+            topic_prefix=self._topic_prefix,
+        )
 
     async def deliver(self, row_ids: Sequence[int], events: Sequence[Outbound]) -> None:
         """Publish committed ``events`` (and dead letters), then forget their outbox rows.

@@ -36,7 +36,6 @@ class Housekeeping:
         emitter: Emitter | None,
         runners: Sequence[ConsumerRunner[Any]],
         stop: asyncio.Event,
-        relay_now: asyncio.Event,
     ) -> None:
         self._service = service
         self._settings = settings
@@ -44,18 +43,17 @@ class Housekeeping:
         self._emitter = emitter
         self._runners = runners
         self._stop = stop
-        self._relay_now = relay_now
         self._last_relay = 0.0
         #: Whether the last database check succeeded (``/readyz``).
         self.database_ok = pool is None
 
     async def run(self) -> None:
-        """Until stopped: every ``housekeeping_seconds``, or at once after a rebalance."""
+        """Until stopped: every ``housekeeping_seconds``."""
         while not self._stop.is_set():
             await self._round()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(
-                    self._relay_now.wait(), timeout=self._settings.housekeeping_seconds
+                    self._stop.wait(), timeout=self._settings.housekeeping_seconds
                 )
 
     async def _round(self) -> None:
@@ -66,13 +64,7 @@ class Housekeeping:
                 log.warning("lag update failed", extra={"error": type(error).__name__})
         await self._check_database()
         now = time.monotonic()
-        if (
-            self._relay_now.is_set()
-            or now - self._last_relay >= self._settings.outbox_relay_seconds
-        ):
-            # After a rebalance, relay at once: rows a dead peer left for these partitions'
-            # keys go out before the newer events the lanes are about to publish.
-            self._relay_now.clear()
+        if now - self._last_relay >= self._settings.outbox_relay_seconds:
             self._last_relay = now
             await self.relay()
 
@@ -96,6 +88,7 @@ class Housekeeping:
                 self._pool,
                 lambda records: emitter.deliver([], records),
                 service=self._service,
+                topic_prefix=self._settings.topic_prefix,
                 older_than_seconds=self._settings.outbox_orphan_seconds,
             )
         except StopRequestedError:

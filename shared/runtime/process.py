@@ -21,6 +21,7 @@ from shared.runtime.consumer import ConsumerRunner
 from shared.runtime.emit import Emitter
 from shared.runtime.housekeeping import Housekeeping
 from shared.runtime.http import HttpHost
+from shared.runtime.liveness import WorkerLease
 from shared.runtime.retry import RetryPolicy
 from shared.runtime.spec import ConsumerSpec, Service, ServiceContext, Stage
 from shared.topics import max_message_bytes
@@ -59,6 +60,7 @@ class ServiceProcess:
         self.http: HttpHost | None = None
         self.context: ServiceContext | None = None
         self._executors: list[Executor] = []
+        self._lease: WorkerLease | None = None
         self._producer_started = False
         self._metrics: metrics.MetricsServer | None = None
 
@@ -81,6 +83,11 @@ class ServiceProcess:
         service, settings = self.service, self.settings
         if service.uses_database:
             self.pool = await _connect_pool(settings, service.name, self.retry)
+            self._lease = WorkerLease(
+                settings.database_url_for(service.name).get_secret_value(),
+                application_name=f"crible-{service.name}-lease",
+            )
+            await self.retry.run("connect-database", self._lease.hold)
         await self.retry.run("connect", self.producer.start)
         self._producer_started = True
         publisher = Publisher(
@@ -92,15 +99,18 @@ class ServiceProcess:
         emitter = None
         if self.pool is not None:
             emitter = Emitter(
-                service=service.name, pool=self.pool, publisher=publisher, retry=self.retry
+                service=service.name,
+                pool=self.pool,
+                publisher=publisher,
+                retry=self.retry,
+                worker=None if self._lease is None else self._lease.worker,
+                topic_prefix=settings.topic_prefix,
             )
         self.context = ServiceContext(
             service=service.name, settings=settings, pool=self.pool, emitter=emitter, stop=self.stop
         )
         for hook in service.on_start:
             await hook(self.context)
-        relay_now = asyncio.Event()
-        self.runners = [self._runner(spec, emitter, relay_now) for spec in service.consumers]
         self.housekeeping = Housekeeping(
             service=service.name,
             settings=settings,
@@ -108,8 +118,8 @@ class ServiceProcess:
             emitter=emitter,
             runners=self.runners,
             stop=self.stop,
-            relay_now=relay_now,
         )
+        self.runners.extend(self._runner(spec, emitter) for spec in service.consumers)
         if service.http_app is not None and settings.http_port:
             self.http = HttpHost(
                 service.http_app(self.context),
@@ -120,12 +130,18 @@ class ServiceProcess:
             await self.http.start()
         tasks = [asyncio.create_task(r.run()) for r in self.runners]
         tasks.append(asyncio.create_task(self.housekeeping.run()))
+        if self._lease is not None:
+            tasks.append(
+                asyncio.create_task(
+                    self._lease.keep(self.stop, every=settings.housekeeping_seconds)
+                )
+            )
         if service.main is not None:
             tasks.append(asyncio.create_task(service.main(self.context)))
         await _until_stopped_or_failed(tasks, self.stop)
 
     def _runner(
-        self, spec: ConsumerSpec[object], emitter: Emitter | None, relay_now: asyncio.Event
+        self, spec: ConsumerSpec[object], emitter: Emitter | None
     ) -> ConsumerRunner[object]:
         if self.pool is None or emitter is None:
             raise RuntimeError(f"{self.service.name}: consumers need the database (the outbox)")
@@ -141,7 +157,7 @@ class ServiceProcess:
             retry=self.retry,
             stop=self.stop,
             executor=executor,
-            on_assigned=relay_now,
+            on_assigned=None if self.housekeeping is None else self.housekeeping.relay,
         )
 
     async def close(self) -> None:
@@ -157,6 +173,9 @@ class ServiceProcess:
         for executor in self._executors:
             executor.shutdown(wait=True, cancel_futures=True)
         await self.producer.stop()
+        if self._lease is not None:
+            # Only now: every row this worker stored is published, or left to the relay.
+            await self._lease.release()
         if self.pool is not None:
             await self.pool.close()
         if self._metrics is not None:
@@ -208,7 +227,7 @@ async def _start_metrics(
 async def _connect_pool(settings: Settings, service: str, retry: RetryPolicy) -> asyncpg.Pool:
     async def connect() -> asyncpg.Pool:
         return await create_pool(
-            settings.database_url.get_secret_value(),
+            settings.database_url_for(service).get_secret_value(),
             max_size=settings.db_pool_max,
             application_name=f"crible-{service}",
         )

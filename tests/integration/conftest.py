@@ -40,13 +40,20 @@ INGEST_TOPICS = [REPORTS_SUBMITTED, REPORTS_SUBMITTED.dlq(), REPORTS_ACCEPTED, C
 
 @pytest.fixture(scope="session")
 def base_settings() -> Settings:
-    missing = [v for v in ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL") if v not in os.environ]
+    needed = ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL", "CRIBLE_SERVICE_DATABASE_URLS")
+    missing = [v for v in needed if v not in os.environ]
     if missing:
         pytest.fail(
             f"{', '.join(missing)} not set: run the integration tests through `make test`, "
-            "which starts Kafka and PostgreSQL (or point these variables at yours)"
+            "which starts Kafka and PostgreSQL (or point these variables at yours: the owner "
+            "role's DSN, and the ingest role's in CRIBLE_SERVICE_DATABASE_URLS)"
         )
-    return Settings(consumer_poll_timeout_ms=100, outbox_relay_seconds=0.5, outbox_orphan_seconds=2)
+    settings = Settings(
+        consumer_poll_timeout_ms=100, outbox_relay_seconds=0.5, outbox_orphan_seconds=2
+    )
+    if "ingest" not in settings.service_database_urls:
+        pytest.fail("CRIBLE_SERVICE_DATABASE_URLS has no DSN for ingest")
+    return settings
 
 
 @pytest.fixture
@@ -60,11 +67,11 @@ async def settings(base_settings: Settings) -> AsyncIterator[Settings]:
 
 @pytest.fixture
 async def db(base_settings: Settings) -> AsyncIterator[asyncpg.Connection]:
-    """A connection to a migrated database whose Crible tables are empty."""
+    """A connection (as the owner role) to a migrated database whose Crible tables are empty."""
     dsn = base_settings.database_url.get_secret_value()
     await migrate(dsn, MIGRATIONS)
     conn = await asyncpg.connect(dsn)
-    await conn.execute("TRUNCATE ingest.reports, ingest.cases, crible.outbox")
+    await conn.execute("TRUNCATE ingest.reports, ingest.cases, ingest.outbox")
     yield conn
     await conn.close()
 

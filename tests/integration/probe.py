@@ -15,7 +15,7 @@ from typing import Literal
 import asyncpg
 import orjson
 
-from shared.db import Connection
+from shared.db import Connection, migrate
 from shared.events.base import Event
 from shared.publisher import Outbound
 from shared.runtime import ConsumerSpec, Handled, Inbound, Service, Stage
@@ -50,13 +50,24 @@ class Faults:
     staged: list[str] = field(default_factory=list)
 
 
-async def create_tables(conn: asyncpg.Connection) -> None:
-    """The probe's table, empty."""
-    await conn.execute(
-        "CREATE SCHEMA IF NOT EXISTS probe;"
-        "CREATE TABLE IF NOT EXISTS probe.items (id text PRIMARY KEY, stage text);"
-        "TRUNCATE probe.items"
-    )
+#: The probe's migrations, applied by `crible migrate`'s own code path (roles, schema, outbox).
+PROBE_MIGRATIONS = ("probe", "tests.integration.probe_migrations")
+
+
+async def create_tables(dsn: str, migrations: list[tuple[str, str]]) -> None:
+    """The probe's schema, tables and outbox (beside ``migrations``), made anew.
+
+    Anew, because a test may have dropped a table to see what the runtime does then.
+    """
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute("DROP SCHEMA IF EXISTS probe CASCADE")
+        await conn.execute(
+            "DELETE FROM public.crible_migrations WHERE owner IN ('probe', 'runtime:probe')"
+        )
+    finally:
+        await conn.close()
+    await migrate(dsn, [*migrations, PROBE_MIGRATIONS])
 
 
 def probe_service(faults: Faults, *, stage: Stage | None = None, name: str = "probe") -> Service:

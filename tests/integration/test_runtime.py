@@ -48,10 +48,14 @@ async def retention_ms(admin: AIOKafkaAdminClient, topic: str) -> bool:
 async def test_migrations_apply_once(base_settings: Settings, db: asyncpg.Connection) -> None:
     assert await migrate(base_settings.database_url.get_secret_value(), MIGRATIONS) == []
     tables = await db.fetch(
-        "SELECT schemaname || '.' || tablename AS t FROM pg_tables "
+        "SELECT schemaname || '.' || tablename AS t, tableowner FROM pg_tables "
         "WHERE schemaname IN ('ingest', 'crible') ORDER BY 1"
     )
-    assert [r["t"] for r in tables] == ["crible.outbox", "ingest.cases", "ingest.reports"]
+    assert [(r["t"], r["tableowner"]) for r in tables] == [
+        ("ingest.cases", "crible_ingest_owner"),
+        ("ingest.outbox", "crible_ingest_owner"),
+        ("ingest.reports", "crible_ingest_owner"),
+    ]
 
 
 async def test_metrics_endpoint_demands_the_reader_token() -> None:

@@ -22,7 +22,7 @@ from shared.kafka import (
 )
 from shared.runtime import ConfigurationError, Stage
 from shared.topics import wire_name
-from tests.integration.conftest import committed, eventually, read_topic, running
+from tests.integration.conftest import MIGRATIONS, committed, eventually, read_topic, running
 from tests.integration.probe import (
     PROBE_IN,
     PROBE_OUT,
@@ -46,11 +46,7 @@ async def probe(base_settings: Settings) -> AsyncIterator[Settings]:
         update={"topic_prefix": f"p{uuid.uuid4().hex[:10]}.", "retry_max_seconds": 1.0}
     )
     await apply_topics(settings, TOPICS)
-    conn = await asyncpg.connect(settings.database_url.get_secret_value())
-    try:
-        await create_tables(conn)
-    finally:
-        await conn.close()
+    await create_tables(settings.database_url.get_secret_value(), MIGRATIONS)
     yield settings
     await delete_topics(settings)
 
@@ -164,7 +160,7 @@ async def test_an_event_too_large_for_its_topic_dead_letters_its_input_once(
     headers = dict(dead[0].headers)
     assert headers["crible.error.class"] == b"RecordTooLargeError"
     assert b"exceeds its limit" in headers["crible.error.message"]
-    assert await db.fetchval("SELECT count(*) FROM crible.outbox WHERE service = 'probe'") == 0
+    assert await db.fetchval("SELECT count(*) FROM probe.outbox") == 0
 
 
 async def test_an_event_the_broker_refuses_goes_to_its_topics_dlq_and_is_not_retried(

@@ -24,7 +24,7 @@ from shared.kafka import apply_topics, delete_topics, messages_written
 from shared.publisher import Outbound
 from shared.runtime import ConsumerSpec, Handled, Inbound, Service, ServiceContext
 from shared.topics import DAY_MS, TopicSpec, wire_name
-from tests.integration.conftest import committed, eventually, running
+from tests.integration.conftest import MIGRATIONS, committed, eventually, running
 from tests.integration.probe import PROBE_IN, PROBE_OUT, TOPICS, Faults, create_tables, item
 
 SHAPES = TopicSpec("probe.shapes", 2, DAY_MS)
@@ -60,15 +60,7 @@ async def probe(base_settings: Settings) -> AsyncIterator[Settings]:
         }
     )
     await apply_topics(settings, [*TOPICS, SHAPES, SHAPES.dlq()])
-    conn = await asyncpg.connect(settings.database_url.get_secret_value())
-    try:
-        await create_tables(conn)
-        await conn.execute(
-            "CREATE TABLE IF NOT EXISTS probe.shapes (id text PRIMARY KEY, kind text)"
-        )
-        await conn.execute("TRUNCATE probe.shapes")
-    finally:
-        await conn.close()
+    await create_tables(settings.database_url.get_secret_value(), MIGRATIONS)
     yield settings
     await delete_topics(settings)
 
@@ -128,7 +120,7 @@ async def test_an_http_request_publishes_its_event_at_once_and_stops_with_the_co
             # Out through the outbox straight away, not 300 s later through the relay.
             await eventually(lambda: has(probe, out, 2), timeout=5)
         stop.set()
-    assert await db.fetchval("SELECT count(*) FROM crible.outbox WHERE service='probe'") == 0
+    assert await db.fetchval("SELECT count(*) FROM probe.outbox") == 0
     with pytest.raises(httpx.ConnectError):
         async with httpx.AsyncClient() as client:
             await client.get(f"http://127.0.0.1:{probe.http_port}/docs")

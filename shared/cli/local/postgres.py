@@ -2,17 +2,28 @@
 
 PostgreSQL refuses to run as root; when we are root (as on CI), the server runs as a system
 user created for the purpose, like the wheel's own helper does.
+
+Every connection authenticates with a password (SCRAM-SHA-256), as a production server
+would ask. The passwords are made once and kept in the ignored ``.cache`` (mode 0600): the
+superuser's, used here only to create the owner role and the database, the owner role's
+(``DATABASE_URL``, what ``crible migrate`` runs as) and one per service role.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import hmac
+import json
 import logging
 import os
+import secrets
 import stat
 import subprocess
 import time
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
 import asyncpg
@@ -35,6 +46,55 @@ CACHE = ROOT / ".cache" / "postgres"
 PORT = int(os.environ.get("CRIBLE_LOCAL_POSTGRES_PORT", "15432"))
 DATABASE = "crible"
 SYSTEM_USER = "crible_postgres"
+SUPERUSER = "postgres"
+#: The role `crible migrate` runs as: owns the database, creates the services' roles.
+OWNER = "crible_owner"
+PASSWORDS_FILE = ROOT / ".cache" / "postgres-passwords.json"
+#: Password authentication for every local and TCP connection; nothing is trusted.
+HBA = """\
+# Written by crible local: every connection authenticates with a SCRAM password.
+local   all             all                                     scram-sha-256
+host    all             all             127.0.0.1/32            scram-sha-256
+host    all             all             ::1/128                 scram-sha-256
+local   replication     all                                     scram-sha-256
+host    replication     all             127.0.0.1/32            scram-sha-256
+host    replication     all             ::1/128                 scram-sha-256
+"""
+
+
+def role_password(role: str) -> str:
+    """The local password of ``role``, made on first use and kept in the ignored cache."""
+    PASSWORDS_FILE.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(PASSWORDS_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    with os.fdopen(fd, "r+") as file:
+        text = file.read()
+        passwords: dict[str, str] = json.loads(text) if text else {}
+        if role not in passwords:
+            passwords[role] = secrets.token_urlsafe(24)
+            file.seek(0)
+            file.truncate()
+            json.dump(passwords, file, indent=2, sort_keys=True)
+    return passwords[role]
+
+
+def scram_verifier(password: str, *, iterations: int = 4096) -> str:
+    """What PostgreSQL stores for a SCRAM-SHA-256 password, so the password is never sent."""
+    salt = os.urandom(16)
+    salted = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations)
+    client_key = hmac.digest(salted, b"Client Key", "sha256")
+    server_key = hmac.digest(salted, b"Server Key", "sha256")
+    stored_key = hashlib.sha256(client_key).digest()
+    b64 = base64.b64encode
+    return (
+        f"SCRAM-SHA-256${iterations}:{b64(salt).decode()}$"
+        f"{b64(stored_key).decode()}:{b64(server_key).decode()}"
+    )
+
+
+async def set_password(conn: asyncpg.Connection, role: str, password: str) -> None:
+    """Set ``role``'s password (a checked identifier) as its SCRAM verifier."""
+    quoted = await conn.fetchval("SELECT quote_ident($1)", role)
+    await conn.execute(f"ALTER ROLE {quoted} PASSWORD '{scram_verifier(password)}'")
 
 
 class LocalPostgres:
@@ -48,8 +108,29 @@ class LocalPostgres:
 
     @property
     def dsn(self) -> str:
-        """The DSN of the Crible database."""
-        return f"postgresql://postgres@127.0.0.1:{self.port}/{DATABASE}"
+        """The DSN of the Crible database, as the owner role."""
+        return self._dsn(OWNER, DATABASE)
+
+    def _dsn(self, role: str, database: str) -> str:
+        return f"postgresql://{role}:{role_password(role)}@127.0.0.1:{self.port}/{database}"
+
+    def service_dsns(self, services: Sequence[str]) -> dict[str, str]:
+        """Give each service's login role its local password; return their DSNs.
+
+        ``crible migrate`` must have created the roles (without a password).
+        """
+        from shared.db import login_role  # noqa: PLC0415 - keeps this module light
+
+        async def give() -> None:
+            conn = await asyncpg.connect(self.dsn)
+            try:
+                for role in map(login_role, services):
+                    await set_password(conn, role, role_password(role))
+            finally:
+                await conn.close()
+
+        asyncio.run(give())
+        return {s: self._dsn(login_role(s), DATABASE) for s in services}
 
     def _run(self, binary: str, *args: str) -> None:
         subprocess.run(  # noqa: S603 - fixed arguments
@@ -62,6 +143,7 @@ class LocalPostgres:
 
     def _prepare(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        entry = None
         if self._user is not None:
             entry = ensure_user_exists(self._user)
             if entry is None:
@@ -74,16 +156,27 @@ class LocalPostgres:
             for path in (self.data_dir.parent, self.data_dir):
                 os.chown(path, entry.pw_uid, entry.pw_gid)
         if not (self.data_dir / "PG_VERSION").exists():
-            self._run(
-                "initdb",
-                "-D",
-                str(self.data_dir),
-                "-U",
-                "postgres",
-                "--auth=trust",
-                "--encoding=UTF8",
-                "--locale=C",
-            )
+            # initdb reads the password from a file, which the server's user must read.
+            pwfile = self.data_dir.parent / "superuser-password"
+            fd = os.open(pwfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as file:
+                file.write(role_password(SUPERUSER) + "\n")
+            if entry is not None:
+                os.chown(pwfile, entry.pw_uid, entry.pw_gid)
+            try:
+                self._run(
+                    "initdb",
+                    "-D",
+                    str(self.data_dir),
+                    "-U",
+                    SUPERUSER,
+                    "--auth=scram-sha-256",
+                    f"--pwfile={pwfile}",
+                    "--encoding=UTF8",
+                    "--locale=C",
+                )
+            finally:
+                pwfile.unlink()
 
     def start(self, *, timeout: float = 60.0) -> None:
         """Start the server on 127.0.0.1 only and create the database if needed."""
@@ -113,31 +206,76 @@ class LocalPostgres:
             "start",
         )
         self._started = True
-        self._create_database()
+        self._wait_for_connections()
+        if self._trusts_anyone():
+            asyncio.run(self._require_passwords())
+        asyncio.run(self._create_owner_and_database())
         log.info("postgres started", extra={"port": self.port})
 
-    def _create_database(self) -> None:
-        async def create() -> None:
-            conn = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{self.port}/postgres")
-            try:
-                exists = await conn.fetchval(
-                    "SELECT 1 FROM pg_database WHERE datname = $1", DATABASE
-                )
-                if not exists:
-                    await conn.execute(f'CREATE DATABASE "{DATABASE}"')
-            finally:
-                await conn.close()
+    def _wait_for_connections(self) -> None:
+        async def connect() -> None:
+            conn = await asyncpg.connect(self._dsn(SUPERUSER, "postgres"))
+            await conn.close()
 
         deadline = time.monotonic() + 30
         while True:
             try:
-                asyncio.run(create())
+                asyncio.run(connect())
+            except asyncpg.InvalidAuthorizationSpecificationError as error:
+                raise RuntimeError(
+                    f"the local PostgreSQL refused the superuser password kept in "
+                    f"{PASSWORDS_FILE}; `make clean` makes a new data directory"
+                ) from error
             except (OSError, asyncpg.CannotConnectNowError):
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.3)
             else:
                 return
+
+    def _trusts_anyone(self) -> bool:
+        rules = (self.data_dir / "pg_hba.conf").read_text().splitlines()
+        return any(r.split()[-1:] == ["trust"] for r in rules if not r.lstrip().startswith("#"))
+
+    async def _require_passwords(self) -> None:
+        """Upgrade a data directory made with trust: superuser password, SCRAM everywhere."""
+        log.warning("local PostgreSQL trusted every local connection; now it asks passwords")
+        conn = await asyncpg.connect(self._dsn(SUPERUSER, "postgres"))
+        try:
+            await set_password(conn, SUPERUSER, role_password(SUPERUSER))
+            hba = self.data_dir / "pg_hba.conf"
+            hba.write_text(HBA)
+            if self._user is not None:
+                entry = ensure_user_exists(self._user)
+                if entry is not None:
+                    os.chown(hba, entry.pw_uid, entry.pw_gid)
+            await conn.execute("SELECT pg_reload_conf()")
+        finally:
+            await conn.close()
+
+    async def _create_owner_and_database(self) -> None:
+        """The superuser's only job: the owner role and the database it owns."""
+        conn = await asyncpg.connect(self._dsn(SUPERUSER, "postgres"))
+        try:
+            if not await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", OWNER):
+                await conn.execute(f"CREATE ROLE {OWNER} LOGIN CREATEROLE")
+            # The local owner may end a stuck session of a service (and tests kill them).
+            await conn.execute(f"GRANT pg_signal_backend TO {OWNER}")
+            await set_password(conn, OWNER, role_password(OWNER))
+            owner = await conn.fetchval(
+                "SELECT datdba::regrole::text FROM pg_database WHERE datname = $1", DATABASE
+            )
+            if owner is None:
+                await conn.execute(f"CREATE DATABASE {DATABASE} OWNER {OWNER}")
+            elif owner != OWNER:
+                await conn.execute(f"ALTER DATABASE {DATABASE} OWNER TO {OWNER}")
+        finally:
+            await conn.close()
+        conn = await asyncpg.connect(self._dsn(SUPERUSER, DATABASE))
+        try:
+            await _hand_over_superuser_objects(conn)
+        finally:
+            await conn.close()
 
     def _running(self) -> bool:
         status = subprocess.run(  # noqa: S603 - fixed arguments
@@ -155,3 +293,36 @@ class LocalPostgres:
             return
         self._started = False
         self._run("pg_ctl", "-D", str(self.data_dir), "-m", "fast", "-w", "stop")
+
+
+async def _hand_over_superuser_objects(conn: asyncpg.Connection) -> None:
+    """Give the owner role what the first layout made as the superuser (schemas and tables).
+
+    ``crible migrate`` then hands each service's schema to the service's owner role.
+    """
+    schemas = await conn.fetch(
+        """
+        SELECT quote_ident(nspname) AS name FROM pg_namespace
+        WHERE nspowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)
+          AND nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema'
+        """
+    )
+    tables = await conn.fetch(
+        """
+        SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS name
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)
+          AND c.relkind IN ('r', 'p')
+          AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'
+        """
+    )
+    async with conn.transaction():
+        for schema in schemas:
+            await conn.execute(f"ALTER SCHEMA {schema['name']} OWNER TO {OWNER}")
+        for table in tables:  # with their indexes and sequences
+            await conn.execute(f"ALTER TABLE {table['name']} OWNER TO {OWNER}")
+    if schemas or tables:
+        log.warning(
+            "handed the superuser's schemas and tables to the owner role",
+            extra={"schemas": len(schemas), "tables": len(tables)},
+        )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import secrets
@@ -59,6 +60,9 @@ def metrics_token() -> str:
 def run_with_stack(command: Sequence[str], *, migrations: Sequence[tuple[str, str]]) -> int:
     """Start Kafka and PostgreSQL unless configured; apply topics and migrations; run ``command``.
 
+    With the local PostgreSQL, ``command`` gets ``DATABASE_URL`` (the owner role, which
+    migrates) and ``CRIBLE_SERVICE_DATABASE_URLS`` (each service's own role).
+
     Returns the command's exit status. Whatever was started here is stopped before returning.
     """
     env = dict(os.environ)
@@ -83,6 +87,11 @@ def run_with_stack(command: Sequence[str], *, migrations: Sequence[tuple[str, st
             "topics ready", extra={"topics_created": sum(v == "created" for v in created.values())}
         )
         asyncio.run(migrate(settings.database_url.get_secret_value(), migrations))
+        if postgres is not None:
+            # Each service logs in as its own role; `crible run all` passes this on.
+            env["CRIBLE_SERVICE_DATABASE_URLS"] = json.dumps(
+                postgres.service_dsns([service for service, _ in migrations])
+            )
         return run_forwarding_signals(command, env=env) if command else 0
     finally:
         if kafka is not None:

@@ -1,0 +1,1 @@
+"""A second service's migrations, applied by the privilege tests only (then dropped)."""

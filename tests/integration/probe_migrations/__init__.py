@@ -1,0 +1,1 @@
+"""Tables of the probe service the runtime tests run."""
