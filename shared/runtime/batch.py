@@ -74,7 +74,6 @@ class _Attempt:
     applied: list[tuple[int | None, list[Outbound]]] = field(default_factory=list)
     failed: list[_Failure] = field(default_factory=list)
     invalid: list[_Failure] = field(default_factory=list)
-    tried: int = 0
 
     @property
     def stalled(self) -> bool:
@@ -217,7 +216,6 @@ class BatchProcessor(Generic[E]):
         first: bool = False,
     ) -> None:
         """Apply ``batch``; if it fails, split it until the failing records are alone."""
-        attempt.tried += 1
         try:
             applied = await self._retry.run(
                 "handle",

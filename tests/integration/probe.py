@@ -9,7 +9,7 @@ make it fail in the ways the runtime must survive.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 import asyncpg
@@ -47,7 +47,6 @@ class Faults:
     handled_batches: int = 0
     #: The connection of the handler's last transaction.
     last_connection: object = None
-    staged: list[str] = field(default_factory=list)
 
 
 #: The probe's migrations, applied by `crible migrate`'s own code path (roles, schema, outbox).
