@@ -15,7 +15,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import TopicAlreadyExistsError, for_code
 from aiokafka.helpers import create_ssl_context
 
 from shared.config import Settings
@@ -166,7 +166,8 @@ async def apply_topics(
         if missing:
             # TopicAlreadyExists: created meanwhile by a concurrent `topics apply`.
             with contextlib.suppress(TopicAlreadyExistsError):
-                await admin.create_topics(missing)
+                created = await admin.create_topics(missing)
+                _raise_errors("create", created.topic_errors, tolerate=TopicAlreadyExistsError)
             outcome.update({t.name: "created" for t in missing})
         present = [name for name in by_name if name not in outcome]
         if present:
@@ -234,9 +235,11 @@ async def _align_existing(
         if any(current.get(name, {}).get(k) != v for k, v in config.items())
     }
     if changed:
-        await admin.alter_configs(
+        altered = await admin.alter_configs(
             [ConfigResource(ConfigResourceType.TOPIC, n, configs=c) for n, c in changed.items()]
         )
+        for response in altered:
+            _raise_errors("configure", [(r[3], r[0], r[1]) for r in response.resources])
         outcome.update(dict.fromkeys(changed, "updated"))
     grow = {
         t["topic"]: specs[t["topic"]].partitions
@@ -244,8 +247,26 @@ async def _align_existing(
         if len(t["partitions"]) < specs[t["topic"]].partitions
     }
     if grow:
-        await admin.create_partitions(
+        grown = await admin.create_partitions(
             {name: NewPartitions(total_count=count) for name, count in grow.items()}
         )
+        _raise_errors("add partitions to", grown.topic_errors)
         outcome.update(dict.fromkeys(grow, "updated"))
     return outcome
+
+
+def _raise_errors(
+    action: str, results: Iterable[tuple[Any, ...]], *, tolerate: type[Exception] | None = None
+) -> None:
+    """Raise on the per-topic error codes of an admin response: aiokafka returns them."""
+    failures = []
+    for name, code, *message in results:
+        if code == 0:
+            continue
+        error = for_code(code)
+        if tolerate is not None and issubclass(error, tolerate):
+            continue
+        detail = message[0] if message and message[0] else error.__name__
+        failures.append(f"{name}: {detail}")
+    if failures:
+        raise RuntimeError(f"could not {action} topics: {'; '.join(failures)}")

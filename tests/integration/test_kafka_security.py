@@ -18,7 +18,15 @@ from services.ingest.service import SPEC
 from shared.config import Settings
 from shared.events import CaseEvent
 from shared.kafka import apply_topics, delete_topics, make_admin, make_plain_producer
-from shared.topics import CASES, DLQ_HEADROOM_BYTES, IDENTITY_EVENTS, REPORTS_SUBMITTED, wire_name
+from shared.topics import (
+    CASES,
+    DAY_MS,
+    DLQ_HEADROOM_BYTES,
+    IDENTITY_EVENTS,
+    REPORTS_SUBMITTED,
+    TopicSpec,
+    wire_name,
+)
 from tests.integration.brokers import own_broker
 from tests.integration.conftest import INGEST_TOPICS, eventually, read_topic, running
 from tests.integration.test_ingest import encode, report
@@ -114,3 +122,10 @@ async def described(admin: object, topic: str) -> dict[str, tuple[str, int]]:
         [ConfigResource(ConfigResourceType.TOPIC, topic)]
     )
     return {entry[0]: (entry[1], entry[3]) for entry in result[0].resources[0][4]}
+
+
+async def test_topics_apply_reports_what_the_broker_refused(settings: Settings) -> None:
+    bogus = TopicSpec("bogus", 1, DAY_MS, extra_config=(("cleanup.policy", "shred"),))
+
+    with pytest.raises(RuntimeError, match=r"could not create topics: .*bogus"):
+        await apply_topics(settings, [bogus])
