@@ -95,6 +95,7 @@ async def test_limits_retention_and_hand_made_settings_as_applied_on_the_broker(
         await admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, dlq, hand_made)])
         await eventually(lambda: hand_made_applied(admin, dlq))
         outcome = await apply_topics(settings, [IDENTITY_EVENTS.dlq()])
+        await eventually(lambda: retention_restored(admin, dlq))  # the broker applies it
         config = await described(admin, dlq)
     finally:
         await admin.close()
@@ -110,6 +111,11 @@ async def test_limits_retention_and_hand_made_settings_as_applied_on_the_broker(
 
 #: Kafka's config source for a setting made on the topic itself.
 DYNAMIC = 1
+
+
+async def retention_restored(admin: object, topic: str) -> bool:
+    wanted = str(IDENTITY_EVENTS.retention_ms)
+    return (await described(admin, topic)).get("retention.ms", ("", 0))[0] == wanted
 
 
 async def hand_made_applied(admin: object, topic: str) -> bool:
