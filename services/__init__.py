@@ -12,6 +12,7 @@ from collections.abc import Sequence
 #: Every service that exists, with its package (conventions: ``shared/cli/registry.py``).
 SERVICES: dict[str, str] = {
     "ingest": "services.ingest",
+    "prescreen": "services.prescreen",
 }
 
 

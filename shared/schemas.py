@@ -15,13 +15,16 @@ from pydantic import BaseModel
 from shared.events import CaseEvent, ReportAccepted, ReportSubmitted
 from shared.events.identity import IdentityEvent
 from shared.events.legal import DisclosureEvent, LegalRequest
+from shared.events.screening import BankUpdate, ScreeningVerdict
 from shared.topics import (
     CASES,
+    HASHBANKS_UPDATES,
     IDENTITY_EVENTS,
     LEGAL_DISCLOSURES,
     LEGAL_REQUESTS,
     REPORTS_ACCEPTED,
     REPORTS_SUBMITTED,
+    SCREENING_VERDICTS,
     TopicSpec,
     all_topics,
 )
@@ -33,6 +36,8 @@ CONTRACTS: tuple[tuple[TopicSpec, type[BaseModel]], ...] = (
     (REPORTS_SUBMITTED, ReportSubmitted),
     (REPORTS_ACCEPTED, ReportAccepted),
     (CASES, CaseEvent),
+    (SCREENING_VERDICTS, ScreeningVerdict),
+    (HASHBANKS_UPDATES, BankUpdate),
     (IDENTITY_EVENTS, IdentityEvent),
     (LEGAL_REQUESTS, LegalRequest),
     (LEGAL_DISCLOSURES, DisclosureEvent),

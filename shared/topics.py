@@ -84,6 +84,16 @@ CASES = TopicSpec(
 SCREENING_VERDICTS = TopicSpec(
     "screening.verdicts", 8, 14 * DAY_MS, description="Pre-screening verdicts and routes."
 )
+HASHBANKS_UPDATES = TopicSpec(
+    "hashbanks.updates",
+    4,
+    # Compacted: the latest record of every bank and hash is kept for as long as it matters,
+    # so a new prescreen worker could rebuild its banks from the topic alone.
+    -1,
+    compacted=True,
+    description="Hash-bank definitions and hashes added or removed (`crible banks`); "
+    "compacted, keyed by bank or by bank, algorithm and hash.",
+)
 SURGE_SIGNALS = TopicSpec("surge.signals", 4, 7 * DAY_MS, description="Report-velocity signals.")
 REVIEW_DECISIONS = TopicSpec(
     "review.decisions", 4, 30 * DAY_MS, description="Decisions taken by human reviewers."
@@ -117,6 +127,7 @@ CONSUMED: tuple[TopicSpec, ...] = (
     REPORTS_ACCEPTED,
     CASES,
     SCREENING_VERDICTS,
+    HASHBANKS_UPDATES,
     SURGE_SIGNALS,
     REVIEW_DECISIONS,
     IDENTITY_EVENTS,

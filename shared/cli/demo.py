@@ -21,11 +21,18 @@ from rich.console import Group
 from rich.live import Live
 from rich.table import Table
 
-from shared.cli.reportgen import MALFORMED, ReportStream
+from shared.cli.reportgen import MALFORMED, ReportStream, demo_banks
 from shared.config import Settings
-from shared.kafka import make_admin, make_plain_consumer, make_plain_producer
+from shared.kafka import make_admin, make_plain_consumer, make_plain_producer, make_producer
 from shared.runtime import ConsumerSpec, Service
-from shared.topics import CASES, REPORTS_SUBMITTED, wire_name
+from shared.topics import (
+    CASES,
+    HASHBANKS_UPDATES,
+    REPORTS_SUBMITTED,
+    SCREENING_VERDICTS,
+    TopicSpec,
+    wire_name,
+)
 
 
 @dataclass
@@ -44,6 +51,8 @@ class _View:
     malformed: int = 0
     stages: list[_Stage] = field(default_factory=list)
     cases: dict[str, dict[str, Any]] = field(default_factory=dict)
+    routes: dict[str, int] = field(default_factory=dict)
+    bank_hashes: int = 0
 
 
 async def run_demo(
@@ -56,11 +65,20 @@ async def run_demo(
 ) -> None:
     """Publish ``reports`` at ``rate`` per second and show every consumer of ``services``."""
     view = _View(stages=[_Stage(s.name, spec) for s in services for spec in s.consumers])
+    consumed = {topic for s in services for spec in s.consumers for topic in spec.models}
+    banks = demo_banks()
+    if HASHBANKS_UPDATES in consumed:  # a screening stage runs: give it the demo banks
+        view.bank_hashes = await _import_banks(settings, banks)
     offsets = _Offsets(settings)
     await offsets.start()
     baseline = await offsets.snapshot(view)
     cases_tail = asyncio.create_task(_tail_cases(settings, view))
-    publisher = asyncio.create_task(_publish(settings, view, reports=reports, rate=rate))
+    tails = [cases_tail]
+    if SCREENING_VERDICTS in {t for s in services for t in s.produces}:
+        tails.append(asyncio.create_task(_tail_verdicts(settings, view)))
+    publisher = asyncio.create_task(
+        _publish(settings, view, reports=reports, rate=rate, banks=banks)
+    )
     started = time.monotonic()
     try:
         with Live(_render(view), refresh_per_second=4) as live:
@@ -74,18 +92,57 @@ async def run_demo(
                     break
                 await asyncio.sleep(0.5)
     finally:
-        publisher.cancel()
-        cases_tail.cancel()
-        await asyncio.gather(publisher, cases_tail, return_exceptions=True)
+        for task in (publisher, *tails):
+            task.cancel()
+        await asyncio.gather(publisher, *tails, return_exceptions=True)
         await offsets.stop()
 
 
-async def _publish(settings: Settings, view: _View, *, reports: int, rate: float) -> None:
+async def _import_banks(settings: Settings, banks: list[dict[str, Any]]) -> int:
+    """Publish the demo banks to ``hashbanks.updates``, as ``crible banks import`` would."""
+    from shared.events.screening import BankDefined, HashAdded  # noqa: PLC0415
+
+    producer = make_producer(settings)
+    await producer.start()
+    topic = wire_name(HASHBANKS_UPDATES.name, settings.topic_prefix)
+    count = 0
+    try:
+        for bank in banks:
+            definition = BankDefined.model_validate(
+                {
+                    "schema_version": 1,
+                    "type": "bank.defined",
+                    **bank["bank"],
+                    "bank": bank["bank"]["name"],
+                },
+                strict=False,
+            )
+            await producer.send_and_wait(
+                topic, definition.model_dump_json().encode(), key=definition.key()
+            )
+            for entry in bank["hashes"]:
+                added = HashAdded.model_validate(
+                    {"schema_version": 1, "type": "hash.added", "bank": definition.bank, **entry},
+                    strict=False,
+                )
+                await producer.send(topic, added.model_dump_json().encode(), key=added.key())
+                count += 1
+        await producer.flush()
+    finally:
+        await producer.stop()
+    return count
+
+
+async def _publish(
+    settings: Settings, view: _View, *, reports: int, rate: float, banks: list[dict[str, Any]]
+) -> None:
     topic = wire_name(REPORTS_SUBMITTED.name, settings.topic_prefix)
     producer = make_plain_producer(settings, acks="all", enable_idempotence=True)
     await producer.start()
     try:
-        stream = ReportStream(seed=int(time.time()), subjects=300, reporters=5000)
+        stream = ReportStream(
+            seed=int(time.time()), subjects=300, reporters=5000, known_media=banks
+        )
         interval = 1 / rate
         next_at = time.monotonic()
         for i, (key, value) in enumerate(stream.payloads(reports, duplicate_rate=0.08)):
@@ -111,6 +168,23 @@ async def _tail_cases(settings: Settings, view: _View) -> None:
         async for record in consumer:
             event = orjson.loads(record.value)
             view.cases[event["case_id"]] = event
+    finally:
+        await consumer.stop()
+
+
+async def _tail_verdicts(settings: Settings, view: _View) -> None:
+    await _tail(settings, SCREENING_VERDICTS, view, "route")
+
+
+async def _tail(settings: Settings, topic: TopicSpec, view: _View, field_name: str) -> None:
+    consumer = make_plain_consumer(
+        settings, wire_name(topic.name, settings.topic_prefix), auto_offset_reset="latest"
+    )
+    await consumer.start()
+    try:
+        async for record in consumer:
+            value = str(orjson.loads(record.value).get(field_name))
+            view.routes[value] = view.routes.get(value, 0) + 1
     finally:
         await consumer.stop()
 
@@ -214,7 +288,16 @@ def _render(view: _View) -> Group:
             str(event["reporter_count"]),
             _languages(event["reporter_languages"]),
         )
-    return Group(stages, cases)
+    if not view.routes and not view.bank_hashes:
+        return Group(stages, cases)
+    verdicts = Table(title="Screening verdicts by route", expand=True)
+    for column in ("act_now", "human_review", "dismiss", "demo bank hashes loaded"):
+        verdicts.add_column(column, justify="right")
+    verdicts.add_row(
+        *(str(view.routes.get(r, 0)) for r in ("act_now", "human_review", "dismiss")),
+        str(view.bank_hashes),
+    )
+    return Group(stages, verdicts, cases)
 
 
 def _languages(languages: list[str]) -> str:

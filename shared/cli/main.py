@@ -87,6 +87,8 @@ def _parser(registry: Registry) -> argparse.ArgumentParser:
     bench.add_argument("target", choices=registry.benchmarks())
     bench.add_argument("options", nargs=argparse.REMAINDER)
     bench.set_defaults(func=_bench)
+    for module in registry.command_modules():
+        module.register(sub)
     return parser
 
 

@@ -1,7 +1,9 @@
 """The services the ``crible`` command knows, found by convention in each service's package.
 
 A service package ``services/<name>/`` has ``service.py`` with its ``SPEC``, and may have
-``migrations/`` (SQL files) and ``bench.py`` with ``run(settings, options) -> exit status``.
+``migrations/`` (SQL files), ``bench.py`` with ``run(settings, options) -> exit status``, and
+``commands.py`` with ``register(subparsers)`` adding the service's own ``crible`` subcommands
+(e.g. ``crible banks``), which import what they need only when they run.
 """
 
 from __future__ import annotations
@@ -38,6 +40,14 @@ class Registry:
             (name, f"{package}.migrations")
             for name, package in self._packages.items()
             if find_spec(f"{package}.migrations") is not None
+        ]
+
+    def command_modules(self) -> list[Any]:
+        """The ``commands`` modules of the services that add subcommands."""
+        return [
+            import_module(f"{p}.commands")
+            for p in self._packages.values()
+            if find_spec(f"{p}.commands") is not None
         ]
 
     def benchmarks(self) -> list[str]:

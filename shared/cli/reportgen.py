@@ -12,6 +12,7 @@ import json
 import random
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from shared.events import Category
@@ -58,11 +59,26 @@ def subject_key(subject: dict[str, Any]) -> str:
     return f"{subject['kind']}:{subject['id']}"
 
 
+#: The sample banks ``crible demo`` loads (JSON bank files, format in the README).
+DEMO_BANKS = Path(__file__).resolve().parents[2] / "deploy" / "prescreen" / "banks"
+
+
+def demo_banks() -> list[dict[str, Any]]:
+    """The sample bank files' contents (definition and hashes)."""
+    return [json.loads(path.read_text()) for path in sorted(DEMO_BANKS.glob("*.json"))]
+
+
 class ReportStream:
     """A seeded generator of report payloads (JSON bytes) and their Kafka keys."""
 
     def __init__(
-        self, *, seed: int = 7, subjects: int = 2000, reporters: int = 50_000, namespace: str = ""
+        self,
+        *,
+        seed: int = 7,
+        subjects: int = 2000,
+        reporters: int = 50_000,
+        namespace: str = "",
+        known_media: list[dict[str, Any]] = (),  # type: ignore[assignment]
     ) -> None:
         self._rng = random.Random(seed)  # noqa: S311 - test data, not secrets
         self._ns = namespace
@@ -72,6 +88,12 @@ class ReportStream:
         self._weights = list(CATEGORY_WEIGHTS.values())
         self._start = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
         self._serial = 0
+        # Media of the demo's block banks, by category: some reports carry them (exact, or a
+        # PDQ hash a few bits away, as a re-encoded copy would be).
+        self._known: dict[str, list[dict[str, Any]]] = {}
+        for bank in known_media:
+            if bank["bank"].get("kind", "block") == "block" and bank["bank"].get("category"):
+                self._known.setdefault(bank["bank"]["category"], []).extend(bank["hashes"])
 
     def report(self) -> dict[str, Any]:
         """One new, valid report."""
@@ -104,7 +126,19 @@ class ReportStream:
                 "media": [{"sha256": digest, "md5": digest[:32]}] if rng.random() < 0.5 else [],
                 "urls": [f"https://example.invalid/{subject_no}"] if rng.random() < 0.3 else [],
             }
+        known = self._known.get(category.value)
+        if known and rng.random() < 0.6:
+            report.setdefault("evidence", {"media": []})["media"] = [self._known_media(known)]
         return report
+
+    def _known_media(self, known: list[dict[str, Any]]) -> dict[str, Any]:
+        entry = self._rng.choice(known)
+        if entry["algorithm"] != "pdq":
+            return {entry["algorithm"]: entry["hash"]}
+        value = int(entry["hash"], 16)
+        for bit in self._rng.sample(range(256), self._rng.randrange(0, 20)):
+            value ^= 1 << bit
+        return {"pdq": f"{value:064x}", "pdq_quality": 90}
 
     def payloads(
         self, count: int, *, duplicate_rate: float = 0.05

@@ -27,6 +27,7 @@ from shared.runtime.spec import (
     Service,
     ServiceContext,
     Stage,
+    StageFactory,
 )
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "Service",
     "ServiceContext",
     "Stage",
+    "StageFactory",
     "dead_letter",
     "describe_error",
     "install_stop_signals",

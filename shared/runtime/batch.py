@@ -43,7 +43,7 @@ from shared.publisher import Outbound
 from shared.runtime.deadletter import dead_letter
 from shared.runtime.emit import Emitter
 from shared.runtime.retry import RetryPolicy
-from shared.runtime.spec import ConsumerSpec, Handled, Inbound, decoder
+from shared.runtime.spec import ConsumerSpec, Handled, Inbound, Stage, decoder
 
 log = logging.getLogger(__name__)
 
@@ -198,7 +198,7 @@ class BatchProcessor(Generic[E]):
 
     async def _staged(self, batch: list[Inbound[E]]) -> list[Inbound[E]]:
         stage = self._spec.stage
-        assert stage is not None  # noqa: S101 - callers check
+        assert isinstance(stage, Stage)  # noqa: S101 - callers check; factories are bound
         loop = asyncio.get_running_loop()
         events = [m.event for m in batch]
         results = await loop.run_in_executor(self._executor, stage.compute, events)

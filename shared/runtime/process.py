@@ -23,7 +23,7 @@ from shared.runtime.housekeeping import Housekeeping
 from shared.runtime.http import HttpHost
 from shared.runtime.liveness import WorkerLease
 from shared.runtime.retry import RetryPolicy
-from shared.runtime.spec import ConsumerSpec, Service, ServiceContext, Stage
+from shared.runtime.spec import ConsumerSpec, Service, ServiceContext, Stage, StageFactory
 from shared.topics import max_message_bytes
 
 log = logging.getLogger(__name__)
@@ -145,6 +145,8 @@ class ServiceProcess:
     ) -> ConsumerRunner[object]:
         if self.pool is None or emitter is None:
             raise RuntimeError(f"{self.service.name}: consumers need the database (the outbox)")
+        assert self.context is not None  # noqa: S101 - built before the runners
+        spec = spec.bound(self.context)
         executor = _executor(spec.stage)
         if executor is not None:
             self._executors.append(executor)
@@ -194,9 +196,11 @@ async def _until_stopped_or_failed(tasks: list[asyncio.Task[None]], stop: asynci
             raise result
 
 
-def _executor(stage: Stage | None) -> Executor | None:
+def _executor(stage: Stage | StageFactory | None) -> Executor | None:
     if stage is None:
         return None
+    if not isinstance(stage, Stage):
+        raise TypeError("a consumer's stage is built (ConsumerSpec.bound) before its executor")
     if stage.executor == "process":
         # spawn: a fresh interpreter, never a fork of a process with an event loop and threads
         return ProcessPoolExecutor(

@@ -8,7 +8,7 @@ A service never writes a poll loop, a signal handler or a server start-up: it de
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, TypeAdapter
@@ -81,6 +81,10 @@ class Stage:
     initializer: Callable[[], None] | None = None
 
 
+#: Builds a consumer's stage from the running service's context.
+StageFactory = Callable[["ServiceContext"], Stage]
+
+
 @dataclass(frozen=True)
 class ConsumerSpec(Generic[E]):
     """One consumer of a service: its topics, their event types, its batch handler.
@@ -95,7 +99,15 @@ class ConsumerSpec(Generic[E]):
     name: str = "main"
     #: Topics the handler publishes to (documentation, the demo view, dashboards).
     produces: tuple[TopicSpec, ...] = ()
-    stage: Stage | None = None
+    #: The CPU stage, or a function building it from the running service's context once the
+    #: start-up hooks have run (to reach a model or a hash bank they loaded into ``state``).
+    stage: Stage | StageFactory | None = None
+
+    def bound(self, context: ServiceContext) -> ConsumerSpec[E]:
+        """The consumer with its stage built for ``context`` (itself if the stage is plain)."""
+        if self.stage is None or isinstance(self.stage, Stage):
+            return self
+        return replace(self, stage=self.stage(context))
 
     def group_id(self, service: str) -> str:
         """The consumer group (before the topic prefix), scaled by adding processes."""
@@ -140,7 +152,8 @@ class Service:
     on_stop: tuple[Hook, ...] = ()
     #: An HTTP API served in the same process and event loop as the consumers.
     http_app: AppFactory | None = None
-    #: Replaces the consumers for a service the runtime cannot drive itself (faust).
+    #: A task run beside the consumers until stop is set (a feed every worker follows), or
+    #: instead of them for a service the runtime cannot drive itself (faust).
     main: CustomMain | None = None
     #: Whether the service uses PostgreSQL (a pool and the outbox).
     uses_database: bool = True

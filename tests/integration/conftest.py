@@ -72,6 +72,11 @@ async def db(base_settings: Settings) -> AsyncIterator[asyncpg.Connection]:
     await migrate(dsn, MIGRATIONS)
     conn = await asyncpg.connect(dsn)
     await conn.execute("TRUNCATE ingest.reports, ingest.cases, ingest.outbox")
+    await conn.execute(
+        "TRUNCATE prescreen.banks, prescreen.bank_hashes, prescreen.bank_offsets, "
+        "prescreen.case_screening, prescreen.verdicts, prescreen.shadow_decisions, "
+        "prescreen.outbox"
+    )
     yield conn
     await conn.close()
 

@@ -1,0 +1,1 @@
+"""AI pre-screening: hash banks, URL lists, text rules and models, and the routing policy."""

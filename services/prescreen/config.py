@@ -1,0 +1,43 @@
+"""Prescreen's configuration: environment variables with the ``CRIBLE_PRESCREEN_`` prefix.
+
+The policy, rules and domain lists are files (versioned with the code under
+``deploy/prescreen/``, or mounted from elsewhere in production).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: The files shipped with Crible.
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "prescreen"
+
+
+class PrescreenSettings(BaseSettings):
+    """What prescreen can be told from outside."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CRIBLE_PRESCREEN_", extra="ignore", frozen=True, hide_input_in_errors=True
+    )
+
+    policy: Path = Field(default=DEPLOY / "policy.yaml", description="The live policy.")
+    shadow_policy: Path | None = Field(
+        default=DEPLOY / "policy-shadow.yaml",
+        description="A policy run beside the live one, stored and counted, never published "
+        "(empty: none).",
+    )
+    rules: Path = Field(default=DEPLOY / "rules.yaml", description="Keyword and pattern rules.")
+    domains: Path = Field(default=DEPLOY / "domains.yaml", description="Domain lists.")
+    max_text_chars: int = Field(
+        default=10_000, ge=100, description="Longer texts are cut to this for scoring."
+    )
+    external_url: str | None = Field(
+        default=None,
+        description="An OpenAI-moderation-compatible endpoint; unset: the adapter is off.",
+    )
+    external_api_key: SecretStr | None = Field(default=None, description="Its bearer token.")
+    external_model: str = Field(default="omni-moderation-latest")
+    external_timeout_seconds: float = Field(default=2.0, gt=0)
+    stage_workers: int = Field(default=1, ge=1, description="Threads screening batches.")

@@ -1,0 +1,210 @@
+"""Registrable domains of URLs, and the domain lists they are looked up in.
+
+Every host is brought to one canonical form before any comparison: IDNA-encoded (so
+``exämple.fr`` and ``xn--exmple-cua.fr`` are the same name), lowercase, without a trailing
+dot. A listed name matches that host or any of its subdomains, label by label, never as a
+substring: ``scam.example`` matches ``login.scam.example`` but not ``notscam.example``.
+
+The list file is a YAML list of lists::
+
+    - name: phishing          # unique; the ref of the findings
+      category: fraud_scam    # a Category value
+      score: 0.9              # the category score of a match, 0..1
+      domains: [scam.example, exämple.fr]
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import tldextract
+import yaml
+
+from shared.events import Category
+
+# Names reserved for documentation and tests (RFC 2606, RFC 6761): lists and fixtures use
+# them instead of real sites, so they are treated as public suffixes like ``com``.
+RESERVED_SUFFIXES = ("example", "test")
+
+
+# LDH labels, plus "_" which real hosts use; IDNA has turned everything else into ASCII
+_HOST = re.compile(
+    r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*"
+)
+
+
+class InvalidUrlError(ValueError):
+    """A URL no registrable domain can be read from; the message says why, not the URL."""
+
+
+class DomainListError(ValueError):
+    """A domain list file that cannot be used; the message names the list."""
+
+
+@cache
+def _extractor() -> tldextract.TLDExtract:
+    # the suffix list bundled with tldextract: no download, no cache on disk
+    return tldextract.TLDExtract(
+        suffix_list_urls=(),
+        cache_dir=None,
+        extra_suffixes=RESERVED_SUFFIXES,
+        # so that a page on a hosting service (name.github.io) is its own site
+        include_psl_private_domains=True,
+    )
+
+
+def canonical_host(host: str) -> str:
+    """A host name IDNA-encoded, lowercase, without trailing dot; ValueError if invalid."""
+    host = host.strip()
+    try:
+        # the codec also maps the ideographic full stops to "." and lowercases non-ASCII
+        # labels (nameprep); ASCII labels are only checked, hence lower()
+        ascii_host = host.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        raise ValueError("not a valid host name") from None
+    ascii_host = ascii_host.removesuffix(".")
+    if len(ascii_host) > 253 or not _HOST.fullmatch(ascii_host):
+        raise ValueError("not a valid host name")
+    return ascii_host
+
+
+def registrable_domain(host: str) -> str:
+    """The registrable domain of a canonical host ("" if it is a public suffix or bare)."""
+    return _extractor()(host).top_domain_under_public_suffix
+
+
+@dataclass(frozen=True, slots=True)
+class UrlHost:
+    """The canonical host of a URL and its registrable domain."""
+
+    host: str
+    domain: str
+
+
+def url_host(url: str) -> UrlHost:
+    """Read an http(s) URL's host; raise :class:`InvalidUrlError` saying what is wrong."""
+    try:
+        parts = urlsplit(url.strip())
+        hostname = parts.hostname  # without userinfo and port
+        _ = parts.port  # raises on a port that is not a number in range
+    except ValueError:
+        raise InvalidUrlError("unparseable") from None
+    if parts.scheme.lower() not in ("http", "https"):
+        raise InvalidUrlError("not http(s)")
+    if not hostname:
+        raise InvalidUrlError("no host")
+    # browsers decode %2e and friends in hosts; so must we, or "scam%2Eexample" escapes
+    hostname = unquote(hostname)
+    try:
+        ipaddress.ip_address(hostname.removesuffix("."))
+    except ValueError:
+        pass
+    else:
+        raise InvalidUrlError("IP-literal host")
+    try:
+        host = canonical_host(hostname)
+    except ValueError as exc:
+        raise InvalidUrlError(str(exc)) from None
+    domain = registrable_domain(host)
+    if not domain:
+        raise InvalidUrlError("no registrable domain")
+    return UrlHost(host, domain)
+
+
+@dataclass(frozen=True, slots=True)
+class DomainList:
+    """One named list of domains, all of one category."""
+
+    name: str
+    category: Category
+    score: float
+    domains: frozenset[str]
+
+
+class DomainIndex:
+    """All lists, indexed by canonical domain."""
+
+    def __init__(self, lists: list[DomainList], *, digest: str = "") -> None:
+        self.lists = tuple(lists)
+        #: SHA-256 of the list file, to version what screened a case.
+        self.digest = digest
+        self._by_domain: dict[str, list[DomainList]] = {}
+        for domain_list in lists:
+            for domain in domain_list.domains:
+                self._by_domain.setdefault(domain, []).append(domain_list)
+
+    def lookup(self, url: UrlHost) -> list[DomainList]:
+        """The lists naming the URL's host or one of its parents, up to its domain."""
+        labels = url.host.split(".")
+        depth = url.domain.count(".") + 1
+        found: list[DomainList] = []
+        # from the full host down to the registrable domain, whole labels only
+        for start in range(len(labels) - depth + 1):
+            found.extend(self._by_domain.get(".".join(labels[start:]), ()))
+        return found
+
+
+def load_domain_lists(path: str | Path) -> DomainIndex:
+    """Load a domain list file; raise :class:`DomainListError` if it is invalid."""
+    raw = Path(path).read_bytes()
+    try:
+        document = yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        raise DomainListError(f"{path}: not valid YAML: {exc}") from exc
+    return DomainIndex(parse_domain_lists(document), digest=hashlib.sha256(raw).hexdigest())
+
+
+def parse_domain_lists(document: object) -> list[DomainList]:
+    """Validate a parsed list file (a list of mappings)."""
+    if not isinstance(document, list):
+        raise DomainListError("a domain list file must be a YAML list of lists")
+    lists: list[DomainList] = []
+    for position, entry in enumerate(document, start=1):
+        domain_list = _parse_list(entry, position)
+        if any(known.name == domain_list.name for known in lists):
+            raise DomainListError(f"list {domain_list.name!r}: duplicate name")
+        lists.append(domain_list)
+    return lists
+
+
+def _parse_list(entry: object, position: int) -> DomainList:
+    if not isinstance(entry, Mapping):
+        raise DomainListError(f"list #{position}: must be a mapping")
+    name = entry.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise DomainListError(f"list #{position}: needs a non-empty string name")
+    where = f"list {name!r}"
+    unknown = set(entry) - {"name", "category", "score", "domains"}
+    if unknown:
+        raise DomainListError(f"{where}: unknown field(s) {sorted(map(str, unknown))}")
+    try:
+        category = Category(str(entry.get("category")))
+    except ValueError:
+        raise DomainListError(f"{where}: category must be a Category value") from None
+    score = entry.get("score")
+    if isinstance(score, bool) or not isinstance(score, int | float) or not 0 <= score <= 1:
+        raise DomainListError(f"{where}: score must be a number between 0 and 1")
+    domains = entry.get("domains")
+    if not isinstance(domains, list) or not domains:
+        raise DomainListError(f"{where}: domains must be a non-empty list")
+    return DomainList(name, category, float(score), frozenset(_domain(d, where) for d in domains))
+
+
+def _domain(value: object, where: str) -> str:
+    if not isinstance(value, str):
+        raise DomainListError(f"{where}: {value!r} is not a string")
+    try:
+        host = canonical_host(value)
+    except ValueError as exc:
+        raise DomainListError(f"{where}: {value!r}: {exc}") from None
+    # a listed public suffix ("com") would match half the web
+    if not registrable_domain(host):
+        raise DomainListError(f"{where}: {value!r} has no registrable domain")
+    return host

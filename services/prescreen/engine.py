@@ -1,0 +1,79 @@
+"""The screening engine: every screener on a whole batch, then the live and shadow policies.
+
+It is the consumer's stage: it runs in a worker thread, before the handler's transaction,
+so no transaction is held open and the event loop keeps heartbeats and commits flowing.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from services.prescreen import metrics
+from services.prescreen.inbound import CaseToScreen
+from services.prescreen.model import CaseInput, Screener, ScreenerResult, Usability
+from services.prescreen.policy import Decision, Policy, decide
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Screened:
+    """One case revision, screened: what each screener said and what the policies decided."""
+
+    case: CaseInput
+    results: tuple[ScreenerResult, ...]
+    live: Decision
+    shadow: Decision | None
+
+
+class ScreeningEngine:
+    """Screeners and policies, applied to batches of case events."""
+
+    def __init__(
+        self, screeners: Sequence[Screener], live: Policy, shadow: Policy | None = None
+    ) -> None:
+        self.screeners = tuple(screeners)
+        self.live = live
+        self.shadow = shadow
+
+    def screen_events(self, events: list[CaseToScreen]) -> list[Screened]:
+        """The stage's compute: one :class:`Screened` per event, in order."""
+        return self.screen([e.to_input() for e in events])
+
+    def screen(self, cases: list[CaseInput]) -> list[Screened]:
+        """Run every screener on the batch, then decide each case."""
+        per_screener = [self._run(screener, cases) for screener in self.screeners]
+        screened = []
+        for position, case in enumerate(cases):
+            results = tuple(results[position] for results in per_screener)
+            live = decide(self.live, case, list(results))
+            shadow = None if self.shadow is None else decide(self.shadow, case, list(results))
+            screened.append(Screened(case, results, live, shadow))
+        return screened
+
+    def _run(self, screener: Screener, cases: list[CaseInput]) -> list[ScreenerResult]:
+        """One screener on the batch; if it raises, its cases are screened without it."""
+        started = time.perf_counter()
+        try:
+            results = _checked(screener.screen(cases), len(cases))
+        except Exception as error:  # one screener's bug must not stop the screening
+            log.exception("screener %s failed on a batch", screener.name)
+            metrics.SCREENER_ERRORS.labels(screener.name).inc()
+            note = f"screener failed: {type(error).__name__}"
+            results = [
+                ScreenerResult(
+                    screener.name, screener.version, Usability.UNAVAILABLE, notes=(note,)
+                )
+                for _ in cases
+            ]
+        metrics.SCREENER_SECONDS.labels(screener.name).observe(time.perf_counter() - started)
+        return results
+
+
+def _checked(results: list[ScreenerResult], expected: int) -> list[ScreenerResult]:
+    if len(results) != expected:
+        raise RuntimeError(f"{len(results)} results for {expected} cases")
+    return results

@@ -1,0 +1,191 @@
+"""The eval harness: the live and shadow policies on a labelled set, side by side.
+
+A labelled set is JSON Lines, one case a line::
+
+    {"id": "fr-threat-01",
+     "case": {"category": "harassment_threats", "reporter_count": 1,
+              "texts": [{"source": "report", "text": "...", "language": "fr"}],
+              "media": [{"pdq": "...", "pdq_quality": 90}], "urls": ["https://..."]},
+     "expected_route": "human_review",
+     "expected_category": "harassment_threats"}
+
+``expected_category`` is the category a correct screening points to, or null for benign
+content; ``expected_route`` is the route a correct policy takes. Screening runs offline with
+the banks of the given bank files, exactly as a worker screens (same screeners, same code).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from services.prescreen.bankfiles import read_bank_file, updates
+from services.prescreen.banks import BankSet
+from services.prescreen.engine import ScreeningEngine
+from services.prescreen.model import CaseInput, MediaItem, Route, TextItem
+from services.prescreen.policy import Decision
+from shared.events import Category
+from shared.events.screening import BankDefined
+
+ROUTES = (Route.ACT_NOW, Route.HUMAN_REVIEW, Route.DISMISS)
+
+
+@dataclass(frozen=True, slots=True)
+class Labelled:
+    """One case of a labelled set and what a correct screening says of it."""
+
+    id: str
+    case: CaseInput
+    expected_route: Route
+    expected_category: Category | None
+
+
+@dataclass(slots=True)
+class Scores:
+    """Precision, recall and F1 per category and the route confusion matrix of one policy."""
+
+    name: str
+    true_pos: Counter[Category] = field(default_factory=Counter)
+    false_pos: Counter[Category] = field(default_factory=Counter)
+    false_neg: Counter[Category] = field(default_factory=Counter)
+    confusion: Counter[tuple[Route, Route]] = field(default_factory=Counter)
+
+    def add(self, item: Labelled, decision: Decision) -> None:
+        """Count one decision against its label."""
+        # A QA sample is a dismissal the policy would not have flagged.
+        route = Route.DISMISS if decision.qa_sample else decision.route
+        self.confusion[(item.expected_route, route)] += 1
+        flagged = route is not Route.DISMISS
+        expected = item.expected_category if item.expected_route is not Route.DISMISS else None
+        predicted = decision.category if flagged else None
+        if predicted is not None and predicted == expected:
+            self.true_pos[predicted] += 1
+            return
+        if predicted is not None:
+            self.false_pos[predicted] += 1
+        if expected is not None:
+            self.false_neg[expected] += 1
+
+    def precision(self, category: Category) -> float:
+        """TP / (TP + FP), or 0 with no prediction of the category."""
+        flagged = self.true_pos[category] + self.false_pos[category]
+        return self.true_pos[category] / flagged if flagged else 0.0
+
+    def recall(self, category: Category) -> float:
+        """TP / (TP + FN), or 0 with no case of the category."""
+        actual = self.true_pos[category] + self.false_neg[category]
+        return self.true_pos[category] / actual if actual else 0.0
+
+    def f1(self, category: Category) -> float:
+        """The harmonic mean of precision and recall."""
+        p, r = self.precision(category), self.recall(category)
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    def route_accuracy(self) -> float:
+        """Share of cases routed as labelled."""
+        total = sum(self.confusion.values())
+        right = sum(n for (want, got), n in self.confusion.items() if want is got)
+        return right / total if total else 0.0
+
+
+def read_labelled(path: Path) -> list[Labelled]:
+    """Read a labelled set; a malformed line is an error naming it."""
+    items = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            items.append(_labelled(json.loads(line)))
+        except (ValueError, KeyError, TypeError) as error:
+            raise ValueError(f"{path}:{number}: {error}") from None
+    return items
+
+
+def _labelled(raw: dict[str, Any]) -> Labelled:
+    case = raw["case"]
+    expected = raw.get("expected_category")
+    return Labelled(
+        id=str(raw["id"]),
+        case=CaseInput(
+            case_id=str(raw["id"]),
+            revision=1,
+            category=Category(case["category"]),
+            texts=tuple(
+                TextItem(t.get("source", "report"), t["text"], t.get("language"))
+                for t in case.get("texts", ())
+            ),
+            media=tuple(
+                MediaItem(m.get("sha256"), m.get("md5"), m.get("pdq"), m.get("pdq_quality"))
+                for m in case.get("media", ())
+            ),
+            urls=tuple(case.get("urls", ())),
+            report_count=int(case.get("report_count", case.get("reporter_count", 1))),
+            reporter_count=int(case.get("reporter_count", 1)),
+        ),
+        expected_route=Route(raw["expected_route"]),
+        expected_category=None if expected is None else Category(expected),
+    )
+
+
+def load_bank_files(paths: Iterable[Path]) -> BankSet:
+    """A bank set holding the banks of these files (JSON files define their bank)."""
+    banks = BankSet()
+    for path in paths:
+        file = read_bank_file(path)
+        name = (file.definition or {}).get("name")
+        if file.definition is None or not name:
+            raise ValueError(f"{path}: an eval bank file must define its bank (JSON `bank`)")
+        definition = BankDefined.model_validate(
+            {
+                "schema_version": 1,
+                "type": "bank.defined",
+                **{k: v for k, v in file.definition.items() if k != "name"},
+                "bank": name,
+            },
+            strict=False,
+        )
+        banks.apply([definition, *updates(definition, definition.bank, file)])
+    return banks
+
+
+def evaluate(engine: ScreeningEngine, items: Sequence[Labelled]) -> list[Scores]:
+    """Scores of the live policy and, if there is one, the shadow policy."""
+    live = Scores(f"live {engine.live.name} v{engine.live.version}")
+    shadow = None if engine.shadow is None else Scores(
+        f"shadow {engine.shadow.name} v{engine.shadow.version}"
+    )  # fmt: skip
+    for start in range(0, len(items), 256):
+        chunk = items[start : start + 256]
+        for item, screened in zip(chunk, engine.screen([i.case for i in chunk]), strict=True):
+            live.add(item, screened.live)
+            if shadow is not None and screened.shadow is not None:
+                shadow.add(item, screened.shadow)
+    return [live] if shadow is None else [live, shadow]
+
+
+def render(scores: Sequence[Scores], items: Sequence[Labelled]) -> str:
+    """A plain-text report: per-category metrics and route confusion matrices."""
+    lines = [f"{len(items)} labelled cases", ""]
+    header = f"{'category':34}" + "".join(f"{s.name[:24]:>26}" for s in scores)
+    lines += [header, f"{'':34}" + f"{'precision  recall     F1':>26}" * len(scores)]
+    present = sorted(
+        {i.expected_category for i in items if i.expected_category is not None}, key=str
+    )
+    for category in present:
+        cells = "".join(
+            f"{s.precision(category):>10.2f}{s.recall(category):>8.2f}{s.f1(category):>8.2f}"
+            for s in scores
+        )
+        lines.append(f"{category.value:34}{cells}")
+    for s in scores:
+        lines += ["", f"routes, {s.name} (rows: expected, columns: decided)"]
+        lines.append(f"{'':16}" + "".join(f"{r.value:>14}" for r in ROUTES))
+        for want in ROUTES:
+            row = "".join(f"{s.confusion[(want, got)]:>14}" for got in ROUTES)
+            lines.append(f"{want.value:16}{row}")
+        lines.append(f"route accuracy {s.route_accuracy():.3f}")
+    return "\n".join(lines)

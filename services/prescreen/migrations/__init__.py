@@ -1,0 +1,1 @@
+"""Prescreen's SQL migrations."""

@@ -1,0 +1,181 @@
+"""The routing policy: per-category thresholds over the screeners' scores choose the route.
+
+A policy is configuration (YAML), versioned; every verdict names the version that decided.
+For each category the policy gives a severity, a ``review`` threshold (a score at or above
+it sends the case to a person), an optional ``act_now`` threshold (automatic action, still
+queued for human confirmation by dispatch), and ``act_on_hash_match`` (any match in a block
+bank of the category acts at once: known child-abuse or terrorist media is removed first and
+confirmed after). Of the rest, a deterministic ``qa_sample_rate`` share of dismissals goes to
+human review anyway, and a case reported by ``review_when_reporters_at_least`` distinct
+people is reviewed even without a screener signal (AI alone must not silence reporters).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from services.prescreen.model import CaseInput, Route, ScreenerResult, Usability
+from shared.events import Category
+from shared.events.screening import Severity
+
+_SEVERITY_RANK = {Severity.LOW: 0, Severity.MEDIUM: 1, Severity.HIGH: 2, Severity.CRITICAL: 3}
+_ROUTE_RANK = {Route.DISMISS: 0, Route.HUMAN_REVIEW: 1, Route.ACT_NOW: 2}
+#: Where the priority hint of each severity starts (0-100; higher is more urgent).
+_PRIORITY_BASE = {Severity.LOW: 10, Severity.MEDIUM: 30, Severity.HIGH: 50, Severity.CRITICAL: 70}
+
+
+class PolicyError(ValueError):
+    """A policy file that cannot be used."""
+
+
+class CategoryRule(BaseModel):
+    """How one category is routed."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    severity: Severity
+    review: float = Field(ge=0.0, le=1.0)
+    act_now: float | None = Field(default=None, ge=0.0, le=1.0)
+    act_on_hash_match: bool = False
+
+
+class Policy(BaseModel):
+    """A routing policy as its YAML file states it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[\w.\-]+$")
+    version: int = Field(ge=1)
+    qa_sample_rate: float = Field(ge=0.0, le=1.0)
+    review_when_reporters_at_least: int = Field(ge=1)
+    default: CategoryRule
+    categories: dict[Category, CategoryRule]
+
+    def rule(self, category: Category) -> CategoryRule:
+        """The rule of a category (the default one if the policy does not name it)."""
+        return self.categories.get(category, self.default)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What a policy decided for one case revision."""
+
+    route: Route
+    category: Category
+    severity: Severity
+    priority_hint: int
+    confidence: float
+    qa_sample: bool
+    policy_name: str
+    policy_version: int
+
+
+def load_policy(path: str | Path) -> Policy:
+    """Read and check a policy file."""
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        return Policy.model_validate(raw)
+    except (OSError, yaml.YAMLError, ValidationError) as error:
+        raise PolicyError(f"policy file {path}: {error}") from error
+
+
+def category_scores(results: Iterable[ScreenerResult]) -> dict[Category, float]:
+    """The highest score per category over the screeners that could use the case."""
+    scores: dict[Category, float] = {}
+    for result in results:
+        if result.usability is not Usability.USED:
+            continue
+        for category, score in result.scores.items():
+            scores[category] = max(scores.get(category, 0.0), score)
+    return scores
+
+
+def hash_matched(results: Iterable[ScreenerResult]) -> set[Category]:
+    """Categories of the block banks a case's media matched."""
+    return {f.category for r in results for f in r.findings if f.kind == "hash"}
+
+
+def decide(policy: Policy, case: CaseInput, results: list[ScreenerResult]) -> Decision:
+    """Route one case revision by the screeners' results."""
+    scores = category_scores(results)
+    matched = hash_matched(results)
+    best: tuple[int, int, float, Category] | None = None  # (route, severity, score, category)
+    for category, score in scores.items():
+        rule = policy.rule(category)
+        route = _route(rule, score, hashed=category in matched)
+        if route is Route.DISMISS:
+            continue
+        candidate = (_ROUTE_RANK[route], _SEVERITY_RANK[rule.severity], score, category)
+        if best is None or candidate > best:
+            best = candidate
+    if best is not None:
+        route_rank, _, score, category = best
+        route = next(r for r, rank in _ROUTE_RANK.items() if rank == route_rank)
+        return _decision(policy, case, route, category, score, qa_sample=False)
+    if case.reporter_count >= policy.review_when_reporters_at_least:
+        score = scores.get(case.category, 0.0)
+        return _decision(policy, case, Route.HUMAN_REVIEW, case.category, score, qa_sample=False)
+    score = max(scores.values(), default=0.0)
+    if _sampled(policy, case):
+        return _decision(policy, case, Route.HUMAN_REVIEW, case.category, score, qa_sample=True)
+    return _decision(policy, case, Route.DISMISS, case.category, score, qa_sample=False)
+
+
+def _route(rule: CategoryRule, score: float, *, hashed: bool) -> Route:
+    if hashed and rule.act_on_hash_match:
+        return Route.ACT_NOW
+    if rule.act_now is not None and score >= rule.act_now:
+        return Route.ACT_NOW
+    if score >= rule.review:
+        return Route.HUMAN_REVIEW
+    return Route.DISMISS
+
+
+def _sampled(policy: Policy, case: CaseInput) -> bool:
+    """Whether a dismissal is in the QA sample: the same answer every time for a revision."""
+    if policy.qa_sample_rate <= 0.0:
+        return False
+    digest = hashlib.blake2b(f"{case.case_id}/{case.revision}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest) / 2**64 < policy.qa_sample_rate
+
+
+def priority_hint(severity: Severity, confidence: float, reporters: int) -> int:
+    """0-100: severity first, then the model's confidence, then how many people reported.
+
+    Reporters count logarithmically (a thousand reporters is not a thousand times worse than
+    one, and a brigade should not buy the top of the queue): +5 per doubling, at most +15.
+    """
+    reporters_bonus = min(15.0, 5.0 * math.log2(max(1, reporters)))
+    return max(0, min(100, round(_PRIORITY_BASE[severity] + 15.0 * confidence + reporters_bonus)))
+
+
+def _decision(
+    policy: Policy,
+    case: CaseInput,
+    route: Route,
+    category: Category,
+    confidence: float,
+    *,
+    qa_sample: bool,
+) -> Decision:
+    severity = policy.rule(category).severity
+    hint = priority_hint(severity, confidence, case.reporter_count)
+    if route is Route.DISMISS:
+        hint = 0
+    return Decision(
+        route=route,
+        category=category,
+        severity=severity,
+        priority_hint=hint,
+        confidence=round(confidence, 4),
+        qa_sample=qa_sample,
+        policy_name=policy.name,
+        policy_version=policy.version,
+    )

@@ -1,0 +1,1 @@
+"""Pre-screening screeners: one module per kind of evidence (texts, links)."""

@@ -1,0 +1,108 @@
+"""The text screener: YAML keyword rules in both languages plus an English abuse model."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from services.prescreen.model import CaseInput, Finding, ScreenerResult, TextItem, Usability
+from services.prescreen.text_rules import RuleHit, RuleSet, combined_scores, load_rules
+from shared.events import Category
+
+VERSION = "1"
+MODEL_REF = "profanity-check"
+MODEL_THRESHOLD = 0.5
+DEFAULT_MAX_CHARS = 10_000
+
+#: Scores a batch of texts at once, returning one probability per text.
+BatchModel = Callable[[list[str]], Sequence[float]]
+
+
+def profanity_model(texts: list[str]) -> Sequence[float]:
+    """alt-profanity-check's probability that each text is abusive (English only)."""
+    # imported on first use: loading the pickled model takes about a second
+    from profanity_check import predict_prob  # noqa: PLC0415
+
+    return [float(p) for p in predict_prob(texts)]
+
+
+def is_english(language: str | None) -> bool:
+    """Whether the model applies: English, or a language nobody tagged."""
+    return language is None or language.lower().startswith("en")
+
+
+class TextScreener:
+    """Scores a case's texts with the rules and, for English texts, the abuse model."""
+
+    name = "text"
+
+    def __init__(
+        self,
+        rules: RuleSet,
+        *,
+        max_chars: int = DEFAULT_MAX_CHARS,
+        model: BatchModel = profanity_model,
+    ) -> None:
+        if max_chars < 1:
+            raise ValueError("max_chars must be positive")
+        self.rules = rules
+        self.max_chars = max_chars
+        self.model = model
+        # the rules file's hash makes a rule change visible in every result it shaped
+        self.version = f"{VERSION}+rules.{rules.digest[:12]}"
+
+    @classmethod
+    def from_file(
+        cls,
+        path: str | Path,
+        *,
+        max_chars: int = DEFAULT_MAX_CHARS,
+        model: BatchModel = profanity_model,
+    ) -> TextScreener:
+        """A screener with the rules of a YAML file."""
+        return cls(load_rules(path), max_chars=max_chars, model=model)
+
+    def screen(self, cases: Sequence[CaseInput]) -> list[ScreenerResult]:
+        """Score every case; the model runs once over the batch's English texts."""
+        texts = [[t for t in case.texts if t.text.strip()] for case in cases]
+        english = [
+            (index, self._clip(item.text))
+            for index, items in enumerate(texts)
+            for item in items
+            if is_english(item.language)
+        ]
+        probabilities: dict[int, float] = {}
+        if english:
+            # one call for the whole batch: the model's cost is mostly per call
+            for (index, _), probability in zip(
+                english, self.model([t for _, t in english]), strict=True
+            ):
+                probabilities[index] = max(probabilities.get(index, 0.0), probability)
+        return [self._result(items, probabilities.get(index)) for index, items in enumerate(texts)]
+
+    def _clip(self, text: str) -> str:
+        return text[: self.max_chars]
+
+    def _result(self, items: list[TextItem], probability: float | None) -> ScreenerResult:
+        if not items:
+            return ScreenerResult(self.name, self.version, Usability.NO_INPUT)
+        hits: dict[str, RuleHit] = {}
+        for item in items:
+            for hit in self.rules.match(self._clip(item.text), item.language):
+                hits.setdefault(hit.rule_id, hit)
+        scores = combined_scores(hits.values())
+        findings = [Finding("rule", hit.category, hit.rule_id) for hit in hits.values()]
+        if probability is not None:
+            harassment = scores.get(Category.HARASSMENT, 0.0)
+            scores[Category.HARASSMENT] = max(harassment, probability)
+            if probability >= MODEL_THRESHOLD:
+                findings.append(Finding("model", Category.HARASSMENT, MODEL_REF))
+        long_texts = sum(len(item.text) > self.max_chars for item in items)
+        notes = (
+            (f"{long_texts} text(s) over {self.max_chars} characters, scored on their start",)
+            if long_texts
+            else ()
+        )
+        return ScreenerResult(
+            self.name, self.version, Usability.USED, scores, tuple(findings), notes
+        )

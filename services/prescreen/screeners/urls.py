@@ -1,0 +1,61 @@
+"""The URL screener: the registrable domains of a case's links, looked up in domain lists."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+from services.prescreen.domains import DomainIndex, InvalidUrlError, load_domain_lists, url_host
+from services.prescreen.model import CaseInput, Finding, ScreenerResult, Usability
+from shared.events import Category
+
+VERSION = "1"
+
+
+class UrlScreener:
+    """Scores a case by the listed domains its URLs point to."""
+
+    name = "urls"
+
+    def __init__(self, index: DomainIndex) -> None:
+        self.index = index
+        # the list file's hash makes a list change visible in every result it shaped
+        self.version = f"{VERSION}+domains.{index.digest[:12]}"
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> UrlScreener:
+        """A screener with the lists of a YAML file."""
+        return cls(load_domain_lists(path))
+
+    def screen(self, cases: Sequence[CaseInput]) -> list[ScreenerResult]:
+        """Score every case of the batch."""
+        return [self._screen_one(case) for case in cases]
+
+    def _screen_one(self, case: CaseInput) -> ScreenerResult:
+        if not case.urls:
+            return ScreenerResult(self.name, self.version, Usability.NO_INPUT)
+        invalid: Counter[str] = Counter()
+        usable = 0
+        scores: dict[Category, float] = {}
+        findings: dict[tuple[str, str], Finding] = {}
+        for url in case.urls:
+            try:
+                host = url_host(url)
+            except InvalidUrlError as exc:
+                invalid[str(exc)] += 1
+                continue
+            usable += 1
+            for listed in self.index.lookup(host):
+                scores[listed.category] = max(scores.get(listed.category, 0.0), listed.score)
+                findings.setdefault(
+                    (listed.name, host.domain),
+                    Finding("domain", listed.category, listed.name, detail=host.domain),
+                )
+        # reasons and counts only: a URL itself may carry personal data
+        notes = tuple(f"{count} URL(s) left aside: {reason}" for reason, count in invalid.items())
+        if not usable:
+            return ScreenerResult(self.name, self.version, Usability.UNUSABLE, notes=notes)
+        return ScreenerResult(
+            self.name, self.version, Usability.USED, scores, tuple(findings.values()), notes
+        )

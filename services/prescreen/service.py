@@ -1,0 +1,101 @@
+"""The prescreen service as the runtime runs it: ``crible run prescreen``.
+
+Two consumers: ``main`` screens case events (the screening runs in the stage, a thread off
+the event loop), ``banks`` writes bank updates to the tables. Beside them each worker follows
+``hashbanks.updates`` itself, so that every worker's banks change while it runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from uuid import uuid4
+
+from services.prescreen.banks import BankSet
+from services.prescreen.bankstore import follow_updates, handle_updates, load_banks
+from services.prescreen.config import PrescreenSettings
+from services.prescreen.engine import ScreeningEngine
+from services.prescreen.handler import handle_cases
+from services.prescreen.inbound import CaseToScreen
+from services.prescreen.model import CaseInput, Screener, TextItem
+from services.prescreen.policy import load_policy
+from services.prescreen.screeners.external import ExternalModelConfig, ExternalModelScreener
+from services.prescreen.screeners.hashes import HashScreener
+from services.prescreen.screeners.text import TextScreener
+from services.prescreen.screeners.urls import UrlScreener
+from shared.events import Category
+from shared.events.screening import BankUpdate
+from shared.runtime import ConsumerSpec, Service, ServiceContext, Stage
+from shared.topics import CASES, HASHBANKS_UPDATES, SCREENING_VERDICTS
+
+
+def build_engine(config: PrescreenSettings, banks: BankSet) -> ScreeningEngine:
+    """Every configured screener and the live and shadow policies."""
+    screeners: list[Screener] = [
+        HashScreener(banks),
+        UrlScreener.from_file(config.domains),
+        TextScreener.from_file(config.rules, max_chars=config.max_text_chars),
+    ]
+    if config.external_url:
+        key = config.external_api_key
+        screeners.append(
+            ExternalModelScreener(
+                ExternalModelConfig(
+                    url=config.external_url,
+                    model=config.external_model,
+                    api_key=None if key is None else key.get_secret_value(),
+                    timeout_seconds=config.external_timeout_seconds,
+                )
+            )
+        )
+    shadow = None if config.shadow_policy is None else load_policy(config.shadow_policy)
+    return ScreeningEngine(screeners, load_policy(config.policy), shadow)
+
+
+async def _start(ctx: ServiceContext) -> None:
+    """Load the banks, rules, lists, policies and the text model before consuming."""
+    config = PrescreenSettings()
+    banks = BankSet()
+    assert ctx.pool is not None  # noqa: S101 - prescreen uses the database
+    ctx.state["bank_offsets"] = await load_banks(ctx.pool, banks)
+    engine = await asyncio.to_thread(build_engine, config, banks)
+    # One screening at start-up loads the text model now, not on the first batch.
+    warm = CaseInput(str(uuid4()), 1, Category.OTHER, texts=(TextItem("report", "hello"),))
+    await asyncio.to_thread(engine.screen, [warm])
+    ctx.state.update(banks=banks, engine=engine, workers=config.stage_workers)
+
+
+async def _stop(ctx: ServiceContext) -> None:
+    engine = ctx.state.get("engine")
+    if isinstance(engine, ScreeningEngine):
+        for screener in engine.screeners:
+            if isinstance(screener, ExternalModelScreener):
+                screener.close()
+
+
+async def _follow(ctx: ServiceContext) -> None:
+    """Keep this worker's banks current with ``hashbanks.updates``."""
+    await follow_updates(ctx.settings, ctx.state["banks"], ctx.state["bank_offsets"], ctx.stop)
+
+
+def _stage(ctx: ServiceContext) -> Stage:
+    engine: ScreeningEngine = ctx.state["engine"]
+    return Stage(compute=engine.screen_events, executor="thread", workers=ctx.state["workers"])
+
+
+CASE_EVENTS: ConsumerSpec[CaseToScreen] = ConsumerSpec(
+    models={CASES: CaseToScreen},
+    handler=handle_cases,
+    produces=(SCREENING_VERDICTS,),
+    stage=_stage,
+)
+BANK_UPDATES: ConsumerSpec[BankUpdate] = ConsumerSpec(
+    models={HASHBANKS_UPDATES: BankUpdate}, handler=handle_updates, name="banks"
+)
+
+SPEC = Service(
+    name="prescreen",
+    consumers=(CASE_EVENTS, BANK_UPDATES),
+    on_start=(_start,),
+    on_stop=(_stop,),
+    main=_follow,
+)

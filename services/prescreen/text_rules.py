@@ -1,0 +1,379 @@
+r"""Keyword and pattern rules for pre-screening texts, loaded from a YAML file.
+
+The rule file is a YAML list; each rule is a mapping::
+
+    - id: fr.harassment.death-threat   # unique, named in errors and findings
+      category: harassment_threats     # a Category value
+      language: fr                     # fr, en or any
+      weight: 0.8                      # what a hit adds to its category's score, 0..1
+      keywords:                        # words or phrases, matched on word boundaries;
+        - je vais te tuer              #   a trailing * matches a prefix ("tuer*")
+        - tuer*
+      # or, instead of keywords:
+      patterns:                        # regexes on the normalised text (lowercase, no
+        - '\bcrever\b'              #   accents, no capturing groups: use (?:...))
+      unless:                          # optional: any of these phrases in the same text
+        - selon la police              #   suppresses the rule (news, medicine, quotes)
+
+Texts, keywords and ``unless`` phrases are normalised alike: NFKD, combining marks dropped,
+casefolded, typographic apostrophes made ``'``, zero-width characters dropped and runs of
+whitespace collapsed, so "Tuér" matches ``tuer``. A space or hyphen inside a keyword matches
+either one. Patterns must be written against that normalised form.
+
+Keywords are compiled into a few big regexes (a trie per layer, one layer per set of
+keywords that cannot start at the same place), and patterns starting with ``\b`` into one
+pre-filter, so matching costs a handful of regex scans per text whatever the number of rules.
+Start patterns with ``\b`` where possible: each other pattern costs a scan of every text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+from shared.events import Category
+
+LANGUAGES = ("fr", "en", "any")
+_ALL = "*"  # the view of every rule, for texts of unknown or other languages
+_FIELDS = frozenset({"id", "category", "language", "weight", "keywords", "patterns", "unless"})
+_SEP = "[ \\-]"  # a space or hyphen in a keyword matches either
+
+
+class RuleError(ValueError):
+    """A rule file that cannot be used; the message names the rule."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One rule of the file, as validated."""
+
+    id: str
+    category: Category
+    language: str
+    weight: float
+    keywords: tuple[str, ...] = ()
+    patterns: tuple[str, ...] = ()
+    unless: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RuleHit:
+    """A rule that matched a text."""
+
+    rule_id: str
+    category: Category
+    weight: float
+
+
+# --- normalisation ---------------------------------------------------------------------------
+
+_APOSTROPHES = re.compile("[\u2019\u2018\u02bc\u0060\u00b4\u2032\uff07]")
+# zero-width characters are a cheap way to split a word past a filter
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+
+
+@cache
+def _marks() -> re.Pattern[str]:
+    """A class of the combining marks of the BMP, built once (scanning takes ~50 ms)."""
+    # Supplementary-plane marks are left out: with them the class compiles to a range list
+    # and costs 20x more per character, and no rule is written in the scripts that use them.
+    ranges: list[list[int]] = []
+    for cp in range(0x10000):
+        if unicodedata.combining(chr(cp)):
+            if ranges and ranges[-1][1] == cp - 1:
+                ranges[-1][1] = cp
+            else:
+                ranges.append([cp, cp])
+    return re.compile("[" + "".join(f"{chr(a)}-{chr(b)}" for a, b in ranges) + "]")
+
+
+def normalize(text: str) -> str:
+    """The form rules match against: no accents, casefolded, whitespace collapsed."""
+    if not text.isascii():
+        text = _INVISIBLE.sub("", _APOSTROPHES.sub("'", text))
+        # casefold before NFKD so that capitals decompose too, and after (below) for the
+        # compatibility forms that NFKD turns into capitals
+        text = _marks().sub("", unicodedata.normalize("NFKD", text.casefold()))
+        # NFKD leaves these ligatures whole; French writes them both ways
+        text = text.replace("œ", "oe").replace("æ", "ae")
+    return " ".join(text.casefold().split())
+
+
+# --- loading ---------------------------------------------------------------------------------
+
+
+def load_rules(path: str | Path) -> RuleSet:
+    """Load and compile a rule file; raise :class:`RuleError` if it is invalid."""
+    raw = Path(path).read_bytes()
+    try:
+        document = yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        raise RuleError(f"{path}: not valid YAML: {exc}") from exc
+    return RuleSet(parse_rules(document), digest=hashlib.sha256(raw).hexdigest())
+
+
+def parse_rules(document: object) -> list[Rule]:
+    """Validate a parsed rule file (a list of mappings)."""
+    if not isinstance(document, list):
+        raise RuleError("a rule file must be a YAML list of rules")
+    rules: list[Rule] = []
+    seen: set[str] = set()
+    for position, entry in enumerate(document, start=1):
+        rule = _parse_rule(entry, position)
+        if rule.id in seen:
+            raise RuleError(f"rule {rule.id!r}: duplicate id")
+        seen.add(rule.id)
+        rules.append(rule)
+    return rules
+
+
+def _parse_rule(entry: object, position: int) -> Rule:
+    if not isinstance(entry, Mapping):
+        raise RuleError(f"rule #{position}: must be a mapping")
+    rule_id = entry.get("id")
+    if not isinstance(rule_id, str) or not rule_id.strip():
+        raise RuleError(f"rule #{position}: needs a non-empty string id")
+    where = f"rule {rule_id!r}"
+    unknown = set(entry) - _FIELDS
+    if unknown:
+        raise RuleError(f"{where}: unknown field(s) {sorted(map(str, unknown))}")
+    try:
+        category = Category(str(entry.get("category")))
+    except ValueError:
+        raise RuleError(f"{where}: category must be one of {[c.value for c in Category]}") from None
+    language = entry.get("language")
+    if language not in LANGUAGES:
+        raise RuleError(f"{where}: language must be one of {list(LANGUAGES)}")
+    weight = entry.get("weight")
+    if isinstance(weight, bool) or not isinstance(weight, int | float) or not 0 <= weight <= 1:
+        raise RuleError(f"{where}: weight must be a number between 0 and 1")
+    keywords = _strings(entry, "keywords", where)
+    patterns = _strings(entry, "patterns", where)
+    if bool(keywords) == bool(patterns):
+        raise RuleError(f"{where}: needs either a non-empty keywords or patterns list")
+    for keyword in (*keywords, *_strings(entry, "unless", where)):
+        _check_phrase(keyword, where)
+    for pattern in patterns:
+        _check_pattern(pattern, where)
+    return Rule(
+        id=rule_id,
+        category=category,
+        language=str(language),
+        weight=float(weight),
+        keywords=keywords,
+        patterns=patterns,
+        unless=_strings(entry, "unless", where),
+    )
+
+
+def _strings(entry: Mapping[object, object], key: str, where: str) -> tuple[str, ...]:
+    value = entry.get(key)
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise RuleError(f"{where}: {key} must be a list of non-empty strings")
+    return tuple(value)
+
+
+def _check_phrase(phrase: str, where: str) -> None:
+    body = normalize(phrase).removesuffix("*")
+    if not body or "*" in body:
+        raise RuleError(f"{where}: {phrase!r}: only a trailing * is allowed, after some text")
+
+
+def _check_pattern(pattern: str, where: str) -> None:
+    try:
+        # wrapped as it will be once combined, so a mid-pattern global flag fails here
+        compiled = re.compile(f"(?:{pattern})")
+    except re.error as exc:
+        raise RuleError(f"{where}: pattern {pattern!r} does not compile: {exc}") from None
+    if compiled.groups:
+        raise RuleError(f"{where}: pattern {pattern!r} has a capturing group; use (?:...)")
+    if compiled.search(""):
+        raise RuleError(f"{where}: pattern {pattern!r} matches the empty text")
+
+
+# --- compiling -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Term:
+    """A normalised keyword: its regex tokens, its literal text, whether it is a prefix."""
+
+    tokens: tuple[str, ...]
+    literal: str
+    prefix: bool
+
+
+def _term(keyword: str) -> _Term:
+    text = normalize(keyword)
+    prefix = text.endswith("*")
+    text = text.removesuffix("*").replace("-", " ")
+    tokens = tuple(_SEP if ch == " " else re.escape(ch) for ch in text)
+    return _Term(tokens, text, prefix)
+
+
+def _conflict(a: _Term, b: _Term) -> bool:
+    """Whether two terms could both match at the same place (one would hide the other)."""
+    short, long = (a, b) if len(a.literal) <= len(b.literal) else (b, a)
+    if not long.literal.startswith(short.literal):
+        return False
+    if short.prefix or len(short.literal) == len(long.literal):
+        return True
+    # a whole-word term ends where a word ends, so it cannot match where the longer
+    # term goes on with a letter
+    return not re.match(r"\w", long.literal[len(short.literal)])
+
+
+class _Trie:
+    """Terms sharing their first characters, emitted as one nested alternation."""
+
+    def __init__(self) -> None:
+        self.children: dict[str, _Trie] = {}
+        self.ends: list[tuple[bool, str]] = []  # (prefix, marker) of terms ending here
+
+    def add(self, term: _Term, marker: str) -> None:
+        node = self
+        for token in term.tokens:
+            node = node.children.setdefault(token, _Trie())
+        node.ends.append((term.prefix, marker))
+
+    def regex(self) -> str:
+        branches = [token + child.regex() for token, child in sorted(self.children.items())]
+        branches += [
+            ("\\w*" if prefix else "") + "(?!\\w)" + marker for prefix, marker in self.ends
+        ]
+        return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+
+
+def _phrases_regex(phrases: Iterable[str]) -> re.Pattern[str]:
+    trie = _Trie()
+    for phrase in phrases:
+        trie.add(_term(phrase), "")
+    return re.compile("(?<!\\w)" + trie.regex())
+
+
+class _View:
+    """The compiled rules that apply to one language."""
+
+    def __init__(self, rules: Sequence[tuple[int, Rule]]) -> None:
+        owners: dict[_Term, set[int]] = {}
+        for index, rule in rules:
+            for keyword in rule.keywords:
+                owners.setdefault(_term(keyword), set()).add(index)
+        self.layers: list[tuple[re.Pattern[str], dict[str, frozenset[int]]]] = []
+        for layer in _layers(owners):
+            trie, groups = _Trie(), dict[str, frozenset[int]]()
+            for term in layer:
+                name = f"t{len(groups)}"
+                groups[name] = frozenset(owners[term])
+                trie.add(term, f"(?P<{name}>)")
+            # a lookahead match is empty, so the scan tries every start and a term
+            # inside another term's span is found too
+            self.layers.append((re.compile("(?<!\\w)(?=" + trie.regex() + ")"), groups))
+        # patterns that start on a word boundary share one pre-filter scan, which skips
+        # mid-word positions at once; the per-rule regexes only run when it matches
+        anchored = [(i, r) for i, r in rules if r.patterns and all(map(_anchored, r.patterns))]
+        self.prefilter = (
+            re.compile(
+                "\\b(?:" + "|".join(f"(?:{p})" for _, r in anchored for p in r.patterns) + ")"
+            )
+            if anchored
+            else None
+        )
+        self.gated = [(i, re.compile("|".join(r.patterns))) for i, r in anchored]
+        self.free = [
+            (i, re.compile("|".join(r.patterns)))
+            for i, r in rules
+            if r.patterns and not all(map(_anchored, r.patterns))
+        ]
+
+    def hits(self, text: str) -> set[int]:
+        found: set[int] = set()
+        for regex, groups in self.layers:
+            for match in regex.finditer(text):
+                found |= groups[match.lastgroup or ""]
+        if self.prefilter is not None and self.prefilter.search(text):
+            found.update(i for i, regex in self.gated if regex.search(text))
+        found.update(i for i, regex in self.free if regex.search(text))
+        return found
+
+
+def _anchored(pattern: str) -> bool:
+    return pattern.startswith("\\b")
+
+
+def _layers(owners: Mapping[_Term, set[int]]) -> list[list[_Term]]:
+    """Split terms so that no two terms of different rules can start at the same place."""
+    layers: list[list[_Term]] = []
+    for term in sorted(owners, key=lambda t: (t.literal, t.prefix)):
+        for layer in layers:
+            if not any(owners[t] != owners[term] and _conflict(t, term) for t in layer):
+                layer.append(term)
+                break
+        else:
+            layers.append([term])
+    return layers
+
+
+class RuleSet:
+    """Compiled rules: ``match`` says which rules a text hits."""
+
+    def __init__(self, rules: Sequence[Rule], *, digest: str = "") -> None:
+        self.rules = tuple(rules)
+        #: SHA-256 of the rule file, to version what screened a case.
+        self.digest = digest
+        indexed = list(enumerate(self.rules))
+        self._views = {
+            language: _View([(i, r) for i, r in indexed if r.language in (language, "any")])
+            for language in ("fr", "en")
+        }
+        self._views[_ALL] = _View(indexed)
+        compiled: dict[tuple[str, ...], re.Pattern[str]] = {}
+        self._unless = [
+            compiled.setdefault(r.unless, _phrases_regex(r.unless)) if r.unless else None
+            for r in self.rules
+        ]
+
+    def match(self, text: str, language: str | None = None) -> list[RuleHit]:
+        """The rules the text hits, in file order.
+
+        ``language`` (a tag such as ``fr-CA``) picks its language's rules and the ``any``
+        ones; a text of unknown or another language is matched against every rule.
+        """
+        normalized = normalize(text)
+        indices = self._views[_view_key(language)].hits(normalized)
+        hits = []
+        for index in sorted(indices):
+            unless = self._unless[index]
+            if unless is not None and unless.search(normalized):
+                continue
+            rule = self.rules[index]
+            hits.append(RuleHit(rule.id, rule.category, rule.weight))
+        return hits
+
+
+def _view_key(language: str | None) -> str:
+    if language is None:
+        return _ALL
+    primary = language.replace("_", "-").split("-", 1)[0].lower()
+    return primary if primary in ("fr", "en") else _ALL
+
+
+def combined_scores(hits: Iterable[RuleHit]) -> dict[Category, float]:
+    """Per category, 1 - prod(1 - weight) over the distinct rules hit."""
+    weights: dict[Category, dict[str, float]] = {}
+    for hit in hits:
+        weights.setdefault(hit.category, {})[hit.rule_id] = hit.weight
+    return {
+        category: 1.0 - math.prod(1.0 - w for w in by_rule.values())
+        for category, by_rule in weights.items()
+    }

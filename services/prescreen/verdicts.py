@@ -1,0 +1,93 @@
+"""Verdict events: built from a screened case through the strict ``ScreeningVerdict`` model."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from datetime import datetime
+
+from services.prescreen.engine import Screened
+from services.prescreen.inbound import CaseToScreen
+from services.prescreen.model import ScreenerResult
+from shared.events.screening import (
+    PolicyRef,
+    ScreenerMatch,
+    ScreenerReport,
+    ScreeningVerdict,
+)
+
+_NAMESPACE = uuid.UUID("5f0c6c1e-93b4-4f7e-8f0a-6c7d2b1e4a90")
+#: Bounds of the contract's lists: a verdict never fails its own schema.
+_MAX_MATCHES = 64
+_MAX_NOTES = 16
+_MAX_LANGUAGES = 32
+_LANGUAGE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{1,8})*")
+
+
+def verdict_id(case_event_id: uuid.UUID) -> uuid.UUID:
+    """The verdict of a case event: the same on every redelivery of the event."""
+    return uuid.uuid5(_NAMESPACE, f"verdict/{case_event_id}")
+
+
+def build_verdict(event: CaseToScreen, screened: Screened, *, now: datetime) -> ScreeningVerdict:
+    """The verdict announcing what the live policy decided for ``event``."""
+    live = screened.live
+    return ScreeningVerdict(
+        schema_version=1,
+        verdict_id=verdict_id(event.event_id),
+        case_id=event.case_id,
+        case_revision=event.revision,
+        case_event_id=event.event_id,
+        subject=event.subject,
+        category=event.category,
+        screened_category=live.category,
+        route=live.route,
+        severity=live.severity,
+        priority_hint=live.priority_hint,
+        confidence=min(1.0, max(0.0, live.confidence)),
+        qa_sample=live.qa_sample,
+        policy=PolicyRef(name=live.policy_name, version=live.policy_version),
+        report_count=event.report_count,
+        reporter_count=event.reporter_count,
+        reporter_languages=tuple(
+            lang for lang in event.reporter_languages[:_MAX_LANGUAGES] if _is_language(lang)
+        ),
+        screeners=tuple(_report(r) for r in screened.results),
+        screened_at=now,
+    )
+
+
+def fingerprint(screened: Screened) -> str:
+    """What a verdict says that matters downstream: a new one is published when it changes."""
+    live = screened.live
+    matches = sorted(
+        f"{r.screener}:{f.kind}:{f.ref}:{f.category}" for r in screened.results for f in r.findings
+    )
+    text = "|".join([live.route, live.category, live.severity, str(live.priority_hint), *matches])
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def _report(result: ScreenerResult) -> ScreenerReport:
+    return ScreenerReport(
+        name=result.screener,
+        version=result.version,
+        usability=result.usability,
+        scores={c: min(1.0, max(0.0, s)) for c, s in result.scores.items()},
+        matches=tuple(
+            ScreenerMatch(
+                kind=f.kind,  # type: ignore[arg-type] # one of the contract's four kinds
+                category=f.category,
+                ref=f.ref[:128],
+                distance=f.distance,
+                detail=None if f.detail is None else f.detail[:256],
+            )
+            for f in result.findings[:_MAX_MATCHES]
+        ),
+        notes=tuple(n[:256] for n in result.notes[:_MAX_NOTES]),
+    )
+
+
+def _is_language(tag: str) -> bool:
+    # Case events carry validated tags; this keeps a verdict valid whatever a producer sent.
+    return len(tag) <= 35 and _LANGUAGE.fullmatch(tag) is not None

@@ -1,0 +1,184 @@
+"""The in-memory bank set and the hash screener, through their public interfaces."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from services.prescreen.banks import BankSet
+from services.prescreen.model import CaseInput, MediaItem, Usability
+from services.prescreen.screeners.hashes import HashScreener
+from shared.events import Category
+from shared.events.screening import BankDefined, BankRemoved, HashAdded, HashRemoved
+
+RNG = np.random.default_rng(5)
+
+
+def pdq_hex(bits: np.ndarray) -> str:
+    return np.packbits(bits).tobytes().hex()
+
+
+def random_bits() -> np.ndarray:
+    return RNG.integers(0, 2, 256, dtype=np.uint8)
+
+
+def flipped(bits: np.ndarray, count: int) -> np.ndarray:
+    out = bits.copy()
+    out[RNG.choice(256, count, replace=False)] ^= 1
+    return out
+
+
+def define(
+    name: str, category: Category | None, kind: str = "block", threshold: int = 31
+) -> BankDefined:
+    return BankDefined.model_validate(
+        {"schema_version": 1, "type": "bank.defined", "bank": name, "kind": kind,
+         "category": category, "pdq_threshold": threshold},
+        strict=False,
+    )  # fmt: skip
+
+
+def add(bank: str, algorithm: str, value: str, quality: int | None = None) -> HashAdded:
+    return HashAdded.model_validate(
+        {"schema_version": 1, "type": "hash.added", "bank": bank, "algorithm": algorithm,
+         "hash": value, "quality": quality},
+        strict=False,
+    )  # fmt: skip
+
+
+def remove(bank: str, algorithm: str, value: str) -> HashRemoved:
+    return HashRemoved.model_validate(
+        {"schema_version": 1, "type": "hash.removed", "bank": bank, "algorithm": algorithm,
+         "hash": value},
+        strict=False,
+    )  # fmt: skip
+
+
+def case(*media: MediaItem) -> CaseInput:
+    return CaseInput(case_id="c", revision=1, category=Category.OTHER, media=media)
+
+
+def test_pdq_matches_up_to_the_bank_threshold_and_not_beyond() -> None:
+    base = random_bits()
+    banks = BankSet()
+    banks.apply([define("csam", Category.CHILD_SEXUAL_ABUSE), add("csam", "pdq", pdq_hex(base))])
+    screener = HashScreener(banks)
+    at = {d: MediaItem(pdq=pdq_hex(flipped(base, d))) for d in (0, 30, 31, 32, 40)}
+    results = screener.screen([case(m) for m in at.values()])
+    found = {d: [(f.ref, f.distance) for f in r.findings] for d, r in zip(at, results, strict=True)}
+    assert found == {0: [("csam", 0)], 30: [("csam", 30)], 31: [("csam", 31)], 32: [], 40: []}
+    assert results[0].scores == {Category.CHILD_SEXUAL_ABUSE: 1.0}
+    assert 0.5 <= results[2].scores[Category.CHILD_SEXUAL_ABUSE] < 1.0
+
+
+def test_a_bank_threshold_narrower_than_the_default_is_honoured() -> None:
+    base = random_bits()
+    banks = BankSet()
+    banks.apply(
+        [define("strict", Category.TERRORISM, threshold=10), add("strict", "pdq", pdq_hex(base))]
+    )
+    near_hash, far_hash = pdq_hex(flipped(base, 10)), pdq_hex(flipped(base, 11))
+    [near, far] = HashScreener(banks).screen(
+        [case(MediaItem(pdq=near_hash)), case(MediaItem(pdq=far_hash))]
+    )
+    assert [f.distance for f in near.findings] == [10]
+    assert far.findings == ()
+
+
+def test_exact_hashes_match_case_insensitively_and_removal_takes_effect() -> None:
+    sha = "ab" * 32
+    banks = BankSet()
+    banks.apply(
+        [define("t", Category.TERRORISM), add("t", "sha256", sha), add("t", "md5", "cd" * 16)]
+    )
+    screener = HashScreener(banks)
+    [upper, md5] = screener.screen(
+        [case(MediaItem(sha256=sha.upper())), case(MediaItem(md5="cd" * 16))]
+    )
+    assert [(f.ref, f.detail) for f in upper.findings] == [("t", "sha256")]
+    assert [(f.ref, f.detail) for f in md5.findings] == [("t", "md5")]
+    banks.apply([remove("t", "sha256", sha)])
+    [gone] = screener.screen([case(MediaItem(sha256=sha))])
+    assert gone.findings == ()
+    assert banks.sizes() == {"t": 1}
+
+
+def test_an_allow_list_hit_suppresses_block_hits_of_that_media() -> None:
+    base = random_bits()
+    collision = flipped(base, 20)  # a known false positive near a bank entry
+    banks = BankSet()
+    banks.apply([
+        define("csam", Category.CHILD_SEXUAL_ABUSE), add("csam", "pdq", pdq_hex(base)),
+        define("fp", None, kind="allow", threshold=0), add("fp", "pdq", pdq_hex(collision)),
+    ])  # fmt: skip
+    [allowed, other] = HashScreener(banks).screen(
+        [case(MediaItem(pdq=pdq_hex(collision))), case(MediaItem(pdq=pdq_hex(flipped(base, 3))))]
+    )
+    assert allowed.findings == ()
+    assert any("allow-list" in n for n in allowed.notes)
+    assert [f.ref for f in other.findings] == ["csam"]
+
+
+def test_low_quality_and_malformed_hashes_are_reported_not_matched() -> None:
+    base = random_bits()
+    banks = BankSet()
+    banks.apply([define("b", Category.CHILD_SEXUAL_ABUSE), add("b", "pdq", pdq_hex(base))])
+    [low, bad, nothing] = HashScreener(banks).screen(
+        [
+            case(MediaItem(pdq=pdq_hex(base), pdq_quality=49)),
+            case(MediaItem(pdq="xyz", sha256="12")),
+            case(),
+        ]
+    )
+    assert low.findings == ()
+    assert low.usability is Usability.UNUSABLE
+    assert "quality 49" in low.notes[0]
+    assert bad.usability is Usability.UNUSABLE
+    assert sorted(bad.notes) == ["malformed pdq hash ignored", "malformed sha256 hash ignored"]
+    assert nothing.usability is Usability.NO_INPUT
+
+
+def test_bank_hashes_added_with_low_quality_never_match() -> None:
+    base = random_bits()
+    banks = BankSet()
+    banks.apply([define("b", Category.SPAM), add("b", "pdq", pdq_hex(base), quality=30)])
+    [result] = HashScreener(banks).screen([case(MediaItem(pdq=pdq_hex(base)))])
+    assert result.findings == ()
+
+
+def test_hashes_seen_before_their_bank_match_once_it_is_defined() -> None:
+    base = random_bits()
+    banks = BankSet()
+    banks.apply([add("late", "pdq", pdq_hex(base))])
+    screener = HashScreener(banks)
+    assert screener.screen([case(MediaItem(pdq=pdq_hex(base)))])[0].findings == ()
+    banks.apply([define("late", Category.NON_CONSENSUAL_IMAGERY)])
+    assert [f.ref for f in screener.screen([case(MediaItem(pdq=pdq_hex(base)))])[0].findings] == [
+        "late"
+    ]
+
+
+def test_adding_a_hash_twice_keeps_one_and_removing_the_bank_removes_all() -> None:
+    base = random_bits()
+    banks = BankSet()
+    update = add("b", "pdq", pdq_hex(base))
+    banks.apply([define("b", Category.SPAM), update])
+    banks.apply([update])
+    assert banks.sizes() == {"b": 1}
+    banks.apply([BankRemoved(schema_version=1, type="bank.removed", bank="b")])
+    assert banks.sizes() == {}
+    assert HashScreener(banks).screen([case(MediaItem(pdq=pdq_hex(base)))])[0].findings == ()
+
+
+def test_a_bulk_loaded_bank_and_later_additions_are_both_searched() -> None:
+    bulk = RNG.integers(0, 256, (5000, 32), dtype=np.uint8)
+    banks = BankSet()
+    banks.apply([define("big", Category.CHILD_SEXUAL_ABUSE)])
+    banks.load_pdq("big", bulk)
+    extra = random_bits()
+    banks.apply([add("big", "pdq", pdq_hex(extra))])
+    [old, new] = HashScreener(banks).screen(
+        [case(MediaItem(pdq=bulk[17].tobytes().hex())), case(MediaItem(pdq=pdq_hex(extra)))]
+    )
+    assert [f.distance for f in old.findings] == [0]
+    assert [f.distance for f in new.findings] == [0]
+    assert banks.sizes() == {"big": 5001}

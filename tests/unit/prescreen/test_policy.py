@@ -1,0 +1,135 @@
+"""The routing policy and the engine around it (pure: no Kafka, no database)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from services.prescreen.config import DEPLOY
+from services.prescreen.engine import ScreeningEngine
+from services.prescreen.model import CaseInput, Finding, Route, ScreenerResult, Usability
+from services.prescreen.policy import (
+    Policy,
+    PolicyError,
+    decide,
+    load_policy,
+    priority_hint,
+)
+from shared.events import Category
+from shared.events.screening import Severity
+
+LIVE = load_policy(DEPLOY / "policy.yaml")
+SHADOW = load_policy(DEPLOY / "policy-shadow.yaml")
+
+
+def case(category: Category = Category.OTHER, reporters: int = 1, case_id: str = "c1") -> CaseInput:
+    return CaseInput(case_id=case_id, revision=1, category=category, reporter_count=reporters)
+
+
+def used(name: str, scores: dict[Category, float], *findings: Finding) -> ScreenerResult:
+    return ScreenerResult(name, "1", Usability.USED, scores, findings)
+
+
+def no_qa(policy: Policy) -> Policy:
+    return policy.model_copy(update={"qa_sample_rate": 0.0})
+
+
+def test_a_child_abuse_bank_match_acts_at_once_whatever_the_score() -> None:
+    hit = Finding("hash", Category.CHILD_SEXUAL_ABUSE, "csam", 30, "pdq")
+    decision = decide(LIVE, case(), [used("hashes", {Category.CHILD_SEXUAL_ABUSE: 0.52}, hit)])
+    assert decision.route is Route.ACT_NOW
+    assert decision.category is Category.CHILD_SEXUAL_ABUSE
+    assert decision.severity is Severity.CRITICAL
+
+
+def test_a_spam_bank_match_does_not_act_without_its_category_saying_so() -> None:
+    hit = Finding("hash", Category.SPAM, "spam-bank", 0, "sha256")
+    decision = decide(LIVE, case(), [used("hashes", {Category.SPAM: 0.8}, hit)])
+    assert decision.route is Route.HUMAN_REVIEW  # 0.8 >= review 0.7 but < act_now 0.97
+
+
+def test_weak_signals_go_to_review_and_the_rest_is_dismissed() -> None:
+    policy = no_qa(LIVE)
+    review = decide(policy, case(), [used("text", {Category.HATE_SPEECH: 0.6})])
+    dismiss = decide(policy, case(), [used("text", {Category.HATE_SPEECH: 0.3})])
+    assert (review.route, review.category) == (Route.HUMAN_REVIEW, Category.HATE_SPEECH)
+    assert dismiss.route is Route.DISMISS
+    assert dismiss.priority_hint == 0
+
+
+def test_the_most_severe_triggered_category_wins() -> None:
+    results = [used("text", {Category.SPAM: 0.8, Category.SELF_HARM: 0.5})]
+    decision = decide(LIVE, case(), results)
+    assert decision.category is Category.SELF_HARM
+    assert decision.severity is Severity.HIGH
+
+
+def test_unavailable_screeners_count_for_nothing() -> None:
+    down = ScreenerResult("external", "1", Usability.UNAVAILABLE, {Category.SELF_HARM: 0.99})
+    assert decide(no_qa(LIVE), case(), [down]).route is Route.DISMISS
+
+
+def test_many_distinct_reporters_reach_a_person_even_without_a_signal() -> None:
+    few = decide(no_qa(LIVE), case(Category.HATE_SPEECH, reporters=4), [])
+    many = decide(no_qa(LIVE), case(Category.HATE_SPEECH, reporters=5), [])
+    assert few.route is Route.DISMISS
+    assert (many.route, many.category) == (Route.HUMAN_REVIEW, Category.HATE_SPEECH)
+
+
+def test_the_qa_sample_is_deterministic_and_near_its_rate() -> None:
+    policy = LIVE.model_copy(update={"qa_sample_rate": 0.1})
+    cases = [case(case_id=f"case-{i}") for i in range(5000)]
+    first = [decide(policy, c, []).qa_sample for c in cases]
+    again = [decide(policy, c, []).qa_sample for c in cases]
+    assert first == again
+    assert 400 < sum(first) < 600
+    sampled = decide(policy, cases[first.index(True)], [])
+    assert sampled.route is Route.HUMAN_REVIEW
+
+
+def test_priority_grows_with_severity_confidence_and_reporters_within_bounds() -> None:
+    assert priority_hint(Severity.CRITICAL, 0.0, 1) > priority_hint(Severity.HIGH, 1.0, 1)
+    assert priority_hint(Severity.LOW, 0.9, 1) > priority_hint(Severity.LOW, 0.1, 1)
+    assert priority_hint(Severity.MEDIUM, 0.5, 8) > priority_hint(Severity.MEDIUM, 0.5, 2)
+    # a brigade of thousands buys no more than a handful of reporters does
+    assert priority_hint(Severity.LOW, 0.5, 10_000) == priority_hint(Severity.LOW, 0.5, 8)
+    assert priority_hint(Severity.CRITICAL, 1.0, 10**9) <= 100
+
+
+def test_a_broken_policy_file_is_refused_with_its_name(tmp_path: Path) -> None:
+    path = tmp_path / "policy.yaml"
+    path.write_text("name: x\nversion: 0\n")
+    with pytest.raises(PolicyError, match=r"policy\.yaml"):
+        load_policy(path)
+
+
+class _Exploding:
+    name = "boom"
+    version = "1"
+
+    def screen(self, cases: Sequence[CaseInput]) -> list[ScreenerResult]:
+        raise RuntimeError("model crashed")
+
+
+class _Fixed:
+    name = "fixed"
+    version = "1"
+
+    def screen(self, cases: Sequence[CaseInput]) -> list[ScreenerResult]:
+        return [used("fixed", {Category.HARASSMENT: 0.5}) for _ in cases]
+
+
+def test_a_failing_screener_is_reported_and_the_others_still_decide() -> None:
+    engine = ScreeningEngine([_Exploding(), _Fixed()], LIVE, SHADOW)
+    [screened] = engine.screen([case()])
+    boom, fixed = screened.results
+    assert boom.usability is Usability.UNAVAILABLE
+    assert boom.notes == ("screener failed: RuntimeError",)
+    assert fixed.usability is Usability.USED
+    # 0.5 is under the live harassment threshold (0.55) and over the shadow one (0.45)
+    assert screened.live.route is not Route.HUMAN_REVIEW or screened.live.qa_sample
+    assert screened.shadow is not None
+    assert screened.shadow.route is Route.HUMAN_REVIEW
+    assert screened.shadow.policy_version == SHADOW.version

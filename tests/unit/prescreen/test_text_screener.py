@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from services.prescreen.model import CaseInput, ScreenerResult, TextItem, Usability
+from services.prescreen.screeners.text import TextScreener, profanity_model
+from services.prescreen.text_rules import RuleSet, load_rules
+from shared.events import Category
+
+DEPLOY_RULES = Path(__file__).parents[3] / "deploy" / "prescreen" / "rules.yaml"
+
+
+class CountingModel:
+    """The real model, counting its calls."""
+
+    def __init__(self) -> None:
+        self.calls: list[int] = []
+
+    def __call__(self, texts: list[str]) -> Sequence[float]:
+        self.calls.append(len(texts))
+        return profanity_model(texts)
+
+
+@pytest.fixture(scope="module")
+def rules() -> RuleSet:
+    return load_rules(DEPLOY_RULES)
+
+
+@pytest.fixture
+def model() -> CountingModel:
+    return CountingModel()
+
+
+@pytest.fixture
+def screener(rules: RuleSet, model: CountingModel) -> TextScreener:
+    return TextScreener(rules, model=model)
+
+
+def case(*texts: tuple[str, str | None], case_id: str = "c1") -> CaseInput:
+    items = tuple(TextItem("excerpt", text, language) for text, language in texts)
+    return CaseInput(case_id, 1, Category.HARASSMENT, texts=items)
+
+
+def screen_one(screener: TextScreener, item: CaseInput) -> ScreenerResult:
+    [result] = screener.screen([item])
+    return result
+
+
+def test_name_and_version_follow_the_rules_file(screener: TextScreener, rules: RuleSet) -> None:
+    assert screener.name == "text"
+    assert screener.version.endswith(rules.digest[:12])
+
+
+def test_no_text_is_no_input(screener: TextScreener, model: CountingModel) -> None:
+    for item in (case(), case(("   ", "fr"))):
+        result = screen_one(screener, item)
+        assert result.usability is Usability.NO_INPUT
+        assert result.scores == {}
+    assert model.calls == []
+
+
+def test_french_threat_is_a_rule_finding(screener: TextScreener, model: CountingModel) -> None:
+    result = screen_one(screener, case(("Je vais te tuér, je sais où tu habites", "fr")))
+    assert result.usability is Usability.USED
+    refs = {(f.kind, f.ref) for f in result.findings}
+    assert ("rule", "fr.harassment.death-threat") in refs
+    assert ("rule", "fr.harassment.doxxing") in refs
+    assert result.scores[Category.HARASSMENT] == pytest.approx(1 - 0.2 * 0.4)
+    # French text never reaches the English model
+    assert model.calls == []
+
+
+def test_model_scores_an_english_insult_above_a_neutral_sentence(screener: TextScreener) -> None:
+    insult, neutral = screener.screen(
+        [
+            case(("you are a disgusting stupid idiot", "en"), case_id="insult"),
+            case(("the train leaves at nine tomorrow morning", None), case_id="neutral"),
+        ]
+    )
+    assert insult.scores[Category.HARASSMENT] >= 0.5
+    assert ("model", "profanity-check") in {(f.kind, f.ref) for f in insult.findings}
+    assert neutral.scores[Category.HARASSMENT] < 0.5
+    assert neutral.findings == ()
+
+
+def test_score_is_the_max_of_rule_and_model(rules: RuleSet) -> None:
+    screener = TextScreener(rules, model=lambda texts: [0.3] * len(texts))
+    result = screen_one(screener, case(("i will kill you", "en")))
+    assert result.scores[Category.HARASSMENT] == pytest.approx(0.8)
+    screener = TextScreener(rules, model=lambda texts: [0.95] * len(texts))
+    result = screen_one(screener, case(("i will kill you", "en")))
+    assert result.scores[Category.HARASSMENT] == pytest.approx(0.95)
+
+
+def test_whole_batch_in_one_model_call(screener: TextScreener, model: CountingModel) -> None:
+    cases = [
+        case((f"message number {i}", "en"), (f"message numéro {i}", "fr"), case_id=str(i))
+        for i in range(300)
+    ]
+    cases.append(case())
+    results = screener.screen(cases)
+    assert len(results) == len(cases)
+    assert model.calls == [300]
+    assert results[-1].usability is Usability.NO_INPUT
+    assert all(r.usability is Usability.USED for r in results[:-1])
+
+
+def test_oversized_text_is_truncated_with_a_note(rules: RuleSet, model: CountingModel) -> None:
+    screener = TextScreener(rules, max_chars=100, model=model)
+    text = "bonjour " * 20 + "je vais te tuer"
+    result = screen_one(screener, case((text, "fr"), ("je sais où tu habites", "fr")))
+    assert result.notes == ("1 text(s) over 100 characters, scored on their start",)
+    # the threat lies past the limit: only the short text's rule is found
+    assert {f.ref for f in result.findings} == {"fr.harassment.doxxing"}
+
+
+def test_from_file(model: CountingModel) -> None:
+    screener = TextScreener.from_file(DEPLOY_RULES, max_chars=500, model=model)
+    assert screener.max_chars == 500
