@@ -40,4 +40,9 @@ class PrescreenSettings(BaseSettings):
     external_api_key: SecretStr | None = Field(default=None, description="Its bearer token.")
     external_model: str = Field(default="omni-moderation-latest")
     external_timeout_seconds: float = Field(default=2.0, gt=0)
-    stage_workers: int = Field(default=1, ge=1, description="Threads screening batches.")
+    stage_workers: int = Field(default=2, ge=1, description="Threads screening batches.")
+    text_in_process: bool = Field(
+        default=True,
+        description="Run the text screener in a child process, beside the others (uses a "
+        "second core when there is one).",
+    )

@@ -20,7 +20,7 @@ import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -101,7 +101,15 @@ def url_host(url: str) -> UrlHost:
     if not hostname:
         raise InvalidUrlError("no host")
     # browsers decode %2e and friends in hosts; so must we, or "scam%2Eexample" escapes
-    hostname = unquote(hostname)
+    return _resolve_host(unquote(hostname))
+
+
+@lru_cache(maxsize=65_536)
+def _resolve_host(hostname: str) -> UrlHost:
+    """The canonical host and registrable domain of a host name.
+
+    Cached: links concentrate on few hosts, and the suffix-list lookup is the costly part.
+    """
     try:
         ipaddress.ip_address(hostname.removesuffix("."))
     except ValueError:

@@ -9,12 +9,15 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
+from typing import Any
 
 from services.prescreen import metrics
 from services.prescreen.inbound import CaseToScreen
 from services.prescreen.model import CaseInput, Screener, ScreenerResult, Usability
 from services.prescreen.policy import Decision, Policy, decide
+from services.prescreen.screeners.offload import OffloadedScreener
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +48,18 @@ class ScreeningEngine:
 
     def screen(self, cases: list[CaseInput]) -> list[Screened]:
         """Run every screener on the batch, then decide each case."""
-        per_screener = [self._run(screener, cases) for screener in self.screeners]
+        # Offloaded screeners start first and work in their processes meanwhile.
+        started = {
+            index: (time.perf_counter(), _submit(screener, cases))
+            for index, screener in enumerate(self.screeners)
+            if isinstance(screener, OffloadedScreener)
+        }
+        per_screener = [
+            self._collect(screener, cases, *started[index])
+            if index in started
+            else self._run(screener, cases)
+            for index, screener in enumerate(self.screeners)
+        ]
         screened = []
         for position, case in enumerate(cases):
             results = tuple(results[position] for results in per_screener)
@@ -56,9 +70,17 @@ class ScreeningEngine:
 
     def _run(self, screener: Screener, cases: list[CaseInput]) -> list[ScreenerResult]:
         """One screener on the batch; if it raises, its cases are screened without it."""
-        started = time.perf_counter()
+        return self._collect(screener, cases, time.perf_counter(), None)
+
+    def _collect(
+        self,
+        screener: Screener,
+        cases: list[CaseInput],
+        started: float,
+        future: Future[Any] | BaseException | None,
+    ) -> list[ScreenerResult]:
         try:
-            results = _checked(screener.screen(cases), len(cases))
+            results = _checked(_outcome(screener, cases, future), len(cases))
         except Exception as error:  # one screener's bug must not stop the screening
             log.exception("screener %s failed on a batch", screener.name)
             metrics.SCREENER_ERRORS.labels(screener.name).inc()
@@ -71,6 +93,25 @@ class ScreeningEngine:
             ]
         metrics.SCREENER_SECONDS.labels(screener.name).observe(time.perf_counter() - started)
         return results
+
+
+def _submit(screener: OffloadedScreener, cases: list[CaseInput]) -> Future[Any] | BaseException:
+    try:
+        return screener.submit(cases)
+    except Exception as error:  # noqa: BLE001 - reported with the screener's results
+        return error
+
+
+def _outcome(
+    screener: Screener,
+    cases: list[CaseInput],
+    future: Future[Any] | BaseException | None,
+) -> list[ScreenerResult]:
+    if isinstance(future, BaseException):
+        raise future
+    if future is None:
+        return screener.screen(cases)
+    return OffloadedScreener.results(future)
 
 
 def _checked(results: list[ScreenerResult], expected: int) -> list[ScreenerResult]:

@@ -9,14 +9,16 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import cache
+
+from prometheus_client import Histogram
 
 from services.prescreen import metrics
 from services.prescreen.engine import Screened
 from services.prescreen.inbound import CaseToScreen
 from services.prescreen.store import CaseScreening, ScreeningStore, ShadowRow, VerdictRow
-from services.prescreen.verdicts import build_verdict, fingerprint
+from services.prescreen.verdicts import Verdict, build_verdict, fingerprint
 from shared.db import Connection
-from shared.events.screening import ScreeningVerdict
 from shared.publisher import Outbound
 from shared.runtime import Handled, Inbound
 from shared.topics import SCREENING_VERDICTS
@@ -28,11 +30,13 @@ async def handle_cases(batch: Sequence[Inbound[CaseToScreen]], conn: Connection)
     known = await store.lock_and_load([m.event.case_id for m in batch])
     now = datetime.now(UTC)
     states: dict[object, CaseScreening] = {}
-    verdicts: list[tuple[ScreeningVerdict, Screened]] = []
+    verdicts: list[tuple[Verdict, Screened]] = []
+    screened_all: list[Screened] = []
     skipped: Counter[str] = Counter()
     for inbound in batch:
         event, screened = inbound.event, inbound.staged
         assert isinstance(screened, Screened)  # noqa: S101 - the consumer's stage made it
+        screened_all.append(screened)
         last = states.get(event.case_id) or known.get(event.case_id)
         if last is not None and (event.revision, event.report_count) <= (
             last.revision,
@@ -55,35 +59,37 @@ async def handle_cases(batch: Sequence[Inbound[CaseToScreen]], conn: Connection)
             event.case_id, event.revision, event.report_count, event.event_id,
             verdict.verdict_id, mark, now,
         )  # fmt: skip
-    bodies = [(v, s, v.model_dump_json().encode()) for v, s in verdicts]
     await store.save(
         list(states.values()),
-        [_verdict_row(v, body) for v, _, body in bodies],
-        [row for v, s, _ in bodies if (row := _shadow_row(v, s, now)) is not None],
+        [_verdict_row(v) for v, _ in verdicts],
+        [row for v, s in verdicts if (row := _shadow_row(v, s, now)) is not None],
     )
-    outbound = [Outbound(SCREENING_VERDICTS.name, str(v.case_id).encode(), b) for v, _, b in bodies]
-    return Handled(outbound, after_commit=lambda: _count(verdicts, skipped))
+    outbound = [
+        Outbound(SCREENING_VERDICTS.name, str(v.case_id).encode(), v.body) for v, _ in verdicts
+    ]
+    return Handled(outbound, after_commit=lambda: _count(verdicts, screened_all, skipped))
 
 
-def _verdict_row(verdict: ScreeningVerdict, body: bytes) -> VerdictRow:
+def _verdict_row(verdict: Verdict) -> VerdictRow:
+    decision = verdict.decision
     return VerdictRow(
         verdict_id=verdict.verdict_id,
         case_id=verdict.case_id,
         case_revision=verdict.case_revision,
         case_event_id=verdict.case_event_id,
-        route=verdict.route.value,
-        screened_category=verdict.screened_category.value,
-        severity=verdict.severity.value,
-        priority_hint=verdict.priority_hint,
-        policy_name=verdict.policy.name,
-        policy_version=verdict.policy.version,
-        qa_sample=verdict.qa_sample,
+        route=decision.route.value,
+        screened_category=decision.category.value,
+        severity=decision.severity.value,
+        priority_hint=decision.priority_hint,
+        policy_name=decision.policy_name,
+        policy_version=decision.policy_version,
+        qa_sample=decision.qa_sample,
         screened_at=verdict.screened_at,
-        body=body.decode(),
+        body=verdict.body.decode(),
     )
 
 
-def _shadow_row(verdict: ScreeningVerdict, screened: Screened, now: datetime) -> ShadowRow | None:
+def _shadow_row(verdict: Verdict, screened: Screened, now: datetime) -> ShadowRow | None:
     shadow = screened.shadow
     if shadow is None:
         return None
@@ -100,21 +106,37 @@ def _shadow_row(verdict: ScreeningVerdict, screened: Screened, now: datetime) ->
     )
 
 
-def _count(verdicts: list[tuple[ScreeningVerdict, Screened]], skipped: Counter[str]) -> None:
+def _count(
+    verdicts: list[tuple[Verdict, Screened]], screened: list[Screened], skipped: Counter[str]
+) -> None:
     """Business metrics, once per committed effect."""
     for (route, category), n in Counter(
-        (v.route.value, v.screened_category.value) for v, _ in verdicts
+        (v.decision.route.value, v.decision.category.value) for v, _ in verdicts
     ).items():
         metrics.VERDICTS.labels(route, category).inc(n)
-    for v, screened in verdicts:
-        if v.qa_sample:
-            metrics.QA_SAMPLES.inc()
-        if screened.shadow is not None:
-            agrees = "yes" if screened.shadow.route is screened.live.route else "no"
-            metrics.SHADOW_DECISIONS.labels(screened.shadow.route.value, agrees).inc()
-        for result in screened.results:
-            metrics.USABILITY.labels(result.screener, result.usability.value).inc()
+    qa = sum(v.decision.qa_sample for v, _ in verdicts)
+    if qa:
+        metrics.QA_SAMPLES.inc(qa)
+    shadows = Counter(
+        (s.shadow.route.value, "yes" if s.shadow.route is s.live.route else "no")
+        for _, s in verdicts
+        if s.shadow is not None
+    )
+    for (route, agrees), n in shadows.items():
+        metrics.SHADOW_DECISIONS.labels(route, agrees).inc(n)
+    usability: Counter[tuple[str, str]] = Counter()
+    for one in screened:
+        for result in one.results:
+            usability[(result.screener, result.usability.value)] += 1
             for category, score in result.scores.items():
-                metrics.SCORES.labels(result.screener, category.value).observe(score)
+                _score_metric(result.screener, category.value).observe(score)
+    for (screener, state), n in usability.items():
+        metrics.USABILITY.labels(screener, state).inc(n)
     for reason, n in skipped.items():
         metrics.UNCHANGED.labels(reason).inc(n)
+
+
+@cache
+def _score_metric(screener: str, category: str) -> Histogram:
+    # labels() takes a lock and builds a key each time: resolved once per pair
+    return metrics.SCORES.labels(screener, category)

@@ -42,6 +42,7 @@ import numpy.typing as npt
 
 HASH_BYTES: Final = 32
 WORDS: Final = 4  # uint64 words a hash
+HEAD_WORDS: Final = 2  # the words candidates are filtered on first
 TABLES: Final = 16  # substrings a hash, one table each
 KEYS: Final = 1 << 16  # values of a 16-bit substring
 DEFAULT_MAX_DISTANCE: Final = 31
@@ -212,11 +213,12 @@ class PdqIndex:
         """The bytes of an index of n hashes, all indexed.
 
         >>> PdqIndex.estimate_nbytes(10_000_000)
-        1058388736
+        1218388736
         >>> PdqIndex.estimate_nbytes(10_000_000) < 2 * 1024**3
         True
         """
-        per_hash = WORDS * 8 + 8 + 1 + TABLES * 4  # words, id, live flag, table rows
+        # words, their first half again (the filter), id, live flag, table rows
+        per_hash = WORDS * 8 + HEAD_WORDS * 8 + 8 + 1 + TABLES * 4
         return n * per_hash + TABLES * (KEYS + 1) * 8
 
     def _load(self, packed: Packed, ids: Ids) -> None:
@@ -225,6 +227,10 @@ class PdqIndex:
             raise ValueError("too many hashes for int32 table rows")
         by_id = np.argsort(ids, kind="stable")
         self._hashes: Packed = np.ascontiguousarray(packed[by_id])
+        # The first 128 bits again, contiguous: candidates are filtered on them first (a
+        # random candidate is never within 31 bits on 128 of them), so the full hashes of
+        # only the few that pass are read.
+        self._head: Packed = np.ascontiguousarray(self._hashes[:, :HEAD_WORDS])
         self._ids: Ids = ids[by_id]
         self._live = np.ones(len(ids), dtype=np.bool_)
         self._dead = 0
@@ -255,6 +261,7 @@ class PdqIndex:
         """The bytes held by the index's arrays, recent additions included."""
         arrays: list[npt.NDArray[np.generic]] = [
             self._hashes,
+            self._head,
             self._ids,
             self._live,
             self._rows,
@@ -405,13 +412,22 @@ class PdqIndex:
         # np.take and np.repeat: several times faster than fancy indexing on these sizes.
         rows = np.take(self._rows, positions)
         per_query = lengths.sum(axis=1)
-        words = np.take(self._hashes, rows, axis=0)
-        words ^= np.repeat(queries[first_query : first_query + len(starts)], per_query, axis=0)
+        mine = queries[first_query : first_query + len(starts)]
+        head = np.take(self._head, rows, axis=0)
+        head ^= np.repeat(mine[:, :HEAD_WORDS], per_query, axis=0)
+        counts = np.bitwise_count(head)
+        # The distance on the first half bounds the whole distance from below.
+        passed = np.flatnonzero(counts[:, 0].astype(np.uint16) + counts[:, 1] <= max_distance)
+        # Candidates are grouped by query: a candidate's query follows from its position.
+        qi = np.searchsorted(np.cumsum(per_query), passed, side="right")
+        words = np.take(self._hashes, rows[passed], axis=0) ^ mine[qi]
         dist = _popcount(words)
         keep = np.flatnonzero(dist <= max_distance)
-        # Candidates are grouped by query: a kept one's query follows from its position.
-        qi = np.searchsorted(np.cumsum(per_query), keep, side="right") + first_query
-        return qi, rows[keep].astype(np.int64), dist[keep].astype(np.int64)
+        return (
+            qi[keep] + first_query,
+            rows[passed][keep].astype(np.int64),
+            dist[keep].astype(np.int64),
+        )
 
 
 def _batches(counts: Ids, budget: int) -> list[tuple[int, int]]:

@@ -8,6 +8,8 @@ the event loop), ``banks`` writes bank updates to the tables. Beside them each w
 from __future__ import annotations
 
 import asyncio
+from functools import partial
+from pathlib import Path
 from uuid import uuid4
 
 from services.prescreen.banks import BankSet
@@ -20,6 +22,7 @@ from services.prescreen.model import CaseInput, Screener, TextItem
 from services.prescreen.policy import load_policy
 from services.prescreen.screeners.external import ExternalModelConfig, ExternalModelScreener
 from services.prescreen.screeners.hashes import HashScreener
+from services.prescreen.screeners.offload import OffloadedScreener
 from services.prescreen.screeners.text import TextScreener
 from services.prescreen.screeners.urls import UrlScreener
 from shared.events import Category
@@ -30,11 +33,14 @@ from shared.topics import CASES, HASHBANKS_UPDATES, SCREENING_VERDICTS
 
 def build_engine(config: PrescreenSettings, banks: BankSet) -> ScreeningEngine:
     """Every configured screener and the live and shadow policies."""
-    screeners: list[Screener] = [
-        HashScreener(banks),
-        UrlScreener.from_file(config.domains),
-        TextScreener.from_file(config.rules, max_chars=config.max_text_chars),
-    ]
+    text: Screener = TextScreener.from_file(config.rules, max_chars=config.max_text_chars)
+    if config.text_in_process:
+        text = OffloadedScreener(
+            partial(text_screener, config.rules, config.max_text_chars),
+            name=text.name,
+            version=text.version,
+        )
+    screeners: list[Screener] = [HashScreener(banks), UrlScreener.from_file(config.domains), text]
     if config.external_url:
         key = config.external_api_key
         screeners.append(
@@ -49,6 +55,11 @@ def build_engine(config: PrescreenSettings, banks: BankSet) -> ScreeningEngine:
         )
     shadow = None if config.shadow_policy is None else load_policy(config.shadow_policy)
     return ScreeningEngine(screeners, load_policy(config.policy), shadow)
+
+
+def text_screener(rules: Path, max_chars: int) -> TextScreener:
+    """The text screener (a picklable factory: offloaded, it is built in the child)."""
+    return TextScreener.from_file(rules, max_chars=max_chars)
 
 
 async def _start(ctx: ServiceContext) -> None:
@@ -68,7 +79,7 @@ async def _stop(ctx: ServiceContext) -> None:
     engine = ctx.state.get("engine")
     if isinstance(engine, ScreeningEngine):
         for screener in engine.screeners:
-            if isinstance(screener, ExternalModelScreener):
+            if isinstance(screener, ExternalModelScreener | OffloadedScreener):
                 screener.close()
 
 

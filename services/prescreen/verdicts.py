@@ -1,21 +1,20 @@
-"""Verdict events: built from a screened case through the strict ``ScreeningVerdict`` model."""
+"""Verdict events (``ScreeningVerdict``) of screened cases, and what makes a new one due."""
 
 from __future__ import annotations
 
 import hashlib
 import re
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
+
+import orjson
 
 from services.prescreen.engine import Screened
 from services.prescreen.inbound import CaseToScreen
 from services.prescreen.model import ScreenerResult
-from shared.events.screening import (
-    PolicyRef,
-    ScreenerMatch,
-    ScreenerReport,
-    ScreeningVerdict,
-)
+from services.prescreen.policy import Decision
 
 _NAMESPACE = uuid.UUID("5f0c6c1e-93b4-4f7e-8f0a-6c7d2b1e4a90")
 #: Bounds of the contract's lists: a verdict never fails its own schema.
@@ -30,31 +29,60 @@ def verdict_id(case_event_id: uuid.UUID) -> uuid.UUID:
     return uuid.uuid5(_NAMESPACE, f"verdict/{case_event_id}")
 
 
-def build_verdict(event: CaseToScreen, screened: Screened, *, now: datetime) -> ScreeningVerdict:
-    """The verdict announcing what the live policy decided for ``event``."""
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """A verdict ready to store and publish: its identity, its route, its JSON."""
+
+    verdict_id: uuid.UUID
+    case_id: uuid.UUID
+    case_revision: int
+    case_event_id: uuid.UUID
+    decision: Decision
+    screened_at: datetime
+    body: bytes
+
+
+def build_verdict(event: CaseToScreen, screened: Screened, *, now: datetime) -> Verdict:
+    """The ``ScreeningVerdict`` announcing what the live policy decided for ``event``.
+
+    Written as a plain dict and encoded with orjson: through the pydantic model, it cost as
+    much as screening the case. Every field comes from validated input or from this
+    module, which keeps the contract's bounds; unit tests check verdicts of hostile input
+    through the strict model.
+    """
     live = screened.live
-    return ScreeningVerdict(
-        schema_version=1,
-        verdict_id=verdict_id(event.event_id),
+    identity = verdict_id(event.event_id)
+    body = {
+        "schema_version": 1,
+        "verdict_id": identity,
+        "case_id": event.case_id,
+        "case_revision": event.revision,
+        "case_event_id": event.event_id,
+        "subject": event.subject.model_dump(exclude_none=True),
+        "category": event.category,
+        "screened_category": live.category,
+        "route": live.route,
+        "severity": live.severity,
+        "priority_hint": live.priority_hint,
+        "confidence": min(1.0, max(0.0, live.confidence)),
+        "qa_sample": live.qa_sample,
+        "policy": {"name": live.policy_name, "version": live.policy_version},
+        "report_count": event.report_count,
+        "reporter_count": event.reporter_count,
+        "reporter_languages": [
+            lang for lang in event.reporter_languages[:_MAX_LANGUAGES] if _is_language(lang)
+        ],
+        "screeners": [_report(r) for r in screened.results],
+        "screened_at": now,
+    }
+    return Verdict(
+        verdict_id=identity,
         case_id=event.case_id,
         case_revision=event.revision,
         case_event_id=event.event_id,
-        subject=event.subject,
-        category=event.category,
-        screened_category=live.category,
-        route=live.route,
-        severity=live.severity,
-        priority_hint=live.priority_hint,
-        confidence=min(1.0, max(0.0, live.confidence)),
-        qa_sample=live.qa_sample,
-        policy=PolicyRef(name=live.policy_name, version=live.policy_version),
-        report_count=event.report_count,
-        reporter_count=event.reporter_count,
-        reporter_languages=tuple(
-            lang for lang in event.reporter_languages[:_MAX_LANGUAGES] if _is_language(lang)
-        ),
-        screeners=tuple(_report(r) for r in screened.results),
+        decision=live,
         screened_at=now,
+        body=orjson.dumps(body),
     )
 
 
@@ -68,24 +96,24 @@ def fingerprint(screened: Screened) -> str:
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
-def _report(result: ScreenerResult) -> ScreenerReport:
-    return ScreenerReport(
-        name=result.screener,
-        version=result.version,
-        usability=result.usability,
-        scores={c: min(1.0, max(0.0, s)) for c, s in result.scores.items()},
-        matches=tuple(
-            ScreenerMatch(
-                kind=f.kind,  # type: ignore[arg-type] # one of the contract's four kinds
-                category=f.category,
-                ref=f.ref[:128],
-                distance=f.distance,
-                detail=None if f.detail is None else f.detail[:256],
-            )
+def _report(result: ScreenerResult) -> dict[str, Any]:
+    return {
+        "name": result.screener,
+        "version": result.version,
+        "usability": result.usability,
+        "scores": {c.value: min(1.0, max(0.0, score)) for c, score in result.scores.items()},
+        "matches": [
+            {
+                "kind": f.kind,
+                "category": f.category,
+                "ref": f.ref[:128],
+                "distance": f.distance,
+                "detail": None if f.detail is None else f.detail[:256],
+            }
             for f in result.findings[:_MAX_MATCHES]
-        ),
-        notes=tuple(n[:256] for n in result.notes[:_MAX_NOTES]),
-    )
+        ],
+        "notes": [n[:256] for n in result.notes[:_MAX_NOTES]],
+    }
 
 
 def _is_language(tag: str) -> bool:

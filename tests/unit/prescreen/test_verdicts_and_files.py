@@ -46,7 +46,7 @@ def test_a_case_with_unusable_evidence_is_still_screened_into_a_valid_verdict() 
     [screened] = ENGINE.screen_events([event])
     verdict = build_verdict(event, screened, now=datetime.now(UTC))
     # The verdict passes its own contract, as consumers will read it.
-    again = ScreeningVerdict.model_validate_json(verdict.model_dump_json())
+    again = ScreeningVerdict.model_validate_json(verdict.body)
     by_name = {s.name: s for s in again.screeners}
     assert by_name["hashes"].usability == "unusable"
     assert by_name["urls"].usability == "unusable"

@@ -1,0 +1,126 @@
+"""Run a text screener in a process of its own, so that its CPU work overlaps the others'.
+
+The text screener (regular expressions and a scikit-learn model, both holding the GIL) is
+the costliest per case; in a child process it runs while the hash and URL screeners run in
+the stage's thread, and the batch takes the longer of the two instead of their sum.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+
+from services.prescreen.model import (
+    CaseInput,
+    Finding,
+    Screener,
+    ScreenerResult,
+    TextItem,
+    Usability,
+)
+from shared.events import Category
+
+#: The screener of this child process (set by the pool's initializer).
+_CHILD: Screener | None = None
+
+
+def _start_child(factory: Callable[[], Screener]) -> None:
+    global _CHILD  # noqa: PLW0603 - one screener per child process, built once
+    _CHILD = factory()
+    _CHILD.screen([])  # load what loads lazily (a model) before the first batch
+
+
+# Cases and results cross the process boundary as plain tuples: pickling slotted
+# dataclasses cost more than the screening they carried.
+_Texts = tuple[str, int, str, tuple[tuple[str, str, str | None], ...]]
+_Finding = tuple[str, str, str, int | None, str | None]
+_Result = tuple[str, str, str, dict[str, float], tuple[_Finding, ...], tuple[str, ...]]
+
+
+def _to_child(case: CaseInput) -> _Texts:
+    texts = tuple((t.source, t.text, t.language) for t in case.texts)
+    return (case.case_id, case.revision, case.category.value, texts)
+
+
+def _in_child(item: _Texts) -> CaseInput:
+    case_id, revision, category, texts = item
+    return CaseInput(
+        case_id, revision, Category(category), texts=tuple(TextItem(*t) for t in texts)
+    )
+
+
+def _from_child(item: _Result) -> ScreenerResult:
+    name, version, usability, scores, findings, notes = item
+    return ScreenerResult(
+        name,
+        version,
+        Usability(usability),
+        {Category(c): score for c, score in scores.items()},
+        tuple(Finding(k, Category(c), ref, d, detail) for k, c, ref, d, detail in findings),
+        notes,
+    )
+
+
+def _screen_in_child(cases: list[_Texts]) -> list[_Result]:
+    if _CHILD is None:
+        raise RuntimeError("the child process has no screener")
+    return [
+        (
+            r.screener,
+            r.version,
+            r.usability.value,
+            {c.value: score for c, score in r.scores.items()},
+            tuple((f.kind, f.category.value, f.ref, f.distance, f.detail) for f in r.findings),
+            r.notes,
+        )
+        for r in _CHILD.screen([_in_child(c) for c in cases])
+    ]
+
+
+class OffloadedScreener:
+    """A screener run in a child process; ``submit`` starts a batch, ``results`` waits for it.
+
+    The child sees the cases' identity, category and texts only: it suits text screeners.
+
+    ``factory`` must be picklable (a module-level function, or a ``functools.partial`` of
+    one): the child builds its own screener with it.
+    """
+
+    def __init__(self, factory: Callable[[], Screener], *, name: str, version: str) -> None:
+        self.name = name
+        self.version = version
+        self._factory = factory
+        self._pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        # spawn: a fresh interpreter, never a fork of a process with an event loop and threads
+        return ProcessPoolExecutor(
+            max_workers=1,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start_child,
+            initargs=(self._factory,),
+        )
+
+    def submit(self, cases: Sequence[CaseInput]) -> Future[list[_Result]]:
+        """Start screening a batch (the cases' texts) in the child; see :meth:`results`."""
+        payload = [_to_child(c) for c in cases]
+        try:
+            return self._pool.submit(_screen_in_child, payload)
+        except RuntimeError:  # the pool broke (the child died): start another one
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = self._new_pool()
+            return self._pool.submit(_screen_in_child, payload)
+
+    @staticmethod
+    def results(future: Future[list[_Result]]) -> list[ScreenerResult]:
+        """Wait for a submitted batch's results."""
+        return [_from_child(r) for r in future.result()]
+
+    def screen(self, cases: Sequence[CaseInput]) -> list[ScreenerResult]:
+        """Screen a batch in the child and wait for the results."""
+        return self.results(self.submit(cases))
+
+    def close(self) -> None:
+        """Stop the child process."""
+        self._pool.shutdown(wait=True, cancel_futures=True)

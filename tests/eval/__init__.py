@@ -1,0 +1,1 @@
+"""Labelled evaluation sets and their generators."""
