@@ -18,8 +18,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import os
 import random
+import resource
 import statistics
 import sys
 import time
@@ -32,9 +34,12 @@ import asyncpg
 import numpy as np
 import uvloop
 
+from services.prescreen.banks import BankSet
 from services.prescreen.pdq_index import Hashes, measure
 from shared.cli.bench import observe
 from shared.config import Settings
+from shared.events import Category
+from shared.events.screening import BankDefined, BankKind
 from shared.kafka import (
     apply_topics,
     delete_topics,
@@ -90,6 +95,12 @@ def run(settings: Settings, options: Sequence[str]) -> int:
     parser.add_argument("--rate", type=float, default=1000.0, help="latency phase, cases/s")
     parser.add_argument("--seconds", type=float, default=15.0, help="latency phase length")
     parser.add_argument("--workers", type=int, nargs="*", default=[1, 2])
+    parser.add_argument(
+        "--memory-bank",
+        type=int,
+        default=10_000_000,
+        help="PDQ hashes of the bank whose load time and peak memory are measured (0: skip)",
+    )
     args = parser.parse_args(options)
     return uvloop.run(_bench(settings, args))
 
@@ -106,6 +117,12 @@ async def _bench(settings: Settings, args: argparse.Namespace) -> int:
         f"with brute force {lookups['brute_force_agreement']:.3f}, with faiss "
         f"{lookups['faiss_agreement']:.3f}"
     )
+    if args.memory_bank:
+        seconds, peak = await asyncio.to_thread(_memory, args.memory_bank)
+        print(
+            f"bank of {args.memory_bank:,} PDQ hashes: loaded and indexed in {seconds:.1f} s, "
+            f"peak memory of the process {peak / 2**30:.2f} GiB (the hashes as read included)"
+        )
     bank = f"{run_id}-pdq"
     bank_hashes = np.random.default_rng(7).integers(0, 256, (args.bank_size, 32), dtype=np.uint8)
     started = time.perf_counter()
@@ -128,6 +145,30 @@ async def _bench(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         await _drop_bank(settings, bank)
     return 0
+
+
+def _memory(size: int) -> tuple[float, int]:
+    """Load a bank of ``size`` PDQ hashes in a fresh process: (seconds, peak bytes)."""
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(1) as pool:
+        result: tuple[float, int] = pool.apply(_load_bank_measured, (size,))
+    return result
+
+
+def _load_bank_measured(size: int) -> tuple[float, int]:
+    """In the child: the hashes as a loader reads them (n x 32 bytes), then the bank set."""
+    hashes = np.random.default_rng(11).integers(0, 256, (size, 32), dtype=np.uint8)
+    started = time.perf_counter()
+    banks = BankSet()
+    banks.apply([
+        BankDefined(schema_version=1, type="bank.defined", bank="memory",
+                    kind=BankKind.BLOCK, category=Category.CHILD_SEXUAL_ABUSE)
+    ])  # fmt: skip
+    banks.load_pdq("memory", hashes)
+    seconds = time.perf_counter() - started
+    del hashes
+    # ru_maxrss is in KiB on Linux
+    return seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 async def _store_bank(settings: Settings, bank: str, hashes: Hashes) -> None:

@@ -67,11 +67,11 @@ async def run_demo(
     view = _View(stages=[_Stage(s.name, spec) for s in services for spec in s.consumers])
     consumed = {topic for s in services for spec in s.consumers for topic in spec.models}
     banks = demo_banks()
-    if HASHBANKS_UPDATES in consumed:  # a screening stage runs: give it the demo banks
-        view.bank_hashes = await _import_banks(settings, banks)
     offsets = _Offsets(settings)
     await offsets.start()
     baseline = await offsets.snapshot(view)
+    if HASHBANKS_UPDATES in consumed:  # a screening stage runs: give it the demo banks
+        view.bank_hashes = await _import_banks(settings, banks)
     cases_tail = asyncio.create_task(_tail_cases(settings, view))
     tails = [cases_tail]
     if SCREENING_VERDICTS in {t for s in services for t in s.produces}:
@@ -108,12 +108,13 @@ async def _import_banks(settings: Settings, banks: list[dict[str, Any]]) -> int:
     count = 0
     try:
         for bank in banks:
+            fields = {k: v for k, v in bank["bank"].items() if k != "name"}
             definition = BankDefined.model_validate(
                 {
                     "schema_version": 1,
                     "type": "bank.defined",
-                    **bank["bank"],
                     "bank": bank["bank"]["name"],
+                    **fields,
                 },
                 strict=False,
             )

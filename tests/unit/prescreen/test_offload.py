@@ -1,0 +1,40 @@
+"""The text screener's child process: results cross intact, a dead child is replaced."""
+
+from __future__ import annotations
+
+import os
+
+from services.prescreen.config import DEPLOY
+from services.prescreen.engine import ScreeningEngine
+from services.prescreen.model import CaseInput, TextItem, Usability
+from services.prescreen.policy import load_policy
+from services.prescreen.screeners.offload import OffloadedScreener
+from shared.events import Category
+from tests.unit.prescreen import offload_fixtures
+
+
+def case(text: str) -> CaseInput:
+    return CaseInput("c", 1, Category.OTHER, texts=(TextItem("report", text, "en"),))
+
+
+def test_a_batch_is_screened_in_another_process_and_a_dead_child_is_replaced() -> None:
+    offloaded = OffloadedScreener(offload_fixtures.make, name="pid", version="1")
+    engine = ScreeningEngine([offloaded], load_policy(DEPLOY / "policy.yaml"))
+    try:
+        [first] = engine.screen([case("hello")])
+        [result] = first.results
+        assert result.usability is Usability.USED
+        assert result.scores == {Category.SPAM: 0.25}
+        assert result.notes == ("note",)
+        [finding] = result.findings
+        assert finding.ref != f"pid-{os.getpid()}"  # not this process
+
+        [dead] = engine.screen([case("die")])
+        assert dead.results[0].usability is Usability.UNAVAILABLE
+        assert "screener failed" in dead.results[0].notes[0]
+
+        [after] = engine.screen([case("hello again")])
+        assert after.results[0].usability is Usability.USED
+        assert after.results[0].findings[0].ref != finding.ref  # a new child
+    finally:
+        offloaded.close()
