@@ -138,6 +138,7 @@ async def load_banks(pool: asyncpg.Pool, banks: BankSet) -> dict[int, int]:
         ]
         banks.apply(exact)
         count = len(exact) + await _load_pdq(conn, banks)
+    record_sizes(banks)
     log.info(
         "loaded %d banks, %d hashes in %.1f s",
         len(definitions),
@@ -209,6 +210,20 @@ def _decode(value: bytes | None) -> Update | None:
 def _count(updates: list[Update], banks: BankSet) -> None:
     for update in updates:
         metrics.BANK_UPDATES.labels(update.type).inc()
+    record_sizes(banks)
+
+
+def record_sizes(banks: BankSet) -> None:
+    """Export the banks' sizes and when they last changed."""
     metrics.BANK_LAST_UPDATE.set(time.time())
-    for name, size in banks.sizes().items():
+    sizes = banks.sizes()
+    for name, size in sizes.items():
         metrics.BANK_HASHES.labels(name).set(size)
+    for name in _EXPORTED - sizes.keys():  # a removed bank leaves no stale series
+        metrics.BANK_HASHES.remove(name)
+    _EXPORTED.clear()
+    _EXPORTED.update(sizes)
+
+
+#: Banks whose size is exported.
+_EXPORTED: set[str] = set()
