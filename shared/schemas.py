@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from shared.events import CaseEvent, ReportAccepted, ReportSubmitted
+from shared.events.decisions import ReviewDecision
 from shared.events.identity import IdentityEvent
 from shared.events.legal import DisclosureEvent, LegalRequest
 from shared.events.screening import BankUpdate, ScreeningVerdict
@@ -24,6 +25,7 @@ from shared.topics import (
     LEGAL_REQUESTS,
     REPORTS_ACCEPTED,
     REPORTS_SUBMITTED,
+    REVIEW_DECISIONS,
     SCREENING_VERDICTS,
     TopicSpec,
     all_topics,
@@ -38,6 +40,7 @@ CONTRACTS: tuple[tuple[TopicSpec, type[BaseModel]], ...] = (
     (CASES, CaseEvent),
     (SCREENING_VERDICTS, ScreeningVerdict),
     (HASHBANKS_UPDATES, BankUpdate),
+    (REVIEW_DECISIONS, ReviewDecision),
     (IDENTITY_EVENTS, IdentityEvent),
     (LEGAL_REQUESTS, LegalRequest),
     (LEGAL_DISCLOSURES, DisclosureEvent),

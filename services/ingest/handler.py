@@ -12,6 +12,7 @@ from services.ingest.core import Ingestion, case_ids_of, ingest_reports
 from services.ingest.ports import CaseStorePort
 from shared.db import Connection
 from shared.events import ReportSubmitted
+from shared.events.decisions import ReviewDecision
 from shared.publisher import Outbound
 from shared.runtime import Handled, Inbound
 from shared.topics import CASES, REPORTS_ACCEPTED
@@ -63,3 +64,21 @@ def _count(ingestion: Ingestion) -> None:
         (c.event_type, c.state.category) for c in ingestion.changes
     ).items():
         metrics.CASES.labels(event_type.value, category.value).inc(n)
+
+
+async def handle_decisions(batch: Sequence[Inbound[ReviewDecision]], conn: Connection) -> Handled:
+    """Close the case revisions that final decisions decided; the next report reopens them.
+
+    Idempotent: a revision already closed, or already reopened as a newer one, is left alone.
+    """
+    store = PostgresCaseStore(conn)
+    final = [m.event for m in batch if m.event.final]
+    await store.lock_cases({str(d.case_id) for d in final})
+    closed = 0
+    for decision in final:
+        closed += await store.close_case(str(decision.case_id), revision=decision.case_revision)
+
+    def count() -> None:
+        metrics.CASES_CLOSED.inc(closed)
+
+    return Handled((), after_commit=count)

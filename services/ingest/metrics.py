@@ -14,3 +14,7 @@ CASES = Counter(
     "Case events published, by type (case.opened, case.updated, case.reopened).",
     ["event_type", "category"],
 )
+CASES_CLOSED = Counter(
+    "crible_ingest_cases_closed_total",
+    "Case revisions closed by a final review decision (the next report reopens the case).",
+)

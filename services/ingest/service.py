@@ -1,9 +1,10 @@
 """The ingest service as the runtime runs it: ``crible run ingest``."""
 
-from services.ingest.handler import handle_reports
+from services.ingest.handler import handle_decisions, handle_reports
 from shared.events import ReportSubmitted
+from shared.events.decisions import ReviewDecision
 from shared.runtime import ConsumerSpec, Service
-from shared.topics import CASES, REPORTS_ACCEPTED, REPORTS_SUBMITTED
+from shared.topics import CASES, REPORTS_ACCEPTED, REPORTS_SUBMITTED, REVIEW_DECISIONS
 
 REPORTS: ConsumerSpec[ReportSubmitted] = ConsumerSpec(
     models={REPORTS_SUBMITTED: ReportSubmitted},
@@ -11,4 +12,9 @@ REPORTS: ConsumerSpec[ReportSubmitted] = ConsumerSpec(
     produces=(CASES, REPORTS_ACCEPTED),
 )
 
-SPEC = Service(name="ingest", consumers=(REPORTS,))
+#: Final review decisions close their case revision (dispatch publishes them).
+DECISIONS: ConsumerSpec[ReviewDecision] = ConsumerSpec(
+    models={REVIEW_DECISIONS: ReviewDecision}, handler=handle_decisions, name="decisions"
+)
+
+SPEC = Service(name="ingest", consumers=(REPORTS, DECISIONS))

@@ -31,11 +31,18 @@ from shared.kafka import (
     messages_written,
 )
 from shared.runtime import Service, serve
-from shared.topics import CASES, REPORTS_ACCEPTED, REPORTS_SUBMITTED, wire_name
+from shared.topics import CASES, REPORTS_ACCEPTED, REPORTS_SUBMITTED, REVIEW_DECISIONS, wire_name
 
 #: (owner, package) of every service's migrations, as `crible migrate` applies them.
 MIGRATIONS = Registry(SERVICES).migrations()
-INGEST_TOPICS = [REPORTS_SUBMITTED, REPORTS_SUBMITTED.dlq(), REPORTS_ACCEPTED, CASES]
+INGEST_TOPICS = [
+    REPORTS_SUBMITTED,
+    REPORTS_SUBMITTED.dlq(),
+    REPORTS_ACCEPTED,
+    CASES,
+    REVIEW_DECISIONS,
+    REVIEW_DECISIONS.dlq(),
+]
 
 
 @pytest.fixture(scope="session")

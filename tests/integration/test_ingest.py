@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -11,12 +13,11 @@ import orjson
 from aiokafka import AIOKafkaProducer
 from prometheus_client import REGISTRY
 
-from services.ingest.adapters.postgres import PostgresCaseStore
 from services.ingest.service import REPORTS, SPEC
 from shared.config import Settings
 from shared.events import CaseEvent, ReportAccepted
 from shared.kafka import messages_written
-from shared.topics import CASES, REPORTS_ACCEPTED, REPORTS_SUBMITTED, wire_name
+from shared.topics import CASES, REPORTS_ACCEPTED, REPORTS_SUBMITTED, REVIEW_DECISIONS, wire_name
 from tests.integration.conftest import committed, eventually, read_topic, running
 
 INGEST_GROUP = REPORTS.group_id(SPEC.name)
@@ -47,6 +48,16 @@ async def publish(
         meta = await producer.send_and_wait(topic, value, key=b"message:c1:m1")
         placed.append((meta.partition, meta.offset))
     return placed
+
+
+def decision(case_id: str, *, final: bool) -> bytes:
+    """A reviewer's decision on revision 1 of the case, as dispatch publishes it."""
+    return encode({
+        "schema_version": 1, "decision_id": str(uuid.uuid4()), "case_id": case_id,
+        "case_revision": 1, "subject": {"kind": "user", "id": "x"}, "category": "spam",
+        "outcome": "remove_content", "policy_reason": "tos.spam.1", "explanation": "spam",
+        "reviewer_id": "rev-1", "final": final, "decided_at": datetime.now(UTC).isoformat(),
+    })  # fmt: skip
 
 
 def encode(payload: dict[str, Any]) -> bytes:
@@ -160,8 +171,14 @@ async def test_a_decided_case_reopens_as_a_new_revision(
         await publish(producer, settings, encode(report("r1")))
         await eventually(lambda: db.fetchval("SELECT count(*) FROM ingest.cases"))
         case_id = str(await db.fetchval("SELECT case_id FROM ingest.cases"))
-        async with db.transaction():
-            assert await PostgresCaseStore(db).close_case(case_id, revision=1)
+        # The first of two reviews leaves the case open; the final decision closes it.
+        first, final = decision(case_id, final=False), decision(case_id, final=True)
+        topic = wire_name(REVIEW_DECISIONS.name, settings.topic_prefix)
+        for body in (first, final, final):  # a redelivery changes nothing
+            await producer.send_and_wait(topic, body, key=case_id.encode())
+        await eventually(
+            lambda: db.fetchval("SELECT status = 'closed' FROM ingest.cases"), timeout=30
+        )
         await publish(producer, settings, encode(report("r2", reporter="u1")))
         events = await read_topic(settings, CASES.name, until=lambda rs: len(rs) >= 2)
 
