@@ -1,0 +1,1 @@
+"""Human-review dispatch: queue, reviewers, leases, decisions, statements of reasons."""
