@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test unit lint format demo bench-ingest schemas topics migrate clean
+.PHONY: help install run test unit lint format demo bench-ingest bench-prescreen eval-prescreen schemas topics migrate clean
 
 help: ## Show this list
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -40,6 +40,12 @@ demo: $(STAMP) ## Publish a realistic report stream to the pipeline `make run` s
 
 bench-ingest: $(STAMP) ## Ingestion vs raw aiokafka throughput on the real stack (200,000 reports, 3 rounds)
 	$(BIN)/crible local -- $(BIN)/crible bench ingest --reports 200000 --repeat 3
+
+bench-prescreen: $(STAMP) ## Screening throughput, latency, PDQ lookups beside faiss, 10M-bank memory
+	$(BIN)/crible local -- $(BIN)/crible bench prescreen
+
+eval-prescreen: $(STAMP) ## Precision/recall of the live and shadow policies on the labelled set
+	$(BIN)/crible eval prescreen tests/eval/prescreen.jsonl
 
 schemas: $(STAMP) ## Re-export the JSON Schemas and AsyncAPI document under deploy/schemas/
 	$(BIN)/crible schemas export
