@@ -13,6 +13,7 @@ from collections.abc import Sequence
 SERVICES: dict[str, str] = {
     "ingest": "services.ingest",
     "prescreen": "services.prescreen",
+    "dispatch": "services.dispatch",
 }
 
 

@@ -14,11 +14,13 @@ from pydantic import BaseModel
 
 from shared.events import CaseEvent, ReportAccepted, ReportSubmitted
 from shared.events.decisions import ReviewDecision
+from shared.events.enforcement import EnforcementAction
 from shared.events.identity import IdentityEvent
 from shared.events.legal import DisclosureEvent, LegalRequest
 from shared.events.screening import BankUpdate, ScreeningVerdict
 from shared.topics import (
     CASES,
+    ENFORCEMENT_ACTIONS,
     HASHBANKS_UPDATES,
     IDENTITY_EVENTS,
     LEGAL_DISCLOSURES,
@@ -41,6 +43,7 @@ CONTRACTS: tuple[tuple[TopicSpec, type[BaseModel]], ...] = (
     (SCREENING_VERDICTS, ScreeningVerdict),
     (HASHBANKS_UPDATES, BankUpdate),
     (REVIEW_DECISIONS, ReviewDecision),
+    (ENFORCEMENT_ACTIONS, EnforcementAction),
     (IDENTITY_EVENTS, IdentityEvent),
     (LEGAL_REQUESTS, LegalRequest),
     (LEGAL_DISCLOSURES, DisclosureEvent),

@@ -8,40 +8,13 @@ a later decision is compared with an earlier one by rank alone: see ``reverses``
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
 from shared.events.decisions import DecisionOutcome
+from shared.events.enforcement import Action, Target
 from shared.events.reports import SubjectKind
 
 #: A reviewer's decision on a case (the contract's enum: one list of outcomes everywhere).
 Outcome = DecisionOutcome
-
-
-class Action(StrEnum):
-    """One concrete measure the platform carries out."""
-
-    DELETE_MESSAGE = "delete_message"
-    #: A user's display name, photo or bio.
-    REMOVE_PROFILE_CONTENT = "remove_profile_content"
-    #: A group's or channel's title, photo or description.
-    REMOVE_CHAT_PROFILE = "remove_chat_profile"
-    RESTRICT_ACCOUNT = "restrict_account"
-    SUSPEND_ACCOUNT = "suspend_account"
-    BAN_ACCOUNT = "ban_account"
-    BAN_GROUP = "ban_group"
-    BAN_CHANNEL = "ban_channel"
-    #: Keep the content and its metadata out of retention deletion for the authority.
-    PRESERVE_EVIDENCE = "preserve_evidence"
-    REFER_TO_AUTHORITIES = "refer_to_authorities"
-
-
-class Target(StrEnum):
-    """Whom an action applies to."""
-
-    #: The reported thing itself.
-    SUBJECT = "subject"
-    #: A message's sender, or a group's or channel's owner; the platform knows who that is.
-    OWNER = "owner"
 
 
 @dataclass(frozen=True, slots=True)

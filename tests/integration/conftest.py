@@ -84,6 +84,7 @@ async def db(base_settings: Settings) -> AsyncIterator[asyncpg.Connection]:
         "prescreen.case_screening, prescreen.verdicts, prescreen.shadow_decisions, "
         "prescreen.outbox"
     )
+    await conn.execute("TRUNCATE dispatch.cases, dispatch.outbox")
     yield conn
     await conn.close()
 

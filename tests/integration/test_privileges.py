@@ -209,9 +209,8 @@ async def test_migrate_takes_over_the_first_layout_and_its_unpublished_events(
     assert not await db.fetchval(
         "SELECT count(*) FROM public.crible_migrations WHERE owner = 'crible'"
     )
-    assert await db.fetchval("SELECT tableowner FROM pg_tables WHERE tablename = 'cases'") == (
-        "crible_ingest_owner"
-    )
+    owner = "SELECT tableowner FROM pg_tables WHERE schemaname = 'ingest' AND tablename = 'cases'"
+    assert await db.fetchval(owner) == "crible_ingest_owner"
     moved = await db.fetchval("SELECT records FROM ingest.outbox")
     assert decode_records(moved) == pending
 

@@ -5,15 +5,14 @@ from __future__ import annotations
 import pytest
 
 from services.dispatch.decisions import (
-    Action,
     Enforcement,
     Outcome,
     OutcomeNotApplicableError,
-    Target,
     applicable,
     enforcement,
     reverses,
 )
+from shared.events.enforcement import Action, Target
 from shared.events.reports import SubjectKind
 
 

@@ -1,0 +1,185 @@
+"""Verdicts into the review queue: each case revision once, updated in place, acted on at once.
+
+- ``human_review`` (QA samples included) enters the queue, ``dismiss`` is recorded;
+- ``act_now`` publishes its automatic enforcement action at once (delete the content, keep
+  the account: a person confirms or reverses it) and still enters the queue;
+- a newer verdict of a queued revision (more reports) updates the row in place: one case is
+  never queued twice; an older or repeated verdict changes nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cached_property
+from pathlib import Path
+
+import orjson
+
+from services.dispatch.priority import PriorityInputs, urgency, velocity
+from services.dispatch.sla import DEFAULT_SLA_FILE, SlaConfig, load_sla
+from shared.db import Connection
+from shared.events.enforcement import Action, Target
+from shared.events.reports import SubjectKind
+from shared.events.screening import Route, ScreeningVerdict
+from shared.publisher import Outbound
+from shared.runtime import Handled, Inbound
+from shared.topics import ENFORCEMENT_ACTIONS
+
+_NAMESPACE = uuid.UUID("3c1f7a52-8d0e-4b6a-9f5e-2a7c4d9b1e63")
+#: What an automatic action does: the content goes, the account stays until a person decides.
+_AUTOMATIC = {
+    SubjectKind.MESSAGE: Action.DELETE_MESSAGE,
+    SubjectKind.USER: Action.REMOVE_PROFILE_CONTENT,
+    SubjectKind.GROUP: Action.REMOVE_CHAT_PROFILE,
+    SubjectKind.CHANNEL: Action.REMOVE_CHAT_PROFILE,
+}
+_WAITING = "queued"
+
+
+@dataclass(frozen=True, slots=True)
+class Known:
+    """What the queue holds of a case revision."""
+
+    report_count: int
+    state: str
+    automatic_action_id: uuid.UUID | None
+
+
+def automatic_action_id(case_id: uuid.UUID, revision: int) -> uuid.UUID:
+    """One automatic action per case revision, whatever verdicts repeat."""
+    return uuid.uuid5(_NAMESPACE, f"automatic/{case_id}/{revision}")
+
+
+class Intake:
+    """The verdict handler, bound to the SLA configuration (read on first use)."""
+
+    def __init__(self, sla: Path = DEFAULT_SLA_FILE) -> None:
+        self._path = sla
+
+    @cached_property
+    def _sla(self) -> SlaConfig:
+        return load_sla(self._path)
+
+    async def __call__(
+        self, batch: Sequence[Inbound[ScreeningVerdict]], conn: Connection
+    ) -> Handled:
+        """Queue, update or record each verdict; publish automatic actions."""
+        keys = sorted({(m.event.case_id, m.event.case_revision) for m in batch})
+        rows = await conn.fetch(
+            """SELECT case_id, revision, report_count, state, automatic_action_id
+               FROM dispatch.cases
+               WHERE (case_id, revision) IN (SELECT * FROM unnest($1::uuid[], $2::int[]))
+               ORDER BY case_id, revision FOR UPDATE""",
+            [k[0] for k in keys],
+            [k[1] for k in keys],
+        )
+        known = {
+            (r["case_id"], r["revision"]): Known(
+                r["report_count"], r["state"], r["automatic_action_id"]
+            )
+            for r in rows
+        }
+        now = datetime.now(UTC)
+        events: list[Outbound] = []
+        for inbound in batch:
+            verdict = inbound.event
+            key = (verdict.case_id, verdict.case_revision)
+            before = known.get(key)
+            if before is not None and verdict.report_count <= before.report_count:
+                continue  # a repeat, or older than what the queue holds
+            action_id = None if before is None else before.automatic_action_id
+            if verdict.route is Route.ACT_NOW and action_id is None:
+                action_id = automatic_action_id(*key)
+                events.append(_automatic_action(verdict, action_id, now))
+            state = self._state(verdict, before)
+            await self._save(
+                conn, verdict, raw=inbound.raw, state=state, action_id=action_id, now=now
+            )
+            known[key] = Known(verdict.report_count, state, action_id)
+        return Handled(events)
+
+    @staticmethod
+    def _state(verdict: ScreeningVerdict, before: Known | None) -> str:
+        if before is not None and before.state not in (_WAITING, "dismissed"):
+            return before.state  # leased, held, decided...: a newer verdict does not requeue
+        if verdict.route is Route.DISMISS and not verdict.qa_sample:
+            return "dismissed"
+        return _WAITING
+
+    async def _save(
+        self,
+        conn: Connection,
+        verdict: ScreeningVerdict,
+        *,
+        raw: bytes,
+        state: str,
+        action_id: uuid.UUID | None,
+        now: datetime,
+    ) -> None:
+        inputs = PriorityInputs(
+            severity=verdict.severity,
+            confidence=verdict.confidence,
+            reporter_weights=(1.0,) * verdict.reporter_count,
+            reports_per_hour=velocity(verdict.report_count, verdict.screened_at, now),
+            opened_at=verdict.screened_at,
+        )
+        due = self._sla.deadline(verdict.screened_category, verdict.severity, verdict.screened_at)
+        await conn.execute(
+            """INSERT INTO dispatch.cases (case_id, revision, subject, category,
+                   screened_category, route, severity, confidence, qa_sample, report_count,
+                   reporter_count, languages, urgency, opened_at, due_at, state, verdict_id,
+                   automatic_action_id, verdict, updated_at)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+                       $17, $18, $19, $20)
+               ON CONFLICT (case_id, revision) DO UPDATE SET
+                   screened_category = EXCLUDED.screened_category, route = EXCLUDED.route,
+                   severity = EXCLUDED.severity, confidence = EXCLUDED.confidence,
+                   qa_sample = EXCLUDED.qa_sample, report_count = EXCLUDED.report_count,
+                   reporter_count = EXCLUDED.reporter_count, languages = EXCLUDED.languages,
+                   urgency = EXCLUDED.urgency, due_at = LEAST(cases.due_at, EXCLUDED.due_at),
+                   state = EXCLUDED.state, verdict_id = EXCLUDED.verdict_id,
+                   automatic_action_id = EXCLUDED.automatic_action_id,
+                   verdict = EXCLUDED.verdict, updated_at = EXCLUDED.updated_at""",
+            verdict.case_id,
+            verdict.case_revision,
+            verdict.subject.model_dump_json(exclude_none=True),
+            verdict.category.value,
+            verdict.screened_category.value,
+            verdict.route.value,
+            verdict.severity.value,
+            verdict.confidence,
+            verdict.qa_sample,
+            verdict.report_count,
+            verdict.reporter_count,
+            list(verdict.reporter_languages),
+            urgency(inputs),
+            verdict.screened_at,
+            due,
+            state,
+            verdict.verdict_id,
+            action_id,
+            raw.decode(),
+            now,
+        )
+
+
+def _automatic_action(verdict: ScreeningVerdict, action_id: uuid.UUID, now: datetime) -> Outbound:
+    matched = [m.ref for s in verdict.screeners for m in s.matches if m.kind == "hash"]
+    reason = f"screening:{matched[0]}" if matched else f"screening:{verdict.policy.name}"
+    body = {
+        "schema_version": 1,
+        "action_id": action_id,
+        "case_id": verdict.case_id,
+        "case_revision": verdict.case_revision,
+        "subject": verdict.subject.model_dump(exclude_none=True),
+        "category": verdict.screened_category,
+        "measures": [{"action": _AUTOMATIC[verdict.subject.kind], "target": Target.SUBJECT}],
+        "automatic": True,
+        "verdict_id": verdict.verdict_id,
+        "reason": reason[:128],
+        "issued_at": now,
+    }
+    return Outbound(ENFORCEMENT_ACTIONS.name, str(verdict.case_id).encode(), orjson.dumps(body))

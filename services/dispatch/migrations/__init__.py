@@ -1,0 +1,1 @@
+"""SQL migrations of the dispatch schema, applied by ``crible migrate``."""

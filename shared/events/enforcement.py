@@ -1,0 +1,68 @@
+"""Enforcement actions, published by dispatch on ``enforcement.actions`` for the platform."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import AwareDatetime, Field, StringConstraints
+
+from shared.events.base import Event
+from shared.events.reports import Category, Subject
+
+
+class Action(StrEnum):
+    """One concrete measure the platform carries out."""
+
+    DELETE_MESSAGE = "delete_message"
+    #: A user's display name, photo or bio.
+    REMOVE_PROFILE_CONTENT = "remove_profile_content"
+    #: A group's or channel's title, photo or description.
+    REMOVE_CHAT_PROFILE = "remove_chat_profile"
+    RESTRICT_ACCOUNT = "restrict_account"
+    SUSPEND_ACCOUNT = "suspend_account"
+    BAN_ACCOUNT = "ban_account"
+    BAN_GROUP = "ban_group"
+    BAN_CHANNEL = "ban_channel"
+    #: Keep the content and its metadata out of retention deletion for the authority.
+    PRESERVE_EVIDENCE = "preserve_evidence"
+    REFER_TO_AUTHORITIES = "refer_to_authorities"
+
+
+class Target(StrEnum):
+    """Whom an action applies to."""
+
+    #: The reported thing itself.
+    SUBJECT = "subject"
+    #: A message's sender, or a group's or channel's owner; the platform knows who that is.
+    OWNER = "owner"
+
+
+class Measure(Event):
+    """One action on one target."""
+
+    action: Action
+    target: Target
+
+
+class EnforcementAction(Event):
+    """What the platform must do to a subject (key: the case id).
+
+    A reversal (``reverses`` set) asks the platform to undo the measures of that earlier
+    action, e.g. content removed automatically that a reviewer found lawful.
+    """
+
+    schema_version: Literal[1]
+    action_id: UUID = Field(description="Stable: a redelivery carries the same id.")
+    case_id: UUID
+    case_revision: int = Field(ge=1)
+    subject: Subject
+    category: Category
+    measures: tuple[Measure, ...] = Field(min_length=1, max_length=8)
+    automatic: bool = Field(description="Taken on the screening's verdict, before any person.")
+    verdict_id: UUID | None = Field(default=None, description="The verdict that acted, if so.")
+    decision_id: UUID | None = Field(default=None, description="The review decision, if any.")
+    reverses: UUID | None = Field(default=None, description="The action this one undoes.")
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    issued_at: AwareDatetime
