@@ -1,9 +1,11 @@
 """The dispatch service as the runtime runs it: ``crible run dispatch``.
 
-So far: verdicts into the review queue, and automatic enforcement of ``act_now`` verdicts.
-The reviewer API, decisions, statements of reasons and appeals come next (issue 7).
+So far: verdicts into the review queue, automatic enforcement of ``act_now`` verdicts, and
+the reviewer API (next case under a lease, decide). Dual review, escalation, holds,
+statements of reasons and appeals come next (issue 7).
 """
 
+from services.dispatch.api import build_app
 from services.dispatch.intake import Intake
 from shared.events.screening import ScreeningVerdict
 from shared.runtime import ConsumerSpec, Service
@@ -15,4 +17,4 @@ VERDICTS: ConsumerSpec[ScreeningVerdict] = ConsumerSpec(
     produces=(ENFORCEMENT_ACTIONS,),
 )
 
-SPEC = Service(name="dispatch", consumers=(VERDICTS,))
+SPEC = Service(name="dispatch", consumers=(VERDICTS,), http_app=build_app)

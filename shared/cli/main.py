@@ -53,6 +53,12 @@ def _parser(registry: Registry) -> argparse.ArgumentParser:
         default=9101,
         help="with `all`: first metrics port; services get consecutive ports",
     )
+    run.add_argument(
+        "--http-base-port",
+        type=int,
+        default=8101,
+        help="with `all`: first HTTP API port (dispatch's reviewer API is the third)",
+    )
     run.set_defaults(func=_run)
 
     local = sub.add_parser(
@@ -97,7 +103,11 @@ def _run(args: argparse.Namespace) -> int:
     from shared.runtime import ConfigurationError, serve  # noqa: PLC0415
 
     if args.service == "all":
-        return supervise(args.registry.names, metrics_base_port=args.metrics_base_port)
+        return supervise(
+            args.registry.names,
+            metrics_base_port=args.metrics_base_port,
+            http_base_port=args.http_base_port,
+        )
     try:
         uvloop.run(serve(args.registry.spec(args.service), get_settings()))
     except ConfigurationError as error:

@@ -18,14 +18,22 @@ log = logging.getLogger(__name__)
 class _Child:
     name: str
     port: int
+    #: Its HTTP API's port, used by services that have one.
+    http_port: int
     process: subprocess.Popen[bytes] | None = None
     restarts: int = 0
     next_start: float = field(default=0.0)
 
 
-def supervise(services: list[str], *, metrics_base_port: int) -> int:
-    """Run every service in its own process until SIGINT/SIGTERM; return 0 on a clean stop."""
-    children = [_Child(name, metrics_base_port + i) for i, name in enumerate(services)]
+def supervise(services: list[str], *, metrics_base_port: int, http_base_port: int) -> int:
+    """Run every service in its own process until SIGINT/SIGTERM; return 0 on a clean stop.
+
+    Service i gets metrics port ``metrics_base_port + i`` and HTTP port
+    ``http_base_port + i`` (used only by a service with an HTTP API).
+    """
+    children = [
+        _Child(name, metrics_base_port + i, http_base_port + i) for i, name in enumerate(services)
+    ]
     stopping = False
 
     def request_stop(_signum: int, _frame: FrameType | None) -> None:
@@ -44,7 +52,11 @@ def supervise(services: list[str], *, metrics_base_port: int) -> int:
                 log.error("service exited; restarting", extra={"service": child.name, "code": code})
                 child.process = None
             if child.process is None and now >= child.next_start:
-                env = dict(os.environ, CRIBLE_METRICS_PORT=str(child.port))
+                env = dict(
+                    os.environ,
+                    CRIBLE_METRICS_PORT=str(child.port),
+                    CRIBLE_HTTP_PORT=str(child.http_port),
+                )
                 child.process = subprocess.Popen(  # noqa: S603 - our own entry point
                     [sys.executable, "-m", "services", "run", child.name], env=env
                 )

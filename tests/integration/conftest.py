@@ -84,7 +84,10 @@ async def db(base_settings: Settings) -> AsyncIterator[asyncpg.Connection]:
         "prescreen.case_screening, prescreen.verdicts, prescreen.shadow_decisions, "
         "prescreen.outbox"
     )
-    await conn.execute("TRUNCATE dispatch.cases, dispatch.outbox")
+    await conn.execute(
+        "TRUNCATE dispatch.exposures, dispatch.decisions, dispatch.cases, dispatch.reviewers, "
+        "dispatch.outbox"
+    )
     yield conn
     await conn.close()
 

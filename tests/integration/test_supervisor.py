@@ -39,6 +39,8 @@ async def test_a_killed_service_is_restarted_and_goes_on_consuming(
         "all",
         "--metrics-base-port",
         str(free_port()),
+        "--http-base-port",
+        str(free_port()),
         env=env,
         stderr=asyncio.subprocess.PIPE,
     )

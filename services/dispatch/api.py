@@ -1,0 +1,271 @@
+"""The reviewer HTTP API (FastAPI), served by ``crible run dispatch`` on ``CRIBLE_HTTP_PORT``.
+
+Every endpoint needs a reviewer's bearer token (``crible reviewers token``): 401 without a
+valid one, 403 when the reviewer's role does not allow the endpoint. A decision writes its
+row and its events (``ReviewDecision``, ``EnforcementAction``, a reversal of an automatic
+action) in one transaction; they go out through the outbox at commit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import orjson
+from fastapi import Depends, FastAPI, HTTPException, Request
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from services.dispatch import queue
+from services.dispatch.decisions import (
+    Outcome,
+    OutcomeNotApplicableError,
+    enforcement,
+)
+from services.dispatch.reviewers import Reviewer, Role
+from shared.events.enforcement import Action, Target
+from shared.events.reports import Subject, SubjectKind
+from shared.publisher import Outbound
+from shared.runtime import ServiceContext
+from shared.runtime.emit import Emitter
+from shared.topics import ENFORCEMENT_ACTIONS, REVIEW_DECISIONS
+
+_NAMESPACE = uuid.UUID("9a4e1c07-52b8-4f3d-a6e2-0d8c7b5f1e24")
+_AUTOMATIC_UNDO = {
+    SubjectKind.MESSAGE: Action.DELETE_MESSAGE,
+    SubjectKind.USER: Action.REMOVE_PROFILE_CONTENT,
+    SubjectKind.GROUP: Action.REMOVE_CHAT_PROFILE,
+    SubjectKind.CHANNEL: Action.REMOVE_CHAT_PROFILE,
+}
+
+
+class DecisionRequest(BaseModel):
+    """A reviewer's decision on the case they hold."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: Outcome
+    policy_reason: Annotated[
+        str, StringConstraints(min_length=1, max_length=128, pattern=r"^[\w.:/\-]+$")
+    ]
+    explanation: Annotated[str, StringConstraints(max_length=2000)]
+    idempotency_key: uuid.UUID = Field(
+        description="The same key twice is one decision (a retried request)."
+    )
+
+
+def build_app(ctx: ServiceContext) -> FastAPI:
+    """The API over the service's pool and outbox."""
+    app = FastAPI(title="Crible reviewer API", version="1")
+    pool, emitter = ctx.pool, ctx.emitter
+    if pool is None or emitter is None:
+        raise RuntimeError("the reviewer API needs the database")
+
+    async def authenticated(request: Request) -> Reviewer:
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise HTTPException(401, "a reviewer's bearer token is required")
+        async with pool.acquire() as conn:
+            reviewer = await queue.reviewer_by_token(conn, token)
+        if reviewer is None:
+            raise HTTPException(401, "unknown or disabled token")
+        return reviewer
+
+    def role(*allowed: Role) -> Callable[[Request], Awaitable[Reviewer]]:
+        async def check(request: Request) -> Reviewer:
+            reviewer = await authenticated(request)
+            if not reviewer.roles & set(allowed):
+                raise HTTPException(403, f"needs one of the roles {sorted(allowed)}")
+            return reviewer
+
+        return check
+
+    reviewing = Depends(role(Role.REVIEWER, Role.SENIOR, Role.ADMIN))
+    supervising = Depends(role(Role.SENIOR, Role.ADMIN))
+
+    @app.post("/v1/cases/next")
+    async def next_case(reviewer: Reviewer = reviewing) -> dict[str, Any]:
+        """Lease the most urgent case this reviewer may see (204-like: ``case`` null)."""
+        async with pool.acquire() as conn, conn.transaction():
+            row = await queue.next_case(conn, reviewer)
+        return {"case": None if row is None else _case_view(row)}
+
+    @app.post("/v1/cases/{case_id}/{revision}/decision")
+    async def decide(
+        case_id: uuid.UUID, revision: int, body: DecisionRequest, reviewer: Reviewer = reviewing
+    ) -> dict[str, Any]:
+        """Decide the case this reviewer holds; events go out at commit."""
+        return await _decide(emitter, reviewer, case_id, revision, body)
+
+    @app.get("/v1/queue/stats")
+    async def stats(_: Reviewer = supervising) -> dict[str, Any]:
+        """Waiting cases by category, and the oldest one's age (seniors and admins)."""
+        async with pool.acquire() as conn:
+            rows = await conn.fetch(
+                """SELECT screened_category, count(*) AS waiting,
+                          extract(epoch FROM now() - min(opened_at)) AS oldest_seconds,
+                          count(*) FILTER (WHERE due_at < now()) AS overdue
+                   FROM dispatch.cases WHERE state IN ('queued', 'leased')
+                   GROUP BY screened_category ORDER BY screened_category"""
+            )
+        return {"categories": [dict(r) for r in rows]}
+
+    return app
+
+
+async def _decide(
+    emitter: Emitter, reviewer: Reviewer, case_id: uuid.UUID, revision: int, body: DecisionRequest
+) -> dict[str, Any]:
+    """Record the decision on the case ``reviewer`` holds, with its events."""
+    decision_id = uuid.uuid5(_NAMESPACE, f"{reviewer.id}/{body.idempotency_key}")
+    async with emitter.transaction() as tx:
+        conn = tx.conn
+        done = await conn.fetchrow(
+            "SELECT case_id, revision FROM dispatch.decisions WHERE decision_id = $1",
+            decision_id,
+        )
+        if done is not None:
+            if (done["case_id"], done["revision"]) != (case_id, revision):
+                raise HTTPException(409, "idempotency key already used for another case")
+            return {"decision_id": str(decision_id), "repeated": True}
+        case = await conn.fetchrow(
+            """SELECT * FROM dispatch.cases WHERE case_id = $1 AND revision = $2
+               FOR UPDATE""",
+            case_id,
+            revision,
+        )
+        if case is None:
+            raise HTTPException(404, "no such case revision")
+        if case["state"] != "leased" or case["leased_by"] != reviewer.id:
+            raise HTTPException(409, "the case is not leased to you")
+        if case["lease_expires_at"] < datetime.now(UTC):
+            raise HTTPException(409, "your lease expired; ask for the next case again")
+        subject = Subject.model_validate_json(case["subject"])
+        try:
+            measures = enforcement(body.outcome, subject.kind)
+        except OutcomeNotApplicableError as error:
+            raise HTTPException(422, str(error)) from None
+        now = datetime.now(UTC)
+        await conn.execute(
+            """INSERT INTO dispatch.decisions (decision_id, case_id, revision, reviewer_id,
+                   outcome, policy_reason, explanation, final, decided_at)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, true, $8)""",
+            decision_id,
+            case_id,
+            revision,
+            reviewer.id,
+            body.outcome.value,
+            body.policy_reason,
+            body.explanation,
+            now,
+        )
+        await conn.execute(
+            """UPDATE dispatch.cases SET state = 'decided', leased_by = NULL,
+                   lease_expires_at = NULL, updated_at = $3
+               WHERE case_id = $1 AND revision = $2""",
+            case_id,
+            revision,
+            now,
+        )
+        tx.emit(
+            *_events(
+                case,
+                subject,
+                body,
+                decision_id=decision_id,
+                reviewer=reviewer,
+                measures=measures,
+                now=now,
+            )
+        )
+    return {"decision_id": str(decision_id), "repeated": False}
+
+
+def _case_view(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "case_id": str(row["case_id"]),
+        "revision": row["revision"],
+        "subject": orjson.loads(row["subject"]),
+        "category": row["category"],
+        "screened_category": row["screened_category"],
+        "route": row["route"],
+        "severity": row["severity"],
+        "report_count": row["report_count"],
+        "reporter_count": row["reporter_count"],
+        "languages": row["languages"],
+        "due_at": row["due_at"].isoformat(),
+        "lease_expires_at": row["lease_expires_at"].isoformat(),
+        "verdict": orjson.loads(row["verdict"]),
+    }
+
+
+def _events(
+    case: Any,
+    subject: Subject,
+    body: DecisionRequest,
+    *,
+    decision_id: uuid.UUID,
+    reviewer: Reviewer,
+    measures: tuple[Any, ...],
+    now: datetime,
+) -> list[Outbound]:
+    key = str(case["case_id"]).encode()
+    # asyncpg's UUIDs are not the standard library's: orjson takes them as strings.
+    automatic = None if case["automatic_action_id"] is None else str(case["automatic_action_id"])
+    common = {
+        "schema_version": 1,
+        "case_id": str(case["case_id"]),
+        "case_revision": case["revision"],
+        "subject": subject.model_dump(exclude_none=True),
+    }
+    decision = {
+        **common,
+        "decision_id": decision_id,
+        "category": case["screened_category"],
+        "outcome": body.outcome,
+        "policy_reason": body.policy_reason,
+        "explanation": body.explanation,
+        "reviewer_id": reviewer.id,
+        "final": True,
+        "reverses": automatic if body.outcome is Outcome.NO_VIOLATION else None,
+        "decided_at": now,
+    }
+    events = [Outbound(REVIEW_DECISIONS.name, key, orjson.dumps(decision))]
+    action = {
+        **common,
+        "category": case["screened_category"],
+        "automatic": False,
+        "decision_id": decision_id,
+        "reason": body.policy_reason,
+        "issued_at": now,
+    }
+    if measures:
+        events.append(
+            Outbound(
+                ENFORCEMENT_ACTIONS.name,
+                key,
+                orjson.dumps({
+                    **action,
+                    "action_id": uuid.uuid5(_NAMESPACE, f"action/{decision_id}"),
+                    "measures": [{"action": m.action, "target": m.target} for m in measures],
+                }),
+            )
+        )  # fmt: skip
+    elif automatic is not None:
+        # The screening removed it at once; a person found nothing wrong: put it back.
+        undo = {"action": _AUTOMATIC_UNDO[subject.kind], "target": Target.SUBJECT}
+        events.append(
+            Outbound(
+                ENFORCEMENT_ACTIONS.name,
+                key,
+                orjson.dumps({
+                    **action,
+                    "action_id": uuid.uuid5(_NAMESPACE, f"reversal/{decision_id}"),
+                    "measures": [undo],
+                    "reverses": automatic,
+                }),
+            )
+        )  # fmt: skip
+    return events
