@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from shared.events import CaseEvent, ReportAccepted, ReportSubmitted
-from shared.events.decisions import ReviewDecision
+from shared.events.decisions import ReviewDecision, StatementIssued
 from shared.events.enforcement import EnforcementAction
 from shared.events.identity import IdentityEvent
 from shared.events.legal import DisclosureEvent, LegalRequest
@@ -29,6 +29,7 @@ from shared.topics import (
     REPORTS_SUBMITTED,
     REVIEW_DECISIONS,
     SCREENING_VERDICTS,
+    STATEMENTS_OF_REASONS,
     TopicSpec,
     all_topics,
 )
@@ -44,6 +45,7 @@ CONTRACTS: tuple[tuple[TopicSpec, type[BaseModel]], ...] = (
     (HASHBANKS_UPDATES, BankUpdate),
     (REVIEW_DECISIONS, ReviewDecision),
     (ENFORCEMENT_ACTIONS, EnforcementAction),
+    (STATEMENTS_OF_REASONS, StatementIssued),
     (IDENTITY_EVENTS, IdentityEvent),
     (LEGAL_REQUESTS, LegalRequest),
     (LEGAL_DISCLOSURES, DisclosureEvent),

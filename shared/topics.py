@@ -101,6 +101,13 @@ REVIEW_DECISIONS = TopicSpec(
 ENFORCEMENT_ACTIONS = TopicSpec(
     "enforcement.actions", 8, 30 * DAY_MS, description="Actions the platform must carry out."
 )
+STATEMENTS_OF_REASONS = TopicSpec(
+    "statements.of_reasons",
+    4,
+    365 * DAY_MS,
+    description="DSA statements of reasons of restrictive decisions, in the Transparency "
+    "Database's format, for the submitter.",
+)
 IDENTITY_EVENTS = TopicSpec(
     "identity.events",
     8,
@@ -133,7 +140,11 @@ CONSUMED: tuple[TopicSpec, ...] = (
     IDENTITY_EVENTS,
     LEGAL_REQUESTS,
 )
-PRODUCED_ONLY: tuple[TopicSpec, ...] = (ENFORCEMENT_ACTIONS, LEGAL_DISCLOSURES)
+PRODUCED_ONLY: tuple[TopicSpec, ...] = (
+    ENFORCEMENT_ACTIONS,
+    STATEMENTS_OF_REASONS,
+    LEGAL_DISCLOSURES,
+)
 
 
 def all_topics() -> tuple[TopicSpec, ...]:

@@ -24,14 +24,23 @@ from services.dispatch.decisions import (
     enforcement,
 )
 from services.dispatch.reviewers import Reviewer, Role
+from services.dispatch.sor import (
+    ContentType,
+    DecisionFacts,
+    IncompatibleContent,
+    build_statement,
+    puid_for,
+)
 from shared.events.enforcement import Action, Target
-from shared.events.reports import Subject, SubjectKind
+from shared.events.reports import Category, Subject, SubjectKind
 from shared.publisher import Outbound
 from shared.runtime import ServiceContext
 from shared.runtime.emit import Emitter
-from shared.topics import ENFORCEMENT_ACTIONS, REVIEW_DECISIONS
+from shared.topics import ENFORCEMENT_ACTIONS, REVIEW_DECISIONS, STATEMENTS_OF_REASONS
 
 _NAMESPACE = uuid.UUID("9a4e1c07-52b8-4f3d-a6e2-0d8c7b5f1e24")
+#: Named in statements' terms-and-conditions ground ("<platform> terms and conditions").
+PLATFORM_NAME = "the platform"
 _AUTOMATIC_UNDO = {
     SubjectKind.MESSAGE: Action.DELETE_MESSAGE,
     SubjectKind.USER: Action.REMOVE_PROFILE_CONTENT,
@@ -241,6 +250,17 @@ def _events(
         "reason": body.policy_reason,
         "issued_at": now,
     }
+    statement = _statement(case, subject, body, decision_id=decision_id, now=now)
+    if statement is not None:
+        issued = {
+            "schema_version": 1,
+            "puid": puid_for(decision_id),
+            "decision_id": decision_id,
+            "case_id": str(case["case_id"]),
+            "statement": statement,
+            "issued_at": now,
+        }
+        events.append(Outbound(STATEMENTS_OF_REASONS.name, key, orjson.dumps(issued)))
     if measures:
         events.append(
             Outbound(
@@ -269,3 +289,51 @@ def _events(
             )
         )  # fmt: skip
     return events
+
+
+#: What a statement says of the content, by what was reported (the format's content types).
+_CONTENT_TYPES: dict[SubjectKind, tuple[ContentType, str | None]] = {
+    SubjectKind.MESSAGE: ("CONTENT_TYPE_TEXT", None),
+    SubjectKind.USER: ("CONTENT_TYPE_OTHER", "Account profile"),
+    SubjectKind.GROUP: ("CONTENT_TYPE_OTHER", "Group"),
+    SubjectKind.CHANNEL: ("CONTENT_TYPE_OTHER", "Channel"),
+}
+
+
+def _statement(
+    case: Any, subject: Subject, body: DecisionRequest, *, decision_id: uuid.UUID, now: datetime
+) -> dict[str, Any] | None:
+    """The DSA statement of reasons of a restrictive decision (None for no violation).
+
+    Its texts are standard wording from the category and the clause, never the reviewer's
+    free text: the Commission publishes statements, and free text may name people.
+    """
+    verdict = orjson.loads(case["verdict"])
+    detected = any(s.get("matches") for s in verdict.get("screeners", ()))
+    content_type, content_other = _CONTENT_TYPES[subject.kind]
+    category = Category(case["screened_category"])
+    label = category.value.replace("_", " ")
+    return build_statement(
+        DecisionFacts(
+            decision_id=decision_id,
+            category=category,
+            outcome=body.outcome,
+            subject_kind=subject.kind,
+            ground=IncompatibleContent(
+                reference=body.policy_reason,
+                explanation=f"The content was found to breach the {label} policy "
+                f"({body.policy_reason}) of the terms of service.",
+            ),
+            facts=f"Reported by users as {case['category'].replace('_', ' ')}; "
+            f"{'flagged by automated screening and ' if detected else ''}"
+            f"reviewed by a trained moderator, who found a breach of the {label} policy.",
+            content_types=(content_type,),
+            content_type_other=content_other,
+            content_date=case["opened_at"].date(),
+            application_date=now.date(),
+            automated_detection=detected,
+            automated_decision="AUTOMATED_DECISION_NOT_AUTOMATED",
+            source_type="SOURCE_ARTICLE_16",
+            platform_name=PLATFORM_NAME,
+        )
+    )

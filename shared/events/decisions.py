@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from pydantic import AwareDatetime, Field, StringConstraints
@@ -50,3 +50,18 @@ class ReviewDecision(Event):
         default=None, description="The earlier decision (or automatic action) this reverses."
     )
     decided_at: AwareDatetime
+
+
+class StatementIssued(Event):
+    """A DSA statement of reasons of a restrictive decision (key: the case id).
+
+    ``statement`` follows the EU DSA Transparency Database's format exactly (see
+    ``services/dispatch/sor.py``, which builds and validates it); it holds no personal data.
+    """
+
+    schema_version: Literal[1]
+    puid: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    decision_id: UUID
+    case_id: UUID
+    statement: dict[str, Any]
+    issued_at: AwareDatetime

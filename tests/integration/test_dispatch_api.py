@@ -14,11 +14,17 @@ from aiokafka import AIOKafkaProducer
 
 from services.dispatch import queue
 from services.dispatch.service import SPEC
+from services.dispatch.sor import validate_statement
 from shared.config import Settings
-from shared.events.decisions import ReviewDecision
+from shared.events.decisions import ReviewDecision, StatementIssued
 from shared.events.enforcement import EnforcementAction
 from shared.kafka import apply_topics
-from shared.topics import ENFORCEMENT_ACTIONS, REVIEW_DECISIONS, SCREENING_VERDICTS
+from shared.topics import (
+    ENFORCEMENT_ACTIONS,
+    REVIEW_DECISIONS,
+    SCREENING_VERDICTS,
+    STATEMENTS_OF_REASONS,
+)
 from tests.integration.conftest import eventually, read_topic, running
 from tests.integration.test_dispatch_intake import publish_verdicts, verdict
 from tests.integration.test_prescreen import crible
@@ -39,12 +45,8 @@ def free_port() -> int:
 
 @pytest.fixture
 async def api_settings(settings: Settings, db: asyncpg.Connection) -> Settings:
-    await apply_topics(
-        settings, [SCREENING_VERDICTS, SCREENING_VERDICTS.dlq(), ENFORCEMENT_ACTIONS]
-    )
-    await db.execute(
-        "TRUNCATE dispatch.exposures, dispatch.decisions, dispatch.reviewers, dispatch.cases"
-    )
+    topics = [SCREENING_VERDICTS, SCREENING_VERDICTS.dlq(), ENFORCEMENT_ACTIONS]
+    await apply_topics(settings, [*topics, STATEMENTS_OF_REASONS])
     return settings.model_copy(update={"http_port": free_port()})
 
 
@@ -85,6 +87,36 @@ def decision(outcome: str = "remove_content", key: str | None = None) -> dict[st
         "explanation": "Dehumanising generalisation about a protected group.",
         "idempotency_key": key or str(uuid.uuid4()),
     }
+
+
+async def check_events(
+    db: asyncpg.Connection,
+    decisions: list[Any],
+    actions: list[Any],
+    statements: list[Any],
+    *,
+    hate: str,
+    csam: str,
+) -> None:
+    """What the platform and the Transparency Database are told of the two decisions."""
+    published = [ReviewDecision.model_validate_json(r.value) for r in decisions]
+    assert sorted((str(d.case_id), d.outcome.value, d.final) for d in published) == sorted(
+        [(hate, "remove_content", True), (csam, "no_violation", True)]
+    )
+    enforced = [EnforcementAction.model_validate_json(r.value) for r in actions]
+    automatic = next(a for a in enforced if a.automatic)
+    removal = next(a for a in enforced if str(a.case_id) == hate)
+    reversal = next(a for a in enforced if a.reverses is not None)
+    assert [m.action.value for m in removal.measures] == ["delete_message"]
+    assert reversal.reverses == automatic.action_id
+    assert str(reversal.case_id) == csam
+    assert await db.fetchval("SELECT count(*) FROM dispatch.decisions") == 2
+    # One statement of reasons: the removal's (a "no violation" restricts nothing).
+    [issued] = [StatementIssued.model_validate_json(r.value) for r in statements]
+    assert str(issued.case_id) == hate
+    assert validate_statement(issued.statement) == []
+    assert issued.statement["category"] == "STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH"
+    assert "Dehumanising" not in issued.statement["decision_facts"]  # never free text
 
 
 async def test_a_reviewer_takes_the_next_case_decides_and_the_platform_is_told(
@@ -143,23 +175,11 @@ async def test_a_reviewer_takes_the_next_case_decides_and_the_platform_is_told(
         )
         assert lawful.status_code == 200
 
-        decisions = await read_topic(settings, REVIEW_DECISIONS.name, until=lambda rs: len(rs) >= 2)
-        actions = await read_topic(
-            settings, ENFORCEMENT_ACTIONS.name, until=lambda rs: len(rs) >= 3
-        )
+        decisions = await read_topic(settings, REVIEW_DECISIONS.name, until=at_least(2))
+        actions = await read_topic(settings, ENFORCEMENT_ACTIONS.name, until=at_least(3))
+        statements = await read_topic(settings, STATEMENTS_OF_REASONS.name, until=at_least(1))
 
-    published = [ReviewDecision.model_validate_json(r.value) for r in decisions]
-    assert sorted((str(d.case_id), d.outcome.value, d.final) for d in published) == sorted(
-        [(hate, "remove_content", True), (csam, "no_violation", True)]
-    )
-    enforced = [EnforcementAction.model_validate_json(r.value) for r in actions]
-    automatic = next(a for a in enforced if a.automatic)
-    removal = next(a for a in enforced if str(a.case_id) == hate)
-    reversal = next(a for a in enforced if a.reverses is not None)
-    assert [m.action.value for m in removal.measures] == ["delete_message"]
-    assert reversal.reverses == automatic.action_id
-    assert str(reversal.case_id) == csam
-    assert await db.fetchval("SELECT count(*) FROM dispatch.decisions") == 2
+    await check_events(db, decisions, actions, statements, hate=hate, csam=csam)
 
 
 async def test_fifty_reviewers_at_once_never_share_a_case_and_an_expired_lease_returns_it(
