@@ -17,7 +17,7 @@ import orjson
 from fastapi import Depends, FastAPI, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from services.dispatch import queue
+from services.dispatch import metrics, queue
 from services.dispatch.decisions import (
     Outcome,
     OutcomeNotApplicableError,
@@ -189,6 +189,12 @@ async def _decide(
                 now=now,
             )
         )
+    # Counted once the transaction committed (the block above raises otherwise).
+    category = case["screened_category"]
+    metrics.DECISIONS.labels(body.outcome.value, category).inc()
+    metrics.TIME_TO_DECISION.labels(category).observe((now - case["opened_at"]).total_seconds())
+    if body.outcome is Outcome.NO_VIOLATION and case["automatic_action_id"] is not None:
+        metrics.REVERSALS.labels(category).inc()
     return {"decision_id": str(decision_id), "repeated": False}
 
 

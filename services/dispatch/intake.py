@@ -18,6 +18,7 @@ from pathlib import Path
 
 import orjson
 
+from services.dispatch import metrics
 from services.dispatch.priority import PriorityInputs, urgency, velocity
 from services.dispatch.sla import DEFAULT_SLA_FILE, SlaConfig, load_sla
 from shared.db import Connection
@@ -84,6 +85,7 @@ class Intake:
         }
         now = datetime.now(UTC)
         events: list[Outbound] = []
+        acted: list[str] = []  # the category of each automatic action
         for inbound in batch:
             verdict = inbound.event
             key = (verdict.case_id, verdict.case_revision)
@@ -94,12 +96,18 @@ class Intake:
             if verdict.route is Route.ACT_NOW and action_id is None:
                 action_id = automatic_action_id(*key)
                 events.append(_automatic_action(verdict, action_id, now))
+                acted.append(verdict.screened_category.value)
             state = self._state(verdict, before)
             await self._save(
                 conn, verdict, raw=inbound.raw, state=state, action_id=action_id, now=now
             )
             known[key] = Known(verdict.report_count, state, action_id)
-        return Handled(events)
+
+        def count() -> None:
+            for category in acted:
+                metrics.AUTOMATIC_ACTIONS.labels(category).inc()
+
+        return Handled(events, after_commit=count)
 
     @staticmethod
     def _state(verdict: ScreeningVerdict, before: Known | None) -> str:

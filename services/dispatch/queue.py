@@ -26,6 +26,15 @@ _GRAPHIC = sorted(c.value for c in GRAPHIC_CATEGORIES)
 _AGE_HALF_SECONDS = 48 * 3600  # as services/dispatch/priority.py ages a case
 
 
+def priority_sql() -> str:
+    """The queue priority in [0, 1] as SQL over a case row: urgency lifted by age.
+
+    The same formula as ``services.dispatch.priority.priority`` (divided by 100).
+    """
+    age = "extract(epoch FROM now() - opened_at)"
+    return f"(urgency + (1 - urgency) * ({age} / ({age} + {_AGE_HALF_SECONDS})))"
+
+
 def token_hash(token: str) -> bytes:
     """What is stored of a bearer token."""
     return hashlib.sha256(token.encode()).digest()
@@ -78,10 +87,7 @@ async def next_case(
                  AND NOT EXISTS (
                         SELECT 1 FROM dispatch.decisions d WHERE d.case_id = c.case_id
                         AND d.revision = c.revision AND d.reviewer_id = $1)
-               ORDER BY urgency + (1 - urgency) * (
-                        extract(epoch FROM now() - opened_at)
-                        / (extract(epoch FROM now() - opened_at) + {_AGE_HALF_SECONDS})) DESC,
-                        opened_at
+               ORDER BY {priority_sql()} DESC, opened_at
                LIMIT 1
                FOR UPDATE SKIP LOCKED)
            UPDATE dispatch.cases c SET state = 'leased', leased_by = $1,

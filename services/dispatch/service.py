@@ -7,8 +7,9 @@ statements of reasons and appeals come next (issue 7).
 
 from services.dispatch.api import build_app
 from services.dispatch.intake import Intake
+from services.dispatch.metrics import watch_queue
 from shared.events.screening import ScreeningVerdict
-from shared.runtime import ConsumerSpec, Service
+from shared.runtime import ConsumerSpec, Service, ServiceContext
 from shared.topics import ENFORCEMENT_ACTIONS, SCREENING_VERDICTS
 
 VERDICTS: ConsumerSpec[ScreeningVerdict] = ConsumerSpec(
@@ -17,4 +18,11 @@ VERDICTS: ConsumerSpec[ScreeningVerdict] = ConsumerSpec(
     produces=(ENFORCEMENT_ACTIONS,),
 )
 
-SPEC = Service(name="dispatch", consumers=(VERDICTS,), http_app=build_app)
+
+async def _watch(ctx: ServiceContext) -> None:
+    """Keep the queue's gauges (depth, oldest case, SLA breaches) current."""
+    if ctx.pool is not None:
+        await watch_queue(ctx.pool, ctx.stop)
+
+
+SPEC = Service(name="dispatch", consumers=(VERDICTS,), http_app=build_app, main=_watch)

@@ -11,8 +11,10 @@ import asyncpg
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
+from prometheus_client import REGISTRY
 
 from services.dispatch import queue
+from services.dispatch.metrics import refresh
 from services.dispatch.service import SPEC
 from services.dispatch.sor import validate_statement
 from shared.config import Settings
@@ -111,6 +113,8 @@ async def check_events(
     assert reversal.reverses == automatic.action_id
     assert str(reversal.case_id) == csam
     assert await db.fetchval("SELECT count(*) FROM dispatch.decisions") == 2
+    labels = {"outcome": "remove_content", "category": "hate_speech"}
+    assert (REGISTRY.get_sample_value("crible_dispatch_decisions_total", labels) or 0) >= 1
     # One statement of reasons: the removal's (a "no violation" restricts nothing).
     [issued] = [StatementIssued.model_validate_json(r.value) for r in statements]
     assert str(issued.case_id) == hate
@@ -198,6 +202,23 @@ async def test_fifty_reviewers_at_once_never_share_a_case_and_an_expired_lease_r
         taken = [a.json()["case"]["case_id"] for a in answers]
         assert len(taken) == 50
         assert len(set(taken)) == 50
+
+        # The queue's gauges: ten cases still wait, none past its deadline.
+        pool = await asyncpg.create_pool(
+            settings.database_url.get_secret_value(), min_size=1, max_size=1
+        )
+        try:
+            await refresh(pool)
+        finally:
+            await pool.close()
+        depth = [
+            s
+            for m in REGISTRY.collect()
+            if m.name == "crible_dispatch_queue_depth"
+            for s in m.samples
+        ]
+        assert sum(s.value for s in depth) == 10
+        assert {s.labels["category"] for s in depth} == {"hate_speech"}
 
         # A lease that runs out puts the case back in the queue for someone else.
         await db.execute(
