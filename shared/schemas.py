@@ -104,21 +104,30 @@ def _dump(document: dict[str, Any]) -> str:
     return json.dumps(document, indent=2, sort_keys=True) + "\n"
 
 
-def export(directory: Path = SCHEMA_DIR) -> list[Path]:
-    """Write every file; return the paths written."""
+def render_openapi(documents: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """File name to content of each service's OpenAPI document (``<service>.openapi.json``)."""
+    return {f"{service}.openapi.json": _dump(doc) for service, doc in sorted(documents.items())}
+
+
+def export(
+    directory: Path = SCHEMA_DIR, openapi: dict[str, dict[str, Any]] | None = None
+) -> list[Path]:
+    """Write every file (and the given services' OpenAPI documents); return the paths."""
     directory.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, content in render_schemas().items():
+    for name, content in (render_schemas() | render_openapi(openapi or {})).items():
         path = directory / name
         path.write_text(content)
         written.append(path)
     return written
 
 
-def stale(directory: Path = SCHEMA_DIR) -> list[str]:
-    """Names of files missing or different from what the models say."""
+def stale(
+    directory: Path = SCHEMA_DIR, openapi: dict[str, dict[str, Any]] | None = None
+) -> list[str]:
+    """Names of files missing or different from what the models (and APIs) say."""
     return [
         name
-        for name, content in render_schemas().items()
+        for name, content in (render_schemas() | render_openapi(openapi or {})).items()
         if not (directory / name).exists() or (directory / name).read_text() != content
     ]

@@ -64,6 +64,19 @@ class DecisionRequest(BaseModel):
     )
 
 
+def openapi() -> dict[str, Any]:
+    """The API's OpenAPI document (exported to ``deploy/schemas/dispatch.openapi.json``).
+
+    Built over a context whose database is never touched: only the routes' shapes are read.
+    """
+    unused: Any = object()
+    ctx = ServiceContext(
+        service="dispatch", settings=unused, pool=unused, emitter=unused, stop=unused
+    )
+    document: dict[str, Any] = build_app(ctx).openapi()
+    return document
+
+
 def build_app(ctx: ServiceContext) -> FastAPI:
     """The API over the service's pool and outbox."""
     app = FastAPI(title="Crible reviewer API", version="1")
@@ -108,6 +121,47 @@ def build_app(ctx: ServiceContext) -> FastAPI:
         """Decide the case this reviewer holds; events go out at commit."""
         return await _decide(emitter, reviewer, case_id, revision, body)
 
+    @app.get("/v1/cases/{case_id}/{revision}")
+    async def detail(
+        case_id: uuid.UUID, revision: int, reviewer: Reviewer = reviewing
+    ) -> dict[str, Any]:
+        """The case this reviewer holds: subject, counts, screening, deadlines."""
+        async with pool.acquire() as conn:
+            row = await _held_case(conn, case_id, revision, reviewer)
+        return {"case": _case_view(dict(row))}
+
+    @app.post("/v1/cases/{case_id}/{revision}/lease")
+    async def renew(
+        case_id: uuid.UUID, revision: int, reviewer: Reviewer = reviewing
+    ) -> dict[str, Any]:
+        """Extend the lease on the case this reviewer holds by the lease's length."""
+        async with pool.acquire() as conn, conn.transaction():
+            await _held_case(conn, case_id, revision, reviewer, lock=True)
+            expires = await conn.fetchval(
+                """UPDATE dispatch.cases SET lease_expires_at = now() + $3::interval
+                   WHERE case_id = $1 AND revision = $2 RETURNING lease_expires_at""",
+                case_id,
+                revision,
+                queue.DEFAULT_LEASE,
+            )
+        return {"lease_expires_at": expires.isoformat()}
+
+    @app.delete("/v1/cases/{case_id}/{revision}/lease")
+    async def release(
+        case_id: uuid.UUID, revision: int, reviewer: Reviewer = reviewing
+    ) -> dict[str, Any]:
+        """Give the case back to the queue, undecided."""
+        async with pool.acquire() as conn, conn.transaction():
+            await _held_case(conn, case_id, revision, reviewer, lock=True)
+            await conn.execute(
+                """UPDATE dispatch.cases SET state = 'queued', leased_by = NULL,
+                       lease_expires_at = NULL, updated_at = now()
+                   WHERE case_id = $1 AND revision = $2""",
+                case_id,
+                revision,
+            )
+        return {"released": True}
+
     @app.get("/v1/queue/stats")
     async def stats(_: Reviewer = supervising) -> dict[str, Any]:
         """Waiting cases by category, and the oldest one's age (seniors and admins)."""
@@ -139,18 +193,7 @@ async def _decide(
             if (done["case_id"], done["revision"]) != (case_id, revision):
                 raise HTTPException(409, "idempotency key already used for another case")
             return {"decision_id": str(decision_id), "repeated": True}
-        case = await conn.fetchrow(
-            """SELECT * FROM dispatch.cases WHERE case_id = $1 AND revision = $2
-               FOR UPDATE""",
-            case_id,
-            revision,
-        )
-        if case is None:
-            raise HTTPException(404, "no such case revision")
-        if case["state"] != "leased" or case["leased_by"] != reviewer.id:
-            raise HTTPException(409, "the case is not leased to you")
-        if case["lease_expires_at"] < datetime.now(UTC):
-            raise HTTPException(409, "your lease expired; ask for the next case again")
+        case = await _held_case(conn, case_id, revision, reviewer, lock=True)
         subject = Subject.model_validate_json(case["subject"])
         try:
             measures = enforcement(body.outcome, subject.kind)
@@ -196,6 +239,25 @@ async def _decide(
     if body.outcome is Outcome.NO_VIOLATION and case["automatic_action_id"] is not None:
         metrics.REVERSALS.labels(category).inc()
     return {"decision_id": str(decision_id), "repeated": False}
+
+
+async def _held_case(
+    conn: Any, case_id: uuid.UUID, revision: int, reviewer: Reviewer, *, lock: bool = False
+) -> Any:
+    """The case row if ``reviewer`` holds its lease now; 404 or 409 otherwise."""
+    row = await conn.fetchrow(
+        "SELECT * FROM dispatch.cases WHERE case_id = $1 AND revision = $2"
+        + (" FOR UPDATE" if lock else ""),
+        case_id,
+        revision,
+    )
+    if row is None:
+        raise HTTPException(404, "no such case revision")
+    if row["state"] != "leased" or row["leased_by"] != reviewer.id:
+        raise HTTPException(409, "the case is not leased to you")
+    if row["lease_expires_at"] < datetime.now(UTC):
+        raise HTTPException(409, "your lease expired; ask for the next case again")
+    return row
 
 
 def _case_view(row: dict[str, Any]) -> dict[str, Any]:

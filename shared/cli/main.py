@@ -146,11 +146,12 @@ def _migrate(args: argparse.Namespace) -> int:
 def _schemas(args: argparse.Namespace) -> int:
     from shared import schemas  # noqa: PLC0415
 
+    documents = args.registry.openapi()
     if args.action == "export":
-        for path in schemas.export():
+        for path in schemas.export(openapi=documents):
             print(f"wrote {path}")
         return 0
-    stale = schemas.stale()
+    stale = schemas.stale(openapi=documents)
     for name in stale:
         print(f"stale: deploy/schemas/{name} (run `crible schemas export`)", file=sys.stderr)
     return 1 if stale else 0

@@ -50,6 +50,14 @@ class Registry:
             if find_spec(f"{p}.commands") is not None
         ]
 
+    def openapi(self) -> dict[str, dict[str, Any]]:
+        """The OpenAPI document of every service with an HTTP API (``api.openapi()``)."""
+        return {
+            name: import_module(f"{package}.api").openapi()
+            for name, package in self._packages.items()
+            if find_spec(f"{package}.api") is not None
+        }
+
     def benchmarks(self) -> list[str]:
         """Services that ship a benchmark."""
         return [n for n, p in self._packages.items() if find_spec(f"{p}.bench") is not None]

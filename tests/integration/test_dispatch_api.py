@@ -236,3 +236,28 @@ async def test_fifty_reviewers_at_once_never_share_a_case_and_an_expired_lease_r
             case = (await client.post("/v1/cases/next", headers=newcomer)).json()["case"]
             seen.add(case["case_id"])
         assert taken[0] in seen
+
+
+async def test_a_held_case_can_be_read_renewed_and_given_back(
+    api_settings: Settings, db: asyncpg.Connection, producer: AIOKafkaProducer
+) -> None:
+    settings = api_settings
+    case_id = str(uuid.uuid4())
+    alice, bob = await add_reviewer(db, "alice"), await add_reviewer(db, "bob")
+    url = f"http://127.0.0.1:{settings.http_port}"
+    async with running(SPEC, settings), httpx.AsyncClient(base_url=url) as client:
+        await publish_verdicts(producer, settings, [verdict(case_id)])
+        await eventually(lambda: db.fetchval("SELECT count(*) = 1 FROM dispatch.cases"))
+        taken = (await client.post("/v1/cases/next", headers=alice)).json()["case"]
+        path = f"/v1/cases/{case_id}/1"
+        detail = await client.get(path, headers=alice)
+        assert detail.status_code == 200
+        assert detail.json()["case"]["verdict"]["route"] == "human_review"
+        assert (await client.get(path, headers=bob)).status_code == 409
+        assert (await client.get(f"/v1/cases/{uuid.uuid4()}/1", headers=alice)).status_code == 404
+        renewed = await client.post(f"{path}/lease", headers=alice)
+        assert renewed.json()["lease_expires_at"] >= taken["lease_expires_at"]
+        assert (await client.post("/v1/cases/next", headers=bob)).json()["case"] is None
+        assert (await client.delete(f"{path}/lease", headers=alice)).status_code == 200
+        again = (await client.post("/v1/cases/next", headers=bob)).json()["case"]
+        assert again["case_id"] == case_id
