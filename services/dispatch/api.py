@@ -49,6 +49,14 @@ _AUTOMATIC_UNDO = {
 }
 
 
+class ReasonRequest(BaseModel):
+    """Why a case is escalated or held."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+
+
 class DecisionRequest(BaseModel):
     """A reviewer's decision on the case they hold."""
 
@@ -154,13 +162,15 @@ def build_app(ctx: ServiceContext) -> FastAPI:
         async with pool.acquire() as conn, conn.transaction():
             await _held_case(conn, case_id, revision, reviewer, lock=True)
             await conn.execute(
-                """UPDATE dispatch.cases SET state = 'queued', leased_by = NULL,
+                """UPDATE dispatch.cases SET state = waiting_state, leased_by = NULL,
                        lease_expires_at = NULL, updated_at = now()
                    WHERE case_id = $1 AND revision = $2""",
                 case_id,
                 revision,
             )
         return {"released": True}
+
+    _set_aside_routes(app, pool, reviewing, supervising)
 
     @app.get("/v1/queue/stats")
     async def stats(_: Reviewer = supervising) -> dict[str, Any]:
@@ -239,6 +249,60 @@ async def _decide(
     if body.outcome is Outcome.NO_VIOLATION and case["automatic_action_id"] is not None:
         metrics.REVERSALS.labels(category).inc()
     return {"decision_id": str(decision_id), "repeated": False}
+
+
+def _set_aside_routes(app: FastAPI, pool: Any, reviewing: Any, supervising: Any) -> None:
+    """Escalate, hold and resume."""
+
+    @app.post("/v1/cases/{case_id}/{revision}/escalate")
+    async def escalate(
+        case_id: uuid.UUID, revision: int, body: ReasonRequest, reviewer: Reviewer = reviewing
+    ) -> dict[str, Any]:
+        """Hand the case you hold to a senior, with the reason."""
+        await _set_aside(pool, reviewer, case_id, revision, state="escalated", reason=body.reason)
+        return {"state": "escalated"}
+
+    @app.post("/v1/cases/{case_id}/{revision}/hold")
+    async def hold(
+        case_id: uuid.UUID, revision: int, body: ReasonRequest, reviewer: Reviewer = reviewing
+    ) -> dict[str, Any]:
+        """Put the case you hold on hold (e.g. waiting for context), with the reason."""
+        await _set_aside(pool, reviewer, case_id, revision, state="held", reason=body.reason)
+        return {"state": "held"}
+
+    @app.post("/v1/cases/{case_id}/{revision}/resume")
+    async def resume(
+        case_id: uuid.UUID, revision: int, _: Reviewer = supervising
+    ) -> dict[str, Any]:
+        """Put a held case back in the queue (seniors and admins)."""
+        async with pool.acquire() as conn:
+            status = await conn.execute(
+                """UPDATE dispatch.cases SET state = 'queued', reason = NULL, updated_at = now()
+                   WHERE case_id = $1 AND revision = $2 AND state = 'held'""",
+                case_id,
+                revision,
+            )
+        if status != "UPDATE 1":
+            raise HTTPException(409, "the case is not on hold")
+        return {"state": "queued"}
+
+
+async def _set_aside(
+    pool: Any, reviewer: Reviewer, case_id: uuid.UUID, revision: int, *, state: str, reason: str
+) -> None:
+    """Take the case out of the reviewer's hands into ``state`` (escalated or held)."""
+    async with pool.acquire() as conn, conn.transaction():
+        await _held_case(conn, case_id, revision, reviewer, lock=True)
+        await conn.execute(
+            """UPDATE dispatch.cases SET state = $3, waiting_state = $4, reason = $5,
+                   leased_by = NULL, lease_expires_at = NULL, updated_at = now()
+               WHERE case_id = $1 AND revision = $2""",
+            case_id,
+            revision,
+            state,
+            "escalated" if state == "escalated" else "queued",
+            reason,
+        )
 
 
 async def _held_case(

@@ -78,7 +78,8 @@ async def next_case(
     row = await conn.fetchrow(
         f"""WITH candidate AS (
                SELECT case_id, revision FROM dispatch.cases c
-               WHERE (state = 'queued' OR (state = 'leased' AND lease_expires_at < now()))
+               WHERE (CASE WHEN state = 'leased' AND lease_expires_at < now()
+                           THEN waiting_state ELSE state END) = ANY($7::text[])
                  AND screened_category = ANY($2::text[])
                  AND (cardinality(languages) = 0 OR EXISTS (
                         SELECT 1 FROM unnest(languages) l
@@ -91,6 +92,8 @@ async def next_case(
                LIMIT 1
                FOR UPDATE SKIP LOCKED)
            UPDATE dispatch.cases c SET state = 'leased', leased_by = $1,
+                  waiting_state = CASE WHEN c.state = 'leased' THEN c.waiting_state
+                                       ELSE c.state END,
                   lease_expires_at = now() + $6::interval, updated_at = now()
            FROM candidate
            WHERE c.case_id = candidate.case_id AND c.revision = candidate.revision
@@ -101,6 +104,8 @@ async def next_case(
         exposure >= reviewer.exposure_cap,
         _GRAPHIC,
         lease,
+        # Escalated cases go to seniors only.
+        ["queued", "escalated"] if reviewer.senior else ["queued"],
     )
     if row is None:
         return None

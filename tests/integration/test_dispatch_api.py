@@ -261,3 +261,42 @@ async def test_a_held_case_can_be_read_renewed_and_given_back(
         assert (await client.delete(f"{path}/lease", headers=alice)).status_code == 200
         again = (await client.post("/v1/cases/next", headers=bob)).json()["case"]
         assert again["case_id"] == case_id
+
+
+async def test_an_escalated_case_goes_to_a_senior_and_a_held_one_waits_for_resume(
+    api_settings: Settings, db: asyncpg.Connection, producer: AIOKafkaProducer
+) -> None:
+    settings = api_settings
+    escalated, held = str(uuid.uuid4()), str(uuid.uuid4())
+    alice, bob = await add_reviewer(db, "alice"), await add_reviewer(db, "bob")
+    senior = await add_reviewer(db, "sam", roles=("senior",))
+    url = f"http://127.0.0.1:{settings.http_port}"
+    reason = {"reason": "Needs the context of the whole channel"}
+    async with running(SPEC, settings), httpx.AsyncClient(base_url=url) as client:
+        await publish_verdicts(producer, settings, [verdict(escalated), verdict(held)])
+        await eventually(lambda: db.fetchval("SELECT count(*) = 2 FROM dispatch.cases"))
+        first = (await client.post("/v1/cases/next", headers=alice)).json()["case"]
+        second = (await client.post("/v1/cases/next", headers=alice)).json()["case"]
+        by_id = {first["case_id"], second["case_id"]}
+        assert by_id == {escalated, held}
+        up = await client.post(f"/v1/cases/{escalated}/1/escalate", json=reason, headers=alice)
+        assert up.json() == {"state": "escalated"}
+        down = await client.post(f"/v1/cases/{held}/1/hold", json=reason, headers=alice)
+        assert down.json() == {"state": "held"}
+        # Neither reaches another reviewer; the escalated one reaches the senior.
+        assert (await client.post("/v1/cases/next", headers=bob)).json()["case"] is None
+        to_senior = (await client.post("/v1/cases/next", headers=senior)).json()["case"]
+        assert to_senior["case_id"] == escalated
+        # Released by the senior, it stays escalated: still not for bob.
+        await client.delete(f"/v1/cases/{escalated}/1/lease", headers=senior)
+        assert (await client.post("/v1/cases/next", headers=bob)).json()["case"] is None
+        # Only a senior resumes a held case; then anyone may take it.
+        path = f"/v1/cases/{held}/1/resume"
+        assert (await client.post(path, headers=bob)).status_code == 403
+        assert (await client.post(path, headers=senior)).json() == {"state": "queued"}
+        assert (await client.post("/v1/cases/next", headers=bob)).json()["case"]["case_id"] == held
+    row = await db.fetchrow(
+        "SELECT state, reason FROM dispatch.cases WHERE case_id = $1", uuid.UUID(escalated)
+    )
+    assert row is not None
+    assert (row["state"], row["reason"]) == ("escalated", reason["reason"])

@@ -31,12 +31,17 @@ async def test_topics_apply_is_idempotent_and_repairs_drifted_config(settings: S
         await eventually(lambda: retention_ms(admin, name), every=0.1)
         grown = TopicSpec(REPORTS_SUBMITTED.name, 12, REPORTS_SUBMITTED.retention_ms)
         outcome = await apply_topics(settings, [CASES, grown])
-        described = await admin.describe_topics([wire_name(grown.name, settings.topic_prefix)])
+        # The controller adds partitions asynchronously: wait until the metadata shows them.
+        await eventually(lambda: partitions(admin, wire_name(grown.name, settings.topic_prefix)))
     finally:
         await admin.close()
 
     assert outcome == {name: "updated", wire_name(grown.name, settings.topic_prefix): "updated"}
-    assert len(described[0]["partitions"]) == 12
+
+
+async def partitions(admin: AIOKafkaAdminClient, topic: str) -> bool:
+    described = await admin.describe_topics([topic])
+    return len(described[0]["partitions"]) == 12
 
 
 async def retention_ms(admin: AIOKafkaAdminClient, topic: str) -> bool:
