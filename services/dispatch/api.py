@@ -23,6 +23,7 @@ from services.dispatch.decisions import (
     OutcomeNotApplicableError,
     enforcement,
 )
+from services.dispatch.intake import automatic_measures
 from services.dispatch.reviewers import Reviewer, Role
 from services.dispatch.sor import (
     ContentType,
@@ -31,7 +32,6 @@ from services.dispatch.sor import (
     build_statement,
     puid_for,
 )
-from shared.events.enforcement import Action, Target
 from shared.events.reports import Category, Subject, SubjectKind
 from shared.publisher import Outbound
 from shared.runtime import ServiceContext
@@ -41,12 +41,6 @@ from shared.topics import ENFORCEMENT_ACTIONS, REVIEW_DECISIONS, STATEMENTS_OF_R
 _NAMESPACE = uuid.UUID("9a4e1c07-52b8-4f3d-a6e2-0d8c7b5f1e24")
 #: Named in statements' terms-and-conditions ground ("<platform> terms and conditions").
 PLATFORM_NAME = "the platform"
-_AUTOMATIC_UNDO = {
-    SubjectKind.MESSAGE: Action.DELETE_MESSAGE,
-    SubjectKind.USER: Action.REMOVE_PROFILE_CONTENT,
-    SubjectKind.GROUP: Action.REMOVE_CHAT_PROFILE,
-    SubjectKind.CHANNEL: Action.REMOVE_CHAT_PROFILE,
-}
 
 
 class ReasonRequest(BaseModel):
@@ -393,33 +387,21 @@ def _events(
             "issued_at": now,
         }
         events.append(Outbound(STATEMENTS_OF_REASONS.name, key, orjson.dumps(issued)))
+    enforced: dict[str, Any] | None = None
     if measures:
-        events.append(
-            Outbound(
-                ENFORCEMENT_ACTIONS.name,
-                key,
-                orjson.dumps({
-                    **action,
-                    "action_id": uuid.uuid5(_NAMESPACE, f"action/{decision_id}"),
-                    "measures": [{"action": m.action, "target": m.target} for m in measures],
-                }),
-            )
-        )  # fmt: skip
+        enforced = {
+            "action_id": uuid.uuid5(_NAMESPACE, f"action/{decision_id}"),
+            "measures": [{"action": m.action, "target": m.target} for m in measures],
+        }
     elif automatic is not None:
         # The screening removed it at once; a person found nothing wrong: put it back.
-        undo = {"action": _AUTOMATIC_UNDO[subject.kind], "target": Target.SUBJECT}
-        events.append(
-            Outbound(
-                ENFORCEMENT_ACTIONS.name,
-                key,
-                orjson.dumps({
-                    **action,
-                    "action_id": uuid.uuid5(_NAMESPACE, f"reversal/{decision_id}"),
-                    "measures": [undo],
-                    "reverses": automatic,
-                }),
-            )
-        )  # fmt: skip
+        enforced = {
+            "action_id": uuid.uuid5(_NAMESPACE, f"reversal/{decision_id}"),
+            "measures": automatic_measures(subject.kind),
+            "reverses": automatic,
+        }
+    if enforced is not None:
+        events.append(Outbound(ENFORCEMENT_ACTIONS.name, key, orjson.dumps({**action, **enforced})))
     return events
 
 

@@ -19,10 +19,10 @@ from pathlib import Path
 import orjson
 
 from services.dispatch import metrics
+from services.dispatch.decisions import Outcome, enforcement
 from services.dispatch.priority import PriorityInputs, urgency, velocity
 from services.dispatch.sla import DEFAULT_SLA_FILE, SlaConfig, load_sla
 from shared.db import Connection
-from shared.events.enforcement import Action, Target
 from shared.events.reports import SubjectKind
 from shared.events.screening import Route, ScreeningVerdict
 from shared.publisher import Outbound
@@ -30,13 +30,6 @@ from shared.runtime import Handled, Inbound
 from shared.topics import ENFORCEMENT_ACTIONS
 
 _NAMESPACE = uuid.UUID("3c1f7a52-8d0e-4b6a-9f5e-2a7c4d9b1e63")
-#: What an automatic action does: the content goes, the account stays until a person decides.
-_AUTOMATIC = {
-    SubjectKind.MESSAGE: Action.DELETE_MESSAGE,
-    SubjectKind.USER: Action.REMOVE_PROFILE_CONTENT,
-    SubjectKind.GROUP: Action.REMOVE_CHAT_PROFILE,
-    SubjectKind.CHANNEL: Action.REMOVE_CHAT_PROFILE,
-}
 _WAITING = "queued"
 
 
@@ -47,6 +40,13 @@ class Known:
     report_count: int
     state: str
     automatic_action_id: uuid.UUID | None
+
+
+def automatic_measures(kind: SubjectKind) -> list[dict[str, str]]:
+    """What an automatic action does: the content goes, the account stays for a person."""
+    return [
+        {"action": m.action, "target": m.target} for m in enforcement(Outcome.REMOVE_CONTENT, kind)
+    ]
 
 
 def automatic_action_id(case_id: uuid.UUID, revision: int) -> uuid.UUID:
@@ -184,7 +184,7 @@ def _automatic_action(verdict: ScreeningVerdict, action_id: uuid.UUID, now: date
         "case_revision": verdict.case_revision,
         "subject": verdict.subject.model_dump(exclude_none=True),
         "category": verdict.screened_category,
-        "measures": [{"action": _AUTOMATIC[verdict.subject.kind], "target": Target.SUBJECT}],
+        "measures": automatic_measures(verdict.subject.kind),
         "automatic": True,
         "verdict_id": verdict.verdict_id,
         "reason": reason[:128],

@@ -46,7 +46,8 @@ _REPORTERS_HALF = 3.0  # trust-weighted distinct reporters
 _VELOCITY_HALF = 10.0  # reports per hour
 _VIRAL_HALF = 50.0  # reports in viral bursts
 _COORDINATED_HALF = 20.0  # reports in coordinated bursts: halves the crowd part
-_AGE_HALF = timedelta(hours=48)
+#: The wait after which ageing has closed half the gap to the top (the queue's SQL uses it).
+AGE_HALF = timedelta(hours=48)
 _REACH_LOG10_MAX = 7.0
 #: A case younger than this counts as this old for velocity: a first report is not a
 #: burst of thousands per hour.
@@ -131,7 +132,7 @@ def urgency(inputs: PriorityInputs) -> float:
 def priority(inputs: PriorityInputs, now: datetime) -> float:
     """The queue priority of a case at ``now``, in [0, 100]; see the module notes."""
     age = max(now - inputs.opened_at, timedelta(0))
-    ageing = age / (age + _AGE_HALF)
+    ageing = age / (age + AGE_HALF)
     u = urgency(inputs)
     return PRIORITY_MAX * (u + (1.0 - u) * ageing)
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import asyncpg
 
+from services.dispatch.priority import AGE_HALF
 from services.dispatch.reviewers import GRAPHIC_CATEGORIES, Reviewer, Role
 from shared.db import Connection
 from shared.events.reports import Category
@@ -23,7 +24,7 @@ from shared.events.reports import Category
 SHIFT = timedelta(hours=8)
 DEFAULT_LEASE = timedelta(minutes=5)
 _GRAPHIC = sorted(c.value for c in GRAPHIC_CATEGORIES)
-_AGE_HALF_SECONDS = 48 * 3600  # as services/dispatch/priority.py ages a case
+_AGE_HALF_SECONDS = int(AGE_HALF.total_seconds())
 
 
 def priority_sql() -> str:

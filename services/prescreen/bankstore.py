@@ -30,6 +30,7 @@ from shared.events.screening import (
     BankUpdate,
     HashAdded,
     HashAlgorithm,
+    HashRemoved,
 )
 from shared.kafka import make_plain_consumer
 from shared.runtime import Handled, Inbound
@@ -43,9 +44,17 @@ _LOAD_CHUNK = 200_000
 async def handle_updates(batch: Sequence[Inbound[BankUpdate]], conn: Connection) -> Handled:
     """Write a batch of bank updates to the tables, with the offsets they reach."""
     offsets: dict[int, int] = {}
+    added: list[HashAdded] = []  # a run of additions, written together (an import is many)
     for inbound in batch:
-        await _store(conn, inbound.event.root)
+        update = inbound.event.root
+        if isinstance(update, HashAdded):
+            added.append(update)
+        else:
+            await _add_hashes(conn, added)
+            added = []
+            await _store(conn, update)
         offsets[inbound.partition] = max(offsets.get(inbound.partition, 0), inbound.offset + 1)
+    await _add_hashes(conn, added)
     await conn.executemany(
         """INSERT INTO prescreen.bank_offsets (partition, next_offset) VALUES ($1, $2)
            ON CONFLICT (partition) DO UPDATE SET next_offset = EXCLUDED.next_offset
@@ -55,7 +64,31 @@ async def handle_updates(batch: Sequence[Inbound[BankUpdate]], conn: Connection)
     return Handled(())
 
 
-async def _store(conn: Connection, update: Update) -> None:
+async def _add_hashes(conn: Connection, added: list[HashAdded]) -> None:
+    """Store a run of additions in two statements, whatever its length."""
+    if not added:
+        return
+    rows = []
+    for update in added:
+        digest = normalise_hash(update.algorithm, update.hash)
+        if digest is None:
+            raise ValueError(f"not a {update.algorithm.value} hash")
+        rows.append((update.bank, update.algorithm.value, digest, update.quality))
+    # A hash may come before its bank's definition (another key, another partition).
+    await conn.execute(
+        """INSERT INTO prescreen.banks (name) SELECT DISTINCT unnest($1::text[])
+           ON CONFLICT (name) DO NOTHING""",
+        sorted({update.bank for update in added}),
+    )
+    await conn.executemany(
+        """INSERT INTO prescreen.bank_hashes (bank, algorithm, hash, quality)
+           VALUES ($1, $2, $3, $4)
+           ON CONFLICT (bank, algorithm, hash) DO UPDATE SET quality = EXCLUDED.quality""",
+        rows,
+    )
+
+
+async def _store(conn: Connection, update: BankDefined | BankRemoved | HashRemoved) -> None:
     if isinstance(update, BankDefined):
         await conn.execute(
             """INSERT INTO prescreen.banks (name, kind, category, pdq_threshold, description)
@@ -74,23 +107,6 @@ async def _store(conn: Connection, update: Update) -> None:
         await conn.execute(
             "UPDATE prescreen.banks SET removed = true, updated_at = now() WHERE name = $1",
             update.bank,
-        )
-    elif isinstance(update, HashAdded):
-        digest = normalise_hash(update.algorithm, update.hash)
-        if digest is None:
-            raise ValueError(f"not a {update.algorithm.value} hash")
-        await conn.execute(
-            """INSERT INTO prescreen.banks (name) VALUES ($1) ON CONFLICT (name) DO NOTHING""",
-            update.bank,
-        )
-        await conn.execute(
-            """INSERT INTO prescreen.bank_hashes (bank, algorithm, hash, quality)
-               VALUES ($1, $2, $3, $4)
-               ON CONFLICT (bank, algorithm, hash) DO UPDATE SET quality = EXCLUDED.quality""",
-            update.bank,
-            update.algorithm.value,
-            digest,
-            update.quality,
         )
     else:
         await conn.execute(

@@ -152,6 +152,15 @@ class BankRemoved(Event):
         return f"bank:{self.bank}".encode()
 
 
+#: A SHA-256 or PDQ hash (64 hex digits) or an MD5 (32), lowercase.
+HashHex = Annotated[str, StringConstraints(pattern=r"^([0-9a-f]{32}|[0-9a-f]{64})$")]
+
+
+def _hash_key(bank: str, algorithm: HashAlgorithm, value: str) -> bytes:
+    """The compaction key of a hash: one record per bank, algorithm and hash stays."""
+    return f"hash:{bank}:{algorithm.value}:{value}".encode()
+
+
 class HashAdded(Event):
     """A hash put in a bank (key ``hash:<bank>:<algorithm>:<hash>``)."""
 
@@ -159,13 +168,12 @@ class HashAdded(Event):
     type: Literal["hash.added"]
     bank: Name
     algorithm: HashAlgorithm
-    hash: Annotated[str, StringConstraints(pattern=r"^([0-9a-f]{32}|[0-9a-f]{64})$")]
+    hash: HashHex
+    quality: int | None = Field(default=None, ge=0, le=100, description="PDQ quality, if known.")
 
     def key(self) -> bytes:
-        """The compaction key: one record per bank, algorithm and hash stays."""
-        return f"hash:{self.bank}:{self.algorithm.value}:{self.hash}".encode()
-
-    quality: int | None = Field(default=None, ge=0, le=100, description="PDQ quality, if known.")
+        """The compaction key, shared with the removal of the same hash."""
+        return _hash_key(self.bank, self.algorithm, self.hash)
 
 
 class HashRemoved(Event):
@@ -175,11 +183,11 @@ class HashRemoved(Event):
     type: Literal["hash.removed"]
     bank: Name
     algorithm: HashAlgorithm
-    hash: Annotated[str, StringConstraints(pattern=r"^([0-9a-f]{32}|[0-9a-f]{64})$")]
+    hash: HashHex
 
     def key(self) -> bytes:
-        """The compaction key: one record per bank, algorithm and hash stays."""
-        return f"hash:{self.bank}:{self.algorithm.value}:{self.hash}".encode()
+        """The compaction key, shared with the addition of the same hash."""
+        return _hash_key(self.bank, self.algorithm, self.hash)
 
 
 AnyBankUpdate = Annotated[
