@@ -54,6 +54,14 @@ class RecordTooLargeError(Exception):
         super().__init__(f"a record of {size} bytes for {topic} exceeds its limit of {limit}")
 
 
+class RefusedError(Exception):
+    """A handler refused one record on purpose (``Handled.refused``); dead-lettered at once.
+
+    Its reason is written by the handler, which keeps it free of the record's values, and
+    goes to the dead-letter headers as it is.
+    """
+
+
 class ConfigurationError(Exception):
     """The deployment cannot work as configured; the worker stops rather than retry."""
 
@@ -126,7 +134,7 @@ def classify(error: BaseException) -> Fault:
 #: Exceptions that are neither PostgreSQL's nor Kafka's, in the order they are tested.
 _BY_TYPE: tuple[tuple[tuple[type[BaseException], ...], Fault], ...] = (
     ((ConfigurationError,), Fault.FATAL),
-    ((RecordTooLargeError, ValidationError), Fault.MESSAGE),
+    ((RecordTooLargeError, RefusedError, ValidationError), Fault.MESSAGE),
     # A value the client could not encode for its column.
     ((asyncpg.exceptions._base.DataError,), Fault.MESSAGE),
     # "connection is closed", "cannot switch to state": mostly a killed connection,
@@ -175,7 +183,7 @@ def describe_error(error: BaseException) -> str:
         text = f"{error.error_count()} validation error(s) for {error.title}: " + "; ".join(
             problems
         )
-    elif isinstance(error, RecordTooLargeError | ConfigurationError):
+    elif isinstance(error, RecordTooLargeError | ConfigurationError | RefusedError):
         text = f"{type(error).__name__}: {error}"
     elif isinstance(error, asyncpg.PostgresError):
         text = f"{type(error).__name__} (SQLSTATE {getattr(error, 'sqlstate', '?')})"

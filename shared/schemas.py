@@ -18,6 +18,7 @@ from shared.events.enforcement import EnforcementAction
 from shared.events.identity import IdentityEvent
 from shared.events.legal import DisclosureEvent, LegalRequest
 from shared.events.screening import BankUpdate, ScreeningVerdict
+from shared.events.surge import SurgeSignal
 from shared.topics import (
     CASES,
     ENFORCEMENT_ACTIONS,
@@ -30,6 +31,7 @@ from shared.topics import (
     REVIEW_DECISIONS,
     SCREENING_VERDICTS,
     STATEMENTS_OF_REASONS,
+    SURGE_SIGNALS,
     TopicSpec,
     all_topics,
 )
@@ -43,6 +45,7 @@ CONTRACTS: tuple[tuple[TopicSpec, type[BaseModel]], ...] = (
     (CASES, CaseEvent),
     (SCREENING_VERDICTS, ScreeningVerdict),
     (HASHBANKS_UPDATES, BankUpdate),
+    (SURGE_SIGNALS, SurgeSignal),
     (REVIEW_DECISIONS, ReviewDecision),
     (ENFORCEMENT_ACTIONS, EnforcementAction),
     (STATEMENTS_OF_REASONS, StatementIssued),

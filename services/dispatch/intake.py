@@ -20,7 +20,8 @@ import orjson
 
 from services.dispatch import metrics
 from services.dispatch.decisions import Outcome, enforcement
-from services.dispatch.priority import PriorityInputs, urgency, velocity
+from services.dispatch.priority import PriorityInputs, rank_at, urgency, velocity
+from services.dispatch.ranking import Crowd, reporter_weights, surge_counts
 from services.dispatch.sla import DEFAULT_SLA_FILE, SlaConfig, load_sla
 from shared.db import Connection
 from shared.events.reports import SubjectKind
@@ -84,6 +85,9 @@ class Intake:
             for r in rows
         }
         now = datetime.now(UTC)
+        counts = {(m.event.case_id, m.event.case_revision): m.event.reporter_count for m in batch}
+        weights = await reporter_weights(conn, keys, counts, now)
+        surges = await surge_counts(conn, (m.event.subject.key() for m in batch))
         events: list[Outbound] = []
         acted: list[str] = []  # the category of each automatic action
         for inbound in batch:
@@ -98,8 +102,16 @@ class Intake:
                 events.append(_automatic_action(verdict, action_id, now))
                 acted.append(verdict.screened_category.value)
             state = self._state(verdict, before)
+            viral, coordinated = surges.get(verdict.subject.key(), (0, 0))
+            crowd = Crowd(weights[key], viral, coordinated)
             await self._save(
-                conn, verdict, raw=inbound.raw, state=state, action_id=action_id, now=now
+                conn,
+                verdict,
+                raw=inbound.raw,
+                state=state,
+                action_id=action_id,
+                crowd=crowd,
+                now=now,
             )
             known[key] = Known(verdict.report_count, state, action_id)
 
@@ -125,23 +137,26 @@ class Intake:
         raw: bytes,
         state: str,
         action_id: uuid.UUID | None,
+        crowd: Crowd,
         now: datetime,
     ) -> None:
         inputs = PriorityInputs(
             severity=verdict.severity,
             confidence=verdict.confidence,
-            reporter_weights=(1.0,) * verdict.reporter_count,
+            reporter_weights=(crowd.reporter_weight,),
             reports_per_hour=velocity(verdict.report_count, verdict.screened_at, now),
             opened_at=verdict.screened_at,
+            surges=crowd.surges(),
         )
         due = self._sla.deadline(verdict.screened_category, verdict.severity, verdict.screened_at)
         await conn.execute(
             """INSERT INTO dispatch.cases (case_id, revision, subject, category,
                    screened_category, route, severity, confidence, qa_sample, report_count,
                    reporter_count, languages, urgency, opened_at, due_at, state, verdict_id,
-                   automatic_action_id, verdict, updated_at)
+                   automatic_action_id, verdict, updated_at, subject_key, reporter_weight,
+                   reports_per_hour, surge_viral, surge_coordinated, rank_at, in_force)
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-                       $17, $18, $19, $20)
+                       $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)
                ON CONFLICT (case_id, revision) DO UPDATE SET
                    screened_category = EXCLUDED.screened_category, route = EXCLUDED.route,
                    severity = EXCLUDED.severity, confidence = EXCLUDED.confidence,
@@ -150,7 +165,13 @@ class Intake:
                    urgency = EXCLUDED.urgency, due_at = LEAST(cases.due_at, EXCLUDED.due_at),
                    state = EXCLUDED.state, verdict_id = EXCLUDED.verdict_id,
                    automatic_action_id = EXCLUDED.automatic_action_id,
-                   verdict = EXCLUDED.verdict, updated_at = EXCLUDED.updated_at""",
+                   verdict = EXCLUDED.verdict, updated_at = EXCLUDED.updated_at,
+                   reporter_weight = EXCLUDED.reporter_weight,
+                   reports_per_hour = EXCLUDED.reports_per_hour,
+                   surge_viral = EXCLUDED.surge_viral,
+                   surge_coordinated = EXCLUDED.surge_coordinated,
+                   rank_at = EXCLUDED.rank_at,
+                   in_force = coalesce(cases.in_force, EXCLUDED.in_force)""",
             verdict.case_id,
             verdict.case_revision,
             verdict.subject.model_dump_json(exclude_none=True),
@@ -171,6 +192,14 @@ class Intake:
             action_id,
             raw.decode(),
             now,
+            verdict.subject.key(),
+            crowd.reporter_weight,
+            inputs.reports_per_hour,
+            crowd.viral,
+            crowd.coordinated,
+            rank_at(inputs),
+            # What acts on the subject before any person: the automatic removal.
+            None if action_id is None else Outcome.REMOVE_CONTENT.value,
         )
 
 

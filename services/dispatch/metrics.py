@@ -9,7 +9,7 @@ import logging
 import asyncpg
 from prometheus_client import Counter, Gauge, Histogram
 
-from services.dispatch.queue import priority_sql
+from services.dispatch.queue import band_sql
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,44 @@ AUTOMATIC_ACTIONS = Counter(
 )
 REVERSALS = Counter(
     "crible_dispatch_reversals_total",
-    "Automatic actions a reviewer reversed (found no violation), by category.",
+    "Enforcement a reviewer lifted, by category and by what was lifted: an automatic action "
+    "(act_now) or an earlier decision (on appeal).",
+    ["category", "of"],
+)
+DISAGREEMENTS = Counter(
+    "crible_dispatch_dual_review_disagreements_total",
+    "Dual reviews whose two decisions differed (escalated to a senior), by category.",
+    ["category"],
+)
+APPEALS_FILED = Counter(
+    "crible_dispatch_appeals_filed_total",
+    "Appeals filed on decided cases, by category.",
+    ["category"],
+)
+APPEALS_DECIDED = Counter(
+    "crible_dispatch_appeals_decided_total",
+    "Appeals decided, by category and result (upheld or overturned).",
+    ["category", "result"],
+)
+LEASES_EXPIRED = Counter(
+    "crible_dispatch_leases_expired_total",
+    "Leases that ran out before a decision and whose case another request took over.",
+    ["category"],
+)
+SURGE_SIGNALS = Counter(
+    "crible_dispatch_surge_signals_total",
+    "Surge signals received and applied to the queue's ranking, by kind.",
+    ["kind"],
+)
+REPORTER_WEIGHTS_MOVED = Counter(
+    "crible_dispatch_reporter_weights_moved_total",
+    "Reporter trust weights moved by final decisions: down for no_violation, up when "
+    "confirmed.",
+    ["outcome"],
+)
+EXPIRED_LEASES = Gauge(
+    "crible_dispatch_expired_leases",
+    "Cases whose lease ran out and that nobody has taken again yet, by category.",
     ["category"],
 )
 
@@ -67,21 +104,21 @@ async def refresh(pool: asyncpg.Pool) -> None:
     """Read the queue's shape once and export it."""
     async with pool.acquire() as conn:
         rows = await conn.fetch(
-            f"""SELECT screened_category AS category,
-                   CASE WHEN p >= 50 THEN 'P0' WHEN p >= 30 THEN 'P1'
-                        WHEN p >= 15 THEN 'P2' ELSE 'P3' END AS band,
-                   count(*) AS depth
-               FROM (SELECT screened_category, 100 * {priority_sql()} AS p
-                     FROM dispatch.cases
-                     WHERE state = 'queued'
-                        OR (state = 'leased' AND lease_expires_at < now())) waiting
+            f"""SELECT screened_category AS category, {band_sql()} AS band, count(*) AS depth
+               FROM dispatch.cases
+               WHERE state IN ('queued', 'escalated', 'awaiting_second_review', 'appealed')
+                  OR (state = 'leased' AND lease_expires_at < now())
                GROUP BY 1, 2"""
         )
         ages = await conn.fetch(
             """SELECT screened_category AS category,
-                   extract(epoch FROM now() - min(opened_at)) AS oldest,
-                   count(*) FILTER (WHERE due_at < now()) AS breached
-               FROM dispatch.cases WHERE state IN ('queued', 'leased')
+                   extract(epoch FROM now() - min(opened_at))::float8 AS oldest,
+                   count(*) FILTER (WHERE due_at < now()) AS breached,
+                   count(*) FILTER (WHERE state = 'leased'
+                                    AND lease_expires_at < now()) AS expired
+               FROM dispatch.cases
+               WHERE state IN ('queued', 'escalated', 'awaiting_second_review', 'appealed',
+                               'leased')
                GROUP BY 1"""
         )
     QUEUE_DEPTH.clear()
@@ -89,6 +126,8 @@ async def refresh(pool: asyncpg.Pool) -> None:
         QUEUE_DEPTH.labels(row["category"], row["band"]).set(row["depth"])
     OLDEST_SECONDS.clear()
     SLA_BREACHES.clear()
+    EXPIRED_LEASES.clear()
     for row in ages:
         OLDEST_SECONDS.labels(row["category"]).set(float(row["oldest"]))
         SLA_BREACHES.labels(row["category"]).set(row["breached"])
+        EXPIRED_LEASES.labels(row["category"]).set(row["expired"])

@@ -14,9 +14,15 @@ How it is built, and why:
   unknown reach adds nothing.
 - **urgency** = harm x (0.5 + 0.5 x (0.6 crowd + 0.4 reach)): crowd and reach can double
   harm, never more, so the order of severities mostly holds.
-- **age** lifts every case toward the top: ``priority = 100 x (u + (1 - u) x a)`` with
-  ``a = age / (age + 48 h)``. However low its urgency, a waiting case eventually overtakes
-  any fresh case: nothing starves.
+- **age**: urgency buys a head start in time, ``head_start = 7 days x urgency``, and the
+  queue serves cases by ``rank_at = opened_at - head_start``, earliest first. A fresh
+  critical case (urgency about 0.5) ranks as if it had waited three and a half days; spam
+  (about 0.1) as if it had waited half a day. Waiting moves every case toward the front at
+  the same speed, so however low its urgency, a case eventually overtakes any fresh case:
+  nothing starves. ``rank_at`` does not change while a case waits, so an index serves the
+  queue in this order (one index step per ``next_case``, not a sort of the whole queue).
+- **priority**, for people and dashboards, is the same order as a number:
+  ``100 x e / (e + 48 h)`` with ``e = now - rank_at`` (the case's age plus its head start).
 
 Monotone: priority never falls when severity, confidence, a reporter's weight, the number of
 reporters, velocity, a viral count, reach or age grows, and never rises when a coordinated
@@ -29,9 +35,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 
 from shared.events.screening import Severity
+from shared.events.surge import SurgeKind
 
 PRIORITY_MAX = 100.0
 
@@ -46,7 +52,9 @@ _REPORTERS_HALF = 3.0  # trust-weighted distinct reporters
 _VELOCITY_HALF = 10.0  # reports per hour
 _VIRAL_HALF = 50.0  # reports in viral bursts
 _COORDINATED_HALF = 20.0  # reports in coordinated bursts: halves the crowd part
-#: The wait after which ageing has closed half the gap to the top (the queue's SQL uses it).
+#: The head start of an urgency of 1: the wait that a maximally urgent case skips.
+HEAD_START_MAX = timedelta(days=7)
+#: The effective age at which the displayed priority is 50 (the queue's SQL uses it).
 AGE_HALF = timedelta(hours=48)
 _REACH_LOG10_MAX = 7.0
 #: A case younger than this counts as this old for velocity: a first report is not a
@@ -54,18 +62,9 @@ _REACH_LOG10_MAX = 7.0
 MIN_LIFE = timedelta(minutes=15)
 
 
-class SurgeKind(StrEnum):
-    """What the surge detector saw in a case's reports."""
-
-    #: Many independent people reporting fast: the content is spreading.
-    VIRAL = "viral"
-    #: Reports in lockstep from linked or fresh accounts: likely a reporting campaign.
-    COORDINATED = "coordinated"
-
-
 @dataclass(frozen=True, slots=True)
 class SurgeSignal:
-    """One surge signal: its kind and the number of reports in the burst."""
+    """What priority needs of a surge: its kind and the number of reports in the burst."""
 
     kind: SurgeKind
     count: int
@@ -129,22 +128,39 @@ def urgency(inputs: PriorityInputs) -> float:
     return harm * (0.5 + 0.5 * (0.6 * crowd + 0.4 * reach))
 
 
+def head_start(u: float) -> timedelta:
+    """The wait an urgency ``u`` skips in the queue."""
+    return HEAD_START_MAX * u
+
+
+def rank_at(inputs: PriorityInputs) -> datetime:
+    """The queue's sort key: earlier is served first; fixed while the case waits."""
+    return inputs.opened_at - head_start(urgency(inputs))
+
+
+def priority_of_rank(rank: datetime, now: datetime) -> float:
+    """The priority in [0, 100) of a case ranked at ``rank``, at ``now``."""
+    effective = max(now - rank, timedelta(0))
+    return PRIORITY_MAX * (effective / (effective + AGE_HALF))
+
+
 def priority(inputs: PriorityInputs, now: datetime) -> float:
-    """The queue priority of a case at ``now``, in [0, 100]; see the module notes."""
-    age = max(now - inputs.opened_at, timedelta(0))
-    ageing = age / (age + AGE_HALF)
-    u = urgency(inputs)
-    return PRIORITY_MAX * (u + (1.0 - u) * ageing)
+    """The queue priority of a case at ``now``, in [0, 100); see the module notes.
+
+    A case opened after ``now`` (a clock ahead of ours) counts as opened now.
+    """
+    opened = min(inputs.opened_at, now)
+    return priority_of_rank(opened - head_start(urgency(inputs)), now)
 
 
 #: Lower bounds of the bands, highest first. A fresh critical case with a confident
-#: screening lands in P0.
-_BANDS = (("P0", 50.0), ("P1", 30.0), ("P2", 15.0))
+#: screening lands in P0; fresh spam in P3.
+BANDS = (("P0", 60.0), ("P1", 45.0), ("P2", 30.0))
 
 
 def priority_band(p: float) -> str:
     """A coarse label for metrics and dashboards: P0 (most urgent) to P3."""
-    for band, lower in _BANDS:
+    for band, lower in BANDS:
         if p >= lower:
             return band
     return "P3"

@@ -3,19 +3,25 @@
 ``next_case`` is the heart: the most urgent case the reviewer may see (clearance, language,
 not a case they decided, graphic exposure under their shift's cap), leased to them in the
 same statement. ``FOR UPDATE SKIP LOCKED`` means two reviewers asking at once never get the
-same case and never wait for each other; a lease past its expiry counts as queued again.
+same case and never wait for each other; a lease past its expiry counts as waiting again.
+Cases are served by ``rank_at`` (``priority.rank_at``), which an index keeps in order: a
+request reads the first few index entries, not the whole queue.
+
+The SQL mirrors ``reviewers.eligible`` (tested without I/O); the integration tests check
+that both agree.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
+import orjson
 
-from services.dispatch.priority import AGE_HALF
+from services.dispatch.priority import AGE_HALF, BANDS, priority_of_rank
 from services.dispatch.reviewers import GRAPHIC_CATEGORIES, Reviewer, Role
 from shared.db import Connection
 from shared.events.reports import Category
@@ -27,13 +33,27 @@ _GRAPHIC = sorted(c.value for c in GRAPHIC_CATEGORIES)
 _AGE_HALF_SECONDS = int(AGE_HALF.total_seconds())
 
 
-def priority_sql() -> str:
-    """The queue priority in [0, 1] as SQL over a case row: urgency lifted by age.
+#: States a case waits in, and the one it is in while someone holds it.
+WAITING_STATES = ("queued", "escalated", "awaiting_second_review", "appealed")
+_QUEUE_STATES = "('queued', 'escalated', 'awaiting_second_review', 'appealed', 'leased')"
 
-    The same formula as ``services.dispatch.priority.priority`` (divided by 100).
-    """
-    age = "extract(epoch FROM now() - opened_at)"
-    return f"(urgency + (1 - urgency) * ({age} / ({age} + {_AGE_HALF_SECONDS})))"
+
+def priority_sql() -> str:
+    """The displayed priority in [0, 100) as SQL over a case row (``priority_of_rank``)."""
+    effective = "greatest(extract(epoch FROM now() - rank_at), 0)"
+    return f"(100 * {effective} / ({effective} + {_AGE_HALF_SECONDS}))"
+
+
+def band_sql() -> str:
+    """The priority band (P0 to P3) as SQL over a case row (``priority.priority_band``)."""
+    p = priority_sql()
+    arms = " ".join(f"WHEN {p} >= {lower} THEN '{band}'" for band, lower in BANDS)
+    return f"(CASE {arms} ELSE 'P3' END)"
+
+
+def priority_of(rank: datetime) -> float:
+    """The priority now of a case ranked at ``rank``."""
+    return priority_of_rank(rank, datetime.now(UTC))
 
 
 def token_hash(token: str) -> bytes:
@@ -69,17 +89,25 @@ async def reviewer_by_token(conn: Connection, token: str) -> Reviewer | None:
 async def next_case(
     conn: Connection, reviewer: Reviewer, *, lease: timedelta = DEFAULT_LEASE
 ) -> dict[str, Any] | None:
-    """Lease the most urgent case ``reviewer`` may see; None if there is none."""
+    """Lease the most urgent case ``reviewer`` may see; None if there is none.
+
+    The row comes back with ``took_over`` true when it was taken from an expired lease.
+    """
     exposure = await conn.fetchval(
         """SELECT count(*) FROM dispatch.exposures
            WHERE reviewer_id = $1 AND shown_at > now() - $2::interval""",
         reviewer.id,
         SHIFT,
     )
+    # Escalated cases go to seniors only; appeals and second reviews to anyone eligible.
+    states = ["queued", "awaiting_second_review", "appealed"]
+    if reviewer.senior:
+        states.append("escalated")
     row = await conn.fetchrow(
         f"""WITH candidate AS (
-               SELECT case_id, revision FROM dispatch.cases c
-               WHERE (CASE WHEN state = 'leased' AND lease_expires_at < now()
+               SELECT case_id, revision, state AS was FROM dispatch.cases c
+               WHERE state IN {_QUEUE_STATES}
+                 AND (CASE WHEN state = 'leased' AND lease_expires_at < now()
                            THEN waiting_state ELSE state END) = ANY($7::text[])
                  AND screened_category = ANY($2::text[])
                  AND (cardinality(languages) = 0 OR EXISTS (
@@ -89,7 +117,7 @@ async def next_case(
                  AND NOT EXISTS (
                         SELECT 1 FROM dispatch.decisions d WHERE d.case_id = c.case_id
                         AND d.revision = c.revision AND d.reviewer_id = $1)
-               ORDER BY {priority_sql()} DESC, opened_at
+               ORDER BY rank_at
                LIMIT 1
                FOR UPDATE SKIP LOCKED)
            UPDATE dispatch.cases c SET state = 'leased', leased_by = $1,
@@ -98,15 +126,14 @@ async def next_case(
                   lease_expires_at = now() + $6::interval, updated_at = now()
            FROM candidate
            WHERE c.case_id = candidate.case_id AND c.revision = candidate.revision
-           RETURNING c.*""",
+           RETURNING c.*, candidate.was = 'leased' AS took_over""",
         reviewer.id,
         sorted(c.value for c in reviewer.clearances),
         sorted({lang.split("-", 1)[0].casefold() for lang in reviewer.languages}),
         exposure >= reviewer.exposure_cap,
         _GRAPHIC,
         lease,
-        # Escalated cases go to seniors only.
-        ["queued", "escalated"] if reviewer.senior else ["queued"],
+        states,
     )
     if row is None:
         return None
@@ -119,3 +146,146 @@ async def next_case(
             row["revision"],
         )
     return dict(row)
+
+
+async def reports(conn: Connection, case_id: Any, revision: int) -> list[dict[str, Any]]:
+    """The reports of a case revision, oldest first (what reviewers read)."""
+    rows = await conn.fetch(
+        """SELECT report_id, language, category, text, evidence, reported_at
+           FROM dispatch.case_reports WHERE case_id = $1 AND revision = $2
+           ORDER BY reported_at, report_id LIMIT 200""",
+        case_id,
+        revision,
+    )
+    return [
+        {
+            "report_id": r["report_id"],
+            "language": r["language"],
+            "category": r["category"],
+            "text": r["text"],
+            "evidence": None if r["evidence"] is None else orjson.loads(r["evidence"]),
+            "reported_at": r["reported_at"].isoformat(),
+        }
+        for r in rows
+    ]
+
+
+async def history(conn: Connection, case_id: Any) -> list[dict[str, Any]]:
+    """Every revision of the case with its decisions and appeals, oldest first."""
+    rows = await conn.fetch(
+        """SELECT c.revision, c.state, c.opened_at, d.decision_id, d.reviewer_id, d.outcome,
+                  d.policy_reason, d.final, d.decided_at, d.reverses
+           FROM dispatch.cases c LEFT JOIN dispatch.decisions d
+             ON d.case_id = c.case_id AND d.revision = c.revision
+           WHERE c.case_id = $1 ORDER BY c.revision, d.decided_at""",
+        case_id,
+    )
+    appeals = await conn.fetch(
+        """SELECT revision, reason, filed_at, decision_id, decided_by
+           FROM dispatch.appeals WHERE case_id = $1 ORDER BY filed_at""",
+        case_id,
+    )
+    revisions: dict[int, dict[str, Any]] = {}
+    for r in rows:
+        entry = revisions.setdefault(
+            r["revision"],
+            {
+                "revision": r["revision"],
+                "state": r["state"],
+                "opened_at": r["opened_at"].isoformat(),
+                "decisions": [],
+                "appeals": [],
+            },
+        )
+        if r["decision_id"] is not None:
+            entry["decisions"].append(
+                {
+                    "decision_id": str(r["decision_id"]),
+                    "reviewer_id": r["reviewer_id"],
+                    "outcome": r["outcome"],
+                    "policy_reason": r["policy_reason"],
+                    "final": r["final"],
+                    "reverses": None if r["reverses"] is None else str(r["reverses"]),
+                    "decided_at": r["decided_at"].isoformat(),
+                }
+            )
+    for a in appeals:
+        if a["revision"] in revisions:
+            revisions[a["revision"]]["appeals"].append(
+                {
+                    "reason": a["reason"],
+                    "filed_at": a["filed_at"].isoformat(),
+                    "appealed_decision": str(a["decision_id"]),
+                    "decided_by": None if a["decided_by"] is None else str(a["decided_by"]),
+                }
+            )
+    return list(revisions.values())
+
+
+async def open_appeals(conn: Connection, reviewer: Reviewer) -> list[dict[str, Any]]:
+    """Appeals not yet decided in the categories ``reviewer`` is cleared for."""
+    rows = await conn.fetch(
+        """SELECT a.appeal_id, a.case_id, a.revision, a.reason, a.filed_at, c.state,
+                  c.screened_category, d.reviewer_id AS original_reviewer, d.outcome
+           FROM dispatch.appeals a
+           JOIN dispatch.cases c ON c.case_id = a.case_id AND c.revision = a.revision
+           JOIN dispatch.decisions d ON d.decision_id = a.decision_id
+           WHERE a.decided_by IS NULL AND c.screened_category = ANY($1::text[])
+           ORDER BY a.filed_at LIMIT 500""",
+        sorted(c.value for c in reviewer.clearances),
+    )
+    return [
+        {
+            "appeal_id": str(r["appeal_id"]),
+            "case_id": str(r["case_id"]),
+            "revision": r["revision"],
+            "category": r["screened_category"],
+            "state": r["state"],
+            "reason": r["reason"],
+            "filed_at": r["filed_at"].isoformat(),
+            "original_reviewer": r["original_reviewer"],
+            "original_outcome": r["outcome"],
+        }
+        for r in rows
+    ]
+
+
+async def stats(conn: Connection) -> list[dict[str, Any]]:
+    """Waiting cases by category: count, by band, the oldest one's age, overdue ones."""
+    rows = await conn.fetch(
+        f"""SELECT screened_category AS category, count(*) AS waiting,
+                   extract(epoch FROM now() - min(opened_at))::float8 AS oldest_seconds,
+                   count(*) FILTER (WHERE due_at < now()) AS overdue,
+                   count(*) FILTER (WHERE state = 'leased'
+                                    AND lease_expires_at >= now()) AS leased,
+                   count(*) FILTER (WHERE {band_sql()} = 'P0') AS p0,
+                   count(*) FILTER (WHERE {band_sql()} = 'P1') AS p1,
+                   count(*) FILTER (WHERE {band_sql()} = 'P2') AS p2,
+                   count(*) FILTER (WHERE {band_sql()} = 'P3') AS p3
+            FROM dispatch.cases WHERE state IN {_QUEUE_STATES}
+            GROUP BY 1 ORDER BY 1"""
+    )
+    return [dict(r) for r in rows]
+
+
+async def shift_stats(conn: Connection, reviewer: Reviewer) -> dict[str, Any]:
+    """The reviewer's current shift: decisions, graphic cases seen, leases held."""
+    row = await conn.fetchrow(
+        """SELECT
+             (SELECT count(*) FROM dispatch.decisions
+              WHERE reviewer_id = $1 AND decided_at > now() - $2::interval) AS decisions,
+             (SELECT count(*) FROM dispatch.exposures
+              WHERE reviewer_id = $1 AND shown_at > now() - $2::interval) AS exposure,
+             (SELECT count(*) FROM dispatch.cases WHERE state = 'leased'
+              AND leased_by = $1 AND lease_expires_at >= now()) AS leases""",
+        reviewer.id,
+        SHIFT,
+    )
+    assert row is not None  # noqa: S101 - a SELECT of subqueries returns one row
+    return {
+        "shift_hours": SHIFT.total_seconds() / 3600,
+        "decisions_this_shift": row["decisions"],
+        "graphic_cases_this_shift": row["exposure"],
+        "graphic_allowance_left": max(reviewer.exposure_cap - row["exposure"], 0),
+        "leases_held": row["leases"],
+    }

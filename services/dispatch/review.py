@@ -127,6 +127,8 @@ class ReviewCase:
     category: Category
     subject_kind: SubjectKind
     dual: bool
+    #: The case revision under review (a reopened case is a new revision, reviewed anew).
+    revision: int = 1
     languages: frozenset[str] = frozenset()
     state: State = State.QUEUED
     #: The outcome acting on the subject now: an automatic act_now, then each final decision.

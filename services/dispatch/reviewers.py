@@ -41,6 +41,8 @@ class Role(StrEnum):
     REVIEWER = "reviewer"
     SENIOR = "senior"
     ADMIN = "admin"
+    #: A platform back end's account: files users' appeals, reviews nothing.
+    PLATFORM = "platform"
 
 
 class Ineligible(StrEnum):

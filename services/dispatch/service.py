@@ -1,21 +1,48 @@
 """The dispatch service as the runtime runs it: ``crible run dispatch``.
 
-So far: verdicts into the review queue, automatic enforcement of ``act_now`` verdicts, and
-the reviewer API (next case under a lease, decide). Dual review, escalation, holds,
-statements of reasons and appeals come next (issue 7).
+Consumers, each its own group so that each scales on its own:
+
+- ``main``: screening verdicts into the review queue, automatic enforcement of ``act_now``;
+- ``reports``: the reports of each case (what reviewers read; who reported);
+- ``surges``: surge signals re-rank the cases of their subject (works without the topic's
+  producer: no signal, no change);
+- ``outcomes``: final decisions move the trust weights of the reporters of their case;
+- ``statements``: submission of statements of reasons to the DSA Transparency Database,
+  only when ``CRIBLE_DISPATCH_SOR_URL`` and ``_TOKEN`` are set.
+
+Beside them, the reviewer HTTP API and a task keeping the queue's gauges current.
 """
 
 from services.dispatch.api import build_app
+from services.dispatch.followers import store_reports, store_surges, weigh_reporters
 from services.dispatch.intake import Intake
 from services.dispatch.metrics import watch_queue
+from shared.events.decisions import ReviewDecision
+from shared.events.reports import ReportAccepted
 from shared.events.screening import ScreeningVerdict
+from shared.events.surge import SurgeSignal
 from shared.runtime import ConsumerSpec, Service, ServiceContext
-from shared.topics import ENFORCEMENT_ACTIONS, SCREENING_VERDICTS
+from shared.topics import (
+    ENFORCEMENT_ACTIONS,
+    REPORTS_ACCEPTED,
+    REVIEW_DECISIONS,
+    SCREENING_VERDICTS,
+    SURGE_SIGNALS,
+)
 
 VERDICTS: ConsumerSpec[ScreeningVerdict] = ConsumerSpec(
     models={SCREENING_VERDICTS: ScreeningVerdict},
     handler=Intake(),
     produces=(ENFORCEMENT_ACTIONS,),
+)
+REPORTS: ConsumerSpec[ReportAccepted] = ConsumerSpec(
+    models={REPORTS_ACCEPTED: ReportAccepted}, handler=store_reports, name="reports"
+)
+SURGES: ConsumerSpec[SurgeSignal] = ConsumerSpec(
+    models={SURGE_SIGNALS: SurgeSignal}, handler=store_surges, name="surges"
+)
+OUTCOMES: ConsumerSpec[ReviewDecision] = ConsumerSpec(
+    models={REVIEW_DECISIONS: ReviewDecision}, handler=weigh_reporters, name="outcomes"
 )
 
 
@@ -25,4 +52,9 @@ async def _watch(ctx: ServiceContext) -> None:
         await watch_queue(ctx.pool, ctx.stop)
 
 
-SPEC = Service(name="dispatch", consumers=(VERDICTS,), http_app=build_app, main=_watch)
+SPEC = Service(
+    name="dispatch",
+    consumers=(VERDICTS, REPORTS, SURGES, OUTCOMES),
+    http_app=build_app,
+    main=_watch,
+)

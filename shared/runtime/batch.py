@@ -36,6 +36,7 @@ from shared.errors import (
     ConfigurationError,
     Fault,
     RecordTooLargeError,
+    RefusedError,
     StopRequestedError,
     classify,
 )
@@ -239,11 +240,15 @@ class BatchProcessor(Generic[E]):
             await self._isolate(batch[:middle], attempt, by_position, staged=staged)
             await self._isolate(batch[middle:], attempt, by_position, staged=staged)
         else:
-            attempt.applied.append(applied)
+            row_id, events, handled = applied
+            attempt.applied.append((row_id, events))
+            for inbound, reason in handled.refused:
+                record = by_position[(inbound.topic, inbound.partition, inbound.offset)]
+                attempt.invalid.append(_Failure(record, RefusedError(reason)))
 
     async def _apply(
         self, batch: list[Inbound[E]], *, staged: bool
-    ) -> tuple[int | None, list[Outbound]]:
+    ) -> tuple[int | None, list[Outbound], Handled]:
         """Handle ``batch`` and store its events in one transaction; return the outbox row."""
         if not staged:
             batch = await self._staged(batch)
@@ -277,7 +282,7 @@ class BatchProcessor(Generic[E]):
             except Exception:
                 # Applied and committed: a failing callback must not make it look otherwise.
                 log.exception("after_commit callback failed")
-        return row_id, events
+        return row_id, events, handled
 
     def _count(self, records: Sequence[Record], dead: Sequence[_Failure], started: float) -> None:
         service = self._service

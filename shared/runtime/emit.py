@@ -7,6 +7,7 @@ crash between the commit and Kafka's acknowledgement (the relay publishes it the
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -39,6 +40,11 @@ class Transaction:
 class Emitter:
     """Stores a unit of work's events in the outbox and publishes them after the commit."""
 
+    #: How long an HTTP request waits for its events to reach Kafka before it answers. Past
+    #: it (a broker outage) they keep going in the background: committed in the outbox, they
+    #: are published when the broker is back, by this process or by the relay after a crash.
+    request_wait: float = 5.0
+
     def __init__(
         self,
         *,
@@ -55,6 +61,8 @@ class Emitter:
         self._retry = retry
         self._worker = worker
         self._topic_prefix = topic_prefix
+        #: Deliveries still running after their request answered (kept from the collector).
+        self._background: set[asyncio.Future[None]] = set()
 
     @property
     def publisher(self) -> Publisher:
@@ -141,4 +149,26 @@ class Emitter:
                 yield tx
                 row_id = await self.store(conn, tx.events)
             if tx.events:
-                await self.deliver([row_id] if row_id is not None else [], tx.events)
+                await self._deliver_soon([row_id] if row_id is not None else [], tx.events)
+
+    async def _deliver_soon(self, row_ids: list[int], events: list[Outbound]) -> None:
+        """Deliver, waiting at most ``request_wait``; the rest continues in the background."""
+        delivery = asyncio.ensure_future(self.deliver(row_ids, events))
+        try:
+            await asyncio.wait_for(asyncio.shield(delivery), self.request_wait)
+        except TimeoutError:
+            log.warning(
+                "a request's events are not acknowledged yet; still publishing",
+                extra={"events": len(events)},
+            )
+            self._background.add(delivery)
+            delivery.add_done_callback(self._settled)
+
+    def _settled(self, delivery: asyncio.Future[None]) -> None:
+        self._background.discard(delivery)
+        if not delivery.cancelled() and delivery.exception() is not None:
+            # Stopping mid-outage: the outbox row stays, and the relay publishes it later.
+            log.warning(
+                "background delivery stopped",
+                extra={"error": type(delivery.exception()).__name__},
+            )

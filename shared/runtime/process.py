@@ -119,7 +119,11 @@ class ServiceProcess:
             runners=self.runners,
             stop=self.stop,
         )
-        self.runners.extend(self._runner(spec, emitter) for spec in service.consumers)
+        self.runners.extend(
+            self._runner(spec, emitter)
+            for spec in service.consumers
+            if spec.enabled is None or spec.enabled()
+        )
         if service.http_app is not None and settings.http_port:
             self.http = HttpHost(
                 service.http_app(self.context),

@@ -53,6 +53,9 @@ class Handled:
     events: Sequence[Outbound]
     #: Runs once after the commit, e.g. to count business metrics exactly once per effect.
     after_commit: Callable[[], None] | None = None
+    #: Records of the batch the handler refused, each with a reason free of their values:
+    #: dead-lettered once the rest committed (e.g. a statement a remote server rejected).
+    refused: Sequence[tuple[Inbound[Any], str]] = ()
 
 
 class BatchHandler(Protocol[E]):
@@ -102,6 +105,10 @@ class ConsumerSpec(Generic[E]):
     #: The CPU stage, or a function building it from the running service's context once the
     #: start-up hooks have run (to reach a model or a hash bank they loaded into ``state``).
     stage: Stage | StageFactory | None = None
+    #: Whether to run the consumer in this process, asked at start-up (e.g. a submitter to
+    #: an outside service that is off unless configured). A consumer not running keeps its
+    #: group's offsets: turned on later, it starts where it stopped.
+    enabled: Callable[[], bool] | None = None
 
     def bound(self, context: ServiceContext) -> ConsumerSpec[E]:
         """The consumer with its stage built for ``context`` (itself if the stage is plain)."""

@@ -31,7 +31,17 @@ from shared.kafka import (
     messages_written,
 )
 from shared.runtime import Service, serve
-from shared.topics import CASES, REPORTS_ACCEPTED, REPORTS_SUBMITTED, REVIEW_DECISIONS, wire_name
+from shared.topics import (
+    CASES,
+    ENFORCEMENT_ACTIONS,
+    REPORTS_ACCEPTED,
+    REPORTS_SUBMITTED,
+    REVIEW_DECISIONS,
+    SCREENING_VERDICTS,
+    STATEMENTS_OF_REASONS,
+    SURGE_SIGNALS,
+    wire_name,
+)
 
 #: (owner, package) of every service's migrations, as `crible migrate` applies them.
 MIGRATIONS = Registry(SERVICES).migrations()
@@ -42,6 +52,17 @@ INGEST_TOPICS = [
     CASES,
     REVIEW_DECISIONS,
     REVIEW_DECISIONS.dlq(),
+]
+#: What a running dispatch consumes and produces, beside the ingest topics.
+DISPATCH_TOPICS = [
+    SCREENING_VERDICTS,
+    SCREENING_VERDICTS.dlq(),
+    REPORTS_ACCEPTED.dlq(),
+    SURGE_SIGNALS,
+    SURGE_SIGNALS.dlq(),
+    ENFORCEMENT_ACTIONS,
+    STATEMENTS_OF_REASONS,
+    STATEMENTS_OF_REASONS.dlq(),
 ]
 
 
@@ -85,8 +106,9 @@ async def db(base_settings: Settings) -> AsyncIterator[asyncpg.Connection]:
         "prescreen.outbox"
     )
     await conn.execute(
-        "TRUNCATE dispatch.exposures, dispatch.decisions, dispatch.cases, dispatch.reviewers, "
-        "dispatch.outbox"
+        "TRUNCATE dispatch.exposures, dispatch.appeals, dispatch.decisions, dispatch.cases, "
+        "dispatch.reviewers, dispatch.outbox, dispatch.case_reports, dispatch.reporters, "
+        "dispatch.weighed_decisions, dispatch.surges, dispatch.statements"
     )
     yield conn
     await conn.close()

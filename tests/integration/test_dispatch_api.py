@@ -24,10 +24,9 @@ from shared.kafka import apply_topics
 from shared.topics import (
     ENFORCEMENT_ACTIONS,
     REVIEW_DECISIONS,
-    SCREENING_VERDICTS,
     STATEMENTS_OF_REASONS,
 )
-from tests.integration.conftest import eventually, read_topic, running
+from tests.integration.conftest import DISPATCH_TOPICS, eventually, read_topic, running
 from tests.integration.test_dispatch_intake import publish_verdicts, verdict
 from tests.integration.test_prescreen import crible
 
@@ -47,8 +46,7 @@ def free_port() -> int:
 
 @pytest.fixture
 async def api_settings(settings: Settings, db: asyncpg.Connection) -> Settings:
-    topics = [SCREENING_VERDICTS, SCREENING_VERDICTS.dlq(), ENFORCEMENT_ACTIONS]
-    await apply_topics(settings, [*topics, STATEMENTS_OF_REASONS])
+    await apply_topics(settings, DISPATCH_TOPICS)
     return settings.model_copy(update={"http_port": free_port()})
 
 
@@ -103,7 +101,11 @@ async def check_events(
     """What the platform and the Transparency Database are told of the two decisions."""
     published = [ReviewDecision.model_validate_json(r.value) for r in decisions]
     assert sorted((str(d.case_id), d.outcome.value, d.final) for d in published) == sorted(
-        [(hate, "remove_content", True), (csam, "no_violation", True)]
+        [
+            (hate, "remove_content", True),
+            (csam, "no_violation", False),
+            (csam, "no_violation", True),
+        ]
     )
     enforced = [EnforcementAction.model_validate_json(r.value) for r in actions]
     automatic = next(a for a in enforced if a.automatic)
@@ -112,7 +114,8 @@ async def check_events(
     assert [m.action.value for m in removal.measures] == ["delete_message"]
     assert reversal.reverses == automatic.action_id
     assert str(reversal.case_id) == csam
-    assert await db.fetchval("SELECT count(*) FROM dispatch.decisions") == 2
+    assert await db.fetchval("SELECT count(*) FROM dispatch.decisions") == 3
+    assert reversal.reverses in {d.reverses for d in published}
     labels = {"outcome": "remove_content", "category": "hate_speech"}
     assert (REGISTRY.get_sample_value("crible_dispatch_decisions_total", labels) or 0) >= 1
     # One statement of reasons: the removal's (a "no violation" restricts nothing).
@@ -133,6 +136,7 @@ async def test_a_reviewer_takes_the_next_case_decides_and_the_platform_is_told(
     german_verdict = verdict(german) | {"reporter_languages": ["de"]}
     alice = await add_reviewer(db, "alice")
     child_safety = await add_reviewer(db, "carol", clearances=("child_sexual_abuse",))
+    second_opinion = await add_reviewer(db, "erin", clearances=("child_sexual_abuse",))
     admin = await add_reviewer(db, "root", roles=("admin",))
     # The command line registers reviewers and issues tokens too.
     await crible(settings, "reviewers", "add", "dave", "--name", "Dave", "--languages", "de")
@@ -162,7 +166,11 @@ async def test_a_reviewer_takes_the_next_case_decides_and_the_platform_is_told(
         first = await client.post(path, json=body, headers=alice)
         again = await client.post(path, json=body, headers=alice)  # a retried request
         assert first.status_code == again.status_code == 200
-        assert again.json() == {"decision_id": first.json()["decision_id"], "repeated": True}
+        assert again.json() == {
+            "decision_id": first.json()["decision_id"],
+            "repeated": True,
+            "final": True,
+        }
         # Not leased to him: refused.
         stolen = await client.post(f"/v1/cases/{german}/1/decision", json=decision(), headers=alice)
         assert stolen.status_code == 409
@@ -171,15 +179,17 @@ async def test_a_reviewer_takes_the_next_case_decides_and_the_platform_is_told(
         )
         assert invalid.status_code == 422
 
-        # Carol finds the automatically removed media lawful: the removal is reversed.
-        csam_case = (await client.post("/v1/cases/next", headers=child_safety)).json()["case"]
-        assert csam_case["case_id"] == csam
-        lawful = await client.post(
-            f"/v1/cases/{csam}/1/decision", json=decision("no_violation"), headers=child_safety
-        )
-        assert lawful.status_code == 200
+        # Carol, then Erin (child abuse is reviewed twice), find the automatically removed
+        # media lawful: after the second decision the removal is reversed.
+        for reviewer, final in ((child_safety, False), (second_opinion, True)):
+            csam_case = (await client.post("/v1/cases/next", headers=reviewer)).json()["case"]
+            assert csam_case["case_id"] == csam
+            lawful = await client.post(
+                f"/v1/cases/{csam}/1/decision", json=decision("no_violation"), headers=reviewer
+            )
+            assert lawful.json()["final"] is final
 
-        decisions = await read_topic(settings, REVIEW_DECISIONS.name, until=at_least(2))
+        decisions = await read_topic(settings, REVIEW_DECISIONS.name, until=at_least(3))
         actions = await read_topic(settings, ENFORCEMENT_ACTIONS.name, until=at_least(3))
         statements = await read_topic(settings, STATEMENTS_OF_REASONS.name, until=at_least(1))
 

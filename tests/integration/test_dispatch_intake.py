@@ -26,20 +26,13 @@ from shared.topics import (
     SCREENING_VERDICTS,
     wire_name,
 )
-from tests.integration.conftest import eventually, read_topic, running
+from tests.integration.conftest import DISPATCH_TOPICS, eventually, read_topic, running
 from tests.integration.test_prescreen import applied_updates, crible, wait_applied
 
 pytestmark = pytest.mark.integration
 
 BANKS = Path(__file__).resolve().parents[2] / "deploy" / "prescreen" / "banks"
-TOPICS = [
-    CASES.dlq(),
-    SCREENING_VERDICTS,
-    SCREENING_VERDICTS.dlq(),
-    HASHBANKS_UPDATES,
-    HASHBANKS_UPDATES.dlq(),
-    ENFORCEMENT_ACTIONS,
-]
+TOPICS = [CASES.dlq(), HASHBANKS_UPDATES, HASHBANKS_UPDATES.dlq(), *DISPATCH_TOPICS]
 
 
 @pytest.fixture

@@ -15,6 +15,8 @@ from services.dispatch.priority import (
     SurgeSignal,
     priority,
     priority_band,
+    priority_of_rank,
+    rank_at,
     velocity,
 )
 from shared.events.screening import Severity
@@ -172,11 +174,11 @@ def test_severity_leads_over_crowds() -> None:
     ("p", "band"),
     [
         (100.0, "P0"),
-        (50.0, "P0"),
-        (49.9, "P1"),
-        (30.0, "P1"),
-        (15.0, "P2"),
-        (14.9, "P3"),
+        (60.0, "P0"),
+        (59.9, "P1"),
+        (45.0, "P1"),
+        (30.0, "P2"),
+        (29.9, "P3"),
         (0, "P3"),
     ],
 )
@@ -187,6 +189,27 @@ def test_priority_band(p: float, band: str) -> None:
 def test_a_fresh_confident_critical_case_is_p0() -> None:
     critical = replace(BASE, severity=Severity.CRITICAL, confidence=1.0, opened_at=NOW)
     assert priority_band(priority(critical, NOW)) == "P0"
+
+
+def test_fresh_spam_is_p3() -> None:
+    spam = replace(LOWEST, surges=(), reporter_weights=(1.0,), opened_at=NOW)
+    assert priority_band(priority(spam, NOW)) == "P3"
+
+
+def test_the_rank_orders_cases_as_the_priority_does_at_any_time() -> None:
+    cases = [
+        BASE,
+        LOWEST,
+        replace(BASE, severity=Severity.CRITICAL, opened_at=NOW),
+        replace(LOWEST, opened_at=NOW - timedelta(days=5)),
+        replace(BASE, reporter_weights=(0.1,), opened_at=NOW - timedelta(hours=30)),
+    ]
+    by_rank = sorted(cases, key=rank_at)
+    for later in (timedelta(0), timedelta(hours=3), timedelta(days=4)):
+        when = NOW + later
+        scores = [priority(c, when) for c in by_rank]
+        assert scores == sorted(scores, reverse=True)
+        assert [priority_of_rank(rank_at(c), when) for c in by_rank] == pytest.approx(scores)
 
 
 def test_velocity_over_the_case_life() -> None:

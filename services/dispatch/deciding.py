@@ -1,0 +1,376 @@
+"""Decisions and appeals on stored cases, with the events they publish.
+
+Each call locks the case row, lets the pure state machine (``review.py``) decide the
+transition, and writes the rows and the events in one transaction; the events go out
+through the outbox at commit:
+
+- every decision: ``ReviewDecision`` on ``review.decisions`` (a first review of a dual
+  review and a disagreement too, with ``final`` false; a final one closes the case in
+  ingest);
+- a reversal (a person lifting part of what acts on the subject, automatic or decided):
+  an ``EnforcementAction`` with ``reverses`` set, published before what replaces it;
+- a new restriction: an ``EnforcementAction`` with its measures, and a DSA statement of
+  reasons on ``statements.of_reasons`` (kept in ``dispatch.statements`` for submission).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from services.dispatch import metrics, review
+from services.dispatch.decisions import Outcome, enforcement, enforces
+from services.dispatch.review import Effect, ReviewPolicy, State
+from services.dispatch.review_rows import Loaded, load, save
+from services.dispatch.reviewers import Reviewer
+from services.dispatch.sor import (
+    ContentType,
+    DecisionFacts,
+    IncompatibleContent,
+    build_statement,
+    puid_for,
+)
+from shared.db import Connection
+from shared.events.reports import Category, SubjectKind
+from shared.publisher import Outbound
+from shared.runtime.emit import Emitter
+from shared.topics import ENFORCEMENT_ACTIONS, REVIEW_DECISIONS, STATEMENTS_OF_REASONS
+
+_NAMESPACE = uuid.UUID("9a4e1c07-52b8-4f3d-a6e2-0d8c7b5f1e24")
+#: Named in statements' terms-and-conditions ground ("<platform> terms and conditions").
+PLATFORM_NAME = "the platform"
+
+
+class RequestRefusedError(Exception):
+    """The request cannot be carried out; ``status`` is the HTTP status that says why."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+#: HTTP statuses of the state machine's refusals.
+_STATUS = {
+    review.ErrorCode.OUTCOME_NOT_APPLICABLE: 422,
+    review.ErrorCode.NO_REASON: 422,
+    review.ErrorCode.BAD_DURATION: 422,
+}
+_MESSAGES = {
+    review.ErrorCode.NOT_LEASED: "the case is not leased to you",
+    review.ErrorCode.NOT_LEASE_HOLDER: "the case is not leased to you",
+    review.ErrorCode.LEASE_EXPIRED: "your lease expired; ask for the next case again",
+}
+
+
+def refusal(error: review.ReviewError) -> RequestRefusedError:
+    """The HTTP refusal of a transition the rules do not allow."""
+    message = _MESSAGES.get(error.code, str(error))
+    return RequestRefusedError(_STATUS.get(error.code, 409), message)
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionInput:
+    """What a reviewer decided."""
+
+    outcome: Outcome
+    policy_reason: str
+    explanation: str
+    idempotency_key: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionResult:
+    """What a decision did."""
+
+    decision_id: uuid.UUID
+    repeated: bool
+    final: bool = True
+    state: str = "decided"
+
+
+async def locked(
+    conn: Connection, case_id: uuid.UUID, revision: int, policy: ReviewPolicy
+) -> Loaded:
+    """The case, locked; 404 when it does not exist."""
+    loaded = await load(conn, case_id, revision, policy)
+    if loaded is None:
+        raise RequestRefusedError(404, "no such case revision")
+    return loaded
+
+
+async def decide(
+    emitter: Emitter,
+    reviewer: Reviewer,
+    target: tuple[uuid.UUID, int],
+    body: DecisionInput,
+    *,
+    policy: ReviewPolicy,
+) -> DecisionResult:
+    """Record ``reviewer``'s decision on the case revision they hold, with its events."""
+    case_id, revision = target
+    decision_id = uuid.uuid5(_NAMESPACE, f"{reviewer.id}/{body.idempotency_key}")
+    async with emitter.transaction() as tx:
+        conn = tx.conn
+        done = await conn.fetchrow(
+            "SELECT case_id, revision, final FROM dispatch.decisions WHERE decision_id = $1",
+            decision_id,
+        )
+        if done is not None:
+            if (done["case_id"], done["revision"]) != (case_id, revision):
+                raise RequestRefusedError(409, "idempotency key already used for another case")
+            return DecisionResult(decision_id, repeated=True, final=done["final"])
+        loaded = await locked(conn, case_id, revision, policy)
+        now = datetime.now(UTC)
+        try:
+            step = review.decide(loaded.case, reviewer.id, body.outcome, now, note=body.explanation)
+        except review.ReviewError as error:
+            raise refusal(error) from None
+        decision = step.case.decisions[-1]
+        events, action_id, reversed_id = _events(
+            loaded, step, body, decision_id=decision_id, reviewer=reviewer, now=now
+        )
+        await conn.execute(
+            """INSERT INTO dispatch.decisions (decision_id, case_id, revision, reviewer_id,
+                   outcome, policy_reason, explanation, final, decided_at, action_id, reverses)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)""",
+            decision_id,
+            case_id,
+            revision,
+            reviewer.id,
+            body.outcome.value,
+            body.policy_reason,
+            body.explanation,
+            decision.final,
+            now,
+            action_id,
+            reversed_id,
+        )
+        await save(conn, step.case)
+        if loaded.case.waiting_in is State.APPEALED:
+            await conn.execute(
+                """UPDATE dispatch.appeals SET decided_by = $3
+                   WHERE case_id = $1 AND revision = $2 AND decided_by IS NULL""",
+                case_id,
+                revision,
+                decision_id,
+            )
+        await _keep_statements(conn, events)
+        tx.emit(*events)
+    _count(loaded, step, body.outcome, now)
+    return DecisionResult(
+        decision_id, repeated=False, final=decision.final, state=step.case.state.value
+    )
+
+
+async def appeal(
+    conn: Connection,
+    target: tuple[uuid.UUID, int],
+    *,
+    reason: str,
+    filed_by: str,
+    idempotency_key: uuid.UUID,
+    policy: ReviewPolicy,
+) -> tuple[uuid.UUID, bool]:
+    """Open an appeal of the case's final decision; its id, and whether it was a repeat."""
+    case_id, revision = target
+    appeal_id = uuid.uuid5(_NAMESPACE, f"appeal/{filed_by}/{idempotency_key}")
+    done = await conn.fetchrow(
+        "SELECT case_id, revision FROM dispatch.appeals WHERE appeal_id = $1", appeal_id
+    )
+    if done is not None:
+        if (done["case_id"], done["revision"]) != (case_id, revision):
+            raise RequestRefusedError(409, "idempotency key already used for another case")
+        return appeal_id, True
+    loaded = await locked(conn, case_id, revision, policy)
+    try:
+        step = review.appeal(loaded.case, reason)
+    except review.ReviewError as error:
+        raise refusal(error) from None
+    appealed = loaded.last_final()
+    if appealed is None:  # the state machine lets only decided cases through
+        raise RequestRefusedError(409, "the case has no decision to appeal")
+    await save(conn, step.case)
+    await conn.execute(
+        """INSERT INTO dispatch.appeals (appeal_id, case_id, revision, decision_id, reason,
+               filed_by, filed_at)
+           VALUES ($1, $2, $3, $4, $5, $6, now())""",
+        appeal_id,
+        case_id,
+        revision,
+        appealed.decision_id,
+        step.case.reason,
+        filed_by,
+    )
+    return appeal_id, False
+
+
+def _count(loaded: Loaded, step: review.Step, outcome: Outcome, now: datetime) -> None:
+    """Business metrics, once the transaction committed."""
+    category = loaded.row["screened_category"]
+    decision = step.case.decisions[-1]
+    metrics.DECISIONS.labels(outcome.value, category).inc()
+    second = loaded.case.waiting_in is State.AWAITING_SECOND_REVIEW
+    if second and step.case.state is State.ESCALATED:
+        metrics.DISAGREEMENTS.labels(category).inc()
+    if decision.final:
+        metrics.TIME_TO_DECISION.labels(category).observe(
+            (now - loaded.row["opened_at"]).total_seconds()
+        )
+    if Effect.PUBLISH_REVERSAL in step.effects:
+        of = "decision" if loaded.last_final() is not None else "automatic"
+        metrics.REVERSALS.labels(category, of).inc()
+    if loaded.case.waiting_in is State.APPEALED:
+        result = "overturned" if outcome is not loaded.case.in_force else "upheld"
+        metrics.APPEALS_DECIDED.labels(category, result).inc()
+
+
+async def _keep_statements(conn: Connection, events: list[Outbound]) -> None:
+    """Store the statements of reasons for their submission to the Transparency Database."""
+    for event in events:
+        if event.topic != STATEMENTS_OF_REASONS.name:
+            continue
+        issued = orjson.loads(event.value)
+        await conn.execute(
+            """INSERT INTO dispatch.statements (puid, decision_id, case_id, statement, issued_at)
+               VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING""",
+            issued["puid"],
+            uuid.UUID(issued["decision_id"]),
+            uuid.UUID(issued["case_id"]),
+            orjson.dumps(issued["statement"]).decode(),
+            datetime.fromisoformat(issued["issued_at"]),
+        )
+
+
+def _events(
+    loaded: Loaded,
+    step: review.Step,
+    body: DecisionInput,
+    *,
+    decision_id: uuid.UUID,
+    reviewer: Reviewer,
+    now: datetime,
+) -> tuple[list[Outbound], uuid.UUID | None, uuid.UUID | None]:
+    """The events of a transition, the action it issued and the action it reversed."""
+    case, subject = loaded.row, loaded.subject
+    key = str(case["case_id"]).encode()
+    decision = step.case.decisions[-1]
+    common = {
+        "schema_version": 1,
+        "case_id": str(case["case_id"]),
+        "case_revision": case["revision"],
+        "subject": subject.model_dump(exclude_none=True),
+        "category": case["screened_category"],
+    }
+    in_force = loaded.action_in_force()
+    reversed_id = in_force if Effect.PUBLISH_REVERSAL in step.effects else None
+    events = [
+        Outbound(
+            REVIEW_DECISIONS.name,
+            key,
+            orjson.dumps(
+                {
+                    **common,
+                    "decision_id": decision_id,
+                    "outcome": body.outcome,
+                    "policy_reason": body.policy_reason,
+                    "explanation": body.explanation,
+                    "reviewer_id": reviewer.id,
+                    "final": decision.final,
+                    "reverses": None if reversed_id is None else str(reversed_id),
+                    "decided_at": now,
+                }
+            ),
+        )
+    ]
+    action = {**common, "automatic": False, "decision_id": decision_id, "issued_at": now}
+    if reversed_id is not None and loaded.case.in_force is not None:
+        lifted = enforcement(loaded.case.in_force, subject.kind)
+        reversal = {
+            **action,
+            "action_id": uuid.uuid5(_NAMESPACE, f"reversal/{decision_id}"),
+            "measures": [{"action": m.action, "target": m.target} for m in lifted],
+            "reverses": str(reversed_id),
+            "reason": body.policy_reason,
+        }
+        events.append(Outbound(ENFORCEMENT_ACTIONS.name, key, orjson.dumps(reversal)))
+    action_id = None
+    if Effect.PUBLISH_ENFORCEMENT in step.effects:
+        action_id = uuid.uuid5(_NAMESPACE, f"action/{decision_id}")
+        measures = enforcement(body.outcome, subject.kind)
+        enforced = {
+            **action,
+            "action_id": action_id,
+            "measures": [{"action": m.action, "target": m.target} for m in measures],
+            "reason": body.policy_reason,
+        }
+        events.append(Outbound(ENFORCEMENT_ACTIONS.name, key, orjson.dumps(enforced)))
+    elif decision.final and enforces(body.outcome):
+        action_id = in_force  # confirmed: what acts on the subject stays
+    previous = loaded.last_final()
+    stated = previous is not None and previous.decision.outcome is body.outcome
+    if decision.final and enforces(body.outcome) and not stated:
+        statement = _statement(loaded, body, decision_id=decision_id, now=now)
+        issued = {
+            "schema_version": 1,
+            "puid": puid_for(decision_id),
+            "decision_id": decision_id,
+            "case_id": str(case["case_id"]),
+            "statement": statement,
+            "issued_at": now,
+        }
+        events.append(Outbound(STATEMENTS_OF_REASONS.name, key, orjson.dumps(issued)))
+    return events, action_id, reversed_id
+
+
+#: What a statement says of the content, by what was reported (the format's content types).
+_CONTENT_TYPES: dict[SubjectKind, tuple[ContentType, str | None]] = {
+    SubjectKind.MESSAGE: ("CONTENT_TYPE_TEXT", None),
+    SubjectKind.USER: ("CONTENT_TYPE_OTHER", "Account profile"),
+    SubjectKind.GROUP: ("CONTENT_TYPE_OTHER", "Group"),
+    SubjectKind.CHANNEL: ("CONTENT_TYPE_OTHER", "Channel"),
+}
+
+
+def _statement(
+    loaded: Loaded, body: DecisionInput, *, decision_id: uuid.UUID, now: datetime
+) -> dict[str, Any] | None:
+    """The DSA statement of reasons of a restrictive final decision.
+
+    Its texts are standard wording from the category and the clause, never the reviewer's
+    free text: the Commission publishes statements, and free text may name people.
+    """
+    case, subject = loaded.row, loaded.subject
+    verdict = orjson.loads(case["verdict"])
+    detected = any(s.get("matches") for s in verdict.get("screeners", ()))
+    content_type, content_other = _CONTENT_TYPES[subject.kind]
+    category = Category(case["screened_category"])
+    label = category.value.replace("_", " ")
+    return build_statement(
+        DecisionFacts(
+            decision_id=decision_id,
+            category=category,
+            outcome=body.outcome,
+            subject_kind=subject.kind,
+            ground=IncompatibleContent(
+                reference=body.policy_reason,
+                explanation=f"The content was found to breach the {label} policy "
+                f"({body.policy_reason}) of the terms of service.",
+            ),
+            facts=f"Reported by users as {case['category'].replace('_', ' ')}; "
+            f"{'flagged by automated screening and ' if detected else ''}"
+            f"reviewed by a trained moderator, who found a breach of the {label} policy.",
+            content_types=(content_type,),
+            content_type_other=content_other,
+            content_date=case["opened_at"].date(),
+            application_date=now.date(),
+            automated_detection=detected,
+            automated_decision="AUTOMATED_DECISION_NOT_AUTOMATED",
+            source_type="SOURCE_ARTICLE_16",
+            platform_name=PLATFORM_NAME,
+        )
+    )
