@@ -142,14 +142,18 @@ class Emitter:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
-        """A transaction for an HTTP request: emit events in it; they go out at commit."""
-        async with self._pool.acquire() as conn:
-            async with conn.transaction():
-                tx = Transaction(conn)
-                yield tx
-                row_id = await self.store(conn, tx.events)
-            if tx.events:
-                await self._deliver_soon([row_id] if row_id is not None else [], tx.events)
+        """A transaction for an HTTP request: emit events in it; they go out at commit.
+
+        The connection goes back to the pool before the events are published: forgetting
+        their outbox row takes a connection of its own, and a request waiting for Kafka must
+        not hold one that other requests need.
+        """
+        async with self._pool.acquire() as conn, conn.transaction():
+            tx = Transaction(conn)
+            yield tx
+            row_id = await self.store(conn, tx.events)
+        if tx.events:
+            await self._deliver_soon([row_id] if row_id is not None else [], tx.events)
 
     async def _deliver_soon(self, row_ids: list[int], events: list[Outbound]) -> None:
         """Deliver, waiting at most ``request_wait``; the rest continues in the background."""

@@ -207,3 +207,48 @@ async def status(client: httpx.AsyncClient, path: str, headers: dict[str, str], 
         return (await client.get(path, headers=headers)).status_code == code
     except httpx.ConnectError:
         return False
+
+
+LATE = TopicSpec("probe.late", 1, DAY_MS)
+
+
+def late_api(context: ServiceContext) -> FastAPI:
+    """An API announcing to a topic that does not exist yet (a broker that cannot take it)."""
+    app = FastAPI()
+    emitter = context.emitter
+    assert emitter is not None
+
+    @app.post("/late/{item_id}", status_code=201)
+    async def create(item_id: str) -> dict[str, str]:
+        async with emitter.transaction() as tx:
+            await tx.conn.execute("INSERT INTO probe.items (id) VALUES ($1)", item_id)
+            tx.emit(Outbound(LATE.name, item_id.encode(), orjson.dumps({"id": item_id})))
+        return {"id": item_id}
+
+    return app
+
+
+async def test_a_request_answers_while_the_broker_cannot_take_its_event_which_follows_later(
+    probe: Settings, db: asyncpg.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shared.runtime.emit import Emitter  # noqa: PLC0415
+
+    monkeypatch.setattr(Emitter, "request_wait", 1.0)
+    service = Service(name="probe", http_app=late_api)
+    async with (
+        running(service, probe),
+        httpx.AsyncClient(base_url=f"http://127.0.0.1:{probe.http_port}", timeout=30) as client,
+    ):
+        await eventually(lambda: status(client, "/docs", {}, 200))
+        started = asyncio.get_running_loop().time()
+        created = await client.post("/late/x1")
+        waited = asyncio.get_running_loop().time() - started
+        assert created.status_code == 201
+        assert waited < 10  # answered after the wait, not after the broker came round
+        # Committed, and still owed to Kafka: the outbox row stays until it is published.
+        assert await db.fetchval("SELECT count(*) FROM probe.items WHERE id = 'x1'") == 1
+        assert await db.fetchval("SELECT count(*) FROM probe.outbox") == 1
+        await apply_topics(probe, [LATE])
+        await eventually(lambda: has(probe, wire_name(LATE.name, probe.topic_prefix), 1))
+        await eventually(lambda: db.fetchval("SELECT count(*) = 0 FROM probe.outbox"))
+    assert await messages_written(probe, wire_name(LATE.name, probe.topic_prefix)) == 1
