@@ -10,6 +10,7 @@ through the outbox at commit.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -75,6 +76,33 @@ def openapi() -> dict[str, Any]:
     return document
 
 
+class TokenCache:
+    """Reviewers by token for a few seconds: one query fewer per request.
+
+    Only tokens that were valid are kept, under their hash, so a disabled reviewer or a
+    replaced token stops working within ``ttl`` seconds.
+    """
+
+    ttl = 5.0
+    _LIMIT = 10_000
+
+    def __init__(self) -> None:
+        self._known: dict[bytes, tuple[float, Reviewer]] = {}
+
+    def get(self, token: str) -> Reviewer | None:
+        """The reviewer if the token was valid less than ``ttl`` seconds ago."""
+        entry = self._known.get(queue.token_hash(token))
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def put(self, token: str, reviewer: Reviewer) -> None:
+        """Remember a valid token."""
+        if len(self._known) >= self._LIMIT:
+            self._known.clear()
+        self._known[queue.token_hash(token)] = (time.monotonic() + self.ttl, reviewer)
+
+
 def build_app(ctx: ServiceContext) -> FastAPI:
     """The API over the service's pool and outbox."""
     app = FastAPI(title="Crible reviewer API", version="1")
@@ -90,15 +118,20 @@ def build_app(ctx: ServiceContext) -> FastAPI:
 
         return JSONResponse({"detail": error.message}, status_code=error.status)
 
+    tokens = TokenCache()
+
     async def authenticated(request: Request) -> Reviewer:
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise HTTPException(401, "a bearer token is required")
-        async with pool.acquire() as conn:
-            reviewer = await queue.reviewer_by_token(conn, token)
+        reviewer = tokens.get(token)
         if reviewer is None:
-            raise HTTPException(401, "unknown or disabled token")
+            async with pool.acquire() as conn:
+                reviewer = await queue.reviewer_by_token(conn, token)
+            if reviewer is None:
+                raise HTTPException(401, "unknown or disabled token")
+            tokens.put(token, reviewer)
         return reviewer
 
     def role(*allowed: Role) -> Callable[[Request], Awaitable[Reviewer]]:
@@ -159,7 +192,7 @@ def _lease_routes(app: FastAPI, deps: _Deps) -> None:
     @app.post("/v1/cases/next")
     async def next_case(reviewer: Reviewer = reviewing) -> dict[str, Any]:
         """Lease the most urgent case this reviewer may see (``case`` null when none)."""
-        async with pool.acquire() as conn, conn.transaction():
+        async with pool.acquire() as conn:
             row = await queue.next_case(conn, reviewer, lease=policy.lease)
         if row is None:
             return {"case": None}

@@ -78,8 +78,7 @@ SURGE_SIGNALS = Counter(
 )
 REPORTER_WEIGHTS_MOVED = Counter(
     "crible_dispatch_reporter_weights_moved_total",
-    "Reporter trust weights moved by final decisions: down for no_violation, up when "
-    "confirmed.",
+    "Reporter trust weights moved by final decisions: down for no_violation, up when confirmed.",
     ["outcome"],
 )
 EXPIRED_LEASES = Gauge(

@@ -91,20 +91,19 @@ async def next_case(
 ) -> dict[str, Any] | None:
     """Lease the most urgent case ``reviewer`` may see; None if there is none.
 
-    The row comes back with ``took_over`` true when it was taken from an expired lease.
+    One statement (one round trip, atomic on its own): the shift's graphic exposure, the
+    candidate, the lease and the exposure record. The row comes back with ``took_over``
+    true when it was taken from an expired lease.
     """
-    exposure = await conn.fetchval(
-        """SELECT count(*) FROM dispatch.exposures
-           WHERE reviewer_id = $1 AND shown_at > now() - $2::interval""",
-        reviewer.id,
-        SHIFT,
-    )
     # Escalated cases go to seniors only; appeals and second reviews to anyone eligible.
     states = ["queued", "awaiting_second_review", "appealed"]
     if reviewer.senior:
         states.append("escalated")
     row = await conn.fetchrow(
-        f"""WITH candidate AS (
+        f"""WITH exposure AS (
+               SELECT count(*) >= $4 AS capped FROM dispatch.exposures
+               WHERE reviewer_id = $1 AND shown_at > now() - $8::interval),
+           candidate AS (
                SELECT case_id, revision, state AS was FROM dispatch.cases c
                WHERE state IN {_QUEUE_STATES}
                  AND (CASE WHEN state = 'leased' AND lease_expires_at < now()
@@ -113,39 +112,37 @@ async def next_case(
                  AND (cardinality(languages) = 0 OR EXISTS (
                         SELECT 1 FROM unnest(languages) l
                         WHERE lower(split_part(l, '-', 1)) = ANY($3::text[])))
-                 AND NOT ($4 AND screened_category = ANY($5::text[]))
+                 AND NOT ((SELECT capped FROM exposure) AND screened_category = ANY($5::text[]))
                  AND NOT EXISTS (
                         SELECT 1 FROM dispatch.decisions d WHERE d.case_id = c.case_id
                         AND d.revision = c.revision AND d.reviewer_id = $1)
                ORDER BY rank_at
                LIMIT 1
-               FOR UPDATE SKIP LOCKED)
-           UPDATE dispatch.cases c SET state = 'leased', leased_by = $1,
-                  waiting_state = CASE WHEN c.state = 'leased' THEN c.waiting_state
-                                       ELSE c.state END,
-                  lease_expires_at = now() + $6::interval, updated_at = now()
-           FROM candidate
-           WHERE c.case_id = candidate.case_id AND c.revision = candidate.revision
-           RETURNING c.*, candidate.was = 'leased' AS took_over""",
+               FOR UPDATE SKIP LOCKED),
+           leased AS (
+               UPDATE dispatch.cases c SET state = 'leased', leased_by = $1,
+                      waiting_state = CASE WHEN c.state = 'leased' THEN c.waiting_state
+                                           ELSE c.state END,
+                      lease_expires_at = now() + $6::interval, updated_at = now()
+               FROM candidate
+               WHERE c.case_id = candidate.case_id AND c.revision = candidate.revision
+               RETURNING c.*, candidate.was = 'leased' AS took_over),
+           shown AS (
+               INSERT INTO dispatch.exposures (reviewer_id, case_id, revision, shown_at)
+               SELECT $1, case_id, revision, now() FROM leased
+               WHERE screened_category = ANY($5::text[])
+               ON CONFLICT DO NOTHING)
+           SELECT * FROM leased""",
         reviewer.id,
         sorted(c.value for c in reviewer.clearances),
         sorted({lang.split("-", 1)[0].casefold() for lang in reviewer.languages}),
-        exposure >= reviewer.exposure_cap,
+        reviewer.exposure_cap,
         _GRAPHIC,
         lease,
         states,
+        SHIFT,
     )
-    if row is None:
-        return None
-    if row["screened_category"] in _GRAPHIC:
-        await conn.execute(
-            """INSERT INTO dispatch.exposures (reviewer_id, case_id, revision, shown_at)
-               VALUES ($1, $2, $3, now()) ON CONFLICT DO NOTHING""",
-            reviewer.id,
-            row["case_id"],
-            row["revision"],
-        )
-    return dict(row)
+    return None if row is None else dict(row)
 
 
 async def reports(conn: Connection, case_id: Any, revision: int) -> list[dict[str, Any]]:

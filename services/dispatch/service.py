@@ -17,6 +17,7 @@ from services.dispatch.api import build_app
 from services.dispatch.followers import store_reports, store_surges, weigh_reporters
 from services.dispatch.intake import Intake
 from services.dispatch.metrics import watch_queue
+from services.dispatch.sor_outbound import STATEMENTS, close_submitter
 from shared.events.decisions import ReviewDecision
 from shared.events.reports import ReportAccepted
 from shared.events.screening import ScreeningVerdict
@@ -54,7 +55,8 @@ async def _watch(ctx: ServiceContext) -> None:
 
 SPEC = Service(
     name="dispatch",
-    consumers=(VERDICTS, REPORTS, SURGES, OUTCOMES),
+    consumers=(VERDICTS, REPORTS, SURGES, OUTCOMES, STATEMENTS),
+    on_stop=(close_submitter,),
     http_app=build_app,
     main=_watch,
 )

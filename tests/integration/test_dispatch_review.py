@@ -28,6 +28,7 @@ from shared.topics import (
     REPORTS_ACCEPTED,
     REPORTS_SUBMITTED,
     REVIEW_DECISIONS,
+    SCREENING_VERDICTS,
     STATEMENTS_OF_REASONS,
     SURGE_SIGNALS,
     wire_name,
@@ -437,3 +438,44 @@ async def test_the_whole_path_from_report_to_enforcement_closes_and_reopens_the_
         "SELECT status FROM dispatch.statements WHERE puid = $1", issued.puid
     )
     assert stored == "pending"  # kept for the submitter, which is off unless configured
+
+
+async def test_bad_input_gets_a_clear_error_or_the_dead_letter_topic_and_nothing_stops(
+    api_settings: Settings,
+    db: asyncpg.Connection,
+    producer: AIOKafkaProducer,
+    client: httpx.AsyncClient,
+) -> None:
+    settings = api_settings
+    alice = await add_reviewer(db, "alice")
+    good = str(uuid.uuid4())
+    topic = wire_name(SCREENING_VERDICTS.name, settings.topic_prefix)
+    # A verdict that is not one, and one with an unknown route, beside a good one.
+    await producer.send_and_wait(topic, b"\xff not json", key=b"k")
+    await producer.send_and_wait(
+        topic, json.dumps(verdict(good) | {"route": "nuke"}).encode(), key=good.encode()
+    )
+    await publish_verdicts(producer, settings, [verdict(good)])
+    await eventually(lambda: db.fetchval("SELECT count(*) = 1 FROM dispatch.cases"))
+    dead = await read_topic(settings, SCREENING_VERDICTS.dlq().name, until=at_least(2))
+    reasons = [dict(r.headers)["crible.error.message"].decode() for r in dead]
+    assert any("route" in reason for reason in reasons)
+    assert all("nuke" not in reason for reason in reasons)  # the value is never echoed
+
+    assert await take(client, alice) == good
+    path = f"/v1/cases/{good}/1/decision"
+    for body in (
+        decision("nuke"),
+        decision() | {"explanation": "x" * 2001},
+        decision() | {"idempotency_key": "not-a-uuid"},
+        decision() | {"policy_reason": "spaces are not allowed"},
+        {k: v for k, v in decision().items() if k != "outcome"},
+    ):
+        assert (await client.post(path, json=body, headers=alice)).status_code == 422
+    assert (await client.post(path, content=b"{", headers=alice)).status_code == 422
+    missing = f"/v1/cases/{uuid.uuid4()}/1/decision"
+    assert (await client.post(missing, json=decision(), headers=alice)).status_code == 404
+    assert (await client.get("/v1/cases/nope/1", headers=alice)).status_code == 422
+    # The case is still held and decidable: nothing above changed it.
+    assert (await client.post(path, json=decision(), headers=alice)).status_code == 200
+    assert await db.fetchval("SELECT count(*) FROM dispatch.decisions") == 1

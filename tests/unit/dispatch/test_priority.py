@@ -11,7 +11,6 @@ import pytest
 from services.dispatch.priority import (
     PRIORITY_MAX,
     PriorityInputs,
-    SurgeKind,
     SurgeSignal,
     priority,
     priority_band,
@@ -20,6 +19,7 @@ from services.dispatch.priority import (
     velocity,
 )
 from shared.events.screening import Severity
+from shared.events.surge import SurgeKind
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 SEVERITIES = [Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL]
