@@ -10,7 +10,7 @@
 4. The real server, ``crible run dispatch``, is started with its HTTP API on ``--port``,
    under a topic prefix of its own (its events go to throw-away topics, deleted at the end).
 5. Each simulated reviewer (one keep-alive HTTP/1.1 client each, all in this process) asks
-   for the next case, optionally reads it for ``--think-ms``, decides it (no violation or
+   for the next case, optionally reads it for ``--think-ms`` on average, decides it (no violation or
    content removed), and asks again. After a warm-up of 3 s, every call's wall time is
    recorded for ``--duration`` seconds.
 
@@ -466,7 +466,15 @@ async def _load(
 
 
 async def _reviewer(client: httpx.AsyncClient, tally: _Tally, think: float) -> None:
-    """One person: next case, (read), decide, again; until the window ends."""
+    """One person: next case, (read), decide, again; until the window ends.
+
+    Reading takes a random time around ``think`` (uniform, from half to one and a half
+    times it), and each person starts at a random moment within one such time: fixed,
+    equal times would keep all reviewers in step, asking at the same instant, which people
+    working independently do not.
+    """
+    if think:
+        await asyncio.sleep(random.uniform(0, think))  # noqa: S311 - load shape
     while (asked := time.perf_counter()) < tally.end:
         measured = tally.recording(asked)
         try:
@@ -487,7 +495,7 @@ async def _reviewer(client: httpx.AsyncClient, tally: _Tally, think: float) -> N
             await asyncio.sleep(IDLE_WAIT)
             continue
         if think:
-            await asyncio.sleep(think)
+            await asyncio.sleep(random.uniform(0.5 * think, 1.5 * think))  # noqa: S311
         await _decide(client, tally, case)
 
 
@@ -537,7 +545,7 @@ async def _report(
 ) -> int:
     """Print the figures and the checks; 0 if no check failed."""
     think = (
-        f"{args.think_ms:.0f} ms"
+        f"{args.think_ms:.0f} ms on average (uniform, 0.5x to 1.5x; starts staggered)"
         if args.think_ms
         else "0 ms (a reviewer asks for the next case as soon as they decided)"
     )
