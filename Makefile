@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test unit lint format demo bench-ingest bench-prescreen eval-prescreen schemas topics migrate clean
+.PHONY: help install run test unit lint format demo bench-ingest bench-prescreen bench-dispatch eval-prescreen schemas topics migrate clean
 
 help: ## Show this list
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -43,6 +43,9 @@ bench-ingest: $(STAMP) ## Ingestion vs raw aiokafka throughput on the real stack
 
 bench-prescreen: $(STAMP) ## Screening throughput, latency, PDQ lookups beside faiss, 10M-bank memory
 	$(BIN)/crible local -- $(BIN)/crible bench prescreen
+
+bench-dispatch: $(STAMP) ## Reviewer API latency with 100,000 open cases and 50 reviewers (empties dispatch's tables)
+	$(BIN)/crible local -- $(BIN)/crible bench dispatch --think-ms 1000
 
 eval-prescreen: $(STAMP) ## Precision/recall of the live and shadow policies on the labelled set
 	$(BIN)/crible eval prescreen tests/eval/prescreen.jsonl
