@@ -66,7 +66,7 @@ from shared.topics import SCREENING_VERDICTS
 TABLES = (
     "dispatch.exposures, dispatch.appeals, dispatch.decisions, dispatch.cases, "
     "dispatch.reviewers, dispatch.outbox, dispatch.case_reports, dispatch.reporters, "
-    "dispatch.weighed_decisions, dispatch.surges, dispatch.statements"
+    "dispatch.weighed_decisions, dispatch.surges, dispatch.statements, dispatch.sessions"
 )
 #: Verdicts per intake transaction while seeding.
 SEED_BATCH = 1000

@@ -18,7 +18,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 import orjson
 
@@ -27,22 +26,20 @@ from services.dispatch.decisions import Outcome, enforcement, enforces
 from services.dispatch.review import Effect, ReviewPolicy, State
 from services.dispatch.review_rows import Loaded, load, save
 from services.dispatch.reviewers import Reviewer
-from services.dispatch.sor import (
-    ContentType,
-    DecisionFacts,
-    IncompatibleContent,
-    build_statement,
-    puid_for,
+from services.dispatch.statements import (
+    AUTOMATIC_OUTCOME,
+    Restriction,
+    issued_event,
+    keep_statements,
+    statement_of,
 )
 from shared.db import Connection
-from shared.events.reports import Category, SubjectKind
+from shared.events.reports import Category
 from shared.publisher import Outbound
 from shared.runtime.emit import Emitter
-from shared.topics import ENFORCEMENT_ACTIONS, REVIEW_DECISIONS, STATEMENTS_OF_REASONS
+from shared.topics import ENFORCEMENT_ACTIONS, REVIEW_DECISIONS
 
 _NAMESPACE = uuid.UUID("9a4e1c07-52b8-4f3d-a6e2-0d8c7b5f1e24")
-#: Named in statements' terms-and-conditions ground ("<platform> terms and conditions").
-PLATFORM_NAME = "the platform"
 
 
 class RequestRefusedError(Exception):
@@ -159,7 +156,7 @@ async def decide(
                 revision,
                 decision_id,
             )
-        await _keep_statements(conn, events)
+        await keep_statements(conn, events)
         tx.emit(*events)
     _count(loaded, step, body.outcome, now)
     return DecisionResult(
@@ -229,23 +226,6 @@ def _count(loaded: Loaded, step: review.Step, outcome: Outcome, now: datetime) -
         metrics.APPEALS_DECIDED.labels(category, result).inc()
 
 
-async def _keep_statements(conn: Connection, events: list[Outbound]) -> None:
-    """Store the statements of reasons for their submission to the Transparency Database."""
-    for event in events:
-        if event.topic != STATEMENTS_OF_REASONS.name:
-            continue
-        issued = orjson.loads(event.value)
-        await conn.execute(
-            """INSERT INTO dispatch.statements (puid, decision_id, case_id, statement, issued_at)
-               VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING""",
-            issued["puid"],
-            uuid.UUID(issued["decision_id"]),
-            uuid.UUID(issued["case_id"]),
-            orjson.dumps(issued["statement"]).decode(),
-            datetime.fromisoformat(issued["issued_at"]),
-        )
-
-
 def _events(
     loaded: Loaded,
     step: review.Step,
@@ -311,66 +291,29 @@ def _events(
         events.append(Outbound(ENFORCEMENT_ACTIONS.name, key, orjson.dumps(enforced)))
     elif decision.final and enforces(body.outcome):
         action_id = in_force  # confirmed: what acts on the subject stays
+    # One statement per restriction: none again when this confirms what is in force (the
+    # previous decision's, or the automatic removal's, which had its own statement).
     previous = loaded.last_final()
-    stated = previous is not None and previous.decision.outcome is body.outcome
+    if previous is not None:
+        stated = previous.decision.outcome is body.outcome
+    else:
+        stated = case["automatic_action_id"] is not None and body.outcome is AUTOMATIC_OUTCOME
     if decision.final and enforces(body.outcome) and not stated:
-        statement = _statement(loaded, body, decision_id=decision_id, now=now)
-        issued = {
-            "schema_version": 1,
-            "puid": puid_for(decision_id),
-            "decision_id": decision_id,
-            "case_id": str(case["case_id"]),
-            "statement": statement,
-            "issued_at": now,
-        }
-        events.append(Outbound(STATEMENTS_OF_REASONS.name, key, orjson.dumps(issued)))
-    return events, action_id, reversed_id
-
-
-#: What a statement says of the content, by what was reported (the format's content types).
-_CONTENT_TYPES: dict[SubjectKind, tuple[ContentType, str | None]] = {
-    SubjectKind.MESSAGE: ("CONTENT_TYPE_TEXT", None),
-    SubjectKind.USER: ("CONTENT_TYPE_OTHER", "Account profile"),
-    SubjectKind.GROUP: ("CONTENT_TYPE_OTHER", "Group"),
-    SubjectKind.CHANNEL: ("CONTENT_TYPE_OTHER", "Channel"),
-}
-
-
-def _statement(
-    loaded: Loaded, body: DecisionInput, *, decision_id: uuid.UUID, now: datetime
-) -> dict[str, Any] | None:
-    """The DSA statement of reasons of a restrictive final decision.
-
-    Its texts are standard wording from the category and the clause, never the reviewer's
-    free text: the Commission publishes statements, and free text may name people.
-    """
-    case, subject = loaded.row, loaded.subject
-    verdict = orjson.loads(case["verdict"])
-    detected = any(s.get("matches") for s in verdict.get("screeners", ()))
-    content_type, content_other = _CONTENT_TYPES[subject.kind]
-    category = Category(case["screened_category"])
-    label = category.value.replace("_", " ")
-    return build_statement(
-        DecisionFacts(
-            decision_id=decision_id,
-            category=category,
-            outcome=body.outcome,
-            subject_kind=subject.kind,
-            ground=IncompatibleContent(
-                reference=body.policy_reason,
-                explanation=f"The content was found to breach the {label} policy "
-                f"({body.policy_reason}) of the terms of service.",
+        verdict = orjson.loads(case["verdict"])
+        detected = any(s.get("matches") for s in verdict.get("screeners", ()))
+        statement = statement_of(
+            Restriction(
+                decision_id=decision_id,
+                category=Category(case["screened_category"]),
+                reported_as=case["category"],
+                subject_kind=subject.kind,
+                outcome=body.outcome,
+                policy_reason=body.policy_reason,
+                opened_at=case["opened_at"],
+                detected=detected,
+                automated=False,
             ),
-            facts=f"Reported by users as {case['category'].replace('_', ' ')}; "
-            f"{'flagged by automated screening and ' if detected else ''}"
-            f"reviewed by a trained moderator, who found a breach of the {label} policy.",
-            content_types=(content_type,),
-            content_type_other=content_other,
-            content_date=case["opened_at"].date(),
-            application_date=now.date(),
-            automated_detection=detected,
-            automated_decision="AUTOMATED_DECISION_NOT_AUTOMATED",
-            source_type="SOURCE_ARTICLE_16",
-            platform_name=PLATFORM_NAME,
+            now=now,
         )
-    )
+        events.append(issued_event(statement, decision_id, case["case_id"], key, now))
+    return events, action_id, reversed_id

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,6 +24,13 @@ from services.dispatch.decisions import Outcome, enforcement
 from services.dispatch.priority import PriorityInputs, rank_at, urgency, velocity
 from services.dispatch.ranking import Crowd, reporter_weights, surge_counts
 from services.dispatch.sla import DEFAULT_SLA_FILE, SlaConfig, load_sla
+from services.dispatch.statements import (
+    AUTOMATIC_OUTCOME,
+    Restriction,
+    issued_event,
+    keep_statements,
+    statement_of,
+)
 from shared.db import Connection
 from shared.events.reports import SubjectKind
 from shared.events.screening import Route, ScreeningVerdict
@@ -99,7 +107,7 @@ class Intake:
             action_id = None if before is None else before.automatic_action_id
             if verdict.route is Route.ACT_NOW and action_id is None:
                 action_id = automatic_action_id(*key)
-                events.append(_automatic_action(verdict, action_id, now))
+                events.extend(_automatic_action(verdict, action_id, now))
                 acted.append(verdict.screened_category.value)
             state = self._state(verdict, before)
             viral, coordinated = surges.get(verdict.subject.key(), (0, 0))
@@ -114,6 +122,8 @@ class Intake:
                 now=now,
             )
             known[key] = Known(verdict.report_count, state, action_id)
+
+        await keep_statements(conn, events)
 
         def count() -> None:
             for category in acted:
@@ -203,9 +213,13 @@ class Intake:
         )
 
 
-def _automatic_action(verdict: ScreeningVerdict, action_id: uuid.UUID, now: datetime) -> Outbound:
+def _automatic_action(
+    verdict: ScreeningVerdict, action_id: uuid.UUID, now: datetime
+) -> list[Outbound]:
+    """The automatic removal and its statement of reasons (fully automated)."""
     matched = [m.ref for s in verdict.screeners for m in s.matches if m.kind == "hash"]
     reason = f"screening:{matched[0]}" if matched else f"screening:{verdict.policy.name}"
+    key = str(verdict.case_id).encode()
     body = {
         "schema_version": 1,
         "action_id": action_id,
@@ -219,4 +233,26 @@ def _automatic_action(verdict: ScreeningVerdict, action_id: uuid.UUID, now: date
         "reason": reason[:128],
         "issued_at": now,
     }
-    return Outbound(ENFORCEMENT_ACTIONS.name, str(verdict.case_id).encode(), orjson.dumps(body))
+    statement = statement_of(
+        Restriction(
+            decision_id=action_id,
+            category=verdict.screened_category,
+            reported_as=verdict.category.value,
+            subject_kind=verdict.subject.kind,
+            outcome=AUTOMATIC_OUTCOME,
+            policy_reason=_clause(reason),
+            opened_at=verdict.screened_at,
+            detected=True,
+            automated=True,
+        ),
+        now=now,
+    )
+    return [
+        Outbound(ENFORCEMENT_ACTIONS.name, key, orjson.dumps(body)),
+        issued_event(statement, action_id, verdict.case_id, key, now),
+    ]
+
+
+def _clause(reason: str) -> str:
+    """A policy clause from an automatic reason: the characters a clause may hold."""
+    return re.sub(r"[^\w.:/\-]", "-", reason)[:128]

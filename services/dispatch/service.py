@@ -28,13 +28,14 @@ from shared.topics import (
     REPORTS_ACCEPTED,
     REVIEW_DECISIONS,
     SCREENING_VERDICTS,
+    STATEMENTS_OF_REASONS,
     SURGE_SIGNALS,
 )
 
 VERDICTS: ConsumerSpec[ScreeningVerdict] = ConsumerSpec(
     models={SCREENING_VERDICTS: ScreeningVerdict},
     handler=Intake(),
-    produces=(ENFORCEMENT_ACTIONS,),
+    produces=(ENFORCEMENT_ACTIONS, STATEMENTS_OF_REASONS),
 )
 REPORTS: ConsumerSpec[ReportAccepted] = ConsumerSpec(
     models={REPORTS_ACCEPTED: ReportAccepted}, handler=store_reports, name="reports"

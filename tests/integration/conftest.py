@@ -108,7 +108,7 @@ async def db(base_settings: Settings) -> AsyncIterator[asyncpg.Connection]:
     await conn.execute(
         "TRUNCATE dispatch.exposures, dispatch.appeals, dispatch.decisions, dispatch.cases, "
         "dispatch.reviewers, dispatch.outbox, dispatch.case_reports, dispatch.reporters, "
-        "dispatch.weighed_decisions, dispatch.surges, dispatch.statements"
+        "dispatch.weighed_decisions, dispatch.surges, dispatch.statements, dispatch.sessions"
     )
     yield conn
     await conn.close()

@@ -118,12 +118,20 @@ async def check_events(
     assert reversal.reverses in {d.reverses for d in published}
     labels = {"outcome": "remove_content", "category": "hate_speech"}
     assert (REGISTRY.get_sample_value("crible_dispatch_decisions_total", labels) or 0) >= 1
-    # One statement of reasons: the removal's (a "no violation" restricts nothing).
-    [issued] = [StatementIssued.model_validate_json(r.value) for r in statements]
-    assert str(issued.case_id) == hate
-    assert validate_statement(issued.statement) == []
-    assert issued.statement["category"] == "STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH"
-    assert "Dehumanising" not in issued.statement["decision_facts"]  # never free text
+    # Two statements of reasons: the automatic removal's (fully automated) and the hate
+    # speech removal's; none for the reversal, which restricts nothing.
+    issued = {
+        str(i.case_id): i
+        for i in (StatementIssued.model_validate_json(r.value) for r in statements)
+    }
+    assert set(issued) == {hate, csam}
+    for one in issued.values():
+        assert validate_statement(one.statement) == []
+    assert issued[csam].statement["automated_decision"] == "AUTOMATED_DECISION_FULLY"
+    assert issued[hate].statement["automated_decision"] == "AUTOMATED_DECISION_NOT_AUTOMATED"
+    assert issued[hate].statement["category"] == "STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH"
+    assert "Dehumanising" not in issued[hate].statement["decision_facts"]  # never free text
+    assert await db.fetchval("SELECT count(*) FROM dispatch.statements") == 2
 
 
 async def test_a_reviewer_takes_the_next_case_decides_and_the_platform_is_told(
@@ -191,7 +199,7 @@ async def test_a_reviewer_takes_the_next_case_decides_and_the_platform_is_told(
 
         decisions = await read_topic(settings, REVIEW_DECISIONS.name, until=at_least(3))
         actions = await read_topic(settings, ENFORCEMENT_ACTIONS.name, until=at_least(3))
-        statements = await read_topic(settings, STATEMENTS_OF_REASONS.name, until=at_least(1))
+        statements = await read_topic(settings, STATEMENTS_OF_REASONS.name, until=at_least(2))
 
     await check_events(db, decisions, actions, statements, hate=hate, csam=csam)
 

@@ -1,0 +1,147 @@
+"""DSA statements of reasons of restrictions, automatic or decided by a person.
+
+One statement per restriction (DSA art. 17): the automatic removal of an ``act_now``
+verdict has its own (``AUTOMATED_DECISION_FULLY``), a person's decision that restricts
+something new has one (``AUTOMATED_DECISION_NOT_AUTOMATED``), and a decision confirming
+what is already in force adds none. The texts are standard wording from the category and
+the clause, never a reviewer's free text: the Commission publishes statements, and free
+text may name people. Each statement is published on ``statements.of_reasons`` and kept in
+``dispatch.statements`` for submission to the Transparency Database.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from services.dispatch.decisions import Outcome
+from services.dispatch.sor import (
+    ContentType,
+    DecisionFacts,
+    IncompatibleContent,
+    build_statement,
+    puid_for,
+)
+from shared.db import Connection
+from shared.events.reports import Category, SubjectKind
+from shared.publisher import Outbound
+from shared.topics import STATEMENTS_OF_REASONS
+
+#: Named in statements' terms-and-conditions ground ("<platform> terms and conditions").
+PLATFORM_NAME = "the platform"
+#: What an automatic action does (``intake.automatic_measures``): the content goes.
+AUTOMATIC_OUTCOME = Outcome.REMOVE_CONTENT
+
+#: What a statement says of the content, by what was reported (the format's content types).
+_CONTENT_TYPES: dict[SubjectKind, tuple[ContentType, str | None]] = {
+    SubjectKind.MESSAGE: ("CONTENT_TYPE_TEXT", None),
+    SubjectKind.USER: ("CONTENT_TYPE_OTHER", "Account profile"),
+    SubjectKind.GROUP: ("CONTENT_TYPE_OTHER", "Group"),
+    SubjectKind.CHANNEL: ("CONTENT_TYPE_OTHER", "Channel"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Restriction:
+    """What a statement needs to know of a restriction."""
+
+    #: The decision's (or automatic action's) id; the PUID derives from it.
+    decision_id: uuid.UUID
+    category: Category
+    #: The category reporters chose.
+    reported_as: str
+    subject_kind: SubjectKind
+    outcome: Outcome
+    policy_reason: str
+    opened_at: datetime
+    #: Whether screening found something (a match of a bank, rule, list or model).
+    detected: bool
+    #: Whether no person took part (an automatic act_now action).
+    automated: bool
+
+
+def statement_of(restriction: Restriction, *, now: datetime) -> dict[str, Any] | None:
+    """The statement of reasons, in the Transparency Database's format."""
+    r = restriction
+    content_type, content_other = _CONTENT_TYPES[r.subject_kind]
+    label = r.category.value.replace("_", " ")
+    if r.automated:
+        how = (
+            "matched by automated screening and removed automatically; a trained moderator "
+            "reviews the removal"
+        )
+    else:
+        detected = "flagged by automated screening and " if r.detected else ""
+        how = f"{detected}reviewed by a trained moderator, who found a breach of the {label} policy"
+    return build_statement(
+        DecisionFacts(
+            decision_id=r.decision_id,
+            category=r.category,
+            outcome=r.outcome,
+            subject_kind=r.subject_kind,
+            ground=IncompatibleContent(
+                reference=r.policy_reason,
+                explanation=f"The content was found to breach the {label} policy "
+                f"({r.policy_reason}) of the terms of service.",
+            ),
+            facts=f"Reported by users as {r.reported_as.replace('_', ' ')}; {how}.",
+            content_types=(content_type,),
+            content_type_other=content_other,
+            content_date=r.opened_at.date(),
+            application_date=now.date(),
+            automated_detection=r.detected or r.automated,
+            automated_decision=(
+                "AUTOMATED_DECISION_FULLY" if r.automated else "AUTOMATED_DECISION_NOT_AUTOMATED"
+            ),
+            source_type="SOURCE_ARTICLE_16",
+            platform_name=PLATFORM_NAME,
+        )
+    )
+
+
+def issued_event(
+    statement: dict[str, Any] | None,
+    decision_id: uuid.UUID,
+    case_id: uuid.UUID,
+    key: bytes,
+    now: datetime,
+) -> Outbound:
+    """The ``StatementIssued`` event of a statement."""
+    issued = {
+        "schema_version": 1,
+        "puid": puid_for(decision_id),
+        "decision_id": decision_id,
+        "case_id": str(case_id),
+        "statement": statement,
+        "issued_at": now,
+    }
+    return Outbound(STATEMENTS_OF_REASONS.name, key, orjson.dumps(issued))
+
+
+async def keep_statements(conn: Connection, events: list[Outbound]) -> None:
+    """Store the statements among ``events`` for their submission (pending)."""
+    rows = []
+    for event in events:
+        if event.topic != STATEMENTS_OF_REASONS.name:
+            continue
+        issued = orjson.loads(event.value)
+        rows.append(
+            (
+                issued["puid"],
+                uuid.UUID(issued["decision_id"]),
+                uuid.UUID(issued["case_id"]),
+                orjson.dumps(issued["statement"]).decode(),
+                datetime.fromisoformat(issued["issued_at"]),
+            )
+        )
+    if rows:
+        await conn.executemany(
+            """INSERT INTO dispatch.statements (puid, decision_id, case_id, statement,
+                   issued_at)
+               VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING""",
+            rows,
+        )
