@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from services.dispatch import deciding, metrics, queue, review
 from services.dispatch.config import DispatchSettings
+from services.dispatch.console.routes import mount_console
 from services.dispatch.deciding import DecisionInput, RequestRefusedError
 from services.dispatch.decisions import Outcome
 from services.dispatch.review_rows import save
@@ -154,6 +155,7 @@ def build_app(ctx: ServiceContext) -> FastAPI:
     _lease_routes(app, deps)
     _decision_routes(app, deps)
     _overview_routes(app, deps)
+    mount_console(app, pool, emitter)
     return app
 
 

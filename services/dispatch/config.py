@@ -30,6 +30,12 @@ class DispatchSettings(BaseSettings):
     )
     sor_token: SecretStr | None = Field(default=None, description="The platform's API token.")
     sor_timeout_seconds: float = Field(default=30.0, gt=0)
+    media_url: str | None = Field(
+        default=None,
+        description="Where the console fetches a reported media file for a reviewer who "
+        "reveals it: the platform's media service, with {sha256} in place of the file's "
+        "hash (e.g. http://media.internal/v1/files/{sha256}); unset: hashes only.",
+    )
 
     def review_policy(self) -> ReviewPolicy:
         """The review rules these settings give."""

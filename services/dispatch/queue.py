@@ -66,7 +66,8 @@ def new_token() -> str:
     return "crv_" + secrets.token_urlsafe(32)
 
 
-def _reviewer(row: asyncpg.Record) -> Reviewer:
+def reviewer_of(row: asyncpg.Record) -> Reviewer:
+    """A reviewer from a row of dispatch.reviewers."""
     return Reviewer(
         id=row["reviewer_id"],
         name=row["name"],
@@ -83,7 +84,7 @@ async def reviewer_by_token(conn: Connection, token: str) -> Reviewer | None:
     row = await conn.fetchrow(
         "SELECT * FROM dispatch.reviewers WHERE token_hash = $1 AND active", token_hash(token)
     )
-    return None if row is None else _reviewer(row)
+    return None if row is None else reviewer_of(row)
 
 
 async def next_case(
@@ -286,3 +287,52 @@ async def shift_stats(conn: Connection, reviewer: Reviewer) -> dict[str, Any]:
         "graphic_allowance_left": max(reviewer.exposure_cap - row["exposure"], 0),
         "leases_held": row["leases"],
     }
+
+
+async def reviewer_figures(conn: Connection) -> list[dict[str, Any]]:
+    """Per reviewer: decisions in 8 and 24 hours, agreement in dual review, appeals upheld.
+
+    Agreement: of the second reviews this reviewer took, or that followed their first
+    review, the share where both gave the same outcome. Upheld: of the appeals decided
+    against this reviewer's decisions, the share whose decision kept the same outcome.
+    """
+    rows = await conn.fetch(
+        """WITH pairs AS (
+               SELECT f.reviewer_id AS first_by, s.reviewer_id AS second_by,
+                      f.outcome = s.outcome AS agreed
+               FROM dispatch.decisions f
+               JOIN dispatch.decisions s ON s.case_id = f.case_id AND s.revision = f.revision
+                    AND s.decided_at > f.decided_at AND s.reviewer_id <> f.reviewer_id
+               WHERE NOT f.final
+                 AND NOT EXISTS (SELECT 1 FROM dispatch.decisions m
+                                 WHERE m.case_id = f.case_id AND m.revision = f.revision
+                                   AND m.decided_at > f.decided_at
+                                   AND m.decided_at < s.decided_at)),
+           involved AS (
+               SELECT first_by AS reviewer_id, agreed FROM pairs
+               UNION ALL SELECT second_by, agreed FROM pairs),
+           appealed AS (
+               SELECT o.reviewer_id, o.outcome = n.outcome AS upheld
+               FROM dispatch.appeals a
+               JOIN dispatch.decisions o ON o.decision_id = a.decision_id
+               JOIN dispatch.decisions n ON n.decision_id = a.decided_by)
+           SELECT r.reviewer_id, r.name, r.roles,
+                  (SELECT count(*) FROM dispatch.decisions d WHERE d.reviewer_id = r.reviewer_id
+                     AND d.decided_at > now() - interval '8 hours') AS decisions_8h,
+                  (SELECT count(*) FROM dispatch.decisions d WHERE d.reviewer_id = r.reviewer_id
+                     AND d.decided_at > now() - interval '24 hours') AS decisions_24h,
+                  (SELECT avg(agreed::int) FROM involved i
+                     WHERE i.reviewer_id = r.reviewer_id)::float8 AS agreement,
+                  (SELECT count(*) FROM involved i WHERE i.reviewer_id = r.reviewer_id) AS pairs,
+                  (SELECT avg(upheld::int) FROM appealed p
+                     WHERE p.reviewer_id = r.reviewer_id)::float8 AS upheld,
+                  (SELECT count(*) FROM appealed p WHERE p.reviewer_id = r.reviewer_id)
+                     AS appeals
+           FROM dispatch.reviewers r WHERE r.active
+           ORDER BY decisions_24h DESC, r.reviewer_id"""
+    )
+    return [
+        dict(r) | {"per_hour": round(r["decisions_8h"] / 8, 1)}
+        for r in rows
+        if "platform" not in r["roles"]
+    ]
