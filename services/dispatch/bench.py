@@ -50,17 +50,18 @@ import uvloop
 
 from services import SERVICES
 from services.dispatch.config import DispatchSettings
+from services.dispatch.followers import store_reports
 from services.dispatch.intake import Intake
 from services.dispatch.queue import new_token, token_hash
 from services.dispatch.reviewers import GENERAL_CLEARANCES
 from shared.cli.registry import Registry
 from shared.config import Settings
 from shared.db import migrate
-from shared.events.reports import Category
+from shared.events.reports import Category, ReportAccepted
 from shared.events.screening import ScreeningVerdict
 from shared.kafka import apply_topics, delete_topics
 from shared.runtime import Inbound
-from shared.topics import SCREENING_VERDICTS
+from shared.topics import REPORTS_ACCEPTED, SCREENING_VERDICTS
 
 #: Every table of dispatch's schema: the benchmark starts from an empty queue.
 TABLES = (
@@ -144,6 +145,14 @@ def run(settings: Settings, options: Sequence[str]) -> int:
         help="the server's PostgreSQL pool size (default: as configured, CRIBLE_DB_POOL_MAX)",
     )
     parser.add_argument("--seed", type=int, default=7, help="of the generated cases")
+    parser.add_argument(
+        "--case-page",
+        type=int,
+        default=100,
+        metavar="REPORTS",
+        help="first, time the console's case page of a case with this many reports "
+        "(server time, 50 loads; 0: skip)",
+    )
     args = parser.parse_args(options)
     if args.cases < 1 or args.reviewers < 1 or args.duration <= 0 or args.think_ms < 0:
         parser.error("--cases, --reviewers and --duration must be positive, --think-ms >= 0")
@@ -187,6 +196,8 @@ async def _bench(settings: Settings, args: argparse.Namespace) -> int:
                 )
             port = args.port or _free_port()
             async with _server(bench, port, pool) as server:
+                if args.case_page:
+                    await _case_page(conn, f"http://127.0.0.1:{port}", tokens[0], args.case_page)
                 tally = await _load(
                     f"http://127.0.0.1:{port}", tokens, server, args.duration, args.think_ms
                 )
@@ -297,6 +308,73 @@ async def _add_reviewers(conn: asyncpg.Connection, count: int) -> list[str]:
         ],
     )
     return tokens
+
+
+async def _case_page(conn: asyncpg.Connection, url: str, token: str, reports: int) -> None:
+    """Time the console's case page of a case with ``reports`` reports (Server-Timing)."""
+    case_id = uuid.uuid4()
+    now = datetime.now(UTC)
+    accepted = []
+    for i in range(reports):
+        body = {
+            "schema_version": 1,
+            "report": {
+                "schema_version": 1, "report_id": f"page-{i}", "reporter_id": f"r{i}",
+                "reported_at": (now - timedelta(minutes=i)).isoformat(),
+                "reporter_language": "fr", "category": "hate_speech",
+                "subject": {"kind": "message", "id": "m-page", "chat_id": "c-page"},
+                "text": "Message haineux envoyé dans plusieurs groupes, capture jointe. " * 3,
+                "evidence": {"urls": [f"https://site{i % 7}.example.fr/p/{i}"],
+                             "media": [{"sha256": f"{i % 5:02x}" * 32}]},
+            },
+            "case_id": str(case_id), "case_revision": 1, "repeat": False,
+            "accepted_at": now.isoformat(),
+        }  # fmt: skip
+        report_raw = orjson.dumps(body)
+        report = ReportAccepted.model_validate_json(report_raw)
+        accepted.append(Inbound(report, REPORTS_ACCEPTED.name, 0, i, None, report_raw))
+    async with conn.transaction():
+        await store_reports(accepted, conn)
+    # Opened a month ago: first in the queue, so the next case is this one.
+    verdict = orjson.loads(_verdict(random.Random(1), now - timedelta(days=30)))  # noqa: S311
+    verdict |= {
+        "case_id": str(case_id),
+        "case_revision": 1,
+        "category": "hate_speech",
+        "screened_category": "hate_speech",
+        "reporter_languages": ["fr"],
+        "subject": {"kind": "message", "id": "m-page", "chat_id": "c-page"},
+        "report_count": reports,
+        "reporter_count": reports,
+    }
+    raw = orjson.dumps(verdict)
+    event = ScreeningVerdict.model_validate_json(raw)
+    async with conn.transaction():
+        await Intake()([Inbound(event, SCREENING_VERDICTS.name, 0, 0, None, raw)], conn)
+    async with httpx.AsyncClient(base_url=url, follow_redirects=False, timeout=30) as client:
+        login = await client.get("/console/login")
+        csrf = login.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+        await client.post("/console/login", data={"csrf": csrf, "token": token})
+        queue = await client.get("/console/queue")
+        csrf = queue.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+        taken = await client.post("/console/next", data={"csrf": csrf})
+        page = taken.headers["location"]
+        if str(case_id) not in page:
+            raise RuntimeError(f"the next case was not the seeded one: {page}")
+        server_ms = []
+        for _ in range(50):
+            answer = await client.get(page)
+            answer.raise_for_status()
+            timing = answer.headers["server-timing"]
+            server_ms.append(float(timing.split("dur=", 1)[1]))
+        await client.post(f"{page}/release", data={"csrf": csrf})
+    cuts = statistics.quantiles(server_ms, n=100, method="inclusive")
+    print(
+        f"case page with {reports} reports: server time p50 {cuts[49]:.1f} ms, "
+        f"p99 {cuts[98]:.1f} ms, max {max(server_ms):.1f} ms (50 loads; "
+        f"target < 200 ms: {'met' if cuts[98] < 200 else 'NOT met'})",
+        flush=True,
+    )
 
 
 # --- The server -----------------------------------------------------------------------------

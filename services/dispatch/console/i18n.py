@@ -39,6 +39,7 @@ _WORDS: dict[str, tuple[str, str]] = {
     "reported_as": ("Reported as", "Signalé comme"),
     "screened_as": ("Screened as", "Classé comme"),
     "severity": ("Severity", "Gravité"),
+    "priority": ("priority", "priorité"),
     "reports": ("Reports", "Signalements"),
     "reporters": ("Distinct reporters", "Signaleurs distincts"),
     "no_text": ("(no text)", "(sans texte)"),
