@@ -172,3 +172,50 @@ async def test_clearance_is_enforced_even_by_typing_the_url(
     assert "child" not in page.text.split("<main")[1]  # nothing of the case leaks
     missing = await console.get(f"/console/cases/{uuid.uuid4()}/1")
     assert missing.status_code == 404
+
+
+async def test_irreversible_decisions_need_confirmation_and_oversight_pages_follow_roles(
+    api_settings: Settings,
+    db: asyncpg.Connection,
+    producer: AIOKafkaProducer,
+    console: httpx.AsyncClient,
+) -> None:
+    settings = api_settings
+    alice = await add_reviewer(db, "alice")
+    case_id = str(uuid.uuid4())
+    await publish_verdicts(producer, settings, [verdict(case_id)])
+    await eventually(lambda: db.fetchval("SELECT count(*) = 1 FROM dispatch.cases"))
+    csrf = await sign_in(console, alice["Authorization"].removeprefix("Bearer "))
+    # A reviewer has neither the appeals view nor the supervision page.
+    assert (await console.get("/console/appeals")).status_code == 403
+    assert (await console.get("/console/supervisor")).status_code == 403
+    page = await console.post("/console/next", data={"csrf": csrf})
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', page.text)
+    assert key is not None
+    ban = {
+        "csrf": csrf,
+        "idempotency_key": key.group(1),
+        "outcome": "ban_user",
+        "policy_reason": "tos.hate.2",
+        "explanation": "",
+    }
+    unconfirmed = await console.post(f"/console/cases/{case_id}/1/decide", data=ban)
+    assert "This decision needs your confirmation." in unconfirmed.text
+    assert await db.fetchval("SELECT count(*) FROM dispatch.decisions") == 0
+    # A reason that is not one of the category's is refused too.
+    foreign = ban | {"confirmed": "yes", "policy_reason": "fr.cp.227-23"}
+    await console.post(f"/console/cases/{case_id}/1/decide", data=foreign)
+    assert await db.fetchval("SELECT count(*) FROM dispatch.decisions") == 0
+    confirmed = await console.post(
+        f"/console/cases/{case_id}/1/decide", data=ban | {"confirmed": "yes"}
+    )
+    assert "Decision recorded." in confirmed.text
+    assert await db.fetchval("SELECT outcome FROM dispatch.decisions") == "ban_user"
+    await console.post("/console/logout", data={"csrf": csrf})
+
+    token = (await add_reviewer(db, "boss", roles=("admin",)))["Authorization"]
+    await sign_in(console, token.removeprefix("Bearer "))
+    supervision = await console.get("/console/supervisor")
+    assert supervision.status_code == 200
+    assert "alice" in supervision.text
+    assert (await console.get("/console/appeals")).status_code == 200

@@ -22,8 +22,8 @@ import asyncpg
 import pytest
 from aiokafka import AIOKafkaProducer
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from services.dispatch.service import SPEC as DISPATCH
@@ -130,11 +130,15 @@ async def in_browser(action: Any, *args: Any) -> Any:
 
 
 def _loaded(driver: webdriver.Chrome, action: Any) -> None:
-    old = driver.find_element(By.TAG_NAME, "html")
+    # A mark on the current page's window: gone once a new page has replaced it. (Waiting
+    # for an element to go stale races with chromium's inspector during navigation.)
+    driver.execute_script("window.cribleOldPage = true;")
     action()
-    wait = WebDriverWait(driver, 30)
-    wait.until(expected_conditions.staleness_of(old))
-    wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
+    WebDriverWait(driver, 30, ignored_exceptions=(WebDriverException,)).until(
+        lambda d: d.execute_script(
+            "return window.cribleOldPage === undefined && document.readyState === 'complete';"
+        )
+    )
 
 
 async def navigate(driver: webdriver.Chrome, action: Any) -> None:
@@ -200,7 +204,8 @@ async def test_a_reviewer_signs_in_takes_a_case_reveals_the_image_and_decides(  
 
     await in_browser(sign_in, browser, console_url, alice)
     await in_browser(screenshot, browser, "queue", tmp_path)
-    await navigate(browser, lambda: browser.find_element(By.ID, "next").click())
+    # The keyboard shortcut "n" takes the next case.
+    await navigate(browser, lambda: browser.find_element(By.TAG_NAME, "body").send_keys("n"))
     assert f"/console/cases/{case_id}/1" in browser.current_url
     # The image is a blurred placeholder; nothing of it was fetched yet.
     assert browser.find_elements(By.CSS_SELECTOR, ".placeholder")
@@ -223,7 +228,9 @@ async def test_a_reviewer_signs_in_takes_a_case_reveals_the_image_and_decides(  
     assert await db.fetchval(exposure + " AND media_index = 0") == 1
 
     def decide() -> None:
-        browser.find_element(By.ID, "outcome-remove_content").click()
+        # "2" chooses the second decision, removing the content.
+        browser.find_element(By.TAG_NAME, "body").send_keys("2")
+        assert browser.find_element(By.ID, "outcome-remove_content").is_selected()
         Select(browser.find_element(By.ID, "policy_reason")).select_by_value("fr.loi1881.24")
         browser.find_element(By.ID, "decide").click()
 
