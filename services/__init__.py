@@ -14,6 +14,7 @@ SERVICES: dict[str, str] = {
     "ingest": "services.ingest",
     "prescreen": "services.prescreen",
     "dispatch": "services.dispatch",
+    "legal": "services.legal",
 }
 
 

@@ -110,6 +110,7 @@ async def db(base_settings: Settings) -> AsyncIterator[asyncpg.Connection]:
         "dispatch.reviewers, dispatch.outbox, dispatch.case_reports, dispatch.reporters, "
         "dispatch.weighed_decisions, dispatch.surges, dispatch.statements, dispatch.sessions"
     )
+    await conn.execute("TRUNCATE legal.accounts, legal.phone_numbers, legal.sessions")
     yield conn
     await conn.close()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 import logging
@@ -23,6 +24,8 @@ from shared.kafka import apply_topics
 log = logging.getLogger(__name__)
 
 TOKEN_FILE = ROOT / ".cache" / "metrics-token"
+#: Development keys of the legal service's identity store (never used outside `crible local`).
+LEGAL_KEYS_FILE = ROOT / ".cache" / "legal-keys.json"
 OWNER_FILE = ROOT / ".cache" / "stack.pid"
 
 
@@ -57,6 +60,29 @@ def metrics_token() -> str:
     return TOKEN_FILE.read_text().strip()
 
 
+def development_secrets() -> dict[str, str]:
+    """The legal service's development keys, made once into the ignored cache.
+
+    Production keys come from the deployment's secret store; these exist so that `make run`
+    and the tests have keys without any being in the repository.
+    """
+    if not LEGAL_KEYS_FILE.exists():
+        LEGAL_KEYS_FILE.parent.mkdir(parents=True, exist_ok=True)
+        fresh = {
+            "CRIBLE_LEGAL_FIELD_KEYS": json.dumps({"dev1": _key()}),
+            "CRIBLE_LEGAL_CURRENT_KEY": "dev1",
+            "CRIBLE_LEGAL_INDEX_KEY": _key(),
+        }
+        LEGAL_KEYS_FILE.write_text(json.dumps(fresh))
+        LEGAL_KEYS_FILE.chmod(0o600)
+    loaded: dict[str, str] = json.loads(LEGAL_KEYS_FILE.read_text())
+    return loaded
+
+
+def _key() -> str:
+    return base64.b64encode(secrets.token_bytes(32)).decode()
+
+
 def run_with_stack(command: Sequence[str], *, migrations: Sequence[tuple[str, str]]) -> int:
     """Start Kafka and PostgreSQL unless configured; apply topics and migrations; run ``command``.
 
@@ -78,6 +104,8 @@ def run_with_stack(command: Sequence[str], *, migrations: Sequence[tuple[str, st
             kafka.start()
             env["KAFKA_BOOTSTRAP_SERVERS"] = kafka.bootstrap
         env.setdefault("CRIBLE_METRICS_TOKEN", metrics_token())
+        for name, value in development_secrets().items():
+            env.setdefault(name, value)
         settings = Settings(
             kafka_bootstrap_servers=env["KAFKA_BOOTSTRAP_SERVERS"],
             database_url=env["DATABASE_URL"],

@@ -1,0 +1,1 @@
+"""SQL migrations of the legal schema, applied by ``crible migrate``."""

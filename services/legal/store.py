@@ -1,0 +1,150 @@
+"""The identity store in PostgreSQL: applies ``identity.changes_for``'s writes, reads rows back.
+
+Every write is idempotent (a redelivered event changes nothing) and commutes with its
+neighbours where the platform may send them out of order: a phone number that arrives after
+a later one is recorded with the period it had.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from services.legal.fieldcrypt import Sealed
+from services.legal.identity import (
+    AccountRow,
+    CloseAccount,
+    IdentityChange,
+    InsertSession,
+    OpenPhoneNumber,
+    PhoneNumberRow,
+    SessionRow,
+    SetUsername,
+    UpsertAccount,
+)
+from shared.db import Connection
+
+
+def _packed(sealed: Sealed | None) -> bytes | None:
+    return None if sealed is None else sealed.pack()
+
+
+async def apply(conn: Connection, changes: Sequence[IdentityChange]) -> None:
+    """Write ``changes`` in order, in the caller's transaction."""
+    for change in changes:
+        match change:
+            case UpsertAccount():
+                await conn.execute(
+                    """INSERT INTO legal.accounts (platform_user_id, registered_at, username,
+                           username_index, key_id, updated_at)
+                       VALUES ($1, $2, $3, $4, $5, now())
+                       ON CONFLICT (platform_user_id) DO NOTHING""",
+                    change.platform_user_id,
+                    change.registered_at,
+                    _packed(None if change.username is None else change.username.sealed),
+                    None if change.username is None else change.username.index,
+                    change.key_id,
+                )
+            case SetUsername():
+                await conn.execute(
+                    """UPDATE legal.accounts SET username = $2, username_index = $3,
+                           key_id = $4, updated_at = now()
+                       WHERE platform_user_id = $1""",
+                    change.platform_user_id,
+                    _packed(None if change.username is None else change.username.sealed),
+                    None if change.username is None else change.username.index,
+                    change.key_id,
+                )
+            case CloseAccount():
+                await conn.execute(
+                    """UPDATE legal.accounts SET closed_at = coalesce(closed_at, $2),
+                           updated_at = now()
+                       WHERE platform_user_id = $1""",
+                    change.platform_user_id,
+                    change.closed_at,
+                )
+            case OpenPhoneNumber():
+                await _open_phone_number(conn, change)
+            case InsertSession():
+                await conn.execute(
+                    """INSERT INTO legal.sessions (row_id, platform_user_id, observed_at,
+                           utc_offset_minutes, address, key_id)
+                       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (row_id) DO NOTHING""",
+                    change.row_id,
+                    change.platform_user_id,
+                    change.observed_at,
+                    change.utc_offset_minutes,
+                    change.address.pack(),
+                    change.key_id,
+                )
+
+
+async def _open_phone_number(conn: Connection, change: OpenPhoneNumber) -> None:
+    """Record a number from ``since``; the periods of the account's numbers stay contiguous."""
+    inserted = await conn.fetchval(
+        """INSERT INTO legal.phone_numbers (row_id, platform_user_id, since, phone_number,
+               phone_index, key_id)
+           VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (row_id) DO NOTHING RETURNING 1""",
+        change.row_id,
+        change.platform_user_id,
+        change.since,
+        change.phone_number.pack(),
+        change.index,
+        change.key_id,
+    )
+    if inserted is None:
+        return  # a redelivery
+    # Each number lasts until the next one of the account began, whatever the arrival order.
+    await conn.execute(
+        """UPDATE legal.phone_numbers p SET until = (
+               SELECT min(n.since) FROM legal.phone_numbers n
+               WHERE n.platform_user_id = p.platform_user_id AND n.since > p.since)
+           WHERE p.platform_user_id = $1""",
+        change.platform_user_id,
+    )
+
+
+async def account_rows(
+    conn: Connection, platform_user_id: str
+) -> tuple[AccountRow, list[PhoneNumberRow], list[SessionRow]] | None:
+    """One account's sealed rows (what ``identity.open_record`` opens), or None."""
+    account = await conn.fetchrow(
+        "SELECT * FROM legal.accounts WHERE platform_user_id = $1", platform_user_id
+    )
+    if account is None:
+        return None
+    phones = await conn.fetch(
+        "SELECT * FROM legal.phone_numbers WHERE platform_user_id = $1 ORDER BY since",
+        platform_user_id,
+    )
+    sessions = await conn.fetch(
+        "SELECT * FROM legal.sessions WHERE platform_user_id = $1 ORDER BY observed_at",
+        platform_user_id,
+    )
+    return (
+        AccountRow(
+            account["platform_user_id"],
+            account["registered_at"],
+            account["closed_at"],
+            None if account["username"] is None else Sealed.unpack(account["username"]),
+        ),
+        [
+            PhoneNumberRow(p["row_id"], p["since"], p["until"], Sealed.unpack(p["phone_number"]))
+            for p in phones
+        ],
+        [
+            SessionRow(
+                s["row_id"], s["observed_at"], s["utc_offset_minutes"], Sealed.unpack(s["address"])
+            )
+            for s in sessions
+        ],
+    )
+
+
+async def users_by_phone_number(conn: Connection, index: bytes) -> list[str]:
+    """The accounts that had a number, by its blind index (never by the number itself)."""
+    rows = await conn.fetch(
+        """SELECT DISTINCT platform_user_id FROM legal.phone_numbers WHERE phone_index = $1
+           ORDER BY platform_user_id""",
+        index,
+    )
+    return [r["platform_user_id"] for r in rows]
