@@ -1,9 +1,16 @@
-"""Legal's ``crible`` subcommands: ``crible legal rotate-key``."""
+"""Legal's ``crible`` subcommands: ``crible legal rotate-key|authorities|audit``.
+
+They write and read legal's tables directly (as the owner role, ``DATABASE_URL``):
+authorities are registered by operators after an out-of-band check, not by events.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
+import binascii
+import secrets
 from typing import Any
 
 
@@ -17,23 +24,114 @@ def register(sub: Any) -> None:
         "batches, while the service runs",
     )
     rotate.add_argument("--batch", type=int, default=500, help="rows per transaction")
+    authorities = actions.add_parser("authorities", help="the authorities the portal knows")
+    what = authorities.add_subparsers(dest="what", required=True)
+    add = what.add_parser("add", help="register an authority; prints its portal token once")
+    add.add_argument("authority_id")
+    add.add_argument("--name", required=True)
+    add.add_argument("--country", required=True, help="ISO 3166-1 alpha-2, e.g. FR")
+    add.add_argument(
+        "--kind",
+        required=True,
+        choices=["police", "gendarmerie", "prosecutor", "investigating_judge", "court"],
+    )
+    add.add_argument("--contact", required=True, help="how to reach it (office, not a person)")
+    add.add_argument("--signing-key", required=True, help="Ed25519 public key, base64 (32 bytes)")
+    add.add_argument("--encryption-key", required=True, help="X25519 public key, base64 (32 bytes)")
+    what.add_parser("list", help="registered authorities (never their tokens)")
+    audit = actions.add_parser("audit", help="the hash-chained audit log")
+    audit_what = audit.add_subparsers(dest="what", required=True)
+    audit_what.add_parser("verify", help="recompute every hash; exit 1 if the chain is broken")
     legal.set_defaults(func=_legal)
 
 
 def _legal(args: argparse.Namespace) -> int:
-    return asyncio.run(_rotate(args.batch))
+    if args.action == "rotate-key":
+        return asyncio.run(_rotate(args.batch))
+    if args.action == "authorities":
+        return asyncio.run(_authorities(args))
+    return asyncio.run(_verify())
+
+
+async def _connect() -> Any:
+    import asyncpg  # noqa: PLC0415 - only these commands need it
+
+    from shared.config import get_settings  # noqa: PLC0415
+
+    return await asyncpg.connect(get_settings().database_url.get_secret_value())
+
+
+def _key(value: str, what: str) -> bytes:
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise SystemExit(f"--{what} is not base64") from None
+    if len(raw) != 32:
+        raise SystemExit(f"--{what} must be 32 bytes")
+    return raw
+
+
+async def _authorities(args: argparse.Namespace) -> int:
+    from services.legal.portal import token_hash  # noqa: PLC0415
+
+    conn = await _connect()
+    try:
+        if args.what == "list":
+            for row in await conn.fetch(
+                "SELECT authority_id, name, country, kind, active FROM legal.authorities "
+                "ORDER BY authority_id"
+            ):
+                print(
+                    f"{row['authority_id']}\t{row['name']}\t{row['country']}\t{row['kind']}\t"
+                    f"{'active' if row['active'] else 'disabled'}"
+                )
+            return 0
+        token = "cra_" + secrets.token_urlsafe(32)
+        await conn.execute(
+            """INSERT INTO legal.authorities (authority_id, name, country, kind, contact,
+                   signing_key, encryption_key, token_hash)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+               ON CONFLICT (authority_id) DO UPDATE SET name = EXCLUDED.name,
+                   country = EXCLUDED.country, kind = EXCLUDED.kind,
+                   contact = EXCLUDED.contact, signing_key = EXCLUDED.signing_key,
+                   encryption_key = EXCLUDED.encryption_key, token_hash = EXCLUDED.token_hash,
+                   active = true""",
+            args.authority_id,
+            args.name,
+            args.country.upper(),
+            args.kind,
+            args.contact,
+            _key(args.signing_key, "signing-key"),
+            _key(args.encryption_key, "encryption-key"),
+            token_hash(token),
+        )
+    finally:
+        await conn.close()
+    print(token)
+    return 0
+
+
+async def _verify() -> int:
+    from services.legal.auditlog import verify  # noqa: PLC0415
+
+    conn = await _connect()
+    try:
+        verdict = await verify(conn)
+    finally:
+        await conn.close()
+    if verdict.intact:
+        print(f"audit chain intact: {verdict}")
+        return 0
+    print(f"audit chain BROKEN: {verdict}")
+    return 1
 
 
 async def _rotate(batch: int) -> int:
-    import asyncpg  # noqa: PLC0415 - only this command needs them
-
     from services.legal.config import LegalSettings  # noqa: PLC0415
     from services.legal.rotation import remaining, rotate_batch  # noqa: PLC0415
-    from shared.config import get_settings  # noqa: PLC0415
 
-    settings = LegalSettings()
-    cipher = settings.cipher()
-    conn = await asyncpg.connect(get_settings().database_url.get_secret_value())
+    cipher = LegalSettings().cipher()
+    conn = await _connect()
     try:
         total: dict[str, int] = {}
         while True:

@@ -1,0 +1,191 @@
+"""The authority portal on the real stack: signed requests, refusals, the law's checks, and
+every step on a hash-chained audit log that refuses to be rewritten."""
+
+from __future__ import annotations
+
+import base64
+import json
+import socket
+import time
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from services.legal.auditlog import entries, verify
+from services.legal.service import SPEC as LEGAL
+from services.legal.signatures import sign
+from shared.config import Settings
+from shared.kafka import apply_topics
+from shared.topics import IDENTITY_EVENTS
+from tests.integration.conftest import eventually, running
+from tests.integration.test_prescreen import crible
+
+pytestmark = pytest.mark.integration
+
+PATH = "/v1/requests"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def raw(public: Any) -> str:
+    return base64.b64encode(public.public_bytes(Encoding.Raw, PublicFormat.Raw)).decode()
+
+
+def body(**changes: Any) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    return {
+        "instrument": "fr_cpp_60_1",
+        "official": {"name": "Claire Martin", "title": "Procureure de la République"},
+        "case_reference": "2026/123",
+        "offence": "escroquerie en bande organisée",
+        "max_penalty_years": 10,
+        "committed_online": True,
+        "emergency": False,
+        "target": {"kind": "phone_number", "value": "+33612345678"},
+        "categories": ["subscriber", "identification"],
+        "date_from": (now - timedelta(days=90)).isoformat(),
+        "date_to": (now - timedelta(days=10)).isoformat(),
+        "document_sha256": "ab" * 32,
+    } | changes
+
+
+class Authority:
+    """A registered authority's client: its token and signing key."""
+
+    def __init__(self, token: str, key: Ed25519PrivateKey) -> None:
+        self.token = token
+        self.key = key
+
+    def headers(
+        self, content: bytes, *, at: int | None = None, nonce: str | None = None
+    ) -> dict[str, str]:
+        at = int(time.time()) if at is None else at
+        nonce = nonce or uuid.uuid4().hex
+        signature = sign(
+            self.key, method="POST", path=PATH, timestamp=at, nonce=nonce, body=content
+        )
+        return {
+            "Authorization": f"Bearer {self.token}",
+            "X-Crible-Timestamp": str(at),
+            "X-Crible-Nonce": nonce,
+            "X-Crible-Signature": signature,
+            "Content-Type": "application/json",
+        }
+
+
+@pytest.fixture
+async def portal(settings: Settings, db: asyncpg.Connection) -> AsyncIterator[httpx.AsyncClient]:
+    await apply_topics(settings, [IDENTITY_EVENTS, IDENTITY_EVENTS.dlq()])
+    served = settings.model_copy(update={"http_port": free_port()})
+    async with (
+        running(LEGAL, served),
+        httpx.AsyncClient(base_url=f"http://127.0.0.1:{served.http_port}") as client,
+    ):
+
+        async def listening() -> bool:
+            try:
+                return (await client.get("/openapi.json")).status_code == 200
+            except httpx.ConnectError:
+                return False
+
+        await eventually(listening)
+        yield client
+
+
+async def register(settings: Settings, authority_id: str, kind: str = "prosecutor") -> Authority:
+    key = Ed25519PrivateKey.generate()
+    token = await crible(
+        settings, "legal", "authorities", "add", authority_id, "--name", "Parquet de Paris",
+        "--country", "FR", "--kind", kind, "--contact", "permanence du parquet",
+        "--signing-key", raw(key.public_key()),
+        "--encryption-key", raw(X25519PrivateKey.generate().public_key()),
+    )  # fmt: skip
+    return Authority(token.strip(), key)
+
+
+async def test_a_signed_request_is_checked_and_every_forgery_refused_and_audited(
+    settings: Settings, db: asyncpg.Connection, portal: httpx.AsyncClient
+) -> None:
+    paris = await register(settings, "fr-parquet-paris")
+    before = len(await entries(db))
+    content = json.dumps(body()).encode()
+
+    accepted = await portal.post(PATH, content=content, headers=paris.headers(content))
+    assert accepted.status_code == 202, accepted.text
+    assert accepted.json()["state"] == "accepted"
+    request_id = accepted.json()["request_id"]
+    # The authority reads its request's state; nobody else does.
+    mine = await portal.get(
+        f"{PATH}/{request_id}", headers={"Authorization": f"Bearer {paris.token}"}
+    )
+    assert mine.json()["state"] == "accepted"
+    assert (await portal.get(f"{PATH}/{request_id}")).status_code == 401
+
+    # Forgeries: no token, no signature, another key's signature, a stale one, a replay, an
+    # emergency with a forged signature. Each is refused with its code.
+    stranger = Authority(paris.token, Ed25519PrivateKey.generate())
+    emergency = json.dumps(body(emergency=True)).encode()
+    nonce = uuid.uuid4().hex
+    replayed = paris.headers(content, nonce=nonce)
+    first = await portal.post(PATH, content=content, headers=replayed)
+    assert first.status_code == 202
+    cases = [
+        ({"Content-Type": "application/json"}, content, "authority_unknown"),
+        ({"Authorization": f"Bearer {paris.token}"}, content, "signature_missing"),
+        (stranger.headers(content), content, "signature_invalid"),
+        (paris.headers(content, at=int(time.time()) - 3600), content, "timestamp_expired"),
+        (replayed, content, "nonce_replayed"),
+        (stranger.headers(emergency), emergency, "signature_invalid"),
+        # Signed, then altered on the way: the body no longer matches.
+        (paris.headers(content), content.replace(b"2026/123", b"2026/999"), "signature_invalid"),
+    ]
+    for headers, sent, code in cases:
+        refused = await portal.post(PATH, content=sent, headers=headers)
+        assert refused.status_code == 401, (code, refused.text)
+        assert refused.json()["code"] == code
+
+    # The law's checks: a police officer alone may not use an instruction judge's instrument.
+    police = await register(settings, "fr-police-lyon", kind="police")
+    judge_only = json.dumps(body(instrument="fr_cpp_99_3")).encode()
+    checked = await portal.post(PATH, content=judge_only, headers=police.headers(judge_only))
+    assert checked.json()["state"] == "refused"
+    assert all(r["article"] for r in checked.json()["refusals"])
+    # Not a request: 422, naming fields only.
+    bad = json.dumps(body(categories=[])).encode()
+    invalid = await portal.post(PATH, content=bad, headers=paris.headers(bad))
+    assert invalid.status_code == 422
+    assert "+33612345678" not in invalid.text
+
+    # Sealed at rest: the target's phone number is in no column.
+    stored = await db.fetch("SELECT * FROM legal.requests")
+    assert all(b"+33612345678" not in bytes(r["body"]) for r in stored)
+    assert "+33612345678" not in str([dict(r) for r in stored])
+
+    # Every step is on the chain, in order, and the chain verifies.
+    log = await entries(db)
+    steps = [e.step.value for e in log[before:]]
+    assert steps.count("signature_refused") == len(cases)
+    assert steps[:2] == ["signature_verified", "checks_passed"]
+    assert "checks_refused" in steps
+    assert all("+33612345678" not in json.dumps(dict(e.details)) for e in log)
+    verdict = await verify(db)
+    assert verdict.intact, verdict
+    assert (await crible(settings, "legal", "audit", "verify")).startswith("audit chain intact")
+
+    # Append-only: the database itself refuses to rewrite or delete an entry.
+    with pytest.raises(asyncpg.RaiseError):
+        await db.execute("UPDATE legal.audit SET actor = 'someone' WHERE sequence = $1", 1)
+    with pytest.raises(asyncpg.RaiseError):
+        await db.execute("DELETE FROM legal.audit")
