@@ -39,6 +39,12 @@ def register(sub: Any) -> None:
     add.add_argument("--signing-key", required=True, help="Ed25519 public key, base64 (32 bytes)")
     add.add_argument("--encryption-key", required=True, help="X25519 public key, base64 (32 bytes)")
     what.add_parser("list", help="registered authorities (never their tokens)")
+    officers = actions.add_parser("officers", help="the legal officers who approve")
+    officer_what = officers.add_subparsers(dest="what", required=True)
+    officer = officer_what.add_parser("add", help="add a legal officer; prints a token once")
+    officer.add_argument("officer_id")
+    officer.add_argument("--name", required=True)
+    officer.add_argument("--roles", default="legal_officer", help="legal_officer, legal_admin")
     audit = actions.add_parser("audit", help="the hash-chained audit log")
     audit_what = audit.add_subparsers(dest="what", required=True)
     audit_what.add_parser("verify", help="recompute every hash; exit 1 if the chain is broken")
@@ -50,6 +56,8 @@ def _legal(args: argparse.Namespace) -> int:
         return asyncio.run(_rotate(args.batch))
     if args.action == "authorities":
         return asyncio.run(_authorities(args))
+    if args.action == "officers":
+        return asyncio.run(_officers(args))
     return asyncio.run(_verify())
 
 
@@ -72,7 +80,7 @@ def _key(value: str, what: str) -> bytes:
 
 
 async def _authorities(args: argparse.Namespace) -> int:
-    from services.legal.portal import token_hash  # noqa: PLC0415
+    from services.legal.officers import token_hash  # noqa: PLC0415
 
     conn = await _connect()
     try:
@@ -103,6 +111,30 @@ async def _authorities(args: argparse.Namespace) -> int:
             args.contact,
             _key(args.signing_key, "signing-key"),
             _key(args.encryption_key, "encryption-key"),
+            token_hash(token),
+        )
+    finally:
+        await conn.close()
+    print(token)
+    return 0
+
+
+async def _officers(args: argparse.Namespace) -> int:
+    from services.legal.approval import OfficerRole  # noqa: PLC0415
+    from services.legal.officers import token_hash  # noqa: PLC0415
+
+    roles = sorted(OfficerRole(r.strip()).value for r in args.roles.split(",") if r.strip())
+    token = "clo_" + secrets.token_urlsafe(32)
+    conn = await _connect()
+    try:
+        await conn.execute(
+            """INSERT INTO legal.officers (officer_id, name, roles, token_hash)
+               VALUES ($1, $2, $3, $4)
+               ON CONFLICT (officer_id) DO UPDATE SET name = EXCLUDED.name,
+                   roles = EXCLUDED.roles, token_hash = EXCLUDED.token_hash, active = true""",
+            args.officer_id,
+            args.name,
+            roles,
             token_hash(token),
         )
     finally:

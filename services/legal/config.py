@@ -7,6 +7,9 @@ cache. Keys are base64 of 32 random bytes.
 
 from __future__ import annotations
 
+import base64
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -29,6 +32,16 @@ class LegalSettings(BaseSettings):
         description="The HMAC key of the blind indexes (phone numbers, usernames); changing "
         "it means rebuilding the indexes."
     )
+
+    signing_key: SecretStr = Field(
+        description="The platform's Ed25519 private key (base64 of its 32 raw bytes): signs "
+        "every disclosure package; authorities verify with its public half."
+    )
+
+    def platform_key(self) -> Ed25519PrivateKey:
+        """The key that signs disclosure packages."""
+        raw = base64.b64decode(self.signing_key.get_secret_value(), validate=True)
+        return Ed25519PrivateKey.from_private_bytes(raw)
 
     def cipher(self) -> FieldCipher:
         """The field cipher over the configured key ring."""

@@ -30,6 +30,7 @@ from services.legal.audit import AuditStep
 from services.legal.config import LegalSettings
 from services.legal.fieldcrypt import FieldCipher, FieldRef
 from services.legal.model import Authority, AuthorityKind, Refusal
+from services.legal.officers import officer_routes, token_hash
 from services.legal.rules import Accepted, RetentionPolicy, check_request
 from services.legal.signatures import Submission, Verified, verify_submission
 from shared.db import Connection
@@ -67,11 +68,6 @@ class RequestBody(BaseModel):
     date_to: AwareDatetime
     document_sha256: Sha256Hex
     non_disclosure_until: date | None = None
-
-
-def token_hash(token: str) -> bytes:
-    """What is stored of an authority's portal token."""
-    return hashlib.sha256(token.encode()).digest()
 
 
 class _Nonces:
@@ -271,4 +267,5 @@ def build_portal(ctx: ServiceContext) -> FastAPI:
             "received_at": row["received_at"].isoformat(),
         }
 
+    officer_routes(app, pool)
     return app

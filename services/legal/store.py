@@ -148,3 +148,12 @@ async def users_by_phone_number(conn: Connection, index: bytes) -> list[str]:
         index,
     )
     return [r["platform_user_id"] for r in rows]
+
+
+async def users_by_username(conn: Connection, index: bytes) -> list[str]:
+    """The accounts whose current username has this blind index."""
+    rows = await conn.fetch(
+        "SELECT platform_user_id FROM legal.accounts WHERE username_index = $1 ORDER BY 1",
+        index,
+    )
+    return [r["platform_user_id"] for r in rows]

@@ -110,7 +110,10 @@ async def db(base_settings: Settings) -> AsyncIterator[asyncpg.Connection]:
         "dispatch.reviewers, dispatch.outbox, dispatch.case_reports, dispatch.reporters, "
         "dispatch.weighed_decisions, dispatch.surges, dispatch.statements, dispatch.sessions"
     )
-    await conn.execute("TRUNCATE legal.accounts, legal.phone_numbers, legal.sessions")
+    # legal.audit is append-only (a trigger refuses TRUNCATE): the chain grows across tests.
+    await conn.execute(
+        "TRUNCATE legal.accounts, legal.phone_numbers, legal.sessions, legal.officers"
+    )
     yield conn
     await conn.close()
 

@@ -15,17 +15,21 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from aiokafka import AIOKafkaProducer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from services.legal.auditlog import entries, verify
+from services.legal.config import LegalSettings
+from services.legal.package import open_package
 from services.legal.service import SPEC as LEGAL
 from services.legal.signatures import sign
 from shared.config import Settings
 from shared.kafka import apply_topics
 from shared.topics import IDENTITY_EVENTS
 from tests.integration.conftest import eventually, running
+from tests.integration.test_identity_store import event, send
 from tests.integration.test_prescreen import crible
 
 pytestmark = pytest.mark.integration
@@ -189,3 +193,90 @@ async def test_a_signed_request_is_checked_and_every_forgery_refused_and_audited
         await db.execute("UPDATE legal.audit SET actor = 'someone' WHERE sequence = $1", 1)
     with pytest.raises(asyncpg.RaiseError):
         await db.execute("DELETE FROM legal.audit")
+
+
+async def officer(settings: Settings, officer_id: str) -> dict[str, str]:
+    token = await crible(settings, "legal", "officers", "add", officer_id, "--name", officer_id)
+    return {"Authorization": f"Bearer {token.strip()}"}
+
+
+async def test_two_officers_approve_and_the_authority_gets_exactly_what_the_law_allows(
+    settings: Settings,
+    db: asyncpg.Connection,
+    producer: AIOKafkaProducer,
+    portal: httpx.AsyncClient,
+) -> None:
+    # The platform's records: a number, changed later; sessions before, in and after the period.
+    now = datetime.now(UTC)
+
+    def at(days: int) -> str:
+        return (now - timedelta(days=days)).isoformat()
+
+    events = [
+        event("account.registered", "u7", at(400), phone_number="+33612345678"),
+        event("session.observed", "u7", at(200), ip_address="203.0.113.1", source_port=1000),
+        event("session.observed", "u7", at(50), ip_address="2001:db8::7", source_port=2000),
+        event("account.phone_number_changed", "u7", at(5), phone_number="+33698765432"),
+        event("session.observed", "u7", at(2), ip_address="198.51.100.3", source_port=3000),
+        event("account.registered", "u8", at(30), phone_number="+33611111111"),
+    ]
+    await send(producer, settings, events)
+    await eventually(lambda: db.fetchval("SELECT count(*) = 3 FROM legal.sessions"))
+    await eventually(lambda: db.fetchval("SELECT count(*) = 3 FROM legal.phone_numbers"))
+
+    paris = await register(settings, "fr-parquet-paris")
+    authority_key = X25519PrivateKey.generate()
+    await db.execute(
+        "UPDATE legal.authorities SET encryption_key = $1 WHERE authority_id = $2",
+        authority_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw),
+        "fr-parquet-paris",
+    )
+    # Asked by the old number, for 90 to 10 days ago: one session is in the period.
+    content = json.dumps(body()).encode()
+    submitted = await portal.post(PATH, content=content, headers=paris.headers(content))
+    request_id = submitted.json()["request_id"]
+    assert submitted.json()["state"] == "accepted"
+
+    ines, hugo = await officer(settings, "ines"), await officer(settings, "hugo")
+    path = f"/v1/officer/requests/{request_id}"
+    listed = await portal.get("/v1/officer/requests", headers=ines)
+    assert listed.status_code == 200, listed.text
+    pending = listed.json()["requests"]
+    assert request_id in [r["request_id"] for r in pending]
+    assert (await portal.post(f"{path}/approve", headers=ines)).json()["code"] == "not_prepared"
+    assert (await portal.post(f"{path}/prepare", headers=ines)).status_code == 200
+    same = await portal.post(f"{path}/approve", headers=ines)
+    assert (same.status_code, same.json()["code"]) == (403, "same_person")
+    # The authority cannot download before approval, nor can a stranger ever.
+    bearer = {"Authorization": f"Bearer {paris.token}"}
+    assert (await portal.get(f"{PATH}/{request_id}/package", headers=bearer)).status_code == 404
+    approved = await portal.post(f"{path}/approve", headers=hugo)
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["result"] == {"phone_numbers": 1, "sessions": 1}
+    # The database holds the two-person rule too.
+    with pytest.raises(asyncpg.CheckViolationError):
+        await db.execute(
+            "UPDATE legal.approvals SET approved_by = ' INES' WHERE request_id = $1",
+            uuid.UUID(request_id),
+        )
+
+    package = await portal.get(f"{PATH}/{request_id}/package", headers=bearer)
+    assert package.status_code == 200
+    assert b"+33612345678" not in package.content  # encrypted to the authority
+    platform_public = LegalSettings().platform_key().public_key()
+    opened = open_package(package.content, authority_key, platform_public)
+    text = b"".join(opened.files.values())
+    assert b"+33612345678" in text  # the number the account had during the period
+    assert b"+33698765432" not in text  # not the later one
+    assert b"2001:db8::7" in text  # the session inside the period
+    assert b"203.0.113.1" not in text  # before the period
+    assert b"198.51.100.3" not in text  # after it
+    assert b"+33611111111" not in text  # another account
+    assert opened.manifest["request_id"] == request_id
+
+    steps = [e.step.value for e in await entries(db, request_id)]
+    assert steps == [
+        "signature_verified", "checks_passed", "approval_refused", "reviewed",
+        "approval_refused", "download_refused", "approved", "package_built", "downloaded",
+    ]  # fmt: skip
+    assert (await verify(db)).intact

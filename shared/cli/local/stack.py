@@ -72,10 +72,15 @@ def development_secrets() -> dict[str, str]:
             "CRIBLE_LEGAL_FIELD_KEYS": json.dumps({"dev1": _key()}),
             "CRIBLE_LEGAL_CURRENT_KEY": "dev1",
             "CRIBLE_LEGAL_INDEX_KEY": _key(),
+            "CRIBLE_LEGAL_SIGNING_KEY": _key(),
         }
         LEGAL_KEYS_FILE.write_text(json.dumps(fresh))
         LEGAL_KEYS_FILE.chmod(0o600)
     loaded: dict[str, str] = json.loads(LEGAL_KEYS_FILE.read_text())
+    # Keys added since the file was made (a newer Crible) are added to it, never replaced.
+    if "CRIBLE_LEGAL_SIGNING_KEY" not in loaded:
+        loaded["CRIBLE_LEGAL_SIGNING_KEY"] = _key()
+        LEGAL_KEYS_FILE.write_text(json.dumps(loaded))
     return loaded
 
 

@@ -1,0 +1,155 @@
+"""Disclosures: the two-person rule, then exactly the data the instrument allows, sealed.
+
+The package is encrypted to the authority and signed by the platform.
+
+A legal officer prepares an accepted request (they have read it and the document); a second,
+different officer approves it (``approval.approval_refusal``, and a constraint on
+``legal.approvals``). Approval resolves the target to one account (by platform id, or by the
+blind index of a phone number or username), opens its sealed rows, keeps only the approved
+categories within the approved period (``package.minimise``) and builds the package
+(``package.build_package``). Every step is on the audit chain, with counts, never values.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
+
+from services.legal import auditlog
+from services.legal.approval import Officer, approval_refusal
+from services.legal.audit import AuditStep
+from services.legal.config import LegalSettings
+from services.legal.fieldcrypt import FieldRef, Sealed
+from services.legal.identity import open_record
+from services.legal.package import PackageHeader, build_package, minimise
+from services.legal.rules import requested_scope
+from services.legal.store import account_rows, users_by_phone_number, users_by_username
+from shared.db import Connection
+from shared.events.legal import LegalRequest, TargetKind
+
+
+class DisclosureRefusedError(Exception):
+    """The step cannot be taken; ``status`` and ``code`` say why (no personal value)."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+async def _request(
+    conn: Connection, request_id: uuid.UUID, settings: LegalSettings
+) -> tuple[LegalRequest, str]:
+    row = await conn.fetchrow(
+        "SELECT body, state FROM legal.requests WHERE request_id = $1 FOR UPDATE", request_id
+    )
+    if row is None:
+        raise DisclosureRefusedError(404, "unknown_request", "no such request")
+    plain = settings.cipher().decrypt(
+        Sealed.unpack(row["body"]), FieldRef("requests", "body", str(request_id))
+    )
+    return LegalRequest.model_validate_json(plain), row["state"]
+
+
+async def prepare(
+    conn: Connection, request_id: uuid.UUID, officer: Officer, settings: LegalSettings
+) -> None:
+    """``officer`` prepares an accepted request for a second officer's approval."""
+    _, state = await _request(conn, request_id, settings)
+    if state != "accepted":
+        raise DisclosureRefusedError(409, "not_accepted", f"the request is {state}")
+    done = await conn.fetchval(
+        """INSERT INTO legal.approvals (request_id, prepared_by, prepared_at)
+           VALUES ($1, $2, now()) ON CONFLICT DO NOTHING RETURNING 1""",
+        request_id,
+        officer.officer_id,
+    )
+    if done is None:
+        raise DisclosureRefusedError(409, "already_prepared", "the request is already prepared")
+    await auditlog.record(
+        conn, AuditStep.REVIEWED, actor=officer.officer_id, request_id=str(request_id)
+    )
+
+
+async def _account(conn: Connection, request: LegalRequest, settings: LegalSettings) -> str:
+    target = request.target
+    if target.kind is TargetKind.PLATFORM_USER_ID:
+        users = [target.value]
+    elif target.kind is TargetKind.PHONE_NUMBER:
+        users = await users_by_phone_number(conn, settings.blind_index().phone_number(target.value))
+    else:
+        users = await users_by_username(conn, settings.blind_index().username(target.value))
+    if len(users) != 1:
+        # A recycled number may name several accounts: the officer asks the authority.
+        raise DisclosureRefusedError(
+            409, "target_not_unique", f"the target names {len(users)} accounts, not one"
+        )
+    return users[0]
+
+
+async def approve(
+    conn: Connection, request_id: uuid.UUID, officer: Officer, settings: LegalSettings
+) -> dict[str, int]:
+    """The second officer approves: the package is built; what it holds, counted."""
+    request, state = await _request(conn, request_id, settings)
+    prepared_by = await conn.fetchval(
+        "SELECT prepared_by FROM legal.approvals WHERE request_id = $1", request_id
+    )
+    refusal = approval_refusal(prepared_by=prepared_by, approver=officer)
+    rid = str(request_id)
+    if refusal is not None or state != "accepted":
+        # The caller records the refusal on the chain once this transaction rolled back.
+        code = refusal.value if refusal is not None else "not_accepted"
+        raise DisclosureRefusedError(403 if refusal else 409, code, "approval refused")
+    user = await _account(conn, request, settings)
+    rows = await account_rows(conn, user)
+    if rows is None:
+        raise DisclosureRefusedError(409, "no_account", "the platform holds no such account")
+    account, phones, sessions = rows
+    record = open_record(account, phone_numbers=phones, sessions=sessions, cipher=settings.cipher())
+    scope = requested_scope(request)
+    disclosure = minimise(record, scope)
+    authority_key = await conn.fetchval(
+        "SELECT encryption_key FROM legal.authorities WHERE authority_id = $1", request.authority_id
+    )
+    now = datetime.now(UTC)
+    blob = build_package(
+        disclosure,
+        header=PackageHeader(
+            request_id=rid,
+            authority_id=request.authority_id,
+            instrument=request.instrument,
+            case_reference=request.case_reference,
+            scope=scope,
+            generated_at=now,
+        ),
+        platform_key=settings.platform_key(),
+        authority_key=X25519PublicKey.from_public_bytes(bytes(authority_key)),
+    )
+    await conn.execute(
+        "UPDATE legal.approvals SET approved_by = $2, approved_at = $3 WHERE request_id = $1",
+        request_id,
+        officer.officer_id,
+        now,
+    )
+    await conn.execute(
+        "INSERT INTO legal.packages (request_id, blob, built_at) VALUES ($1, $2, $3)",
+        request_id,
+        blob,
+        now,
+    )
+    await conn.execute(
+        "UPDATE legal.requests SET state = 'approved' WHERE request_id = $1", request_id
+    )
+    counts = {
+        "phone_numbers": len(disclosure.phone_numbers or ()),
+        "sessions": len(disclosure.sessions or ()),
+    }
+    await auditlog.record(conn, AuditStep.APPROVED, actor=officer.officer_id, request_id=rid)
+    await auditlog.record(
+        conn, AuditStep.PACKAGE_BUILT, actor="portal", request_id=rid, details=counts
+    )
+    return counts
