@@ -105,12 +105,12 @@ async def approve(
         code = refusal.value if refusal is not None else "not_accepted"
         raise DisclosureRefusedError(403 if refusal else 409, code, "approval refused")
     user = await _account(conn, request, settings)
-    rows = await account_rows(conn, user)
+    scope = requested_scope(request)
+    rows = await account_rows(conn, user, scope)
     if rows is None:
         raise DisclosureRefusedError(409, "no_account", "the platform holds no such account")
     account, phones, sessions = rows
     record = open_record(account, phone_numbers=phones, sessions=sessions, cipher=settings.cipher())
-    scope = requested_scope(request)
     disclosure = minimise(record, scope)
     authority_key = await conn.fetchval(
         "SELECT encryption_key FROM legal.authorities WHERE authority_id = $1", request.authority_id

@@ -123,24 +123,35 @@ def officer_routes(app: FastAPI, pool: Any) -> None:
 
     @app.get("/v1/requests/{request_id}/package")
     async def download(request_id: uuid.UUID, request: Request) -> Response:
-        """The approved package, for the authority that made the request (audited)."""
+        """The approved package, once, for the authority that made the request (audited)."""
         async with pool.acquire() as conn, conn.transaction():
             authority = await authority_of(conn, request)
             if authority is None:
                 raise HTTPException(401, "an authority's bearer token is required")
-            blob = await conn.fetchval(
-                """SELECT p.blob FROM legal.packages p JOIN legal.requests r USING (request_id)
-                   WHERE p.request_id = $1 AND r.authority_id = $2""",
+            row = await conn.fetchrow(
+                """SELECT p.blob, p.downloads FROM legal.packages p
+                   JOIN legal.requests r USING (request_id)
+                   WHERE p.request_id = $1 AND r.authority_id = $2 FOR UPDATE OF p""",
                 request_id,
                 authority,
             )
-            step = AuditStep.DOWNLOADED if blob is not None else AuditStep.DOWNLOAD_REFUSED
-            await auditlog.record(conn, step, actor=authority, request_id=str(request_id))
-            if blob is not None:
+            # Once: a second download (a leaked link, a replayed request) gets nothing.
+            ready = row is not None and row["downloads"] == 0
+            step = AuditStep.DOWNLOADED if ready else AuditStep.DOWNLOAD_REFUSED
+            await auditlog.record(
+                conn,
+                step,
+                actor=authority,
+                request_id=str(request_id),
+                details=None if ready or row is None else {"code": "already_downloaded"},
+            )
+            if ready:
                 await conn.execute(
                     "UPDATE legal.packages SET downloads = downloads + 1 WHERE request_id = $1",
                     request_id,
                 )
-        if blob is None:
+        if row is None:
             raise HTTPException(404, "no package for this request of yours")
-        return Response(bytes(blob), media_type="application/octet-stream")
+        if not ready:
+            raise HTTPException(410, "the package was already downloaded")
+        return Response(bytes(row["blob"]), media_type="application/octet-stream")

@@ -247,9 +247,11 @@ def _csv(columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> bytes:
 
 def _archive(files: dict[str, bytes]) -> bytes:
     out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zipped:
+    # The fastest deflate level: a package of 100,000 sessions must be ready within seconds,
+    # and level 6 bought a few percent of size for a fifth of the build time.
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zipped:
         for name in sorted(files):
             info = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
-            zipped.writestr(info, files[name])
+            zipped.writestr(info, files[name], compresslevel=1)
     return out.getvalue()

@@ -21,7 +21,9 @@ from services.legal.identity import (
     SetUsername,
     UpsertAccount,
 )
+from services.legal.model import Scope
 from shared.db import Connection
+from shared.events.legal import DataCategory
 
 
 def _packed(sealed: Sealed | None) -> bytes | None:
@@ -104,39 +106,55 @@ async def _open_phone_number(conn: Connection, change: OpenPhoneNumber) -> None:
 
 
 async def account_rows(
-    conn: Connection, platform_user_id: str
+    conn: Connection, platform_user_id: str, scope: Scope | None = None
 ) -> tuple[AccountRow, list[PhoneNumberRow], list[SessionRow]] | None:
-    """One account's sealed rows (what ``identity.open_record`` opens), or None."""
+    """One account's sealed rows (what ``identity.open_record`` opens), or None.
+
+    With a ``scope``, only what it allows is read at all: phone numbers the account had
+    during the period when subscriber data is approved, sessions observed during it when
+    identification data is. What is not approved is never decrypted.
+    """
     account = await conn.fetchrow(
         "SELECT * FROM legal.accounts WHERE platform_user_id = $1", platform_user_id
     )
     if account is None:
         return None
-    phones = await conn.fetch(
-        "SELECT * FROM legal.phone_numbers WHERE platform_user_id = $1 ORDER BY since",
-        platform_user_id,
-    )
-    sessions = await conn.fetch(
-        "SELECT * FROM legal.sessions WHERE platform_user_id = $1 ORDER BY observed_at",
-        platform_user_id,
-    )
+    low, high = (None, None) if scope is None else (scope.date_from, scope.date_to)
+    subscriber = scope is None or DataCategory.SUBSCRIBER in scope.categories
+    identification = scope is None or DataCategory.IDENTIFICATION in scope.categories
+    phones = []
+    if subscriber:
+        phones = await conn.fetch(
+            """SELECT row_id, since, until, phone_number FROM legal.phone_numbers
+               WHERE platform_user_id = $1 AND ($2::timestamptz IS NULL OR since <= $2)
+                 AND ($3::timestamptz IS NULL OR until IS NULL OR until >= $3)
+               ORDER BY since""",
+            platform_user_id,
+            high,
+            low,
+        )
+    sessions = []
+    if identification:
+        sessions = await conn.fetch(
+            """SELECT row_id, observed_at, utc_offset_minutes, address FROM legal.sessions
+               WHERE platform_user_id = $1
+                 AND observed_at BETWEEN coalesce($2, '-infinity'::timestamptz)
+                                     AND coalesce($3, 'infinity'::timestamptz)
+               ORDER BY observed_at""",
+            platform_user_id,
+            low,
+            high,
+        )
+    unpack = Sealed.unpack
     return (
         AccountRow(
             account["platform_user_id"],
             account["registered_at"],
             account["closed_at"],
-            None if account["username"] is None else Sealed.unpack(account["username"]),
+            None if account["username"] is None else unpack(account["username"]),
         ),
-        [
-            PhoneNumberRow(p["row_id"], p["since"], p["until"], Sealed.unpack(p["phone_number"]))
-            for p in phones
-        ],
-        [
-            SessionRow(
-                s["row_id"], s["observed_at"], s["utc_offset_minutes"], Sealed.unpack(s["address"])
-            )
-            for s in sessions
-        ],
+        [PhoneNumberRow(p[0], p[1], p[2], unpack(p[3])) for p in phones],
+        [SessionRow(r[0], r[1], r[2], unpack(r[3])) for r in sessions],
     )
 
 

@@ -273,10 +273,13 @@ async def test_two_officers_approve_and_the_authority_gets_exactly_what_the_law_
     assert b"198.51.100.3" not in text  # after it
     assert b"+33611111111" not in text  # another account
     assert opened.manifest["request_id"] == request_id
+    again = await portal.get(f"{PATH}/{request_id}/package", headers=bearer)
+    assert again.status_code == 410
 
     steps = [e.step.value for e in await entries(db, request_id)]
     assert steps == [
         "signature_verified", "checks_passed", "approval_refused", "reviewed",
         "approval_refused", "download_refused", "approved", "package_built", "downloaded",
+        "download_refused",
     ]  # fmt: skip
     assert (await verify(db)).intact
