@@ -260,6 +260,18 @@ async def _grant_rows(conn: asyncpg.Connection, service: str) -> None:
             f"ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} "
             f"GRANT USAGE, SELECT ON SEQUENCES TO {login}"
         )
+        # A table whose comment starts with "append-only" (an audit log) is the service's
+        # to insert into and read, never to change: its role loses UPDATE, DELETE, TRUNCATE.
+        append_only = await conn.fetch(
+            """SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+               WHERE n.nspname = $1 AND c.relkind = 'r'
+                 AND obj_description(c.oid, 'pg_class') LIKE 'append-only%'""",
+            schema,
+        )
+        for row in append_only:
+            await conn.execute(
+                f'REVOKE UPDATE, DELETE, TRUNCATE ON {schema}."{row["relname"]}" FROM {login}'
+            )
 
 
 async def _retire_shared_outbox(conn: asyncpg.Connection, services: Sequence[str]) -> None:

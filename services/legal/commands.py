@@ -45,6 +45,18 @@ def register(sub: Any) -> None:
     officer.add_argument("officer_id")
     officer.add_argument("--name", required=True)
     officer.add_argument("--roles", default="legal_officer", help="legal_officer, legal_admin")
+    opener = actions.add_parser(
+        "open-package",
+        help="verify and decrypt a disclosure package, as the authority does (files to --out)",
+    )
+    opener.add_argument("package", help="the downloaded package file")
+    opener.add_argument(
+        "--authority-key", required=True, help="a file holding the X25519 private key, base64"
+    )
+    opener.add_argument(
+        "--platform-key", required=True, help="the platform's Ed25519 public key, base64"
+    )
+    opener.add_argument("--out", required=True, help="a directory for the package's files")
     audit = actions.add_parser("audit", help="the hash-chained audit log")
     audit_what = audit.add_subparsers(dest="what", required=True)
     audit_what.add_parser("verify", help="recompute every hash; exit 1 if the chain is broken")
@@ -58,6 +70,8 @@ def _legal(args: argparse.Namespace) -> int:
         return asyncio.run(_authorities(args))
     if args.action == "officers":
         return asyncio.run(_officers(args))
+    if args.action == "open-package":
+        return _open_package(args)
     return asyncio.run(_verify())
 
 
@@ -140,6 +154,38 @@ async def _officers(args: argparse.Namespace) -> int:
     finally:
         await conn.close()
     print(token)
+    return 0
+
+
+def _open_package(args: argparse.Namespace) -> int:
+    from pathlib import Path  # noqa: PLC0415
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (  # noqa: PLC0415
+        Ed25519PublicKey,
+    )
+    from cryptography.hazmat.primitives.asymmetric.x25519 import (  # noqa: PLC0415
+        X25519PrivateKey,
+    )
+
+    from services.legal.package import PackageError, open_package  # noqa: PLC0415
+
+    # The private key is read from a file, never from the command line (process listings).
+    private = X25519PrivateKey.from_private_bytes(
+        _key(Path(args.authority_key).read_text().strip(), "authority-key")
+    )
+    public = Ed25519PublicKey.from_public_bytes(_key(args.platform_key, "platform-key"))
+    try:
+        opened = open_package(Path(args.package).read_bytes(), private, public)
+    except PackageError as error:
+        print(f"refused: {error}")
+        return 1
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, content in opened.files.items():
+        target = out / Path(name).name  # never outside --out, whatever the archive says
+        target.write_bytes(content)
+        print(f"{target} ({len(content)} bytes)")
+    print(f"signature verified; request {opened.manifest.get('request_id')}")
     return 0
 
 

@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -18,7 +19,12 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    PublicFormat,
+)
 
 from services.legal.auditlog import entries, verify
 from services.legal.config import LegalSettings
@@ -200,11 +206,29 @@ async def officer(settings: Settings, officer_id: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token.strip()}"}
 
 
+async def open_with_cli(
+    settings: Settings, tmp_path: Path, blob: bytes, key: X25519PrivateKey, files: set[str]
+) -> None:
+    """What the authority runs: ``crible legal open-package``, with its key in a file."""
+    (tmp_path / "package.bin").write_bytes(blob)
+    private = key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+    (tmp_path / "authority.key").write_text(base64.b64encode(private).decode())
+    platform = raw(LegalSettings().platform_key().public_key())
+    printed = await crible(
+        settings, "legal", "open-package", str(tmp_path / "package.bin"),
+        "--authority-key", str(tmp_path / "authority.key"),
+        "--platform-key", platform, "--out", str(tmp_path / "opened"),
+    )  # fmt: skip
+    assert "signature verified" in printed
+    assert {f.name for f in (tmp_path / "opened").iterdir()} == files
+
+
 async def test_two_officers_approve_and_the_authority_gets_exactly_what_the_law_allows(
     settings: Settings,
     db: asyncpg.Connection,
     producer: AIOKafkaProducer,
     portal: httpx.AsyncClient,
+    tmp_path: Path,
 ) -> None:
     # The platform's records: a number, changed later; sessions before, in and after the period.
     now = datetime.now(UTC)
@@ -273,6 +297,7 @@ async def test_two_officers_approve_and_the_authority_gets_exactly_what_the_law_
     assert b"198.51.100.3" not in text  # after it
     assert b"+33611111111" not in text  # another account
     assert opened.manifest["request_id"] == request_id
+    await open_with_cli(settings, tmp_path, package.content, authority_key, set(opened.files))
     again = await portal.get(f"{PATH}/{request_id}/package", headers=bearer)
     assert again.status_code == 410
 
@@ -282,4 +307,47 @@ async def test_two_officers_approve_and_the_authority_gets_exactly_what_the_law_
         "approval_refused", "download_refused", "approved", "package_built", "downloaded",
         "download_refused",
     ]  # fmt: skip
+    assert (await verify(db)).intact
+
+
+async def test_the_audit_log_cannot_be_rewritten_and_tampering_is_found(
+    settings: Settings, db: asyncpg.Connection, portal: httpx.AsyncClient
+) -> None:
+    paris = await register(settings, "fr-parquet-paris")
+    for _ in range(3):
+        content = json.dumps(body()).encode()
+        await portal.post(PATH, content=content, headers=paris.headers(content))
+    # The service's own role may append and read, never change or delete.
+    service = await asyncpg.connect(settings.database_url_for("legal").get_secret_value())
+    try:
+        assert await service.fetchval("SELECT count(*) FROM legal.audit") >= 6
+        for sql in (
+            "UPDATE legal.audit SET actor = 'x'",
+            "DELETE FROM legal.audit",
+            "TRUNCATE legal.audit",
+        ):
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await service.execute(sql)
+    finally:
+        await service.close()
+
+    # Someone with the owner's powers goes around the trigger: the verifier names the row.
+    last = await db.fetchval("SELECT max(sequence) FROM legal.audit")
+    tampering = {
+        "modified": "UPDATE legal.audit SET actor = 'someone else' WHERE sequence = $1",
+        "deleted": "DELETE FROM legal.audit WHERE sequence = $1",
+        "reordered": "UPDATE legal.audit SET recorded_at = recorded_at - interval '1 day' "
+        "WHERE sequence = $1",
+    }
+    for what, sql in tampering.items():
+        transaction = db.transaction()
+        await transaction.start()
+        try:
+            await db.execute("ALTER TABLE legal.audit DISABLE TRIGGER audit_append_only")
+            await db.execute(sql, last - 1)
+            verdict = await verify(db)
+            assert not verdict.intact, what
+            assert verdict.broken_at in {last - 1, last}, (what, verdict)
+        finally:
+            await transaction.rollback()  # the real chain stays as it was
     assert (await verify(db)).intact
