@@ -74,7 +74,8 @@ async def prepare(
     )
 
 
-async def _account(conn: Connection, request: LegalRequest, settings: LegalSettings) -> str:
+async def _account(conn: Connection, request: LegalRequest, settings: LegalSettings) -> str | None:
+    """The one account the target names; None when the platform knows none."""
     target = request.target
     if target.kind is TargetKind.PLATFORM_USER_ID:
         users = [target.value]
@@ -82,12 +83,36 @@ async def _account(conn: Connection, request: LegalRequest, settings: LegalSetti
         users = await users_by_phone_number(conn, settings.blind_index().phone_number(target.value))
     else:
         users = await users_by_username(conn, settings.blind_index().username(target.value))
+    if not users or (
+        target.kind is TargetKind.PLATFORM_USER_ID
+        and await conn.fetchval(
+            "SELECT 1 FROM legal.accounts WHERE platform_user_id = $1", users[0]
+        )
+        is None
+    ):
+        return None
     if len(users) != 1:
         # A recycled number may name several accounts: the officer asks the authority.
         raise DisclosureRefusedError(
             409, "target_not_unique", f"the target names {len(users)} accounts, not one"
         )
     return users[0]
+
+
+async def _no_data(conn: Connection, request_id: uuid.UUID, officer: Officer) -> None:
+    await conn.execute(
+        "UPDATE legal.approvals SET approved_by = $2, approved_at = now() WHERE request_id = $1",
+        request_id,
+        officer.officer_id,
+    )
+    await conn.execute(
+        "UPDATE legal.requests SET state = 'no_data' WHERE request_id = $1", request_id
+    )
+    rid = str(request_id)
+    await auditlog.record(conn, AuditStep.APPROVED, actor=officer.officer_id, request_id=rid)
+    await auditlog.record(
+        conn, AuditStep.PACKAGE_BUILT, actor="portal", request_id=rid, details={"no_data": True}
+    )
 
 
 async def approve(
@@ -106,9 +131,11 @@ async def approve(
         raise DisclosureRefusedError(403 if refusal else 409, code, "approval refused")
     user = await _account(conn, request, settings)
     scope = requested_scope(request)
-    rows = await account_rows(conn, user, scope)
+    rows = None if user is None else await account_rows(conn, user, scope)
     if rows is None:
-        raise DisclosureRefusedError(409, "no_account", "the platform holds no such account")
+        # An unknown target is an answer, not an error: the platform holds no data on it.
+        await _no_data(conn, request_id, officer)
+        return {"phone_numbers": 0, "sessions": 0, "no_data": 1}
     account, phones, sessions = rows
     record = open_record(account, phone_numbers=phones, sessions=sessions, cipher=settings.cipher())
     disclosure = minimise(record, scope)

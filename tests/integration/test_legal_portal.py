@@ -351,3 +351,24 @@ async def test_the_audit_log_cannot_be_rewritten_and_tampering_is_found(
         finally:
             await transaction.rollback()  # the real chain stays as it was
     assert (await verify(db)).intact
+
+
+async def test_an_unknown_target_is_answered_no_data(
+    settings: Settings, db: asyncpg.Connection, portal: httpx.AsyncClient
+) -> None:
+    paris = await register(settings, "fr-parquet-paris")
+    content = json.dumps(body(target={"kind": "platform_user_id", "value": "nobody"})).encode()
+    request_id = (await portal.post(PATH, content=content, headers=paris.headers(content))).json()[
+        "request_id"
+    ]
+    first, second = await officer(settings, "ines"), await officer(settings, "hugo")
+    path = f"/v1/officer/requests/{request_id}"
+    await portal.post(f"{path}/prepare", headers=first)
+    approved = await portal.post(f"{path}/approve", headers=second)
+    assert approved.status_code == 200
+    assert approved.json()["result"]["no_data"] == 1
+    bearer = {"Authorization": f"Bearer {paris.token}"}
+    state = await portal.get(f"{PATH}/{request_id}", headers=bearer)
+    assert state.json()["state"] == "no_data"
+    assert (await portal.get(f"{PATH}/{request_id}/package", headers=bearer)).status_code == 404
+    assert (await verify(db)).intact
