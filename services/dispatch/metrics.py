@@ -9,7 +9,7 @@ import logging
 import asyncpg
 from prometheus_client import Counter, Gauge, Histogram
 
-from services.dispatch.queue import band_sql
+from services.dispatch.queue import QUEUE_SQL, WAITING_SQL, band_sql
 
 log = logging.getLogger(__name__)
 
@@ -105,19 +105,18 @@ async def refresh(pool: asyncpg.Pool) -> None:
         rows = await conn.fetch(
             f"""SELECT screened_category AS category, {band_sql()} AS band, count(*) AS depth
                FROM dispatch.cases
-               WHERE state IN ('queued', 'escalated', 'awaiting_second_review', 'appealed')
+               WHERE state IN {WAITING_SQL}
                   OR (state = 'leased' AND lease_expires_at < now())
                GROUP BY 1, 2"""
         )
         ages = await conn.fetch(
-            """SELECT screened_category AS category,
+            f"""SELECT screened_category AS category,
                    extract(epoch FROM now() - min(opened_at))::float8 AS oldest,
                    count(*) FILTER (WHERE due_at < now()) AS breached,
                    count(*) FILTER (WHERE state = 'leased'
                                     AND lease_expires_at < now()) AS expired
                FROM dispatch.cases
-               WHERE state IN ('queued', 'escalated', 'awaiting_second_review', 'appealed',
-                               'leased')
+               WHERE state IN {QUEUE_SQL}
                GROUP BY 1"""
         )
     QUEUE_DEPTH.clear()

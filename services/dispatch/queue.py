@@ -35,7 +35,9 @@ _AGE_HALF_SECONDS = int(AGE_HALF.total_seconds())
 
 #: States a case waits in, and the one it is in while someone holds it.
 WAITING_STATES = ("queued", "escalated", "awaiting_second_review", "appealed")
-_QUEUE_STATES = "('queued', 'escalated', 'awaiting_second_review', 'appealed', 'leased')"
+#: The same, as SQL lists: waiting, and waiting or held under a lease.
+WAITING_SQL = "(" + ", ".join(f"'{s}'" for s in WAITING_STATES) + ")"
+QUEUE_SQL = "(" + ", ".join(f"'{s}'" for s in (*WAITING_STATES, "leased")) + ")"
 
 
 def priority_sql() -> str:
@@ -106,7 +108,7 @@ async def next_case(
                WHERE reviewer_id = $1 AND shown_at > now() - $8::interval),
            candidate AS (
                SELECT case_id, revision, state AS was FROM dispatch.cases c
-               WHERE state IN {_QUEUE_STATES}
+               WHERE state IN {QUEUE_SQL}
                  AND (CASE WHEN state = 'leased' AND lease_expires_at < now()
                            THEN waiting_state ELSE state END) = ANY($7::text[])
                  AND screened_category = ANY($2::text[])
@@ -260,7 +262,7 @@ async def stats(conn: Connection) -> list[dict[str, Any]]:
                    count(*) FILTER (WHERE {band_sql()} = 'P1') AS p1,
                    count(*) FILTER (WHERE {band_sql()} = 'P2') AS p2,
                    count(*) FILTER (WHERE {band_sql()} = 'P3') AS p3
-            FROM dispatch.cases WHERE state IN {_QUEUE_STATES}
+            FROM dispatch.cases WHERE state IN {QUEUE_SQL}
             GROUP BY 1 ORDER BY 1"""
     )
     return [dict(r) for r in rows]

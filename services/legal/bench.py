@@ -184,17 +184,7 @@ async def _package(conn: asyncpg.Connection, sessions: int) -> tuple[float, dict
         await disclosure.prepare(conn, request_id, first, settings)
     started = time.perf_counter()
     async with conn.transaction():
-        if os.environ.get("CRIBLE_BENCH_PROFILE"):
-            import cProfile  # noqa: PLC0415
-            import pstats  # noqa: PLC0415
-
-            profile = cProfile.Profile()
-            profile.enable()
-            counts = await disclosure.approve(conn, request_id, second, settings)
-            profile.disable()
-            pstats.Stats(profile).sort_stats("tottime").print_stats(12)
-        else:
-            counts = await disclosure.approve(conn, request_id, second, settings)
+        counts = await disclosure.approve(conn, request_id, second, settings)
     return time.perf_counter() - started, counts
 
 

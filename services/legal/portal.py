@@ -30,7 +30,7 @@ from services.legal.audit import AuditStep
 from services.legal.config import LegalSettings
 from services.legal.fieldcrypt import FieldCipher, FieldRef
 from services.legal.model import Authority, AuthorityKind, Refusal
-from services.legal.officers import officer_routes, token_hash
+from services.legal.officers import authority_of, officer_routes, token_hash
 from services.legal.rules import Accepted, RetentionPolicy, check_request
 from services.legal.signatures import Submission, Verified, verify_submission
 from shared.db import Connection
@@ -242,14 +242,8 @@ def build_portal(ctx: ServiceContext) -> FastAPI:
     @app.get("/v1/requests/{request_id}")
     async def status(request_id: uuid.UUID, request: Request) -> Any:
         """A request's state, for the authority that submitted it (bearer token)."""
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
         async with pool.acquire() as conn:
-            authority = None
-            if scheme.lower() == "bearer" and token:
-                authority = await conn.fetchval(
-                    "SELECT authority_id FROM legal.authorities WHERE token_hash = $1 AND active",
-                    token_hash(token),
-                )
+            authority = await authority_of(conn, request)
             if authority is None:
                 raise HTTPException(401, "an authority's bearer token is required")
             row = await conn.fetchrow(

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import asyncpg
+import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
@@ -172,6 +173,19 @@ async def committed(settings: Settings, group: str, name: str) -> tuple[int, int
         await admin.close()
     done = sum(o.offset for tp, o in offsets.items() if tp.topic == topic and o.offset > 0)
     return done, await messages_written(settings, topic)
+
+
+async def serving(url: str) -> None:
+    """Wait until an HTTP service answers 200 at ``url`` (a service just started)."""
+
+    async def answers() -> bool:
+        try:
+            async with httpx.AsyncClient() as client:
+                return (await client.get(url)).status_code == 200
+        except httpx.ConnectError:
+            return False
+
+    await eventually(answers)
 
 
 async def eventually(check: Callable[[], Any], *, timeout: float = 60, every: float = 0.2) -> Any:

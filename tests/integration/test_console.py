@@ -15,7 +15,7 @@ from aiokafka import AIOKafkaProducer
 from services.dispatch.service import SPEC as DISPATCH
 from shared.config import Settings
 from shared.topics import ENFORCEMENT_ACTIONS, REPORTS_ACCEPTED, STATEMENTS_OF_REASONS
-from tests.integration.conftest import eventually, read_topic, running
+from tests.integration.conftest import eventually, read_topic, running, serving
 from tests.integration.test_dispatch_api import add_reviewer, api_settings, at_least
 from tests.integration.test_dispatch_intake import publish_verdicts, verdict
 from tests.integration.test_dispatch_review import accepted, publish
@@ -31,14 +31,7 @@ async def console(api_settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
         running(DISPATCH, api_settings),
         httpx.AsyncClient(base_url=url, follow_redirects=True) as http,
     ):
-
-        async def listening() -> bool:
-            try:
-                return (await http.get("/console/login")).status_code == 200
-            except httpx.ConnectError:
-                return False
-
-        await eventually(listening)
+        await serving(f"{url}/console/login")
         yield http
 
 

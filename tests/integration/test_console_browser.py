@@ -32,7 +32,7 @@ from shared.events.decisions import StatementIssued
 from shared.events.enforcement import EnforcementAction
 from shared.topics import ENFORCEMENT_ACTIONS, REPORTS_ACCEPTED, STATEMENTS_OF_REASONS
 from tests.e2e.browser import new_driver, save_screenshot
-from tests.integration.conftest import eventually, read_topic, running
+from tests.integration.conftest import eventually, read_topic, running, serving
 from tests.integration.test_dispatch_api import add_reviewer, api_settings, at_least
 from tests.integration.test_dispatch_intake import publish_verdicts, verdict
 from tests.integration.test_dispatch_review import accepted, publish
@@ -97,16 +97,7 @@ async def console_url(
     monkeypatch.setenv("CRIBLE_DISPATCH_MEDIA_URL", media_service)
     async with running(DISPATCH, api_settings):
         url = f"http://127.0.0.1:{api_settings.http_port}"
-        import httpx  # noqa: PLC0415
-
-        async def listening() -> bool:
-            try:
-                async with httpx.AsyncClient() as http:
-                    return (await http.get(f"{url}/console/login")).status_code == 200
-            except httpx.ConnectError:
-                return False
-
-        await eventually(listening)
+        await serving(f"{url}/console/login")
         yield url
 
 

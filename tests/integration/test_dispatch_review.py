@@ -33,7 +33,7 @@ from shared.topics import (
     SURGE_SIGNALS,
     wire_name,
 )
-from tests.integration.conftest import eventually, read_topic, running
+from tests.integration.conftest import eventually, read_topic, running, serving
 from tests.integration.test_dispatch_api import add_reviewer, api_settings, at_least, decision
 from tests.integration.test_dispatch_intake import publish_verdicts, verdict
 
@@ -57,14 +57,7 @@ def severe(case_id: str) -> dict[str, Any]:
 async def client(api_settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     url = f"http://127.0.0.1:{api_settings.http_port}"
     async with running(DISPATCH, api_settings), httpx.AsyncClient(base_url=url) as http:
-
-        async def listening() -> bool:
-            try:
-                return (await http.get("/openapi.json")).status_code == 200
-            except httpx.ConnectError:
-                return False
-
-        await eventually(listening)
+        await serving(f"{url}/openapi.json")
         yield http
 
 

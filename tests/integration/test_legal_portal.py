@@ -34,7 +34,7 @@ from services.legal.signatures import sign
 from shared.config import Settings
 from shared.kafka import apply_topics
 from shared.topics import IDENTITY_EVENTS
-from tests.integration.conftest import eventually, running
+from tests.integration.conftest import eventually, running, serving
 from tests.integration.test_identity_store import event, send
 from tests.integration.test_prescreen import crible
 
@@ -103,14 +103,7 @@ async def portal(settings: Settings, db: asyncpg.Connection) -> AsyncIterator[ht
         running(LEGAL, served),
         httpx.AsyncClient(base_url=f"http://127.0.0.1:{served.http_port}") as client,
     ):
-
-        async def listening() -> bool:
-            try:
-                return (await client.get("/openapi.json")).status_code == 200
-            except httpx.ConnectError:
-                return False
-
-        await eventually(listening)
+        await serving(f"http://127.0.0.1:{served.http_port}/openapi.json")
         yield client
 
 

@@ -398,56 +398,38 @@ def _case_routes(app: FastAPI, console: Console) -> None:
         )
 
 
+#: The lease moves a case page posts: path, the move (case, reviewer, now, form), message.
+_MOVES: tuple[tuple[str, Callable[..., review.Step], str], ...] = (
+    ("renew", lambda c, who, now, _, policy: review.renew(c, who, now, policy=policy), "renewed"),
+    ("release", lambda c, who, now, _, __: review.release(c, who, now), "released"),
+    ("escalate", lambda c, who, now, f, _: review.escalate(c, who, _reason(f), now), "escalated"),
+    ("hold", lambda c, who, now, f, _: review.hold(c, who, _reason(f), now), "held"),
+)
+
+
 def _lease_routes(app: FastAPI, console: Console) -> None:
     reviewing = _requires(console, Role.REVIEWER, Role.SENIOR, Role.ADMIN)
 
-    @app.post("/console/cases/{case_id}/{revision}/renew", include_in_schema=False)
-    async def renew(
-        request: Request, case_id: uuid.UUID, revision: int, session: Session = reviewing
-    ) -> Response:
-        return await console.act(
-            request,
-            session,
-            (case_id, revision),
-            lambda c, now, _: review.renew(c, session.reviewer.id, now, policy=console.policy),
-            "renewed",
-        )
+    def route(name: str, move: Callable[..., review.Step], done: str) -> None:
+        async def moved(
+            request: Request, case_id: uuid.UUID, revision: int, session: Session = reviewing
+        ) -> Response:
+            return await console.act(
+                request,
+                session,
+                (case_id, revision),
+                lambda c, now, f: move(c, session.reviewer.id, now, f, console.policy),
+                done,
+            )
 
-    @app.post("/console/cases/{case_id}/{revision}/release", include_in_schema=False)
-    async def release(
-        request: Request, case_id: uuid.UUID, revision: int, session: Session = reviewing
-    ) -> Response:
-        return await console.act(
-            request,
-            session,
-            (case_id, revision),
-            lambda c, now, _: review.release(c, session.reviewer.id, now),
-            "released",
-        )
+        app.post(
+            f"/console/cases/{{case_id}}/{{revision}}/{name}",
+            include_in_schema=False,
+            name=f"console_{name}",
+        )(moved)
 
-    @app.post("/console/cases/{case_id}/{revision}/escalate", include_in_schema=False)
-    async def escalate(
-        request: Request, case_id: uuid.UUID, revision: int, session: Session = reviewing
-    ) -> Response:
-        return await console.act(
-            request,
-            session,
-            (case_id, revision),
-            lambda c, now, f: review.escalate(c, session.reviewer.id, _reason(f), now),
-            "escalated",
-        )
-
-    @app.post("/console/cases/{case_id}/{revision}/hold", include_in_schema=False)
-    async def hold(
-        request: Request, case_id: uuid.UUID, revision: int, session: Session = reviewing
-    ) -> Response:
-        return await console.act(
-            request,
-            session,
-            (case_id, revision),
-            lambda c, now, f: review.hold(c, session.reviewer.id, _reason(f), now),
-            "held",
-        )
+    for name, move, done in _MOVES:
+        route(name, move, done)
 
 
 def _decide_routes(app: FastAPI, console: Console) -> None:
