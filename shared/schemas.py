@@ -16,7 +16,7 @@ from shared.events import CaseEvent, ReportAccepted, ReportSubmitted
 from shared.events.decisions import ReviewDecision, StatementIssued
 from shared.events.enforcement import EnforcementAction
 from shared.events.identity import IdentityEvent
-from shared.events.legal import DisclosureEvent, LegalRequest
+from shared.events.legal import DisclosureEvent, RequestReceived
 from shared.events.screening import BankUpdate, ScreeningVerdict
 from shared.events.surge import SurgeSignal
 from shared.topics import (
@@ -50,7 +50,7 @@ CONTRACTS: tuple[tuple[TopicSpec, type[BaseModel]], ...] = (
     (ENFORCEMENT_ACTIONS, EnforcementAction),
     (STATEMENTS_OF_REASONS, StatementIssued),
     (IDENTITY_EVENTS, IdentityEvent),
-    (LEGAL_REQUESTS, LegalRequest),
+    (LEGAL_REQUESTS, RequestReceived),
     (LEGAL_DISCLOSURES, DisclosureEvent),
 )
 

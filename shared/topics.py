@@ -121,11 +121,15 @@ LEGAL_REQUESTS = TopicSpec(
     "legal.requests",
     2,
     365 * DAY_MS,
-    description="Judicial requests received by the portal (a target may be a phone number).",
-    personal_data=True,
+    description="Verified judicial requests waiting for their legal checks (ids only: the "
+    "request itself stays sealed in the database).",
 )
 LEGAL_DISCLOSURES = TopicSpec(
-    "legal.disclosures", 2, 30 * DAY_MS, description="Approved, minimised disclosure packages."
+    "legal.disclosures",
+    2,
+    30 * DAY_MS,
+    description="What became of each request's answer: package ready, downloaded, no data or "
+    "refused (ids and counts; the package itself never travels on a topic).",
 )
 
 #: Topics some service consumes: each has a dead-letter topic.

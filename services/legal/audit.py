@@ -38,6 +38,7 @@ class AuditStep(StrEnum):
     """What happened to a request (or, without one, to the store)."""
 
     RECEIVED = "received"
+    DOCUMENT_READ = "document_read"
     SIGNATURE_VERIFIED = "signature_verified"
     SIGNATURE_REFUSED = "signature_refused"
     CHECKS_PASSED = "checks_passed"

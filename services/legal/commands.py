@@ -1,4 +1,4 @@
-"""Legal's ``crible`` subcommands: ``crible legal rotate-key|authorities|audit``.
+"""Legal's ``crible`` subcommands: ``crible legal ...`` and ``crible audit verify``.
 
 They write and read legal's tables directly (as the owner role, ``DATABASE_URL``):
 authorities are registered by operators after an out-of-band check, not by events.
@@ -61,6 +61,11 @@ def register(sub: Any) -> None:
     audit_what = audit.add_subparsers(dest="what", required=True)
     audit_what.add_parser("verify", help="recompute every hash; exit 1 if the chain is broken")
     legal.set_defaults(func=_legal)
+    # ``crible audit verify``: the same check under the name operators and auditors look for.
+    top = sub.add_parser("audit", help="the legal requests' hash-chained audit log")
+    top_what = top.add_subparsers(dest="what", required=True)
+    top_what.add_parser("verify", help="recompute every hash; exit 1 if the chain is broken")
+    top.set_defaults(func=lambda _: asyncio.run(_verify()))
 
 
 def _legal(args: argparse.Namespace) -> int:
@@ -94,7 +99,7 @@ def _key(value: str, what: str) -> bytes:
 
 
 async def _authorities(args: argparse.Namespace) -> int:
-    from services.legal.officers import token_hash  # noqa: PLC0415
+    from services.legal.principals import token_hash  # noqa: PLC0415
 
     conn = await _connect()
     try:
@@ -135,7 +140,7 @@ async def _authorities(args: argparse.Namespace) -> int:
 
 async def _officers(args: argparse.Namespace) -> int:
     from services.legal.approval import OfficerRole  # noqa: PLC0415
-    from services.legal.officers import token_hash  # noqa: PLC0415
+    from services.legal.principals import token_hash  # noqa: PLC0415
 
     roles = sorted(OfficerRole(r.strip()).value for r in args.roles.split(",") if r.strip())
     token = "clo_" + secrets.token_urlsafe(32)

@@ -38,6 +38,12 @@ class LegalSettings(BaseSettings):
         "every disclosure package; authorities verify with its public half."
     )
 
+    package_link_hours: float = Field(
+        default=72,
+        gt=0,
+        description="How long an approved package's one-time download link stays valid.",
+    )
+
     def platform_key(self) -> Ed25519PrivateKey:
         """The key that signs disclosure packages."""
         raw = base64.b64decode(self.signing_key.get_secret_value(), validate=True)

@@ -12,8 +12,9 @@ categories within the approved period (``package.minimise``) and builds the pack
 
 from __future__ import annotations
 
+import hashlib
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
@@ -21,13 +22,22 @@ from services.legal import auditlog
 from services.legal.approval import Officer, approval_refusal
 from services.legal.audit import AuditStep
 from services.legal.config import LegalSettings
-from services.legal.fieldcrypt import FieldRef, Sealed
+from services.legal.disclosure_events import disclosure_event
+from services.legal.downloads import link_hash, link_secret
 from services.legal.identity import open_record
+from services.legal.narrowing import Narrowing, NarrowingError, narrow
 from services.legal.package import PackageHeader, build_package, minimise
-from services.legal.rules import requested_scope
+from services.legal.rules import Accepted, RetentionPolicy, check_request
+from services.legal.sealed_requests import (
+    authority_from_row,
+    current_scope,
+    load,
+    record_narrowing,
+)
 from services.legal.store import account_rows, users_by_phone_number, users_by_username
 from shared.db import Connection
-from shared.events.legal import LegalRequest, TargetKind
+from shared.events.legal import DataCategory, DisclosureEventType, LegalRequest, TargetKind
+from shared.runtime.emit import Transaction
 
 
 class DisclosureRefusedError(Exception):
@@ -43,21 +53,17 @@ class DisclosureRefusedError(Exception):
 async def _request(
     conn: Connection, request_id: uuid.UUID, settings: LegalSettings
 ) -> tuple[LegalRequest, str]:
-    row = await conn.fetchrow(
-        "SELECT body, state FROM legal.requests WHERE request_id = $1 FOR UPDATE", request_id
-    )
-    if row is None:
+    stored = await load(conn, request_id, settings.cipher(), lock=True)
+    if stored is None:
         raise DisclosureRefusedError(404, "unknown_request", "no such request")
-    plain = settings.cipher().decrypt(
-        Sealed.unpack(row["body"]), FieldRef("requests", "body", str(request_id))
-    )
-    return LegalRequest.model_validate_json(plain), row["state"]
+    return stored.request, stored.state
 
 
 async def prepare(
-    conn: Connection, request_id: uuid.UUID, officer: Officer, settings: LegalSettings
+    tx: Transaction, request_id: uuid.UUID, officer: Officer, settings: LegalSettings
 ) -> None:
     """``officer`` prepares an accepted request for a second officer's approval."""
+    conn = tx.conn
     _, state = await _request(conn, request_id, settings)
     if state != "accepted":
         raise DisclosureRefusedError(409, "not_accepted", f"the request is {state}")
@@ -72,6 +78,69 @@ async def prepare(
     await auditlog.record(
         conn, AuditStep.REVIEWED, actor=officer.officer_id, request_id=str(request_id)
     )
+
+
+async def narrow_request(
+    tx: Transaction,
+    request_id: uuid.UUID,
+    officer: Officer,
+    settings: LegalSettings,
+    *,
+    reason: str,
+    categories: list[DataCategory] | None,
+    date_from: datetime | None,
+    date_to: datetime | None,
+) -> dict[str, object]:
+    """Narrow an accepted, not yet approved request; the narrower scope is checked again."""
+    conn = tx.conn
+    request, state = await _request(conn, request_id, settings)
+    if state != "accepted":
+        raise DisclosureRefusedError(409, "not_accepted", f"the request is {state}")
+    scope, _ = await current_scope(conn, request)
+    try:
+        narrowing: Narrowing = narrow(
+            scope,
+            officer_id=officer.officer_id,
+            reason=reason,
+            categories=categories,
+            date_from=date_from,
+            date_to=date_to,
+        )
+    except NarrowingError as error:
+        raise DisclosureRefusedError(422, "invalid_narrowing", str(error)) from None
+    row = await conn.fetchrow(
+        "SELECT * FROM legal.authorities WHERE authority_id = $1", request.authority_id
+    )
+    verdict = check_request(
+        request,
+        authority=None if row is None else authority_from_row(row),
+        submitted_by=request.authority_id,
+        retention=RetentionPolicy(),
+        scope=narrowing.after,
+    )
+    if not isinstance(verdict, Accepted):
+        codes = ",".join(sorted(c.value for c in verdict.codes))
+        raise DisclosureRefusedError(422, "narrowed_scope_refused", f"the law refuses it: {codes}")
+    await record_narrowing(conn, request_id, narrowing, settings.cipher())
+    after = narrowing.after
+    await auditlog.record(
+        conn,
+        AuditStep.NARROWED,
+        actor=officer.officer_id,
+        request_id=str(request_id),
+        details={
+            "categories": " ".join(sorted(c.value for c in after.categories)),
+            "removed": " ".join(sorted(c.value for c in narrowing.removed_categories)) or None,
+            "date_from": after.date_from.date().isoformat(),
+            "date_to": after.date_to.date().isoformat(),
+            "reason_sha256": hashlib.sha256(narrowing.reason.encode()).hexdigest(),
+        },
+    )
+    return {
+        "categories": sorted(c.value for c in after.categories),
+        "date_from": after.date_from.isoformat(),
+        "date_to": after.date_to.isoformat(),
+    }
 
 
 async def _account(conn: Connection, request: LegalRequest, settings: LegalSettings) -> str | None:
@@ -99,7 +168,8 @@ async def _account(conn: Connection, request: LegalRequest, settings: LegalSetti
     return users[0]
 
 
-async def _no_data(conn: Connection, request_id: uuid.UUID, officer: Officer) -> None:
+async def _no_data(tx: Transaction, request: LegalRequest, officer: Officer) -> None:
+    conn, request_id = tx.conn, request.request_id
     await conn.execute(
         "UPDATE legal.approvals SET approved_by = $2, approved_at = now() WHERE request_id = $1",
         request_id,
@@ -113,12 +183,14 @@ async def _no_data(conn: Connection, request_id: uuid.UUID, officer: Officer) ->
     await auditlog.record(
         conn, AuditStep.PACKAGE_BUILT, actor="portal", request_id=rid, details={"no_data": True}
     )
+    tx.emit(disclosure_event(DisclosureEventType.NO_DATA, request))
 
 
 async def approve(
-    conn: Connection, request_id: uuid.UUID, officer: Officer, settings: LegalSettings
+    tx: Transaction, request_id: uuid.UUID, officer: Officer, settings: LegalSettings
 ) -> dict[str, int]:
     """The second officer approves: the package is built; what it holds, counted."""
+    conn = tx.conn
     request, state = await _request(conn, request_id, settings)
     prepared_by = await conn.fetchval(
         "SELECT prepared_by FROM legal.approvals WHERE request_id = $1", request_id
@@ -130,11 +202,12 @@ async def approve(
         code = refusal.value if refusal is not None else "not_accepted"
         raise DisclosureRefusedError(403 if refusal else 409, code, "approval refused")
     user = await _account(conn, request, settings)
-    scope = requested_scope(request)
+    # What was asked, or less if an officer narrowed it (the only scope ever read).
+    scope, narrowed = await current_scope(conn, request)
     rows = None if user is None else await account_rows(conn, user, scope)
     if rows is None:
         # An unknown target is an answer, not an error: the platform holds no data on it.
-        await _no_data(conn, request_id, officer)
+        await _no_data(tx, request, officer)
         return {"phone_numbers": 0, "sessions": 0, "no_data": 1}
     account, phones, sessions = rows
     record = open_record(account, phone_numbers=phones, sessions=sessions, cipher=settings.cipher())
@@ -156,6 +229,7 @@ async def approve(
         platform_key=settings.platform_key(),
         authority_key=X25519PublicKey.from_public_bytes(bytes(authority_key)),
     )
+    package_sha256 = hashlib.sha256(blob).hexdigest()
     await conn.execute(
         "UPDATE legal.approvals SET approved_by = $2, approved_at = $3 WHERE request_id = $1",
         request_id,
@@ -163,10 +237,14 @@ async def approve(
         now,
     )
     await conn.execute(
-        "INSERT INTO legal.packages (request_id, blob, built_at) VALUES ($1, $2, $3)",
+        """INSERT INTO legal.packages (request_id, blob, built_at, package_sha256, link_hash,
+               expires_at) VALUES ($1, $2, $3, $4, $5, $6)""",
         request_id,
         blob,
         now,
+        package_sha256,
+        link_hash(link_secret(settings, request_id, package_sha256)),
+        now + timedelta(hours=settings.package_link_hours),
     )
     await conn.execute(
         "UPDATE legal.requests SET state = 'approved' WHERE request_id = $1", request_id
@@ -177,6 +255,19 @@ async def approve(
     }
     await auditlog.record(conn, AuditStep.APPROVED, actor=officer.officer_id, request_id=rid)
     await auditlog.record(
-        conn, AuditStep.PACKAGE_BUILT, actor="portal", request_id=rid, details=counts
+        conn,
+        AuditStep.PACKAGE_BUILT,
+        actor="portal",
+        request_id=rid,
+        details={**counts, "narrowed": narrowed, "package_sha256": package_sha256},
+    )
+    tx.emit(
+        disclosure_event(
+            DisclosureEventType.PACKAGE_READY,
+            request,
+            categories=scope.categories,
+            record_counts=counts,
+            package_sha256=package_sha256,
+        )
     )
     return counts

@@ -14,3 +14,13 @@ ROWS_REKEYED = Counter(
     "Rows re-encrypted under the current key by `crible legal rotate-key`, by table.",
     ["table"],
 )
+REQUESTS_CHECKED = Counter(
+    "crible_legal_requests_checked_total",
+    "Requests checked against the law, by instrument and verdict (accepted or refused).",
+    ["instrument", "verdict"],
+)
+DISCLOSURES = Counter(
+    "crible_legal_disclosures_total",
+    "Answers to requests, by outcome: package_ready, no_data, downloaded, download_refused.",
+    ["outcome"],
+)

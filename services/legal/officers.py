@@ -1,80 +1,66 @@
-"""The portal's routes for legal officers (prepare, approve) and the authority's download.
+"""The portal's routes for legal officers: read, narrow, prepare, approve; and verify the chain.
 
-Officers and authorities authenticate with bearer tokens (``crible legal officers add``,
-``crible legal authorities add``), stored hashed. A refused approval is recorded on the
-audit chain after its transaction rolled back, so the refusal itself is never lost.
+Officers authenticate with bearer tokens (``crible legal officers add``), stored hashed;
+any legal role (``legal_officer``, ``legal_admin``) reviews and approves, only
+``legal_admin`` verifies the audit chain over HTTP. An authority's token gets 403 here. A
+refused approval is recorded on the audit chain after its transaction rolled back, so the
+refusal itself is never lost.
 """
 
 from __future__ import annotations
 
-import hashlib
 import uuid
-from typing import Any
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Annotated, Any
 
+import asyncpg
 from fastapi import FastAPI, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from services.legal import auditlog, disclosure
 from services.legal.approval import Officer, OfficerRole
 from services.legal.audit import AuditStep
 from services.legal.config import LegalSettings
 from services.legal.disclosure import DisclosureRefusedError
-from shared.db import Connection
+from services.legal.principals import require_officer
+from services.legal.sealed_requests import current_scope, document, load
+from shared.events.legal import DataCategory
+from shared.runtime.emit import Emitter, Transaction
 
 #: Refusals of the two-person rule, recorded on the chain.
 _AUDITED = frozenset({"same_person", "not_an_officer", "not_prepared"})
 
-
-def token_hash(token: str) -> bytes:
-    """What is stored of a portal token (authorities' and officers')."""
-    return hashlib.sha256(token.encode()).digest()
+Action = Callable[[Transaction, uuid.UUID, Officer, LegalSettings], Awaitable[Any]]
 
 
-def _bearer(request: Request) -> str | None:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    return token if scheme.lower() == "bearer" and token else None
+class NarrowBody(BaseModel):
+    """What an officer keeps of an over-broad request, and why."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Annotated[str, Field(min_length=3, max_length=2000)]
+    categories: list[DataCategory] | None = Field(default=None, min_length=1, max_length=3)
+    date_from: AwareDatetime | None = None
+    date_to: AwareDatetime | None = None
 
 
-async def authority_of(conn: Connection, request: Request) -> str | None:
-    """The active authority whose bearer token the request carries."""
-    token = _bearer(request)
-    if token is None:
-        return None
-    found: str | None = await conn.fetchval(
-        "SELECT authority_id FROM legal.authorities WHERE token_hash = $1 AND active",
-        token_hash(token),
-    )
-    return found
+def officer_routes(app: FastAPI, pool: asyncpg.Pool, emitter: Emitter) -> None:
+    """Mount the officers' routes on the portal."""
 
-
-async def officer_of(conn: Connection, request: Request) -> Officer | None:
-    """The active legal officer whose bearer token the request carries."""
-    token = _bearer(request)
-    if token is None:
-        return None
-    row = await conn.fetchrow(
-        "SELECT officer_id, roles FROM legal.officers WHERE token_hash = $1 AND active",
-        token_hash(token),
-    )
-    if row is None:
-        return None
-    return Officer(row["officer_id"], frozenset(OfficerRole(r) for r in row["roles"]))
-
-
-def officer_routes(app: FastAPI, pool: Any) -> None:
-    """Legal officers prepare and approve; the authority downloads its package."""
-
-    async def step(request: Request, request_id: uuid.UUID, action: Any) -> Any:
-        async with pool.acquire() as conn, conn.transaction():
-            officer = await officer_of(conn, request)
-            if officer is None:
-                raise HTTPException(401, "a legal officer's bearer token is required")
-            try:
-                result = await action(conn, request_id, officer, LegalSettings())
-            except DisclosureRefusedError as error:
-                refused = error
-            else:
-                return {"request_id": str(request_id), "result": result}
+    async def step(request: Request, request_id: uuid.UUID, action: Action) -> Any:
+        officer: Officer | None = None
+        try:
+            # A refusal leaves the transaction with the exception: nothing of it commits.
+            async with emitter.transaction() as tx:
+                officer = await require_officer(tx.conn, request)
+                result = await action(tx, request_id, officer, LegalSettings())
+        except DisclosureRefusedError as error:
+            refused = error
+        else:
+            return {"request_id": str(request_id), "result": result}
+        assert officer is not None  # noqa: S101 - refusals come after authentication
         if refused.code in _AUDITED:
             async with pool.acquire() as conn, conn.transaction():
                 await auditlog.record(
@@ -93,6 +79,26 @@ def officer_routes(app: FastAPI, pool: Any) -> None:
         """A first legal officer has read the request and its document, and prepares it."""
         return await step(request, request_id, disclosure.prepare)
 
+    @app.post("/v1/officer/requests/{request_id}/narrow")
+    async def narrow(request_id: uuid.UUID, body: NarrowBody, request: Request) -> Any:
+        """Keep fewer categories or a shorter period of an over-broad request, with a reason."""
+
+        async def action(
+            tx: Transaction, rid: uuid.UUID, officer: Officer, settings: LegalSettings
+        ) -> Any:
+            return await disclosure.narrow_request(
+                tx,
+                rid,
+                officer,
+                settings,
+                reason=body.reason,
+                categories=body.categories,
+                date_from=body.date_from,
+                date_to=body.date_to,
+            )
+
+        return await step(request, request_id, action)
+
     @app.post("/v1/officer/requests/{request_id}/approve")
     async def approve(request_id: uuid.UUID, request: Request) -> Any:
         """A second, different officer approves: the package is built for the authority."""
@@ -102,12 +108,12 @@ def officer_routes(app: FastAPI, pool: Any) -> None:
     async def pending(request: Request) -> Any:
         """Requests accepted by the checks and not yet approved, emergencies first."""
         async with pool.acquire() as conn:
-            if await officer_of(conn, request) is None:
-                raise HTTPException(401, "a legal officer's bearer token is required")
+            await require_officer(conn, request)
             rows = await conn.fetch(
                 """SELECT r.request_id, r.authority_id, r.instrument, r.emergency,
-                          r.received_at, a.prepared_by
+                          r.received_at, a.prepared_by, n.request_id IS NOT NULL AS narrowed
                    FROM legal.requests r LEFT JOIN legal.approvals a USING (request_id)
+                   LEFT JOIN legal.narrowings n USING (request_id)
                    WHERE r.state = 'accepted' ORDER BY r.emergency DESC, r.received_at"""
             )
         return {
@@ -121,37 +127,55 @@ def officer_routes(app: FastAPI, pool: Any) -> None:
             ]
         }
 
-    @app.get("/v1/requests/{request_id}/package")
-    async def download(request_id: uuid.UUID, request: Request) -> Response:
-        """The approved package, once, for the authority that made the request (audited)."""
+    @app.get("/v1/officer/requests/{request_id}")
+    async def details(request_id: uuid.UUID, request: Request) -> Any:
+        """The request as the authority made it, its state and the scope to be approved."""
+        async with pool.acquire() as conn:
+            await require_officer(conn, request)
+            stored = await load(conn, request_id, LegalSettings().cipher())
+            if stored is None:
+                raise HTTPException(404, "no such request")
+            scope, narrowed = await current_scope(conn, stored.request)
+        return {
+            "request": stored.request.model_dump(mode="json"),
+            "state": stored.state,
+            "refusals": stored.refusals,
+            "scope": {
+                "categories": sorted(c.value for c in scope.categories),
+                "date_from": _iso(scope.date_from),
+                "date_to": _iso(scope.date_to),
+                "narrowed": narrowed,
+            },
+        }
+
+    @app.get("/v1/officer/requests/{request_id}/document")
+    async def legal_document(request_id: uuid.UUID, request: Request) -> Response:
+        """The signed legal document uploaded with the request (each reading audited)."""
         async with pool.acquire() as conn, conn.transaction():
-            authority = await authority_of(conn, request)
-            if authority is None:
-                raise HTTPException(401, "an authority's bearer token is required")
-            row = await conn.fetchrow(
-                """SELECT p.blob, p.downloads FROM legal.packages p
-                   JOIN legal.requests r USING (request_id)
-                   WHERE p.request_id = $1 AND r.authority_id = $2 FOR UPDATE OF p""",
-                request_id,
-                authority,
-            )
-            # Once: a second download (a leaked link, a replayed request) gets nothing.
-            ready = row is not None and row["downloads"] == 0
-            step = AuditStep.DOWNLOADED if ready else AuditStep.DOWNLOAD_REFUSED
+            officer = await require_officer(conn, request)
+            found = await document(conn, request_id, LegalSettings().cipher())
+            if found is None:
+                raise HTTPException(404, "no document for this request")
             await auditlog.record(
-                conn,
-                step,
-                actor=authority,
-                request_id=str(request_id),
-                details=None if ready or row is None else {"code": "already_downloaded"},
+                conn, AuditStep.DOCUMENT_READ, actor=officer.officer_id, request_id=str(request_id)
             )
-            if ready:
-                await conn.execute(
-                    "UPDATE legal.packages SET downloads = downloads + 1 WHERE request_id = $1",
-                    request_id,
-                )
-        if row is None:
-            raise HTTPException(404, "no package for this request of yours")
-        if not ready:
-            raise HTTPException(410, "the package was already downloaded")
-        return Response(bytes(row["blob"]), media_type="application/octet-stream")
+        content, media_type = found
+        return Response(content, media_type=media_type)
+
+    @app.get("/v1/officer/audit/verify")
+    async def verify_chain(request: Request) -> Any:
+        """Recompute the audit chain (legal_admin only); names the first broken entry."""
+        async with pool.acquire() as conn:
+            await require_officer(conn, request, OfficerRole.LEGAL_ADMIN)
+            verdict = await auditlog.verify(conn)
+        return {
+            "intact": verdict.intact,
+            "entries_checked": verdict.entries_checked,
+            "broken_at": verdict.broken_at,
+            "kind": verdict.kind and verdict.kind.value,
+            "detail": verdict.detail,
+        }
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat()

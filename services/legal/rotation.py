@@ -21,12 +21,26 @@ class _Table:
     name: str
     key: str  # the row id column
     column: str  # the sealed column
+    #: The row id is a uuid, bound into the sealed value as text.
+    uuid_key: bool = False
+
+    @property
+    def select_id(self) -> str:
+        return f"{self.key}::text" if self.uuid_key else self.key
+
+    @property
+    def match(self) -> str:
+        return f"{self.key} = $1::uuid" if self.uuid_key else f"{self.key} = $1"
 
 
 _TABLES = (
     _Table(ACCOUNTS, "platform_user_id", "username"),
     _Table(PHONE_NUMBERS, "row_id", "phone_number"),
     _Table(SESSIONS, "row_id", "address"),
+    # The requests (a target may be a phone number), their documents, narrowing reasons.
+    _Table("requests", "request_id", "body", uuid_key=True),
+    _Table("documents", "request_id", "blob", uuid_key=True),
+    _Table("narrowings", "request_id", "reason", uuid_key=True),
 )
 
 
@@ -37,7 +51,8 @@ async def rotate_batch(conn: Connection, cipher: FieldCipher, *, batch: int) -> 
     for table in _TABLES:
         async with conn.transaction():
             rows = await conn.fetch(
-                f"""SELECT {table.key} AS id, {table.column} AS sealed FROM legal.{table.name}
+                f"""SELECT {table.select_id} AS id, {table.column} AS sealed
+                    FROM legal.{table.name}
                     WHERE key_id <> $1 ORDER BY {table.key} LIMIT $2
                     FOR UPDATE SKIP LOCKED""",  # table and column names: from _TABLES
                 current,
@@ -52,7 +67,7 @@ async def rotate_batch(conn: Connection, cipher: FieldCipher, *, batch: int) -> 
                 updates.append((row["id"], sealed, current))
             await conn.executemany(
                 f"""UPDATE legal.{table.name} SET {table.column} = $2, key_id = $3
-                    WHERE {table.key} = $1""",
+                    WHERE {table.match}""",
                 updates,
             )
         moved[table.name] = len(updates)

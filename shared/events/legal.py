@@ -1,7 +1,9 @@
-"""Judicial requests, as the legal portal publishes them on ``legal.requests``.
+"""Judicial requests and what became of them: ``legal.requests`` and ``legal.disclosures``.
 
-The portal has already authenticated the authority and verified the request's signature when
-it publishes; the legal service then checks the legal basis (``services.legal.rules``).
+The portal authenticates the authority, verifies the request's signature, stores the
+request sealed (its target may be a phone number) and publishes a :class:`RequestReceived`
+that names it without any personal data; the legal service then checks the legal basis
+(``services.legal.rules``). :class:`LegalRequest` is the request itself, as stored.
 """
 
 from __future__ import annotations
@@ -104,7 +106,7 @@ class Target(Event):
 
 
 class LegalRequest(Event):
-    """A judicial request received by the portal, published on ``legal.requests``."""
+    """A judicial request received by the portal, kept sealed in ``legal.requests``."""
 
     model_config = ConfigDict(hide_input_in_errors=True)
 
@@ -144,6 +146,21 @@ class LegalRequest(Event):
         if self.date_from > self.date_to:
             raise ValueError("date_from must not be after date_to")
         return self
+
+
+class RequestReceived(Event):
+    """On ``legal.requests``: a verified request is stored and waits for its legal checks.
+
+    Ids only: the target, the official and the document stay sealed in the database.
+    """
+
+    schema_version: Literal[1]
+    request_id: UUID
+    authority_id: PlatformId
+    instrument: Instrument
+    emergency: bool
+    document_sha256: Sha256Hex
+    received_at: AwareDatetime
 
 
 class DisclosureEventType(StrEnum):
@@ -191,6 +208,7 @@ __all__ = [
     "LegalRequest",
     "Official",
     "PersonalDataError",
+    "RequestReceived",
     "Target",
     "TargetKind",
 ]

@@ -113,7 +113,9 @@ async def db(base_settings: Settings) -> AsyncIterator[asyncpg.Connection]:
     )
     # legal.audit is append-only (a trigger refuses TRUNCATE): the chain grows across tests.
     await conn.execute(
-        "TRUNCATE legal.accounts, legal.phone_numbers, legal.sessions, legal.officers"
+        "TRUNCATE legal.accounts, legal.phone_numbers, legal.sessions, legal.officers, "
+        "legal.requests, legal.documents, legal.narrowings, legal.approvals, legal.packages, "
+        "legal.nonces, legal.outbox"
     )
     yield conn
     await conn.close()

@@ -200,7 +200,7 @@ async def test_rotate_key_reseals_every_row_while_the_service_keeps_writing(
             moved += sum(batch.values())
         await eventually(lambda: db.fetchval("SELECT count(*) = 1 FROM legal.sessions"))
     assert moved == 60  # 30 accounts (usernames) and 30 phone numbers
-    assert await remaining(db, "rot2") == {"accounts": 0, "phone_numbers": 0, "sessions": 0}
+    assert set((await remaining(db, "rot2")).values()) == {0}
     # Readable with the new key alone: the old one can go.
     only_new = {"rot2": SecretStr(new_key)}
     alone = LegalSettings(

@@ -1,0 +1,122 @@
+"""The legal checks, run by the ``requests`` consumer on what the portal put on ``legal.requests``.
+
+The portal answers the authority at once; the checks run here, once per request: a row
+already checked (a redelivery, a rebalance) is left as it is. An event that names no stored
+request (somebody else writing to the topic) is dead-lettered, never acted on: the checks
+only ever read the request the portal verified and sealed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from services.legal import auditlog, metrics
+from services.legal.audit import AuditStep
+from services.legal.config import LegalSettings
+from services.legal.disclosure_events import disclosure_event
+from services.legal.fieldcrypt import FieldCipher
+from services.legal.rules import Accepted, RetentionPolicy, check_request
+from services.legal.sealed_requests import authority_from_row, load
+from shared.db import Connection
+from shared.events.legal import DisclosureEventType, RequestReceived
+from shared.publisher import Outbound
+from shared.runtime import Handled, Inbound
+
+
+class RequestChecks:
+    """The batch handler; the cipher comes from configuration at start-up."""
+
+    def __init__(self, retention: RetentionPolicy | None = None) -> None:
+        self._cipher: FieldCipher | None = None
+        self._retention = retention or RetentionPolicy()
+
+    def load_keys(self) -> None:
+        """Read the keys (a missing one stops the service before it consumes)."""
+        self._cipher = LegalSettings().cipher()
+
+    async def __call__(
+        self, batch: Sequence[Inbound[RequestReceived]], conn: Connection
+    ) -> Handled:
+        """Check each received request against the law and record the verdict."""
+        if self._cipher is None:
+            self.load_keys()
+        assert self._cipher is not None  # noqa: S101 - loaded just above
+        events: list[Outbound] = []
+        refused: list[tuple[Inbound[Any], str]] = []
+        verdicts: list[tuple[str, str]] = []
+        for inbound in batch:
+            problem = await self._check(conn, inbound.event, self._cipher, events, verdicts)
+            if problem is not None:
+                refused.append((inbound, problem))
+
+        def count() -> None:
+            for instrument, state in verdicts:
+                metrics.REQUESTS_CHECKED.labels(instrument, state).inc()
+
+        return Handled(events, after_commit=count, refused=refused)
+
+    async def _check(
+        self,
+        conn: Connection,
+        received: RequestReceived,
+        cipher: FieldCipher,
+        events: list[Outbound],
+        verdicts: list[tuple[str, str]],
+    ) -> str | None:
+        stored = await load(conn, received.request_id, cipher, lock=True)
+        if stored is None:
+            return "no request with this id was received by the portal"
+        request = stored.request
+        if request.authority_id != received.authority_id:
+            return "the event's authority is not the stored request's"
+        if stored.state != "received":
+            return None  # already checked: a redelivered event changes nothing
+        row = await conn.fetchrow(
+            "SELECT * FROM legal.authorities WHERE authority_id = $1", request.authority_id
+        )
+        verdict = check_request(
+            request,
+            authority=None if row is None else authority_from_row(row),
+            submitted_by=request.authority_id,
+            retention=self._retention,
+        )
+        accepted = isinstance(verdict, Accepted)
+        refusals = (
+            []
+            if isinstance(verdict, Accepted)
+            else [
+                {"code": r.code.value, "article": r.article, "detail": r.detail}
+                for r in verdict.refusals
+            ]
+        )
+        state = "accepted" if accepted else "refused"
+        await conn.execute(
+            """UPDATE legal.requests SET state = $2, refusals = $3, checked_at = $4
+               WHERE request_id = $1""",
+            request.request_id,
+            state,
+            orjson.dumps(refusals).decode(),
+            datetime.now(UTC),
+        )
+        codes = [r["code"] for r in refusals]
+        await auditlog.record(
+            conn,
+            AuditStep.CHECKS_PASSED if accepted else AuditStep.CHECKS_REFUSED,
+            actor="legal",
+            request_id=str(request.request_id),
+            details={
+                "instrument": request.instrument.value,
+                "emergency": request.emergency,
+                "codes": " ".join(codes) or None,
+            },
+        )
+        if not accepted:
+            events.append(
+                disclosure_event(DisclosureEventType.REFUSED, request, refusal_codes=codes)
+            )
+        verdicts.append((request.instrument.value, state))
+        return None
