@@ -85,6 +85,28 @@ OUTBOX_RELAYED = Counter(
     "Outbox batches a worker published on behalf of a peer that died before publishing them.",
     ["service"],
 )
+RETENTION_DELETED = Counter(
+    "crible_retention_deleted_total",
+    "Rows a service's retention job deleted, by rule (counts only, never the data).",
+    ["service", "rule"],
+)
+PERIODIC_RUNS = Counter(
+    "crible_periodic_runs_total",
+    "Rounds of a service's periodic tasks (retention, reminders), by outcome: ran, skipped "
+    "(another process held the task's lock) or failed.",
+    ["service", "task", "outcome"],
+)
+PERIODIC_SECONDS = Histogram(
+    "crible_periodic_seconds",
+    "How long one round of a periodic task took.",
+    ["service", "task"],
+    buckets=(0.01, 0.05, 0.25, 1, 5, 30, 120, 600, 3600),
+)
+PERIODIC_LAST_SUCCESS = Gauge(
+    "crible_periodic_last_success_timestamp_seconds",
+    "When a periodic task last ran to the end (alert when too old: retention not run).",
+    ["service", "task"],
+)
 
 
 #: Answers whether the process is ready: (ready, one word per check that failed).

@@ -17,6 +17,7 @@ from shared.events.decisions import ReviewDecision, StatementIssued
 from shared.events.enforcement import EnforcementAction
 from shared.events.identity import IdentityEvent
 from shared.events.legal import DisclosureEvent, RequestReceived
+from shared.events.notifications import UserNotification
 from shared.events.screening import BankUpdate, ScreeningVerdict
 from shared.events.surge import SurgeSignal
 from shared.topics import (
@@ -32,6 +33,7 @@ from shared.topics import (
     SCREENING_VERDICTS,
     STATEMENTS_OF_REASONS,
     SURGE_SIGNALS,
+    USER_NOTIFICATIONS,
     TopicSpec,
     all_topics,
 )
@@ -52,6 +54,7 @@ CONTRACTS: tuple[tuple[TopicSpec, type[BaseModel]], ...] = (
     (IDENTITY_EVENTS, IdentityEvent),
     (LEGAL_REQUESTS, RequestReceived),
     (LEGAL_DISCLOSURES, DisclosureEvent),
+    (USER_NOTIFICATIONS, UserNotification),
 )
 
 

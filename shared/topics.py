@@ -131,6 +131,13 @@ LEGAL_DISCLOSURES = TopicSpec(
     description="What became of each request's answer: package ready, downloaded, no data or "
     "refused (ids and counts; the package itself never travels on a topic).",
 )
+USER_NOTIFICATIONS = TopicSpec(
+    "user.notifications",
+    4,
+    30 * DAY_MS,
+    description="Notices for the platform to deliver to users (a platform user id and what "
+    "happened: no other personal data).",
+)
 
 #: Topics some service consumes: each has a dead-letter topic.
 CONSUMED: tuple[TopicSpec, ...] = (
@@ -148,6 +155,7 @@ CONSUMED: tuple[TopicSpec, ...] = (
 PRODUCED_ONLY: tuple[TopicSpec, ...] = (
     ENFORCEMENT_ACTIONS,
     LEGAL_DISCLOSURES,
+    USER_NOTIFICATIONS,
 )
 
 

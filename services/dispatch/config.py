@@ -37,6 +37,13 @@ class DispatchSettings(BaseSettings):
         "hash (e.g. http://media.internal/v1/files/{sha256}); unset: hashes only.",
     )
 
+    decision_retention_days: float = Field(
+        default=730,
+        gt=0,
+        description="Decided cases, with their decisions, appeals and reports, are kept this "
+        "long after their last change (services/dispatch/retention.py).",
+    )
+
     def review_policy(self) -> ReviewPolicy:
         """The review rules these settings give."""
         return ReviewPolicy(

@@ -17,6 +17,7 @@ from services.dispatch.api import build_app
 from services.dispatch.followers import store_reports, store_surges, weigh_reporters
 from services.dispatch.intake import Intake
 from services.dispatch.metrics import watch_queue
+from services.dispatch.retention import RETENTION
 from services.dispatch.sor_outbound import STATEMENTS, close_submitter
 from shared.events.decisions import ReviewDecision
 from shared.events.reports import ReportAccepted
@@ -60,4 +61,5 @@ SPEC = Service(
     on_stop=(close_submitter,),
     http_app=build_app,
     main=_watch,
+    periodic=(RETENTION,),
 )

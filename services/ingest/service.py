@@ -1,6 +1,7 @@
 """The ingest service as the runtime runs it: ``crible run ingest``."""
 
 from services.ingest.handler import handle_decisions, handle_reports
+from services.ingest.retention import RETENTION
 from shared.events import ReportSubmitted
 from shared.events.decisions import ReviewDecision
 from shared.runtime import ConsumerSpec, Service
@@ -17,4 +18,4 @@ DECISIONS: ConsumerSpec[ReviewDecision] = ConsumerSpec(
     models={REVIEW_DECISIONS: ReviewDecision}, handler=handle_decisions, name="decisions"
 )
 
-SPEC = Service(name="ingest", consumers=(REPORTS, DECISIONS))
+SPEC = Service(name="ingest", consumers=(REPORTS, DECISIONS), periodic=(RETENTION,))

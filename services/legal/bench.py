@@ -199,6 +199,7 @@ async def _request(
     conn: asyncpg.Connection, settings: LegalSettings, user: str, now: datetime
 ) -> uuid.UUID:
     """An accepted request for the user's subscriber and identification data (90 days)."""
+    from services.legal.deadlines import deadline_for  # noqa: PLC0415
     from services.legal.sealed_requests import store_received  # noqa: PLC0415
     from shared.events.legal import LegalRequest  # noqa: PLC0415
 
@@ -217,7 +218,12 @@ async def _request(
     )  # fmt: skip
     async with conn.transaction():
         await store_received(
-            conn, request, document=b"bench", media_type="application/pdf", cipher=settings.cipher()
+            conn,
+            request,
+            document=b"bench",
+            media_type="application/pdf",
+            cipher=settings.cipher(),
+            deadline=deadline_for(request, settings.deadlines()),
         )
         # As the legal checks leave it (the bench times the approval, not the checks).
         await conn.execute(

@@ -32,11 +32,13 @@ class RequestChecks:
 
     def __init__(self, retention: RetentionPolicy | None = None) -> None:
         self._cipher: FieldCipher | None = None
-        self._retention = retention or RetentionPolicy()
+        self._retention = retention
 
     def load_keys(self) -> None:
         """Read the keys (a missing one stops the service before it consumes)."""
-        self._cipher = LegalSettings().cipher()
+        settings = LegalSettings()
+        self._cipher = settings.cipher()
+        self._retention = self._retention or settings.retention()
 
     async def __call__(
         self, batch: Sequence[Inbound[RequestReceived]], conn: Connection
@@ -47,15 +49,16 @@ class RequestChecks:
         assert self._cipher is not None  # noqa: S101 - loaded just above
         events: list[Outbound] = []
         refused: list[tuple[Inbound[Any], str]] = []
-        verdicts: list[tuple[str, str]] = []
+        verdicts: list[tuple[str, str, float]] = []
         for inbound in batch:
             problem = await self._check(conn, inbound.event, self._cipher, events, verdicts)
             if problem is not None:
                 refused.append((inbound, problem))
 
         def count() -> None:
-            for instrument, state in verdicts:
+            for instrument, state, waited in verdicts:
                 metrics.REQUESTS_CHECKED.labels(instrument, state).inc()
+                metrics.TIME_TO_ACKNOWLEDGE.observe(waited)
 
         return Handled(events, after_commit=count, refused=refused)
 
@@ -65,7 +68,7 @@ class RequestChecks:
         received: RequestReceived,
         cipher: FieldCipher,
         events: list[Outbound],
-        verdicts: list[tuple[str, str]],
+        verdicts: list[tuple[str, str, float]],
     ) -> str | None:
         stored = await load(conn, received.request_id, cipher, lock=True)
         if stored is None:
@@ -82,7 +85,7 @@ class RequestChecks:
             request,
             authority=None if row is None else authority_from_row(row),
             submitted_by=request.authority_id,
-            retention=self._retention,
+            retention=self._retention or RetentionPolicy(),
         )
         accepted = isinstance(verdict, Accepted)
         refusals = (
@@ -94,13 +97,17 @@ class RequestChecks:
             ]
         )
         state = "accepted" if accepted else "refused"
+        now = datetime.now(UTC)
+        # A refusal is the answer: it stops the deadline's clock.
         await conn.execute(
-            """UPDATE legal.requests SET state = $2, refusals = $3, checked_at = $4
+            """UPDATE legal.requests SET state = $2::text, refusals = $3,
+                   checked_at = $4::timestamptz,
+                   answered_at = CASE WHEN $2::text = 'refused' THEN $4::timestamptz END
                WHERE request_id = $1""",
             request.request_id,
             state,
             orjson.dumps(refusals).decode(),
-            datetime.now(UTC),
+            now,
         )
         codes = [r["code"] for r in refusals]
         await auditlog.record(
@@ -118,5 +125,7 @@ class RequestChecks:
             events.append(
                 disclosure_event(DisclosureEventType.REFUSED, request, refusal_codes=codes)
             )
-        verdicts.append((request.instrument.value, state))
+        verdicts.append(
+            (request.instrument.value, state, (now - request.received_at).total_seconds())
+        )
         return None

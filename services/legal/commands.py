@@ -24,6 +24,13 @@ def register(sub: Any) -> None:
         "batches, while the service runs",
     )
     rotate.add_argument("--batch", type=int, default=500, help="rows per transaction")
+    retention = actions.add_parser(
+        "retention",
+        help="delete identity data past its legal retention (décret 2021-1362), skipping "
+        "accounts under a preservation order; the service also runs it on a schedule",
+    )
+    retention.add_argument("--dry-run", action="store_true", help="count, delete nothing")
+    retention.add_argument("--batch", type=int, default=5000, help="rows per transaction")
     authorities = actions.add_parser("authorities", help="the authorities the portal knows")
     what = authorities.add_subparsers(dest="what", required=True)
     add = what.add_parser("add", help="register an authority; prints its portal token once")
@@ -71,6 +78,8 @@ def register(sub: Any) -> None:
 def _legal(args: argparse.Namespace) -> int:
     if args.action == "rotate-key":
         return asyncio.run(_rotate(args.batch))
+    if args.action == "retention":
+        return asyncio.run(_retention(dry_run=args.dry_run, batch=args.batch))
     if args.action == "authorities":
         return asyncio.run(_authorities(args))
     if args.action == "officers":
@@ -207,6 +216,35 @@ async def _verify() -> int:
         return 0
     print(f"audit chain BROKEN: {verdict}")
     return 1
+
+
+async def _retention(*, dry_run: bool, batch: int) -> int:
+    from datetime import UTC, datetime  # noqa: PLC0415
+
+    from services.legal.config import LegalSettings  # noqa: PLC0415
+    from services.legal.retention import run_retention  # noqa: PLC0415
+    from shared.runtime.periodic import lock_name  # noqa: PLC0415
+
+    conn = await _connect()
+    try:
+        # The same lock as the service's scheduled run: never two at once.
+        name = lock_name("legal", "retention")
+        if not await conn.fetchval("SELECT pg_try_advisory_lock(hashtextextended($1, 0))", name):
+            print("a retention run is in progress elsewhere; try again later")
+            return 1
+        outcomes = await run_retention(
+            conn, LegalSettings(), now=datetime.now(UTC), dry_run=dry_run, batch=batch,
+            actor="crible legal retention",
+        )  # fmt: skip
+    finally:
+        await conn.close()
+    verb = "due" if dry_run else "deleted"
+    for outcome in outcomes:
+        print(
+            f"{outcome.name}: {outcome.due} row(s) {verb}, {outcome.kept} kept by a preservation "
+            f"order ({outcome.seconds:.2f} s)"
+        )
+    return 0
 
 
 async def _rotate(batch: int) -> int:

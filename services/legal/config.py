@@ -8,12 +8,15 @@ cache. Keys are base64 of 32 random bytes.
 from __future__ import annotations
 
 import base64
+from datetime import timedelta
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.legal.deadlines import DeadlinePolicy
 from services.legal.fieldcrypt import BlindIndex, FieldCipher, KeyRing
+from services.legal.rules import RetentionPolicy
 
 
 class LegalSettings(BaseSettings):
@@ -43,6 +46,58 @@ class LegalSettings(BaseSettings):
         gt=0,
         description="How long an approved package's one-time download link stays valid.",
     )
+
+    # Retention (décret n° 2021-1362 art. 1 and 2, taken by CPP art. 60-1-2 and L34-1 CPCE):
+    # civil identity 5 years after the account ends, connection data 1 year.
+    retention_identity_days: float = Field(
+        default=5 * 365 + 1,
+        gt=0,
+        description="Identity data (account, phone numbers) kept this long after the account "
+        "ended: 5 years (décret n° 2021-1362 art. 1, 1°-2°).",
+    )
+    retention_connection_days: float = Field(
+        default=365,
+        gt=0,
+        description="Connection data (sessions: IP address, port, time) kept this long: 1 "
+        "year (décret n° 2021-1362 art. 1, 4°-5°; CPCE art. L34-1 II bis).",
+    )
+    retention_every_hours: float = Field(
+        default=6, gt=0, description="How often the service runs the retention job."
+    )
+    # Deadlines the law leaves to the platform (services/legal/deadlines.py).
+    fr_requisition_hours: float = Field(
+        default=120,
+        gt=0,
+        description='A French réquisition\'s deadline ("dans les meilleurs délais", CPP art. '
+        "60-1: no number in the law; platform policy).",
+    )
+    fr_requisition_emergency_hours: float = Field(
+        default=8, gt=0, description="The same, when the réquisition says it is urgent."
+    )
+    emergency_disclosure_hours: float = Field(
+        default=8, gt=0, description="An emergency disclosure request's deadline (policy)."
+    )
+    emergency_notice_delay_days: float = Field(
+        default=30,
+        ge=0,
+        description="After an emergency disclosure, the user is told once this has passed "
+        "(the emergency is over), unless a non-disclosure order runs longer.",
+    )
+
+    def retention(self) -> RetentionPolicy:
+        """The retention periods, as the legal checks and the retention job use them."""
+        return RetentionPolicy(
+            civil_identity_after_account_end=timedelta(days=self.retention_identity_days),
+            connection_data=timedelta(days=self.retention_connection_days),
+        )
+
+    def deadlines(self) -> DeadlinePolicy:
+        """The deadlines the law leaves to the platform."""
+        return DeadlinePolicy(
+            fr_requisition=timedelta(hours=self.fr_requisition_hours),
+            fr_requisition_emergency=timedelta(hours=self.fr_requisition_emergency_hours),
+            emergency_disclosure=timedelta(hours=self.emergency_disclosure_hours),
+        )
 
     def platform_key(self) -> Ed25519PrivateKey:
         """The key that signs disclosure packages."""

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
-from services.legal import auditlog
+from services.legal import auditlog, notices, preservation
 from services.legal.approval import Officer, approval_refusal
 from services.legal.audit import AuditStep
 from services.legal.config import LegalSettings
@@ -27,6 +27,7 @@ from services.legal.downloads import link_hash, link_secret
 from services.legal.identity import open_record
 from services.legal.narrowing import Narrowing, NarrowingError, narrow
 from services.legal.package import PackageHeader, build_package, minimise
+from services.legal.preservation import PRESERVATION_INSTRUMENTS
 from services.legal.rules import Accepted, RetentionPolicy, check_request
 from services.legal.sealed_requests import (
     authority_from_row,
@@ -176,7 +177,8 @@ async def _no_data(tx: Transaction, request: LegalRequest, officer: Officer) -> 
         officer.officer_id,
     )
     await conn.execute(
-        "UPDATE legal.requests SET state = 'no_data' WHERE request_id = $1", request_id
+        "UPDATE legal.requests SET state = 'no_data', answered_at = now() WHERE request_id = $1",
+        request_id,
     )
     rid = str(request_id)
     await auditlog.record(conn, AuditStep.APPROVED, actor=officer.officer_id, request_id=rid)
@@ -202,6 +204,9 @@ async def approve(
         code = refusal.value if refusal is not None else "not_accepted"
         raise DisclosureRefusedError(403 if refusal else 409, code, "approval refused")
     user = await _account(conn, request, settings)
+    if user is not None and request.instrument in PRESERVATION_INSTRUMENTS:
+        # A preservation order discloses nothing: it freezes the account against retention.
+        return await preservation.start(tx, request, user, officer)
     # What was asked, or less if an officer narrowed it (the only scope ever read).
     scope, narrowed = await current_scope(conn, request)
     rows = None if user is None else await account_rows(conn, user, scope)
@@ -209,6 +214,7 @@ async def approve(
         # An unknown target is an answer, not an error: the platform holds no data on it.
         await _no_data(tx, request, officer)
         return {"phone_numbers": 0, "sessions": 0, "no_data": 1}
+    assert user is not None  # noqa: S101 - rows are the user's
     account, phones, sessions = rows
     record = open_record(account, phone_numbers=phones, sessions=sessions, cipher=settings.cipher())
     disclosure = minimise(record, scope)
@@ -247,8 +253,11 @@ async def approve(
         now + timedelta(hours=settings.package_link_hours),
     )
     await conn.execute(
-        "UPDATE legal.requests SET state = 'approved' WHERE request_id = $1", request_id
+        "UPDATE legal.requests SET state = 'approved', answered_at = $2 WHERE request_id = $1",
+        request_id,
+        now,
     )
+    await notices.schedule(conn, request, user, disclosed_at=now, settings=settings)
     counts = {
         "phone_numbers": len(disclosure.phone_numbers or ()),
         "sessions": len(disclosure.sessions or ()),

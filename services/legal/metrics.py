@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge, Histogram
 
 IDENTITY_EVENTS = Counter(
     "crible_legal_identity_events_total",
@@ -23,4 +23,43 @@ DISCLOSURES = Counter(
     "crible_legal_disclosures_total",
     "Answers to requests, by outcome: package_ready, no_data, downloaded, download_refused.",
     ["outcome"],
+)
+RETENTION_KEPT_PRESERVED = Gauge(
+    "crible_legal_retention_kept_preserved",
+    "Rows past their retention period kept by a running preservation order, at the last run.",
+    ["table"],
+)
+REQUESTS = Gauge(
+    "crible_legal_requests",
+    "Legal requests by state (received, accepted, refused, approved, no_data, disclosed, "
+    "preserving, preservation_ended).",
+    ["state"],
+)
+REQUESTS_DUE = Gauge(
+    "crible_legal_requests_due",
+    "Unanswered requests whose deadline falls within the window (1h, 24h), not yet overdue.",
+    ["within"],
+)
+REQUESTS_OVERDUE = Gauge(
+    "crible_legal_requests_overdue",
+    "Unanswered requests past their deadline.",
+)
+OLDEST_OVERDUE_SECONDS = Gauge(
+    "crible_legal_oldest_overdue_seconds",
+    "How far past its deadline the most overdue unanswered request is (0: none).",
+)
+TIME_TO_ACKNOWLEDGE = Histogram(
+    "crible_legal_time_to_acknowledge_seconds",
+    "From a request's receipt to its legal checks' verdict.",
+    buckets=(1, 5, 30, 60, 300, 3600, 8 * 3600, 86400),
+)
+TIME_TO_COMPLY = Histogram(
+    "crible_legal_time_to_comply_seconds",
+    "From a request's receipt to its answer (package built, no data, or preservation).",
+    buckets=(60, 600, 3600, 4 * 3600, 8 * 3600, 86400, 3 * 86400, 10 * 86400, 30 * 86400),
+)
+NOTICES_SENT = Counter(
+    "crible_legal_user_notices_total",
+    "Notices sent to users whose data was disclosed, by whether they had been delayed.",
+    ["delayed_by"],
 )

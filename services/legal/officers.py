@@ -19,11 +19,12 @@ from fastapi import FastAPI, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from services.legal import auditlog, disclosure
+from services.legal import auditlog, disclosure, metrics, preservation
 from services.legal.approval import Officer, OfficerRole
 from services.legal.audit import AuditStep
 from services.legal.config import LegalSettings
 from services.legal.disclosure import DisclosureRefusedError
+from services.legal.preservation import PreservationError
 from services.legal.principals import require_officer
 from services.legal.sealed_requests import current_scope, document, load
 from shared.events.legal import DataCategory
@@ -101,8 +102,53 @@ def officer_routes(app: FastAPI, pool: asyncpg.Pool, emitter: Emitter) -> None:
 
     @app.post("/v1/officer/requests/{request_id}/approve")
     async def approve(request_id: uuid.UUID, request: Request) -> Any:
-        """A second, different officer approves: the package is built for the authority."""
-        return await step(request, request_id, disclosure.approve)
+        """A second, different officer approves: the package is built for the authority.
+
+        For a preservation order, approval freezes the account's data instead.
+        """
+        answer = await step(request, request_id, disclosure.approve)
+        if isinstance(answer, dict):
+            async with pool.acquire() as conn:
+                waited = await conn.fetchval(
+                    """SELECT extract(epoch FROM answered_at - received_at)
+                       FROM legal.requests WHERE request_id = $1""",
+                    request_id,
+                )
+            if waited is not None:
+                metrics.TIME_TO_COMPLY.observe(float(waited))
+        return answer
+
+
+def preservation_routes(app: FastAPI, pool: asyncpg.Pool) -> None:
+    """Officers extend or lift a running preservation order (audited)."""
+
+    @app.post("/v1/officer/requests/{request_id}/extend")
+    async def extend(request_id: uuid.UUID, request: Request) -> Any:
+        """Extend a European Preservation Order once by 30 days (Regulation art. 11(1))."""
+        return await _preservation_step(request, request_id, preservation.extend)
+
+    @app.post("/v1/officer/requests/{request_id}/lift")
+    async def lift(request_id: uuid.UUID, request: Request) -> Any:
+        """End a preservation order the authority withdrew: retention applies again."""
+        return await _preservation_step(request, request_id, preservation.lift)
+
+    async def _preservation_step(
+        request: Request,
+        request_id: uuid.UUID,
+        action: Callable[[Any, uuid.UUID, Officer], Awaitable[Any]],
+    ) -> Any:
+        try:
+            async with pool.acquire() as conn, conn.transaction():
+                officer = await require_officer(conn, request)
+                result = await action(conn, request_id, officer)
+        except PreservationError as error:
+            return JSONResponse({"detail": str(error), "code": error.code}, status_code=409)
+        ends = result.isoformat() if isinstance(result, datetime) else None
+        return {"request_id": str(request_id), "ends_at": ends}
+
+
+def officer_views(app: FastAPI, pool: asyncpg.Pool) -> None:
+    """What officers read: the pending requests, one request, its document, the chain."""
 
     @app.get("/v1/officer/requests")
     async def pending(request: Request) -> Any:
@@ -175,6 +221,13 @@ def officer_routes(app: FastAPI, pool: asyncpg.Pool, emitter: Emitter) -> None:
             "kind": verdict.kind and verdict.kind.value,
             "detail": verdict.detail,
         }
+
+
+def mount_officer_routes(app: FastAPI, pool: asyncpg.Pool, emitter: Emitter) -> None:
+    """Every route for legal officers."""
+    officer_routes(app, pool, emitter)
+    officer_views(app, pool)
+    preservation_routes(app, pool)
 
 
 def _iso(moment: datetime) -> str:

@@ -35,8 +35,9 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 from services.legal import auditlog
 from services.legal.audit import AuditStep
 from services.legal.config import LegalSettings
+from services.legal.deadlines import deadline_for
 from services.legal.downloads import download_routes, package_link
-from services.legal.officers import officer_routes
+from services.legal.officers import mount_officer_routes
 from services.legal.principals import require_authority, token_hash
 from services.legal.sealed_requests import authority_from_row, store_received
 from services.legal.signatures import Submission, Verified, verify_submission
@@ -163,6 +164,9 @@ def _status(request_id: uuid.UUID, row: Any, settings: LegalSettings) -> dict[st
         "refusals": orjson.loads(row["refusals"]),
         "received_at": row["received_at"].isoformat(),
         "checked_at": row["checked_at"] and row["checked_at"].isoformat(),
+        "due_at": row["due_at"] and row["due_at"].isoformat(),
+        "deadline_article": row["deadline_article"],
+        "answered_at": row["answered_at"] and row["answered_at"].isoformat(),
     }
     if row["package_sha256"] is not None:
         usable = row["downloaded_at"] is None and row["expires_at"] > datetime.now(UTC)
@@ -262,6 +266,7 @@ def build_portal(ctx: ServiceContext) -> FastAPI:
                 document=document,
                 media_type=asked.document_media_type,
                 cipher=settings().cipher(),
+                deadline=deadline_for(legal, settings().deadlines()),
             )
             await auditlog.record(
                 conn,
@@ -288,6 +293,7 @@ def build_portal(ctx: ServiceContext) -> FastAPI:
             authority = await require_authority(conn, request)
             row = await conn.fetchrow(
                 """SELECT r.authority_id, r.state, r.refusals, r.received_at, r.checked_at,
+                          r.due_at, r.deadline_article, r.answered_at,
                           p.package_sha256, p.expires_at, p.downloaded_at
                    FROM legal.requests r LEFT JOIN legal.packages p USING (request_id)
                    WHERE r.request_id = $1""",
@@ -299,6 +305,6 @@ def build_portal(ctx: ServiceContext) -> FastAPI:
             raise HTTPException(403, "this request was made by another authority")
         return _status(request_id, row, settings())
 
-    officer_routes(app, pool, emitter)
+    mount_officer_routes(app, pool, emitter)
     download_routes(app, emitter)
     return app

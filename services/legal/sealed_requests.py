@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from services.legal.deadlines import Deadline
 from services.legal.fieldcrypt import FieldCipher, FieldRef, Sealed
 from services.legal.model import Authority, AuthorityKind, Scope
 from services.legal.narrowing import Narrowing
@@ -50,14 +51,16 @@ async def store_received(
     document: bytes,
     media_type: str,
     cipher: FieldCipher,
+    deadline: Deadline,
 ) -> None:
     """Keep a verified request and its document, sealed, in state ``received``."""
     rid = str(request.request_id)
     body = cipher.encrypt(request.model_dump_json().encode(), FieldRef("requests", "body", rid))
     await conn.execute(
         """INSERT INTO legal.requests (request_id, authority_id, instrument, emergency,
-               state, refusals, body, key_id, received_at)
-           VALUES ($1, $2, $3, $4, 'received', '[]', $5, $6, $7)""",
+               state, refusals, body, key_id, received_at, due_at, deadline_article,
+               non_disclosure_until)
+           VALUES ($1, $2, $3, $4, 'received', '[]', $5, $6, $7, $8, $9, $10)""",
         request.request_id,
         request.authority_id,
         request.instrument.value,
@@ -65,6 +68,9 @@ async def store_received(
         body.pack(),
         body.key_id,
         request.received_at,
+        deadline.due_at,
+        deadline.article,
+        request.non_disclosure_until,
     )
     sealed = cipher.encrypt(document, FieldRef("documents", "blob", rid))
     await conn.execute(

@@ -6,12 +6,15 @@
   (``checking.py``); refusals go to ``legal.disclosures``;
 - the portal (``portal.py``): authorities submit signed requests and fetch their packages;
   legal officers read, narrow, prepare and approve (``officers.py``), and every step is on
-  the hash-chained audit log.
+  the hash-chained audit log;
+- on a schedule (``schedule.py``): retention, ended preservation orders, user notices,
+  and the deadline gauges.
 """
 
 from services.legal.checking import RequestChecks
 from services.legal.handler import IdentityIntake
 from services.legal.portal import build_portal
+from services.legal.schedule import PERIODIC
 from shared.events.identity import IdentityEvent
 from shared.events.legal import RequestReceived
 from shared.runtime import ConsumerSpec, Service, ServiceContext
@@ -40,4 +43,5 @@ SPEC = Service(
     consumers=(IDENTITY, REQUESTS),
     on_start=(_load_keys,),
     http_app=build_portal,
+    periodic=PERIODIC,
 )

@@ -22,6 +22,7 @@ from shared.runtime.emit import Emitter
 from shared.runtime.housekeeping import Housekeeping
 from shared.runtime.http import HttpHost
 from shared.runtime.liveness import WorkerLease
+from shared.runtime.periodic import run_periodic
 from shared.runtime.retry import RetryPolicy
 from shared.runtime.spec import ConsumerSpec, Service, ServiceContext, Stage, StageFactory
 from shared.topics import max_message_bytes
@@ -142,6 +143,9 @@ class ServiceProcess:
             )
         if service.main is not None:
             tasks.append(asyncio.create_task(service.main(self.context)))
+        tasks.extend(
+            asyncio.create_task(run_periodic(task, self.context)) for task in service.periodic
+        )
         await _until_stopped_or_failed(tasks, self.stop)
 
     def _runner(

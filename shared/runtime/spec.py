@@ -149,6 +149,20 @@ AppFactory = Callable[[ServiceContext], Any]
 CustomMain = Callable[[ServiceContext], Coroutine[Any, Any, None]]
 
 
+@dataclass(frozen=True, slots=True)
+class Periodic:
+    """Work a service repeats on a schedule beside its consumers (``runtime/periodic.py``)."""
+
+    name: str
+    #: Seconds between rounds, or a function reading it from configuration at start.
+    every_seconds: float | Callable[[], float]
+    run: Hook
+    #: One process of the service at a time (a PostgreSQL advisory lock); others skip.
+    exclusive: bool = True
+    #: Wait before the first round (a few seconds lets the consumers start first).
+    first_after_seconds: float = 5.0
+
+
 @dataclass(frozen=True)
 class Service:
     """A Crible service as the runtime runs it: ``crible run <name>`` serves one of these."""
@@ -164,6 +178,8 @@ class Service:
     main: CustomMain | None = None
     #: Whether the service uses PostgreSQL (a pool and the outbox).
     uses_database: bool = True
+    #: Work repeated on a schedule (retention, reminders, gauges), each in its own task.
+    periodic: tuple[Periodic, ...] = ()
 
     @property
     def produces(self) -> tuple[TopicSpec, ...]:

@@ -115,7 +115,7 @@ async def db(base_settings: Settings) -> AsyncIterator[asyncpg.Connection]:
     await conn.execute(
         "TRUNCATE legal.accounts, legal.phone_numbers, legal.sessions, legal.officers, "
         "legal.requests, legal.documents, legal.narrowings, legal.approvals, legal.packages, "
-        "legal.nonces, legal.outbox"
+        "legal.nonces, legal.outbox, legal.preservations, legal.notices"
     )
     yield conn
     await conn.close()

@@ -37,7 +37,7 @@ from services.legal.service import SPEC as LEGAL
 from services.legal.signatures import sign
 from shared.config import Settings
 from shared.kafka import apply_topics, make_admin, messages_written
-from shared.topics import IDENTITY_EVENTS, LEGAL_DISCLOSURES, LEGAL_REQUESTS
+from shared.topics import IDENTITY_EVENTS, LEGAL_DISCLOSURES, LEGAL_REQUESTS, USER_NOTIFICATIONS
 from tests.integration.conftest import eventually, read_topic, running, serving
 from tests.integration.test_identity_store import event, send
 from tests.integration.test_prescreen import crible
@@ -105,7 +105,7 @@ class Authority:
 
 @pytest.fixture
 async def portal(settings: Settings, db: asyncpg.Connection) -> AsyncIterator[httpx.AsyncClient]:
-    topics = [IDENTITY_EVENTS, LEGAL_REQUESTS, LEGAL_DISCLOSURES]
+    topics = [IDENTITY_EVENTS, LEGAL_REQUESTS, LEGAL_DISCLOSURES, USER_NOTIFICATIONS]
     await apply_topics(settings, topics + [t.dlq() for t in topics])
     served = settings.model_copy(update={"http_port": free_port()})
     async with (
