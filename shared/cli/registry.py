@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from importlib import import_module
 from importlib.util import find_spec
+from pathlib import Path
 from typing import Any, cast
 
 from shared.config import Settings
@@ -59,9 +60,23 @@ class Registry:
         }
 
     def benchmarks(self) -> list[str]:
-        """Services that ship a benchmark."""
-        return [n for n, p in self._packages.items() if find_spec(f"{p}.bench") is not None]
+        """Every benchmark: a service's (``bench.py``) and named ones beside it.
+
+        A service may ship more as ``bench_<name>.py`` (legal's ``bench_retention.py``).
+        """
+        names = [n for n, p in self._packages.items() if find_spec(f"{p}.bench") is not None]
+        return names + sorted(self._extra_benches())
 
     def bench(self, name: str) -> Bench:
-        """The service's benchmark entry point."""
-        return cast(Bench, import_module(f"{self._packages[name]}.bench").run)
+        """The benchmark's entry point."""
+        module = self._extra_benches().get(name) or f"{self._packages[name]}.bench"
+        return cast(Bench, import_module(module).run)
+
+    def _extra_benches(self) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for package in self._packages.values():
+            spec = find_spec(package)
+            for folder in spec.submodule_search_locations or () if spec else ():
+                for path in sorted(Path(folder).glob("bench_*.py")):
+                    found[path.stem.removeprefix("bench_")] = f"{package}.{path.stem}"
+        return found

@@ -17,6 +17,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from prometheus_client import REGISTRY
 
+from services.dispatch.retention import rules as dispatch_rules
 from services.ingest.retention import rules as ingest_rules
 from services.legal.auditlog import entries, verify
 from services.legal.config import LegalSettings
@@ -358,3 +359,64 @@ async def test_users_are_told_after_a_disclosure_unless_an_order_delays_it(
     for request_id in (secret, urgent, plain):
         assert "user_notified" in [e.step.value for e in await entries(db, request_id)]
     assert (await verify(db)).intact
+
+
+async def dispatch_case(
+    db: asyncpg.Connection, *, state: str, updated: datetime, statement: str | None = None
+) -> uuid.UUID:
+    """One case revision in dispatch with a reviewer's decision, last changed at ``updated``."""
+    case = uuid.uuid4()
+    await db.execute(
+        """INSERT INTO dispatch.cases (case_id, revision, subject, category, screened_category,
+               route, severity, confidence, qa_sample, report_count, reporter_count, languages,
+               urgency, opened_at, due_at, state, verdict_id, verdict, updated_at,
+               subject_key, rank_at)
+           VALUES ($1, 1, '{}', 'spam', 'spam', 'human_review', 'low', 0.5, false, 1, 1,
+                   '{fr}', 0.1, $2, $2, $3, $1, '{}', $2, $4, $2)""",
+        case,
+        updated,
+        state,
+        str(case),
+    )
+    await db.execute(
+        """INSERT INTO dispatch.reviewers (reviewer_id, name, languages, clearances, roles,
+               exposure_cap) VALUES ('rita', 'Rita', '{fr}', '{}', '{reviewer}', 10)
+           ON CONFLICT DO NOTHING"""
+    )
+    decision = uuid.uuid4()
+    await db.execute(
+        """INSERT INTO dispatch.decisions (decision_id, case_id, revision, reviewer_id, outcome,
+               policy_reason, explanation, final, decided_at)
+           VALUES ($1, $2, 1, 'rita', 'no_violation', 'none', 'checked', true, $3)""",
+        decision,
+        case,
+        updated,
+    )
+    if statement is not None:
+        await db.execute(
+            """INSERT INTO dispatch.statements (puid, decision_id, case_id, statement,
+                   issued_at, status) VALUES ($1, $2, $3, '{}', $4, $5)""",
+            str(decision),
+            decision,
+            case,
+            updated,
+            statement,
+        )
+    return case
+
+
+async def test_dispatch_keeps_decisions_for_their_period_and_open_or_unsubmitted_cases(
+    db: asyncpg.Connection,
+) -> None:
+    old, recent = NOW - timedelta(days=800), NOW - timedelta(days=30)
+    gone = await dispatch_case(db, state="decided", updated=old, statement="submitted")
+    await dispatch_case(db, state="decided", updated=recent)  # within its period
+    await dispatch_case(db, state="queued", updated=old)  # still waiting: never deleted
+    await dispatch_case(db, state="decided", updated=old, statement="pending")  # not yet sent
+    outcomes = [await enforce_rule(db, rule, now=NOW) for rule in dispatch_rules()]
+    assert [(o.name, o.due) for o in outcomes] == [("dispatch.cases", 1)]
+    assert await db.fetchval("SELECT count(*) FROM dispatch.cases WHERE case_id = $1", gone) == 0
+    assert (
+        await db.fetchval("SELECT count(*) FROM dispatch.decisions WHERE case_id = $1", gone) == 0
+    )
+    assert await db.fetchval("SELECT count(*) FROM dispatch.cases") == 3
