@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test browser screenshots unit lint format demo bench-ingest bench-prescreen bench-dispatch eval-prescreen schemas topics migrate clean
+.PHONY: help install run test browser screenshots unit lint format demo bench-ingest bench-prescreen bench-dispatch bench-legal bench-retention eval-prescreen schemas topics migrate clean
 
 help: ## Show this list
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -52,6 +52,12 @@ bench-prescreen: $(STAMP) ## Screening throughput, latency, PDQ lookups beside f
 
 bench-dispatch: $(STAMP) ## Reviewer API latency with 100,000 open cases and 50 reviewers (empties dispatch's tables)
 	$(BIN)/crible local -- $(BIN)/crible bench dispatch --think-ms 1000
+
+bench-legal: $(STAMP) ## Identity intake rate, and approval to package for 100,000 sessions
+	$(BIN)/crible local -- $(BIN)/crible bench legal
+
+bench-retention: $(STAMP) ## The retention job on 10 million sessions (20 % due) beside a busy writer
+	$(BIN)/crible local -- $(BIN)/crible bench retention
 
 eval-prescreen: $(STAMP) ## Precision/recall of the live and shadow policies on the labelled set
 	$(BIN)/crible eval prescreen tests/eval/prescreen.jsonl
