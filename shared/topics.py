@@ -138,6 +138,14 @@ USER_NOTIFICATIONS = TopicSpec(
     description="Notices for the platform to deliver to users (a platform user id and what "
     "happened: no other personal data).",
 )
+#: The ledger of ``crible dlq replay``: one record per dead letter sent back (compacted, kept).
+DLQ_REPLAYS = TopicSpec(
+    "dlq.replays",
+    1,
+    -1,
+    compacted=True,
+    description="Which dead letters `crible dlq replay` sent back (key: dlq:partition:offset).",
+)
 
 #: Topics some service consumes: each has a dead-letter topic.
 CONSUMED: tuple[TopicSpec, ...] = (
@@ -165,7 +173,10 @@ def all_topics() -> tuple[TopicSpec, ...]:
 
 
 _ALL: tuple[TopicSpec, ...] = (
-    CONSUMED + PRODUCED_ONLY + tuple(spec.dlq() for spec in CONSUMED + PRODUCED_ONLY)
+    CONSUMED
+    + PRODUCED_ONLY
+    + tuple(spec.dlq() for spec in CONSUMED + PRODUCED_ONLY)
+    + (DLQ_REPLAYS,)
 )
 _LIMITS: dict[str, int] = {spec.name: spec.max_message_bytes for spec in _ALL}
 

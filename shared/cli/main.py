@@ -93,9 +93,28 @@ def _parser(registry: Registry) -> argparse.ArgumentParser:
     bench.add_argument("target", choices=registry.benchmarks())
     bench.add_argument("options", nargs=argparse.REMAINDER)
     bench.set_defaults(func=_bench)
+    dlq = sub.add_parser("dlq", help="dead-letter topics: list, show, replay after a fix")
+    actions = dlq.add_subparsers(dest="action", required=True)
+    listed = actions.add_parser("list", help="counts by error class, oldest and newest")
+    listed.add_argument("topic", help="the source topic or its .dlq, without the prefix")
+    shown = actions.add_parser("show", help="the newest dead letters' headers")
+    shown.add_argument("topic")
+    shown.add_argument("--limit", type=int, default=20)
+    shown.add_argument("--payload", action="store_true", help="print the payloads too")
+    again = actions.add_parser("replay", help="send dead letters back to their source topic")
+    again.add_argument("topic")
+    again.add_argument("--error-class", help="only dead letters of this error class")
+    again.add_argument("--dry-run", action="store_true", help="say what would be sent")
+    dlq.set_defaults(func=_dlq)
     for module in registry.command_modules():
         module.register(sub)
     return parser
+
+
+def _dlq(args: argparse.Namespace) -> int:
+    from shared.cli.dlq import main  # noqa: PLC0415
+
+    return main(args)
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -11,6 +11,9 @@ from shared.errors import describe_error
 from shared.publisher import Outbound
 from shared.topics import DLQ_SUFFIX, carries_personal_data
 
+#: Set by ``crible dlq replay`` on what it sends back (``shared/cli/dlq.py``).
+REPLAY_HEADER = "crible.replay.of"
+
 
 def dead_letter(
     record: ConsumerRecord[bytes, bytes],
@@ -41,6 +44,8 @@ def dead_letter(
         ("crible.service", service.encode()),
         ("crible.failed_at", datetime.now(UTC).isoformat().encode()),
         *withheld,
+        # A replayed message that fails again says so: `crible dlq replay` never loops on it.
+        *((name, v) for name, v in record.headers or () if name == REPLAY_HEADER),
     )
     return fit(Outbound(topic + DLQ_SUFFIX, record.key, value, headers), limit)
 

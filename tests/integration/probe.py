@@ -47,6 +47,8 @@ class Faults:
     handled_batches: int = 0
     #: The connection of the handler's last transaction.
     last_connection: object = None
+    #: A release fixed the bug ``"fail": "bug"`` items trigger.
+    bug_fixed: bool = False
 
 
 #: The probe's migrations, applied by `crible migrate`'s own code path (roles, schema, outbox).
@@ -82,7 +84,7 @@ def probe_service(faults: Faults, *, stage: Stage | None = None, name: str = "pr
             item = message.event
             if item.fail == "always":
                 raise ValueError("this item always fails")
-            if item.fail == "bug":
+            if item.fail == "bug" and not faults.bug_fixed:
                 raise KeyError("a bug this item triggers")
             inserted = await conn.fetchval(
                 "INSERT INTO probe.items (id, stage) VALUES ($1, $2) "
