@@ -164,6 +164,7 @@ PRODUCED_ONLY: tuple[TopicSpec, ...] = (
     ENFORCEMENT_ACTIONS,
     LEGAL_DISCLOSURES,
     USER_NOTIFICATIONS,
+    DLQ_REPLAYS,
 )
 
 
@@ -173,10 +174,7 @@ def all_topics() -> tuple[TopicSpec, ...]:
 
 
 _ALL: tuple[TopicSpec, ...] = (
-    CONSUMED
-    + PRODUCED_ONLY
-    + tuple(spec.dlq() for spec in CONSUMED + PRODUCED_ONLY)
-    + (DLQ_REPLAYS,)
+    CONSUMED + PRODUCED_ONLY + tuple(spec.dlq() for spec in CONSUMED + PRODUCED_ONLY)
 )
 _LIMITS: dict[str, int] = {spec.name: spec.max_message_bytes for spec in _ALL}
 
