@@ -1,13 +1,14 @@
 """The HTML report's charts, drawn with matplotlib (Agg, no display) as inline SVG.
 
-Text stays text in the SVG (searchable, sharp at any zoom); each chart gets its own hash
-salt so that ids never collide between the SVGs of one page, and no date is embedded, so
-the same report gives the same bytes.
+Text stays text in the SVG (searchable, sharp at any zoom); each chart's ids carry its
+name so that they never collide between the SVGs of one page; no date is embedded, so the
+same report gives the same bytes.
 """
 
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -49,6 +50,7 @@ _RC: dict[RcKeyType, Any] = {
     "axes.titleweight": "bold",
     "axes.titlelocation": "left",
 }
+_METADATA = re.compile(r"\s*<metadata>.*?</metadata>", re.DOTALL)
 _LABELS = {
     "data_disclosed": "some data disclosed",
     "no_data": "no data held",
@@ -62,8 +64,13 @@ def _svg(figure: Figure, name: str) -> str:
     with mpl.rc_context(salted):
         buffer = io.StringIO()
         figure.savefig(buffer, format="svg", metadata={"Date": None})
-    text = buffer.getvalue()
-    return text[text.index("<svg") :]  # inline in HTML: no XML prolog or DOCTYPE
+    text = _METADATA.sub("", buffer.getvalue())
+    # Six SVGs share one HTML document, and so one id space: prefix every id and every
+    # reference to one ("figure_1", "patch_2" and their like recur in each chart).
+    text = text.replace(' id="', f' id="{name}-').replace("url(#", f"url(#{name}-")
+    text = text.replace('xlink:href="#', f'xlink:href="#{name}-')
+    # Inline in HTML: no XML prolog or DOCTYPE.
+    return text[text.index("<svg") :]
 
 
 def _axes(name: str, rows: int) -> tuple[Figure, Any]:
@@ -178,11 +185,12 @@ def _sum_codes(*groups: Mapping[str, Any]) -> dict[str, int]:
 def reports_by_category(report: Mapping[str, Any]) -> str:
     """User reports received per category."""
     categories = report["moderation"]["reports_received"]["by_category"]
-    ordered = sorted(categories.items(), key=lambda item: item[1])
+    # Categories nobody reported are named under the chart, not drawn as empty bars.
+    ordered = sorted(((c, n) for c, n in categories.items() if n), key=lambda item: item[1])
     with mpl.rc_context(_RC):
         figure, axes = _axes("reports", len(ordered))
         axes.set_title("Reports received, by category")
-        if not any(n for _, n in ordered):
+        if not ordered:
             _empty(axes, "reports")
             return _svg(figure, "reports")
         names = [c.replace("_", " ") for c, _ in ordered]
@@ -191,6 +199,9 @@ def reports_by_category(report: Mapping[str, Any]) -> str:
         for y, n in enumerate(counts):
             axes.text(n, y, f" {n}", va="center")
         axes.xaxis.get_major_locator().set_params(integer=True)
+        none = len(categories) - len(ordered)
+        if none:
+            axes.set_xlabel(f"reports ({none} other categories: none)")
         return _svg(figure, "reports")
 
 

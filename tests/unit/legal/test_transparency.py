@@ -428,6 +428,10 @@ def test_the_html_page_is_self_contained_with_its_charts() -> None:
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)
     assert "Transparency report 2026-H2" in page
     assert "wrong_jurisdiction" in page
+    # Six SVGs in one document: their ids stay unique, and every reference finds its id.
+    ids = re.findall(r' id="([^"]+)"', page)
+    assert len(ids) == len(set(ids))
+    assert set(re.findall(r'(?:url\(#|href="#)([^)"]+)', page)) <= set(ids)
 
 
 def test_durations_and_percentages_for_people() -> None:
