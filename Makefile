@@ -26,8 +26,8 @@ test: lint browser ## Lint, then unit, integration and browser tests on a real K
 browser: ## Install Debian's chromium and chromium-driver when missing (the console's tests)
 	bash deploy/browser/ensure-chromium.sh
 
-screenshots: $(STAMP) browser ## Regenerate the console's screenshots in deploy/screenshots/
-	CRIBLE_SCREENSHOTS=deploy/screenshots $(BIN)/crible local -- $(BIN)/python -m pytest -q tests/integration/test_console_browser.py -k "screenshots or signs_in"
+screenshots: $(STAMP) browser ## Regenerate the console's and the transparency report's screenshots in deploy/screenshots/
+	CRIBLE_SCREENSHOTS=deploy/screenshots $(BIN)/crible local -- $(BIN)/python -m pytest -q tests/integration/test_console_browser.py tests/integration/test_transparency.py -k "screenshots or signs_in"
 
 unit: $(STAMP) ## Unit tests only (no Kafka, no database; milliseconds)
 	$(BIN)/python -m pytest tests/unit

@@ -13,6 +13,8 @@ import binascii
 import secrets
 from typing import Any
 
+from services.legal.transparency import command as transparency
+
 
 def register(sub: Any) -> None:
     """Add ``legal`` to the ``crible`` command."""
@@ -73,6 +75,8 @@ def register(sub: Any) -> None:
     top_what = top.add_subparsers(dest="what", required=True)
     top_what.add_parser("verify", help="recompute every hash; exit 1 if the chain is broken")
     top.set_defaults(func=lambda _: asyncio.run(_verify()))
+    # ``crible transparency``: figures computed from the audit trail and the requests.
+    transparency.register(sub)
 
 
 def _legal(args: argparse.Namespace) -> int:
