@@ -22,6 +22,8 @@ import pytest
 
 from services.legal import auditlog
 from services.legal.audit import AuditStep, DetailValue
+from services.legal.config import LegalSettings
+from services.legal.deadlines import deadline_for
 from services.legal.fieldcrypt import FieldCipher
 from services.legal.model import Scope
 from services.legal.narrowing import narrow
@@ -123,7 +125,12 @@ class Legal:
         )
         rid = str(request.request_id)
         await store_received(
-            self.db, request, document=DOCUMENT, media_type="application/pdf", cipher=self.cipher
+            self.db,
+            request,
+            document=DOCUMENT,
+            media_type="application/pdf",
+            cipher=self.cipher,
+            deadline=deadline_for(request, LegalSettings().deadlines()),
         )
         self.audit(received, AuditStep.SIGNATURE_VERIFIED, rid, authority, body_sha256="ab" * 32)
         self.audit(
