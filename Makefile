@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test browser screenshots unit lint format demo bench-ingest bench-prescreen bench-dispatch bench-legal bench-retention eval-prescreen schemas topics migrate clean
+.PHONY: help install run test browser prometheus-tools metrics-catalogue screenshots unit lint format demo bench-ingest bench-prescreen bench-dispatch bench-legal bench-retention eval-prescreen schemas topics migrate clean
 
 help: ## Show this list
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -20,8 +20,14 @@ install: $(STAMP) ## Create .venv and install Crible with its development tools
 run: $(STAMP) ## Start Kafka + PostgreSQL (unless configured), topics, migrations, every service; Ctrl-C stops all
 	$(BIN)/crible local -- $(BIN)/crible run all
 
-test: lint browser ## Lint, then unit, integration and browser tests on a real Kafka broker and PostgreSQL
+test: lint browser prometheus-tools ## Lint, then unit, integration and browser tests on a real Kafka broker and PostgreSQL
 	$(BIN)/crible local -- $(BIN)/python -m pytest
+
+prometheus-tools: ## Install Debian's prometheus (server and promtool) when missing (rules, metrics, make observe)
+	bash deploy/prometheus/ensure-prometheus.sh
+
+metrics-catalogue: $(STAMP) ## Rewrite deploy/METRICS.md from the code, the rules and the dashboards
+	$(BIN)/crible metrics catalogue
 
 browser: ## Install Debian's chromium and chromium-driver when missing (the console's tests)
 	bash deploy/browser/ensure-chromium.sh

@@ -93,6 +93,10 @@ def _parser(registry: Registry) -> argparse.ArgumentParser:
     bench.add_argument("target", choices=registry.benchmarks())
     bench.add_argument("options", nargs=argparse.REMAINDER)
     bench.set_defaults(func=_bench)
+    metrics = sub.add_parser("metrics", help="the metrics catalogue (deploy/METRICS.md)")
+    metrics.add_argument("action", choices=["catalogue", "check"])
+    metrics.set_defaults(func=_metrics)
+
     dlq = sub.add_parser("dlq", help="dead-letter topics: list, show, replay after a fix")
     actions = dlq.add_subparsers(dest="action", required=True)
     listed = actions.add_parser("list", help="counts by error class, oldest and newest")
@@ -109,6 +113,20 @@ def _parser(registry: Registry) -> argparse.ArgumentParser:
     for module in registry.command_modules():
         module.register(sub)
     return parser
+
+
+def _metrics(args: argparse.Namespace) -> int:
+    from shared.cli.catalogue import CATALOGUE, catalogue  # noqa: PLC0415
+
+    text = catalogue(args.registry)
+    if args.action == "check":
+        if CATALOGUE.read_text() != text:
+            print(f"{CATALOGUE} is stale: run `crible metrics catalogue`")
+            return 1
+        return 0
+    CATALOGUE.write_text(text)
+    print(f"wrote {CATALOGUE}")
+    return 0
 
 
 def _dlq(args: argparse.Namespace) -> int:
