@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test browser prometheus-tools metrics-catalogue screenshots unit lint format demo bench-ingest bench-prescreen bench-dispatch bench-legal bench-retention eval-prescreen schemas topics migrate clean
+.PHONY: help install run observe test browser prometheus-tools metrics-catalogue screenshots unit lint format demo bench-ingest bench-prescreen bench-dispatch bench-legal bench-retention eval-prescreen schemas topics migrate clean
 
 help: ## Show this list
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -46,6 +46,9 @@ lint: $(STAMP) ## ruff (lint and format check) and mypy --strict
 format: $(STAMP) ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+observe: $(STAMP) prometheus-tools ## Like run, with a local Prometheus (127.0.0.1:9090) evaluating Crible's rules and alerts
+	$(BIN)/crible local -- $(BIN)/crible observe
 
 demo: $(STAMP) ## Publish a realistic report stream to the pipeline `make run` started, and watch it
 	$(BIN)/crible demo

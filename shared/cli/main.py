@@ -93,6 +93,14 @@ def _parser(registry: Registry) -> argparse.ArgumentParser:
     bench.add_argument("target", choices=registry.benchmarks())
     bench.add_argument("options", nargs=argparse.REMAINDER)
     bench.set_defaults(func=_bench)
+    observe = sub.add_parser(
+        "observe",
+        help="run every service (`run all`) with a local Prometheus (127.0.0.1:9090, Crible's "
+        "rules and alerts); Ctrl-C stops both",
+    )
+    observe.add_argument("--port", type=int, default=9090, help="Prometheus's port")
+    observe.set_defaults(func=_observe)
+
     metrics = sub.add_parser("metrics", help="the metrics catalogue (deploy/METRICS.md)")
     metrics.add_argument("action", choices=["catalogue", "check"])
     metrics.set_defaults(func=_metrics)
@@ -113,6 +121,13 @@ def _parser(registry: Registry) -> argparse.ArgumentParser:
     for module in registry.command_modules():
         module.register(sub)
     return parser
+
+
+def _observe(args: argparse.Namespace) -> int:
+    from shared.cli.observe import observe  # noqa: PLC0415
+
+    return observe(args.registry.names, metrics_base_port=9101, http_base_port=8101,
+                   port=args.port)  # fmt: skip
 
 
 def _metrics(args: argparse.Namespace) -> int:
