@@ -7,6 +7,7 @@ import gc
 import logging
 import multiprocessing
 import signal
+from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 
 import asyncpg
@@ -214,9 +215,21 @@ def _executor(stage: Stage | StageFactory | None) -> Executor | None:
         return ProcessPoolExecutor(
             max_workers=stage.workers,
             mp_context=multiprocessing.get_context("spawn"),
-            initializer=stage.initializer,
+            initializer=_worker_start,
+            initargs=(stage.initializer,),
         )
     return ThreadPoolExecutor(max_workers=stage.workers, thread_name_prefix="stage")
+
+
+def _worker_start(initializer: Callable[[], None] | None) -> None:
+    """A stage worker's start: it ignores SIGINT, then runs the stage's initializer.
+
+    Ctrl-C reaches the whole process group, but the service stops its workers itself (a
+    graceful stop): without this, each worker would print a KeyboardInterrupt traceback.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if initializer is not None:
+        initializer()
 
 
 async def _start_metrics(

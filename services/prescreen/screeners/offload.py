@@ -8,6 +8,7 @@ the stage's thread, and the batch takes the longer of the two instead of their s
 from __future__ import annotations
 
 import multiprocessing
+import signal
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 
@@ -27,6 +28,8 @@ _CHILD: Screener | None = None
 
 def _start_child(factory: Callable[[], Screener]) -> None:
     global _CHILD  # noqa: PLW0603 - one screener per child process, built once
+    # Ctrl-C reaches the whole process group; the service stops its child itself.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _CHILD = factory()
     _CHILD.screen([])  # load what loads lazily (a model) before the first batch
 
