@@ -101,6 +101,10 @@ def _parser(registry: Registry) -> argparse.ArgumentParser:
     observe.add_argument("--port", type=int, default=9090, help="Prometheus's port")
     observe.set_defaults(func=_observe)
 
+    dashboards = sub.add_parser("dashboards", help="Grafana dashboards (deploy/grafana/)")
+    dashboards.add_argument("action", choices=["export"])
+    dashboards.set_defaults(func=_dashboards)
+
     metrics = sub.add_parser("metrics", help="the metrics catalogue (deploy/METRICS.md)")
     metrics.add_argument("action", choices=["catalogue", "check"])
     metrics.set_defaults(func=_metrics)
@@ -128,6 +132,14 @@ def _observe(args: argparse.Namespace) -> int:
 
     return observe(args.registry.names, metrics_base_port=9101, http_base_port=8101,
                    port=args.port)  # fmt: skip
+
+
+def _dashboards(_args: argparse.Namespace) -> int:
+    from shared.cli.dashboards import export  # noqa: PLC0415
+
+    for path in export():
+        print(f"wrote {path}")
+    return 0
 
 
 def _metrics(args: argparse.Namespace) -> int:

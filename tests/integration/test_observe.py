@@ -113,3 +113,27 @@ async def test_prometheus_scrapes_the_services_and_evaluates_the_alerts(
     finally:
         stop(server)
         legal_metrics.REQUESTS_DUE.labels("1h").set(0)
+
+
+async def test_every_dashboard_query_parses_in_prometheus(tmp_path: Path) -> None:
+    from tests.unit.ops.test_dashboards import queries  # noqa: PLC0415 - the same list
+
+    port = free_port()
+    server = start(write_config([], token=TOKEN, cache=tmp_path), port=port, cache=tmp_path)
+    auth = (USER, web_password(tmp_path))
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", auth=auth) as client:
+
+            async def ready() -> bool:
+                try:
+                    return (await client.get("/-/ready")).status_code == 200
+                except httpx.HTTPError:
+                    return False
+
+            await eventually(ready, timeout=60)
+            for board, panel, expr in queries():
+                answer = await client.get("/api/v1/query", params={"query": expr})
+                # A query that does not parse is a 400 with errorType bad_data.
+                assert answer.status_code == 200, (board, panel, answer.text)
+    finally:
+        stop(server)
