@@ -75,6 +75,14 @@ def _parser(registry: Registry) -> argparse.ArgumentParser:
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=_migrate)
 
+    health = sub.add_parser(
+        "healthcheck",
+        help="ask this process's metrics port for /healthz (or /readyz) with the token: "
+        "the container health check and the pods' probes",
+    )
+    health.add_argument("--ready", action="store_true", help="ask /readyz instead of /healthz")
+    health.set_defaults(func=_healthcheck)
+
     schemas = sub.add_parser("schemas", help="JSON Schemas of the event contracts")
     schemas.add_argument("action", choices=["export", "check"])
     schemas.set_defaults(func=_schemas)
@@ -141,6 +149,12 @@ def _migrate(args: argparse.Namespace) -> int:
     if not applied:
         print("database schema is up to date")
     return 0
+
+
+def _healthcheck(args: argparse.Namespace) -> int:
+    from shared.cli.healthcheck import run  # noqa: PLC0415
+
+    return run(get_settings(), ready=args.ready)
 
 
 def _schemas(args: argparse.Namespace) -> int:
