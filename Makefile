@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test browser screenshots unit lint format demo bench-ingest bench-prescreen bench-dispatch bench-legal bench-retention eval-prescreen schemas topics migrate clean
+.PHONY: help install run test browser screenshots unit lint format demo bench-ingest bench-prescreen bench-dispatch bench-legal bench-retention eval-prescreen schemas compose-secrets topics migrate clean
 
 help: ## Show this list
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -36,6 +36,7 @@ lint: $(STAMP) ## ruff (lint and format check) and mypy --strict
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy shared services tests
+	$(BIN)/mypy deploy/compose/make_secrets.py
 
 format: $(STAMP) ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
@@ -64,6 +65,9 @@ eval-prescreen: $(STAMP) ## Precision/recall of the live and shadow policies on 
 
 schemas: $(STAMP) ## Re-export the JSON Schemas and AsyncAPI document under deploy/schemas/
 	$(BIN)/crible schemas export
+
+compose-secrets: ## Make deploy/compose/secrets/ (git-ignored) for docker compose, once
+	$(PYTHON) deploy/compose/make_secrets.py
 
 clean: ## Remove the local Kafka and PostgreSQL data and jars (.cache/)
 	rm -rf .cache

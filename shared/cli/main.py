@@ -24,6 +24,10 @@ log = logging.getLogger("crible")
 
 #: Exit status of a service stopped by its configuration (sysexits.h).
 EX_CONFIG = 78
+#: `crible run all` gives service i of the registry these ports plus i (the deployment files
+#: keep the same numbering, so a port names one service everywhere).
+METRICS_BASE_PORT = 9101
+HTTP_BASE_PORT = 8101
 
 
 def main(argv: Sequence[str] | None, *, services: Mapping[str, str]) -> int:
@@ -50,13 +54,13 @@ def _parser(registry: Registry) -> argparse.ArgumentParser:
     run.add_argument(
         "--metrics-base-port",
         type=int,
-        default=9101,
+        default=METRICS_BASE_PORT,
         help="with `all`: first metrics port; services get consecutive ports",
     )
     run.add_argument(
         "--http-base-port",
         type=int,
-        default=8101,
+        default=HTTP_BASE_PORT,
         help="with `all`: first HTTP API port (dispatch's reviewer API is the third)",
     )
     run.set_defaults(func=_run)
