@@ -104,13 +104,14 @@ def _is_secret(annotation: Any) -> bool:
     return annotation is SecretStr or SecretStr in typing.get_args(annotation)
 
 
-def _secret_env(package: str) -> tuple[tuple[str, str, bool], ...]:
+def _secret_env(package: str, *, database: bool) -> tuple[tuple[str, str, bool], ...]:
     """The service's own DSN and Kafka user, then its settings that are secret or required."""
     found = [
-        ("CRIBLE_SERVICE_DATABASE_URLS", "service-database-urls", True),
         ("CRIBLE_KAFKA_SASL_USERNAME", "kafka-sasl-username", False),
         ("CRIBLE_KAFKA_SASL_PASSWORD", "kafka-sasl-password", False),
     ]
+    if database:
+        found.insert(0, ("CRIBLE_SERVICE_DATABASE_URLS", "service-database-urls", True))
     for cls in _settings_classes(package):
         prefix = cls.model_config.get("env_prefix", "")
         for name, field in cls.model_fields.items():
@@ -142,7 +143,7 @@ def facts(prefix: str = "") -> list[ServiceFacts]:
                 metrics_port=METRICS_BASE_PORT + index,
                 http_port=HTTP_BASE_PORT + index if spec.http_app is not None else None,
                 triggers=triggers,
-                secret_env=_secret_env(package),
+                secret_env=_secret_env(package, database=spec.uses_database),
             )
         )
     return result

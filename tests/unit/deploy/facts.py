@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import re
 import sys
 import typing
 from functools import cache
@@ -141,3 +142,23 @@ def groups() -> dict[str, dict[str, int]]:
 
 def declared_topics() -> dict[str, int]:
     return {spec.name: spec.partitions for spec in all_topics()}
+
+
+#: What a topic name looks like: dotted lower-case words (`reports.submitted`, `cases.dlq`).
+TOPIC_LIKE = re.compile(r"^[a-z_]+(\.[a-z_]+)+$")
+
+
+def topic_like_strings(document: Any) -> set[str]:
+    """Every key or value in a parsed YAML document that looks like a topic name."""
+    found: set[str] = set()
+    stack = [document]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, str) and TOPIC_LIKE.match(node):
+            found.add(node)
+    return found

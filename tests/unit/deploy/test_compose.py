@@ -187,3 +187,9 @@ def test_mounted_files_exist(compose: dict[str, Any]) -> None:
             # ./grafana is filled by the dashboards' work; compose creates it when missing.
             if source.startswith("./") and source != "./grafana":
                 assert (facts.DEPLOY / source).exists(), source
+
+
+def test_every_topic_it_names_is_declared(compose: dict[str, Any]) -> None:
+    # The topics job makes every topic of shared/topics.py; nothing else may name another.
+    assert facts.topic_like_strings(compose) <= set(facts.declared_topics())
+    assert compose["services"]["topics"]["command"] == ["topics", "apply"]

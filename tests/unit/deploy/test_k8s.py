@@ -219,7 +219,10 @@ def test_each_service_gets_what_it_requires_from_its_own_secret() -> None:
             for e in container["env"]
             if "valueFrom" in e and e["valueFrom"]["secretKeyRef"]["name"] == f"crible-{name}"
         }
-        for variable in facts.required_settings(name) | {"CRIBLE_SERVICE_DATABASE_URLS"}:
+        required = facts.required_settings(name)
+        if facts.specs()[name].uses_database:
+            required.add("CRIBLE_SERVICE_DATABASE_URLS")
+        for variable in required:
             assert variable in from_secret, (name, variable)
             assert not from_secret[variable].get("optional", False)
         # The owner role's DSN is the migration Job's alone.
@@ -261,3 +264,9 @@ def test_each_consumer_group_scales_on_its_lag_up_to_its_partitions() -> None:
 def test_the_readme_documents_each_groups_partition_ceiling(generator: Any) -> None:
     readme = (facts.ROOT / "README.md").read_text()
     assert generator.partition_table() in readme, "README: paste `make k8s-table`"
+
+
+def test_every_topic_named_is_declared() -> None:
+    named = set().union(*(facts.topic_like_strings(doc) for doc in documents()))
+    assert named
+    assert named <= set(facts.declared_topics())
