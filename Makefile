@@ -5,10 +5,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run observe test browser prometheus-tools metrics-catalogue screenshots unit lint format demo bench-ingest bench-prescreen bench-dispatch bench-legal bench-retention eval-prescreen schemas topics migrate clean
+.PHONY: help install run observe test browser prometheus-tools metrics-catalogue screenshots unit lint format demo bench-ingest bench-prescreen bench-dispatch bench-legal bench-retention eval-prescreen schemas k8s k8s-table compose-secrets topics migrate clean
 
 help: ## Show this list
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,7 @@ lint: $(STAMP) ## ruff (lint and format check) and mypy --strict
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy shared services tests
+	$(BIN)/mypy deploy/k8s/generate.py deploy/compose/make_secrets.py
 
 format: $(STAMP) ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
@@ -73,6 +74,15 @@ eval-prescreen: $(STAMP) ## Precision/recall of the live and shadow policies on 
 
 schemas: $(STAMP) ## Re-export the JSON Schemas and AsyncAPI document under deploy/schemas/
 	$(BIN)/crible schemas export
+
+k8s: $(STAMP) ## Regenerate the Kubernetes manifests in deploy/k8s/ from the code
+	$(BIN)/python deploy/k8s/generate.py
+
+k8s-table: $(STAMP) ## Print the partition ceiling of each consumer group (README, Deployment)
+	$(BIN)/python deploy/k8s/generate.py --table
+
+compose-secrets: ## Make deploy/compose/secrets/ (git-ignored) for docker compose, once
+	$(PYTHON) deploy/compose/make_secrets.py
 
 clean: ## Remove the local Kafka and PostgreSQL data and jars (.cache/)
 	rm -rf .cache

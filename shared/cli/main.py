@@ -24,6 +24,10 @@ log = logging.getLogger("crible")
 
 #: Exit status of a service stopped by its configuration (sysexits.h).
 EX_CONFIG = 78
+#: `crible run all` gives service i of the registry these ports plus i (the deployment files
+#: keep the same numbering, so a port names one service everywhere).
+METRICS_BASE_PORT = 9101
+HTTP_BASE_PORT = 8101
 
 
 def main(argv: Sequence[str] | None, *, services: Mapping[str, str]) -> int:
@@ -50,13 +54,13 @@ def _parser(registry: Registry) -> argparse.ArgumentParser:
     run.add_argument(
         "--metrics-base-port",
         type=int,
-        default=9101,
+        default=METRICS_BASE_PORT,
         help="with `all`: first metrics port; services get consecutive ports",
     )
     run.add_argument(
         "--http-base-port",
         type=int,
-        default=8101,
+        default=HTTP_BASE_PORT,
         help="with `all`: first HTTP API port (dispatch's reviewer API is the third)",
     )
     run.set_defaults(func=_run)
@@ -74,6 +78,14 @@ def _parser(registry: Registry) -> argparse.ArgumentParser:
     topics.set_defaults(func=_topics)
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=_migrate)
+
+    health = sub.add_parser(
+        "healthcheck",
+        help="ask this process's metrics port for /healthz (or /readyz) with the token: "
+        "the container health check and the pods' probes",
+    )
+    health.add_argument("--ready", action="store_true", help="ask /readyz instead of /healthz")
+    health.set_defaults(func=_healthcheck)
 
     schemas = sub.add_parser("schemas", help="JSON Schemas of the event contracts")
     schemas.add_argument("action", choices=["export", "check"])
@@ -205,6 +217,12 @@ def _migrate(args: argparse.Namespace) -> int:
     if not applied:
         print("database schema is up to date")
     return 0
+
+
+def _healthcheck(args: argparse.Namespace) -> int:
+    from shared.cli.healthcheck import run  # noqa: PLC0415
+
+    return run(get_settings(), ready=args.ready)
 
 
 def _schemas(args: argparse.Namespace) -> int:
