@@ -13,6 +13,7 @@ import json
 import logging
 import sys
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import uvloop
 
@@ -105,6 +106,14 @@ def _parser(registry: Registry) -> argparse.ArgumentParser:
     bench.add_argument("target", choices=registry.benchmarks())
     bench.add_argument("options", nargs=argparse.REMAINDER)
     bench.set_defaults(func=_bench)
+    _operations(sub)
+    for module in registry.command_modules():
+        module.register(sub)
+    return parser
+
+
+def _operations(sub: Any) -> None:
+    """The operators' subcommands: observe, dashboards, metrics catalogue, dead letters."""
     observe = sub.add_parser(
         "observe",
         help="run every service (`run all`) with a local Prometheus (127.0.0.1:9090, Crible's "
@@ -134,9 +143,6 @@ def _parser(registry: Registry) -> argparse.ArgumentParser:
     again.add_argument("--error-class", help="only dead letters of this error class")
     again.add_argument("--dry-run", action="store_true", help="say what would be sent")
     dlq.set_defaults(func=_dlq)
-    for module in registry.command_modules():
-        module.register(sub)
-    return parser
 
 
 def _observe(args: argparse.Namespace) -> int:
