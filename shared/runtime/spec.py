@@ -147,6 +147,8 @@ Hook = Callable[[ServiceContext], Awaitable[None]]
 AppFactory = Callable[[ServiceContext], Any]
 #: A service that is not a set of consumers (a faust-streaming app): runs until stop is set.
 CustomMain = Callable[[ServiceContext], Coroutine[Any, Any, None]]
+#: Readiness checks of what the runtime does not drive itself: the names of those failing.
+ReadinessChecks = Callable[[ServiceContext], list[str]]
 
 
 @dataclass(frozen=True)
@@ -164,6 +166,8 @@ class Service:
     main: CustomMain | None = None
     #: Whether the service uses PostgreSQL (a pool and the outbox).
     uses_database: bool = True
+    #: Checks ``/readyz`` adds to the runtime's own (e.g. a faust app's partitions, tables).
+    readiness: ReadinessChecks | None = None
 
     @property
     def produces(self) -> tuple[TopicSpec, ...]:

@@ -1,0 +1,449 @@
+"""The faust app around the pure stages: its topics, tables, agents and watchdog.
+
+Three agents, each co-partitioned with the tables it writes:
+
+1. ``intake`` reads ``reports.accepted``, validates each event (bad ones go to
+   ``reports.accepted.dlq``, with the headers every Crible consumer writes) and repartitions
+   compact records by reporter onto ``surge.by_reporter``;
+2. ``reporters`` keeps the reporters table and repartitions the annotated records by
+   subject onto ``surge.by_subject``;
+3. ``subjects`` keeps the subject windows and category baselines and publishes
+   ``SurgeSignal`` events on ``surge.signals``.
+
+faust never creates a topic here (``topic_allow_declare`` off): every one is declared in
+``shared/topics.py`` and created by ``crible topics apply``. Its web server is off; the
+process's metrics and probes are the shared, token-protected endpoint.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import faust
+import orjson
+from faust.serializers import codecs
+from faust.tables.recovery import Recovery
+from faust.types import EventT, StreamT, TableT
+
+from services.surge import metrics
+from services.surge.baseline import CategoryStats
+from services.surge.config import SurgeSettings
+from services.surge.detect import signal
+from services.surge.records import (
+    Annotated,
+    pack,
+    partition_for,
+    subject_of,
+    unpack_accepted,
+    unpack_annotated,
+)
+from services.surge.reporters import ReporterState, expired
+from services.surge.stages import accepted_of, annotate, count, reporter_key, since_key
+from services.surge.watchdog import Watchdog
+from services.surge.windows import SubjectState
+from shared import metrics as shared_metrics
+from shared.config import Settings
+from shared.kafka import kafka_client_options
+from shared.runtime.deadletter import dead_letter
+from shared.topics import (
+    REPORTS_ACCEPTED,
+    SURGE_BY_REPORTER,
+    SURGE_BY_SUBJECT,
+    SURGE_CATEGORIES,
+    SURGE_REPORTERS,
+    SURGE_SIGNALS,
+    SURGE_SUBJECTS,
+    TopicSpec,
+    largest_message_bytes,
+    max_message_bytes,
+    wire_name,
+)
+
+log = logging.getLogger(__name__)
+
+SERVICE = "surge"
+#: The consumer group (before the topic prefix), named like every service's.
+GROUP = "crible-surge"
+PARTITIONS = REPORTS_ACCEPTED.partitions
+
+
+class AgentStalledError(RuntimeError):
+    """An agent stopped consuming while its partitions had lag."""
+
+
+class _StateCodec(codecs.Codec):
+    """A table's values as JSON (orjson), through the state's own wire form."""
+
+    def __init__(self, to_wire: Callable[[Any], Any], from_wire: Callable[[Any], Any]) -> None:
+        super().__init__()
+        self._to_wire = to_wire
+        self._from_wire = from_wire
+
+    def _dumps(self, obj: Any) -> bytes:
+        return orjson.dumps(self._to_wire(obj))
+
+    def _loads(self, s: bytes) -> Any:
+        return self._from_wire(orjson.loads(s))
+
+
+def _subject_codec() -> _StateCodec:
+    return _StateCodec(SubjectState.to_wire, SubjectState.from_wire)
+
+
+def _reporter_codec() -> _StateCodec:
+    return _StateCodec(ReporterState.to_wire, ReporterState.from_wire)
+
+
+def _category_codec() -> _StateCodec:
+    return _StateCodec(CategoryStats.to_wire, CategoryStats.from_wire)
+
+
+class SurgeApp:
+    """One process's faust app, its tables, and what the runtime needs to watch it."""
+
+    def __init__(self, settings: Settings, surge: SurgeSettings) -> None:
+        self.settings = settings
+        self.surge = surge
+        self.policy = surge.policy()
+        self.watchdog = Watchdog(stall_seconds=surge.stall_seconds)
+        self._prefix = settings.topic_prefix
+        self._watermarks: dict[tuple[str, int], int] = {}
+        self._swept: dict[tuple[str, int], float] = {}
+        self.app = faust.App(
+            self._prefix + GROUP,
+            broker=[f"kafka://{h.strip()}" for h in settings.kafka_bootstrap_servers.split(",")],
+            broker_credentials=_credentials(settings),
+            store="memory://",
+            # No HTTP server of faust's: probes and metrics are the shared, token-protected
+            # endpoint (CRIBLE_METRICS_PORT).
+            web_enabled=False,
+            # Topics are declared in shared/topics.py and created by `crible topics apply`.
+            topic_allow_declare=False,
+            topic_disable_leader=True,
+            topic_partitions=PARTITIONS,
+            table_standby_replicas=0,
+            consumer_auto_offset_reset="earliest",
+            broker_commit_interval=surge.commit_interval_seconds,
+            producer_acks=-1,
+            producer_linger_ms=settings.producer_linger_ms,
+            producer_max_request_size=largest_message_bytes() + 64 * 1024,
+            stream_buffer_maxsize=8192,
+            loop=asyncio.get_running_loop(),
+        )
+        self.source = self._topic(REPORTS_ACCEPTED)
+        self.by_reporter = self._topic(SURGE_BY_REPORTER)
+        self.by_subject = self._topic(SURGE_BY_SUBJECT)
+        self.signals = self._topic(SURGE_SIGNALS)
+        self.reporters = self._table(SURGE_REPORTERS, _reporter_codec())
+        self.subjects = self._table(SURGE_SUBJECTS, _subject_codec())
+        self.categories = self._table(SURGE_CATEGORIES, _category_codec())
+        self._logical = {
+            wire_name(t.name, self._prefix): t.name
+            for t in (REPORTS_ACCEPTED, SURGE_BY_REPORTER, SURGE_BY_SUBJECT)
+        }
+        self.app.agent(self.source, name="surge.intake")(self._intake)
+        self.app.agent(self.by_reporter, name="surge.reporters")(self._reporters)
+        self.app.agent(self.by_subject, name="surge.subjects")(self._subjects)
+
+    def _topic(self, spec: TopicSpec) -> faust.TopicT:
+        return self.app.topic(
+            wire_name(spec.name, self._prefix),
+            key_type=bytes,
+            value_type=bytes,
+            key_serializer="raw",
+            value_serializer="raw",
+            partitions=spec.partitions,
+        )
+
+    def _table(self, spec: TopicSpec, codec: _StateCodec) -> TableT[bytes, Any]:
+        schema: faust.Schema[bytes, Any] = faust.Schema(
+            key_type=bytes, key_serializer="raw", value_serializer=codec
+        )
+        changelog = self.app.topic(
+            wire_name(spec.name, self._prefix),
+            schema=schema,
+            partitions=spec.partitions,
+            compacting=True,
+            acks=False,
+            internal=True,
+            allow_empty=True,
+            maxsize=131_072,
+        )
+        return self.app.Table(
+            spec.name,
+            default=None,
+            schema=schema,
+            partitions=spec.partitions,
+            changelog_topic=changelog,
+        )
+
+    # -- the agents ---------------------------------------------------------------------
+
+    async def _intake(self, stream: StreamT[bytes]) -> None:
+        # take_events is faust-streaming's; its StreamT protocol does not declare it.
+        async for events in stream.take_events(  # type: ignore[attr-defined]
+            self.surge.batch_max, within=self.surge.batch_within_seconds
+        ):
+            await self.take_in(events)
+
+    async def take_in(self, events: Sequence[EventT[bytes]]) -> None:
+        """Validate a batch of accepted reports, repartition them by reporter."""
+        packs: dict[int, list[tuple[object, ...]]] = {}
+        bad = 0
+        for event in events:
+            message = event.message
+            try:
+                record = accepted_of(message.value)
+            except ValueError as error:  # pydantic's ValidationError is one
+                await self._dead_letter(message, error, REPORTS_ACCEPTED)
+                bad += 1
+                continue
+            if record is not None:
+                # Placed by the reporters table's key: the table stays co-partitioned.
+                where = partition_for(reporter_key(record.reporter).decode(), PARTITIONS)
+                packs.setdefault(where, []).append(tuple(record))
+        for partition, records in packs.items():
+            await self.by_reporter.send(value=pack(records), partition=partition)
+        self._progress(events)
+        counted = shared_metrics.CONSUMED.labels(SERVICE, REPORTS_ACCEPTED.name, "processed")
+        counted.inc(len(events) - bad)
+        metrics.RECORDS.labels("intake").inc(len(events))
+
+    async def _reporters(self, stream: StreamT[bytes]) -> None:
+        async for event in stream.events():
+            await self._guarded(event, SURGE_BY_REPORTER, self.annotate)
+
+    async def annotate(self, event: EventT[bytes]) -> None:
+        """Fold a packed message into the reporters table; repartition it by subject."""
+        message = event.message
+        records = unpack_accepted(message.value or b"[]")
+        if not records:
+            return
+        key = since_key(message.partition)
+        stored = self.reporters.get(key)
+        since = min(r.at for r in records)
+        if stored is None or since < stored.first_seen:
+            self.reporters[key] = ReporterState(first_seen=since)
+        else:
+            since = stored.first_seen
+        annotated = annotate(
+            records, reporters=self.reporters, watched_since=since, policy=self.policy
+        )
+        packs: dict[int, list[tuple[object, ...]]] = {}
+        for record in annotated:
+            packs.setdefault(partition_for(record.subject, PARTITIONS), []).append(tuple(record))
+        for partition, group in packs.items():
+            await self.by_subject.send(value=pack(group), partition=partition)
+        metrics.RECORDS.labels("reporters").inc(len(records))
+        self._sweep_reporters(message.partition, max(r.at for r in records))
+
+    async def _subjects(self, stream: StreamT[bytes]) -> None:
+        async for event in stream.events():
+            await self._guarded(event, SURGE_BY_SUBJECT, self.count)
+
+    async def count(self, event: EventT[bytes]) -> None:
+        """Count a packed message into its subjects' windows; publish the signals due."""
+        message = event.message
+        records: list[Annotated] = unpack_annotated(message.value or b"[]")
+        if not records:
+            return
+        due, replays = count(
+            records,
+            partition=message.partition,
+            subjects=self.subjects,
+            categories=self.categories,
+            policy=self.policy,
+        )
+        for record, burst in due:
+            surge = signal(subject_of(record.parts), burst)
+            await self.signals.send(
+                key=record.subject.encode(), value=surge.model_dump_json().encode()
+            )
+            metrics.SIGNALS.labels(surge.kind.value).inc()
+        if replays:
+            metrics.REPLAYS.inc(replays)
+        metrics.RECORDS.labels("subjects").inc(len(records))
+        self._sweep_subjects(message.partition, max(r.at for r in records))
+
+    async def _guarded(
+        self,
+        event: EventT[bytes],
+        spec: TopicSpec,
+        handle: Callable[[EventT[bytes]], Any],
+    ) -> None:
+        """Run ``handle``; what it cannot handle goes to the topic's DLQ.
+
+        Not the agent down: faust would restart it, and it would meet the same message again.
+        """
+        try:
+            await handle(event)
+        except Exception as error:
+            log.exception("message dead-lettered", extra={"topic": spec.name})
+            await self._dead_letter(event.message, error, spec)
+        self._progress((event,))
+
+    async def _dead_letter(self, message: Any, error: BaseException, spec: TopicSpec) -> None:
+        # The copy is sent and acknowledged before the batch's offsets can be committed.
+        copy = dead_letter(
+            message, error, service=SERVICE, topic=spec.name, limit=max_message_bytes
+        )
+        await self.app.producer.send_and_wait(
+            wire_name(copy.topic, self._prefix),
+            copy.key,
+            copy.value,
+            partition=None,
+            timestamp=None,
+            headers=list(copy.headers),
+        )
+        shared_metrics.CONSUMED.labels(SERVICE, spec.name, "dead_lettered").inc()
+        shared_metrics.DEAD_LETTERED.labels(SERVICE, spec.name, type(error).__name__).inc()
+
+    def _progress(self, events: Iterable[EventT[bytes]]) -> None:
+        for event in events:
+            message = event.message
+            self.watchdog.processed(message.topic, message.partition, message.offset)
+
+    # -- expiry -------------------------------------------------------------------------
+
+    def _due(self, stage: str, partition: int, at: int) -> bool:
+        tp = (stage, partition)
+        self._watermarks[tp] = max(at, self._watermarks.get(tp, at))
+        now = time.monotonic()
+        if now - self._swept.get(tp, 0.0) < self.surge.sweep_seconds:
+            return False
+        self._swept[tp] = now
+        return True
+
+    def _sweep_subjects(self, partition: int, at: int) -> None:
+        """Drop this partition's subjects and baselines whose windows all ended."""
+        if not self._due("subjects", partition, at):
+            return
+        before = self._watermarks[("subjects", partition)] - self.policy.horizon_seconds
+        for key in list(self.subjects.keys()):
+            state = self.subjects.get(key)
+            if partition_for(key.decode(), PARTITIONS) != partition or state is None:
+                continue
+            latest = state.latest
+            if latest is None or latest < before:
+                del self.subjects[key]
+        prefix = f"{partition}/".encode()
+        for key in [k for k in self.categories if k.startswith(prefix)]:
+            stats = self.categories.get(key)
+            if stats is not None and max(stats.buckets, default=before - 1) < before:
+                del self.categories[key]
+        self.update_sizes()
+
+    def _sweep_reporters(self, partition: int, at: int) -> None:
+        """Drop this partition's reporters inactive for longer than the retention."""
+        if not self._due("reporters", partition, at):
+            return
+        now = self._watermarks[("reporters", partition)]
+        for key in list(self.reporters.keys()):
+            if key.startswith(b"watching-since/"):
+                continue
+            state = self.reporters.get(key)
+            if state is None or partition_for(key.decode(), PARTITIONS) != partition:
+                continue
+            if expired(state, now=now, retention_seconds=self.policy.reporter_retention_seconds):
+                del self.reporters[key]
+
+    def update_sizes(self) -> None:
+        """The table-size gauges."""
+        metrics.TABLE_KEYS.labels("subjects").set(len(self.subjects))
+        metrics.TABLE_KEYS.labels("reporters").set(len(self.reporters))
+        metrics.TABLE_KEYS.labels("categories").set(len(self.categories))
+
+    # -- running and watching -----------------------------------------------------------
+
+    @property
+    def _recovery(self) -> Recovery:
+        # The table manager's recovery service (the TableManagerT protocol omits it).
+        recovery: Recovery = self.app.tables.recovery  # type: ignore[attr-defined]
+        return recovery
+
+    def readiness(self) -> list[str]:
+        """Failing checks for ``/readyz``: partitions assigned, tables recovered."""
+        failing = []
+        if not self.app.consumer.assignment():
+            failing.append("partitions")
+        if not self._recovery.completed.is_set():
+            failing.append("tables")
+        return failing
+
+    async def run(self, stop: asyncio.Event, *, every: float) -> None:
+        """Run the app until ``stop`` is set; raise :class:`AgentStalledError` on a stall."""
+        await self.app.start()
+        try:
+            while not stop.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=every)
+                await self.check()
+        finally:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.app.stop(), timeout=30)
+
+    async def check(self) -> None:
+        """Lag gauges, table sizes, and the watchdog's verdict."""
+        if self.app.crash_reason is not None:
+            raise AgentStalledError(
+                f"the faust app crashed: {type(self.app.crash_reason).__name__}"
+            )
+        consumer = self.app.consumer
+        watched = {
+            (tp.topic, tp.partition): tp
+            for tp in consumer.assignment()
+            if tp.topic in self._logical
+        }
+        recovered = self._recovery.completed.is_set()
+        if not recovered:
+            # Agents wait for the tables: the clock starts once they can run.
+            self.watchdog.forget(set())
+            return
+        self.watchdog.forget(set(watched))
+        highwaters: dict[tuple[str, int], int] = {}
+        for key, tp in watched.items():
+            highwater = consumer.highwater(tp)
+            if highwater is None:
+                continue
+            if not self.watchdog.known(key):
+                position = await consumer.position(tp)
+                if position is None:
+                    continue
+                self.watchdog.start(key, position)
+            highwaters[key] = highwater
+        for (topic, partition), lag in self.watchdog.lag(highwaters).items():
+            shared_metrics.CONSUMER_LAG.labels(SERVICE, self._logical[topic], str(partition)).set(
+                lag
+            )
+        self.update_sizes()
+        stalled = self.watchdog.stalled(highwaters)
+        if stalled:
+            for topic, partition in stalled:
+                metrics.STALLS.labels(self._logical[topic]).inc()
+                log.critical(
+                    "agent stopped consuming with lag; exiting for a restart",
+                    extra={"topic": self._logical[topic], "partition": partition},
+                )
+            raise AgentStalledError(f"no progress for {self.surge.stall_seconds} s with lag")
+
+
+def _credentials(settings: Settings) -> faust.types.auth.CredentialsT | None:
+    """Faust's broker credentials from the settings every Kafka client of Crible uses."""
+    protocol = settings.kafka_security_protocol
+    if protocol == "PLAINTEXT":
+        return None
+    ssl_context = kafka_client_options(settings).get("ssl_context")
+    if protocol == "SSL":
+        return faust.SSLCredentials(ssl_context)
+    password = settings.kafka_sasl_password
+    return faust.SASLCredentials(
+        username=settings.kafka_sasl_username,
+        password=None if password is None else password.get_secret_value(),
+        mechanism=settings.kafka_sasl_mechanism,
+        ssl_context=ssl_context,
+    )
