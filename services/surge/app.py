@@ -33,7 +33,7 @@ from faust.types import EventT, StreamT, TableT
 from services.surge import metrics
 from services.surge.baseline import CategoryStats
 from services.surge.config import SurgeSettings
-from services.surge.detect import signal
+from services.surge.detect import Burst, signal
 from services.surge.records import (
     Annotated,
     pack,
@@ -43,11 +43,12 @@ from services.surge.records import (
     unpack_annotated,
 )
 from services.surge.reporters import ReporterState, expired
-from services.surge.stages import accepted_of, annotate, count, reporter_key, since_key
+from services.surge.stages import accepted_of, annotate, count, flush, reporter_key, since_key
 from services.surge.watchdog import Watchdog
 from services.surge.windows import SubjectState
 from shared import metrics as shared_metrics
 from shared.config import Settings
+from shared.events.surge import SurgeSignal
 from shared.kafka import kafka_client_options
 from shared.runtime.deadletter import dead_letter
 from shared.topics import (
@@ -114,6 +115,10 @@ class SurgeApp:
         self._prefix = settings.topic_prefix
         self._watermarks: dict[tuple[str, int], int] = {}
         self._swept: dict[tuple[str, int], float] = {}
+        #: Subjects whose grown windows wait for a flush: key -> partition.
+        self._held: dict[bytes, int] = {}
+        #: The partitions of the subject stage this process has recovered and looked through.
+        self._owned: set[int] = set()
         self.app = faust.App(
             self._prefix + GROUP,
             broker=[f"kafka://{h.strip()}" for h in settings.kafka_bootstrap_servers.split(",")],
@@ -129,6 +134,8 @@ class SurgeApp:
             table_standby_replicas=0,
             consumer_auto_offset_reset="earliest",
             broker_commit_interval=surge.commit_interval_seconds,
+            broker_session_timeout=surge.session_timeout_seconds,
+            broker_heartbeat_interval=min(3.0, surge.session_timeout_seconds / 3),
             producer_acks=-1,
             producer_linger_ms=settings.producer_linger_ms,
             producer_max_request_size=largest_message_bytes() + 64 * 1024,
@@ -174,13 +181,19 @@ class SurgeApp:
             allow_empty=True,
             maxsize=131_072,
         )
-        return self.app.Table(
+        table = self.app.Table(
             spec.name,
             default=None,
+            key_type=bytes,
             schema=schema,
             partitions=spec.partitions,
             changelog_topic=changelog,
         )
+        # A table serialises what it writes with serializers derived from its types, not its
+        # schema's (faust-streaming 0.15.3): without this its changelog would be written in
+        # faust's JSON and read back through the codec.
+        table.value_serializer = codec  # type: ignore[attr-defined]  # TableT omits it
+        return table
 
     # -- the agents ---------------------------------------------------------------------
 
@@ -252,23 +265,64 @@ class SurgeApp:
         records: list[Annotated] = unpack_annotated(message.value or b"[]")
         if not records:
             return
-        due, replays = count(
+        counted = count(
             records,
             partition=message.partition,
             subjects=self.subjects,
             categories=self.categories,
             policy=self.policy,
         )
-        for record, burst in due:
-            surge = signal(subject_of(record.parts), burst)
-            await self.signals.send(
-                key=record.subject.encode(), value=surge.model_dump_json().encode()
-            )
-            metrics.SIGNALS.labels(surge.kind.value).inc()
-        if replays:
-            metrics.REPLAYS.inc(replays)
+        await self._publish(counted.due)
+        for record in counted.held:
+            self._held[record.subject.encode()] = message.partition
+        if counted.replays:
+            metrics.REPLAYS.inc(counted.replays)
         metrics.RECORDS.labels("subjects").inc(len(records))
         self._sweep_subjects(message.partition, max(r.at for r in records))
+
+    async def _publish(self, due: Iterable[tuple[Annotated, Burst]]) -> None:
+        for record, burst in due:
+            await self._send_signal(
+                record.subject.encode(), signal(subject_of(record.parts), burst)
+            )
+
+    async def _send_signal(self, key: bytes, surge: SurgeSignal) -> None:
+        await self.signals.send(key=key, value=surge.model_dump_json().encode())
+        metrics.SIGNALS.labels(surge.kind.value).inc()
+
+    async def flush(self) -> None:
+        """Publish the last figures of windows whose growth was held back.
+
+        Runs beside the agents (never within one): the table is written with an explicit
+        partition, the subject's. A partition that moved to another process is flushed
+        there: the new owner looks through its subjects once it has recovered them.
+        """
+        if not self._held:
+            return
+        assigned = self._assigned(SURGE_BY_SUBJECT)
+        held, self._held = self._held, {}
+        for key, partition in held.items():
+            state = self.subjects.get(key)
+            if partition not in assigned or state is None or state.parts is None:
+                continue
+            due = flush(state, policy=self.policy)
+            if due:
+                subject = subject_of(state.parts)
+                for burst in due:
+                    await self._send_signal(key, signal(subject, burst))
+                self.subjects.send_changelog(partition, key, state)
+
+    def _assigned(self, spec: TopicSpec) -> set[int]:
+        topic = wire_name(spec.name, self._prefix)
+        return {tp.partition for tp in self.app.consumer.assignment() if tp.topic == topic}
+
+    def _look_through(self, partitions: set[int]) -> None:
+        """Hold for a flush every subject of ``partitions`` that has published windows."""
+        for key in list(self.subjects.keys()):
+            partition = partition_for(key.decode(), PARTITIONS)
+            state = self.subjects.get(key)
+            if partition in partitions and state is not None and state.emitted:
+                self._held[key] = partition
 
     async def _guarded(
         self,
@@ -382,6 +436,7 @@ class SurgeApp:
             while not stop.is_set():
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=every)
+                await self.flush()
                 await self.check()
         finally:
             with contextlib.suppress(Exception):
@@ -405,13 +460,18 @@ class SurgeApp:
             self.watchdog.forget(set())
             return
         self.watchdog.forget(set(watched))
+        owned = self._assigned(SURGE_BY_SUBJECT)
+        if owned - self._owned:
+            self._look_through(owned - self._owned)
+        self._owned = owned
         highwaters: dict[tuple[str, int], int] = {}
         for key, tp in watched.items():
             highwater = consumer.highwater(tp)
             if highwater is None:
                 continue
             if not self.watchdog.known(key):
-                position = await consumer.position(tp)
+                # Bounded: a position being reset must not hold the watchdog itself up.
+                position = await asyncio.wait_for(consumer.position(tp), timeout=5)
                 if position is None:
                     continue
                 self.watchdog.start(key, position)

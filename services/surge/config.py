@@ -115,6 +115,12 @@ class SurgeSettings(BaseSettings):
     commit_interval_seconds: float = Field(
         default=1.0, gt=0, description="How often faust commits processed offsets."
     )
+    session_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="How long the group waits for a silent member (a killed process) before "
+        "giving its partitions to the others.",
+    )
     sweep_seconds: float = Field(
         default=30.0, gt=0, description="How often expired windows and reporters are dropped."
     )

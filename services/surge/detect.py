@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from services.surge.baseline import above_baseline
 from services.surge.campaigns import classify
 from services.surge.policy import Policy
-from services.surge.windows import Emitted, SubjectState, WindowSpec
+from services.surge.windows import Emitted, SubjectState, WindowSpec, windows_touched
 from shared.events.reports import Category, Subject
 from shared.events.surge import SurgeKind, SurgeSignal
 
@@ -44,18 +44,31 @@ class Burst:
     new_share: float
 
 
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """What a subject's windows call for now."""
+
+    due: list[Burst]
+    #: Some published window has grown, not enough yet to publish it again: a later flush
+    #: (:func:`bursts` with ``flush``) publishes its last figures.
+    held: bool
+
+
 def bursts(
     state: SubjectState,
     touched: Iterable[tuple[int, int]],
     *,
     policy: Policy,
     baseline: Baseline,
-) -> list[Burst]:
+    flush: bool = False,
+) -> Evaluation:
     """The windows among ``touched`` (spec index, start) whose signal is due.
 
-    Each is recorded in ``state.emitted`` as published.
+    A published window is due again once its figures grew by ``republish_growth``, or at
+    all with ``flush``. Each due window is recorded in ``state.emitted`` as published.
     """
     due = []
+    held = False
     for index, start in sorted(touched):
         spec = policy.windows[index]
         end = start + spec.size
@@ -63,8 +76,13 @@ def bursts(
             continue
         key = spec.key(start)
         before = state.emitted.get(key)
+        if flush and before is None:
+            continue  # a flush only completes what was published
         figures = state.figures(start, end)
-        if before is not None and not _grew(before, figures.count, figures.reporters, policy):
+        if before is not None and not _grew(
+            before, figures.count, figures.reporters, 0.0 if flush else policy.republish_growth
+        ):
+            held = held or _grew(before, figures.count, figures.reporters, 0.0)
             continue
         category = figures.category
         if before is None and not above_baseline(
@@ -96,11 +114,16 @@ def bursts(
                 new_share=verdict.new_share,
             )
         )
-    return due
+    return Evaluation(due, held)
 
 
-def _grew(before: Emitted, count: int, reporters: int, policy: Policy) -> bool:
-    factor = 1 + policy.republish_growth
+def touching(state: SubjectState, policy: Policy) -> set[tuple[int, int]]:
+    """Every window (spec index, start) that holds one of the subject's buckets."""
+    return windows_touched(policy.windows, state.buckets)
+
+
+def _grew(before: Emitted, count: int, reporters: int, growth: float) -> bool:
+    factor = 1 + growth
     return count >= max(before.count + 1, before.count * factor) or reporters >= max(
         before.reporters + 1, before.reporters * factor
     )

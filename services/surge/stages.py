@@ -11,10 +11,11 @@ The faust app hands them its tables; the unit tests hand them dicts.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
 from services.surge.baseline import CategoryStats
-from services.surge.detect import Burst, bursts
+from services.surge.detect import Burst, bursts, touching
 from services.surge.policy import Policy
 from services.surge.records import Accepted, Annotated, fingerprint
 from services.surge.reporters import ReporterState, observe
@@ -115,6 +116,18 @@ def category_key(partition: int, category: str) -> bytes:
     return f"{partition}/{category}".encode()
 
 
+@dataclass(slots=True)
+class Counted:
+    """What counting a message of the subject stage calls for."""
+
+    #: Bursts to publish, each with a record naming its subject.
+    due: list[tuple[Annotated, Burst]] = field(default_factory=list)
+    #: A record of each subject whose grown windows are held back (see :func:`flush`).
+    held: list[Annotated] = field(default_factory=list)
+    #: Records counted before (replays), ignored.
+    replays: int = 0
+
+
 def count(
     records: Sequence[Annotated],
     *,
@@ -122,19 +135,20 @@ def count(
     subjects: Store[SubjectState],
     categories: Store[CategoryStats],
     policy: Policy,
-) -> tuple[list[tuple[Annotated, Burst]], int]:
-    """Count ``records`` (all of one partition) into their subjects' windows.
-
-    Returns the bursts to publish, each with a record naming its subject, and how many
-    records had been counted before (replays).
-    """
+) -> Counted:
+    """Count ``records`` (all of one partition) into their subjects' windows."""
     bucket_seconds = policy.bucket_seconds
     by_subject: dict[str, list[Annotated]] = {}
     for record in records:
         by_subject.setdefault(record.subject, []).append(record)
     stats: dict[bytes, CategoryStats] = {}
-    due: list[tuple[Annotated, Burst]] = []
-    replays = 0
+    out = Counted()
+
+    def baseline(category: str, start: int, end: int) -> tuple[int, int]:
+        ckey = category_key(partition, category)
+        cstats = stats.get(ckey) or categories.get(ckey)
+        return (0, 0) if cstats is None else cstats.totals(start, end)
+
     for subject, group in by_subject.items():
         key = subject.encode()
         state = subjects.get(key) or SubjectState()
@@ -142,7 +156,7 @@ def count(
         for record in group:
             first = state.add(record, bucket_seconds=bucket_seconds)
             if first is None:
-                replays += 1
+                out.replays += 1
                 continue
             counted.append(record.at)
             ckey = category_key(partition, record.category)
@@ -154,16 +168,26 @@ def count(
         latest = state.latest
         if latest is not None:
             state.prune(latest - policy.horizon_seconds)
-
-        def baseline(category: str, start: int, end: int) -> tuple[int, int]:
-            ckey = category_key(partition, category)
-            cstats = stats.get(ckey) or categories.get(ckey)
-            return (0, 0) if cstats is None else cstats.totals(start, end)
-
         touched = windows_touched(policy.windows, counted)
-        due.extend((group[0], b) for b in bursts(state, touched, policy=policy, baseline=baseline))
+        found = bursts(state, touched, policy=policy, baseline=baseline)
+        out.due.extend((group[0], b) for b in found.due)
+        if found.held:
+            out.held.append(group[0])
         subjects[key] = state
     for ckey, cstats in stats.items():
         cstats.prune(max(cstats.buckets) - policy.horizon_seconds)
         categories[ckey] = cstats
-    return due, replays
+    return out
+
+
+def flush(state: SubjectState, *, policy: Policy) -> list[Burst]:
+    """The published windows of ``state`` that grew at all since: their last figures.
+
+    Called a little after a subject's growth was held back, so that a window's final
+    figures are published even when no report comes after them.
+    """
+
+    def unused(_category: str, _start: int, _end: int) -> tuple[int, int]:
+        return (0, 0)  # the baseline only gates a first publication, never a flush
+
+    return bursts(state, touching(state, policy), policy=policy, baseline=unused, flush=True).due

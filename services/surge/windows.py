@@ -79,6 +79,8 @@ class SubjectState:
 
     buckets: dict[int, Bucket] = field(default_factory=dict)
     emitted: dict[str, Emitted] = field(default_factory=dict)
+    #: The subject's kind, id and chat id: what its signals name.
+    parts: tuple[str, str, str | None] | None = None
 
     def add(self, report: Annotated, *, bucket_seconds: int) -> bool | None:
         """Count ``report``; None if it was counted before.
@@ -86,6 +88,7 @@ class SubjectState:
         Otherwise whether it is the first of its category in its bucket (a new subject-minute
         for the category's baseline).
         """
+        self.parts = report.parts
         start = report.at - report.at % bucket_seconds
         bucket = self.buckets.get(start)
         if bucket is None:
@@ -168,6 +171,7 @@ class SubjectState:
                 for start, b in self.buckets.items()
             ],
             "e": [[k, e.kind, e.count, e.reporters] for k, e in self.emitted.items()],
+            "p": self.parts,
         }
 
     @classmethod
@@ -183,6 +187,8 @@ class SubjectState:
             )
         for key, kind, count, reporters in wire["e"]:
             state.emitted[key] = Emitted(kind, count, reporters)
+        parts = wire.get("p")
+        state.parts = None if parts is None else (parts[0], parts[1], parts[2])
         return state
 
 

@@ -48,7 +48,10 @@ def test_the_signal_id_depends_on_subject_and_window_only() -> None:
 def test_below_the_threshold_nothing_is_due() -> None:
     state = burst_state(9)
 
-    assert bursts(state, windows_touched([SPEC], [T0]), policy=policy(), baseline=no_baseline) == []
+    assert (
+        bursts(state, windows_touched([SPEC], [T0]), policy=policy(), baseline=no_baseline).due
+        == []
+    )
 
 
 def test_a_burst_is_due_once_per_window_then_only_when_it_grew() -> None:
@@ -56,11 +59,11 @@ def test_a_burst_is_due_once_per_window_then_only_when_it_grew() -> None:
     state = burst_state(10)
     touched = windows_touched([SPEC], [T0])
 
-    first = bursts(state, touched, policy=rules, baseline=no_baseline)
-    again = bursts(state, touched, policy=rules, baseline=no_baseline)
+    first = bursts(state, touched, policy=rules, baseline=no_baseline).due
+    again = bursts(state, touched, policy=rules, baseline=no_baseline).due
     for n in range(10, 15):
         state.add(annotated(n), bucket_seconds=60)
-    grown = bursts(state, touched, policy=rules, baseline=no_baseline)
+    grown = bursts(state, touched, policy=rules, baseline=no_baseline).due
 
     assert len(first) == 10  # every 10-minute window that contains the burst
     assert {b.count for b in first} == {10}
@@ -73,11 +76,11 @@ def test_a_windows_kind_is_decided_at_its_first_publication() -> None:
     rules = policy(republish_growth=0)
     state = burst_state(10)
     touched = windows_touched([SPEC], [T0])
-    first = bursts(state, touched, policy=rules, baseline=no_baseline)
+    first = bursts(state, touched, policy=rules, baseline=no_baseline).due
     for n in range(10, 40):
         state.add(annotated(n, new=True), bucket_seconds=60)
 
-    later = bursts(state, touched, policy=rules, baseline=no_baseline)
+    later = bursts(state, touched, policy=rules, baseline=no_baseline).due
 
     assert {b.kind for b in first} == {SurgeKind.VIRAL}
     assert {b.kind for b in later} == {SurgeKind.VIRAL}
@@ -90,7 +93,7 @@ def test_the_relative_test_holds_a_burst_back_in_a_busy_category() -> None:
     def busy(_category: str, _start: int, _end: int) -> tuple[int, int]:
         return (10 + 30 * 8, 1 + 30)  # 30 other subject-minutes at 8 reports each
 
-    held = bursts(state, windows_touched([SPEC], [T0]), policy=policy(), baseline=busy)
+    held = bursts(state, windows_touched([SPEC], [T0]), policy=policy(), baseline=busy).due
 
     assert held == []
 
@@ -124,7 +127,9 @@ def test_reporters_who_acted_together_before_make_a_coordinated_burst() -> None:
 
 def test_the_signal_is_a_valid_contract_event() -> None:
     state = burst_state(12)
-    burst = bursts(state, windows_touched([SPEC], [T0]), policy=policy(), baseline=no_baseline)[0]
+    burst = bursts(state, windows_touched([SPEC], [T0]), policy=policy(), baseline=no_baseline).due[
+        0
+    ]
 
     event = signal(subject_of(("channel", "ch1", None)), burst)
 
@@ -146,3 +151,32 @@ def test_category_stats_round_trip_and_expire() -> None:
 
     assert stats.totals(T0, T0 + 600) == (2, 1)
     assert again.totals(T0, T0 + 1200) == (1, 1)
+
+
+def test_growth_too_small_to_publish_is_held_for_a_flush() -> None:
+    rules = policy(republish_growth=0.5)
+    state = burst_state(10)
+    touched = windows_touched([SPEC], [T0])
+    bursts(state, touched, policy=rules, baseline=no_baseline)
+    state.add(annotated(10), bucket_seconds=60)
+
+    small = bursts(state, touched, policy=rules, baseline=no_baseline)
+    flushed = bursts(state, touched, policy=rules, baseline=no_baseline, flush=True)
+    after = bursts(state, touched, policy=rules, baseline=no_baseline, flush=True)
+
+    assert small.due == []
+    assert small.held
+    assert {b.count for b in flushed.due} == {11}
+    assert len(flushed.due) == 10
+    assert after.due == []
+    assert not after.held
+
+
+def test_a_flush_never_publishes_a_window_for_the_first_time() -> None:
+    state = burst_state(12)
+
+    flushed = bursts(
+        state, windows_touched([SPEC], [T0]), policy=policy(), baseline=no_baseline, flush=True
+    )
+
+    assert flushed.due == []

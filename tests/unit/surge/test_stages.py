@@ -13,7 +13,7 @@ from services.surge.detect import Burst
 from services.surge.policy import Policy
 from services.surge.records import Accepted, Annotated, pack, unpack_accepted, unpack_annotated
 from services.surge.reporters import ReporterState
-from services.surge.stages import accepted_of, annotate, count
+from services.surge.stages import accepted_of, annotate, count, flush
 from services.surge.windows import SubjectState
 from shared.events.surge import SurgeKind
 from tests.unit.surge.helpers import DAY, T0, accepted, policy
@@ -25,6 +25,7 @@ class Tables:
         self.subjects: dict[bytes, SubjectState] = {}
         self.categories: dict[bytes, CategoryStats] = {}
         self.since: int | None = None
+        self.held: list[str] = []
 
     def run(self, records: Sequence[Accepted], rules: Policy) -> list[Burst]:
         """Both stateful stages, through the wire form the topics carry."""
@@ -32,10 +33,11 @@ class Tables:
         self.since = min([r.at for r in records] + ([self.since] if self.since else []))
         notes = annotate(records, reporters=self.reporters, watched_since=self.since, policy=rules)
         notes = unpack_annotated(pack(tuple(r) for r in notes))
-        due, _replays = count(
+        counted = count(
             notes, partition=0, subjects=self.subjects, categories=self.categories, policy=rules
         )
-        return [b for _r, b in due]
+        self.held = [r.subject for r in counted.held]
+        return [b for _r, b in counted.due]
 
 
 def history(tables: Tables, reporters: list[str], *, subject: str, at: int) -> None:
@@ -140,3 +142,15 @@ def test_packed_records_keep_their_fields() -> None:
     note = Annotated(1, 2, "channel:x", ("channel", "x", None), "spam", T0, new=True, others=(3,))
 
     assert unpack_annotated(pack([tuple(note)])) == [note]
+
+
+def test_a_held_subject_is_flushed_with_its_last_figures() -> None:
+    tables = Tables()
+    tables.run([accepted(n) for n in range(10)], policy(republish_growth=0.5))
+
+    due = tables.run([accepted(10)], policy(republish_growth=0.5))
+    flushed = flush(tables.subjects[b"channel:ch1"], policy=policy(republish_growth=0.5))
+
+    assert due == []
+    assert tables.held == ["channel:ch1"]
+    assert {b.count for b in flushed} == {11}
