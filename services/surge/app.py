@@ -22,13 +22,13 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import faust
 import orjson
 from faust.serializers import codecs
 from faust.tables.recovery import Recovery
-from faust.types import EventT, StreamT, TableT
+from faust.types import ConsumerT, EventT, StreamT, TableT
 
 from services.surge import metrics
 from services.surge.baseline import CategoryStats
@@ -70,6 +70,7 @@ log = logging.getLogger(__name__)
 SERVICE = "surge"
 #: The consumer group (before the topic prefix), named like every service's.
 GROUP = "crible-surge"
+R = TypeVar("R")
 PARTITIONS = REPORTS_ACCEPTED.partitions
 
 
@@ -104,6 +105,75 @@ def _category_codec() -> _StateCodec:
     return _StateCodec(CategoryStats.to_wire, CategoryStats.from_wire)
 
 
+#: Table writes held until the next commit: (table, key) -> (table, partition).
+Dirty = dict[tuple[str, bytes], tuple[TableT[bytes, Any], int]]
+
+
+class _Deferred:
+    """A table seen from one partition: reads from its store, writes held until the commit.
+
+    faust writes a changelog record at every assignment, and from the partition of the
+    event being handled. Here a hot subject's state (every report of the last hour) would be
+    written once per message: held until the next commit, a key is written once per commit
+    interval, from the partition given, and always before the offsets of the messages that
+    changed it are committed (:class:`_WriteBeforeCommit`). A crash loses only writes whose
+    messages are read again.
+    """
+
+    def __init__(self, table: TableT[bytes, Any], partition: int, dirty: Dirty) -> None:
+        self._table = table
+        self._partition = partition
+        self._dirty = dirty
+
+    def get(self, key: bytes) -> Any:
+        """The value of ``key`` in the table's store."""
+        return self._table.data.get(key)
+
+    def __setitem__(self, key: bytes, value: Any) -> None:
+        """Store ``value``; its changelog record is written at the next commit."""
+        self._table.data[key] = value
+        self._dirty[(self._table.name, key)] = (self._table, self._partition)
+
+    def delete(self, key: bytes) -> None:
+        """Forget ``key``; a tombstone is written at the next commit."""
+        with contextlib.suppress(KeyError):
+            del self._table.data[key]
+        self._dirty[(self._table.name, key)] = (self._table, self._partition)
+
+
+def write_held(dirty: Dirty) -> None:
+    """Hand every held table write to faust's producer (flushed before the commit)."""
+    for (_name, key), (table, partition) in list(dirty.items()):
+        value = table.data.get(key)
+        if value is None:
+            table.send_changelog(partition, key, None, value_serializer="raw")
+        else:
+            table.send_changelog(partition, key, value)
+    dirty.clear()
+
+
+class _WriteBeforeCommit(faust.Sensor):
+    """Writes the held table changes when faust starts a commit.
+
+    That is before it flushes its producer and commits the offsets.
+    """
+
+    def __init__(self, dirty: Dirty) -> None:
+        super().__init__()
+        self._dirty = dirty
+
+    def on_commit_initiated(self, consumer: ConsumerT) -> Any:  # noqa: ARG002 - faust's API
+        """About to commit: the held writes go first."""
+        write_held(self._dirty)
+
+
+def _by_partition(events: Sequence[EventT[bytes]]) -> dict[int, list[EventT[bytes]]]:
+    groups: dict[int, list[EventT[bytes]]] = {}
+    for event in events:
+        groups.setdefault(event.message.partition, []).append(event)
+    return groups
+
+
 class SurgeApp:
     """One process's faust app, its tables, and what the runtime needs to watch it."""
 
@@ -115,6 +185,7 @@ class SurgeApp:
         self._prefix = settings.topic_prefix
         self._watermarks: dict[tuple[str, int], int] = {}
         self._swept: dict[tuple[str, int], float] = {}
+        self._dirty: Dirty = {}
         #: Subjects whose grown windows wait for a flush: key -> partition.
         self._held: dict[bytes, int] = {}
         #: The partitions of the subject stage this process has recovered and looked through.
@@ -140,8 +211,14 @@ class SurgeApp:
             producer_linger_ms=settings.producer_linger_ms,
             producer_max_request_size=largest_message_bytes() + 64 * 1024,
             stream_buffer_maxsize=8192,
+            broker_max_poll_records=5000,
             loop=asyncio.get_running_loop(),
         )
+        # faust pauses every stream once 100 table writes wait to be produced (its default):
+        # the reporter stage writes about one per report, so the pause came every few
+        # milliseconds. The writes are flushed before each commit whatever this limit.
+        self.app.producer.buffer.max_messages = 50_000
+        self.app.sensors.add(_WriteBeforeCommit(self._dirty))
         self.source = self._topic(REPORTS_ACCEPTED)
         self.by_reporter = self._topic(SURGE_BY_REPORTER)
         self.by_subject = self._topic(SURGE_BY_SUBJECT)
@@ -228,57 +305,83 @@ class SurgeApp:
         metrics.RECORDS.labels("intake").inc(len(events))
 
     async def _reporters(self, stream: StreamT[bytes]) -> None:
-        async for event in stream.events():
-            await self._guarded(event, SURGE_BY_REPORTER, self.annotate)
+        async for events in stream.take_events(  # type: ignore[attr-defined]
+            self.surge.batch_max, within=self.surge.batch_within_seconds
+        ):
+            await self.annotate(events)
 
-    async def annotate(self, event: EventT[bytes]) -> None:
-        """Fold a packed message into the reporters table; repartition it by subject."""
-        message = event.message
-        records = unpack_accepted(message.value or b"[]")
-        if not records:
-            return
-        key = since_key(message.partition)
-        stored = self.reporters.get(key)
-        since = min(r.at for r in records)
-        if stored is None or since < stored.first_seen:
-            self.reporters[key] = ReporterState(first_seen=since)
-        else:
-            since = stored.first_seen
-        annotated = annotate(
-            records, reporters=self.reporters, watched_since=since, policy=self.policy
-        )
+    async def annotate(self, events: Sequence[EventT[bytes]]) -> None:
+        """Fold packed messages into the reporters table; repartition them by subject."""
+        out: list[tuple[object, ...]] = []
+        for partition, group in _by_partition(events).items():
+            records = await self._unpacked(group, SURGE_BY_REPORTER, unpack_accepted)
+            if not records:
+                continue
+            store = _Deferred(self.reporters, partition, self._dirty)
+            key = since_key(partition)
+            stored = store.get(key)
+            since = min(r.at for r in records)
+            if stored is None or since < stored.first_seen:
+                store[key] = ReporterState(first_seen=since)
+            else:
+                since = stored.first_seen
+            notes = annotate(records, reporters=store, watched_since=since, policy=self.policy)
+            out.extend(tuple(r) for r in notes)
+            metrics.RECORDS.labels("reporters").inc(len(records))
+            self._sweep_reporters(partition, max(r.at for r in records))
         packs: dict[int, list[tuple[object, ...]]] = {}
-        for record in annotated:
-            packs.setdefault(partition_for(record.subject, PARTITIONS), []).append(tuple(record))
-        for partition, group in packs.items():
-            await self.by_subject.send(value=pack(group), partition=partition)
-        metrics.RECORDS.labels("reporters").inc(len(records))
-        self._sweep_reporters(message.partition, max(r.at for r in records))
+        for record in out:
+            packs.setdefault(partition_for(str(record[2]), PARTITIONS), []).append(record)
+        for partition, packed in packs.items():
+            await self.by_subject.send(value=pack(packed), partition=partition)
+        self._progress(events)
 
     async def _subjects(self, stream: StreamT[bytes]) -> None:
-        async for event in stream.events():
-            await self._guarded(event, SURGE_BY_SUBJECT, self.count)
+        async for events in stream.take_events(  # type: ignore[attr-defined]
+            self.surge.batch_max, within=self.surge.batch_within_seconds
+        ):
+            await self.count(events)
 
-    async def count(self, event: EventT[bytes]) -> None:
-        """Count a packed message into its subjects' windows; publish the signals due."""
-        message = event.message
-        records: list[Annotated] = unpack_annotated(message.value or b"[]")
-        if not records:
-            return
-        counted = count(
-            records,
-            partition=message.partition,
-            subjects=self.subjects,
-            categories=self.categories,
-            policy=self.policy,
-        )
-        await self._publish(counted.due)
-        for record in counted.held:
-            self._held[record.subject.encode()] = message.partition
-        if counted.replays:
-            metrics.REPLAYS.inc(counted.replays)
-        metrics.RECORDS.labels("subjects").inc(len(records))
-        self._sweep_subjects(message.partition, max(r.at for r in records))
+    async def count(self, events: Sequence[EventT[bytes]]) -> None:
+        """Count packed messages into their subjects' windows; publish the signals due."""
+        for partition, group in _by_partition(events).items():
+            records = await self._unpacked(group, SURGE_BY_SUBJECT, unpack_annotated)
+            if not records:
+                continue
+            counted = count(
+                records,
+                partition=partition,
+                subjects=_Deferred(self.subjects, partition, self._dirty),
+                categories=_Deferred(self.categories, partition, self._dirty),
+                policy=self.policy,
+            )
+            await self._publish(counted.due)
+            for record in counted.held:
+                self._held[record.subject.encode()] = partition
+            if counted.replays:
+                metrics.REPLAYS.inc(counted.replays)
+            metrics.RECORDS.labels("subjects").inc(len(records))
+            self._sweep_subjects(partition, max(r.at for r in records))
+        self._progress(events)
+
+    async def _unpacked(
+        self,
+        events: Sequence[EventT[bytes]],
+        spec: TopicSpec,
+        unpack: Callable[[bytes], list[R]],
+    ) -> list[R]:
+        """The records of packed messages; one that cannot be read goes to the topic's DLQ.
+
+        Not the agent down: faust would restart it on the same message.
+        """
+        records: list[R] = []
+        for event in events:
+            try:
+                records.extend(unpack(event.message.value or b"[]"))
+            except Exception as error:
+                log.exception("message dead-lettered", extra={"topic": spec.name})
+                await self._dead_letter(event.message, error, spec)
+        return records
 
     async def _publish(self, due: Iterable[tuple[Annotated, Burst]]) -> None:
         for record, burst in due:
@@ -293,16 +396,16 @@ class SurgeApp:
     async def flush(self) -> None:
         """Publish the last figures of windows whose growth was held back.
 
-        Runs beside the agents (never within one): the table is written with an explicit
-        partition, the subject's. A partition that moved to another process is flushed
-        there: the new owner looks through its subjects once it has recovered them.
+        Runs beside the agents. A partition that moved to another process is flushed there:
+        the new owner looks through its subjects once it has recovered them.
         """
         if not self._held:
             return
         assigned = self._assigned(SURGE_BY_SUBJECT)
         held, self._held = self._held, {}
         for key, partition in held.items():
-            state = self.subjects.get(key)
+            store = _Deferred(self.subjects, partition, self._dirty)
+            state = store.get(key)
             if partition not in assigned or state is None or state.parts is None:
                 continue
             due = flush(state, policy=self.policy)
@@ -310,7 +413,7 @@ class SurgeApp:
                 subject = subject_of(state.parts)
                 for burst in due:
                     await self._send_signal(key, signal(subject, burst))
-                self.subjects.send_changelog(partition, key, state)
+                store[key] = state
 
     def _assigned(self, spec: TopicSpec) -> set[int]:
         topic = wire_name(spec.name, self._prefix)
@@ -323,23 +426,6 @@ class SurgeApp:
             state = self.subjects.get(key)
             if partition in partitions and state is not None and state.emitted:
                 self._held[key] = partition
-
-    async def _guarded(
-        self,
-        event: EventT[bytes],
-        spec: TopicSpec,
-        handle: Callable[[EventT[bytes]], Any],
-    ) -> None:
-        """Run ``handle``; what it cannot handle goes to the topic's DLQ.
-
-        Not the agent down: faust would restart it, and it would meet the same message again.
-        """
-        try:
-            await handle(event)
-        except Exception as error:
-            log.exception("message dead-lettered", extra={"topic": spec.name})
-            await self._dead_letter(event.message, error, spec)
-        self._progress((event,))
 
     async def _dead_letter(self, message: Any, error: BaseException, spec: TopicSpec) -> None:
         # The copy is sent and acknowledged before the batch's offsets can be committed.
@@ -378,18 +464,20 @@ class SurgeApp:
         if not self._due("subjects", partition, at):
             return
         before = self._watermarks[("subjects", partition)] - self.policy.horizon_seconds
+        subjects = _Deferred(self.subjects, partition, self._dirty)
         for key in list(self.subjects.keys()):
             state = self.subjects.get(key)
             if partition_for(key.decode(), PARTITIONS) != partition or state is None:
                 continue
             latest = state.latest
             if latest is None or latest < before:
-                del self.subjects[key]
+                subjects.delete(key)
+        categories = _Deferred(self.categories, partition, self._dirty)
         prefix = f"{partition}/".encode()
         for key in [k for k in self.categories if k.startswith(prefix)]:
             stats = self.categories.get(key)
             if stats is not None and max(stats.buckets, default=before - 1) < before:
-                del self.categories[key]
+                categories.delete(key)
         self.update_sizes()
 
     def _sweep_reporters(self, partition: int, at: int) -> None:
@@ -397,6 +485,7 @@ class SurgeApp:
         if not self._due("reporters", partition, at):
             return
         now = self._watermarks[("reporters", partition)]
+        reporters = _Deferred(self.reporters, partition, self._dirty)
         for key in list(self.reporters.keys()):
             if key.startswith(b"watching-since/"):
                 continue
@@ -404,7 +493,7 @@ class SurgeApp:
             if state is None or partition_for(key.decode(), PARTITIONS) != partition:
                 continue
             if expired(state, now=now, retention_seconds=self.policy.reporter_retention_seconds):
-                del self.reporters[key]
+                reporters.delete(key)
 
     def update_sizes(self) -> None:
         """The table-size gauges."""

@@ -16,7 +16,8 @@ import httpx
 import orjson
 import pytest
 from aiokafka import AIOKafkaProducer
-from aiokafka.structs import ConsumerRecord
+from aiokafka.errors import KafkaError
+from aiokafka.structs import ConsumerRecord, TopicPartition
 from prometheus_client import REGISTRY
 
 from services.surge.app import GROUP
@@ -26,7 +27,7 @@ from services.surge.stages import reporter_key
 from services.surge.windows import SubjectState
 from shared.config import Settings
 from shared.events.surge import SurgeKind, SurgeSignal
-from shared.kafka import apply_topics
+from shared.kafka import apply_topics, make_plain_consumer
 from shared.topics import (
     REPORTS_ACCEPTED,
     SURGE_BY_REPORTER,
@@ -42,6 +43,7 @@ from tests.integration.test_supervisor import free_port
 
 pytestmark = pytest.mark.integration
 
+STAGES = (REPORTS_ACCEPTED.name, SURGE_BY_REPORTER.name, SURGE_BY_SUBJECT.name)
 TOPICS = [
     REPORTS_ACCEPTED.dlq(),
     SURGE_BY_REPORTER,
@@ -190,30 +192,32 @@ async def test_a_campaign_by_fresh_accounts_is_flagged_coordinated_and_a_genuine
     assert all(s.new_reporter_share == 0.0 for s in found if s.subject.id == "genuine")
 
 
-@pytest.mark.parametrize("committed", [True, False], ids=["from-changelog", "with-replay"])
+@pytest.mark.parametrize("rewound", [False, True], ids=["from-changelog", "replayed"])
 async def test_a_sigkilled_app_resumes_its_tables_without_losing_or_doubling_counts(
-    surge: Settings, producer: AIOKafkaProducer, committed: bool
+    surge: Settings, producer: AIOKafkaProducer, rewound: bool
 ) -> None:
-    """Killed once its offsets are committed, the app can only know the first reports from its
-    changelog; killed before any commit, it reads them again and must not count them twice."""
+    """Killed once its first reports are committed, the app knows them from its changelog
+    only; with the group's offsets then rewound to the start (as a redelivery after a
+    rebalance would do), it reads them all again and must not count them twice."""
     env = dict(
         os.environ,
         CRIBLE_TOPIC_PREFIX=surge.topic_prefix,
         CRIBLE_METRICS_PORT="0",
         CRIBLE_SURGE_WINDOWS=WINDOWS,
-        CRIBLE_SURGE_COMMIT_INTERVAL_SECONDS="0.5" if committed else "600",
+        CRIBLE_SURGE_COMMIT_INTERVAL_SECONDS="0.5",
     )
     reporters = [f"u{n}" for n in range(12)]
     first = await _start(env)
     try:
         await publish(producer, surge, "chan", burst("chan", reporters[:6]))
         await _wait_for_changelog_count(surge, "channel:chan", 6)
-        if committed:
-            for name in (REPORTS_ACCEPTED.name, SURGE_BY_REPORTER.name, SURGE_BY_SUBJECT.name):
-                await eventually(functools.partial(_all_committed, surge, name))
+        for name in STAGES:
+            await eventually(functools.partial(_all_committed, surge, name))
     finally:
         first.send_signal(signal.SIGKILL)
         assert await first.wait() == -signal.SIGKILL
+    if rewound:
+        await eventually(functools.partial(_rewind, surge), timeout=60, every=1)
 
     second = await _start(env)
     try:
@@ -318,6 +322,27 @@ async def _wait_for_changelog_count(settings: Settings, subject: str, expected: 
 
 async def _answers(client: httpx.AsyncClient, url: str, headers: dict[str, str]) -> bool:
     return (await client.get(url, headers=headers)).status_code == 200
+
+
+async def _rewind(settings: Settings) -> bool:
+    """Commit offset 0 on every partition of the app's topics (once its group is empty)."""
+    consumer = make_plain_consumer(
+        settings, group_id=settings.topic_prefix + GROUP, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        partitions = [
+            TopicPartition(wire_name(name, settings.topic_prefix), p)
+            for name in STAGES
+            for p in range(REPORTS_ACCEPTED.partitions)
+        ]
+        consumer.assign(partitions)
+        await consumer.commit(dict.fromkeys(partitions, 0))
+    except KafkaError:
+        return False  # the killed member still holds the group: its session has to expire
+    finally:
+        await consumer.stop()
+    return True
 
 
 async def _all_committed(settings: Settings, topic: str) -> bool:
