@@ -553,17 +553,16 @@ class SurgeApp:
         if owned - self._owned:
             self._look_through(owned - self._owned)
         self._owned = owned
+        # The broker's end offsets, not the fetcher's: a partition faust never resumed after
+        # a rebalance has no fetched high-water mark, and that is the stall to catch.
+        ends = await asyncio.wait_for(consumer.highwaters(*watched.values()), timeout=10)
         highwaters: dict[tuple[str, int], int] = {}
         for key, tp in watched.items():
-            highwater = consumer.highwater(tp)
+            highwater = ends.get(tp)
             if highwater is None:
                 continue
             if not self.watchdog.known(key):
-                # Bounded: a position being reset must not hold the watchdog itself up.
-                position = await asyncio.wait_for(consumer.position(tp), timeout=5)
-                if position is None:
-                    continue
-                self.watchdog.start(key, position)
+                self.watchdog.start(key, await _position_of(consumer, tp))
             highwaters[key] = highwater
         for (topic, partition), lag in self.watchdog.lag(highwaters).items():
             shared_metrics.CONSUMER_LAG.labels(SERVICE, self._logical[topic], str(partition)).set(
@@ -579,6 +578,19 @@ class SurgeApp:
                     extra={"topic": self._logical[topic], "partition": partition},
                 )
             raise AgentStalledError(f"no progress for {self.surge.stall_seconds} s with lag")
+
+
+async def _position_of(consumer: Any, tp: Any) -> int:
+    """Where a partition's fetching stands; 0 when faust cannot tell in time.
+
+    A paused partition cannot tell: its lag then shows, and stays if nothing is ever
+    processed there.
+    """
+    try:
+        position = await asyncio.wait_for(consumer.position(tp), timeout=5)
+    except TimeoutError:
+        return 0
+    return 0 if position is None else int(position)
 
 
 def _credentials(settings: Settings) -> faust.types.auth.CredentialsT | None:
