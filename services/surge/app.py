@@ -26,6 +26,8 @@ from typing import Any, TypeVar
 
 import faust
 import orjson
+from aiokafka import AIOKafkaConsumer
+from aiokafka.structs import TopicPartition
 from faust.serializers import codecs
 from faust.tables.recovery import Recovery
 from faust.types import ConsumerT, EventT, StreamT, TableT
@@ -49,7 +51,7 @@ from services.surge.windows import SubjectState
 from shared import metrics as shared_metrics
 from shared.config import Settings
 from shared.events.surge import SurgeSignal
-from shared.kafka import kafka_client_options
+from shared.kafka import kafka_client_options, make_admin, make_plain_consumer
 from shared.runtime.deadletter import dead_letter
 from shared.topics import (
     REPORTS_ACCEPTED,
@@ -186,6 +188,8 @@ class SurgeApp:
         self._watermarks: dict[tuple[str, int], int] = {}
         self._swept: dict[tuple[str, int], float] = {}
         self._dirty: Dirty = {}
+        #: The watchdog's own client for offsets (outside faust and any group).
+        self._offsets: AIOKafkaConsumer | None = None
         #: Subjects whose grown windows wait for a flush: key -> partition.
         self._held: dict[bytes, int] = {}
         #: The partitions of the subject stage this process has recovered and looked through.
@@ -520,6 +524,8 @@ class SurgeApp:
 
     async def run(self, stop: asyncio.Event, *, every: float) -> None:
         """Run the app until ``stop`` is set; raise :class:`AgentStalledError` on a stall."""
+        self._offsets = make_plain_consumer(self.settings)
+        await self._offsets.start()
         await self.app.start()
         try:
             while not stop.is_set():
@@ -527,9 +533,23 @@ class SurgeApp:
                     await asyncio.wait_for(stop.wait(), timeout=every)
                 await self.flush()
                 await self.check()
+        except AgentStalledError:
+            # No graceful stop: faust would wait for the wedged agent's events for ever.
+            raise
+        except BaseException:
+            await self._stop_app()
+            raise
+        else:
+            await self._stop_app()
         finally:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.app.stop(), timeout=30)
+            await self._offsets.stop()
+
+    async def _stop_app(self) -> None:
+        """Stop faust (it commits what was processed, held table writes first), bounded."""
+        stopping = asyncio.ensure_future(self.app.stop())
+        await asyncio.wait({stopping}, timeout=30)
+        if not stopping.done():
+            log.warning("faust did not stop in 30 s")
 
     async def check(self) -> None:
         """Lag gauges, table sizes, and the watchdog's verdict."""
@@ -553,17 +573,18 @@ class SurgeApp:
         if owned - self._owned:
             self._look_through(owned - self._owned)
         self._owned = owned
-        # The broker's end offsets, not the fetcher's: a partition faust never resumed after
-        # a rebalance has no fetched high-water mark, and that is the stall to catch.
-        ends = await asyncio.wait_for(consumer.highwaters(*watched.values()), timeout=10)
-        highwaters: dict[tuple[str, int], int] = {}
-        for key, tp in watched.items():
-            highwater = ends.get(tp)
-            if highwater is None:
-                continue
-            if not self.watchdog.known(key):
-                self.watchdog.start(key, await _position_of(consumer, tp))
-            highwaters[key] = highwater
+        # The broker's end offsets, read by a client of the watchdog's own: a partition faust
+        # never resumed has no fetched high-water mark, and an agent that hangs can hold up
+        # faust's consumer thread with it. That is the stall to catch.
+        assert self._offsets is not None  # noqa: S101 - started by run()
+        by_tp = {TopicPartition(tp.topic, tp.partition): tp for tp in watched.values()}
+        read = await asyncio.wait_for(self._offsets.end_offsets(list(by_tp)), timeout=10)
+        ends = {by_tp[tp]: offset for tp, offset in read.items()}
+        unknown = [tp for key, tp in watched.items() if not self.watchdog.known(key)]
+        if unknown:
+            for tp, offset in (await self._committed(unknown)).items():
+                self.watchdog.start((tp.topic, tp.partition), offset)
+        highwaters = {key: ends[tp] for key, tp in watched.items() if ends.get(tp) is not None}
         for (topic, partition), lag in self.watchdog.lag(highwaters).items():
             shared_metrics.CONSUMER_LAG.labels(SERVICE, self._logical[topic], str(partition)).set(
                 lag
@@ -579,18 +600,32 @@ class SurgeApp:
                 )
             raise AgentStalledError(f"no progress for {self.surge.stall_seconds} s with lag")
 
+    async def _committed(self, partitions: list[Any]) -> dict[Any, int]:
+        """Where the group stands on newly assigned partitions.
 
-async def _position_of(consumer: Any, tp: Any) -> int:
-    """Where a partition's fetching stands; 0 when faust cannot tell in time.
-
-    A paused partition cannot tell: its lag then shows, and stays if nothing is ever
-    processed there.
-    """
-    try:
-        position = await asyncio.wait_for(consumer.position(tp), timeout=5)
-    except TimeoutError:
-        return 0
-    return 0 if position is None else int(position)
+        Its committed offsets (the log start where it has none), not the fetch position:
+        faust fetches ahead of its agents, and a partition fetched but never processed is
+        exactly a stall.
+        """
+        admin = make_admin(self.settings)
+        await admin.start()
+        try:
+            wanted = [TopicPartition(tp.topic, tp.partition) for tp in partitions]
+            offsets = await admin.list_consumer_group_offsets(
+                self._prefix + GROUP, partitions=wanted
+            )
+        finally:
+            await admin.close()
+        assert self._offsets is not None  # noqa: S101 - started by run()
+        earliest = await self._offsets.beginning_offsets(wanted)
+        out = {}
+        for tp in partitions:
+            committed = offsets.get(TopicPartition(tp.topic, tp.partition))
+            if committed is not None and committed.offset >= 0:
+                out[tp] = committed.offset
+            else:
+                out[tp] = earliest.get(TopicPartition(tp.topic, tp.partition), 0)
+        return out
 
 
 def _credentials(settings: Settings) -> faust.types.auth.CredentialsT | None:

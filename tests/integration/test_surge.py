@@ -22,7 +22,7 @@ from prometheus_client import REGISTRY
 
 from services.surge.app import GROUP
 from services.surge.records import fingerprint, partition_for
-from services.surge.service import SPEC
+from services.surge.service import EX_SOFTWARE, SPEC
 from services.surge.stages import reporter_key
 from services.surge.windows import SubjectState
 from shared.config import Settings
@@ -272,6 +272,43 @@ async def test_a_malformed_event_goes_to_the_dlq_and_the_app_goes_on(
         in page
     )
     assert anonymous.status_code == 401
+
+
+async def test_an_agent_that_stops_consuming_with_lag_ends_the_process(
+    surge: Settings, producer: AIOKafkaProducer
+) -> None:
+    """The faust pitfall of an agent that dies silently: the watchdog ends the process (for
+    its supervisor to restart), instead of letting it hold its partitions doing nothing."""
+    env = dict(
+        os.environ,
+        CRIBLE_TOPIC_PREFIX=surge.topic_prefix,
+        CRIBLE_METRICS_PORT="0",
+        CRIBLE_HOUSEKEEPING_SECONDS="0.5",
+        CRIBLE_SURGE_STALL_SECONDS="3",
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", WEDGED, env=env, stderr=asyncio.subprocess.PIPE
+    )
+    await publish(producer, surge, "s", burst("s", ["a", "b", "c"]))
+
+    _out, err = await asyncio.wait_for(process.communicate(), timeout=90)
+
+    assert process.returncode == EX_SOFTWARE
+    assert b"agent stopped consuming with lag" in err
+
+
+#: `crible run surge` whose intake agent hangs on its first batch.
+WEDGED = """
+import asyncio, sys
+from services import main
+from services.surge.app import SurgeApp
+
+async def hang(self, events):
+    await asyncio.Event().wait()
+
+SurgeApp.take_in = hang
+sys.exit(main(["run", "surge"]))
+"""
 
 
 def accepted_value_of(dead: list[ConsumerRecord[bytes, bytes]]) -> bytes:
