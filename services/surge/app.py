@@ -455,49 +455,73 @@ class SurgeApp:
     # -- expiry -------------------------------------------------------------------------
 
     def _due(self, stage: str, partition: int, at: int) -> bool:
+        """Note the partition's newest event time; whether the stage's sweep is due.
+
+        One sweep covers every partition of the stage: the stores hold the keys of all
+        partitions together, so it reads each key once.
+        """
         tp = (stage, partition)
         self._watermarks[tp] = max(at, self._watermarks.get(tp, at))
         now = time.monotonic()
-        if now - self._swept.get(tp, 0.0) < self.surge.sweep_seconds:
+        if now - self._swept.get((stage, -1), float("-inf")) < self.surge.sweep_seconds:
             return False
-        self._swept[tp] = now
+        self._swept[(stage, -1)] = now
         return True
 
     def _sweep_subjects(self, partition: int, at: int) -> None:
-        """Drop this partition's subjects and baselines whose windows all ended."""
+        """Drop the subjects and baselines whose windows all ended."""
         if not self._due("subjects", partition, at):
             return
-        before = self._watermarks[("subjects", partition)] - self.policy.horizon_seconds
-        subjects = _Deferred(self.subjects, partition, self._dirty)
+        horizon = self.policy.horizon_seconds
+        before = {
+            p: self._watermarks[("subjects", p)] - horizon
+            for p in self._assigned(SURGE_BY_SUBJECT)
+            if ("subjects", p) in self._watermarks
+        }
+        if not before:
+            return
+        latest_before = max(before.values())
         for key in list(self.subjects.keys()):
             state = self.subjects.get(key)
-            if partition_for(key.decode(), PARTITIONS) != partition or state is None:
-                continue
-            latest = state.latest
-            if latest is None or latest < before:
-                subjects.delete(key)
-        categories = _Deferred(self.categories, partition, self._dirty)
-        prefix = f"{partition}/".encode()
-        for key in [k for k in self.categories if k.startswith(prefix)]:
+            latest = None if state is None else state.latest
+            if latest is not None and latest >= latest_before:
+                continue  # the common case, decided without hashing the key
+            where = partition_for(key.decode(), PARTITIONS)
+            if where in before and (latest is None or latest < before[where]):
+                _Deferred(self.subjects, where, self._dirty).delete(key)
+        for key in list(self.categories.keys()):
+            where = int(key.split(b"/", 1)[0])
             stats = self.categories.get(key)
-            if stats is not None and max(stats.buckets, default=before - 1) < before:
-                categories.delete(key)
+            if (
+                where in before
+                and stats is not None
+                and max(stats.buckets, default=before[where] - 1) < before[where]
+            ):
+                _Deferred(self.categories, where, self._dirty).delete(key)
         self.update_sizes()
 
     def _sweep_reporters(self, partition: int, at: int) -> None:
-        """Drop this partition's reporters inactive for longer than the retention."""
+        """Drop the reporters inactive for longer than the retention."""
         if not self._due("reporters", partition, at):
             return
-        now = self._watermarks[("reporters", partition)]
-        reporters = _Deferred(self.reporters, partition, self._dirty)
+        now = {
+            p: self._watermarks[("reporters", p)]
+            for p in self._assigned(SURGE_BY_REPORTER)
+            if ("reporters", p) in self._watermarks
+        }
+        if not now:
+            return
+        retention = self.policy.reporter_retention_seconds
+        latest = max(now.values())
         for key in list(self.reporters.keys()):
-            if key.startswith(b"watching-since/"):
-                continue
             state = self.reporters.get(key)
-            if state is None or partition_for(key.decode(), PARTITIONS) != partition:
+            if state is None or key.startswith(b"watching-since/"):
                 continue
-            if expired(state, now=now, retention_seconds=self.policy.reporter_retention_seconds):
-                reporters.delete(key)
+            if not expired(state, now=latest, retention_seconds=retention):
+                continue  # the common case, decided without hashing the key
+            where = partition_for(key.decode(), PARTITIONS)
+            if where in now and expired(state, now=now[where], retention_seconds=retention):
+                _Deferred(self.reporters, where, self._dirty).delete(key)
 
     def update_sizes(self) -> None:
         """The table-size gauges."""

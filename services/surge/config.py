@@ -92,7 +92,7 @@ class SurgeSettings(BaseSettings):
     republish_growth: float = Field(
         default=0.25,
         ge=0,
-        description="A window's signal is published again once its count or reporters grew "
+        description="A window's signal is published again once its count grew "
         "by this fraction (0: at every new report).",
     )
     reporter_retention_seconds: int = Field(

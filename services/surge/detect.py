@@ -72,18 +72,21 @@ def bursts(
     for index, start in sorted(touched):
         spec = policy.windows[index]
         end = start + spec.size
-        if state.count(start, end) < spec.threshold:
+        count = state.count(start, end)
+        if count < spec.threshold:
             continue
         key = spec.key(start)
         before = state.emitted.get(key)
         if flush and before is None:
             continue  # a flush only completes what was published
-        figures = state.figures(start, end)
+        # Decided on the count alone, which is cheap (the figures are a union of reporters):
+        # a new reporter always brings a new report, so nothing grew if the count did not.
         if before is not None and not _grew(
-            before, figures.count, figures.reporters, 0.0 if flush else policy.republish_growth
+            before.count, count, 0.0 if flush else policy.republish_growth
         ):
-            held = held or _grew(before, figures.count, figures.reporters, 0.0)
+            held = held or count > before.count
             continue
+        figures = state.figures(start, end)
         category = figures.category
         if before is None and not above_baseline(
             reports=figures.count,
@@ -122,11 +125,8 @@ def touching(state: SubjectState, policy: Policy) -> set[tuple[int, int]]:
     return windows_touched(policy.windows, state.buckets)
 
 
-def _grew(before: Emitted, count: int, reporters: int, growth: float) -> bool:
-    factor = 1 + growth
-    return count >= max(before.count + 1, before.count * factor) or reporters >= max(
-        before.reporters + 1, before.reporters * factor
-    )
+def _grew(before: int, now: int, growth: float) -> bool:
+    return now >= max(before + 1, before * (1 + growth))
 
 
 def signal(subject: Subject, burst: Burst, *, now: datetime | None = None) -> SurgeSignal:
