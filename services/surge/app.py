@@ -25,15 +25,12 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 import faust
-import orjson
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import TopicPartition
-from faust.serializers import codecs
 from faust.tables.recovery import Recovery
-from faust.types import ConsumerT, EventT, StreamT, TableT
+from faust.types import EventT, StreamT, TableT
 
 from services.surge import metrics
-from services.surge.baseline import CategoryStats
 from services.surge.config import SurgeSettings
 from services.surge.detect import Burst, signal
 from services.surge.records import (
@@ -46,8 +43,16 @@ from services.surge.records import (
 )
 from services.surge.reporters import ReporterState, expired
 from services.surge.stages import accepted_of, annotate, count, flush, reporter_key, since_key
+from services.surge.tables import (
+    Deferred,
+    Dirty,
+    StateCodec,
+    WriteBeforeCommit,
+    category_codec,
+    reporter_codec,
+    subject_codec,
+)
 from services.surge.watchdog import Watchdog
-from services.surge.windows import SubjectState
 from shared import metrics as shared_metrics
 from shared.config import Settings
 from shared.events.surge import SurgeSignal
@@ -78,95 +83,6 @@ PARTITIONS = REPORTS_ACCEPTED.partitions
 
 class AgentStalledError(RuntimeError):
     """An agent stopped consuming while its partitions had lag."""
-
-
-class _StateCodec(codecs.Codec):
-    """A table's values as JSON (orjson), through the state's own wire form."""
-
-    def __init__(self, to_wire: Callable[[Any], Any], from_wire: Callable[[Any], Any]) -> None:
-        super().__init__()
-        self._to_wire = to_wire
-        self._from_wire = from_wire
-
-    def _dumps(self, obj: Any) -> bytes:
-        return orjson.dumps(self._to_wire(obj))
-
-    def _loads(self, s: bytes) -> Any:
-        return self._from_wire(orjson.loads(s))
-
-
-def _subject_codec() -> _StateCodec:
-    return _StateCodec(SubjectState.to_wire, SubjectState.from_wire)
-
-
-def _reporter_codec() -> _StateCodec:
-    return _StateCodec(ReporterState.to_wire, ReporterState.from_wire)
-
-
-def _category_codec() -> _StateCodec:
-    return _StateCodec(CategoryStats.to_wire, CategoryStats.from_wire)
-
-
-#: Table writes held until the next commit: (table, key) -> (table, partition).
-Dirty = dict[tuple[str, bytes], tuple[TableT[bytes, Any], int]]
-
-
-class _Deferred:
-    """A table seen from one partition: reads from its store, writes held until the commit.
-
-    faust writes a changelog record at every assignment, and from the partition of the
-    event being handled. Here a hot subject's state (every report of the last hour) would be
-    written once per message: held until the next commit, a key is written once per commit
-    interval, from the partition given, and always before the offsets of the messages that
-    changed it are committed (:class:`_WriteBeforeCommit`). A crash loses only writes whose
-    messages are read again.
-    """
-
-    def __init__(self, table: TableT[bytes, Any], partition: int, dirty: Dirty) -> None:
-        self._table = table
-        self._partition = partition
-        self._dirty = dirty
-
-    def get(self, key: bytes) -> Any:
-        """The value of ``key`` in the table's store."""
-        return self._table.data.get(key)
-
-    def __setitem__(self, key: bytes, value: Any) -> None:
-        """Store ``value``; its changelog record is written at the next commit."""
-        self._table.data[key] = value
-        self._dirty[(self._table.name, key)] = (self._table, self._partition)
-
-    def delete(self, key: bytes) -> None:
-        """Forget ``key``; a tombstone is written at the next commit."""
-        with contextlib.suppress(KeyError):
-            del self._table.data[key]
-        self._dirty[(self._table.name, key)] = (self._table, self._partition)
-
-
-def write_held(dirty: Dirty) -> None:
-    """Hand every held table write to faust's producer (flushed before the commit)."""
-    for (_name, key), (table, partition) in list(dirty.items()):
-        value = table.data.get(key)
-        if value is None:
-            table.send_changelog(partition, key, None, value_serializer="raw")
-        else:
-            table.send_changelog(partition, key, value)
-    dirty.clear()
-
-
-class _WriteBeforeCommit(faust.Sensor):
-    """Writes the held table changes when faust starts a commit.
-
-    That is before it flushes its producer and commits the offsets.
-    """
-
-    def __init__(self, dirty: Dirty) -> None:
-        super().__init__()
-        self._dirty = dirty
-
-    def on_commit_initiated(self, consumer: ConsumerT) -> Any:  # noqa: ARG002 - faust's API
-        """About to commit: the held writes go first."""
-        write_held(self._dirty)
 
 
 def _by_partition(events: Sequence[EventT[bytes]]) -> dict[int, list[EventT[bytes]]]:
@@ -222,14 +138,14 @@ class SurgeApp:
         # the reporter stage writes about one per report, so the pause came every few
         # milliseconds. The writes are flushed before each commit whatever this limit.
         self.app.producer.buffer.max_messages = 50_000
-        self.app.sensors.add(_WriteBeforeCommit(self._dirty))
+        self.app.sensors.add(WriteBeforeCommit(self._dirty))
         self.source = self._topic(REPORTS_ACCEPTED)
         self.by_reporter = self._topic(SURGE_BY_REPORTER)
         self.by_subject = self._topic(SURGE_BY_SUBJECT)
         self.signals = self._topic(SURGE_SIGNALS)
-        self.reporters = self._table(SURGE_REPORTERS, _reporter_codec())
-        self.subjects = self._table(SURGE_SUBJECTS, _subject_codec())
-        self.categories = self._table(SURGE_CATEGORIES, _category_codec())
+        self.reporters = self._table(SURGE_REPORTERS, reporter_codec())
+        self.subjects = self._table(SURGE_SUBJECTS, subject_codec())
+        self.categories = self._table(SURGE_CATEGORIES, category_codec())
         self._logical = {
             wire_name(t.name, self._prefix): t.name
             for t in (REPORTS_ACCEPTED, SURGE_BY_REPORTER, SURGE_BY_SUBJECT)
@@ -248,7 +164,7 @@ class SurgeApp:
             partitions=spec.partitions,
         )
 
-    def _table(self, spec: TopicSpec, codec: _StateCodec) -> TableT[bytes, Any]:
+    def _table(self, spec: TopicSpec, codec: StateCodec) -> TableT[bytes, Any]:
         schema: faust.Schema[bytes, Any] = faust.Schema(
             key_type=bytes, key_serializer="raw", value_serializer=codec
         )
@@ -321,7 +237,7 @@ class SurgeApp:
             records = await self._unpacked(group, SURGE_BY_REPORTER, unpack_accepted)
             if not records:
                 continue
-            store = _Deferred(self.reporters, partition, self._dirty)
+            store = Deferred(self.reporters, partition, self._dirty)
             key = since_key(partition)
             stored = store.get(key)
             since = min(r.at for r in records)
@@ -355,8 +271,8 @@ class SurgeApp:
             counted = count(
                 records,
                 partition=partition,
-                subjects=_Deferred(self.subjects, partition, self._dirty),
-                categories=_Deferred(self.categories, partition, self._dirty),
+                subjects=Deferred(self.subjects, partition, self._dirty),
+                categories=Deferred(self.categories, partition, self._dirty),
                 policy=self.policy,
             )
             await self._publish(counted.due)
@@ -408,7 +324,7 @@ class SurgeApp:
         assigned = self._assigned(SURGE_BY_SUBJECT)
         held, self._held = self._held, {}
         for key, partition in held.items():
-            store = _Deferred(self.subjects, partition, self._dirty)
+            store = Deferred(self.subjects, partition, self._dirty)
             state = store.get(key)
             if partition not in assigned or state is None or state.parts is None:
                 continue
@@ -488,7 +404,7 @@ class SurgeApp:
                 continue  # the common case, decided without hashing the key
             where = partition_for(key.decode(), PARTITIONS)
             if where in before and (latest is None or latest < before[where]):
-                _Deferred(self.subjects, where, self._dirty).delete(key)
+                Deferred(self.subjects, where, self._dirty).delete(key)
         for key in list(self.categories.keys()):
             where = int(key.split(b"/", 1)[0])
             stats = self.categories.get(key)
@@ -497,7 +413,7 @@ class SurgeApp:
                 and stats is not None
                 and max(stats.buckets, default=before[where] - 1) < before[where]
             ):
-                _Deferred(self.categories, where, self._dirty).delete(key)
+                Deferred(self.categories, where, self._dirty).delete(key)
         self.update_sizes()
 
     def _sweep_reporters(self, partition: int, at: int) -> None:
@@ -521,7 +437,7 @@ class SurgeApp:
                 continue  # the common case, decided without hashing the key
             where = partition_for(key.decode(), PARTITIONS)
             if where in now and expired(state, now=now[where], retention_seconds=retention):
-                _Deferred(self.reporters, where, self._dirty).delete(key)
+                Deferred(self.reporters, where, self._dirty).delete(key)
 
     def update_sizes(self) -> None:
         """The table-size gauges."""
