@@ -15,6 +15,7 @@ SERVICES: dict[str, str] = {
     "prescreen": "services.prescreen",
     "dispatch": "services.dispatch",
     "legal": "services.legal",
+    "surge": "services.surge",
 }
 
 

@@ -95,6 +95,46 @@ HASHBANKS_UPDATES = TopicSpec(
     "compacted, keyed by bank or by bank, algorithm and hash.",
 )
 SURGE_SIGNALS = TopicSpec("surge.signals", 4, 7 * DAY_MS, description="Report-velocity signals.")
+# The surge detector's own topics (a faust app, which never creates topics itself): two
+# repartitions of reports.accepted and the changelogs of its tables. Every one has the
+# partitions of reports.accepted, as faust requires of the topics and tables of one app.
+SURGE_BY_REPORTER = TopicSpec(
+    "surge.by_reporter",
+    REPORTS_ACCEPTED.partitions,
+    7 * DAY_MS,
+    description="Accepted reports, compacted to what surge needs, packed per partition of "
+    "their reporter (surge's repartition; no platform ids beyond the reporter's).",
+)
+SURGE_BY_SUBJECT = TopicSpec(
+    "surge.by_subject",
+    REPORTS_ACCEPTED.partitions,
+    7 * DAY_MS,
+    description="The same reports with what surge knows of their reporter, packed per "
+    "partition of their subject.",
+)
+SURGE_SUBJECTS = TopicSpec(
+    "surge.subjects.changelog",
+    REPORTS_ACCEPTED.partitions,
+    -1,
+    compacted=True,
+    description="Changelog of surge's subject windows (faust table; expired subjects are "
+    "deleted with a tombstone).",
+    max_message_bytes=4 * MIB,
+)
+SURGE_REPORTERS = TopicSpec(
+    "surge.reporters.changelog",
+    REPORTS_ACCEPTED.partitions,
+    -1,
+    compacted=True,
+    description="Changelog of surge's reporters (first seen, recent subjects; fingerprints).",
+)
+SURGE_CATEGORIES = TopicSpec(
+    "surge.categories.changelog",
+    REPORTS_ACCEPTED.partitions,
+    -1,
+    compacted=True,
+    description="Changelog of surge's category baselines, per partition.",
+)
 REVIEW_DECISIONS = TopicSpec(
     "review.decisions", 4, 30 * DAY_MS, description="Decisions taken by human reviewers."
 )
@@ -155,6 +195,8 @@ CONSUMED: tuple[TopicSpec, ...] = (
     SCREENING_VERDICTS,
     HASHBANKS_UPDATES,
     SURGE_SIGNALS,
+    SURGE_BY_REPORTER,
+    SURGE_BY_SUBJECT,
     REVIEW_DECISIONS,
     STATEMENTS_OF_REASONS,
     IDENTITY_EVENTS,
@@ -166,15 +208,17 @@ PRODUCED_ONLY: tuple[TopicSpec, ...] = (
     USER_NOTIFICATIONS,
     DLQ_REPLAYS,
 )
+#: State, not events: the changelogs of faust tables (read back only to restore a table).
+STATE: tuple[TopicSpec, ...] = (SURGE_SUBJECTS, SURGE_REPORTERS, SURGE_CATEGORIES)
 
 
 def all_topics() -> tuple[TopicSpec, ...]:
-    """Every topic Crible declares, dead-letter topics included (one for every topic)."""
+    """Every topic Crible declares, dead-letter topics included (one for every event topic)."""
     return _ALL
 
 
 _ALL: tuple[TopicSpec, ...] = (
-    CONSUMED + PRODUCED_ONLY + tuple(spec.dlq() for spec in CONSUMED + PRODUCED_ONLY)
+    CONSUMED + PRODUCED_ONLY + STATE + tuple(spec.dlq() for spec in CONSUMED + PRODUCED_ONLY)
 )
 _LIMITS: dict[str, int] = {spec.name: spec.max_message_bytes for spec in _ALL}
 

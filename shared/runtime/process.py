@@ -75,6 +75,10 @@ class ServiceProcess:
             failing.append("database")
         if not all(r.ready for r in self.runners):
             failing.append("partitions")
+        if self.service.readiness is not None:
+            failing.extend(
+                ["starting"] if self.context is None else self.service.readiness(self.context)
+            )
         metrics.READY.labels(self.service.name).set(0 if failing else 1)
         return not failing, failing
 

@@ -147,6 +147,8 @@ Hook = Callable[[ServiceContext], Awaitable[None]]
 AppFactory = Callable[[ServiceContext], Any]
 #: A service that is not a set of consumers (a faust-streaming app): runs until stop is set.
 CustomMain = Callable[[ServiceContext], Coroutine[Any, Any, None]]
+#: Readiness checks of what the runtime does not drive itself: the names of those failing.
+ReadinessChecks = Callable[[ServiceContext], list[str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +182,8 @@ class Service:
     uses_database: bool = True
     #: Work repeated on a schedule (retention, reminders, gauges), each in its own task.
     periodic: tuple[Periodic, ...] = ()
+    #: Checks ``/readyz`` adds to the runtime's own (e.g. a faust app's partitions, tables).
+    readiness: ReadinessChecks | None = None
 
     @property
     def produces(self) -> tuple[TopicSpec, ...]:

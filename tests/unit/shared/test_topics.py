@@ -8,6 +8,7 @@ from shared.topics import (
     DLQ_SUFFIX,
     IDENTITY_EVENTS,
     MIB,
+    STATE,
     all_topics,
     largest_message_bytes,
     max_message_bytes,
@@ -37,7 +38,7 @@ def test_every_topic_declares_its_size_limit_and_has_a_dead_letter_topic() -> No
     topics = {t.name: t for t in all_topics()}
     for spec in topics.values():
         assert int(spec.config()["max.message.bytes"]) == spec.max_message_bytes
-        if not spec.name.endswith(DLQ_SUFFIX):
+        if not spec.name.endswith(DLQ_SUFFIX) and spec not in STATE:
             dlq = topics[spec.name + DLQ_SUFFIX]
             # A dead-letter copy is the original plus headers: it must fit.
             assert dlq.max_message_bytes == spec.max_message_bytes + DLQ_HEADROOM_BYTES
@@ -55,3 +56,9 @@ def test_the_producer_request_size_covers_the_largest_topic() -> None:
     assert largest_message_bytes() == max(t.max_message_bytes for t in all_topics())
     assert max_message_bytes("cases") == CASES.max_message_bytes
     assert max_message_bytes("not.declared") == MIB
+
+
+def test_state_topics_are_compacted_and_kept() -> None:
+    for spec in STATE:
+        assert spec.config()["cleanup.policy"] == "compact"
+        assert spec.retention_ms == -1

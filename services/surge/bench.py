@@ -1,0 +1,359 @@
+"""``crible bench surge``: the faust app's throughput and signal latency on the real broker.
+
+1. Throughput: N generated ``reports.accepted`` events (keyed by subject, as ingest
+   publishes them) are published to a fresh, prefixed topic; then ``crible run surge`` (a
+   separate process, W of them with ``--workers``) is started and timed from outside: the
+   reports that went through all three stages (every offset of ``reports.accepted``,
+   ``surge.by_reporter`` and ``surge.by_subject`` committed) between the first observed
+   commit and the moment all are, as ``crible bench ingest`` times ingest. The same
+   messages are copied by the raw aiokafka passthrough (:mod:`shared.cli.bench`), timed the
+   same way, for what faust costs beside plain aiokafka.
+2. Latency: a fresh app under a steady background load (``--rate`` reports/s over many
+   subjects) meets bursts on fresh subjects; for each, the time from sending the report that
+   crosses the threshold to reading its first signal on ``surge.signals``: p50, p99, max.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import random
+import statistics
+import sys
+import time
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+import orjson
+import uvloop
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from services.surge.app import GROUP
+from services.surge.config import SurgeSettings
+from shared.cli.bench import PASSTHROUGH, PASSTHROUGH_GROUP, observe
+from shared.cli.reportgen import ReportStream
+from shared.config import Settings
+from shared.kafka import (
+    apply_topics,
+    delete_topics,
+    make_admin,
+    make_plain_consumer,
+    make_plain_producer,
+    messages_written,
+)
+from shared.topics import (
+    REPORTS_ACCEPTED,
+    REPORTS_SUBMITTED,
+    SURGE_BY_REPORTER,
+    SURGE_BY_SUBJECT,
+    SURGE_CATEGORIES,
+    SURGE_REPORTERS,
+    SURGE_SIGNALS,
+    SURGE_SUBJECTS,
+    wire_name,
+)
+
+TOPICS = (
+    REPORTS_ACCEPTED,
+    REPORTS_ACCEPTED.dlq(),
+    SURGE_BY_REPORTER,
+    SURGE_BY_REPORTER.dlq(),
+    SURGE_BY_SUBJECT,
+    SURGE_BY_SUBJECT.dlq(),
+    SURGE_SIGNALS,
+    SURGE_SUBJECTS,
+    SURGE_REPORTERS,
+    SURGE_CATEGORIES,
+)
+
+
+def run(settings: Settings, options: Sequence[str]) -> int:
+    """Parse the benchmark's options and run it; exit status 0 if every report went through."""
+    parser = argparse.ArgumentParser(prog="crible bench surge", description=__doc__)
+    parser.add_argument("--reports", type=int, default=200_000)
+    parser.add_argument("--workers", type=int, default=1, help="surge processes (one group)")
+    parser.add_argument("--no-passthrough", action="store_true", help="skip the raw baseline")
+    parser.add_argument("--rate", type=float, default=2000.0, help="background reports/s")
+    parser.add_argument("--bursts", type=int, default=100, help="bursts timed for latency")
+    parser.add_argument("--repeat", type=int, default=1, help="throughput rounds (medians)")
+    args = parser.parse_args(options)
+    return uvloop.run(_bench(settings, args))
+
+
+async def _bench(settings: Settings, args: argparse.Namespace) -> int:
+    ok = True
+    rates = []
+    for round_no in range(1, args.repeat + 1):
+        print(f"--- throughput round {round_no} of {args.repeat}")
+        rate, through = await _throughput(
+            settings, reports=args.reports, workers=args.workers, baseline=not args.no_passthrough
+        )
+        rates.append(rate)
+        ok = ok and through
+    if args.repeat > 1:
+        print(
+            f"=== median over {args.repeat} rounds: surge {statistics.median(rates):,.0f} reports/s"
+        )
+    print("--- latency")
+    await _latency(settings, rate=args.rate, bursts=args.bursts)
+    return 0 if ok else 1
+
+
+async def _throughput(
+    settings: Settings, *, reports: int, workers: int, baseline: bool
+) -> tuple[float, bool]:
+    bench = settings.model_copy(update={"topic_prefix": f"bench{time.time_ns()}."})
+    await apply_topics(bench, (*TOPICS, REPORTS_SUBMITTED, PASSTHROUGH))
+    try:
+        seconds = await _publish_accepted(bench, reports, also_submitted=baseline)
+        print(f"published {reports:,} reports.accepted in {seconds:.1f} s")
+        env = dict(os.environ, CRIBLE_TOPIC_PREFIX=bench.topic_prefix, CRIBLE_METRICS_PORT="0")
+        if baseline:
+            raw = await observe(
+                bench,
+                [sys.executable, "-m", "shared.cli.bench"],
+                env=env,
+                group=bench.topic_prefix + PASSTHROUGH_GROUP,
+                topic=wire_name(REPORTS_SUBMITTED.name, bench.topic_prefix),
+                total=reports,
+                workers=1,
+            )
+            print(
+                f"raw aiokafka passthrough (1 process): {raw.rate:,.0f} messages/s "
+                f"({raw.messages:,} in {raw.seconds:.2f} s)"
+            )
+        processes = [await _surge(env) for _ in range(workers)]
+        try:
+            messages, elapsed = await _through_all_stages(bench, reports, processes, env)
+        finally:
+            for process in processes:
+                if process.returncode is None:
+                    process.terminate()
+                await process.wait()
+        rate = messages / elapsed if elapsed > 0 else 0.0
+        print(
+            f"surge ({workers} process(es), 3 stages): {rate:,.0f} reports/s "
+            f"({messages:,} in {elapsed:.2f} s, first commit to last stage done)"
+        )
+        if baseline:
+            print(f"ratio surge / passthrough: {rate / raw.rate:.2f}")
+        signals = await messages_written(bench, wire_name(SURGE_SIGNALS.name, bench.topic_prefix))
+        print(f"check: {signals:,} signals published on the way")
+        return rate, messages > 0
+    finally:
+        await delete_topics(bench)
+
+
+async def _publish_accepted(settings: Settings, count: int, *, also_submitted: bool) -> float:
+    """N ``ReportAccepted`` payloads, keyed by subject; the same bytes to reports.submitted."""
+    producer = make_plain_producer(
+        settings, linger_ms=20, max_batch_size=512 * 1024, acks="all", enable_idempotence=True
+    )
+    await producer.start()
+    accepted = wire_name(REPORTS_ACCEPTED.name, settings.topic_prefix)
+    submitted = wire_name(REPORTS_SUBMITTED.name, settings.topic_prefix)
+    stream = ReportStream(seed=11, subjects=20_000, reporters=200_000, namespace="b-")
+    now = datetime.now(UTC).isoformat()
+    started = time.perf_counter()
+    try:
+        futures = []
+        for _ in range(count):
+            report = stream.report()
+            value = _accepted(report, now)
+            key = _subject_key(report["subject"])
+            futures.append(await producer.send(accepted, value, key=key))
+            if also_submitted:
+                futures.append(await producer.send(submitted, value, key=key))
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+    return time.perf_counter() - started
+
+
+def _accepted(report: dict[str, object], now: str) -> bytes:
+    return orjson.dumps(
+        {
+            "schema_version": 1,
+            "report": report,
+            "case_id": str(uuid.uuid4()),
+            "case_revision": 1,
+            "repeat": False,
+            "accepted_at": now,
+        }
+    )
+
+
+def _subject_key(subject: object) -> bytes:
+    assert isinstance(subject, dict)  # noqa: S101 - built just above
+    if subject.get("chat_id"):
+        return f"{subject['kind']}:{subject['chat_id']}:{subject['id']}".encode()
+    return f"{subject['kind']}:{subject['id']}".encode()
+
+
+async def _surge(env: dict[str, str]) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "services", "run", "surge", env=env, stderr=asyncio.subprocess.DEVNULL
+    )
+
+
+async def _through_all_stages(
+    settings: Settings,
+    total: int,
+    processes: list[asyncio.subprocess.Process],
+    env: dict[str, str],
+) -> tuple[int, float]:
+    """(reports, seconds) from the first observed commit until every stage is done.
+
+    A process that exits (its watchdog found a stalled partition) is started again, as
+    ``crible run all`` would: the time it costs is in the figure, and the restart is printed.
+    """
+    group = settings.topic_prefix + GROUP
+    source = wire_name(REPORTS_ACCEPTED.name, settings.topic_prefix)
+    internal = [
+        wire_name(t.name, settings.topic_prefix) for t in (SURGE_BY_REPORTER, SURGE_BY_SUBJECT)
+    ]
+    admin = make_admin(settings)
+    await admin.start()
+    first: tuple[float, int] | None = None
+    deadline = time.monotonic() + 900
+    try:
+        while True:
+            if time.monotonic() > deadline:
+                raise RuntimeError("surge did not get through the stream in 15 minutes")
+            for i, process in enumerate(processes):
+                if process.returncode is not None:
+                    print(f"a surge process exited ({process.returncode}); started again")
+                    processes[i] = await _surge(env)
+            offsets = await admin.list_consumer_group_offsets(group)
+            now = time.perf_counter()
+            done = dict.fromkeys([source, *internal], 0)
+            for tp, o in offsets.items():
+                if tp.topic in done and o.offset > 0:
+                    done[tp.topic] += o.offset
+            if done[source] and first is None:
+                first = (now, done[source])
+            if first is not None and done[source] >= total:
+                written = [await messages_written(settings, t) for t in internal]
+                if all(done[t] >= w for t, w in zip(internal, written, strict=True)):
+                    return total - first[1], now - first[0]
+            await asyncio.sleep(0.1)
+    finally:
+        await admin.close()
+
+
+async def _latency(settings: Settings, *, rate: float, bursts: int) -> None:
+    """Bursts under background load: send of the threshold-crossing report to its signal."""
+    bench = settings.model_copy(update={"topic_prefix": f"bench{time.time_ns()}."})
+    await apply_topics(bench, TOPICS)
+    env = dict(os.environ, CRIBLE_TOPIC_PREFIX=bench.topic_prefix, CRIBLE_METRICS_PORT="0")
+    process = await _surge(env)
+    threshold = SurgeSettings().specs()[0].threshold
+    producer = make_plain_producer(bench, linger_ms=1)
+    consumer = make_plain_consumer(
+        bench, wire_name(SURGE_SIGNALS.name, bench.topic_prefix), auto_offset_reset="latest"
+    )
+    await producer.start()
+    await consumer.start()
+    crossed: dict[str, float] = {}
+    seen: dict[str, float] = {}
+    topic = wire_name(REPORTS_ACCEPTED.name, bench.topic_prefix)
+    try:
+        await _warm_up(producer, consumer, topic, threshold, process)
+        all_seen = asyncio.Event()
+        reader = asyncio.create_task(_read_signals(consumer, seen, crossed, all_seen))
+        rng = random.Random(5)  # noqa: S311 - test data, not secrets
+        per_burst = max(1, int(rate * 0.4))
+        serial = 0
+        for b in range(bursts):
+            now = datetime.now(UTC)
+            for _ in range(per_burst):  # background: spread over many subjects, below thresholds
+                serial += 1
+                subject = f"bg{rng.randrange(100_000)}"
+                value = _burst_report(subject, serial, now, reporter=f"bg-u{rng.randrange(10**6)}")
+                await producer.send(topic, value, key=f"channel:{subject}".encode())
+            subject = f"burst{b}"
+            for n in range(threshold):
+                value = _burst_report(subject, n, now)
+                if n == threshold - 1:
+                    await producer.flush()
+                    crossed[subject] = time.perf_counter()
+                await producer.send(topic, value, key=f"channel:{subject}".encode())
+            await producer.flush()
+            await asyncio.sleep(0.4)
+        # The reader sets ``all_seen`` once every burst has its signal; a minute at most.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(all_seen.wait(), timeout=60)
+        reader.cancel()
+    finally:
+        await consumer.stop()
+        await producer.stop()
+        if process.returncode is None:
+            process.terminate()
+        await process.wait()
+        await delete_topics(bench)
+    delays = sorted(seen[s] - crossed[s] for s in crossed if s in seen)
+    if not delays:
+        print("no signal seen")
+        return
+    p99 = delays[min(len(delays) - 1, int(len(delays) * 0.99))]
+    print(
+        f"threshold-crossing report to signal, {len(delays)} of {len(crossed)} bursts seen, "
+        f"background {rate:,.0f} reports/s: p50 {statistics.median(delays) * 1000:.0f} ms, "
+        f"p99 {p99 * 1000:.0f} ms, max {delays[-1] * 1000:.0f} ms"
+    )
+
+
+def _burst_report(subject: str, n: int, now: datetime, *, reporter: str | None = None) -> bytes:
+    report = {
+        "schema_version": 1,
+        "report_id": f"{subject}-{n}",
+        "reported_at": (now + timedelta(milliseconds=n % 1000)).isoformat(),
+        "reporter_id": reporter or f"{subject}-u{n}",
+        "reporter_language": "en",
+        "subject": {"kind": "channel", "id": subject},
+        "category": "spam",
+    }
+    return _accepted(report, now.isoformat())
+
+
+async def _warm_up(
+    producer: AIOKafkaProducer,
+    consumer: AIOKafkaConsumer,
+    topic: str,
+    threshold: int,
+    process: asyncio.subprocess.Process,
+) -> None:
+    """One burst, waited for: the app has its partitions and its tables before timing."""
+    now = datetime.now(UTC)
+    for n in range(threshold):
+        await producer.send(topic, _burst_report("warm-up", n, now), key=b"channel:warm-up")
+    await producer.flush()
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.returncode is not None:
+            raise RuntimeError("surge stopped during the warm-up")
+        batches = await consumer.getmany(timeout_ms=500)
+        if any(batches.values()):
+            return
+    raise RuntimeError("no signal for the warm-up burst in 120 s")
+
+
+async def _read_signals(
+    consumer: AIOKafkaConsumer,
+    seen: dict[str, float],
+    crossed: dict[str, float],
+    all_seen: asyncio.Event,
+) -> None:
+    """Note when each subject's first signal is read; set ``all_seen`` when every burst's is."""
+    while True:
+        batches = await consumer.getmany(timeout_ms=100)
+        now = time.perf_counter()
+        for records in batches.values():
+            for record in records:
+                subject = orjson.loads(record.value or b"{}")["subject"]["id"]
+                seen.setdefault(subject, now)
+        if crossed and all(s in seen for s in crossed):
+            all_seen.set()

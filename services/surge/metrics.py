@@ -1,0 +1,33 @@
+"""Surge's business metrics, beside the shared ``crible_`` message metrics it also feeds.
+
+Labels are low-cardinality: kind, table, stage. Never a subject or a reporter.
+"""
+
+from prometheus_client import Counter, Gauge
+
+SIGNALS = Counter(
+    "crible_surge_signals_total",
+    "Surge signals published, by kind (a window's republication with larger figures counts).",
+    ["kind"],
+)
+REPLAYS = Counter(
+    "crible_surge_replayed_reports_total",
+    "Reports the subject stage had counted already (a replay after a rebalance or a crash): "
+    "ignored.",
+)
+RECORDS = Counter(
+    "crible_surge_stage_records_total",
+    "Records each stage of the app handled (intake, reporters, subjects).",
+    ["stage"],
+)
+TABLE_KEYS = Gauge(
+    "crible_surge_table_keys",
+    "Keys held in each of the app's tables on this process.",
+    ["table"],
+)
+STALLS = Counter(
+    "crible_surge_stalls_total",
+    "Times the watchdog found an agent stopped with lag on its topic (the process then exits "
+    "for its supervisor to restart it).",
+    ["topic"],
+)

@@ -1,0 +1,43 @@
+"""The surge detector as the runtime runs it: ``crible run surge``.
+
+Not a set of ``ConsumerSpec`` consumers: the runtime runs the faust app as the service's
+main task, beside the shared metrics endpoint, and stops it with everything else.
+"""
+
+import logging
+import os
+
+from services.surge.app import AgentStalledError, SurgeApp
+from services.surge.config import SurgeSettings
+from shared.runtime import Service, ServiceContext
+
+log = logging.getLogger(__name__)
+#: Exit status of a stalled process (sysexits.h: internal software error).
+EX_SOFTWARE = 70
+
+
+async def run_surge(context: ServiceContext) -> None:
+    """Run the faust app until the process is told to stop (raises if an agent stalls)."""
+    if context.settings.log_level.upper() != "DEBUG":
+        # faust and mode log every service's start and stop at INFO: one line each, dozens.
+        for name in ("faust", "mode"):
+            logging.getLogger(name).setLevel(logging.WARNING)
+    surge = SurgeApp(context.settings, SurgeSettings())
+    context.state["surge"] = surge
+    try:
+        await surge.run(context.stop, every=context.settings.housekeeping_seconds)
+    except AgentStalledError as error:
+        # A wedged agent keeps faust's consumer thread (not a daemon) alive: the process
+        # could not end by itself. Its supervisor starts a fresh one, which resumes the
+        # tables from their changelogs and reads again what was not committed.
+        log.critical("surge stalled; exiting for a restart", extra={"reason": str(error)})
+        logging.shutdown()
+        os._exit(EX_SOFTWARE)
+
+
+def _readiness(context: ServiceContext) -> list[str]:
+    surge = context.state.get("surge")
+    return ["starting"] if surge is None else surge.readiness()
+
+
+SPEC = Service(name="surge", main=run_surge, uses_database=False, readiness=_readiness)

@@ -1,0 +1,76 @@
+"""Notices an agent that stopped consuming while its partitions have lag.
+
+faust restarts an agent that raises, but an agent can also hang or die without a trace
+after long runs: its partitions stay assigned to the process and nothing moves. The
+watchdog compares, per partition, the next offset to process with the high-water mark: lag
+that does not move for ``stall_seconds`` is a stall, and the process exits non-zero so that
+its supervisor (``crible run all``, or Kubernetes) starts a fresh one.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+#: (topic as on the wire, partition)
+Partition = tuple[str, int]
+
+
+@dataclass(slots=True)
+class _Progress:
+    next_offset: int
+    moved_at: float
+
+
+class Watchdog:
+    """Progress per partition, as the agents report it, against the high-water marks."""
+
+    def __init__(self, *, stall_seconds: float, clock: Callable[[], float] = time.monotonic):
+        self._stall = stall_seconds
+        self._clock = clock
+        self._progress: dict[Partition, _Progress] = {}
+
+    def processed(self, topic: str, partition: int, offset: int) -> None:
+        """An agent is done with ``offset`` of ``topic``/``partition``."""
+        tp = (topic, partition)
+        current = self._progress.get(tp)
+        if current is None:
+            self._progress[tp] = _Progress(offset + 1, self._clock())
+        elif offset + 1 > current.next_offset:
+            current.next_offset = offset + 1
+            current.moved_at = self._clock()
+
+    def start(self, tp: Partition, position: int) -> None:
+        """Where a newly assigned partition starts (before any record is processed)."""
+        if tp not in self._progress:
+            self._progress[tp] = _Progress(position, self._clock())
+
+    def known(self, tp: Partition) -> bool:
+        """Whether the partition's starting point or progress is known."""
+        return tp in self._progress
+
+    def forget(self, keep: set[Partition]) -> None:
+        """Drop the partitions no longer assigned (they may come back at another offset)."""
+        for tp in [tp for tp in self._progress if tp not in keep]:
+            del self._progress[tp]
+
+    def lag(self, highwaters: Mapping[Partition, int]) -> dict[Partition, int]:
+        """Records between each known partition's progress and its high-water mark."""
+        return {
+            tp: max(0, hw - self._progress[tp].next_offset)
+            for tp, hw in highwaters.items()
+            if tp in self._progress
+        }
+
+    def stalled(self, highwaters: Mapping[Partition, int]) -> list[Partition]:
+        """Partitions with lag whose progress has not moved for ``stall_seconds``."""
+        now = self._clock()
+        stalled = []
+        for tp, lag in self.lag(highwaters).items():
+            progress = self._progress[tp]
+            if lag == 0:
+                progress.moved_at = now  # idle, not stalled: the clock starts at new lag
+            elif now - progress.moved_at >= self._stall:
+                stalled.append(tp)
+        return stalled

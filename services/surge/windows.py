@@ -1,0 +1,207 @@
+"""Hopping windows over a subject's accepted reports, kept as buckets of the smallest step.
+
+faust's own windowed tables write one changelog record per window an event falls in (ten for
+a 10-minute window stepping by a minute): here a subject keeps one bucket per step, and any
+hopping window is the union of its buckets. A bucket remembers the fingerprints of its
+reports, so a report delivered twice (a replay after a rebalance or a crash) counts once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from services.surge.records import Annotated
+
+
+@dataclass(frozen=True, slots=True)
+class WindowSpec:
+    """A hopping window: ``size`` seconds long, a new one every ``step`` seconds."""
+
+    size: int
+    step: int
+    #: Reports in one window that make a burst.
+    threshold: int
+
+    def starts(self, at: int) -> range:
+        """The start of every window that contains the instant ``at`` (epoch seconds)."""
+        last = at - at % self.step
+        return range(last - self.size + self.step, last + self.step, self.step)
+
+    def key(self, start: int) -> str:
+        """Names one window of this size (the state's and the signal id's key)."""
+        return f"{self.size}:{start}"
+
+
+@dataclass(slots=True)
+class Bucket:
+    """What one step of time holds for one subject."""
+
+    reports: set[int] = field(default_factory=set)
+    #: Reporter fingerprint -> whether the reporter was new when reporting.
+    reporters: dict[int, bool] = field(default_factory=dict)
+    categories: dict[str, int] = field(default_factory=dict)
+    #: Other subject's fingerprint -> reporters of this bucket who had reported it before.
+    linked: dict[int, int] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Emitted:
+    """The figures a window's signal was last published with (they only grow)."""
+
+    kind: str
+    count: int
+    reporters: int
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """One subject's reports in one window."""
+
+    count: int
+    reporters: int
+    new_reporters: int
+    #: Reporters in the largest set that reported one same other subject before.
+    linked: int
+    active_buckets: int
+    categories: dict[str, int]
+
+    @property
+    def category(self) -> str:
+        """The category most reports chose (ties: the first in name order)."""
+        return min(self.categories, key=lambda c: (-self.categories[c], c))
+
+
+@dataclass(slots=True)
+class SubjectState:
+    """A subject's recent buckets and the signals published for its windows."""
+
+    buckets: dict[int, Bucket] = field(default_factory=dict)
+    emitted: dict[str, Emitted] = field(default_factory=dict)
+    #: The subject's kind, id and chat id: what its signals name.
+    parts: tuple[str, str, str | None] | None = None
+
+    def add(self, report: Annotated, *, bucket_seconds: int) -> bool | None:
+        """Count ``report``; None if it was counted before.
+
+        Otherwise whether it is the first of its category in its bucket (a new subject-minute
+        for the category's baseline).
+        """
+        self.parts = report.parts
+        start = report.at - report.at % bucket_seconds
+        bucket = self.buckets.get(start)
+        if bucket is None:
+            bucket = self.buckets[start] = Bucket()
+        elif report.report in bucket.reports:
+            return None
+        bucket.reports.add(report.report)
+        if report.reporter not in bucket.reporters:
+            bucket.reporters[report.reporter] = report.new
+            for other in report.others:
+                bucket.linked[other] = bucket.linked.get(other, 0) + 1
+        elif report.new:
+            bucket.reporters[report.reporter] = True
+        first = report.category not in bucket.categories
+        bucket.categories[report.category] = bucket.categories.get(report.category, 0) + 1
+        return first
+
+    def count(self, start: int, end: int) -> int:
+        """Reports in ``[start, end)``: cheap, decides whether the rest is worth computing."""
+        return sum(len(b.reports) for s, b in self.buckets.items() if start <= s < end)
+
+    def figures(self, start: int, end: int) -> Figures:
+        """Everything the rules need about ``[start, end)``."""
+        inside = [b for s, b in self.buckets.items() if start <= s < end]
+        reporters: dict[int, bool] = {}
+        linked: dict[int, int] = {}
+        categories: dict[str, int] = {}
+        for bucket in inside:
+            for reporter, new in bucket.reporters.items():
+                reporters[reporter] = new or reporters.get(reporter, False)
+            for other, n in bucket.linked.items():
+                linked[other] = linked.get(other, 0) + n
+            for category, n in bucket.categories.items():
+                categories[category] = categories.get(category, 0) + n
+        return Figures(
+            count=sum(len(b.reports) for b in inside),
+            reporters=len(reporters),
+            # A reporter can sit in several buckets of the window: the set is capped by it.
+            new_reporters=sum(reporters.values()),
+            linked=min(max(linked.values(), default=0), len(reporters)),
+            active_buckets=len(inside),
+            categories=categories,
+        )
+
+    def own(self, category: str, start: int, end: int) -> tuple[int, int]:
+        """(reports, active buckets) of ``category`` in ``[start, end)``.
+
+        What the subject itself put into its category's baseline.
+        """
+        reports = buckets = 0
+        for s, b in self.buckets.items():
+            if start <= s < end and category in b.categories:
+                reports += b.categories[category]
+                buckets += 1
+        return reports, buckets
+
+    def prune(self, before: int) -> None:
+        """Forget buckets and signals of windows that ended before ``before``."""
+        for start in [s for s in self.buckets if s < before]:
+            del self.buckets[start]
+        for key in [k for k in self.emitted if _window_end(k) < before]:
+            del self.emitted[key]
+
+    @property
+    def latest(self) -> int | None:
+        """The start of the subject's newest bucket."""
+        return max(self.buckets, default=None)
+
+    def to_wire(self) -> dict[str, Any]:
+        """A JSON-ready form (the changelog's)."""
+        return {
+            "b": [
+                [
+                    start,
+                    sorted(b.reports),
+                    [[r, n] for r, n in b.reporters.items()],
+                    b.categories,
+                    [[o, n] for o, n in b.linked.items()],
+                ]
+                for start, b in self.buckets.items()
+            ],
+            "e": [[k, e.kind, e.count, e.reporters] for k, e in self.emitted.items()],
+            "p": self.parts,
+        }
+
+    @classmethod
+    def from_wire(cls, wire: dict[str, Any]) -> SubjectState:
+        """The state :meth:`to_wire` wrote."""
+        state = cls()
+        for start, reports, reporters, categories, linked in wire["b"]:
+            state.buckets[start] = Bucket(
+                reports=set(reports),
+                reporters={r: bool(n) for r, n in reporters},
+                categories=dict(categories),
+                linked=dict(linked),
+            )
+        for key, kind, count, reporters in wire["e"]:
+            state.emitted[key] = Emitted(kind, count, reporters)
+        parts = wire.get("p")
+        state.parts = None if parts is None else (parts[0], parts[1], parts[2])
+        return state
+
+
+def _window_end(key: str) -> int:
+    size, _, start = key.partition(":")
+    return int(start) + int(size)
+
+
+def windows_touched(specs: Iterable[WindowSpec], times: Iterable[int]) -> set[tuple[int, int]]:
+    """(spec index, window start) of every window containing one of ``times``."""
+    touched: set[tuple[int, int]] = set()
+    specs = tuple(specs)
+    for at in set(times):
+        for i, spec in enumerate(specs):
+            touched.update((i, start) for start in spec.starts(at))
+    return touched

@@ -1,0 +1,391 @@
+"""The surge detector (faust) on the real broker: bursts, campaigns, a SIGKILL, poison input."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import os
+import signal
+import sys
+import uuid
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+from aiokafka.structs import ConsumerRecord, TopicPartition
+from prometheus_client import REGISTRY
+
+from services.surge.app import GROUP
+from services.surge.records import fingerprint, partition_for
+from services.surge.service import EX_SOFTWARE, SPEC
+from services.surge.stages import reporter_key
+from services.surge.windows import SubjectState
+from shared.config import Settings
+from shared.events.surge import SurgeKind, SurgeSignal
+from shared.kafka import apply_topics, make_plain_consumer
+from shared.topics import (
+    REPORTS_ACCEPTED,
+    SURGE_BY_REPORTER,
+    SURGE_BY_SUBJECT,
+    SURGE_CATEGORIES,
+    SURGE_REPORTERS,
+    SURGE_SIGNALS,
+    SURGE_SUBJECTS,
+    wire_name,
+)
+from tests.integration.conftest import committed, eventually, read_topic, running
+from tests.integration.test_supervisor import free_port
+
+pytestmark = pytest.mark.integration
+
+STAGES = (REPORTS_ACCEPTED.name, SURGE_BY_REPORTER.name, SURGE_BY_SUBJECT.name)
+TOPICS = [
+    REPORTS_ACCEPTED.dlq(),
+    SURGE_BY_REPORTER,
+    SURGE_BY_REPORTER.dlq(),
+    SURGE_BY_SUBJECT,
+    SURGE_BY_SUBJECT.dlq(),
+    SURGE_SIGNALS,
+    SURGE_SUBJECTS,
+    SURGE_REPORTERS,
+    SURGE_CATEGORIES,
+]
+#: One 10-minute window stepping by a minute; 10 reports make a burst.
+WINDOWS = '[{"size_seconds": 600, "step_seconds": 60, "threshold": 10}]'
+NOW = datetime(2026, 11, 28, 10, 0, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+async def surge(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """The settings, with surge's topics created and its windows configured for the tests."""
+    await apply_topics(settings, TOPICS)
+    monkeypatch.setenv("CRIBLE_SURGE_WINDOWS", WINDOWS)
+    monkeypatch.setenv("CRIBLE_SURGE_BATCH_WITHIN_SECONDS", "0.02")
+    return settings
+
+
+def accepted(
+    report_id: str, *, reporter: str, subject: str, at: datetime = NOW, repeat: bool = False
+) -> bytes:
+    return orjson.dumps(
+        {
+            "schema_version": 1,
+            "report": {
+                "schema_version": 1,
+                "report_id": report_id,
+                "reported_at": at.isoformat(),
+                "reporter_id": reporter,
+                "reporter_language": "fr",
+                "subject": {"kind": "channel", "id": subject},
+                "category": "spam",
+            },
+            "case_id": str(uuid.uuid4()),
+            "case_revision": 1,
+            "repeat": repeat,
+            "accepted_at": datetime.now(UTC).isoformat(),
+        }
+    )
+
+
+async def publish(
+    producer: AIOKafkaProducer, settings: Settings, subject: str, values: list[bytes]
+) -> None:
+    """As ingest does: keyed by the subject."""
+    topic = wire_name(REPORTS_ACCEPTED.name, settings.topic_prefix)
+    for value in values:
+        await producer.send(topic, value, key=f"channel:{subject}".encode())
+    await producer.flush()
+
+
+def burst(subject: str, reporters: list[str], *, at: datetime = NOW) -> list[bytes]:
+    return [
+        accepted(f"{subject}-{r}", reporter=r, subject=subject, at=at + timedelta(seconds=i))
+        for i, r in enumerate(reporters)
+    ]
+
+
+def signals(records: list[ConsumerRecord[bytes, bytes]]) -> list[SurgeSignal]:
+    return [SurgeSignal.model_validate_json(r.value or b"") for r in records]
+
+
+async def read_signals(settings: Settings, until: Any, *, timeout: float = 90) -> list[SurgeSignal]:
+    records = await read_topic(
+        settings, SURGE_SIGNALS.name, until=lambda rs: until(signals(rs)), timeout=timeout
+    )
+    return signals(records)
+
+
+def largest(found: list[SurgeSignal], subject: str) -> dict[tuple[datetime, datetime], int]:
+    """The largest count per window of ``subject``."""
+    best: dict[tuple[datetime, datetime], int] = defaultdict(int)
+    for s in found:
+        if s.subject.id == subject:
+            key = (s.window_start, s.window_end)
+            best[key] = max(best[key], s.count)
+    return best
+
+
+def recorded(stage: str) -> float:
+    return REGISTRY.get_sample_value("crible_surge_stage_records_total", {"stage": stage}) or 0.0
+
+
+async def test_a_burst_yields_one_signal_id_per_window_whose_figures_only_grow(
+    surge: Settings, producer: AIOKafkaProducer
+) -> None:
+    async with running(SPEC, surge):
+        await publish(producer, surge, "hot", burst("hot", [f"u{n}" for n in range(25)]))
+
+        found = await read_signals(
+            surge,
+            lambda s: len(largest(s, "hot")) == 10 and set(largest(s, "hot").values()) == {25},
+        )
+
+    ids: dict[tuple[datetime, datetime], set[uuid.UUID]] = defaultdict(set)
+    for s in found:
+        ids[(s.window_start, s.window_end)].add(s.signal_id)
+    assert len(ids) == 10
+    assert all(len(one) == 1 for one in ids.values())
+    by_id: dict[uuid.UUID, list[SurgeSignal]] = defaultdict(list)
+    for s in found:
+        by_id[s.signal_id].append(s)
+    for published in by_id.values():
+        counts = [s.count for s in published]
+        assert counts == sorted(counts)
+        assert counts[0] >= 10
+        assert published[-1].distinct_reporters == 25
+    assert {s.kind for s in found} == {SurgeKind.VIRAL}
+
+
+async def test_a_campaign_by_fresh_accounts_is_flagged_coordinated_and_a_genuine_burst_is_not(
+    surge: Settings, producer: AIOKafkaProducer
+) -> None:
+    # Seasoned reporters, placed on every partition of the reporter stage: the detector has
+    # watched every partition for weeks, so that an account first seen now counts as new.
+    seasoned = _covering(surge, 40)
+    async with running(SPEC, surge):
+        before = recorded("subjects")
+        weeks_ago = NOW - timedelta(days=20)
+        await publish(producer, surge, "old", burst("old", seasoned, at=weeks_ago))
+        await eventually(lambda: _true(recorded("subjects") >= before + len(seasoned)))
+
+        await publish(producer, surge, "genuine", burst("genuine", seasoned[:15]))
+        await publish(producer, surge, "target", burst("target", [f"fresh{n}" for n in range(15)]))
+
+        found = await read_signals(
+            surge,
+            lambda s: (
+                set(largest(s, "genuine").values()) == {15}
+                and set(largest(s, "target").values()) == {15}
+            ),
+        )
+
+    kinds = {
+        name: {s.kind for s in found if s.subject.id == name} for name in ("genuine", "target")
+    }
+    assert kinds == {"genuine": {SurgeKind.VIRAL}, "target": {SurgeKind.COORDINATED}}
+    assert all(s.new_reporter_share == 1.0 for s in found if s.subject.id == "target")
+    assert all(s.new_reporter_share == 0.0 for s in found if s.subject.id == "genuine")
+
+
+@pytest.mark.parametrize("rewound", [False, True], ids=["from-changelog", "replayed"])
+async def test_a_sigkilled_app_resumes_its_tables_without_losing_or_doubling_counts(
+    surge: Settings, producer: AIOKafkaProducer, rewound: bool
+) -> None:
+    """Killed once its first reports are committed, the app knows them from its changelog
+    only; with the group's offsets then rewound to the start (as a redelivery after a
+    rebalance would do), it reads them all again and must not count them twice."""
+    env = dict(
+        os.environ,
+        CRIBLE_TOPIC_PREFIX=surge.topic_prefix,
+        CRIBLE_METRICS_PORT="0",
+        CRIBLE_SURGE_WINDOWS=WINDOWS,
+        CRIBLE_SURGE_COMMIT_INTERVAL_SECONDS="0.5",
+    )
+    reporters = [f"u{n}" for n in range(12)]
+    first = await _start(env)
+    try:
+        await publish(producer, surge, "chan", burst("chan", reporters[:6]))
+        await _wait_for_changelog_count(surge, "channel:chan", 6)
+        for name in STAGES:
+            await eventually(functools.partial(_all_committed, surge, name))
+    finally:
+        first.send_signal(signal.SIGKILL)
+        assert await first.wait() == -signal.SIGKILL
+    if rewound:
+        await eventually(functools.partial(_rewind, surge), timeout=60, every=1)
+
+    second = await _start(env)
+    try:
+        await publish(producer, surge, "chan", burst("chan", reporters)[6:])
+        await read_signals(surge, lambda s: 12 in largest(s, "chan").values())
+        await asyncio.sleep(3)  # time for a doubled count to show, were there one
+        found = await read_signals(surge, lambda s: False, timeout=2)
+    finally:
+        second.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(second.wait(), timeout=60) == 0
+
+    assert set(largest(found, "chan").values()) == {12}
+    assert max(s.distinct_reporters for s in found) == 12
+
+
+async def test_a_malformed_event_goes_to_the_dlq_and_the_app_goes_on(
+    surge: Settings, producer: AIOKafkaProducer
+) -> None:
+    served = surge.model_copy(update={"metrics_port": free_port()})
+    assert served.metrics_token is not None
+    headers = {"Authorization": f"Bearer {served.metrics_token.get_secret_value()}"}
+    url = f"http://127.0.0.1:{served.metrics_port}"
+    async with running(SPEC, served):
+        await publish(
+            producer, served, "x", [b"{not json", accepted("r0", reporter="u", subject="")]
+        )
+        await publish(producer, served, "ok", burst("ok", [f"u{n}" for n in range(10)]))
+
+        found = await read_signals(served, lambda s: 10 in largest(s, "ok").values())
+        dead = await read_topic(served, REPORTS_ACCEPTED.dlq().name, until=lambda rs: len(rs) >= 2)
+        async with httpx.AsyncClient() as client:
+            await eventually(lambda: _answers(client, f"{url}/readyz", headers))
+            page = (await client.get(f"{url}/metrics", headers=headers)).text
+            anonymous = await client.get(f"{url}/metrics")
+
+    assert found
+    assert len(dead) == 2
+    assert {r.value for r in dead} == {b"{not json", accepted_value_of(dead)}
+    first = dict(dead[0].headers)
+    assert first["crible.error.class"] == b"ValidationError"
+    assert first["crible.service"] == b"surge"
+    assert (
+        first["crible.source.topic"]
+        == wire_name(REPORTS_ACCEPTED.name, served.topic_prefix).encode()
+    )
+    assert {"crible.source.partition", "crible.source.offset", "crible.failed_at"} <= set(first)
+    assert 'crible_messages_consumed_total{outcome="dead_lettered",service="surge"' in page
+    assert "crible_surge_signals_total" in page
+    assert "crible_surge_table_keys" in page
+    assert (
+        'crible_consumer_lag_messages{partition="0",service="surge",topic="reports.accepted"}'
+        in page
+    )
+    assert anonymous.status_code == 401
+
+
+async def test_an_agent_that_stops_consuming_with_lag_ends_the_process(
+    surge: Settings, producer: AIOKafkaProducer
+) -> None:
+    """The faust pitfall of an agent that dies silently: the watchdog ends the process (for
+    its supervisor to restart), instead of letting it hold its partitions doing nothing."""
+    env = dict(
+        os.environ,
+        CRIBLE_TOPIC_PREFIX=surge.topic_prefix,
+        CRIBLE_METRICS_PORT="0",
+        CRIBLE_HOUSEKEEPING_SECONDS="0.5",
+        CRIBLE_SURGE_STALL_SECONDS="3",
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", WEDGED, env=env, stderr=asyncio.subprocess.PIPE
+    )
+    await publish(producer, surge, "s", burst("s", ["a", "b", "c"]))
+
+    _out, err = await asyncio.wait_for(process.communicate(), timeout=90)
+
+    assert process.returncode == EX_SOFTWARE
+    assert b"agent stopped consuming with lag" in err
+
+
+#: `crible run surge` whose intake agent hangs on its first batch.
+WEDGED = """
+import asyncio, sys
+from services import main
+from services.surge.app import SurgeApp
+
+async def hang(self, events):
+    await asyncio.Event().wait()
+
+SurgeApp.take_in = hang
+sys.exit(main(["run", "surge"]))
+"""
+
+
+def accepted_value_of(dead: list[ConsumerRecord[bytes, bytes]]) -> bytes:
+    return next(r.value for r in dead if r.value != b"{not json") or b""
+
+
+def _covering(settings: Settings, at_least: int) -> list[str]:
+    """Reporter ids that land on every partition of the reporter stage."""
+    chosen: list[str] = []
+    hit: set[int] = set()
+    n = 0
+    while len(chosen) < at_least or len(hit) < SURGE_BY_REPORTER.partitions:
+        reporter = f"seasoned{n}"
+        where = partition_for(
+            reporter_key(fingerprint(reporter)).decode(), SURGE_BY_REPORTER.partitions
+        )
+        if where not in hit or len(chosen) < at_least:
+            chosen.append(reporter)
+            hit.add(where)
+        n += 1
+    return chosen
+
+
+async def _start(env: dict[str, str]) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "services",
+        "run",
+        "surge",
+        env=env,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+
+
+async def _wait_for_changelog_count(settings: Settings, subject: str, expected: int) -> None:
+    def counted(records: list[ConsumerRecord[bytes, bytes]]) -> bool:
+        for record in records:
+            if record.key == subject.encode() and record.value:
+                state = SubjectState.from_wire(orjson.loads(record.value))
+                if state.count(0, 2**40) == expected:
+                    return True
+        return False
+
+    records = await read_topic(settings, SURGE_SUBJECTS.name, until=counted, timeout=90)
+    assert counted(records)
+
+
+async def _answers(client: httpx.AsyncClient, url: str, headers: dict[str, str]) -> bool:
+    return (await client.get(url, headers=headers)).status_code == 200
+
+
+async def _rewind(settings: Settings) -> bool:
+    """Commit offset 0 on every partition of the app's topics (once its group is empty)."""
+    consumer = make_plain_consumer(
+        settings, group_id=settings.topic_prefix + GROUP, enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        partitions = [
+            TopicPartition(wire_name(name, settings.topic_prefix), p)
+            for name in STAGES
+            for p in range(REPORTS_ACCEPTED.partitions)
+        ]
+        consumer.assign(partitions)
+        await consumer.commit(dict.fromkeys(partitions, 0))
+    except KafkaError:
+        return False  # the killed member still holds the group: its session has to expire
+    finally:
+        await consumer.stop()
+    return True
+
+
+async def _all_committed(settings: Settings, topic: str) -> bool:
+    done, written = await committed(settings, GROUP, topic)
+    return done == written > 0
+
+
+async def _true(value: bool) -> bool:
+    return value

@@ -1,0 +1,156 @@
+"""The three stages over plain dicts: a burst, a campaign, a replay (no Kafka, no faust)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+import pytest
+
+from services.surge.baseline import CategoryStats
+from services.surge.detect import Burst
+from services.surge.policy import Policy
+from services.surge.records import Accepted, Annotated, pack, unpack_accepted, unpack_annotated
+from services.surge.reporters import ReporterState
+from services.surge.stages import accepted_of, annotate, count, flush
+from services.surge.windows import SubjectState
+from shared.events.surge import SurgeKind
+from tests.unit.surge.helpers import DAY, T0, accepted, policy
+
+
+class Tables:
+    def __init__(self) -> None:
+        self.reporters: dict[bytes, ReporterState] = {}
+        self.subjects: dict[bytes, SubjectState] = {}
+        self.categories: dict[bytes, CategoryStats] = {}
+        self.since: int | None = None
+        self.held: list[str] = []
+
+    def run(self, records: Sequence[Accepted], rules: Policy) -> list[Burst]:
+        """Both stateful stages, through the wire form the topics carry."""
+        records = unpack_accepted(pack(tuple(r) for r in records))
+        self.since = min([r.at for r in records] + ([self.since] if self.since else []))
+        notes = annotate(records, reporters=self.reporters, watched_since=self.since, policy=rules)
+        notes = unpack_annotated(pack(tuple(r) for r in notes))
+        counted = count(
+            notes, partition=0, subjects=self.subjects, categories=self.categories, policy=rules
+        )
+        self.held = [r.subject for r in counted.held]
+        return [b for _r, b in counted.due]
+
+
+def history(tables: Tables, reporters: list[str], *, subject: str, at: int) -> None:
+    tables.run(
+        [accepted(i, reporter=r, subject=subject, at=at) for i, r in enumerate(reporters)], policy()
+    )
+
+
+def test_a_burst_by_people_seen_before_is_viral_with_one_id_per_window() -> None:
+    tables = Tables()
+    people = [f"p{n}" for n in range(12)]
+    history(tables, people, subject="old", at=T0 - 20 * DAY)
+
+    due = tables.run([accepted(n, reporter=p) for n, p in enumerate(people)], policy())
+
+    assert len(due) == 10
+    assert {b.kind for b in due} == {SurgeKind.VIRAL}
+    assert len({b.start for b in due}) == 10
+
+
+def test_a_burst_by_fresh_accounts_is_coordinated() -> None:
+    tables = Tables()
+    history(tables, [f"p{n}" for n in range(12)], subject="old", at=T0 - 20 * DAY)
+
+    due = tables.run([accepted(n, reporter=f"fresh{n}") for n in range(12)], policy())
+
+    assert due
+    assert {b.kind for b in due} == {SurgeKind.COORDINATED}
+    assert all(b.new_share == 1.0 for b in due)
+
+
+def test_a_burst_by_a_set_that_reported_together_before_is_coordinated() -> None:
+    tables = Tables()
+    brigade = [f"b{n}" for n in range(12)]
+    history(tables, brigade, subject="target1", at=T0 - 20 * DAY)
+    history(tables, brigade[:8], subject="target2", at=T0 - DAY)
+
+    due = tables.run(
+        [accepted(n, reporter=r, subject="target3") for n, r in enumerate(brigade)], policy()
+    )
+
+    assert due
+    assert {b.kind for b in due} == {SurgeKind.COORDINATED}
+    assert all(b.new_share == 0.0 for b in due)
+
+
+def test_a_replayed_message_counts_nothing_twice() -> None:
+    tables = Tables()
+    burst = [accepted(n) for n in range(12)]
+    tables.run(burst, policy())
+
+    again = tables.run(burst, policy())
+
+    assert again == []
+    state = tables.subjects[b"channel:ch1"]
+    assert state.count(T0 - 600, T0 + 600) == 12
+
+
+def test_reports_split_across_messages_add_up() -> None:
+    tables = Tables()
+    tables.run([accepted(n) for n in range(6)], policy())
+
+    due = tables.run([accepted(n) for n in range(6, 12)], policy())
+
+    assert {b.count for b in due} == {12}
+
+
+def test_accepted_of_reads_a_valid_event_and_skips_repeats() -> None:
+    event: dict[str, Any] = {
+        "schema_version": 1,
+        "report": {
+            "schema_version": 1,
+            "report_id": "r1",
+            "reported_at": "2026-11-28T10:00:00+00:00",
+            "reporter_id": "u1",
+            "reporter_language": "fr",
+            "subject": {"kind": "message", "id": "m1", "chat_id": "c1"},
+            "category": "spam",
+        },
+        "case_id": "9a7d1e4e-2b0c-4f55-9d8c-1f2e3d4c5b6a",
+        "case_revision": 1,
+        "repeat": False,
+        "accepted_at": "2026-11-28T10:00:01+00:00",
+    }
+
+    record = accepted_of(orjson.dumps(event))
+    repeat = accepted_of(orjson.dumps({**event, "repeat": True}))
+
+    assert record is not None
+    assert record.subject == "message:c1:m1"
+    assert record.at == T0
+    assert repeat is None
+
+
+@pytest.mark.parametrize("value", [b"not json", b"{}", None, b'{"schema_version": 2}'])
+def test_accepted_of_refuses_what_is_not_a_report_accepted(value: bytes | None) -> None:
+    with pytest.raises(ValueError):  # noqa: PT011 - pydantic's ValidationError is one
+        accepted_of(value)
+
+
+def test_packed_records_keep_their_fields() -> None:
+    note = Annotated(1, 2, "channel:x", ("channel", "x", None), "spam", T0, new=True, others=(3,))
+
+    assert unpack_annotated(pack([tuple(note)])) == [note]
+
+
+def test_a_held_subject_is_flushed_with_its_last_figures() -> None:
+    tables = Tables()
+    tables.run([accepted(n) for n in range(10)], policy(republish_growth=0.5))
+
+    due = tables.run([accepted(10)], policy(republish_growth=0.5))
+    flushed = flush(tables.subjects[b"channel:ch1"], policy=policy(republish_growth=0.5))
+
+    assert due == []
+    assert tables.held == ["channel:ch1"]
+    assert {b.count for b in flushed} == {11}

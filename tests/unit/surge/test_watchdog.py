@@ -1,0 +1,56 @@
+"""The watchdog tells a stalled agent from an idle one."""
+
+from services.surge.watchdog import Watchdog
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_lag_that_does_not_move_is_a_stall() -> None:
+    clock = Clock()
+    dog = Watchdog(stall_seconds=60, clock=clock)
+    dog.processed("t", 0, 9)
+
+    clock.now = 59
+    assert dog.stalled({("t", 0): 20}) == []
+    clock.now = 61
+    assert dog.stalled({("t", 0): 20}) == [("t", 0)]
+
+
+def test_progress_resets_the_clock() -> None:
+    clock = Clock()
+    dog = Watchdog(stall_seconds=60, clock=clock)
+    dog.processed("t", 0, 9)
+    clock.now = 50
+    dog.processed("t", 0, 15)
+
+    clock.now = 100
+    assert dog.stalled({("t", 0): 20}) == []
+    assert dog.lag({("t", 0): 20}) == {("t", 0): 4}
+
+
+def test_an_idle_partition_is_not_stalled() -> None:
+    clock = Clock()
+    dog = Watchdog(stall_seconds=60, clock=clock)
+    dog.start(("t", 1), 10)
+
+    clock.now = 1000
+    assert dog.stalled({("t", 1): 10}) == []
+    clock.now = 1059
+    assert dog.stalled({("t", 1): 11}) == []  # lag just appeared: the clock starts now
+
+
+def test_partitions_no_longer_assigned_are_forgotten() -> None:
+    dog = Watchdog(stall_seconds=60)
+    dog.processed("t", 0, 1)
+    dog.processed("t", 1, 1)
+
+    dog.forget({("t", 1)})
+
+    assert not dog.known(("t", 0))
+    assert dog.known(("t", 1))
