@@ -19,8 +19,8 @@ from services.legal.audit import AuditStep
 from services.legal.config import LegalSettings
 from services.legal.disclosure_events import disclosure_event
 from services.legal.fieldcrypt import FieldCipher
-from services.legal.rules import Accepted, RetentionPolicy, check_request
-from services.legal.sealed_requests import authority_from_row, load
+from services.legal.rules import Accepted, RetentionPolicy
+from services.legal.sealed_requests import check_stored, load
 from shared.db import Connection
 from shared.events.legal import DisclosureEventType, RequestReceived
 from shared.publisher import Outbound
@@ -30,28 +30,26 @@ from shared.runtime import Handled, Inbound
 class RequestChecks:
     """The batch handler; the cipher comes from configuration at start-up."""
 
-    def __init__(self, retention: RetentionPolicy | None = None) -> None:
-        self._cipher: FieldCipher | None = None
-        self._retention = retention
+    def __init__(self) -> None:
+        self._keys: tuple[FieldCipher, RetentionPolicy] | None = None
 
     def load_keys(self) -> None:
-        """Read the keys (a missing one stops the service before it consumes)."""
+        """Read the keys and periods (a missing key stops the service before it consumes)."""
         settings = LegalSettings()
-        self._cipher = settings.cipher()
-        self._retention = self._retention or settings.retention()
+        self._keys = settings.cipher(), settings.retention()
 
     async def __call__(
         self, batch: Sequence[Inbound[RequestReceived]], conn: Connection
     ) -> Handled:
         """Check each received request against the law and record the verdict."""
-        if self._cipher is None:
+        if self._keys is None:
             self.load_keys()
-        assert self._cipher is not None  # noqa: S101 - loaded just above
+        assert self._keys is not None  # noqa: S101 - loaded just above
         events: list[Outbound] = []
         refused: list[tuple[Inbound[Any], str]] = []
         verdicts: list[tuple[str, str, float]] = []
         for inbound in batch:
-            problem = await self._check(conn, inbound.event, self._cipher, events, verdicts)
+            problem = await self._check(conn, inbound.event, events, verdicts)
             if problem is not None:
                 refused.append((inbound, problem))
 
@@ -66,10 +64,11 @@ class RequestChecks:
         self,
         conn: Connection,
         received: RequestReceived,
-        cipher: FieldCipher,
         events: list[Outbound],
         verdicts: list[tuple[str, str, float]],
     ) -> str | None:
+        assert self._keys is not None  # noqa: S101 - loaded by __call__
+        cipher, retention = self._keys
         stored = await load(conn, received.request_id, cipher, lock=True)
         if stored is None:
             return "no request with this id was received by the portal"
@@ -78,15 +77,7 @@ class RequestChecks:
             return "the event's authority is not the stored request's"
         if stored.state != "received":
             return None  # already checked: a redelivered event changes nothing
-        row = await conn.fetchrow(
-            "SELECT * FROM legal.authorities WHERE authority_id = $1", request.authority_id
-        )
-        verdict = check_request(
-            request,
-            authority=None if row is None else authority_from_row(row),
-            submitted_by=request.authority_id,
-            retention=self._retention or RetentionPolicy(),
-        )
+        verdict = await check_stored(conn, request, retention=retention)
         accepted = isinstance(verdict, Accepted)
         refusals = (
             []

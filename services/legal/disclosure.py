@@ -28,13 +28,8 @@ from services.legal.identity import open_record
 from services.legal.narrowing import Narrowing, NarrowingError, narrow
 from services.legal.package import PackageHeader, build_package, minimise
 from services.legal.preservation import PRESERVATION_INSTRUMENTS
-from services.legal.rules import Accepted, RetentionPolicy, check_request
-from services.legal.sealed_requests import (
-    authority_from_row,
-    current_scope,
-    load,
-    record_narrowing,
-)
+from services.legal.rules import Accepted
+from services.legal.sealed_requests import check_stored, current_scope, load, record_narrowing
 from services.legal.store import account_rows, users_by_phone_number, users_by_username
 from shared.db import Connection
 from shared.events.legal import DataCategory, DisclosureEventType, LegalRequest, TargetKind
@@ -109,15 +104,9 @@ async def narrow_request(
         )
     except NarrowingError as error:
         raise DisclosureRefusedError(422, "invalid_narrowing", str(error)) from None
-    row = await conn.fetchrow(
-        "SELECT * FROM legal.authorities WHERE authority_id = $1", request.authority_id
-    )
-    verdict = check_request(
-        request,
-        authority=None if row is None else authority_from_row(row),
-        submitted_by=request.authority_id,
-        retention=RetentionPolicy(),
-        scope=narrowing.after,
+    # Held to the same law, under the configured retention periods, as the request was.
+    verdict = await check_stored(
+        conn, request, retention=settings.retention(), scope=narrowing.after
     )
     if not isinstance(verdict, Accepted):
         codes = ",".join(sorted(c.value for c in verdict.codes))

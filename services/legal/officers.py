@@ -188,8 +188,8 @@ def officer_views(app: FastAPI, pool: asyncpg.Pool) -> None:
             "refusals": stored.refusals,
             "scope": {
                 "categories": sorted(c.value for c in scope.categories),
-                "date_from": _iso(scope.date_from),
-                "date_to": _iso(scope.date_to),
+                "date_from": scope.date_from.isoformat(),
+                "date_to": scope.date_to.isoformat(),
                 "narrowed": narrowed,
             },
         }
@@ -228,7 +228,3 @@ def mount_officer_routes(app: FastAPI, pool: asyncpg.Pool, emitter: Emitter) -> 
     officer_routes(app, pool, emitter)
     officer_views(app, pool)
     preservation_routes(app, pool)
-
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat()

@@ -44,12 +44,6 @@ async def _officer(conn: Connection, token: str) -> Officer | None:
     return Officer(row["officer_id"], frozenset(OfficerRole(r) for r in row["roles"]))
 
 
-async def authority_of(conn: Connection, request: Request) -> str | None:
-    """The active authority whose bearer token the request carries."""
-    token = bearer(request)
-    return None if token is None else await _authority_id(conn, token)
-
-
 async def require_authority(conn: Connection, request: Request) -> str:
     """The calling authority's id; 401 without a valid token, 403 for an officer's."""
     token = bearer(request)

@@ -18,7 +18,7 @@ from services.legal.deadlines import Deadline
 from services.legal.fieldcrypt import FieldCipher, FieldRef, Sealed
 from services.legal.model import Authority, AuthorityKind, Scope
 from services.legal.narrowing import Narrowing
-from services.legal.rules import requested_scope
+from services.legal.rules import Accepted, Refused, RetentionPolicy, check_request, requested_scope
 from shared.db import Connection
 from shared.events.legal import DataCategory, LegalRequest
 
@@ -41,6 +41,26 @@ def authority_from_row(row: Any) -> Authority:
         active=row["active"],
         signing_key=bytes(row["signing_key"]),
         encryption_key=bytes(row["encryption_key"]),
+    )
+
+
+async def check_stored(
+    conn: Connection,
+    request: LegalRequest,
+    *,
+    retention: RetentionPolicy,
+    scope: Scope | None = None,
+) -> Accepted | Refused:
+    """``check_request`` on a stored request, with its authority as registered now."""
+    row = await conn.fetchrow(
+        "SELECT * FROM legal.authorities WHERE authority_id = $1", request.authority_id
+    )
+    return check_request(
+        request,
+        authority=None if row is None else authority_from_row(row),
+        submitted_by=request.authority_id,
+        retention=retention,
+        scope=scope,
     )
 
 
