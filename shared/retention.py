@@ -24,7 +24,7 @@ from typing import Any
 
 from shared import metrics
 from shared.db import Connection
-from shared.runtime.spec import Periodic, ServiceContext
+from shared.runtime.spec import Hook, Periodic, ServiceContext
 
 _NAMED = re.compile(r":(cutoff|now|limit)\b")
 
@@ -114,14 +114,29 @@ def count_deleted(service: str, outcomes: Sequence[RuleOutcome]) -> None:
         metrics.RETENTION_DELETED.labels(service, outcome.name).inc(outcome.due)
 
 
-def periodic_retention(
-    service: str, rules: Callable[[], Sequence[RetentionRule]], *, default_hours: float = 6
-) -> Periodic:
-    """The scheduled job of a service's rules (``CRIBLE_<SERVICE>_RETENTION_EVERY_HOURS``)."""
+#: The first scheduled run waits this long after start: a process restarting in a loop does
+#: not hammer the store, and one that lives ten minutes does run it.
+FIRST_RUN_AFTER_SECONDS = 600.0
+
+
+def retention_schedule(service: str, run: Hook, *, default_hours: float = 6) -> Periodic:
+    """``run`` as the service's retention task, every ``CRIBLE_<SERVICE>_RETENTION_EVERY_HOURS``.
+
+    The interval is read when the service starts, from the environment alone: a service's
+    specification is built without its secrets (the OpenAPI export builds legal's so).
+    """
     env = f"CRIBLE_{service.upper()}_RETENTION_EVERY_HOURS"
 
     def every() -> float:
         return float(os.environ.get(env, str(default_hours))) * 3600
+
+    return Periodic("retention", every, run, first_after_seconds=FIRST_RUN_AFTER_SECONDS)
+
+
+def periodic_retention(
+    service: str, rules: Callable[[], Sequence[RetentionRule]], *, default_hours: float = 6
+) -> Periodic:
+    """The scheduled job of a service's rules, counted in ``crible_retention_deleted_total``."""
 
     async def run(ctx: ServiceContext) -> None:
         if ctx.pool is None:
@@ -135,8 +150,7 @@ def periodic_retention(
             extra={"deleted": {o.name: o.due for o in outcomes}},
         )
 
-    # Ten minutes after start: a process restarting in a loop does not hammer the store.
-    return Periodic("retention", every, run, first_after_seconds=600)
+    return retention_schedule(service, run, default_hours=default_hours)
 
 
 _log = logging.getLogger(__name__)

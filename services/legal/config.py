@@ -61,9 +61,6 @@ class LegalSettings(BaseSettings):
         description="Connection data (sessions: IP address, port, time) kept this long: 1 "
         "year (décret n° 2021-1362 art. 1, 4°-5°; CPCE art. L34-1 II bis).",
     )
-    retention_every_hours: float = Field(
-        default=6, gt=0, description="How often the service runs the retention job."
-    )
     # Deadlines the law leaves to the platform (services/legal/deadlines.py).
     fr_requisition_hours: float = Field(
         default=120,

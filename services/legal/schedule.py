@@ -17,11 +17,8 @@ from services.legal import metrics, notices, preservation
 from services.legal.config import LegalSettings
 from services.legal.retention import run_retention
 from shared.db import Connection
+from shared.retention import retention_schedule
 from shared.runtime import Periodic, ServiceContext
-
-#: The first scheduled retention run waits this long after start: a process that restarts
-#: in a loop should not hammer the store, and one that lives ten minutes does run it.
-RETENTION_FIRST_AFTER = 600.0
 
 #: Every state a request can be in (the gauge shows 0 for those with none).
 STATES = (
@@ -76,18 +73,12 @@ async def _deadlines(ctx: ServiceContext) -> None:
         await refresh_deadline_gauges(conn, now=datetime.now(UTC))
 
 
-def _retention_every() -> float:
-    # Read without the keys: the OpenAPI export builds the service with none configured.
-    hours = float(os.environ.get("CRIBLE_LEGAL_RETENTION_EVERY_HOURS", "6"))
-    return hours * 3600
-
-
 def _notices_every() -> float:
     return float(os.environ.get("CRIBLE_LEGAL_NOTICES_EVERY_SECONDS", "60"))
 
 
 PERIODIC = (
-    Periodic("retention", _retention_every, _retention, first_after_seconds=RETENTION_FIRST_AFTER),
+    retention_schedule("legal", _retention),
     Periodic("notices", _notices_every, _notices),
     Periodic("deadlines", 15, _deadlines, exclusive=False, first_after_seconds=1),
 )
