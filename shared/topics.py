@@ -210,6 +210,18 @@ PRODUCED_ONLY: tuple[TopicSpec, ...] = (
 )
 #: State, not events: the changelogs of faust tables (read back only to restore a table).
 STATE: tuple[TopicSpec, ...] = (SURGE_SUBJECTS, SURGE_REPORTERS, SURGE_CATEGORIES)
+#: Every topic the surge app reads or writes, dead-letter topics included (its tests and
+#: benchmark create these under a prefix of their own).
+SURGE_APP: tuple[TopicSpec, ...] = (
+    REPORTS_ACCEPTED,
+    REPORTS_ACCEPTED.dlq(),
+    SURGE_BY_REPORTER,
+    SURGE_BY_REPORTER.dlq(),
+    SURGE_BY_SUBJECT,
+    SURGE_BY_SUBJECT.dlq(),
+    SURGE_SIGNALS,
+    *STATE,
+)
 
 
 def all_topics() -> tuple[TopicSpec, ...]:

@@ -47,27 +47,14 @@ from shared.kafka import (
 from shared.topics import (
     REPORTS_ACCEPTED,
     REPORTS_SUBMITTED,
+    SURGE_APP,
     SURGE_BY_REPORTER,
     SURGE_BY_SUBJECT,
-    SURGE_CATEGORIES,
-    SURGE_REPORTERS,
     SURGE_SIGNALS,
-    SURGE_SUBJECTS,
     wire_name,
 )
 
-TOPICS = (
-    REPORTS_ACCEPTED,
-    REPORTS_ACCEPTED.dlq(),
-    SURGE_BY_REPORTER,
-    SURGE_BY_REPORTER.dlq(),
-    SURGE_BY_SUBJECT,
-    SURGE_BY_SUBJECT.dlq(),
-    SURGE_SIGNALS,
-    SURGE_SUBJECTS,
-    SURGE_REPORTERS,
-    SURGE_CATEGORIES,
-)
+TOPICS = SURGE_APP
 
 
 def run(settings: Settings, options: Sequence[str]) -> int:

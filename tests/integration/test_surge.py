@@ -30,10 +30,9 @@ from shared.events.surge import SurgeKind, SurgeSignal
 from shared.kafka import apply_topics, make_plain_consumer, messages_written
 from shared.topics import (
     REPORTS_ACCEPTED,
+    SURGE_APP,
     SURGE_BY_REPORTER,
     SURGE_BY_SUBJECT,
-    SURGE_CATEGORIES,
-    SURGE_REPORTERS,
     SURGE_SIGNALS,
     SURGE_SUBJECTS,
     wire_name,
@@ -44,17 +43,7 @@ from tests.integration.test_supervisor import free_port
 pytestmark = pytest.mark.integration
 
 STAGES = (REPORTS_ACCEPTED.name, SURGE_BY_REPORTER.name, SURGE_BY_SUBJECT.name)
-TOPICS = [
-    REPORTS_ACCEPTED.dlq(),
-    SURGE_BY_REPORTER,
-    SURGE_BY_REPORTER.dlq(),
-    SURGE_BY_SUBJECT,
-    SURGE_BY_SUBJECT.dlq(),
-    SURGE_SIGNALS,
-    SURGE_SUBJECTS,
-    SURGE_REPORTERS,
-    SURGE_CATEGORIES,
-]
+TOPICS = SURGE_APP
 #: One 10-minute window stepping by a minute; 10 reports make a burst.
 WINDOWS = '[{"size_seconds": 600, "step_seconds": 60, "threshold": 10}]'
 NOW = datetime(2026, 11, 28, 10, 0, 30, tzinfo=UTC)
