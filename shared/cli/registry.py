@@ -1,7 +1,9 @@
 """The services the ``crible`` command knows, found by convention in each service's package.
 
 A service package ``services/<name>/`` has ``service.py`` with its ``SPEC``, and may have
-``migrations/`` (SQL files), ``bench.py`` with ``run(settings, options) -> exit status``, and
+``migrations/`` (SQL files), ``api.py`` with ``openapi()``, and, in ``tools/`` (STYLE.md's room
+for what operators run; the package's top level is still read for services not yet moved):
+``bench.py`` with ``run(settings, options) -> exit status``, ``bench_<name>.py`` for more, and
 ``commands.py`` with ``register(subparsers)`` adding the service's own ``crible`` subcommands
 (e.g. ``crible banks``), which import what they need only when they run.
 """
@@ -45,11 +47,8 @@ class Registry:
 
     def command_modules(self) -> list[Any]:
         """The ``commands`` modules of the services that add subcommands."""
-        return [
-            import_module(f"{p}.commands")
-            for p in self._packages.values()
-            if find_spec(f"{p}.commands") is not None
-        ]
+        found = (_tool(p, "commands") for p in self._packages.values())
+        return [import_module(module) for module in found if module is not None]
 
     def openapi(self) -> dict[str, dict[str, Any]]:
         """The OpenAPI document of every service with an HTTP API (``api.openapi()``)."""
@@ -64,19 +63,34 @@ class Registry:
 
         A service may ship more as ``bench_<name>.py`` (legal's ``bench_retention.py``).
         """
-        names = [n for n, p in self._packages.items() if find_spec(f"{p}.bench") is not None]
+        names = [n for n, p in self._packages.items() if _tool(p, "bench") is not None]
         return names + sorted(self._extra_benches())
 
     def bench(self, name: str) -> Bench:
         """The benchmark's entry point."""
-        module = self._extra_benches().get(name) or f"{self._packages[name]}.bench"
+        module = self._extra_benches().get(name) or _tool(self._packages[name], "bench")
+        if module is None:
+            raise KeyError(f"no benchmark named {name!r}")
         return cast(Bench, import_module(module).run)
 
     def _extra_benches(self) -> dict[str, str]:
         found: dict[str, str] = {}
         for package in self._packages.values():
-            spec = find_spec(package)
-            for folder in spec.submodule_search_locations or () if spec else ():
-                for path in sorted(Path(folder).glob("bench_*.py")):
-                    found[path.stem.removeprefix("bench_")] = f"{package}.{path.stem}"
+            for room in (f"{package}.tools", package):
+                spec = find_spec(room) if find_spec(package) is not None else None
+                for folder in spec.submodule_search_locations or () if spec else ():
+                    for path in sorted(Path(folder).glob("bench_*.py")):
+                        name = path.stem.removeprefix("bench_")
+                        found.setdefault(name, f"{room}.{path.stem}")
         return found
+
+
+def _tool(package: str, name: str) -> str | None:
+    """The module ``name`` of a service: in its ``tools/`` room, else at its top level."""
+    for module in (f"{package}.tools.{name}", f"{package}.{name}"):
+        try:
+            if find_spec(module) is not None:
+                return module
+        except ModuleNotFoundError:  # no tools/ package yet
+            continue
+    return None
