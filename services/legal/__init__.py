@@ -1,16 +1,15 @@
 """Legal-request fulfilment: identity store, legal-basis checks, minimised encrypted disclosures.
 
-This package is the pure core (no Kafka, no SQL, no HTTP, no clock): the adapters call it.
+The rooms (``../shared/STYLE.md``):
 
-- ``fieldcrypt``: AES-256-GCM field encryption bound to table, column and row; key ids and
-  rotation; the keyed blind index for lookups by phone number or username.
-- ``identity``: identity events to sealed, indexed store writes; rows back to a record.
-- ``signatures``: an authority's Ed25519-signed submission, verified (skew, nonce port).
-- ``rules``: legal-basis checks, each refusal with its reason code and article.
-- ``narrowing``: an officer removes categories or shortens the period, with a reason.
-- ``deadlines``: the due time per instrument; preservation periods (part 2).
-- ``approval``: the two-person rule.
-- ``package``: minimisation, the signed and HPKE-encrypted package, ``open_package``.
-- ``audit``: the hash-chained audit log and its verifier.
-- ``model``, ``ports``: authorities, refusals, scopes; the nonce-store port.
+- ``core/``: pure rules and formats (no Kafka, SQL, HTTP or clock): ``model``, ``rules``,
+  ``narrowing``, ``deadlines``, ``approval``, ``package``, ``audit``, ``fieldcrypt``,
+  ``signatures``, ``identity``;
+- ``ports.py``: the interfaces the handlers need;
+- ``handlers/``: one module per use case (identity intake, checks, disclosure, preservation,
+  notices, retention, rotation);
+- ``adapters/postgres/`` (the SQL) and ``adapters/http/`` (the portal and officers' routes);
+- ``tools/``: ``crible legal ...`` commands and the benchmarks;
+- ``transparency/``: the transparency report;
+- ``service.py`` binds them into the ``SPEC`` that ``crible run legal`` serves.
 """

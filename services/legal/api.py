@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.legal.portal import build_portal
+from services.legal.adapters.http.portal import build_portal
 from shared.runtime import ServiceContext
 
 

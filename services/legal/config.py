@@ -14,9 +14,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from services.legal.deadlines import DeadlinePolicy
-from services.legal.fieldcrypt import BlindIndex, FieldCipher, KeyRing
-from services.legal.rules import RetentionPolicy
+from services.legal.core.deadlines import DeadlinePolicy
+from services.legal.core.fieldcrypt import BlindIndex, FieldCipher, KeyRing
+from services.legal.core.rules import RetentionPolicy
 
 
 class LegalSettings(BaseSettings):

@@ -13,9 +13,10 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime, timedelta
 
-from services.legal import metrics, notices, preservation
+from services.legal import metrics
 from services.legal.config import LegalSettings
-from services.legal.retention import run_retention
+from services.legal.handlers import notices, preservation
+from services.legal.handlers.retention import run_retention
 from shared.db import Connection
 from shared.retention import retention_schedule
 from shared.runtime import Periodic, ServiceContext

@@ -11,9 +11,9 @@
   and the deadline gauges.
 """
 
-from services.legal.checking import RequestChecks
-from services.legal.handler import IdentityIntake
-from services.legal.portal import build_portal
+from services.legal.adapters.http.portal import build_portal
+from services.legal.handlers.checks import RequestChecks
+from services.legal.handlers.intake import IdentityIntake
 from services.legal.schedule import PERIODIC
 from shared.events.identity import IdentityEvent
 from shared.events.legal import RequestReceived

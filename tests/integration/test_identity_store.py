@@ -15,11 +15,11 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from pydantic import SecretStr
 
+from services.legal.adapters.postgres.identity_store import account_rows, users_by_phone_number
 from services.legal.config import LegalSettings
-from services.legal.identity import open_record
-from services.legal.rotation import remaining, rotate_batch
+from services.legal.core.identity import open_record
+from services.legal.handlers.rotation import remaining, rotate_batch
 from services.legal.service import SPEC as LEGAL
-from services.legal.store import account_rows, users_by_phone_number
 from shared.config import Settings
 from shared.kafka import apply_topics
 from shared.topics import IDENTITY_EVENTS, wire_name

@@ -19,10 +19,10 @@ from prometheus_client import REGISTRY
 
 from services.dispatch.retention import rules as dispatch_rules
 from services.ingest.retention import rules as ingest_rules
-from services.legal.auditlog import entries, verify
+from services.legal.adapters.postgres.audit_log import entries, verify
 from services.legal.config import LegalSettings
-from services.legal.notices import collect_due
-from services.legal.retention import run_retention
+from services.legal.handlers.notices import collect_due
+from services.legal.handlers.retention import run_retention
 from services.legal.schedule import refresh_deadline_gauges
 from shared.config import Settings
 from shared.retention import enforce_rule

@@ -30,11 +30,11 @@ from cryptography.hazmat.primitives.serialization import (
 )
 from prometheus_client import REGISTRY, generate_latest
 
-from services.legal.auditlog import entries, verify
+from services.legal.adapters.postgres.audit_log import entries, verify
 from services.legal.config import LegalSettings
-from services.legal.package import open_package
+from services.legal.core.package import open_package
+from services.legal.core.signatures import sign
 from services.legal.service import SPEC as LEGAL
-from services.legal.signatures import sign
 from shared.config import Settings
 from shared.kafka import apply_topics, make_admin, messages_written
 from shared.topics import IDENTITY_EVENTS, LEGAL_DISCLOSURES, LEGAL_REQUESTS, USER_NOTIFICATIONS

@@ -20,14 +20,14 @@ import asyncpg
 import orjson
 import pytest
 
-from services.legal import auditlog
-from services.legal.audit import AuditStep, DetailValue
+from services.legal.adapters.postgres import audit_log as auditlog
+from services.legal.adapters.postgres.requests import record_narrowing, store_received
 from services.legal.config import LegalSettings
-from services.legal.deadlines import deadline_for
-from services.legal.fieldcrypt import FieldCipher
-from services.legal.model import Scope
-from services.legal.narrowing import narrow
-from services.legal.sealed_requests import record_narrowing, store_received
+from services.legal.core.audit import AuditStep, DetailValue
+from services.legal.core.deadlines import deadline_for
+from services.legal.core.fieldcrypt import FieldCipher
+from services.legal.core.model import Scope
+from services.legal.core.narrowing import narrow
 from shared.events.legal import (
     DataCategory,
     Instrument,
@@ -56,7 +56,7 @@ SEEDED = (
 
 
 class Clock:
-    """Stands in for ``datetime`` in ``services.legal.auditlog``: entries at chosen times."""
+    """Stands in for ``datetime`` in the audit log adapter: entries at chosen times."""
 
     def __init__(self) -> None:
         self.moment = T

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from services.legal.model import RefusalCode, RefusalGround
+from services.legal.core.model import RefusalCode, RefusalGround
 from services.legal.transparency.records import (
     ANSWERED,
     PACKAGED,

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from services.legal.audit import AuditEntry, ChainVerdict
+from services.legal.core.audit import AuditEntry, ChainVerdict
 from services.legal.transparency.figures import legal_section, reconcile
 from services.legal.transparency.moderation import ModerationCounts, moderation_section
 from services.legal.transparency.periods import Period

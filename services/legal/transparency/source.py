@@ -17,10 +17,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from services.legal.audit import verify_chain
-from services.legal.auditlog import entries
-from services.legal.fieldcrypt import FieldCipher
-from services.legal.sealed_requests import load
+from services.legal.adapters.postgres.audit_log import entries
+from services.legal.adapters.postgres.requests import load
+from services.legal.core.audit import verify_chain
+from services.legal.core.fieldcrypt import FieldCipher
 from services.legal.transparency.moderation import ModerationCounts
 from services.legal.transparency.periods import Period
 from services.legal.transparency.records import RequestRecord, TrailFacts

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
-from services.legal.audit import AuditEntry, AuditStep, DetailValue
+from services.legal.core.audit import AuditEntry, AuditStep, DetailValue
 from services.legal.transparency.periods import Period
 from services.legal.transparency.records import PackageFacts, PortalRefusal, TrailFacts
 

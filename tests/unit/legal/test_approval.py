@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.legal.approval import ApprovalRefusal, Officer, OfficerRole, approval_refusal
+from services.legal.core.approval import ApprovalRefusal, Officer, OfficerRole, approval_refusal
 
 ALICE = Officer("alice", frozenset({OfficerRole.LEGAL_OFFICER}))
 BOB = Officer("bob", frozenset({OfficerRole.LEGAL_ADMIN}))

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from services.legal.audit import (
+from services.legal.core.audit import (
     GENESIS,
     AuditDetailError,
     AuditEntry,

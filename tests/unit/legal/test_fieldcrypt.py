@@ -8,7 +8,7 @@ import os
 import pytest
 from pydantic import SecretStr
 
-from services.legal.fieldcrypt import (
+from services.legal.core.fieldcrypt import (
     BlindIndex,
     DecryptionError,
     FieldCipher,

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from services.legal.fieldcrypt import BlindIndex, DecryptionError, FieldCipher, KeyRing
-from services.legal.identity import (
+from services.legal.core.fieldcrypt import BlindIndex, DecryptionError, FieldCipher, KeyRing
+from services.legal.core.identity import (
     AccountRow,
     CloseAccount,
     InsertSession,

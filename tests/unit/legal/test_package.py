@@ -10,8 +10,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from services.legal.model import Scope
-from services.legal.package import (
+from services.legal.core.model import Scope
+from services.legal.core.package import (
     MAGIC,
     Account,
     IdentityRecord,

@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.legal.deadlines import DeadlinePolicy, deadline_for, preservation_ends
-from services.legal.model import Authority, AuthorityKind, RefusalCode, RefusalGround, Scope
-from services.legal.narrowing import NarrowingError, narrow
-from services.legal.rules import Accepted, Refused, RetentionPolicy, check_request
+from services.legal.core.deadlines import DeadlinePolicy, deadline_for, preservation_ends
+from services.legal.core.model import Authority, AuthorityKind, RefusalCode, RefusalGround, Scope
+from services.legal.core.narrowing import NarrowingError, narrow
+from services.legal.core.rules import Accepted, Refused, RetentionPolicy, check_request
 from shared.events.legal import (
     AuthorisationKind,
     DataCategory,

@@ -11,8 +11,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from services.legal.model import Authority, AuthorityKind, Refusal, RefusalCode, RefusalGround
-from services.legal.signatures import Submission, Verified, sign, verify_submission
+from services.legal.core.model import Authority, AuthorityKind, Refusal, RefusalCode, RefusalGround
+from services.legal.core.signatures import Submission, Verified, sign, verify_submission
 
 NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 KEY = Ed25519PrivateKey.generate()

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from services.legal.audit import AuditEntry, AuditStep, DetailValue, append, verify_chain
+from services.legal.core.audit import AuditEntry, AuditStep, DetailValue, append, verify_chain
 from services.legal.transparency.figures import (
     legal_section,
     median,

@@ -18,12 +18,13 @@ from datetime import UTC, datetime
 from fastapi import FastAPI, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 
-from services.legal import auditlog, metrics
-from services.legal.audit import AuditStep
+from services.legal import metrics
+from services.legal.adapters.http.principals import require_authority
+from services.legal.adapters.postgres import audit_log as auditlog
+from services.legal.adapters.postgres.requests import load
 from services.legal.config import LegalSettings
-from services.legal.disclosure_events import disclosure_event
-from services.legal.principals import require_authority
-from services.legal.sealed_requests import load
+from services.legal.core.audit import AuditStep
+from services.legal.handlers.disclosure_events import disclosure_event
 from shared.events.legal import DisclosureEventType
 from shared.runtime.emit import Emitter
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import asyncpg
 import orjson
 
-from services.legal.audit import (
+from services.legal.core.audit import (
     AuditEntry,
     AuditStep,
     ChainVerdict,

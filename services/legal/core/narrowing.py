@@ -1,7 +1,7 @@
 """A legal officer narrows an over-broad request: fewer categories, a shorter period, a reason.
 
 Narrowing only ever removes: a scope can never grow past what the authority asked for. The
-narrowed scope is then checked again by :func:`services.legal.rules.check_request`.
+narrowed scope is then checked again by :func:`services.legal.core.rules.check_request`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from services.legal.model import Scope
+from services.legal.core.model import Scope
 from shared.events.legal import DataCategory
 
 

@@ -14,11 +14,17 @@ from typing import Any
 
 import orjson
 
-from services.legal.deadlines import Deadline
-from services.legal.fieldcrypt import FieldCipher, FieldRef, Sealed
-from services.legal.model import Authority, AuthorityKind, Scope
-from services.legal.narrowing import Narrowing
-from services.legal.rules import Accepted, Refused, RetentionPolicy, check_request, requested_scope
+from services.legal.core.deadlines import Deadline
+from services.legal.core.fieldcrypt import FieldCipher, FieldRef, Sealed
+from services.legal.core.model import Authority, AuthorityKind, Scope
+from services.legal.core.narrowing import Narrowing
+from services.legal.core.rules import (
+    Accepted,
+    Refused,
+    RetentionPolicy,
+    check_request,
+    requested_scope,
+)
 from shared.db import Connection
 from shared.events.legal import DataCategory, LegalRequest
 

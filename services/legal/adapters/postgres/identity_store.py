@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from services.legal.fieldcrypt import Sealed
-from services.legal.identity import (
+from services.legal.core.fieldcrypt import Sealed
+from services.legal.core.identity import (
     AccountRow,
     CloseAccount,
     IdentityChange,
@@ -21,7 +21,7 @@ from services.legal.identity import (
     SetUsername,
     UpsertAccount,
 )
-from services.legal.model import Scope
+from services.legal.core.model import Scope
 from shared.db import Connection
 from shared.events.legal import DataCategory
 

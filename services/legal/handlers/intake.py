@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from services.legal import metrics
+from services.legal.adapters.postgres.identity_store import apply
 from services.legal.config import LegalSettings
-from services.legal.fieldcrypt import BlindIndex, FieldCipher
-from services.legal.identity import changes_for
-from services.legal.store import apply
+from services.legal.core.fieldcrypt import BlindIndex, FieldCipher
+from services.legal.core.identity import changes_for
 from shared.db import Connection
 from shared.events.identity import IdentityEvent
 from shared.runtime import Handled, Inbound

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.legal import metrics
-from services.legal.fieldcrypt import FieldCipher, FieldRef, Sealed
-from services.legal.identity import ACCOUNTS, PHONE_NUMBERS, SESSIONS
+from services.legal.core.fieldcrypt import FieldCipher, FieldRef, Sealed
+from services.legal.core.identity import ACCOUNTS, PHONE_NUMBERS, SESSIONS
 from shared.db import Connection
 
 

@@ -27,7 +27,7 @@ import uvloop
 
 from services import SERVICES
 from services.legal.config import LegalSettings
-from services.legal.retention import rules
+from services.legal.handlers.retention import rules
 from shared.cli.registry import Registry
 from shared.config import Settings
 from shared.db import migrate

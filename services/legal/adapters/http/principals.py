@@ -11,7 +11,7 @@ import hashlib
 
 from fastapi import HTTPException, Request
 
-from services.legal.approval import Officer, OfficerRole
+from services.legal.core.approval import Officer, OfficerRole
 from shared.db import Connection
 
 

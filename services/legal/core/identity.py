@@ -1,7 +1,7 @@
 """The identity store's rows: identity events in, sealed rows out, and back for a disclosure.
 
 :func:`changes_for` turns one validated identity event into the writes the store applies,
-every personal value sealed (:mod:`services.legal.fieldcrypt`) and phone numbers and
+every personal value sealed (:mod:`services.legal.core.fieldcrypt`) and phone numbers and
 usernames indexed blindly; :func:`open_record` turns the rows of one account back into the
 plaintext record a disclosure is built from (inside the service only).
 
@@ -28,8 +28,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import orjson
 
-from services.legal.fieldcrypt import BlindIndex, FieldCipher, FieldRef, Sealed
-from services.legal.package import Account, IdentityRecord, PhoneNumberPeriod, Session
+from services.legal.core.fieldcrypt import BlindIndex, FieldCipher, FieldRef, Sealed
+from services.legal.core.package import Account, IdentityRecord, PhoneNumberPeriod, Session
 from shared.events.identity import (
     AccountClosed,
     AccountRegistered,
@@ -216,7 +216,7 @@ def open_record(
     sessions: list[SessionRow],
     cipher: FieldCipher,
 ) -> IdentityRecord:
-    """One account's rows, decrypted: what :func:`services.legal.package.minimise` takes."""
+    """One account's rows, decrypted: what :func:`services.legal.core.package.minimise` takes."""
     user = account.platform_user_id
     username = None
     if account.username is not None:

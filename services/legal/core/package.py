@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives import hpke
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 
-from services.legal.model import Scope
+from services.legal.core.model import Scope
 from shared.events.legal import DataCategory, Instrument
 
 FORMAT = "crible-disclosure-v1"

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from services.legal import auditlog, metrics
-from services.legal.audit import AuditStep
+from services.legal import metrics
+from services.legal.adapters.postgres import audit_log as auditlog
 from services.legal.config import LegalSettings
+from services.legal.core.audit import AuditStep
 from shared.db import Connection
 from shared.retention import RetentionRule, RuleOutcome, count_deleted, enforce_rule
 

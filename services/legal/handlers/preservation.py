@@ -12,10 +12,10 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from services.legal import auditlog
-from services.legal.approval import Officer
-from services.legal.audit import AuditStep
-from services.legal.deadlines import EPOC_PR_EXTENSION, preservation_ends
+from services.legal.adapters.postgres import audit_log as auditlog
+from services.legal.core.approval import Officer
+from services.legal.core.audit import AuditStep
+from services.legal.core.deadlines import EPOC_PR_EXTENSION, preservation_ends
 from shared.db import Connection
 from shared.events.legal import Instrument, LegalRequest
 from shared.runtime.emit import Transaction

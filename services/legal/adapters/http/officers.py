@@ -19,14 +19,16 @@ from fastapi import FastAPI, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from services.legal import auditlog, disclosure, metrics, preservation
-from services.legal.approval import Officer, OfficerRole
-from services.legal.audit import AuditStep
+from services.legal import metrics
+from services.legal.adapters.http.principals import require_officer
+from services.legal.adapters.postgres import audit_log as auditlog
+from services.legal.adapters.postgres.requests import current_scope, document, load
 from services.legal.config import LegalSettings
-from services.legal.disclosure import DisclosureRefusedError
-from services.legal.preservation import PreservationError
-from services.legal.principals import require_officer
-from services.legal.sealed_requests import current_scope, document, load
+from services.legal.core.approval import Officer, OfficerRole
+from services.legal.core.audit import AuditStep
+from services.legal.handlers import disclosure, preservation
+from services.legal.handlers.disclosure import DisclosureRefusedError
+from services.legal.handlers.preservation import PreservationError
 from shared.events.legal import DataCategory
 from shared.runtime.emit import Emitter, Transaction
 

@@ -28,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from services.legal.model import Authority, Refusal, RefusalCode
+from services.legal.core.model import Authority, Refusal, RefusalCode
 from services.legal.ports import NonceStorePort
 
 SCHEME = b"crible-legal-request-v1"

@@ -112,7 +112,7 @@ def _key(value: str, what: str) -> bytes:
 
 
 async def _authorities(args: argparse.Namespace) -> int:
-    from services.legal.principals import token_hash  # noqa: PLC0415
+    from services.legal.adapters.http.principals import token_hash  # noqa: PLC0415
 
     conn = await _connect()
     try:
@@ -152,8 +152,8 @@ async def _authorities(args: argparse.Namespace) -> int:
 
 
 async def _officers(args: argparse.Namespace) -> int:
-    from services.legal.approval import OfficerRole  # noqa: PLC0415
-    from services.legal.principals import token_hash  # noqa: PLC0415
+    from services.legal.adapters.http.principals import token_hash  # noqa: PLC0415
+    from services.legal.core.approval import OfficerRole  # noqa: PLC0415
 
     roles = sorted(OfficerRole(r.strip()).value for r in args.roles.split(",") if r.strip())
     token = "clo_" + secrets.token_urlsafe(32)
@@ -185,7 +185,7 @@ def _open_package(args: argparse.Namespace) -> int:
         X25519PrivateKey,
     )
 
-    from services.legal.package import PackageError, open_package  # noqa: PLC0415
+    from services.legal.core.package import PackageError, open_package  # noqa: PLC0415
 
     # The private key is read from a file, never from the command line (process listings).
     private = X25519PrivateKey.from_private_bytes(
@@ -208,7 +208,7 @@ def _open_package(args: argparse.Namespace) -> int:
 
 
 async def _verify() -> int:
-    from services.legal.auditlog import verify  # noqa: PLC0415
+    from services.legal.adapters.postgres.audit_log import verify  # noqa: PLC0415
 
     conn = await _connect()
     try:
@@ -226,7 +226,7 @@ async def _retention(*, dry_run: bool, batch: int) -> int:
     from datetime import UTC, datetime  # noqa: PLC0415
 
     from services.legal.config import LegalSettings  # noqa: PLC0415
-    from services.legal.retention import run_retention  # noqa: PLC0415
+    from services.legal.handlers.retention import run_retention  # noqa: PLC0415
     from shared.runtime.periodic import lock_name  # noqa: PLC0415
 
     conn = await _connect()
@@ -253,7 +253,7 @@ async def _retention(*, dry_run: bool, batch: int) -> int:
 
 async def _rotate(batch: int) -> int:
     from services.legal.config import LegalSettings  # noqa: PLC0415
-    from services.legal.rotation import remaining, rotate_batch  # noqa: PLC0415
+    from services.legal.handlers.rotation import remaining, rotate_batch  # noqa: PLC0415
 
     cipher = LegalSettings().cipher()
     conn = await _connect()

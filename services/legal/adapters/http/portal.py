@@ -32,15 +32,15 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
-from services.legal import auditlog
-from services.legal.audit import AuditStep
+from services.legal.adapters.http.downloads import download_routes, package_link
+from services.legal.adapters.http.officers import mount_officer_routes
+from services.legal.adapters.http.principals import require_authority, token_hash
+from services.legal.adapters.postgres import audit_log as auditlog
+from services.legal.adapters.postgres.requests import authority_from_row, store_received
 from services.legal.config import LegalSettings
-from services.legal.deadlines import deadline_for
-from services.legal.downloads import download_routes, package_link
-from services.legal.officers import mount_officer_routes
-from services.legal.principals import require_authority, token_hash
-from services.legal.sealed_requests import authority_from_row, store_received
-from services.legal.signatures import Submission, Verified, verify_submission
+from services.legal.core.audit import AuditStep
+from services.legal.core.deadlines import deadline_for
+from services.legal.core.signatures import Submission, Verified, verify_submission
 from shared.db import Connection
 from shared.events.legal import (
     AuthorisationKind,

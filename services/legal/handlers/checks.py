@@ -14,13 +14,14 @@ from typing import Any
 
 import orjson
 
-from services.legal import auditlog, metrics
-from services.legal.audit import AuditStep
+from services.legal import metrics
+from services.legal.adapters.postgres import audit_log as auditlog
+from services.legal.adapters.postgres.requests import check_stored, load
 from services.legal.config import LegalSettings
-from services.legal.disclosure_events import disclosure_event
-from services.legal.fieldcrypt import FieldCipher
-from services.legal.rules import Accepted, RetentionPolicy
-from services.legal.sealed_requests import check_stored, load
+from services.legal.core.audit import AuditStep
+from services.legal.core.fieldcrypt import FieldCipher
+from services.legal.core.rules import Accepted, RetentionPolicy
+from services.legal.handlers.disclosure_events import disclosure_event
 from shared.db import Connection
 from shared.events.legal import DisclosureEventType, RequestReceived
 from shared.publisher import Outbound

@@ -13,10 +13,11 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, time, timedelta
 
-from services.legal import auditlog, metrics
-from services.legal.audit import AuditStep
+from services.legal import metrics
+from services.legal.adapters.postgres import audit_log as auditlog
+from services.legal.adapters.postgres.requests import current_scope, load
 from services.legal.config import LegalSettings
-from services.legal.sealed_requests import current_scope, load
+from services.legal.core.audit import AuditStep
 from shared.db import Connection
 from shared.events.legal import LegalRequest
 from shared.events.notifications import NoticeKind, UserNotification

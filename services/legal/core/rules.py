@@ -3,7 +3,7 @@
 :func:`check_request` applies every rule and returns :class:`Accepted` with the approved
 scope, or :class:`Refused` with every refusal found (each with its reason code and the
 article it comes from). The same function checks a scope a legal officer has narrowed
-(:mod:`services.legal.narrowing`), so a narrowed request is held to the same law.
+(:mod:`services.legal.core.narrowing`), so a narrowed request is held to the same law.
 
 Not modelled (no field in the request says so): the other grounds of CPP art. 60-1-2
 (3°: the victim's own equipment at their request; 4°: finding a missing person) and the
@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from services.legal.model import Authority, AuthorityKind, Refusal, RefusalCode, Scope
+from services.legal.core.model import Authority, AuthorityKind, Refusal, RefusalCode, Scope
 from shared.events.legal import AuthorisationKind, DataCategory, Instrument, LegalRequest
 
 FRENCH_INSTRUMENTS = frozenset(

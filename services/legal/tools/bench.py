@@ -35,11 +35,11 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from services import SERVICES
-from services.legal import disclosure
-from services.legal.approval import Officer, OfficerRole
+from services.legal.adapters.postgres.identity_store import apply
 from services.legal.config import LegalSettings
-from services.legal.identity import changes_for
-from services.legal.store import apply
+from services.legal.core.approval import Officer, OfficerRole
+from services.legal.core.identity import changes_for
+from services.legal.handlers import disclosure
 from shared.cli.bench import observe
 from shared.cli.registry import Registry
 from shared.config import Settings
@@ -199,8 +199,8 @@ async def _request(
     conn: asyncpg.Connection, settings: LegalSettings, user: str, now: datetime
 ) -> uuid.UUID:
     """An accepted request for the user's subscriber and identification data (90 days)."""
-    from services.legal.deadlines import deadline_for  # noqa: PLC0415
-    from services.legal.sealed_requests import store_received  # noqa: PLC0415
+    from services.legal.adapters.postgres.requests import store_received  # noqa: PLC0415
+    from services.legal.core.deadlines import deadline_for  # noqa: PLC0415
     from shared.events.legal import LegalRequest  # noqa: PLC0415
 
     request = LegalRequest.model_validate_json(

@@ -18,19 +18,29 @@ from datetime import UTC, datetime, timedelta
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
-from services.legal import auditlog, notices, preservation
-from services.legal.approval import Officer, approval_refusal
-from services.legal.audit import AuditStep
+from services.legal.adapters.http.downloads import link_hash, link_secret
+from services.legal.adapters.postgres import audit_log as auditlog
+from services.legal.adapters.postgres.identity_store import (
+    account_rows,
+    users_by_phone_number,
+    users_by_username,
+)
+from services.legal.adapters.postgres.requests import (
+    check_stored,
+    current_scope,
+    load,
+    record_narrowing,
+)
 from services.legal.config import LegalSettings
-from services.legal.disclosure_events import disclosure_event
-from services.legal.downloads import link_hash, link_secret
-from services.legal.identity import open_record
-from services.legal.narrowing import Narrowing, NarrowingError, narrow
-from services.legal.package import PackageHeader, build_package, minimise
-from services.legal.preservation import PRESERVATION_INSTRUMENTS
-from services.legal.rules import Accepted
-from services.legal.sealed_requests import check_stored, current_scope, load, record_narrowing
-from services.legal.store import account_rows, users_by_phone_number, users_by_username
+from services.legal.core.approval import Officer, approval_refusal
+from services.legal.core.audit import AuditStep
+from services.legal.core.identity import open_record
+from services.legal.core.narrowing import Narrowing, NarrowingError, narrow
+from services.legal.core.package import PackageHeader, build_package, minimise
+from services.legal.core.rules import Accepted
+from services.legal.handlers import notices, preservation
+from services.legal.handlers.disclosure_events import disclosure_event
+from services.legal.handlers.preservation import PRESERVATION_INSTRUMENTS
 from shared.db import Connection
 from shared.events.legal import DataCategory, DisclosureEventType, LegalRequest, TargetKind
 from shared.runtime.emit import Transaction

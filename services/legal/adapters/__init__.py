@@ -1,0 +1,1 @@
+"""What connects legal to the outside: PostgreSQL and HTTP."""

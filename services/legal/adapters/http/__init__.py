@@ -1,0 +1,1 @@
+"""The portal (authorities) and the officers' routes: domain errors become statuses here."""

@@ -1,0 +1,1 @@
+"""Legal's SQL: the only place that speaks to PostgreSQL."""

@@ -1,0 +1,1 @@
+"""Legal's use cases: take ports and plain values, call the core, return events."""

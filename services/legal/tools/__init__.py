@@ -1,0 +1,1 @@
+"""What operators run: legal's `crible` subcommands and benchmarks."""
