@@ -8,6 +8,7 @@ cache. Keys are base64 of 32 random bytes.
 from __future__ import annotations
 
 import base64
+import functools
 from datetime import timedelta
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -16,6 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.legal.core.deadlines import DeadlinePolicy
 from services.legal.core.fieldcrypt import BlindIndex, FieldCipher, KeyRing
+from services.legal.core.policy import Policy
 from services.legal.core.rules import RetentionPolicy
 
 
@@ -96,6 +98,19 @@ class LegalSettings(BaseSettings):
             emergency_disclosure=timedelta(hours=self.emergency_disclosure_hours),
         )
 
+    def policy(self) -> Policy:
+        """Everything the handlers are told by configuration, as plain values."""
+        return Policy(
+            retention=self.retention(),
+            deadlines=self.deadlines(),
+            package_link=timedelta(hours=self.package_link_hours),
+            emergency_notice_delay=timedelta(days=self.emergency_notice_delay_days),
+        )
+
+    def keys(self) -> ConfiguredKeys:
+        """The keys, each built once (``KeyStore``)."""
+        return ConfiguredKeys(self)
+
     def platform_key(self) -> Ed25519PrivateKey:
         """The key that signs disclosure packages."""
         raw = base64.b64decode(self.signing_key.get_secret_value(), validate=True)
@@ -108,3 +123,34 @@ class LegalSettings(BaseSettings):
     def blind_index(self) -> BlindIndex:
         """The blind index under the configured key."""
         return BlindIndex(self.index_key)
+
+
+class ConfiguredKeys:
+    """``KeyStore`` over the configuration: each key is decoded once, on first use."""
+
+    def __init__(self, settings: LegalSettings) -> None:
+        self._settings = settings
+
+    @functools.cached_property
+    def _cipher(self) -> FieldCipher:
+        return self._settings.cipher()
+
+    @functools.cached_property
+    def _index(self) -> BlindIndex:
+        return self._settings.blind_index()
+
+    @functools.cached_property
+    def _platform(self) -> Ed25519PrivateKey:
+        return self._settings.platform_key()
+
+    def cipher(self) -> FieldCipher:
+        """The field cipher."""
+        return self._cipher
+
+    def blind_index(self) -> BlindIndex:
+        """The blind index."""
+        return self._index
+
+    def platform_key(self) -> Ed25519PrivateKey:
+        """The platform's signing key."""
+        return self._platform

@@ -1,23 +1,25 @@
 """What the legal service does on a schedule, beside its consumers and portal.
 
 - ``retention`` (every ``CRIBLE_LEGAL_RETENTION_EVERY_HOURS``, one process at a time):
-  the identity store's retention job (``retention.py``);
+  the identity store's retention job (``handlers/retention.py``);
 - ``notices`` (every ``CRIBLE_LEGAL_NOTICES_EVERY_SECONDS``, 60 by default, one process
-  at a time): preservation orders whose time ran
-  out are recorded as ended, and the notices due are sent (``notices.py``);
+  at a time): preservation orders whose time ran out are recorded as ended, and the notices
+  due are sent (``handlers/notices.py``);
 - ``deadlines`` (every 15 s, every process): the request gauges that alerts read.
 """
 
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from services.legal import metrics
+from services.legal.adapters.postgres.gauges import refresh_deadline_gauges
+from services.legal.adapters.postgres.retention import PostgresRetention
+from services.legal.adapters.postgres.units import Units
 from services.legal.config import LegalSettings
 from services.legal.handlers import notices, preservation
 from services.legal.handlers.retention import run_retention
-from shared.db import Connection
 from shared.retention import retention_schedule
 from shared.runtime import Periodic, ServiceContext
 
@@ -28,50 +30,32 @@ STATES = (
 )  # fmt: skip
 
 
+def _units(ctx: ServiceContext) -> Units:
+    if ctx.pool is None or ctx.emitter is None:
+        raise RuntimeError("legal's scheduled jobs need the database")
+    return Units(ctx.pool, ctx.emitter)
+
+
 async def _retention(ctx: ServiceContext) -> None:
-    assert ctx.pool is not None  # noqa: S101 - legal uses the database
-    async with ctx.pool.acquire() as conn:
-        await run_retention(conn, LegalSettings(), now=datetime.now(UTC))
+    units = _units(ctx)
+    async with units.pool.acquire() as conn:
+        store = PostgresRetention(conn, LegalSettings().retention())
+        await run_retention(store, now=datetime.now(UTC))
 
 
 async def _notices(ctx: ServiceContext) -> None:
-    assert ctx.pool is not None  # noqa: S101
-    assert ctx.emitter is not None  # noqa: S101
-    now = datetime.now(UTC)
-    async with ctx.pool.acquire() as conn, conn.transaction():
-        await preservation.record_ended(conn, now=now)
-    await notices.send_due(ctx.emitter, LegalSettings(), now=now)
-
-
-async def refresh_deadline_gauges(conn: Connection, *, now: datetime) -> None:
-    """Requests by state; unanswered ones due within 1 h and 24 h, and overdue."""
-    counts = dict.fromkeys(STATES, 0)
-    for by_state in await conn.fetch("SELECT state, count(*) AS n FROM legal.requests GROUP BY 1"):
-        counts[by_state["state"]] = by_state["n"]
-    for state, count in counts.items():
-        metrics.REQUESTS.labels(state).set(count)
-    row = await conn.fetchrow(
-        """SELECT count(*) FILTER (WHERE due_at <= $1) AS overdue,
-                  count(*) FILTER (WHERE due_at > $1 AND due_at <= $2) AS within_1h,
-                  count(*) FILTER (WHERE due_at > $1 AND due_at <= $3) AS within_24h,
-                  coalesce(extract(epoch FROM $1 - min(due_at) FILTER (WHERE due_at <= $1)), 0)
-                      AS oldest_overdue
-           FROM legal.requests WHERE answered_at IS NULL AND due_at IS NOT NULL""",
-        now,
-        now + timedelta(hours=1),
-        now + timedelta(hours=24),
-    )
-    assert row is not None  # noqa: S101 - an aggregate always has a row
-    metrics.REQUESTS_OVERDUE.set(row["overdue"])
-    metrics.REQUESTS_DUE.labels("1h").set(row["within_1h"])
-    metrics.REQUESTS_DUE.labels("24h").set(row["within_24h"])
-    metrics.OLDEST_OVERDUE_SECONDS.set(float(row["oldest_overdue"]))
+    units, now = _units(ctx), datetime.now(UTC)
+    async with units.transaction() as (legal, _):
+        await preservation.record_ended(legal, now=now)
+    async with units.transaction() as (legal, _):
+        sent = await notices.send_due(legal, now=now)
+    for delayed_by in sent:
+        metrics.NOTICES_SENT.labels(delayed_by).inc()
 
 
 async def _deadlines(ctx: ServiceContext) -> None:
-    assert ctx.pool is not None  # noqa: S101
-    async with ctx.pool.acquire() as conn:
-        await refresh_deadline_gauges(conn, now=datetime.now(UTC))
+    async with _units(ctx).pool.acquire() as conn:
+        await refresh_deadline_gauges(conn, now=datetime.now(UTC), states=STATES)
 
 
 def _notices_every() -> float:

@@ -3,7 +3,7 @@
 The portal authenticates the authority, verifies the request's signature, stores the
 request sealed (its target may be a phone number) and publishes a :class:`RequestReceived`
 that names it without any personal data; the legal service then checks the legal basis
-(``services.legal.rules``). :class:`LegalRequest` is the request itself, as stored.
+(``services.legal.core.rules``). :class:`LegalRequest` is the request itself, as stored.
 """
 
 from __future__ import annotations

@@ -16,9 +16,10 @@ from aiokafka import AIOKafkaProducer
 from pydantic import SecretStr
 
 from services.legal.adapters.postgres.identity_store import account_rows, users_by_phone_number
+from services.legal.adapters.postgres.rotation import PostgresRotation
 from services.legal.config import LegalSettings
 from services.legal.core.identity import open_record
-from services.legal.handlers.rotation import remaining, rotate_batch
+from services.legal.handlers.rotation import rotate_batch
 from services.legal.service import SPEC as LEGAL
 from shared.config import Settings
 from shared.kafka import apply_topics
@@ -196,11 +197,11 @@ async def test_rotate_key_reseals_every_row_while_the_service_keeps_writing(
         )
         await send(producer, settings, [session])
         moved = 0
-        while any((batch := await rotate_batch(db, cipher, batch=7)).values()):
+        while any((batch := await rotate_batch(PostgresRotation(db), cipher, batch=7)).values()):
             moved += sum(batch.values())
         await eventually(lambda: db.fetchval("SELECT count(*) = 1 FROM legal.sessions"))
     assert moved == 60  # 30 accounts (usernames) and 30 phone numbers
-    assert set((await remaining(db, "rot2")).values()) == {0}
+    assert set((await PostgresRotation(db).remaining("rot2")).values()) == {0}
     # Readable with the new key alone: the old one can go.
     only_new = {"rot2": SecretStr(new_key)}
     alone = LegalSettings(

@@ -19,11 +19,14 @@ from prometheus_client import REGISTRY
 
 from services.dispatch.retention import rules as dispatch_rules
 from services.ingest.retention import rules as ingest_rules
+from services.legal.adapters.postgres import legal_unit
 from services.legal.adapters.postgres.audit_log import entries, verify
+from services.legal.adapters.postgres.gauges import refresh_deadline_gauges
+from services.legal.adapters.postgres.retention import PostgresRetention
 from services.legal.config import LegalSettings
-from services.legal.handlers.notices import collect_due
+from services.legal.handlers import notices
 from services.legal.handlers.retention import run_retention
-from services.legal.schedule import refresh_deadline_gauges
+from services.legal.schedule import STATES
 from shared.config import Settings
 from shared.retention import enforce_rule
 from shared.runtime.periodic import lock_name
@@ -123,7 +126,7 @@ async def test_retention_deletes_what_is_due_and_a_preservation_order_keeps_its_
     config = LegalSettings()
 
     # A dry run counts and deletes nothing.
-    dry = await run_retention(db, config, now=NOW, dry_run=True)
+    dry = await run_retention(PostgresRetention(db, config.retention()), now=NOW, dry_run=True)
     assert {o.name: (o.due, o.kept) for o in dry} == {
         "legal.sessions": (1, 1),
         "legal.accounts": (1, 0),
@@ -131,7 +134,7 @@ async def test_retention_deletes_what_is_due_and_a_preservation_order_keeps_its_
     assert await counts(db) == {"accounts": 4, "phone_numbers": 4, "sessions": 3}
 
     # Now: u1's old session and all of u2 go; u4's old session is kept by the order.
-    done = await run_retention(db, config, now=NOW)
+    done = await run_retention(PostgresRetention(db, config.retention()), now=NOW)
     assert {o.name: (o.due, o.kept) for o in done} == {
         "legal.sessions": (1, 1),
         "legal.accounts": (1, 0),
@@ -143,7 +146,7 @@ async def test_retention_deletes_what_is_due_and_a_preservation_order_keeps_its_
     kept = await db.fetch("SELECT platform_user_id FROM legal.sessions ORDER BY 1")
     assert [r[0] for r in kept] == ["u1", "u4"]
     # The same run again deletes nothing: what is kept is kept.
-    again = await run_retention(db, config, now=NOW)
+    again = await run_retention(PostgresRetention(db, config.retention()), now=NOW)
     assert sum(o.due for o in again) == 0
 
     # Extended once by 30 days: 61 days on, the order still holds; a second extension is refused.
@@ -153,13 +156,17 @@ async def test_retention_deletes_what_is_due_and_a_preservation_order_keeps_its_
     assert extended.status_code == 200, extended.text
     twice = await portal.post(f"{path}/extend", headers=ines)
     assert (twice.status_code, twice.json()["code"]) == (409, "already_extended")
-    later = await run_retention(db, config, now=NOW + timedelta(days=61))
+    later = await run_retention(
+        PostgresRetention(db, config.retention()), now=NOW + timedelta(days=61)
+    )
     assert {o.name: o.kept for o in later}["legal.sessions"] == 1
     assert (
         await db.fetchval("SELECT count(*) FROM legal.sessions WHERE platform_user_id = 'u4'") == 1
     )
     # 91 days on, the order has ended (60 + 30): retention applies again.
-    ended = await run_retention(db, config, now=NOW + timedelta(days=91))
+    ended = await run_retention(
+        PostgresRetention(db, config.retention()), now=NOW + timedelta(days=91)
+    )
     assert {o.name: (o.due, o.kept) for o in ended}["legal.sessions"] == (1, 0)
     assert (
         await db.fetchval("SELECT count(*) FROM legal.sessions WHERE platform_user_id = 'u4'") == 0
@@ -194,7 +201,7 @@ async def test_a_production_order_discloses_what_a_preservation_order_kept(
     )
     preserved = await submit(portal, court, json.dumps(preserve).encode())
     await approve(portal, settings, preserved["request_id"])
-    await run_retention(db, LegalSettings(), now=NOW)
+    await run_retention(PostgresRetention(db, LegalSettings().retention()), now=NOW)
     # The production order that follows finds the session retention would have deleted.
     produce = body(
         instrument="eu_epoc",
@@ -216,7 +223,15 @@ async def test_a_production_order_discloses_what_a_preservation_order_kept(
         headers=await officer(settings, "ines"),
     )
     assert lifted.status_code == 200
-    assert sum(o.due for o in await run_retention(db, LegalSettings(), now=NOW)) == 1
+    assert (
+        sum(
+            o.due
+            for o in await run_retention(
+                PostgresRetention(db, LegalSettings().retention()), now=NOW
+            )
+        )
+        == 1
+    )
 
 
 async def test_two_retention_runs_never_overlap(settings: Settings, db: asyncpg.Connection) -> None:
@@ -291,16 +306,16 @@ async def test_deadlines_per_instrument_and_an_emergency_near_its_deadline_shows
         requisition["received_at"]
     ) == timedelta(hours=policy.fr_requisition_hours)
 
-    await refresh_deadline_gauges(db, now=received + timedelta(hours=7, minutes=30))
+    await refresh_deadline_gauges(db, now=received + timedelta(hours=7, minutes=30), states=STATES)
     assert gauge("crible_legal_requests_due", {"within": "1h"}) == 1
     assert gauge("crible_legal_requests_overdue") == 0
     assert gauge("crible_legal_requests", {"state": "accepted"}) == 2
-    await refresh_deadline_gauges(db, now=received + timedelta(hours=9))
+    await refresh_deadline_gauges(db, now=received + timedelta(hours=9), states=STATES)
     assert gauge("crible_legal_requests_overdue") == 1
     assert gauge("crible_legal_oldest_overdue_seconds") == pytest.approx(3600, abs=5)
     # Answered requests are no longer due.
     await approve(portal, settings, status["request_id"])
-    await refresh_deadline_gauges(db, now=received + timedelta(hours=9))
+    await refresh_deadline_gauges(db, now=received + timedelta(hours=9), states=STATES)
     assert gauge("crible_legal_requests_overdue") == 0
 
 
@@ -320,8 +335,9 @@ async def disclose(
 
 async def notices_at(db: asyncpg.Connection, now: datetime) -> list[dict[str, Any]]:
     async with db.transaction():
-        due = await collect_due(db, LegalSettings(), now=now)
-    return [json.loads(event.value) for event, _ in due]
+        legal = legal_unit(db, LegalSettings().keys())
+        await notices.send_due(legal, now=now)
+    return [json.loads(event.value) for event in legal.events]
 
 
 async def test_users_are_told_after_a_disclosure_unless_an_order_delays_it(

@@ -21,7 +21,7 @@ import orjson
 import pytest
 
 from services.legal.adapters.postgres import audit_log as auditlog
-from services.legal.adapters.postgres.requests import record_narrowing, store_received
+from services.legal.adapters.postgres.requests_store import PostgresRequests
 from services.legal.config import LegalSettings
 from services.legal.core.audit import AuditStep, DetailValue
 from services.legal.core.deadlines import deadline_for
@@ -124,12 +124,10 @@ class Legal:
             received_at=received,
         )
         rid = str(request.request_id)
-        await store_received(
-            self.db,
+        await PostgresRequests(self.db, self.cipher).store_received(
             request,
             document=DOCUMENT,
             media_type="application/pdf",
-            cipher=self.cipher,
             deadline=deadline_for(request, LegalSettings().deadlines()),
         )
         self.audit(received, AuditStep.SIGNATURE_VERIFIED, rid, authority, body_sha256="ab" * 32)
@@ -166,7 +164,9 @@ class Legal:
             narrowing = narrow(
                 before, officer_id="ines", reason="only what the case needs", categories=narrowed_to
             )
-            await record_narrowing(self.db, request.request_id, narrowing, self.cipher)
+            await PostgresRequests(self.db, self.cipher).record_narrowing(
+                request.request_id, narrowing
+            )
             self.audit(received + H, AuditStep.NARROWED, rid, "ines")
         answered = packaged if package is not None else no_data
         if answered is not None:

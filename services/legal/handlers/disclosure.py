@@ -1,108 +1,78 @@
 """Disclosures: the two-person rule, then exactly the data the instrument allows, sealed.
 
-The package is encrypted to the authority and signed by the platform.
-
 A legal officer prepares an accepted request (they have read it and the document); a second,
-different officer approves it (``approval.approval_refusal``, and a constraint on
-``legal.approvals``). Approval resolves the target to one account (by platform id, or by the
-blind index of a phone number or username), opens its sealed rows, keeps only the approved
-categories within the approved period (``package.minimise``) and builds the package
-(``package.build_package``). Every step is on the audit chain, with counts, never values.
+different officer approves it (``core.approval.approval_refusal``, and the database refuses it
+too). Approval resolves the target to one account (by platform id, or by the blind index of a
+phone number or username), opens its sealed rows, keeps only the approved categories within
+the approved period (``core.package.minimise``) and builds the package
+(``core.package.build_package``). Every step is on the audit chain, with counts, never values.
 """
 
 from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
-from services.legal.adapters.http.downloads import link_hash, link_secret
-from services.legal.adapters.postgres import audit_log as auditlog
-from services.legal.adapters.postgres.identity_store import (
-    account_rows,
-    users_by_phone_number,
-    users_by_username,
-)
-from services.legal.adapters.postgres.requests import (
-    check_stored,
-    current_scope,
-    load,
-    record_narrowing,
-)
-from services.legal.config import LegalSettings
 from services.legal.core.approval import Officer, approval_refusal
 from services.legal.core.audit import AuditStep
+from services.legal.core.errors import (
+    InvalidStepError,
+    NotAllowedError,
+    StepConflictError,
+    UnknownRequestError,
+)
 from services.legal.core.identity import open_record
+from services.legal.core.links import link_hash, link_secret
 from services.legal.core.narrowing import Narrowing, NarrowingError, narrow
 from services.legal.core.package import PackageHeader, build_package, minimise
-from services.legal.core.rules import Accepted
+from services.legal.core.policy import Policy
+from services.legal.core.rules import PRESERVATION_INSTRUMENTS, Accepted
 from services.legal.handlers import notices, preservation
+from services.legal.handlers.checks import check_stored
 from services.legal.handlers.disclosure_events import disclosure_event
-from services.legal.handlers.preservation import PRESERVATION_INSTRUMENTS
-from shared.db import Connection
+from services.legal.ports import BuiltPackage, Legal, StoredRequest
 from shared.events.legal import DataCategory, DisclosureEventType, LegalRequest, TargetKind
-from shared.runtime.emit import Transaction
 
 
-class DisclosureRefusedError(Exception):
-    """The step cannot be taken; ``status`` and ``code`` say why (no personal value)."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-
-
-async def _request(
-    conn: Connection, request_id: uuid.UUID, settings: LegalSettings
-) -> tuple[LegalRequest, str]:
-    stored = await load(conn, request_id, settings.cipher(), lock=True)
+async def _request(legal: Legal, request_id: uuid.UUID) -> StoredRequest:
+    stored = await legal.requests.load(request_id, lock=True)
     if stored is None:
-        raise DisclosureRefusedError(404, "unknown_request", "no such request")
-    return stored.request, stored.state
+        raise UnknownRequestError
+    return stored
 
 
-async def prepare(
-    tx: Transaction, request_id: uuid.UUID, officer: Officer, settings: LegalSettings
-) -> None:
+async def prepare(legal: Legal, request_id: uuid.UUID, officer: Officer) -> None:
     """``officer`` prepares an accepted request for a second officer's approval."""
-    conn = tx.conn
-    _, state = await _request(conn, request_id, settings)
-    if state != "accepted":
-        raise DisclosureRefusedError(409, "not_accepted", f"the request is {state}")
-    done = await conn.fetchval(
-        """INSERT INTO legal.approvals (request_id, prepared_by, prepared_at)
-           VALUES ($1, $2, now()) ON CONFLICT DO NOTHING RETURNING 1""",
-        request_id,
-        officer.officer_id,
-    )
-    if done is None:
-        raise DisclosureRefusedError(409, "already_prepared", "the request is already prepared")
-    await auditlog.record(
-        conn, AuditStep.REVIEWED, actor=officer.officer_id, request_id=str(request_id)
+    stored = await _request(legal, request_id)
+    if stored.state != "accepted":
+        raise StepConflictError("not_accepted", f"the request is {stored.state}")
+    if not await legal.requests.record_preparation(request_id, officer):
+        raise StepConflictError("already_prepared", "the request is already prepared")
+    await legal.audit.record(
+        AuditStep.REVIEWED, actor=officer.officer_id, request_id=str(request_id)
     )
 
 
 async def narrow_request(
-    tx: Transaction,
+    legal: Legal,
     request_id: uuid.UUID,
     officer: Officer,
-    settings: LegalSettings,
     *,
+    policy: Policy,
     reason: str,
     categories: list[DataCategory] | None,
     date_from: datetime | None,
     date_to: datetime | None,
 ) -> dict[str, object]:
     """Narrow an accepted, not yet approved request; the narrower scope is checked again."""
-    conn = tx.conn
-    request, state = await _request(conn, request_id, settings)
-    if state != "accepted":
-        raise DisclosureRefusedError(409, "not_accepted", f"the request is {state}")
-    scope, _ = await current_scope(conn, request)
+    stored = await _request(legal, request_id)
+    if stored.state != "accepted":
+        raise StepConflictError("not_accepted", f"the request is {stored.state}")
+    request = stored.request
+    scope, _ = await legal.requests.current_scope(request)
     try:
         narrowing: Narrowing = narrow(
             scope,
@@ -113,18 +83,15 @@ async def narrow_request(
             date_to=date_to,
         )
     except NarrowingError as error:
-        raise DisclosureRefusedError(422, "invalid_narrowing", str(error)) from None
+        raise InvalidStepError("invalid_narrowing", str(error)) from None
     # Held to the same law, under the configured retention periods, as the request was.
-    verdict = await check_stored(
-        conn, request, retention=settings.retention(), scope=narrowing.after
-    )
+    verdict = await check_stored(legal, request, policy=policy, scope=narrowing.after)
     if not isinstance(verdict, Accepted):
         codes = ",".join(sorted(c.value for c in verdict.codes))
-        raise DisclosureRefusedError(422, "narrowed_scope_refused", f"the law refuses it: {codes}")
-    await record_narrowing(conn, request_id, narrowing, settings.cipher())
+        raise InvalidStepError("narrowed_scope_refused", f"the law refuses it: {codes}")
+    await legal.requests.record_narrowing(request_id, narrowing)
     after = narrowing.after
-    await auditlog.record(
-        conn,
+    await legal.audit.record(
         AuditStep.NARROWED,
         actor=officer.officer_id,
         request_id=str(request_id),
@@ -143,84 +110,73 @@ async def narrow_request(
     }
 
 
-async def _account(conn: Connection, request: LegalRequest, settings: LegalSettings) -> str | None:
-    """The one account the target names; None when the platform knows none."""
-    target = request.target
+async def resolve_target(legal: Legal, request: LegalRequest) -> str | None:
+    """The one account the target names; None when the platform knows none.
+
+    A recycled number may name several accounts: the officer asks the authority.
+    """
+    target, index = request.target, legal.keys.blind_index()
     if target.kind is TargetKind.PLATFORM_USER_ID:
-        users = [target.value]
+        users = [target.value] if await legal.identity.account_exists(target.value) else []
     elif target.kind is TargetKind.PHONE_NUMBER:
-        users = await users_by_phone_number(conn, settings.blind_index().phone_number(target.value))
+        users = await legal.identity.users_by_phone_number(index.phone_number(target.value))
     else:
-        users = await users_by_username(conn, settings.blind_index().username(target.value))
-    if not users or (
-        target.kind is TargetKind.PLATFORM_USER_ID
-        and await conn.fetchval(
-            "SELECT 1 FROM legal.accounts WHERE platform_user_id = $1", users[0]
-        )
-        is None
-    ):
+        users = await legal.identity.users_by_username(index.username(target.value))
+    if not users:
         return None
     if len(users) != 1:
-        # A recycled number may name several accounts: the officer asks the authority.
-        raise DisclosureRefusedError(
-            409, "target_not_unique", f"the target names {len(users)} accounts, not one"
+        raise StepConflictError(
+            "target_not_unique", f"the target names {len(users)} accounts, not one"
         )
     return users[0]
 
 
-async def _no_data(tx: Transaction, request: LegalRequest, officer: Officer) -> None:
-    conn, request_id = tx.conn, request.request_id
-    await conn.execute(
-        "UPDATE legal.approvals SET approved_by = $2, approved_at = now() WHERE request_id = $1",
-        request_id,
-        officer.officer_id,
-    )
-    await conn.execute(
-        "UPDATE legal.requests SET state = 'no_data', answered_at = now() WHERE request_id = $1",
-        request_id,
-    )
+async def _no_data(legal: Legal, request: LegalRequest, officer: Officer, now: datetime) -> None:
+    request_id = request.request_id
+    await legal.requests.record_approval(request_id, officer, at=now)
+    await legal.requests.set_state(request_id, "no_data", answered_at=now)
     rid = str(request_id)
-    await auditlog.record(conn, AuditStep.APPROVED, actor=officer.officer_id, request_id=rid)
-    await auditlog.record(
-        conn, AuditStep.PACKAGE_BUILT, actor="portal", request_id=rid, details={"no_data": True}
+    await legal.audit.record(AuditStep.APPROVED, actor=officer.officer_id, request_id=rid)
+    await legal.audit.record(
+        AuditStep.PACKAGE_BUILT, actor="portal", request_id=rid, details={"no_data": True}
     )
-    tx.emit(disclosure_event(DisclosureEventType.NO_DATA, request))
+    legal.emit(disclosure_event(DisclosureEventType.NO_DATA, request))
 
 
 async def approve(
-    tx: Transaction, request_id: uuid.UUID, officer: Officer, settings: LegalSettings
+    legal: Legal, request_id: uuid.UUID, officer: Officer, *, policy: Policy, now: datetime
 ) -> dict[str, int]:
     """The second officer approves: the package is built; what it holds, counted."""
-    conn = tx.conn
-    request, state = await _request(conn, request_id, settings)
-    prepared_by = await conn.fetchval(
-        "SELECT prepared_by FROM legal.approvals WHERE request_id = $1", request_id
+    stored = await _request(legal, request_id)
+    request = stored.request
+    refusal = approval_refusal(
+        prepared_by=await legal.requests.preparer(request_id), approver=officer
     )
-    refusal = approval_refusal(prepared_by=prepared_by, approver=officer)
-    rid = str(request_id)
-    if refusal is not None or state != "accepted":
+    if refusal is not None:
         # The caller records the refusal on the chain once this transaction rolled back.
-        code = refusal.value if refusal is not None else "not_accepted"
-        raise DisclosureRefusedError(403 if refusal else 409, code, "approval refused")
-    user = await _account(conn, request, settings)
+        raise NotAllowedError(refusal.value, "approval refused")
+    if stored.state != "accepted":
+        raise StepConflictError("not_accepted", "approval refused")
+    user = await resolve_target(legal, request)
     if user is not None and request.instrument in PRESERVATION_INSTRUMENTS:
         # A preservation order discloses nothing: it freezes the account against retention.
-        return await preservation.start(tx, request, user, officer)
+        return await preservation.start(legal, request, user, officer, now=now)
     # What was asked, or less if an officer narrowed it (the only scope ever read).
-    scope, narrowed = await current_scope(conn, request)
-    rows = None if user is None else await account_rows(conn, user, scope)
-    if rows is None:
+    scope, narrowed = await legal.requests.current_scope(request)
+    rows = None if user is None else await legal.identity.account_rows(user, scope)
+    if user is None or rows is None:
         # An unknown target is an answer, not an error: the platform holds no data on it.
-        await _no_data(tx, request, officer)
+        await _no_data(legal, request, officer, now)
         return {"phone_numbers": 0, "sessions": 0, "no_data": 1}
-    assert user is not None  # noqa: S101 - rows are the user's
     account, phones, sessions = rows
-    record = open_record(account, phone_numbers=phones, sessions=sessions, cipher=settings.cipher())
-    disclosure = minimise(record, scope)
-    authority_key = await conn.fetchval(
-        "SELECT encryption_key FROM legal.authorities WHERE authority_id = $1", request.authority_id
+    cipher = legal.keys.cipher()
+    disclosure = minimise(
+        open_record(account, phone_numbers=phones, sessions=sessions, cipher=cipher), scope
     )
-    now = datetime.now(UTC)
+    authority_key = await legal.requests.authority_encryption_key(request.authority_id)
+    if authority_key is None:
+        raise StepConflictError("authority_unknown", "the request's authority is not registered")
+    rid = str(request_id)
     blob = build_package(
         disclosure,
         header=PackageHeader(
@@ -231,45 +187,36 @@ async def approve(
             scope=scope,
             generated_at=now,
         ),
-        platform_key=settings.platform_key(),
-        authority_key=X25519PublicKey.from_public_bytes(bytes(authority_key)),
+        platform_key=legal.keys.platform_key(),
+        authority_key=X25519PublicKey.from_public_bytes(authority_key),
     )
     package_sha256 = hashlib.sha256(blob).hexdigest()
-    await conn.execute(
-        "UPDATE legal.approvals SET approved_by = $2, approved_at = $3 WHERE request_id = $1",
+    await legal.requests.record_approval(request_id, officer, at=now)
+    secret = link_secret(legal.keys.blind_index(), request_id, package_sha256)
+    await legal.requests.store_package(
         request_id,
-        officer.officer_id,
-        now,
+        BuiltPackage(
+            blob=blob,
+            built_at=now,
+            package_sha256=package_sha256,
+            link_hash=link_hash(secret),
+            expires_at=now + policy.package_link,
+        ),
     )
-    await conn.execute(
-        """INSERT INTO legal.packages (request_id, blob, built_at, package_sha256, link_hash,
-               expires_at) VALUES ($1, $2, $3, $4, $5, $6)""",
-        request_id,
-        blob,
-        now,
-        package_sha256,
-        link_hash(link_secret(settings, request_id, package_sha256)),
-        now + timedelta(hours=settings.package_link_hours),
-    )
-    await conn.execute(
-        "UPDATE legal.requests SET state = 'approved', answered_at = $2 WHERE request_id = $1",
-        request_id,
-        now,
-    )
-    await notices.schedule(conn, request, user, disclosed_at=now, settings=settings)
+    await legal.requests.set_state(request_id, "approved", answered_at=now)
+    await notices.schedule(legal, request, user, disclosed_at=now, policy=policy)
     counts = {
         "phone_numbers": len(disclosure.phone_numbers or ()),
         "sessions": len(disclosure.sessions or ()),
     }
-    await auditlog.record(conn, AuditStep.APPROVED, actor=officer.officer_id, request_id=rid)
-    await auditlog.record(
-        conn,
+    await legal.audit.record(AuditStep.APPROVED, actor=officer.officer_id, request_id=rid)
+    await legal.audit.record(
         AuditStep.PACKAGE_BUILT,
         actor="portal",
         request_id=rid,
         details={**counts, "narrowed": narrowed, "package_sha256": package_sha256},
     )
-    tx.emit(
+    legal.emit(
         disclosure_event(
             DisclosureEventType.PACKAGE_READY,
             request,

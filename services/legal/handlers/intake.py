@@ -1,4 +1,4 @@
-"""The identity consumer: each event sealed and stored (``identity.changes_for``, ``store``).
+"""The identity consumer: each event sealed and stored (``core.identity.changes_for``).
 
 Invalid events never reach here: ``IdentityEvent`` validates and normalises phone numbers
 (E.164) and IP addresses, and the runtime dead-letters a failing one with a reason naming
@@ -11,43 +11,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from services.legal import metrics
-from services.legal.adapters.postgres.identity_store import apply
-from services.legal.config import LegalSettings
-from services.legal.core.fieldcrypt import BlindIndex, FieldCipher
 from services.legal.core.identity import changes_for
-from shared.db import Connection
+from services.legal.ports import Legal
 from shared.events.identity import IdentityEvent
 from shared.runtime import Handled, Inbound
 
 
-class IdentityIntake:
-    """The batch handler, with the cipher and index built from configuration at start-up."""
+async def store_identity_events(legal: Legal, batch: Sequence[Inbound[IdentityEvent]]) -> Handled:
+    """Seal and store each event, in order (one user's events share a partition)."""
+    cipher, index = legal.keys.cipher(), legal.keys.blind_index()
+    kinds: list[str] = []
+    for inbound in batch:
+        event = inbound.event.root
+        await legal.identity.apply(changes_for(event, cipher=cipher, index=index))
+        kinds.append(event.event_type.value)
 
-    def __init__(self) -> None:
-        self._keys: tuple[FieldCipher, BlindIndex] | None = None
+    def count() -> None:
+        for kind in kinds:
+            metrics.IDENTITY_EVENTS.labels(kind).inc()
 
-    def load_keys(self) -> None:
-        """Read the keys (at each start: a new current key takes effect on restart).
-
-        A missing or malformed key stops the service at start-up, before it consumes.
-        """
-        settings = LegalSettings()  # from the environment
-        self._keys = settings.cipher(), settings.blind_index()
-
-    async def __call__(self, batch: Sequence[Inbound[IdentityEvent]], conn: Connection) -> Handled:
-        """Seal and store each event, in order (one user's events share a partition)."""
-        if self._keys is None:
-            self.load_keys()
-        assert self._keys is not None  # noqa: S101 - loaded just above
-        cipher, index = self._keys
-        kinds: list[str] = []
-        for inbound in batch:
-            event = inbound.event.root
-            await apply(conn, changes_for(event, cipher=cipher, index=index))
-            kinds.append(event.event_type.value)
-
-        def count() -> None:
-            for kind in kinds:
-                metrics.IDENTITY_EVENTS.labels(kind).inc()
-
-        return Handled((), after_commit=count)
+    return Handled((), after_commit=count)

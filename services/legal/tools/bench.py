@@ -35,6 +35,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from services import SERVICES
+from services.legal.adapters.postgres import legal_unit
 from services.legal.adapters.postgres.identity_store import apply
 from services.legal.config import LegalSettings
 from services.legal.core.approval import Officer, OfficerRole
@@ -46,7 +47,6 @@ from shared.config import Settings
 from shared.db import migrate
 from shared.events.identity import IdentityEvent
 from shared.kafka import apply_topics, delete_topics, make_plain_producer
-from shared.runtime.emit import Transaction
 from shared.topics import IDENTITY_EVENTS, wire_name
 
 #: Targets of the issue, on this machine.
@@ -182,12 +182,15 @@ async def _package(conn: asyncpg.Connection, sessions: int) -> tuple[float, dict
     request_id = await _request(conn, settings, user, now)
     first = Officer("bench-officer-1", frozenset({OfficerRole.LEGAL_OFFICER}))
     second = Officer("bench-officer-2", frozenset({OfficerRole.LEGAL_OFFICER}))
-    # The events a Transaction collects are not published here: the bench times the package.
+    # The events a unit collects are not published here: the bench times the package.
+    keys, policy = settings.keys(), settings.policy()
     async with conn.transaction():
-        await disclosure.prepare(Transaction(conn), request_id, first, settings)
+        await disclosure.prepare(legal_unit(conn, keys), request_id, first)
     started = time.perf_counter()
     async with conn.transaction():
-        counts = await disclosure.approve(Transaction(conn), request_id, second, settings)
+        counts = await disclosure.approve(
+            legal_unit(conn, keys), request_id, second, policy=policy, now=datetime.now(UTC)
+        )
     return time.perf_counter() - started, counts
 
 
@@ -199,7 +202,7 @@ async def _request(
     conn: asyncpg.Connection, settings: LegalSettings, user: str, now: datetime
 ) -> uuid.UUID:
     """An accepted request for the user's subscriber and identification data (90 days)."""
-    from services.legal.adapters.postgres.requests import store_received  # noqa: PLC0415
+    from services.legal.adapters.postgres.requests_store import PostgresRequests  # noqa: PLC0415
     from services.legal.core.deadlines import deadline_for  # noqa: PLC0415
     from shared.events.legal import LegalRequest  # noqa: PLC0415
 
@@ -217,12 +220,10 @@ async def _request(
         })
     )  # fmt: skip
     async with conn.transaction():
-        await store_received(
-            conn,
+        await PostgresRequests(conn, settings.cipher()).store_received(
             request,
             document=b"bench",
             media_type="application/pdf",
-            cipher=settings.cipher(),
             deadline=deadline_for(request, settings.deadlines()),
         )
         # As the legal checks leave it (the bench times the approval, not the checks).

@@ -26,8 +26,8 @@ import asyncpg
 import uvloop
 
 from services import SERVICES
+from services.legal.adapters.postgres.retention import rules
 from services.legal.config import LegalSettings
-from services.legal.handlers.retention import rules
 from shared.cli.registry import Registry
 from shared.config import Settings
 from shared.db import migrate
@@ -71,7 +71,7 @@ async def _bench(settings: Settings, args: argparse.Namespace) -> int:
         )
         stop = asyncio.Event()
         writer = asyncio.create_task(_writer(dsn, args.rows, stop=stop))
-        sessions = rules(LegalSettings())[0]
+        sessions = rules(LegalSettings().retention())[0]
         outcome = await enforce_rule(conn, sessions, now=now, batch=args.batch)
         stop.set()
         during = await writer

@@ -112,7 +112,7 @@ def _key(value: str, what: str) -> bytes:
 
 
 async def _authorities(args: argparse.Namespace) -> int:
-    from services.legal.adapters.http.principals import token_hash  # noqa: PLC0415
+    from services.legal.adapters.postgres.principals import token_hash  # noqa: PLC0415
 
     conn = await _connect()
     try:
@@ -152,7 +152,7 @@ async def _authorities(args: argparse.Namespace) -> int:
 
 
 async def _officers(args: argparse.Namespace) -> int:
-    from services.legal.adapters.http.principals import token_hash  # noqa: PLC0415
+    from services.legal.adapters.postgres.principals import token_hash  # noqa: PLC0415
     from services.legal.core.approval import OfficerRole  # noqa: PLC0415
 
     roles = sorted(OfficerRole(r.strip()).value for r in args.roles.split(",") if r.strip())
@@ -225,6 +225,7 @@ async def _verify() -> int:
 async def _retention(*, dry_run: bool, batch: int) -> int:
     from datetime import UTC, datetime  # noqa: PLC0415
 
+    from services.legal.adapters.postgres.retention import PostgresRetention  # noqa: PLC0415
     from services.legal.config import LegalSettings  # noqa: PLC0415
     from services.legal.handlers.retention import run_retention  # noqa: PLC0415
     from shared.runtime.periodic import lock_name  # noqa: PLC0415
@@ -237,8 +238,8 @@ async def _retention(*, dry_run: bool, batch: int) -> int:
             print("a retention run is in progress elsewhere; try again later")
             return 1
         outcomes = await run_retention(
-            conn, LegalSettings(), now=datetime.now(UTC), dry_run=dry_run, batch=batch,
-            actor="crible legal retention",
+            PostgresRetention(conn, LegalSettings().retention()), now=datetime.now(UTC),
+            dry_run=dry_run, batch=batch, actor="crible legal retention",
         )  # fmt: skip
     finally:
         await conn.close()
@@ -252,20 +253,22 @@ async def _retention(*, dry_run: bool, batch: int) -> int:
 
 
 async def _rotate(batch: int) -> int:
+    from services.legal.adapters.postgres.rotation import PostgresRotation  # noqa: PLC0415
     from services.legal.config import LegalSettings  # noqa: PLC0415
-    from services.legal.handlers.rotation import remaining, rotate_batch  # noqa: PLC0415
+    from services.legal.handlers.rotation import rotate_batch  # noqa: PLC0415
 
     cipher = LegalSettings().cipher()
     conn = await _connect()
     try:
+        store = PostgresRotation(conn)
         total: dict[str, int] = {}
         while True:
-            moved = await rotate_batch(conn, cipher, batch=batch)
+            moved = await rotate_batch(store, cipher, batch=batch)
             for table, count in moved.items():
                 total[table] = total.get(table, 0) + count
             if not any(moved.values()):
                 break
-        left = await remaining(conn, cipher.current_key_id)
+        left = await store.remaining(cipher.current_key_id)
     finally:
         await conn.close()
     for table, count in total.items():

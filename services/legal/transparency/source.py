@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from services.legal.adapters.postgres.audit_log import entries
-from services.legal.adapters.postgres.requests import load
+from services.legal.adapters.postgres.requests_store import PostgresRequests
 from services.legal.core.audit import verify_chain
 from services.legal.core.fieldcrypt import FieldCipher
 from services.legal.transparency.moderation import ModerationCounts
@@ -74,7 +74,7 @@ async def _requests(
     records = []
     for row in rows:
         request_id: uuid.UUID = row["request_id"]
-        stored = await load(conn, request_id, cipher)
+        stored = await PostgresRequests(conn, cipher).load(request_id)
         if stored is None:  # read in this same snapshot: cannot happen
             raise RuntimeError(f"request {request_id} vanished from the snapshot")
         request = stored.request

@@ -6,7 +6,7 @@ import json
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
-from services.legal.handlers.notices import notify_after
+from services.legal.core.notices import notify_after
 from shared.events.legal import LegalRequest
 
 DISCLOSED = datetime(2026, 11, 1, 12, tzinfo=UTC)

@@ -41,6 +41,28 @@ def _entry(row: asyncpg.Record) -> AuditEntry:
     )
 
 
+class PostgresAuditChain:
+    """``AuditChain`` over ``legal.audit``, in the caller's transaction."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    async def record(
+        self,
+        step: AuditStep,
+        *,
+        actor: str,
+        request_id: str | None = None,
+        details: Mapping[str, DetailValue] | None = None,
+    ) -> AuditEntry:
+        """Append one entry."""
+        return await record(self._conn, step, actor=actor, request_id=request_id, details=details)
+
+    async def entries(self, request_id: str | None = None) -> list[AuditEntry]:
+        """The chain in order (or one request's entries)."""
+        return await entries(self._conn, request_id)
+
+
 async def record(
     conn: Connection,
     step: AuditStep,

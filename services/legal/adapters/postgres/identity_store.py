@@ -30,6 +30,38 @@ def _packed(sealed: Sealed | None) -> bytes | None:
     return None if sealed is None else sealed.pack()
 
 
+class PostgresIdentity:
+    """``IdentityStore`` over ``legal.accounts``, ``phone_numbers`` and ``sessions``."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    async def apply(self, changes: Sequence[IdentityChange]) -> None:
+        """Write ``changes`` in order, in the caller's transaction."""
+        await apply(self._conn, changes)
+
+    async def account_rows(
+        self, platform_user_id: str, scope: Scope | None = None
+    ) -> tuple[AccountRow, list[PhoneNumberRow], list[SessionRow]] | None:
+        """One account's sealed rows within ``scope``."""
+        return await account_rows(self._conn, platform_user_id, scope)
+
+    async def account_exists(self, platform_user_id: str) -> bool:
+        """Whether the store holds this account."""
+        found = await self._conn.fetchval(
+            "SELECT 1 FROM legal.accounts WHERE platform_user_id = $1", platform_user_id
+        )
+        return found is not None
+
+    async def users_by_phone_number(self, index: bytes) -> list[str]:
+        """The accounts that had a number, by its blind index."""
+        return await users_by_phone_number(self._conn, index)
+
+    async def users_by_username(self, index: bytes) -> list[str]:
+        """The accounts whose current username has this blind index."""
+        return await users_by_username(self._conn, index)
+
+
 async def apply(conn: Connection, changes: Sequence[IdentityChange]) -> None:
     """Write ``changes`` in order, in the caller's transaction."""
     for change in changes:
