@@ -37,6 +37,12 @@ class Settings(BaseSettings):
         "role: `crible migrate` runs as it; services use it only when they have no DSN of "
         "their own in service_database_urls.",
     )
+    admin_database_url: SecretStr | None = Field(
+        default=None,
+        description="PostgreSQL DSN of a superuser (or a managed service's equivalent), used "
+        "only by `crible db guard` to install the schema guard once per database "
+        "(shared/db_guard.py); `crible local` sets it for the local server.",
+    )
     topic_prefix: str = Field(
         default="",
         description="Prepended to every topic name; lets several environments share a cluster.",

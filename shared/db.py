@@ -272,6 +272,19 @@ async def _grant_rows(conn: asyncpg.Connection, service: str) -> None:
             await conn.execute(
                 f'REVOKE UPDATE, DELETE, TRUNCATE ON {schema}."{row["relname"]}" FROM {login}'
             )
+        # A table whose comment starts with "read-only" (who may act: officers, authorities)
+        # is written by operators as the owner role; the service's role may only read it.
+        read_only = await conn.fetch(
+            """SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+               WHERE n.nspname = $1 AND c.relkind = 'r'
+                 AND obj_description(c.oid, 'pg_class') LIKE 'read-only%'""",
+            schema,
+        )
+        for row in read_only:
+            await conn.execute(
+                f'REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON {schema}."{row["relname"]}" '
+                f"FROM {login}"
+            )
 
 
 async def _retire_shared_outbox(conn: asyncpg.Connection, services: Sequence[str]) -> None:

@@ -16,7 +16,7 @@ from shared.events import CaseEvent, ReportAccepted, ReportSubmitted
 from shared.events.decisions import ReviewDecision, StatementIssued
 from shared.events.enforcement import EnforcementAction
 from shared.events.identity import IdentityEvent
-from shared.events.legal import DisclosureEvent, RequestReceived
+from shared.events.legal import AuditCheckpoint, DisclosureEvent, RequestReceived
 from shared.events.notifications import UserNotification
 from shared.events.screening import BankUpdate, ScreeningVerdict
 from shared.events.surge import SurgeSignal
@@ -25,6 +25,7 @@ from shared.topics import (
     ENFORCEMENT_ACTIONS,
     HASHBANKS_UPDATES,
     IDENTITY_EVENTS,
+    LEGAL_AUDIT_CHECKPOINTS,
     LEGAL_DISCLOSURES,
     LEGAL_REQUESTS,
     REPORTS_ACCEPTED,
@@ -55,6 +56,7 @@ CONTRACTS: tuple[tuple[TopicSpec, type[BaseModel]], ...] = (
     (LEGAL_REQUESTS, RequestReceived),
     (LEGAL_DISCLOSURES, DisclosureEvent),
     (USER_NOTIFICATIONS, UserNotification),
+    (LEGAL_AUDIT_CHECKPOINTS, AuditCheckpoint),
 )
 
 

@@ -178,6 +178,15 @@ USER_NOTIFICATIONS = TopicSpec(
     description="Notices for the platform to deliver to users (a platform user id and what "
     "happened: no other personal data).",
 )
+#: The audit chain's signed checkpoints, kept for good: an auditor's anchor outside the database.
+LEGAL_AUDIT_CHECKPOINTS = TopicSpec(
+    "legal.audit.checkpoints",
+    1,
+    -1,
+    description="Signed checkpoints (size, head, time) of the legal audit chain, published "
+    "every minute it grows: `crible audit verify` checks the chain against them.",
+    max_message_bytes=64 * 1024,
+)
 #: The ledger of ``crible dlq replay``: one record per dead letter sent back (compacted, kept).
 DLQ_REPLAYS = TopicSpec(
     "dlq.replays",
@@ -206,6 +215,7 @@ PRODUCED_ONLY: tuple[TopicSpec, ...] = (
     ENFORCEMENT_ACTIONS,
     LEGAL_DISCLOSURES,
     USER_NOTIFICATIONS,
+    LEGAL_AUDIT_CHECKPOINTS,
     DLQ_REPLAYS,
 )
 #: State, not events: the changelogs of faust tables (read back only to restore a table).

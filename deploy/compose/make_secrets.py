@@ -67,6 +67,8 @@ def env_files(names: list[str]) -> dict[str, dict[str, str]]:
         "CRIBLE_LEGAL_CURRENT_KEY": "k1",
         "CRIBLE_LEGAL_INDEX_KEY": _key(),
         "CRIBLE_LEGAL_SIGNING_KEY": _key(),
+        "CRIBLE_LEGAL_AUDIT_KEYS": json.dumps({"a1": _key()}),
+        "CRIBLE_LEGAL_AUDIT_CURRENT_KEY": "a1",
     }
     return files
 

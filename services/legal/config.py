@@ -40,7 +40,26 @@ class LegalSettings(BaseSettings):
 
     signing_key: SecretStr = Field(
         description="The platform's Ed25519 private key (base64 of its 32 raw bytes): signs "
-        "every disclosure package; authorities verify with its public half."
+        "every disclosure package and every audit checkpoint; authorities and auditors verify "
+        "with its public half."
+    )
+    audit_keys: dict[str, SecretStr] = Field(
+        description='The audit chain\'s HMAC keys by id, JSON: {"a2026": "<base64 of 32 '
+        'bytes>"}. Never stored in the database: whoever writes the table without them '
+        "cannot recompute the chain. Keep old ones as long as entries name them."
+    )
+    audit_current_key: str = Field(description="The id of the key new audit entries use.")
+    audit_origin: str = Field(
+        default="crible/legal-audit",
+        description="The name of this audit log in its signed checkpoints (origin and key "
+        "name): one per deployment, e.g. crible.example.org/legal-audit.",
+    )
+    checkpoint_every_seconds: float = Field(
+        default=60,
+        gt=0,
+        description="How often the chain's head is signed and published to "
+        "legal.audit.checkpoints (when it moved): entries newer than the last checkpoint "
+        "are not yet anchored.",
     )
 
     package_link_hours: float = Field(
@@ -124,6 +143,10 @@ class LegalSettings(BaseSettings):
         """The blind index under the configured key."""
         return BlindIndex(self.index_key)
 
+    def audit_ring(self) -> KeyRing:
+        """The audit chain's HMAC keys (a missing or malformed key stops the service)."""
+        return KeyRing.from_config(self.audit_keys, current=self.audit_current_key)
+
 
 class ConfiguredKeys:
     """``KeyStore`` over the configuration: each key is decoded once, on first use."""
@@ -143,6 +166,10 @@ class ConfiguredKeys:
     def _platform(self) -> Ed25519PrivateKey:
         return self._settings.platform_key()
 
+    @functools.cached_property
+    def _audit(self) -> KeyRing:
+        return self._settings.audit_ring()
+
     def cipher(self) -> FieldCipher:
         """The field cipher."""
         return self._cipher
@@ -154,3 +181,12 @@ class ConfiguredKeys:
     def platform_key(self) -> Ed25519PrivateKey:
         """The platform's signing key."""
         return self._platform
+
+    def audit_ring(self) -> KeyRing:
+        """The audit chain's HMAC keys."""
+        return self._audit
+
+    @property
+    def audit_origin(self) -> str:
+        """The audit log's name in its checkpoints."""
+        return self._settings.audit_origin

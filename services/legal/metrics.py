@@ -31,8 +31,9 @@ RETENTION_KEPT_PRESERVED = Gauge(
 )
 REQUESTS = Gauge(
     "crible_legal_requests",
-    "Legal requests by state (received, accepted, refused, approved, no_data, disclosed, "
-    "preserving, preservation_ended).",
+    "Legal requests by state (core/lifecycle.py: received, accepted, refused, narrowed, "
+    "prepared, approved, package_ready, no_data, downloaded, link_expired, preserving, "
+    "preservation_ended).",
     ["state"],
 )
 REQUESTS_DUE = Gauge(
@@ -63,3 +64,15 @@ NOTICES_SENT = Counter(
     "Notices sent to users whose data was disclosed, by whether they had been delayed.",
     ["delayed_by"],
 )
+CHECKPOINTS = Counter(
+    "crible_legal_audit_checkpoints_total",
+    "Audit checkpoints signed and published, or refused because the chain since the last "
+    "one did not verify.",
+    ["outcome"],
+)
+ANCHORED_ENTRIES = Gauge(
+    "crible_legal_audit_anchored_entries",
+    "Entries of the audit chain covered by the newest checkpoint this process signed.",
+)
+for _outcome in ("signed", "refused"):
+    CHECKPOINTS.labels(_outcome)  # both series exist from the start: the first refusal alerts

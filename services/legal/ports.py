@@ -17,9 +17,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from services.legal.core.approval import Officer
 from services.legal.core.audit import AuditEntry, AuditStep, DetailValue
+from services.legal.core.checkpoint import Checkpoint
 from services.legal.core.deadlines import Deadline
-from services.legal.core.fieldcrypt import BlindIndex, FieldCipher, FieldRef
+from services.legal.core.fieldcrypt import BlindIndex, FieldCipher, FieldRef, KeyRing
 from services.legal.core.identity import AccountRow, IdentityChange, PhoneNumberRow, SessionRow
+from services.legal.core.lifecycle import RequestState
 from services.legal.core.model import Authority, Scope
 from services.legal.core.narrowing import Narrowing
 from shared.events.legal import LegalRequest
@@ -32,7 +34,7 @@ class StoredRequest:
     """A request opened from the store, with its state and the checks' refusals."""
 
     request: LegalRequest
-    state: str
+    state: RequestState
     refusals: list[dict[str, str]]
 
 
@@ -117,7 +119,7 @@ class RequestStore(Protocol):
         self,
         request_id: uuid.UUID,
         *,
-        state: str,
+        state: RequestState,
         refusals: Sequence[Mapping[str, str]],
         checked_at: datetime,
     ) -> None:
@@ -125,17 +127,42 @@ class RequestStore(Protocol):
         ...
 
     async def set_state(
-        self, request_id: uuid.UUID, state: str, *, answered_at: datetime | None = None
+        self,
+        request_id: uuid.UUID,
+        state: RequestState,
+        *,
+        current: RequestState,
+        answered_at: datetime | None = None,
     ) -> None:
-        """Move the request to ``state`` (``answered_at``: it is answered now)."""
+        """Move the request from ``current`` to ``state`` (``answered_at``: answered now).
+
+        Raises ``TransitionRefusedError`` if it is no longer in ``current``.
+        """
+        ...
+
+    async def refuse(
+        self,
+        request_id: uuid.UUID,
+        *,
+        current: RequestState,
+        refusals: Sequence[Mapping[str, str]],
+        at: datetime,
+    ) -> None:
+        """An officer refuses an open request, with the reasons the authority will read."""
+        ...
+
+    async def expire_links(self) -> list[uuid.UUID]:
+        """Requests whose package's link ran out untaken, moved to ``link_expired``."""
         ...
 
     async def current_scope(self, request: LegalRequest) -> tuple[Scope, bool]:
         """The scope to approve: the narrowed one if it was narrowed; and whether so."""
         ...
 
-    async def record_narrowing(self, request_id: uuid.UUID, narrowing: Narrowing) -> None:
-        """Keep the narrowed scope and its reason (sealed)."""
+    async def record_narrowing(
+        self, request_id: uuid.UUID, narrowing: Narrowing, *, automatic: bool = False
+    ) -> None:
+        """Keep the narrowed scope and its reason (sealed); ``automatic``: by the checks."""
         ...
 
     async def record_preparation(self, request_id: uuid.UUID, officer: Officer) -> bool:
@@ -161,7 +188,7 @@ class RequestStore(Protocol):
         ...
 
     async def mark_downloaded(self, request_id: uuid.UUID) -> None:
-        """The authority took its package: erased here, the request ``disclosed``."""
+        """The authority took its package: erased here."""
         ...
 
     async def pending(self) -> list[dict[str, Any]]:
@@ -265,6 +292,22 @@ class AuditChain(Protocol):
         """The chain in order (or one request's entries)."""
         ...
 
+    async def entries_after(self, sequence: int) -> list[AuditEntry]:
+        """The entries after ``sequence``, in order."""
+        ...
+
+    async def head(self) -> AuditEntry | None:
+        """The newest entry, or None for an empty chain."""
+        ...
+
+    async def latest_checkpoint(self) -> Checkpoint | None:
+        """The newest checkpoint this database kept (not trusted alone: see the topic)."""
+        ...
+
+    async def keep_checkpoint(self, checkpoint: Checkpoint, *, note: str) -> None:
+        """Keep a signed checkpoint beside the chain (append-only)."""
+        ...
+
 
 class RetentionStore(Protocol):
     """Where the retention rules run (each batch its own transaction) and runs are recorded."""
@@ -314,7 +357,16 @@ class KeyStore(Protocol):
         ...
 
     def platform_key(self) -> Ed25519PrivateKey:
-        """The platform's Ed25519 key (signs packages)."""
+        """The platform's Ed25519 key (signs packages and audit checkpoints)."""
+        ...
+
+    def audit_ring(self) -> KeyRing:
+        """The audit chain's HMAC keys (never in the database)."""
+        ...
+
+    @property
+    def audit_origin(self) -> str:
+        """The audit log's name in its signed checkpoints."""
         ...
 
 

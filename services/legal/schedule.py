@@ -3,13 +3,17 @@
 - ``retention`` (every ``CRIBLE_LEGAL_RETENTION_EVERY_HOURS``, one process at a time):
   the identity store's retention job (``handlers/retention.py``);
 - ``notices`` (every ``CRIBLE_LEGAL_NOTICES_EVERY_SECONDS``, 60 by default, one process
-  at a time): preservation orders whose time ran out are recorded as ended, and the notices
-  due are sent (``handlers/notices.py``);
-- ``deadlines`` (every 15 s, every process): the request gauges that alerts read.
+  at a time): preservation orders whose time ran out are recorded as ended, packages whose
+  link expired untaken are marked so, and the notices due are sent (``handlers/notices.py``);
+- ``deadlines`` (every 15 s, every process): the request gauges that alerts read;
+- ``checkpoints`` (every ``CRIBLE_LEGAL_CHECKPOINT_EVERY_SECONDS``, 60, one process at a
+  time): the audit chain's head, verified since the last checkpoint, signed and published
+  (``handlers/checkpoints.py``).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from datetime import UTC, datetime
 
@@ -18,16 +22,15 @@ from services.legal.adapters.postgres.gauges import refresh_deadline_gauges
 from services.legal.adapters.postgres.retention import PostgresRetention
 from services.legal.adapters.postgres.units import Units
 from services.legal.config import LegalSettings
-from services.legal.handlers import notices, preservation
+from services.legal.core.lifecycle import RequestState
+from services.legal.handlers import checkpoints, downloads, notices, preservation
 from services.legal.handlers.retention import run_retention
 from shared.retention import retention_schedule
 from shared.runtime import Periodic, ServiceContext
 
+log = logging.getLogger(__name__)
 #: Every state a request can be in (the gauge shows 0 for those with none).
-STATES = (
-    "received", "accepted", "refused", "approved", "no_data", "disclosed", "preserving",
-    "preservation_ended",
-)  # fmt: skip
+STATES = tuple(state.value for state in RequestState)
 
 
 def _units(ctx: ServiceContext) -> Units:
@@ -39,7 +42,7 @@ def _units(ctx: ServiceContext) -> Units:
 async def _retention(ctx: ServiceContext) -> None:
     units = _units(ctx)
     async with units.pool.acquire() as conn:
-        store = PostgresRetention(conn, LegalSettings().retention())
+        store = PostgresRetention(conn, units.policy.retention, units.keys.audit_ring())
         await run_retention(store, now=datetime.now(UTC))
 
 
@@ -47,6 +50,7 @@ async def _notices(ctx: ServiceContext) -> None:
     units, now = _units(ctx), datetime.now(UTC)
     async with units.transaction() as (legal, _):
         await preservation.record_ended(legal, now=now)
+        await downloads.expire_links(legal)
     async with units.transaction() as (legal, _):
         sent = await notices.send_due(legal, now=now)
     for delayed_by in sent:
@@ -58,6 +62,22 @@ async def _deadlines(ctx: ServiceContext) -> None:
         await refresh_deadline_gauges(conn, now=datetime.now(UTC), states=STATES)
 
 
+async def _checkpoints(ctx: ServiceContext) -> None:
+    units = _units(ctx)
+    try:
+        async with units.transaction() as (legal, _):
+            checkpoint = await checkpoints.anchor(legal, now=datetime.now(UTC))
+    except checkpoints.ChainTamperedError as error:
+        metrics.CHECKPOINTS.labels("refused").inc()
+        log.error(  # noqa: TRY400 - the reason is the message; no traceback helps here
+            "audit checkpoint refused", extra={"reason": str(error)}
+        )
+        return
+    if checkpoint is not None:
+        metrics.CHECKPOINTS.labels("signed").inc()
+        metrics.ANCHORED_ENTRIES.set(checkpoint.size)
+
+
 def _notices_every() -> float:
     return float(os.environ.get("CRIBLE_LEGAL_NOTICES_EVERY_SECONDS", "60"))
 
@@ -66,4 +86,10 @@ PERIODIC = (
     retention_schedule("legal", _retention),
     Periodic("notices", _notices_every, _notices),
     Periodic("deadlines", 15, _deadlines, exclusive=False, first_after_seconds=1),
+    Periodic(
+        "checkpoints",
+        lambda: LegalSettings().checkpoint_every_seconds,
+        _checkpoints,
+        first_after_seconds=2,
+    ),
 )

@@ -79,6 +79,15 @@ def _parser(registry: Registry) -> argparse.ArgumentParser:
     topics.set_defaults(func=_topics)
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=_migrate)
+    db = sub.add_parser("db", help="database administration")
+    db_what = db.add_subparsers(dest="action", required=True)
+    db_what.add_parser(
+        "guard",
+        help="install the schema guard (event triggers: no non-superuser may disable, drop or "
+        "replace a guard_* trigger) with CRIBLE_ADMIN_DATABASE_URL, a superuser's DSN",
+    )
+    db_what.add_parser("guard-status", help="whether the schema guard is installed (exit 1: no)")
+    db.set_defaults(func=_db)
 
     health = sub.add_parser(
         "healthcheck",
@@ -222,6 +231,39 @@ def _migrate(args: argparse.Namespace) -> int:
         print(f"applied {m.owner}/{m.version:04d}_{m.name}")
     if not applied:
         print("database schema is up to date")
+    if not asyncio.run(_guarded(dsn)):
+        print(
+            "warning: the schema guard is not installed: the owner role can disable the "
+            "guard_* triggers; an administrator runs `crible db guard` once",
+            file=sys.stderr,
+        )
+    return 0
+
+
+async def _guarded(dsn: str) -> bool:
+    import asyncpg  # noqa: PLC0415
+
+    from shared import db_guard  # noqa: PLC0415
+
+    conn = await asyncpg.connect(dsn)
+    try:
+        return await db_guard.installed(conn)
+    finally:
+        await conn.close()
+
+
+def _db(args: argparse.Namespace) -> int:
+    from shared import db_guard  # noqa: PLC0415
+
+    settings = get_settings()
+    if args.action == "guard-status":
+        guarded = asyncio.run(_guarded(settings.database_url.get_secret_value()))
+        print("schema guard installed" if guarded else "schema guard NOT installed")
+        return 0 if guarded else 1
+    if settings.admin_database_url is None:
+        raise RuntimeError("set CRIBLE_ADMIN_DATABASE_URL to a superuser's DSN")
+    asyncio.run(db_guard.install(settings.admin_database_url.get_secret_value()))
+    print("schema guard installed")
     return 0
 
 

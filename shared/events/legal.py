@@ -196,10 +196,26 @@ class DisclosureEvent(Event):
     occurred_at: AwareDatetime
 
 
+class AuditCheckpoint(Event):
+    """On ``legal.audit.checkpoints``: the audit chain's size and head, signed by the platform.
+
+    ``note`` is authoritative: a C2SP signed note (``tlog-checkpoint`` body) that an auditor
+    verifies with the platform's Ed25519 public key; the other fields repeat it for reading.
+    """
+
+    schema_version: Literal[1]
+    origin: str = Field(min_length=1, max_length=200)
+    size: int = Field(ge=0, description="Entries in the chain when it was signed.")
+    head: str = Field(description="Base64 of the hash of entry `size` (the chain's head).")
+    signed_at: AwareDatetime
+    note: str = Field(max_length=4096, description="The signed note.")
+
+
 _USERNAME = re.compile(USERNAME_PATTERN)
 _PLATFORM_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")  # as ``PlatformId``
 
 __all__ = [
+    "AuditCheckpoint",
     "AuthorisationKind",
     "DataCategory",
     "DisclosureEvent",

@@ -111,14 +111,43 @@ async def db(base_settings: Settings) -> AsyncIterator[asyncpg.Connection]:
         "dispatch.reviewers, dispatch.outbox, dispatch.case_reports, dispatch.reporters, "
         "dispatch.weighed_decisions, dispatch.surges, dispatch.statements, dispatch.sessions"
     )
-    # legal.audit is append-only (a trigger refuses TRUNCATE): the chain grows across tests.
-    await conn.execute(
-        "TRUNCATE legal.accounts, legal.phone_numbers, legal.sessions, legal.officers, "
-        "legal.requests, legal.documents, legal.narrowings, legal.approvals, legal.packages, "
-        "legal.nonces, legal.outbox, legal.preservations, legal.notices"
-    )
+    # Legal records refuse TRUNCATE and DELETE (guard_* triggers), for every login role: the
+    # tests empty them as an administrator would, with the triggers off for that session.
+    # legal.audit is not emptied: the chain grows across tests.
+    async with admin_connection() as admin:
+        await admin.execute(
+            "TRUNCATE legal.accounts, legal.phone_numbers, legal.sessions, legal.officers, "
+            "legal.officer_sessions, legal.requests, legal.documents, legal.narrowings, "
+            "legal.approvals, legal.packages, legal.nonces, legal.outbox, legal.preservations, "
+            "legal.notices"
+        )
     yield conn
     await conn.close()
+
+
+def audit_keys() -> dict[str, bytes]:
+    """The audit chain's keys, as the legal service has them (``crible local`` makes them)."""
+    from services.legal.config import LegalSettings  # noqa: PLC0415 - only legal tests
+
+    return dict(LegalSettings().audit_ring().keys)
+
+
+@contextlib.asynccontextmanager
+async def admin_connection() -> AsyncIterator[asyncpg.Connection]:
+    """The superuser's connection with triggers off (``session_replication_role``).
+
+    Only tests use it, to empty legal records and to seed a past history as an import would;
+    ``crible local`` gives the superuser's DSN as ``CRIBLE_ADMIN_DATABASE_URL``.
+    """
+    dsn = os.environ.get("CRIBLE_ADMIN_DATABASE_URL")
+    if dsn is None:
+        pytest.fail("CRIBLE_ADMIN_DATABASE_URL (a superuser's DSN) is needed to reset legal")
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute("SET session_replication_role = replica")
+        yield conn
+    finally:
+        await conn.close()
 
 
 @pytest.fixture

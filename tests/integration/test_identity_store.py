@@ -23,7 +23,7 @@ from services.legal.handlers.rotation import rotate_batch
 from services.legal.service import SPEC as LEGAL
 from shared.config import Settings
 from shared.kafka import apply_topics
-from shared.topics import IDENTITY_EVENTS, wire_name
+from shared.topics import IDENTITY_EVENTS, LEGAL_AUDIT_CHECKPOINTS, wire_name
 from tests.integration.conftest import eventually, read_topic, running
 
 pytestmark = pytest.mark.integration
@@ -51,7 +51,8 @@ async def send(
 
 @pytest.fixture
 async def legal_settings(settings: Settings) -> Settings:
-    await apply_topics(settings, [IDENTITY_EVENTS, IDENTITY_EVENTS.dlq()])
+    # The service also publishes the audit chain's checkpoints.
+    await apply_topics(settings, [IDENTITY_EVENTS, IDENTITY_EVENTS.dlq(), LEGAL_AUDIT_CHECKPOINTS])
     return settings
 
 

@@ -31,7 +31,7 @@ from shared.config import Settings
 from shared.retention import enforce_rule
 from shared.runtime.periodic import lock_name
 from shared.topics import USER_NOTIFICATIONS
-from tests.integration.conftest import eventually, read_topic
+from tests.integration.conftest import audit_keys, eventually, read_topic
 from tests.integration.test_identity_store import event, send
 from tests.integration.test_legal_portal import (
     PATH,
@@ -126,7 +126,9 @@ async def test_retention_deletes_what_is_due_and_a_preservation_order_keeps_its_
     config = LegalSettings()
 
     # A dry run counts and deletes nothing.
-    dry = await run_retention(PostgresRetention(db, config.retention()), now=NOW, dry_run=True)
+    dry = await run_retention(
+        PostgresRetention(db, config.retention(), config.audit_ring()), now=NOW, dry_run=True
+    )
     assert {o.name: (o.due, o.kept) for o in dry} == {
         "legal.sessions": (1, 1),
         "legal.accounts": (1, 0),
@@ -134,7 +136,9 @@ async def test_retention_deletes_what_is_due_and_a_preservation_order_keeps_its_
     assert await counts(db) == {"accounts": 4, "phone_numbers": 4, "sessions": 3}
 
     # Now: u1's old session and all of u2 go; u4's old session is kept by the order.
-    done = await run_retention(PostgresRetention(db, config.retention()), now=NOW)
+    done = await run_retention(
+        PostgresRetention(db, config.retention(), config.audit_ring()), now=NOW
+    )
     assert {o.name: (o.due, o.kept) for o in done} == {
         "legal.sessions": (1, 1),
         "legal.accounts": (1, 0),
@@ -146,7 +150,9 @@ async def test_retention_deletes_what_is_due_and_a_preservation_order_keeps_its_
     kept = await db.fetch("SELECT platform_user_id FROM legal.sessions ORDER BY 1")
     assert [r[0] for r in kept] == ["u1", "u4"]
     # The same run again deletes nothing: what is kept is kept.
-    again = await run_retention(PostgresRetention(db, config.retention()), now=NOW)
+    again = await run_retention(
+        PostgresRetention(db, config.retention(), config.audit_ring()), now=NOW
+    )
     assert sum(o.due for o in again) == 0
 
     # Extended once by 30 days: 61 days on, the order still holds; a second extension is refused.
@@ -157,7 +163,7 @@ async def test_retention_deletes_what_is_due_and_a_preservation_order_keeps_its_
     twice = await portal.post(f"{path}/extend", headers=ines)
     assert (twice.status_code, twice.json()["code"]) == (409, "already_extended")
     later = await run_retention(
-        PostgresRetention(db, config.retention()), now=NOW + timedelta(days=61)
+        PostgresRetention(db, config.retention(), config.audit_ring()), now=NOW + timedelta(days=61)
     )
     assert {o.name: o.kept for o in later}["legal.sessions"] == 1
     assert (
@@ -165,7 +171,7 @@ async def test_retention_deletes_what_is_due_and_a_preservation_order_keeps_its_
     )
     # 91 days on, the order has ended (60 + 30): retention applies again.
     ended = await run_retention(
-        PostgresRetention(db, config.retention()), now=NOW + timedelta(days=91)
+        PostgresRetention(db, config.retention(), config.audit_ring()), now=NOW + timedelta(days=91)
     )
     assert {o.name: (o.due, o.kept) for o in ended}["legal.sessions"] == (1, 0)
     assert (
@@ -182,7 +188,7 @@ async def test_retention_deletes_what_is_due_and_a_preservation_order_keeps_its_
     steps = [e.step.value for e in await entries(db, status["request_id"])]
     assert "preservation_started" in steps
     assert "preservation_extended" in steps
-    assert (await verify(db)).intact
+    assert (await verify(db, audit_keys())).intact
 
 
 async def test_a_production_order_discloses_what_a_preservation_order_kept(
@@ -201,7 +207,9 @@ async def test_a_production_order_discloses_what_a_preservation_order_kept(
     )
     preserved = await submit(portal, court, json.dumps(preserve).encode())
     await approve(portal, settings, preserved["request_id"])
-    await run_retention(PostgresRetention(db, LegalSettings().retention()), now=NOW)
+    await run_retention(
+        PostgresRetention(db, LegalSettings().retention(), LegalSettings().audit_ring()), now=NOW
+    )
     # The production order that follows finds the session retention would have deleted.
     produce = body(
         instrument="eu_epoc",
@@ -227,7 +235,8 @@ async def test_a_production_order_discloses_what_a_preservation_order_kept(
         sum(
             o.due
             for o in await run_retention(
-                PostgresRetention(db, LegalSettings().retention()), now=NOW
+                PostgresRetention(db, LegalSettings().retention(), LegalSettings().audit_ring()),
+                now=NOW,
             )
         )
         == 1
@@ -374,7 +383,7 @@ async def test_users_are_told_after_a_disclosure_unless_an_order_delays_it(
     assert [json.loads(r.value)["delayed"] for r in published] == [False]
     for request_id in (secret, urgent, plain):
         assert "user_notified" in [e.step.value for e in await entries(db, request_id)]
-    assert (await verify(db)).intact
+    assert (await verify(db, audit_keys())).intact
 
 
 async def dispatch_case(

@@ -37,8 +37,21 @@ from services.legal.core.signatures import sign
 from services.legal.service import SPEC as LEGAL
 from shared.config import Settings
 from shared.kafka import apply_topics, make_admin, messages_written
-from shared.topics import IDENTITY_EVENTS, LEGAL_DISCLOSURES, LEGAL_REQUESTS, USER_NOTIFICATIONS
-from tests.integration.conftest import eventually, read_topic, running, serving
+from shared.topics import (
+    IDENTITY_EVENTS,
+    LEGAL_AUDIT_CHECKPOINTS,
+    LEGAL_DISCLOSURES,
+    LEGAL_REQUESTS,
+    USER_NOTIFICATIONS,
+)
+from tests.integration.conftest import (
+    admin_connection,
+    audit_keys,
+    eventually,
+    read_topic,
+    running,
+    serving,
+)
 from tests.integration.test_identity_store import event, send
 from tests.integration.test_prescreen import crible
 
@@ -106,6 +119,7 @@ class Authority:
 @pytest.fixture
 async def portal(settings: Settings, db: asyncpg.Connection) -> AsyncIterator[httpx.AsyncClient]:
     topics = [IDENTITY_EVENTS, LEGAL_REQUESTS, LEGAL_DISCLOSURES, USER_NOTIFICATIONS]
+    topics.append(LEGAL_AUDIT_CHECKPOINTS)
     await apply_topics(settings, topics + [t.dlq() for t in topics])
     served = settings.model_copy(update={"http_port": free_port()})
     async with (
@@ -204,10 +218,10 @@ async def test_a_signed_request_is_checked_and_every_forgery_refused_and_audited
     assert steps[:3] == ["signature_verified", "received", "checks_passed"]
     assert "checks_refused" in steps
     assert all("+33612345678" not in json.dumps(dict(e.details)) for e in log)
-    verdict = await verify(db)
+    verdict = await verify(db, audit_keys())
     assert verdict.intact, verdict
-    assert (await crible(settings, "legal", "audit", "verify")).startswith("audit chain intact")
-    assert (await crible(settings, "audit", "verify")).startswith("audit chain intact")
+    assert "audit chain intact" in await crible(settings, "legal", "audit", "verify")
+    assert "audit chain intact" in await crible(settings, "audit", "verify")
 
     # Append-only: the database itself refuses to rewrite or delete an entry.
     with pytest.raises(asyncpg.RaiseError):
@@ -234,7 +248,7 @@ async def test_a_body_that_is_not_a_request_is_refused_without_echoing_it(
     mismatch = await portal.post(PATH, content=swapped, headers=paris.headers(swapped))
     assert (mismatch.status_code, mismatch.json()["fields"]) == (422, ["document"])
 
-    assert (await verify(db)).intact
+    assert (await verify(db, audit_keys())).intact
 
 
 async def officer(settings: Settings, officer_id: str) -> dict[str, str]:
@@ -403,7 +417,7 @@ async def test_two_officers_approve_and_the_authority_gets_exactly_what_the_law_
     bearer = {"Authorization": f"Bearer {paris.token}"}
     ready = (await portal.get(f"{PATH}/{request_id}", headers=bearer)).json()
     link = ready["package"]["url"]
-    assert ready["state"] == "approved"
+    assert ready["state"] == "package_ready"
     assert link.startswith("/v1/packages/")
     # The link alone is not enough: another authority (or an officer) cannot use it.
     lyon = await register(settings, "fr-police-lyon", kind="police")
@@ -428,7 +442,7 @@ async def test_two_officers_approve_and_the_authority_gets_exactly_what_the_law_
         "SELECT length(blob) = 0 FROM legal.packages WHERE request_id = $1", uuid.UUID(request_id)
     )
     final = (await portal.get(f"{PATH}/{request_id}", headers=bearer)).json()
-    assert final["state"] == "disclosed"
+    assert final["state"] == "downloaded"
     assert final["package"]["url"] is None
 
     steps = [e.step.value for e in await entries(db, request_id)]
@@ -437,7 +451,7 @@ async def test_two_officers_approve_and_the_authority_gets_exactly_what_the_law_
         "reviewed", "approval_refused", "approved", "package_built", "download_refused",
         "downloaded", "download_refused",
     ]  # fmt: skip
-    assert (await verify(db)).intact
+    assert (await verify(db, audit_keys())).intact
 
     # legal.disclosures says what happened, with ids and counts only.
     said = await read_topic(
@@ -549,7 +563,22 @@ async def test_a_narrowed_request_discloses_only_what_remains_and_links_expire(
     assert approved.json()["result"] == {"phone_numbers": 1, "sessions": 1}
     bearer = {"Authorization": f"Bearer {paris.token}"}
     link = (await portal.get(f"{PATH}/{request_id}", headers=bearer)).json()["package"]["url"]
+    # The package holds only what remained after narrowing.
+    blob = await db.fetchval(
+        "SELECT blob FROM legal.packages WHERE request_id = $1", uuid.UUID(request_id)
+    )
+    opened = open_package(bytes(blob), authority_key, LegalSettings().platform_key().public_key())
+    text = b"".join(opened.files.values())
+    assert b"192.0.2.20" in text
+    assert b"192.0.2.60" not in text
 
+    # A link can be cut short, never lengthened (the database refuses it).
+    with pytest.raises(asyncpg.CheckViolationError, match="never lengthened"):
+        await db.execute(
+            "UPDATE legal.packages SET expires_at = expires_at + interval '1 day' "
+            "WHERE request_id = $1",
+            uuid.UUID(request_id),
+        )
     # The link expires: past its time it is refused (and audited), and no longer shown.
     await db.execute(
         "UPDATE legal.packages SET expires_at = now() - interval '1 second' WHERE request_id = $1",
@@ -557,26 +586,16 @@ async def test_a_narrowed_request_discloses_only_what_remains_and_links_expire(
     )
     late = await portal.get(link, headers=bearer)
     assert (late.status_code, late.json()["code"]) == (410, "link_expired")
-    shown = (await portal.get(f"{PATH}/{request_id}", headers=bearer)).json()["package"]
-    assert shown["url"] is None
-    # Within its time, the package holds only what remained after narrowing.
-    await db.execute(
-        "UPDATE legal.packages SET expires_at = now() + interval '1 hour' WHERE request_id = $1",
-        uuid.UUID(request_id),
-    )
-    package = await portal.get(link, headers=bearer)
-    opened = open_package(
-        package.content, authority_key, LegalSettings().platform_key().public_key()
-    )
-    text = b"".join(opened.files.values())
-    assert b"192.0.2.20" in text
-    assert b"192.0.2.60" not in text
+    status = (await portal.get(f"{PATH}/{request_id}", headers=bearer)).json()
+    assert status["package"]["url"] is None
+    assert status["state"] == "link_expired"
     steps = [e.step.value for e in await entries(db, request_id)]
     assert "narrowed" in steps
     assert steps.index("narrowed") < steps.index("approved")
     narrowed_entry = next(e for e in await entries(db, request_id) if e.step.value == "narrowed")
     assert dict(narrowed_entry.details)["date_from"] == kept_from[:10]
     assert "link_expired" in str([dict(e.details) for e in await entries(db, request_id)])
+    assert steps[-2:] == ["link_expired", "download_refused"]
 
 
 async def test_the_audit_log_cannot_be_rewritten_and_tampering_is_found(
@@ -599,7 +618,10 @@ async def test_the_audit_log_cannot_be_rewritten_and_tampering_is_found(
     finally:
         await service.close()
 
-    # Someone with the owner's powers goes around the trigger: the verifier names the row.
+    # The owner role cannot turn the trigger off: the schema guard refuses it.
+    with pytest.raises(asyncpg.InsufficientPrivilegeError, match="crible guard"):
+        await db.execute("ALTER TABLE legal.audit DISABLE TRIGGER guard_audit_append_only")
+    # Someone with a superuser's powers goes around the trigger: the verifier names the row.
     last = await db.fetchval("SELECT max(sequence) FROM legal.audit")
     tampering = {
         "modified": "UPDATE legal.audit SET actor = 'someone else' WHERE sequence = $1",
@@ -607,18 +629,18 @@ async def test_the_audit_log_cannot_be_rewritten_and_tampering_is_found(
         "reordered": "UPDATE legal.audit SET recorded_at = recorded_at - interval '1 day' "
         "WHERE sequence = $1",
     }
-    for what, sql in tampering.items():
-        transaction = db.transaction()
-        await transaction.start()
-        try:
-            await db.execute("ALTER TABLE legal.audit DISABLE TRIGGER audit_append_only")
-            await db.execute(sql, last - 1)
-            verdict = await verify(db)
-            assert not verdict.intact, what
-            assert verdict.broken_at in {last - 1, last}, (what, verdict)
-        finally:
-            await transaction.rollback()  # the real chain stays as it was
-    assert (await verify(db)).intact
+    async with admin_connection() as admin:
+        for what, sql in tampering.items():
+            transaction = admin.transaction()
+            await transaction.start()
+            try:
+                await admin.execute(sql, last - 1)
+                verdict = await verify(admin, audit_keys())
+                assert not verdict.intact, what
+                assert verdict.broken_at in {last - 1, last}, (what, verdict)
+            finally:
+                await transaction.rollback()  # the real chain stays as it was
+    assert (await verify(db, audit_keys())).intact
 
 
 async def test_an_unknown_target_is_answered_no_data(
@@ -637,7 +659,7 @@ async def test_an_unknown_target_is_answered_no_data(
     state = await portal.get(f"{PATH}/{request_id}", headers=bearer)
     assert state.json()["state"] == "no_data"
     assert "package" not in state.json()
-    assert (await verify(db)).intact
+    assert (await verify(db, audit_keys())).intact
     said = await read_topic(settings, LEGAL_DISCLOSURES.name, until=lambda r: len(r) >= 1)
     assert [json.loads(r.value)["event_type"] for r in said] == ["disclosure.no_data"]
 

@@ -1,8 +1,10 @@
 """A known history for the transparency report, written straight into the database.
 
-Legal requests are stored as the portal stores them (sealed, ``store_received``), moved
-through their states as the legal service moves them, and every step is appended to the
-real audit chain with ``auditlog.record``, at chosen times. Moderation rows are inserted as
+Legal requests are stored as the portal stores them (sealed, ``store_received``), and given
+their past states, approvals and packages as an administrator importing history would: the
+guard_* triggers, which would ask for today's officers' proofs, are off for that connection
+(``admin_connection``). Every step is appended to the real audit chain with
+``auditlog.record``, at chosen times. Moderation rows are inserted as
 ingest and dispatch write them. Every value a report must never show is in ``SEEDED``.
 """
 
@@ -36,6 +38,7 @@ from shared.events.legal import (
     Target,
     TargetKind,
 )
+from tests.integration.conftest import admin_connection
 
 SUB, IP, TRAFFIC = DataCategory.SUBSCRIBER, DataCategory.IDENTIFICATION, DataCategory.TRAFFIC
 H, D = timedelta(hours=1), timedelta(days=1)
@@ -184,7 +187,7 @@ class Legal:
                 state = "no_data"
                 self.audit(at, AuditStep.PACKAGE_BUILT, rid, "portal", no_data=True)
             else:
-                state = "disclosed" if downloaded else "approved"
+                state = "downloaded" if downloaded else "package_ready"
                 digest = secrets.token_hex(32)
                 await self.db.execute(
                     """INSERT INTO legal.packages (request_id, blob, built_at, package_sha256)
@@ -221,7 +224,12 @@ class Legal:
             clock.moment = at
             async with self.db.transaction():
                 await auditlog.record(
-                    self.db, step, actor=actor, request_id=request_id, details=details
+                    self.db,
+                    step,
+                    ring=LegalSettings().audit_ring(),
+                    actor=actor,
+                    request_id=request_id,
+                    details=details,
                 )
         monkeypatch.undo()
 
@@ -244,6 +252,13 @@ async def legal_history(
 ) -> None:
     """Nine requests in the period (FR and DE, six instruments), two just outside it, and
     submissions refused at the portal (three in the period, one before it)."""
+    async with admin_connection() as admin:
+        await _legal_history(admin, cipher, monkeypatch)
+
+
+async def _legal_history(
+    db: asyncpg.Connection, cipher: FieldCipher, monkeypatch: pytest.MonkeyPatch
+) -> None:
     await authorities(db)
     legal = Legal(db, cipher)
     fr, de = "fr-parquet-paris", "de-sta-berlin"

@@ -1,12 +1,14 @@
 """The two-person rule: whoever approves a disclosure is never whoever prepared it.
 
-The database enforces it too (a constraint on the approvals table); this check gives the
-officer a clear refusal before the write is attempted.
+Officers are compared by their registered id (one lower-case spelling per person, checked at
+registration), never by name. The database enforces the rule too (``guard_approvals``); this
+check gives the officer a clear refusal before the write is attempted.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 
@@ -27,15 +29,16 @@ class ApprovalRefusal(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Officer:
-    """An authenticated person and their roles."""
+    """An authenticated person, their roles, and the credential they presented.
+
+    ``proof`` (their token, or a console session's secret) goes with their preparation or
+    approval to the database, which checks it and never stores it: without it, a writer
+    with the service's credentials cannot sign for an officer.
+    """
 
     officer_id: str
     roles: frozenset[OfficerRole]
-
-
-def _same_person(a: str, b: str) -> bool:
-    # Ids compared as the identity provider would: "Alice" and " alice" are one person.
-    return a.strip().casefold() == b.strip().casefold()
+    proof: str | None = field(default=None, repr=False, compare=False)
 
 
 def approval_refusal(*, prepared_by: str | None, approver: Officer) -> ApprovalRefusal | None:
@@ -44,6 +47,10 @@ def approval_refusal(*, prepared_by: str | None, approver: Officer) -> ApprovalR
         return ApprovalRefusal.NOT_AN_OFFICER
     if prepared_by is None:
         return ApprovalRefusal.NOT_PREPARED
-    if _same_person(prepared_by, approver.officer_id):
+    if prepared_by == approver.officer_id:
         return ApprovalRefusal.SAME_PERSON
     return None
+
+
+#: What an officer id may look like: one spelling per person (``legal.officers`` checks it).
+OFFICER_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")

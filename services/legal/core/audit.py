@@ -1,11 +1,14 @@
 """The tamper-evident audit chain of legal requests: each entry carries its predecessor's hash.
 
-An entry's hash is SHA-256 over a label and the canonical JSON of its fields (sorted keys, no
-spaces, ASCII, times in UTC to the microsecond), its predecessor's hash among them, so
-changing, removing or moving any entry breaks the chain from there on. :func:`verify_chain`
-recomputes it and names the first broken entry and how it broke. Removing the newest
-entries leaves a valid shorter chain: pass the head recorded elsewhere (``expected_head``)
-to catch that too.
+An entry's hash is an HMAC-SHA-256, under an audit key that configuration holds and the
+database never sees, of a label and the canonical JSON of its fields (sorted keys, no spaces,
+ASCII, times in UTC to the microsecond), its key's id and its predecessor's hash among them:
+changing, removing or moving any entry breaks the chain from there on, and whoever can write
+the table but lacks the key cannot recompute it. (Entries written before the chain was keyed
+carry no key id and a plain SHA-256; the first keyed entry seals them.) :func:`verify_chain`
+recomputes it and names the first broken entry and how it broke. Removing the newest entries
+leaves a valid shorter chain, and a writer who holds the key can recompute everything: signed
+checkpoints kept outside the database catch both (``core/checkpoint.py``).
 
 Details hold codes, ids, counts and dates, never personal data: :func:`append` refuses
 values that look like a phone number or an IP address.
@@ -14,6 +17,7 @@ values that look like a phone number or an IP address.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import ipaddress
 import json
 import re
@@ -22,8 +26,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from services.legal.core.fieldcrypt import KeyRing
+
 GENESIS = bytes(32)  # the "previous hash" of the first entry
-_LABEL = b"crible-audit-v1\n"
+_LABEL = b"crible-audit-v1\n"  # entries written before the chain was keyed
+_KEYED_LABEL = b"crible-audit-v2\n"
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _TEXT = re.compile(r"^[A-Za-z0-9_.:/()+\- ]{0,200}$")
 _PHONE_LIKE = re.compile(r"\+?[0-9 ().\-]*")
@@ -50,6 +57,7 @@ class AuditStep(StrEnum):
     PACKAGE_BUILT = "package_built"
     DOWNLOADED = "downloaded"
     DOWNLOAD_REFUSED = "download_refused"
+    LINK_EXPIRED = "link_expired"
     # Part 2: preservation, notification, retention.
     PRESERVATION_STARTED = "preservation_started"
     PRESERVATION_EXTENDED = "preservation_extended"
@@ -57,6 +65,9 @@ class AuditStep(StrEnum):
     USER_NOTIFIED = "user_notified"
     NOTICE_DELAYED = "notice_delayed"
     RETENTION_RUN = "retention_run"
+    CHAIN_VERIFIED = "chain_verified"
+    OFFICER_REGISTERED = "officer_registered"
+    AUTHORITY_REGISTERED = "authority_registered"
 
 
 class AuditDetailError(ValueError):
@@ -75,9 +86,14 @@ class AuditEntry:
     details: tuple[tuple[str, DetailValue], ...]  # sorted by key
     previous_hash: bytes
     entry_hash: bytes
+    #: The audit key the entry's hash is keyed with (None: written before keying).
+    key_id: str | None = None
 
-    def computed_hash(self) -> bytes:
-        """The hash the entry's content gives, to compare with ``entry_hash``."""
+    def computed_hash(self, keys: Mapping[str, bytes]) -> bytes:
+        """The hash the entry's content gives under ``keys``, to compare with ``entry_hash``.
+
+        Raises :class:`MissingAuditKeyError` if the entry's key is not among them.
+        """
         return hash_entry(
             sequence=self.sequence,
             recorded_at=self.recorded_at,
@@ -86,7 +102,13 @@ class AuditEntry:
             actor=self.actor,
             details=self.details,
             previous_hash=self.previous_hash,
+            key_id=self.key_id,
+            keys=keys,
         )
+
+
+class MissingAuditKeyError(LookupError):
+    """An entry keyed with an audit key the verifier was not given."""
 
 
 def canonical(
@@ -98,11 +120,12 @@ def canonical(
     actor: str,
     details: Sequence[tuple[str, DetailValue]],
     previous_hash: bytes,
+    key_id: str | None = None,
 ) -> bytes:
     """The exact bytes an entry's hash covers."""
     if recorded_at.utcoffset() is None:
         raise ValueError("audit times need a time zone")
-    document = {
+    document: dict[str, object] = {
         "sequence": sequence,
         "recorded_at": recorded_at.astimezone(UTC).isoformat(timespec="microseconds"),
         "request_id": request_id,
@@ -111,6 +134,8 @@ def canonical(
         "details": dict(details),
         "previous_hash": previous_hash.hex(),
     }
+    if key_id is not None:
+        document["key_id"] = key_id
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
 
 
@@ -123,8 +148,10 @@ def hash_entry(
     actor: str,
     details: Sequence[tuple[str, DetailValue]],
     previous_hash: bytes,
+    key_id: str | None,
+    keys: Mapping[str, bytes],
 ) -> bytes:
-    """SHA-256 of the label and the canonical encoding."""
+    """HMAC-SHA-256 under the key ``key_id`` names (SHA-256 for an entry with no key)."""
     encoded = canonical(
         sequence=sequence,
         recorded_at=recorded_at,
@@ -133,20 +160,27 @@ def hash_entry(
         actor=actor,
         details=details,
         previous_hash=previous_hash,
+        key_id=key_id,
     )
-    return hashlib.sha256(_LABEL + encoded).digest()
+    if key_id is None:
+        return hashlib.sha256(_LABEL + encoded).digest()
+    key = keys.get(key_id)
+    if key is None:
+        raise MissingAuditKeyError(f"no audit key {key_id!r} was given to check entry {sequence}")
+    return hmac.digest(key, _KEYED_LABEL + encoded, "sha256")
 
 
 def append(
     previous: AuditEntry | None,
     *,
+    ring: KeyRing,
     recorded_at: datetime,
     request_id: str | None,
     step: AuditStep,
     actor: str,
     details: Mapping[str, DetailValue] | None = None,
 ) -> AuditEntry:
-    """The entry that follows ``previous`` (``None``: the first of the chain)."""
+    """The entry that follows ``previous`` (``None``: the first), keyed with ``ring``'s key."""
     checked = tuple(sorted(_checked(details or {}).items()))
     sequence = 1 if previous is None else previous.sequence + 1
     previous_hash = GENESIS if previous is None else previous.entry_hash
@@ -166,7 +200,10 @@ def append(
             actor=actor,
             details=checked,
             previous_hash=previous_hash,
+            key_id=ring.current,
+            keys=ring.keys,
         ),
+        key_id=ring.current,
     )
 
 
@@ -208,6 +245,8 @@ class BreakKind(StrEnum):
     """An entry is missing (a gap in sequence, or fewer entries than the recorded head)."""
     REORDERED = "reordered"
     """Entries are out of their order."""
+    UNVERIFIABLE = "unverifiable"
+    """An entry is keyed with an audit key the verifier does not hold."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,43 +267,85 @@ class ChainVerdict:
 def verify_chain(
     entries: Sequence[AuditEntry],
     *,
+    keys: Mapping[str, bytes],
     after: tuple[int, bytes] | None = None,
-    expected_head: tuple[int, bytes] | None = None,
+    anchors: Sequence[tuple[int, bytes]] = (),
 ) -> ChainVerdict:
-    """Recompute the chain over ``entries`` in the order they were read.
+    """Recompute the chain over ``entries`` in the order they were read, with the audit keys.
 
     ``after`` is the (sequence, hash) of the entry just before the first one given, when
-    verifying from a checkpoint (default: the chain's start). ``expected_head`` is the last
-    (sequence, hash) recorded outside the database, to detect removal of the newest entries.
+    verifying a segment (default: the chain's start). ``anchors`` are (size, head) pairs held
+    outside the database (verified checkpoints): the entry at each size must still have that
+    hash, which catches the newest entries removed and a chain recomputed with the key.
     """
     expected_sequence, previous_hash = (1, GENESIS) if after is None else (after[0] + 1, after[1])
+    keyed = False
     for position, entry in enumerate(entries):
-        if entry.sequence != expected_sequence:
-            return _out_of_sequence(entries, position, expected_sequence)
-        if entry.computed_hash() != entry.entry_hash:
-            return ChainVerdict(
-                position, entry.sequence, BreakKind.MODIFIED, "content does not match its hash"
-            )
-        if entry.previous_hash != previous_hash:
-            return _unlinked(entries, position, previous_hash)
+        broken = _broken(entries, position, expected_sequence, previous_hash, keys, keyed=keyed)
+        if broken is not None:
+            return broken
+        keyed = keyed or entry.key_id is not None
         previous_hash = entry.entry_hash
         expected_sequence += 1
-    if expected_head is not None and (expected_sequence - 1, previous_hash) != expected_head:
-        head_sequence = expected_head[0]
-        if head_sequence >= expected_sequence:
+    return _unanchored(entries, anchors) or ChainVerdict(len(entries))
+
+
+def _broken(
+    entries: Sequence[AuditEntry],
+    position: int,
+    expected_sequence: int,
+    previous_hash: bytes,
+    keys: Mapping[str, bytes],
+    *,
+    keyed: bool,
+) -> ChainVerdict | None:
+    """What is wrong with the entry at ``position``, if anything."""
+    entry = entries[position]
+    if entry.sequence != expected_sequence:
+        return _out_of_sequence(entries, position, expected_sequence)
+    if keyed and entry.key_id is None:
+        # Once keyed, always keyed: an unkeyed entry after a keyed one was forged.
+        return ChainVerdict(
+            position, entry.sequence, BreakKind.MODIFIED, "an unkeyed entry after keyed ones"
+        )
+    try:
+        computed = entry.computed_hash(keys)
+    except MissingAuditKeyError as error:
+        return ChainVerdict(position, entry.sequence, BreakKind.UNVERIFIABLE, str(error))
+    if not hmac.compare_digest(computed, entry.entry_hash):
+        return ChainVerdict(
+            position, entry.sequence, BreakKind.MODIFIED, "content does not match its hash"
+        )
+    if entry.previous_hash != previous_hash:
+        return _unlinked(entries, position, previous_hash)
+    return None
+
+
+def _unanchored(
+    entries: Sequence[AuditEntry], anchors: Sequence[tuple[int, bytes]]
+) -> ChainVerdict | None:
+    """The first anchor the (otherwise sound) chain no longer agrees with."""
+    by_sequence = {e.sequence: e.entry_hash for e in entries}
+    last = entries[-1].sequence if entries else 0
+    agreed = 0
+    for size, head in sorted(anchors):
+        if size > last:
             return ChainVerdict(
                 len(entries),
-                expected_sequence,
+                last + 1,
                 BreakKind.DELETED,
-                f"entries {expected_sequence} to {head_sequence} are missing",
+                f"entries {last + 1} to {size} are missing: a checkpoint counted {size}",
             )
-        return ChainVerdict(
-            len(entries),
-            head_sequence,
-            BreakKind.MODIFIED,
-            "the chain's head is not the recorded one",
-        )
-    return ChainVerdict(len(entries))
+        if size and not hmac.compare_digest(by_sequence.get(size, b""), head):
+            return ChainVerdict(
+                len(entries),
+                agreed + 1,
+                BreakKind.MODIFIED,
+                f"an entry from {agreed + 1} to {size} was rewritten and the chain recomputed: "
+                f"entry {size} is not the one a checkpoint signed",
+            )
+        agreed = size
+    return None
 
 
 def _out_of_sequence(

@@ -14,6 +14,7 @@ from typing import Any
 
 from services.legal import metrics
 from services.legal.core.audit import AuditStep
+from services.legal.core.lifecycle import RequestState
 from services.legal.core.model import Scope
 from services.legal.core.policy import Policy
 from services.legal.core.rules import Accepted, Refused, check_request
@@ -67,7 +68,7 @@ async def check_received(
     request = stored.request
     if request.authority_id != received.authority_id:
         return "the event's authority is not the stored request's"
-    if stored.state != "received":
+    if stored.state is not RequestState.RECEIVED:
         return None  # already checked: a redelivered event changes nothing
     verdict = await check_stored(legal, request, policy=policy)
     accepted = isinstance(verdict, Accepted)
@@ -79,7 +80,7 @@ async def check_received(
             for r in verdict.refusals
         ]
     )
-    state = "accepted" if accepted else "refused"
+    state = RequestState.ACCEPTED if accepted else RequestState.REFUSED
     await legal.requests.record_checks(
         request.request_id, state=state, refusals=refusals, checked_at=now
     )
@@ -96,4 +97,4 @@ async def check_received(
     )
     if not accepted:
         legal.emit(disclosure_event(DisclosureEventType.REFUSED, request, refusal_codes=codes))
-    return request.instrument.value, state, (now - request.received_at).total_seconds()
+    return request.instrument.value, state.value, (now - request.received_at).total_seconds()

@@ -25,6 +25,7 @@ from services.legal.core.errors import (
     UnknownRequestError,
 )
 from services.legal.core.identity import open_record
+from services.legal.core.lifecycle import RequestState, TransitionRefusedError, may_move
 from services.legal.core.links import link_hash, link_secret
 from services.legal.core.narrowing import Narrowing, NarrowingError, narrow
 from services.legal.core.package import PackageHeader, build_package, minimise
@@ -36,6 +37,8 @@ from services.legal.handlers.disclosure_events import disclosure_event
 from services.legal.ports import BuiltPackage, Legal, StoredRequest
 from shared.events.legal import DataCategory, DisclosureEventType, LegalRequest, TargetKind
 
+S = RequestState
+
 
 async def _request(legal: Legal, request_id: uuid.UUID) -> StoredRequest:
     stored = await legal.requests.load(request_id, lock=True)
@@ -44,13 +47,22 @@ async def _request(legal: Legal, request_id: uuid.UUID) -> StoredRequest:
     return stored
 
 
+def _conflict(stored: StoredRequest, wanted: RequestState) -> StepConflictError:
+    """The step cannot be taken in the request's state (``core.lifecycle``)."""
+    refused = TransitionRefusedError(stored.state, wanted)
+    return StepConflictError("wrong_state", str(refused))
+
+
 async def prepare(legal: Legal, request_id: uuid.UUID, officer: Officer) -> None:
     """``officer`` prepares an accepted request for a second officer's approval."""
     stored = await _request(legal, request_id)
-    if stored.state != "accepted":
-        raise StepConflictError("not_accepted", f"the request is {stored.state}")
+    if stored.state is S.PREPARED:
+        raise StepConflictError("already_prepared", "the request is already prepared")
+    if not may_move(stored.state, S.PREPARED):
+        raise _conflict(stored, S.PREPARED)
     if not await legal.requests.record_preparation(request_id, officer):
         raise StepConflictError("already_prepared", "the request is already prepared")
+    await legal.requests.set_state(request_id, S.PREPARED, current=stored.state)
     await legal.audit.record(
         AuditStep.REVIEWED, actor=officer.officer_id, request_id=str(request_id)
     )
@@ -69,8 +81,8 @@ async def narrow_request(
 ) -> dict[str, object]:
     """Narrow an accepted, not yet approved request; the narrower scope is checked again."""
     stored = await _request(legal, request_id)
-    if stored.state != "accepted":
-        raise StepConflictError("not_accepted", f"the request is {stored.state}")
+    if not may_move(stored.state, S.NARROWED):
+        raise _conflict(stored, S.NARROWED)
     request = stored.request
     scope, _ = await legal.requests.current_scope(request)
     try:
@@ -90,6 +102,8 @@ async def narrow_request(
         codes = ",".join(sorted(c.value for c in verdict.codes))
         raise InvalidStepError("narrowed_scope_refused", f"the law refuses it: {codes}")
     await legal.requests.record_narrowing(request_id, narrowing)
+    if stored.state is not S.NARROWED:
+        await legal.requests.set_state(request_id, S.NARROWED, current=stored.state)
     after = narrowing.after
     await legal.audit.record(
         AuditStep.NARROWED,
@@ -131,12 +145,10 @@ async def resolve_target(legal: Legal, request: LegalRequest) -> str | None:
     return users[0]
 
 
-async def _no_data(legal: Legal, request: LegalRequest, officer: Officer, now: datetime) -> None:
+async def _no_data(legal: Legal, request: LegalRequest) -> None:
     request_id = request.request_id
-    await legal.requests.record_approval(request_id, officer, at=now)
-    await legal.requests.set_state(request_id, "no_data", answered_at=now)
+    await legal.requests.set_state(request_id, S.NO_DATA, current=S.APPROVED)
     rid = str(request_id)
-    await legal.audit.record(AuditStep.APPROVED, actor=officer.officer_id, request_id=rid)
     await legal.audit.record(
         AuditStep.PACKAGE_BUILT, actor="portal", request_id=rid, details={"no_data": True}
     )
@@ -155,18 +167,22 @@ async def approve(
     if refusal is not None:
         # The caller records the refusal on the chain once this transaction rolled back.
         raise NotAllowedError(refusal.value, "approval refused")
-    if stored.state != "accepted":
-        raise StepConflictError("not_accepted", "approval refused")
+    if not may_move(stored.state, S.APPROVED):
+        raise _conflict(stored, S.APPROVED)
     user = await resolve_target(legal, request)
+    await legal.requests.record_approval(request_id, officer, at=now)
+    await legal.requests.set_state(request_id, S.APPROVED, current=stored.state, answered_at=now)
+    rid = str(request_id)
+    await legal.audit.record(AuditStep.APPROVED, actor=officer.officer_id, request_id=rid)
     if user is not None and request.instrument in PRESERVATION_INSTRUMENTS:
         # A preservation order discloses nothing: it freezes the account against retention.
-        return await preservation.start(legal, request, user, officer, now=now)
+        return await preservation.start(legal, request, user, now=now)
     # What was asked, or less if an officer narrowed it (the only scope ever read).
     scope, narrowed = await legal.requests.current_scope(request)
     rows = None if user is None else await legal.identity.account_rows(user, scope)
     if user is None or rows is None:
         # An unknown target is an answer, not an error: the platform holds no data on it.
-        await _no_data(legal, request, officer, now)
+        await _no_data(legal, request)
         return {"phone_numbers": 0, "sessions": 0, "no_data": 1}
     account, phones, sessions = rows
     cipher = legal.keys.cipher()
@@ -176,7 +192,6 @@ async def approve(
     authority_key = await legal.requests.authority_encryption_key(request.authority_id)
     if authority_key is None:
         raise StepConflictError("authority_unknown", "the request's authority is not registered")
-    rid = str(request_id)
     blob = build_package(
         disclosure,
         header=PackageHeader(
@@ -191,7 +206,6 @@ async def approve(
         authority_key=X25519PublicKey.from_public_bytes(authority_key),
     )
     package_sha256 = hashlib.sha256(blob).hexdigest()
-    await legal.requests.record_approval(request_id, officer, at=now)
     secret = link_secret(legal.keys.blind_index(), request_id, package_sha256)
     await legal.requests.store_package(
         request_id,
@@ -203,13 +217,12 @@ async def approve(
             expires_at=now + policy.package_link,
         ),
     )
-    await legal.requests.set_state(request_id, "approved", answered_at=now)
+    await legal.requests.set_state(request_id, S.PACKAGE_READY, current=S.APPROVED)
     await notices.schedule(legal, request, user, disclosed_at=now, policy=policy)
     counts = {
         "phone_numbers": len(disclosure.phone_numbers or ()),
         "sessions": len(disclosure.sessions or ()),
     }
-    await legal.audit.record(AuditStep.APPROVED, actor=officer.officer_id, request_id=rid)
     await legal.audit.record(
         AuditStep.PACKAGE_BUILT,
         actor="portal",

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from services.legal.core.audit import AuditStep
 from services.legal.core.errors import UnknownRequestError
+from services.legal.core.lifecycle import RequestState
 from services.legal.core.links import link_hash
 from services.legal.handlers.disclosure_events import disclosure_event
 from services.legal.ports import Legal
@@ -40,6 +41,8 @@ async def download(legal: Legal, link: str, *, authority_id: str, now: datetime)
         refusal = "already_downloaded"
     elif found.expires_at <= now:
         refusal = "link_expired"
+    if refusal == "link_expired":
+        await expire_links(legal)
     if refusal is not None:
         await legal.audit.record(
             AuditStep.DOWNLOAD_REFUSED,
@@ -49,8 +52,19 @@ async def download(legal: Legal, link: str, *, authority_id: str, now: datetime)
         )
         return Download(refused=refusal)
     await legal.requests.mark_downloaded(found.request_id)
+    await legal.requests.set_state(
+        found.request_id, RequestState.DOWNLOADED, current=RequestState.PACKAGE_READY
+    )
     await legal.audit.record(AuditStep.DOWNLOADED, actor=authority_id, request_id=rid)
     stored = await legal.requests.load(found.request_id)
     if stored is not None:
         legal.emit(disclosure_event(DisclosureEventType.DOWNLOADED, stored.request))
     return Download(package=found.blob)
+
+
+async def expire_links(legal: Legal) -> int:
+    """Packages whose link ran out untaken: the request moves to ``link_expired``, audited."""
+    expired = await legal.requests.expire_links()
+    for request_id in expired:
+        await legal.audit.record(AuditStep.LINK_EXPIRED, actor="legal", request_id=str(request_id))
+    return len(expired)

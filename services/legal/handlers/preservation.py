@@ -17,22 +17,21 @@ from services.legal.core.approval import Officer
 from services.legal.core.audit import AuditStep
 from services.legal.core.deadlines import EPOC_PR_EXTENSION, preservation_ends
 from services.legal.core.errors import StepConflictError
+from services.legal.core.lifecycle import RequestState
 from services.legal.ports import Legal
 from shared.events.legal import Instrument, LegalRequest
 
 
-async def start(
-    legal: Legal, request: LegalRequest, user: str, officer: Officer, *, now: datetime
-) -> dict[str, int]:
-    """The second officer approved a preservation order: the account is frozen from now."""
+async def start(legal: Legal, request: LegalRequest, user: str, *, now: datetime) -> dict[str, int]:
+    """Two officers approved a preservation order: the account is frozen from now."""
     ends = preservation_ends(request.instrument, starts_at=now)
     if ends is None:
         raise StepConflictError("not_a_preservation", "the request is not a preservation order")
-    await legal.requests.record_approval(request.request_id, officer, at=now)
     await legal.preservations.start(request.request_id, user=user, starts_at=now, ends_at=ends)
-    await legal.requests.set_state(request.request_id, "preserving", answered_at=now)
+    await legal.requests.set_state(
+        request.request_id, RequestState.PRESERVING, current=RequestState.APPROVED
+    )
     rid = str(request.request_id)
-    await legal.audit.record(AuditStep.APPROVED, actor=officer.officer_id, request_id=rid)
     await legal.audit.record(
         AuditStep.PRESERVATION_STARTED,
         actor="legal",
@@ -72,7 +71,9 @@ async def lift(legal: Legal, request_id: uuid.UUID, officer: Officer) -> None:
     """The authority withdrew the order: retention applies to the account again."""
     if not await legal.preservations.lift(request_id):
         raise StepConflictError("not_preserving", "no running preservation order to lift")
-    await legal.requests.set_state(request_id, "preservation_ended")
+    await legal.requests.set_state(
+        request_id, RequestState.PRESERVATION_ENDED, current=RequestState.PRESERVING
+    )
     await legal.audit.record(
         AuditStep.PRESERVATION_ENDED,
         actor=officer.officer_id,
@@ -85,7 +86,9 @@ async def record_ended(legal: Legal, *, now: datetime) -> int:
     """Orders whose time ran out: written to the audit chain once; how many."""
     ended = await legal.preservations.record_ended(now=now)
     for request_id, ends_at in ended:
-        await legal.requests.set_state(request_id, "preservation_ended")
+        await legal.requests.set_state(
+            request_id, RequestState.PRESERVATION_ENDED, current=RequestState.PRESERVING
+        )
         await legal.audit.record(
             AuditStep.PRESERVATION_ENDED,
             actor="legal",

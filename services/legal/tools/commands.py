@@ -67,16 +67,44 @@ def register(sub: Any) -> None:
     )
     opener.add_argument("--out", required=True, help="a directory for the package's files")
     audit = actions.add_parser("audit", help="the hash-chained audit log")
-    audit_what = audit.add_subparsers(dest="what", required=True)
-    audit_what.add_parser("verify", help="recompute every hash; exit 1 if the chain is broken")
+    _audit_commands(audit)
     legal.set_defaults(func=_legal)
-    # ``crible audit verify``: the same check under the name operators and auditors look for.
-    top = sub.add_parser("audit", help="the legal requests' hash-chained audit log")
-    top_what = top.add_subparsers(dest="what", required=True)
-    top_what.add_parser("verify", help="recompute every hash; exit 1 if the chain is broken")
-    top.set_defaults(func=lambda _: asyncio.run(_verify()))
+    # ``crible audit ...``: the same commands under the name operators and auditors look for.
+    _audit_commands(sub.add_parser("audit", help="the legal requests' keyed, anchored audit log"))
     # ``crible transparency``: figures computed from the audit trail and the requests.
     transparency.register(sub)
+
+
+def _audit_commands(parser: Any) -> None:
+    what = parser.add_subparsers(dest="what", required=True)
+    verify = what.add_parser(
+        "verify",
+        help="recompute every keyed hash and check the chain against every signed checkpoint "
+        "(the topic, and --checkpoints files); exit 1 if anything does not verify",
+    )
+    verify.add_argument(
+        "--checkpoints", action="append", default=[], help="a file of checkpoints kept elsewhere"
+    )
+    verify.add_argument(
+        "--no-topic", action="store_true", help="do not read legal.audit.checkpoints"
+    )
+    verify.add_argument(
+        "--public-key",
+        help="the platform's Ed25519 public key, base64 (default: from CRIBLE_LEGAL_SIGNING_KEY)",
+    )
+    checkpoints = what.add_parser("checkpoints", help="the chain's signed checkpoints")
+    checkpoints_what = checkpoints.add_subparsers(dest="checkpoints_action", required=True)
+    export = checkpoints_what.add_parser(
+        "export", help="write every published checkpoint to a file, for an auditor to keep"
+    )
+    export.add_argument("--out", required=True, help="the file to write (JSON lines)")
+    parser.set_defaults(func=_audit)
+
+
+def _audit(args: argparse.Namespace) -> int:
+    if args.what == "checkpoints":
+        return asyncio.run(_export_checkpoints(args.out))
+    return asyncio.run(_verify(args))
 
 
 def _legal(args: argparse.Namespace) -> int:
@@ -90,7 +118,7 @@ def _legal(args: argparse.Namespace) -> int:
         return asyncio.run(_officers(args))
     if args.action == "open-package":
         return _open_package(args)
-    return asyncio.run(_verify())
+    return _audit(args)
 
 
 async def _connect() -> Any:
@@ -207,19 +235,53 @@ def _open_package(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _verify() -> int:
-    from services.legal.adapters.postgres.audit_log import verify  # noqa: PLC0415
+async def _verify(args: argparse.Namespace) -> int:
+    from pathlib import Path  # noqa: PLC0415
 
+    from services.legal.adapters import checkpoint_sources  # noqa: PLC0415
+    from services.legal.config import LegalSettings  # noqa: PLC0415
+    from services.legal.tools.audit_check import check  # noqa: PLC0415
+    from shared.config import get_settings  # noqa: PLC0415
+
+    legal = LegalSettings()
+    published = [] if args.no_topic else await checkpoint_sources.published(get_settings())
+    kept = [c for path in args.checkpoints for c in checkpoint_sources.from_file(Path(path))]
     conn = await _connect()
     try:
-        verdict = await verify(conn)
+        report = await check(
+            conn,
+            keys=legal.audit_ring().keys,
+            notes=[c.note for c in published + kept],
+            public=_public_key(args, legal),
+            origin=legal.audit_origin,
+        )
     finally:
         await conn.close()
-    if verdict.intact:
-        print(f"audit chain intact: {verdict}")
-        return 0
-    print(f"audit chain BROKEN: {verdict}")
-    return 1
+    print("\n".join(report.lines))
+    return 0 if report.ok else 1
+
+
+def _public_key(args: argparse.Namespace, legal: Any) -> Any:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (  # noqa: PLC0415
+        Ed25519PublicKey,
+    )
+
+    if args.public_key:
+        return Ed25519PublicKey.from_public_bytes(_key(args.public_key, "public-key"))
+    return legal.platform_key().public_key()
+
+
+async def _export_checkpoints(out: str) -> int:
+    from pathlib import Path  # noqa: PLC0415
+
+    from services.legal.adapters import checkpoint_sources  # noqa: PLC0415
+    from shared.config import get_settings  # noqa: PLC0415
+
+    found = await checkpoint_sources.published(get_settings())
+    checkpoint_sources.export(found, Path(out))
+    newest = max((c.size for c in found), default=0)
+    print(f"{len(found)} checkpoint(s) written to {out}; the newest counts {newest} entries")
+    return 0
 
 
 async def _retention(*, dry_run: bool, batch: int) -> int:
@@ -230,6 +292,7 @@ async def _retention(*, dry_run: bool, batch: int) -> int:
     from services.legal.handlers.retention import run_retention  # noqa: PLC0415
     from shared.runtime.periodic import lock_name  # noqa: PLC0415
 
+    legal = LegalSettings()
     conn = await _connect()
     try:
         # The same lock as the service's scheduled run: never two at once.
@@ -238,7 +301,7 @@ async def _retention(*, dry_run: bool, batch: int) -> int:
             print("a retention run is in progress elsewhere; try again later")
             return 1
         outcomes = await run_retention(
-            PostgresRetention(conn, LegalSettings().retention()), now=datetime.now(UTC),
+            PostgresRetention(conn, legal.retention(), legal.audit_ring()), now=datetime.now(UTC),
             dry_run=dry_run, batch=batch, actor="crible legal retention",
         )  # fmt: skip
     finally:

@@ -75,14 +75,30 @@ def _run(args: argparse.Namespace) -> int:
 async def _read(period: Any) -> dict[str, Any]:
     import asyncpg  # noqa: PLC0415 - only this command needs it here
 
+    from services.legal.adapters import checkpoint_sources  # noqa: PLC0415
     from services.legal.config import LegalSettings  # noqa: PLC0415
+    from services.legal.core.checkpoint import open_all  # noqa: PLC0415
     from services.legal.transparency.source import read_report  # noqa: PLC0415
     from shared.config import get_settings  # noqa: PLC0415
 
-    cipher = LegalSettings().cipher()
-    conn = await asyncpg.connect(get_settings().database_url.get_secret_value())
+    legal, settings = LegalSettings(), get_settings()
+    # The chain is verified against the checkpoints published outside the database.
+    published = await checkpoint_sources.published(settings)
+    anchors = open_all(
+        [c.note for c in published],
+        public=legal.platform_key().public_key(),
+        name=legal.audit_origin,
+    )
+    conn = await asyncpg.connect(settings.database_url.get_secret_value())
     try:
-        return await read_report(conn, period, cipher, generated_at=datetime.now(UTC))
+        return await read_report(
+            conn,
+            period,
+            legal.cipher(),
+            audit_keys=legal.audit_ring().keys,
+            anchors=anchors,
+            generated_at=datetime.now(UTC),
+        )
     finally:
         await conn.close()
 

@@ -13,10 +13,10 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
+from services.legal.core.lifecycle import PACKAGED
 from services.legal.core.model import RefusalCode, RefusalGround
 from services.legal.transparency.records import (
     ANSWERED,
-    PACKAGED,
     Outcome,
     PortalRefusal,
     RequestRecord,

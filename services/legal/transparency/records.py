@@ -10,15 +10,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from services.legal.core import lifecycle
 from shared.events.legal import DataCategory, Instrument
 
 #: Preservation orders are counted apart (CPP art. 60-2; Regulation 2023/1543 EPOC-PR).
 PRESERVATION = frozenset({Instrument.FR_CPP_60_2, Instrument.EU_EPOC_PR})
 
-#: States in which a package was built for the authority (downloaded or not yet).
-PACKAGED = frozenset({"approved", "disclosed"})
-#: States of a request that was answered (with data or with none).
-ANSWERED = PACKAGED | {"no_data"}
+#: States of a request that was answered with a package or with no data.
+ANSWERED = lifecycle.PACKAGED | {lifecycle.RequestState.NO_DATA}
 
 
 class Outcome(StrEnum):

@@ -20,6 +20,7 @@ from typing import Any
 from services.legal.adapters.postgres.audit_log import entries
 from services.legal.adapters.postgres.requests_store import PostgresRequests
 from services.legal.core.audit import verify_chain
+from services.legal.core.checkpoint import Anchors
 from services.legal.core.fieldcrypt import FieldCipher
 from services.legal.transparency.moderation import ModerationCounts
 from services.legal.transparency.periods import Period
@@ -31,9 +32,19 @@ from shared.events.legal import DataCategory
 
 
 async def read_report(
-    conn: Connection, period: Period, cipher: FieldCipher, *, generated_at: datetime
+    conn: Connection,
+    period: Period,
+    cipher: FieldCipher,
+    *,
+    audit_keys: Mapping[str, bytes],
+    anchors: Anchors,
+    generated_at: datetime,
 ) -> dict[str, Any]:
-    """The report of ``period``, from one consistent snapshot of the database."""
+    """The report of ``period``, from one consistent snapshot of the database.
+
+    The chain is verified with the audit keys against the signed checkpoints read from
+    outside (``anchors``); the report names the newest one.
+    """
     async with conn.transaction(isolation="repeatable_read", readonly=True):
         chain = await entries(conn)
         facts = trail_facts(chain)
@@ -47,8 +58,9 @@ async def read_report(
     return build_report(
         period=period,
         generated_at=generated_at,
-        verdict=verify_chain(chain),
+        verdict=verify_chain(chain, keys=audit_keys, anchors=anchors.pairs()),
         head=chain[-1] if chain else None,
+        anchors=anchors,
         records=records,
         portal=portal,
         moderation=moderation,

@@ -111,6 +111,11 @@ class LocalPostgres:
         """The DSN of the Crible database, as the owner role."""
         return self._dsn(OWNER, DATABASE)
 
+    @property
+    def admin_dsn(self) -> str:
+        """The DSN of the Crible database as the superuser (the schema guard, test resets)."""
+        return self._dsn(SUPERUSER, DATABASE)
+
     def _dsn(self, role: str, database: str) -> str:
         return f"postgresql://{role}:{role_password(role)}@127.0.0.1:{self.port}/{database}"
 

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
+from shared import db_guard
 from shared.cli.local.kafka import ROOT, LocalKafka
 from shared.cli.local.postgres import LocalPostgres
 from shared.config import Settings
@@ -78,8 +79,13 @@ def development_secrets() -> dict[str, str]:
         LEGAL_KEYS_FILE.chmod(0o600)
     loaded: dict[str, str] = json.loads(LEGAL_KEYS_FILE.read_text())
     # Keys added since the file was made (a newer Crible) are added to it, never replaced.
-    if "CRIBLE_LEGAL_SIGNING_KEY" not in loaded:
-        loaded["CRIBLE_LEGAL_SIGNING_KEY"] = _key()
+    added = {
+        "CRIBLE_LEGAL_SIGNING_KEY": _key(),
+        "CRIBLE_LEGAL_AUDIT_KEYS": json.dumps({"audit1": _key()}),
+        "CRIBLE_LEGAL_AUDIT_CURRENT_KEY": "audit1",
+    }
+    if not added.keys() <= loaded.keys():
+        loaded = added | loaded
         LEGAL_KEYS_FILE.write_text(json.dumps(loaded))
     return loaded
 
@@ -92,7 +98,8 @@ def run_with_stack(command: Sequence[str], *, migrations: Sequence[tuple[str, st
     """Start Kafka and PostgreSQL unless configured; apply topics and migrations; run ``command``.
 
     With the local PostgreSQL, ``command`` gets ``DATABASE_URL`` (the owner role, which
-    migrates) and ``CRIBLE_SERVICE_DATABASE_URLS`` (each service's own role).
+    migrates), ``CRIBLE_SERVICE_DATABASE_URLS`` (each service's own role) and
+    ``CRIBLE_ADMIN_DATABASE_URL`` (the superuser, who installed the schema guard).
 
     Returns the command's exit status. Whatever was started here is stopped before returning.
     """
@@ -119,6 +126,9 @@ def run_with_stack(command: Sequence[str], *, migrations: Sequence[tuple[str, st
         log.info(
             "topics ready", extra={"topics_created": sum(v == "created" for v in created.values())}
         )
+        if postgres is not None:
+            env["CRIBLE_ADMIN_DATABASE_URL"] = postgres.admin_dsn
+            asyncio.run(db_guard.install(postgres.admin_dsn))
         asyncio.run(migrate(settings.database_url.get_secret_value(), migrations))
         if postgres is not None:
             # Each service logs in as its own role; `crible run all` passes this on.

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from services.legal.core.approval import ApprovalRefusal, Officer, OfficerRole, approval_refusal
+from services.legal.core.approval import (
+    OFFICER_ID,
+    ApprovalRefusal,
+    Officer,
+    OfficerRole,
+    approval_refusal,
+)
 
 ALICE = Officer("alice", frozenset({OfficerRole.LEGAL_OFFICER}))
 BOB = Officer("bob", frozenset({OfficerRole.LEGAL_ADMIN}))
@@ -14,9 +20,19 @@ def test_a_second_officer_may_approve() -> None:
     assert approval_refusal(prepared_by="alice", approver=BOB) is None
 
 
-@pytest.mark.parametrize("preparer", ["bob", "Bob", " bob "])
-def test_the_preparer_cannot_approve_their_own_disclosure(preparer: str) -> None:
-    assert approval_refusal(prepared_by=preparer, approver=BOB) is ApprovalRefusal.SAME_PERSON
+def test_the_preparer_cannot_approve_their_own_disclosure() -> None:
+    assert approval_refusal(prepared_by="bob", approver=BOB) is ApprovalRefusal.SAME_PERSON
+
+
+@pytest.mark.parametrize(
+    "variant", ["Bob", " bob", "bob ", "bob\t", "bob\u00a0", "bob\u200b", "", "-bob", "b" * 65]
+)
+def test_an_officer_has_one_spelling_so_no_variant_of_an_id_is_another_person(
+    variant: str,
+) -> None:
+    # Ids are compared exactly; registration (and a database check) refuses any other form.
+    assert OFFICER_ID.fullmatch("bob")
+    assert OFFICER_ID.fullmatch(variant) is None
 
 
 def test_an_approver_needs_a_legal_role() -> None:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from services.legal.core.audit import AuditEntry, AuditStep, DetailValue, append, verify_chain
+from services.legal.core.fieldcrypt import KeyRing
 from services.legal.transparency.figures import (
     legal_section,
     median,
@@ -120,6 +121,8 @@ def test_medians_and_shares() -> None:
 
 # The audit trail
 
+RING = KeyRing({"a1": bytes(range(32))}, "a1")
+
 
 def chain(*steps: tuple[AuditStep, str | None, str, dict[str, DetailValue]]) -> list[AuditEntry]:
     entries: list[AuditEntry] = []
@@ -127,6 +130,7 @@ def chain(*steps: tuple[AuditStep, str | None, str, dict[str, DetailValue]]) -> 
         entries.append(
             append(
                 entries[-1] if entries else None,
+                ring=RING,
                 recorded_at=T0 + n * HOUR,
                 request_id=request_id,
                 step=step,
@@ -134,7 +138,7 @@ def chain(*steps: tuple[AuditStep, str | None, str, dict[str, DetailValue]]) -> 
                 details=details,
             )
         )
-    assert verify_chain(entries).intact
+    assert verify_chain(entries, keys=RING.keys).intact
     return entries
 
 
@@ -173,6 +177,7 @@ def test_submissions_refused_at_the_portal_count_by_country_within_the_period() 
     )
     late = append(
         entries[-1],
+        ring=RING,
         recorded_at=datetime(2027, 1, 1, tzinfo=UTC),
         request_id=None,
         step=AuditStep.SIGNATURE_REFUSED,
@@ -198,10 +203,12 @@ def test_submissions_refused_at_the_portal_count_by_country_within_the_period() 
 
 def test_outcomes_follow_the_state_and_the_package() -> None:
     assert outcome(record("refused", codes=("wrong_jurisdiction",))) is Outcome.REFUSED
-    assert outcome(record("approved", trail=packaged(1, 0, after=HOUR))) is Outcome.DATA_DISCLOSED
-    assert outcome(record("disclosed", trail=packaged(0, 0, after=HOUR))) is Outcome.DATA_DISCLOSED
+    assert (
+        outcome(record("package_ready", trail=packaged(1, 0, after=HOUR))) is Outcome.DATA_DISCLOSED
+    )
+    assert outcome(record("downloaded", trail=packaged(0, 0, after=HOUR))) is Outcome.DATA_DISCLOSED
     # Identification only, and no session in the period: nothing went out.
-    empty = record("approved", categories=frozenset({IP}), trail=packaged(0, 0, after=HOUR))
+    empty = record("package_ready", categories=frozenset({IP}), trail=packaged(0, 0, after=HOUR))
     assert outcome(empty) is Outcome.NO_DATA
     no_data = TrailFacts(received=True, package=PackageFacts(no_data=True), package_at=T0)
     assert outcome(record("no_data", trail=no_data)) is Outcome.NO_DATA
@@ -213,9 +220,9 @@ def test_outcomes_follow_the_state_and_the_package() -> None:
 
 def test_figures_of_a_group_of_requests() -> None:
     records = [
-        record("disclosed", target=b"a", trail=packaged(1, 4, after=24 * HOUR), emergency=True),
+        record("downloaded", target=b"a", trail=packaged(1, 4, after=24 * HOUR), emergency=True),
         record(
-            "approved",
+            "package_ready",
             target=b"a",  # the same account again: specified once
             categories=frozenset({SUB}),
             checked=2 * HOUR,
@@ -264,7 +271,7 @@ def test_figures_of_a_group_of_requests() -> None:
 def test_preservation_orders_are_counted_apart_and_countries_split_by_instrument() -> None:
     preserved = TrailFacts(received=True, preserved_at=T0 + HOUR / 4)
     records = [
-        record("disclosed", target=b"a", trail=packaged(1, 1, after=HOUR)),
+        record("downloaded", target=b"a", trail=packaged(1, 1, after=HOUR)),
         record("accepted", target=b"a", instrument=Instrument.FR_CPP_60_2, trail=preserved),
         record("refused", target=b"z", country="DE", instrument=Instrument.EU_EPOC,
                codes=("date_range_not_held",)),
@@ -291,18 +298,18 @@ def test_preservation_orders_are_counted_apart_and_countries_split_by_instrument
 
 def test_reconciliation_names_requests_whose_row_and_trail_disagree() -> None:
     sound = [
-        record("disclosed", target=b"a", trail=packaged(1, 1, after=HOUR)),
+        record("downloaded", target=b"a", trail=packaged(1, 1, after=HOUR)),
         record("refused", target=b"b", codes=("wrong_jurisdiction",)),
     ]
     assert reconcile(sound) == []
     unsound = [
-        record("approved", target=b"c"),
+        record("package_ready", target=b"c"),
         record("refused", target=b"d", codes=("issuer_not_allowed",),
                trail=TrailFacts(received=True, refused_codes=("wrong_jurisdiction",))),
         record("accepted", target=b"e", trail=replace(packaged(1, 0, after=HOUR), received=False)),
     ]  # fmt: skip
     assert [p["problem"] for p in reconcile(unsound)] == [
-        "state approved without a package_built entry",
+        "state package_ready without a package_built entry",
         "refusal codes differ from the checks_refused entry",
         "no received entry on the audit chain",
         "a package_built entry but state accepted",
@@ -373,13 +380,13 @@ def test_moderation_figures_have_every_key_and_add_up() -> None:
 def report() -> dict[str, Any]:
     entries = chain((AuditStep.RECEIVED, "r", "portal", {}))
     records = [
-        record("disclosed", target=b"a", trail=packaged(1, 2, after=30 * HOUR)),
+        record("downloaded", target=b"a", trail=packaged(1, 2, after=30 * HOUR)),
         record("refused", country="DE", target=b"b", codes=("wrong_jurisdiction",)),
     ]
     return build_report(
         period=parse_period("2026-H2"),
         generated_at=T0 + 1000 * HOUR,
-        verdict=verify_chain(entries),
+        verdict=verify_chain(entries, keys=RING.keys),
         head=entries[-1],
         records=records,
         portal=[PortalRefusal("FR", "signature_invalid")],

@@ -25,6 +25,7 @@ from services.legal.adapters.postgres import audit_log
 from services.legal.adapters.postgres.units import Units
 from services.legal.core.approval import Officer, OfficerRole
 from services.legal.core.audit import AuditStep
+from services.legal.core.checkpoint import open_all
 from services.legal.core.errors import (
     InvalidStepError,
     LegalError,
@@ -85,6 +86,7 @@ def officer_routes(app: FastAPI, units: Units) -> None:
                 await audit_log.record(
                     conn,
                     AuditStep.APPROVAL_REFUSED,
+                    ring=units.keys.audit_ring(),
                     actor=officer.officer_id,
                     request_id=str(request_id),
                     details={"code": refused.code},
@@ -212,16 +214,37 @@ def officer_views(app: FastAPI, units: Units) -> None:
 
     @app.get("/v1/officer/audit/verify")
     async def verify_chain(request: Request) -> Any:
-        """Recompute the audit chain (legal_admin only); names the first broken entry."""
-        async with units.pool.acquire() as conn:
-            await require_officer(conn, request, OfficerRole.LEGAL_ADMIN)
-            verdict = await audit_log.verify(conn)
+        """Recompute the keyed chain against the checkpoints kept beside it (legal_admin only).
+
+        The run is itself audited. Auditors check against the published checkpoints with
+        ``crible audit verify``, which reads them from the topic and from their own copies.
+        """
+        keys = units.keys
+        async with units.transaction() as (legal, conn):
+            officer = await require_officer(conn, request, OfficerRole.LEGAL_ADMIN)
+            anchors = open_all(
+                await audit_log.kept_notes(conn),
+                public=keys.platform_key().public_key(),
+                name=keys.audit_origin,
+            )
+            verdict = await audit_log.verify(conn, keys.audit_ring().keys, anchors.pairs())
+            await legal.audit.record(
+                AuditStep.CHAIN_VERIFIED,
+                actor=officer.officer_id,
+                details={"intact": verdict.intact, "entries": verdict.entries_checked},
+            )
+        newest = anchors.newest
         return {
-            "intact": verdict.intact,
+            "intact": verdict.intact and not anchors.refused,
             "entries_checked": verdict.entries_checked,
             "broken_at": verdict.broken_at,
             "kind": verdict.kind and verdict.kind.value,
             "detail": verdict.detail,
+            "checkpoints_refused": list(anchors.refused),
+            "newest_checkpoint": None
+            if newest is None
+            else {"size": newest.size, "signed_at": newest.time.isoformat()},
+            "not_yet_anchored": verdict.entries_checked - (0 if newest is None else newest.size),
         }
 
 

@@ -18,6 +18,6 @@ def legal_unit(conn: Connection, keys: KeyStore) -> Legal:
         preservations=PostgresPreservations(conn),
         notices=PostgresNotices(conn),
         identity=PostgresIdentity(conn),
-        audit=PostgresAuditChain(conn),
+        audit=PostgresAuditChain(conn, keys.audit_ring()),
         keys=keys,
     )

@@ -1,13 +1,15 @@
-"""The audit chain in PostgreSQL: append one entry at a time, read it back, verify it.
+"""The audit chain in PostgreSQL: append one keyed entry at a time, read it back, verify it.
 
 Appends take a transaction-scoped advisory lock, so entries from several processes form one
-chain in order; the table refuses updates and deletes (a trigger), and ``verify`` recomputes
-every hash from the stored content (``audit.verify_chain``).
+chain in order; the table refuses updates and deletes (a guard trigger the schema guard
+protects), and ``verify`` recomputes every keyed hash from the stored content and checks it
+against the signed checkpoints it is given (``core.audit.verify_chain``). Signed checkpoints
+are kept in ``legal.audit_checkpoints`` too (append-only), beside the topic they go to.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 import asyncpg
@@ -21,6 +23,8 @@ from services.legal.core.audit import (
     append,
     verify_chain,
 )
+from services.legal.core.checkpoint import Checkpoint
+from services.legal.core.fieldcrypt import KeyRing
 from shared.db import Connection
 
 #: The advisory lock that serialises appends (any constant unique to this table).
@@ -38,14 +42,16 @@ def _entry(row: asyncpg.Record) -> AuditEntry:
         details=tuple(sorted(details.items())),
         previous_hash=bytes(row["previous_hash"]),
         entry_hash=bytes(row["entry_hash"]),
+        key_id=row["key_id"],
     )
 
 
 class PostgresAuditChain:
-    """``AuditChain`` over ``legal.audit``, in the caller's transaction."""
+    """``AuditChain`` over ``legal.audit`` and its checkpoints, in the caller's transaction."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, ring: KeyRing) -> None:
         self._conn = conn
+        self._ring = ring
 
     async def record(
         self,
@@ -56,17 +62,53 @@ class PostgresAuditChain:
         details: Mapping[str, DetailValue] | None = None,
     ) -> AuditEntry:
         """Append one entry."""
-        return await record(self._conn, step, actor=actor, request_id=request_id, details=details)
+        return await record(
+            self._conn, step, ring=self._ring, actor=actor, request_id=request_id, details=details
+        )
 
     async def entries(self, request_id: str | None = None) -> list[AuditEntry]:
         """The chain in order (or one request's entries)."""
         return await entries(self._conn, request_id)
+
+    async def entries_after(self, sequence: int) -> list[AuditEntry]:
+        """The entries after ``sequence``, in order."""
+        rows = await self._conn.fetch(
+            "SELECT * FROM legal.audit WHERE sequence > $1 ORDER BY sequence", sequence
+        )
+        return [_entry(r) for r in rows]
+
+    async def head(self) -> AuditEntry | None:
+        """The newest entry."""
+        row = await self._conn.fetchrow("SELECT * FROM legal.audit ORDER BY sequence DESC LIMIT 1")
+        return None if row is None else _entry(row)
+
+    async def latest_checkpoint(self) -> Checkpoint | None:
+        """The newest checkpoint kept here."""
+        row = await self._conn.fetchrow(
+            "SELECT * FROM legal.audit_checkpoints ORDER BY size DESC LIMIT 1"
+        )
+        if row is None:
+            return None
+        return Checkpoint(row["origin"], row["size"], bytes(row["head"]), row["signed_at"])
+
+    async def keep_checkpoint(self, checkpoint: Checkpoint, *, note: str) -> None:
+        """Keep a signed checkpoint (append-only; a second one of a size is a no-op)."""
+        await self._conn.execute(
+            """INSERT INTO legal.audit_checkpoints (size, head, signed_at, origin, note)
+               VALUES ($1, $2, $3, $4, $5) ON CONFLICT (size) DO NOTHING""",
+            checkpoint.size,
+            checkpoint.head,
+            checkpoint.time,
+            checkpoint.origin,
+            note,
+        )
 
 
 async def record(
     conn: Connection,
     step: AuditStep,
     *,
+    ring: KeyRing,
     actor: str,
     request_id: str | None = None,
     details: Mapping[str, DetailValue] | None = None,
@@ -76,6 +118,7 @@ async def record(
     last = await conn.fetchrow("SELECT * FROM legal.audit ORDER BY sequence DESC LIMIT 1")
     entry = append(
         None if last is None else _entry(last),
+        ring=ring,
         recorded_at=datetime.now(UTC),
         request_id=request_id,
         step=step,
@@ -84,8 +127,8 @@ async def record(
     )
     await conn.execute(
         """INSERT INTO legal.audit (sequence, recorded_at, request_id, step, actor, details,
-               previous_hash, entry_hash)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
+               previous_hash, entry_hash, key_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)""",
         entry.sequence,
         entry.recorded_at,
         entry.request_id,
@@ -94,6 +137,7 @@ async def record(
         orjson.dumps(dict(entry.details)).decode(),
         entry.previous_hash,
         entry.entry_hash,
+        entry.key_id,
     )
     return entry
 
@@ -109,6 +153,14 @@ async def entries(conn: Connection, request_id: str | None = None) -> list[Audit
     return [_entry(r) for r in rows]
 
 
-async def verify(conn: Connection) -> ChainVerdict:
-    """Whether the stored chain is intact, and where it breaks if not."""
-    return verify_chain(await entries(conn))
+async def kept_notes(conn: Connection) -> list[str]:
+    """Every signed checkpoint this database kept, oldest first."""
+    rows = await conn.fetch("SELECT note FROM legal.audit_checkpoints ORDER BY size")
+    return [r["note"] for r in rows]
+
+
+async def verify(
+    conn: Connection, keys: Mapping[str, bytes], anchors: Sequence[tuple[int, bytes]] = ()
+) -> ChainVerdict:
+    """Whether the stored chain is intact (and agrees with ``anchors``), and where not."""
+    return verify_chain(await entries(conn), keys=keys, anchors=anchors)

@@ -35,7 +35,7 @@ class PostgresNotices:
                FROM legal.notices n JOIN legal.requests r USING (request_id)
                JOIN legal.authorities a USING (authority_id)
                JOIN legal.approvals ap USING (request_id)
-               WHERE n.sent_at IS NULL AND n.notify_after <= $1 AND r.state = 'disclosed'
+               WHERE n.sent_at IS NULL AND n.notify_after <= $1 AND r.state = 'downloaded'
                ORDER BY n.notify_after LIMIT $2 FOR UPDATE OF n SKIP LOCKED""",
             now,
             limit,

@@ -37,7 +37,9 @@ class PostgresPrincipals:
         )
         if row is None:
             return None
-        return Officer(row["officer_id"], frozenset(OfficerRole(r) for r in row["roles"]))
+        roles = frozenset(OfficerRole(r) for r in row["roles"])
+        # The token goes along as the officer's proof: the database checks it on approvals.
+        return Officer(row["officer_id"], roles, proof=token)
 
 
 class PostgresNonces:

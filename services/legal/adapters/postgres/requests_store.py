@@ -17,6 +17,7 @@ import orjson
 from services.legal.core.approval import Officer
 from services.legal.core.deadlines import Deadline
 from services.legal.core.fieldcrypt import FieldCipher, FieldRef, Sealed
+from services.legal.core.lifecycle import OPEN, RequestState, TransitionRefusedError
 from services.legal.core.model import Authority, AuthorityKind, Scope
 from services.legal.core.narrowing import Narrowing
 from services.legal.core.rules import requested_scope
@@ -57,7 +58,9 @@ class PostgresRequests:
             Sealed.unpack(row["body"]), FieldRef("requests", "body", str(request_id))
         )
         return StoredRequest(
-            LegalRequest.model_validate_json(plain), row["state"], orjson.loads(row["refusals"])
+            LegalRequest.model_validate_json(plain),
+            RequestState(row["state"]),
+            orjson.loads(row["refusals"]),
         )
 
     async def store_received(
@@ -124,7 +127,7 @@ class PostgresRequests:
         self,
         request_id: uuid.UUID,
         *,
-        state: str,
+        state: RequestState,
         refusals: Sequence[Mapping[str, str]],
         checked_at: datetime,
     ) -> None:
@@ -135,23 +138,61 @@ class PostgresRequests:
                    answered_at = CASE WHEN $2::text = 'refused' THEN $4::timestamptz END
                WHERE request_id = $1""",
             request_id,
-            state,
+            state.value,
             orjson.dumps(list(refusals)).decode(),
             checked_at,
         )
 
     async def set_state(
-        self, request_id: uuid.UUID, state: str, *, answered_at: datetime | None = None
+        self,
+        request_id: uuid.UUID,
+        state: RequestState,
+        *,
+        current: RequestState,
+        answered_at: datetime | None = None,
     ) -> None:
-        """Move the request to ``state``; ``answered_at`` stops its deadline's clock."""
-        await self._conn.execute(
-            """UPDATE legal.requests SET state = $2,
-                   answered_at = coalesce($3::timestamptz, answered_at)
-               WHERE request_id = $1""",
+        """Move the request from ``current`` to ``state`` (the database checks the move)."""
+        moved = await self._conn.fetchval(
+            """UPDATE legal.requests SET state = $3,
+                   answered_at = coalesce($4::timestamptz, answered_at)
+               WHERE request_id = $1 AND state = $2 RETURNING 1""",
             request_id,
-            state,
+            current.value,
+            state.value,
             answered_at,
         )
+        if moved is None:
+            raise TransitionRefusedError(current, state)
+
+    async def refuse(
+        self,
+        request_id: uuid.UUID,
+        *,
+        current: RequestState,
+        refusals: Sequence[Mapping[str, str]],
+        at: datetime,
+    ) -> None:
+        """An officer refuses an open request, with the reasons the authority will read."""
+        moved = await self._conn.fetchval(
+            """UPDATE legal.requests SET state = 'refused', refusals = $3, answered_at = $4
+               WHERE request_id = $1 AND state = $2 RETURNING 1""",
+            request_id,
+            current.value,
+            orjson.dumps(list(refusals)).decode(),
+            at,
+        )
+        if moved is None:
+            raise TransitionRefusedError(current, RequestState.REFUSED)
+
+    async def expire_links(self) -> list[uuid.UUID]:
+        """Requests whose package's link ran out untaken: now ``link_expired``."""
+        rows = await self._conn.fetch(
+            """UPDATE legal.requests r SET state = 'link_expired' FROM legal.packages p
+               WHERE p.request_id = r.request_id AND r.state = 'package_ready'
+                 AND p.downloaded_at IS NULL AND p.expires_at <= now()
+               RETURNING r.request_id"""
+        )
+        return [r["request_id"] for r in rows]
 
     async def current_scope(self, request: LegalRequest) -> tuple[Scope, bool]:
         """The scope to approve: the narrowed one if an officer narrowed it; and whether so."""
@@ -164,35 +205,42 @@ class PostgresRequests:
         categories = frozenset(DataCategory(c) for c in row["categories"])
         return Scope(categories, row["date_from"], row["date_to"]), True
 
-    async def record_narrowing(self, request_id: uuid.UUID, narrowing: Narrowing) -> None:
-        """Keep the narrowed scope (a later narrowing replaces it; the audit chain keeps both)."""
+    async def record_narrowing(
+        self, request_id: uuid.UUID, narrowing: Narrowing, *, automatic: bool = False
+    ) -> None:
+        """Keep the narrowed scope (a later narrowing replaces it; the audit chain keeps both).
+
+        ``automatic``: narrowed by the checks (to what is still held), not by an officer.
+        """
         reason = self._cipher.encrypt(
             narrowing.reason.encode(), FieldRef("narrowings", "reason", str(request_id))
         )
         after = narrowing.after
         await self._conn.execute(
             """INSERT INTO legal.narrowings (request_id, officer_id, categories, date_from,
-                   date_to, reason, key_id, narrowed_at)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, now())
+                   date_to, reason, key_id, narrowed_at, automatic)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, now(), $8)
                ON CONFLICT (request_id) DO UPDATE SET officer_id = $2, categories = $3,
                    date_from = $4, date_to = $5, reason = $6, key_id = $7,
-                   narrowed_at = now()""",
+                   narrowed_at = now(), automatic = $8""",
             request_id,
-            narrowing.officer_id,
+            None if automatic else narrowing.officer_id,
             sorted(c.value for c in after.categories),
             after.date_from,
             after.date_to,
             reason.pack(),
             reason.key_id,
+            automatic,
         )
 
     async def record_preparation(self, request_id: uuid.UUID, officer: Officer) -> bool:
-        """``officer`` prepared it; False if somebody already had."""
+        """``officer`` prepared it (their proof goes along); False if somebody already had."""
         done = await self._conn.fetchval(
-            """INSERT INTO legal.approvals (request_id, prepared_by, prepared_at)
-               VALUES ($1, $2, now()) ON CONFLICT DO NOTHING RETURNING 1""",
+            """INSERT INTO legal.approvals (request_id, prepared_by, prepared_at, preparer_proof)
+               VALUES ($1, $2, now(), $3) ON CONFLICT DO NOTHING RETURNING 1""",
             request_id,
             officer.officer_id,
+            officer.proof,
         )
         return done is not None
 
@@ -206,12 +254,14 @@ class PostgresRequests:
     async def record_approval(
         self, request_id: uuid.UUID, officer: Officer, *, at: datetime
     ) -> None:
-        """The second officer's approval."""
+        """The second officer's approval (their proof goes along, checked, never kept)."""
         await self._conn.execute(
-            "UPDATE legal.approvals SET approved_by = $2, approved_at = $3 WHERE request_id = $1",
+            """UPDATE legal.approvals SET approved_by = $2, approved_at = $3, approver_proof = $4
+               WHERE request_id = $1""",
             request_id,
             officer.officer_id,
             at,
+            officer.proof,
         )
 
     async def store_package(self, request_id: uuid.UUID, package: BuiltPackage) -> None:
@@ -246,24 +296,23 @@ class PostgresRequests:
         )
 
     async def mark_downloaded(self, request_id: uuid.UUID) -> None:
-        """Erase the delivered package; the request is ``disclosed``."""
+        """Erase the delivered package (the request then moves to ``downloaded``)."""
         await self._conn.execute(
             """UPDATE legal.packages SET downloads = downloads + 1, downloaded_at = now(),
                    blob = ''::bytea WHERE request_id = $1""",
             request_id,
-        )
-        await self._conn.execute(
-            "UPDATE legal.requests SET state = 'disclosed' WHERE request_id = $1", request_id
         )
 
     async def pending(self) -> list[dict[str, Any]]:
         """Requests accepted by the checks and not yet approved, emergencies first."""
         rows = await self._conn.fetch(
             """SELECT r.request_id, r.authority_id, r.instrument, r.emergency,
-                      r.received_at, a.prepared_by, n.request_id IS NOT NULL AS narrowed
+                      r.received_at, r.state, a.prepared_by,
+                      n.request_id IS NOT NULL AS narrowed
                FROM legal.requests r LEFT JOIN legal.approvals a USING (request_id)
                LEFT JOIN legal.narrowings n USING (request_id)
-               WHERE r.state = 'accepted' ORDER BY r.emergency DESC, r.received_at"""
+               WHERE r.state = ANY($1::text[]) ORDER BY r.emergency DESC, r.received_at""",
+            sorted(OPEN),
         )
         return [dict(r) for r in rows]
 

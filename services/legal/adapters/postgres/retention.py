@@ -18,6 +18,7 @@ from datetime import datetime
 
 from services.legal.adapters.postgres.audit_log import record
 from services.legal.core.audit import AuditStep, DetailValue
+from services.legal.core.fieldcrypt import KeyRing
 from services.legal.core.rules import RetentionPolicy
 from shared.db import Connection
 from shared.retention import RetentionRule, RuleOutcome, enforce_rule
@@ -71,9 +72,10 @@ def rules(policy: RetentionPolicy) -> tuple[RetentionRule, ...]:
 class PostgresRetention:
     """``RetentionStore``: the rules enforced batch by batch, each batch its own transaction."""
 
-    def __init__(self, conn: Connection, retention: RetentionPolicy) -> None:
+    def __init__(self, conn: Connection, retention: RetentionPolicy, ring: KeyRing) -> None:
         self._conn = conn
         self._retention = retention
+        self._ring = ring
 
     async def enforce(self, *, now: datetime, dry_run: bool, batch: int) -> list[RuleOutcome]:
         """Apply every rule at ``now`` (or count what is due, with ``dry_run``)."""
@@ -85,4 +87,6 @@ class PostgresRetention:
     async def record_run(self, *, actor: str, details: Mapping[str, DetailValue]) -> None:
         """Put the run's counts on the audit chain, in a transaction of its own."""
         async with self._conn.transaction():
-            await record(self._conn, AuditStep.RETENTION_RUN, actor=actor, details=details)
+            await record(
+                self._conn, AuditStep.RETENTION_RUN, ring=self._ring, actor=actor, details=details
+            )

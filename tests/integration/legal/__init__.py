@@ -1,0 +1,1 @@
+"""Legal on the real stack: the database guards, the anchored audit trail, the portal."""
