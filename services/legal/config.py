@@ -89,9 +89,6 @@ class LegalSettings(BaseSettings):
         description='A French réquisition\'s deadline ("dans les meilleurs délais", CPP art. '
         "60-1: no number in the law; platform policy).",
     )
-    fr_requisition_emergency_hours: float = Field(
-        default=8, gt=0, description="The same, when the réquisition says it is urgent."
-    )
     emergency_disclosure_hours: float = Field(
         default=8, gt=0, description="An emergency disclosure request's deadline (policy)."
     )
@@ -113,7 +110,6 @@ class LegalSettings(BaseSettings):
         """The deadlines the law leaves to the platform."""
         return DeadlinePolicy(
             fr_requisition=timedelta(hours=self.fr_requisition_hours),
-            fr_requisition_emergency=timedelta(hours=self.fr_requisition_emergency_hours),
             emergency_disclosure=timedelta(hours=self.emergency_disclosure_hours),
         )
 

@@ -229,6 +229,13 @@ class PreservationStore(Protocol):
         """Orders whose time ran out and were not yet recorded: (request, end), marked now."""
         ...
 
+    async def kept_since(self, user: str, *, now: datetime) -> tuple[datetime, datetime] | None:
+        """When the oldest order running on the account started, and its oldest session.
+
+        None when no order runs on ``user``'s account.
+        """
+        ...
+
 
 class NoticeStore(Protocol):
     """Notices owed to users whose data was disclosed."""

@@ -9,12 +9,20 @@ that names it without any personal data; the legal service then checks the legal
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal, Self
 from uuid import UUID
 
-from pydantic import AwareDatetime, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from shared.events.base import Event, PlatformId
 from shared.events.identity import (
@@ -24,6 +32,41 @@ from shared.events.identity import (
 )
 
 Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+
+#: Unicode categories a legal text never holds: C0 and C1 controls (Cc), format characters
+#: (Cf: bidi overrides and isolates, zero-width spaces and joiners, the byte-order mark,
+#: tags), lone surrogates (Cs), and line or paragraph separators (Zl, Zp). They hide or
+#: reorder what an officer reads, and they would be copied into the disclosure package.
+_INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+
+
+def plain_text(value: str) -> str:
+    """``value`` in NFC; refused if it holds a control or invisible character.
+
+    The message names no character and quotes nothing: the caller names the field.
+    """
+    value = unicodedata.normalize("NFC", value)
+    if any(unicodedata.category(c) in _INVISIBLE for c in value):
+        raise ValueError(
+            "control or invisible characters (C0/C1 controls, bidi controls, zero-width "
+            "characters) are not allowed"
+        )
+    return value
+
+
+#: Free text of a legal request (an official's name, an offence, a case reference, a reason).
+LegalText = Annotated[str, AfterValidator(plain_text)]
+
+
+class EmergencyGround(StrEnum):
+    """Why a request is an emergency: an imminent threat (Regulation 2023/1543 art. 3(18))."""
+
+    THREAT_TO_LIFE = "threat_to_life"
+    THREAT_TO_PHYSICAL_INTEGRITY = "threat_to_physical_integrity"
+    THREAT_TO_SAFETY = "threat_to_safety"
+    CRITICAL_INFRASTRUCTURE = "critical_infrastructure"
+    """An imminent threat to a critical infrastructure whose disruption would put lives at
+    risk (art. 3(18))."""
 
 
 class Instrument(StrEnum):
@@ -76,8 +119,8 @@ class TargetKind(StrEnum):
 class Official(Event):
     """The named official who issued the request."""
 
-    name: str = Field(min_length=1, max_length=200)
-    title: str | None = Field(default=None, max_length=200)
+    name: LegalText = Field(min_length=1, max_length=200)
+    title: LegalText | None = Field(default=None, max_length=200)
 
 
 class Target(Event):
@@ -120,8 +163,10 @@ class LegalRequest(Event):
         description="Who authorised a request issued by police (CPP 77-1-1: the prosecutor; "
         "99-3: the investigating judge; 60-2: a judge; EPOC: the validating authority).",
     )
-    case_reference: str = Field(min_length=1, max_length=128)
-    offence: str = Field(min_length=1, max_length=500, description="The offence investigated.")
+    case_reference: LegalText = Field(min_length=1, max_length=128)
+    offence: LegalText = Field(
+        min_length=1, max_length=500, description="The offence investigated."
+    )
     max_penalty_years: float = Field(
         ge=0, le=100, description="Maximum custodial sentence in years (life: 100)."
     )
@@ -129,6 +174,11 @@ class LegalRequest(Event):
         description="Committed by means of an electronic communications network."
     )
     emergency: bool = Field(description="Imminent threat to life, physical integrity or safety.")
+    emergency_ground: EmergencyGround | None = Field(
+        default=None,
+        description="What the emergency threatens (required with emergency: the portal "
+        "refuses an emergency without it).",
+    )
     target: Target
     categories: tuple[DataCategory, ...] = Field(min_length=1, max_length=3)
     date_from: AwareDatetime
@@ -220,8 +270,10 @@ __all__ = [
     "DataCategory",
     "DisclosureEvent",
     "DisclosureEventType",
+    "EmergencyGround",
     "Instrument",
     "LegalRequest",
+    "LegalText",
     "Official",
     "PersonalDataError",
     "RequestReceived",

@@ -74,22 +74,31 @@ def raw(public: Any) -> str:
 
 def body(**changes: Any) -> dict[str, Any]:
     now = datetime.now(UTC)
-    return {
-        "instrument": "fr_cpp_60_1",
-        "official": {"name": "Claire Martin", "title": "Procureure de la République"},
-        "case_reference": "2026/123",
-        "offence": "escroquerie en bande organisée",
-        "max_penalty_years": 10,
-        "committed_online": True,
-        "emergency": False,
-        "target": {"kind": "phone_number", "value": "+33612345678"},
-        "categories": ["subscriber", "identification"],
-        "date_from": (now - timedelta(days=90)).isoformat(),
-        "date_to": (now - timedelta(days=10)).isoformat(),
-        "document_sha256": hashlib.sha256(DOCUMENT).hexdigest(),
-        "document": base64.b64encode(DOCUMENT).decode(),
-        "document_media_type": "application/pdf",
-    } | changes
+    return (
+        {
+            "instrument": "fr_cpp_60_1",
+            "official": {"name": "Claire Martin", "title": "Procureure de la République"},
+            "case_reference": "2026/123",
+            "offence": "escroquerie en bande organisée",
+            "max_penalty_years": 10,
+            "committed_online": True,
+            "emergency": False,
+            "target": {"kind": "phone_number", "value": "+33612345678"},
+            "categories": ["subscriber", "identification"],
+            "date_from": (now - timedelta(days=90)).isoformat(),
+            "date_to": (now - timedelta(days=10)).isoformat(),
+            "document_sha256": hashlib.sha256(DOCUMENT).hexdigest(),
+            "document": base64.b64encode(DOCUMENT).decode(),
+            "document_media_type": "application/pdf",
+        }
+        | emergency_ground(changes)
+        | changes
+    )
+
+
+def emergency_ground(changes: dict[str, Any]) -> dict[str, Any]:
+    """An emergency states its ground: a valid request has one unless a test says not."""
+    return {"emergency_ground": "threat_to_life"} if changes.get("emergency") else {}
 
 
 class Authority:
@@ -183,7 +192,11 @@ async def test_a_signed_request_is_checked_and_every_forgery_refused_and_audited
     assert first.status_code == 202
     cases = [
         ({"Content-Type": "application/json"}, content, "authority_unknown"),
-        ({"Authorization": f"Bearer {paris.token}"}, content, "signature_missing"),
+        (
+            {"Authorization": f"Bearer {paris.token}", "Content-Type": "application/json"},
+            content,
+            "signature_missing",
+        ),
         (stranger.headers(content), content, "signature_invalid"),
         (paris.headers(content, at=int(time.time()) - 3600), content, "timestamp_expired"),
         (replayed, content, "nonce_replayed"),

@@ -13,9 +13,9 @@ class DeadlinePolicy:
     """The deadlines the law leaves to the platform (configuration)."""
 
     #: A French réquisition is answered "dans les meilleurs délais" (CPP art. 60-1): no
-    #: number in the law, so the platform sets one.
+    #: number in the law, so the platform sets one. The Code has no emergency form of it: an
+    #: emergency goes through the emergency disclosure request.
     fr_requisition: timedelta
-    fr_requisition_emergency: timedelta
     #: An emergency disclosure request (platform policy; the EU emergency EPOC is 8 hours).
     emergency_disclosure: timedelta
 
@@ -29,6 +29,10 @@ class Deadline:
 
 
 _EPOC = "Regulation (EU) 2023/1543"
+#: The instruments that provide for an emergency: only they get its deadline and the front
+#: of the officers' queue. An EPOC in an emergency is answered within 8 hours (Regulation
+#: (EU) 2023/1543 art. 10(4)); an emergency disclosure request is one by definition.
+EMERGENCY_INSTRUMENTS = frozenset({Instrument.EU_EPOC, Instrument.EMERGENCY_DISCLOSURE})
 EPOC_DEADLINE = timedelta(days=10)  # Regulation (EU) 2023/1543 art. 10(2)
 EPOC_EMERGENCY_DEADLINE = timedelta(hours=8)  # Regulation (EU) 2023/1543 art. 10(4)
 #: European Preservation Order: 60 days (art. 11(1)), extendable once by 30 days.
@@ -56,8 +60,15 @@ def deadline_for(request: LegalRequest, policy: DeadlinePolicy) -> Deadline:
         case Instrument.EMERGENCY_DISCLOSURE:
             return Deadline(received + policy.emergency_disclosure, "platform policy")
         case _:
-            delay = policy.fr_requisition_emergency if request.emergency else policy.fr_requisition
-            return Deadline(received + delay, "CPP art. 60-1 (dans les meilleurs délais)")
+            # Also when the réquisition says it is urgent: CPP art. 60-1 has no emergency form.
+            return Deadline(
+                received + policy.fr_requisition, "CPP art. 60-1 (dans les meilleurs délais)"
+            )
+
+
+def is_emergency(request: LegalRequest) -> bool:
+    """Whether the request is an emergency the law (or policy) provides for."""
+    return request.emergency and request.instrument in EMERGENCY_INSTRUMENTS
 
 
 def preservation_ends(

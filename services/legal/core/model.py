@@ -54,6 +54,7 @@ class RefusalCode(StrEnum):
     AUTHORITY_UNKNOWN = "authority_unknown"
     AUTHORITY_INACTIVE = "authority_inactive"
     AUTHORITY_NOT_SUBMITTER = "authority_not_submitter"
+    NOT_AN_AUTHORITY = "not_an_authority"
     ISSUER_NOT_ALLOWED = "issuer_not_allowed"
     AUTHORISATION_MISSING = "authorisation_missing"
     CATEGORY_NOT_ALLOWED_FOR_OFFENCE = "category_not_allowed_for_offence"
@@ -82,6 +83,7 @@ _GROUNDS = {
             RefusalCode.AUTHORITY_UNKNOWN,
             RefusalCode.AUTHORITY_INACTIVE,
             RefusalCode.AUTHORITY_NOT_SUBMITTER,
+            RefusalCode.NOT_AN_AUTHORITY,
         ),
         RefusalGround.UNVERIFIED_AUTHORITY,
     ),

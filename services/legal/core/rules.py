@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from services.legal.core.model import Authority, AuthorityKind, Refusal, RefusalCode, Scope
 from shared.events.legal import AuthorisationKind, DataCategory, Instrument, LegalRequest
@@ -187,11 +187,13 @@ def check_request(
     submitted_by: str,
     retention: RetentionPolicy,
     scope: Scope | None = None,
+    preserved_since: datetime | None = None,
 ) -> Accepted | Refused:
     """Every legal-basis rule applied to ``request`` (or to a narrowed ``scope`` of it).
 
     ``authority`` is the registered authority the request names (``None`` if unknown);
-    ``submitted_by`` the one whose credentials and signature the portal verified.
+    ``submitted_by`` the one whose credentials and signature the portal verified;
+    ``preserved_since``: the target's data is held from then by a running preservation order.
     """
     asked = requested_scope(request)
     if scope is None:
@@ -210,7 +212,7 @@ def check_request(
         *_issuer_rules(request, authority, scope),
         *_category_rules(request, scope),
         *_emergency_rules(request),
-        *_date_rules(request, scope, retention),
+        *_date_rules(request, scope, held_since(request, retention, preserved_since)),
     ]
     return Refused(tuple(refusals)) if refusals else Accepted(scope)
 
@@ -334,9 +336,45 @@ def _emergency_rules(request: LegalRequest) -> Iterator[Refusal]:
         )
 
 
-def _date_rules(
-    request: LegalRequest, scope: Scope, retention: RetentionPolicy
-) -> Iterator[Refusal]:
+def held_since(
+    request: LegalRequest, retention: RetentionPolicy, preserved_since: datetime | None = None
+) -> datetime:
+    """The oldest connection data the platform still holds for the request's target.
+
+    One year before the request (décret n° 2021-1362 art. 1), or earlier where a running
+    preservation order kept the account's data from retention: data a preservation order
+    kept counts as held for the production order that follows it (Regulation (EU)
+    2023/1543 art. 11(1); CPP art. 60-2).
+    """
+    held = request.received_at - retention.connection_data
+    if preserved_since is not None:
+        held = min(held, preserved_since)
+    return held
+
+
+def held_scope(
+    request: LegalRequest,
+    scope: Scope,
+    retention: RetentionPolicy,
+    preserved_since: datetime | None = None,
+) -> Scope | None:
+    """``scope`` narrowed to what is still held, when it asks for older connection data.
+
+    A scope of connection data (identification, traffic) that starts before the retention
+    limit and ends after it is narrowed to start at the limit: the rest no longer exists
+    (décret n° 2021-1362 art. 1). A scope with subscriber data is not narrowed: an account's
+    civil identity is held for 5 years after it ends, so the older period still holds it.
+    None when nothing needs narrowing (or nothing at all is held: the checks refuse it).
+    """
+    if DataCategory.SUBSCRIBER in scope.categories or not scope.categories & _CONNECTION_DATA:
+        return None
+    limit = held_since(request, retention, preserved_since)
+    if not scope.date_from < limit <= scope.date_to:
+        return None
+    return Scope(scope.categories, limit, scope.date_to)
+
+
+def _date_rules(request: LegalRequest, scope: Scope, held: datetime) -> Iterator[Refusal]:
     # An order can only ask for data the provider already holds (DSA art. 10).
     if scope.date_to > request.received_at:
         yield _refuse(
@@ -344,8 +382,7 @@ def _date_rules(
             "the period ends after the request was received",
             "DSA art. 10 (data already held)",
         )
-    held_since = request.received_at - retention.connection_data
-    if scope.categories & _CONNECTION_DATA and scope.date_to < held_since:
+    if scope.categories & _CONNECTION_DATA and scope.date_to < held:
         yield _refuse(
             RefusalCode.DATE_RANGE_NOT_HELD,
             "connection data of that period is past its retention and no longer held",

@@ -16,24 +16,41 @@ from services.legal import metrics
 from services.legal.core.audit import AuditStep
 from services.legal.core.lifecycle import RequestState
 from services.legal.core.model import Scope
+from services.legal.core.narrowing import Narrowing
 from services.legal.core.policy import Policy
-from services.legal.core.rules import Accepted, Refused, check_request
+from services.legal.core.rules import (
+    Accepted,
+    Refused,
+    check_request,
+    held_scope,
+    requested_scope,
+)
 from services.legal.handlers.disclosure_events import disclosure_event
+from services.legal.handlers.targets import preserved_since
 from services.legal.ports import Legal
 from shared.events.legal import DisclosureEventType, LegalRequest, RequestReceived
 from shared.runtime import Handled, Inbound
 
 
 async def check_stored(
-    legal: Legal, request: LegalRequest, *, policy: Policy, scope: Scope | None = None
+    legal: Legal,
+    request: LegalRequest,
+    *,
+    policy: Policy,
+    now: datetime,
+    scope: Scope | None = None,
 ) -> Accepted | Refused:
-    """``check_request`` on a stored request, with its authority as registered now."""
+    """``check_request`` on a stored request, as its authority is registered now.
+
+    What a running preservation order keeps for its target counts as held.
+    """
     return check_request(
         request,
         authority=await legal.requests.authority(request.authority_id),
         submitted_by=request.authority_id,
         retention=policy.retention,
         scope=scope,
+        preserved_since=await preserved_since(legal, request, policy=policy, now=now),
     )
 
 
@@ -70,7 +87,7 @@ async def check_received(
         return "the event's authority is not the stored request's"
     if stored.state is not RequestState.RECEIVED:
         return None  # already checked: a redelivered event changes nothing
-    verdict = await check_stored(legal, request, policy=policy)
+    verdict = await check_stored(legal, request, policy=policy, now=now)
     accepted = isinstance(verdict, Accepted)
     refusals = (
         []
@@ -97,4 +114,45 @@ async def check_received(
     )
     if not accepted:
         legal.emit(disclosure_event(DisclosureEventType.REFUSED, request, refusal_codes=codes))
+    else:
+        await _narrow_to_what_is_held(legal, request, policy=policy, now=now)
     return request.instrument.value, state.value, (now - request.received_at).total_seconds()
+
+
+async def _narrow_to_what_is_held(
+    legal: Legal, request: LegalRequest, *, policy: Policy, now: datetime
+) -> None:
+    """A period that starts before the retention limit is narrowed to what is still held.
+
+    Recorded as a narrowing (automatic, with its reason) and audited: the officers and the
+    authority see that the older part no longer exists (décret n° 2021-1362 art. 1).
+    """
+    asked = requested_scope(request)
+    since = await preserved_since(legal, request, policy=policy, now=now)
+    held = held_scope(request, asked, policy.retention, since)
+    if held is None:
+        return
+    narrowing = Narrowing(asked, held, RETENTION_REASON, officer_id="legal")
+    await legal.requests.record_narrowing(request.request_id, narrowing, automatic=True)
+    await legal.requests.set_state(
+        request.request_id, RequestState.NARROWED, current=RequestState.ACCEPTED
+    )
+    await legal.audit.record(
+        AuditStep.NARROWED,
+        actor="legal",
+        request_id=str(request.request_id),
+        details={
+            "automatic": True,
+            "categories": " ".join(sorted(c.value for c in held.categories)),
+            "date_from": held.date_from.date().isoformat(),
+            "date_to": held.date_to.date().isoformat(),
+            "reason": "retention_limit",
+        },
+    )
+
+
+#: Why the checks narrowed a period (kept sealed with the narrowing, like an officer's).
+RETENTION_REASON = (
+    "Connection data older than this is no longer held: the platform keeps it one year "
+    "(décret n° 2021-1362 art. 1), unless a preservation order kept it."
+)

@@ -34,8 +34,9 @@ from services.legal.core.rules import PRESERVATION_INSTRUMENTS, Accepted
 from services.legal.handlers import notices, preservation
 from services.legal.handlers.checks import check_stored
 from services.legal.handlers.disclosure_events import disclosure_event
+from services.legal.handlers.targets import resolve_target
 from services.legal.ports import BuiltPackage, Legal, StoredRequest
-from shared.events.legal import DataCategory, DisclosureEventType, LegalRequest, TargetKind
+from shared.events.legal import DataCategory, DisclosureEventType, LegalRequest
 
 S = RequestState
 
@@ -74,6 +75,7 @@ async def narrow_request(
     officer: Officer,
     *,
     policy: Policy,
+    now: datetime,
     reason: str,
     categories: list[DataCategory] | None,
     date_from: datetime | None,
@@ -97,7 +99,7 @@ async def narrow_request(
     except NarrowingError as error:
         raise InvalidStepError("invalid_narrowing", str(error)) from None
     # Held to the same law, under the configured retention periods, as the request was.
-    verdict = await check_stored(legal, request, policy=policy, scope=narrowing.after)
+    verdict = await check_stored(legal, request, policy=policy, now=now, scope=narrowing.after)
     if not isinstance(verdict, Accepted):
         codes = ",".join(sorted(c.value for c in verdict.codes))
         raise InvalidStepError("narrowed_scope_refused", f"the law refuses it: {codes}")
@@ -122,27 +124,6 @@ async def narrow_request(
         "date_from": after.date_from.isoformat(),
         "date_to": after.date_to.isoformat(),
     }
-
-
-async def resolve_target(legal: Legal, request: LegalRequest) -> str | None:
-    """The one account the target names; None when the platform knows none.
-
-    A recycled number may name several accounts: the officer asks the authority.
-    """
-    target, index = request.target, legal.keys.blind_index()
-    if target.kind is TargetKind.PLATFORM_USER_ID:
-        users = [target.value] if await legal.identity.account_exists(target.value) else []
-    elif target.kind is TargetKind.PHONE_NUMBER:
-        users = await legal.identity.users_by_phone_number(index.phone_number(target.value))
-    else:
-        users = await legal.identity.users_by_username(index.username(target.value))
-    if not users:
-        return None
-    if len(users) != 1:
-        raise StepConflictError(
-            "target_not_unique", f"the target names {len(users)} accounts, not one"
-        )
-    return users[0]
 
 
 async def _no_data(legal: Legal, request: LegalRequest) -> None:

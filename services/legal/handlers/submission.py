@@ -15,7 +15,7 @@ from datetime import datetime
 
 from services.legal.core.audit import AuditStep
 from services.legal.core.deadlines import deadline_for
-from services.legal.core.model import Authority, Refusal
+from services.legal.core.model import Authority, Refusal, RefusalCode
 from services.legal.core.policy import Policy
 from services.legal.core.signatures import Submission, Verified, verify_submission
 from services.legal.ports import Legal, NonceStorePort
@@ -67,6 +67,15 @@ async def verify(
             details={"code": verified.code.value},
         )
     return verified
+
+
+async def refuse_principal(legal: Legal) -> None:
+    """An officer's token on the authorities' route: refused, and audited like a forgery."""
+    await legal.audit.record(
+        AuditStep.SIGNATURE_REFUSED,
+        actor="unknown",
+        details={"code": RefusalCode.NOT_AN_AUTHORITY.value},
+    )
 
 
 async def signature_verified(

@@ -8,7 +8,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.legal.core.deadlines import DeadlinePolicy, deadline_for, preservation_ends
+from services.legal.core.deadlines import (
+    DeadlinePolicy,
+    deadline_for,
+    is_emergency,
+    preservation_ends,
+)
 from services.legal.core.model import Authority, AuthorityKind, RefusalCode, RefusalGround, Scope
 from services.legal.core.narrowing import NarrowingError, narrow
 from services.legal.core.rules import Accepted, Refused, RetentionPolicy, check_request
@@ -334,11 +339,7 @@ def test_narrowing_never_widens_and_always_says_why() -> None:
 
 # Deadlines (for part 2).
 
-POLICY = DeadlinePolicy(
-    fr_requisition=timedelta(days=5),
-    fr_requisition_emergency=timedelta(hours=2),
-    emergency_disclosure=timedelta(hours=4),
-)
+POLICY = DeadlinePolicy(fr_requisition=timedelta(days=5), emergency_disclosure=timedelta(hours=4))
 
 
 @pytest.mark.parametrize(
@@ -349,8 +350,12 @@ POLICY = DeadlinePolicy(
         (request(Instrument.EU_EPOC_PR), timedelta(0), "art. 11(1)"),
         (request(Instrument.FR_CPP_60_2), timedelta(0), "CPP art. 60-2"),
         (request(Instrument.FR_CPP_60_1), timedelta(days=5), "CPP art. 60-1"),
-        (request(Instrument.FR_CPP_77_1_1, emergency=True), timedelta(hours=2), "CPP art. 60-1"),
         (request(Instrument.EMERGENCY_DISCLOSURE, emergency=True), timedelta(hours=4), "policy"),
+        # No emergency form in CPP art. 60-1 or 60-2, nor for a preservation order: an
+        # "emergency" there changes neither the deadline nor the queue.
+        (request(Instrument.FR_CPP_77_1_1, emergency=True), timedelta(days=5), "CPP art. 60-1"),
+        (request(Instrument.FR_CPP_60_1, emergency=True), timedelta(days=5), "CPP art. 60-1"),
+        (request(Instrument.EU_EPOC_PR, emergency=True), timedelta(0), "art. 11(1)"),
     ],
 )
 def test_each_instrument_has_its_deadline(
@@ -359,6 +364,24 @@ def test_each_instrument_has_its_deadline(
     deadline = deadline_for(req, POLICY)
     assert deadline.due_at == RECEIVED + after
     assert article in deadline.article
+
+
+@pytest.mark.parametrize(
+    ("instrument", "counts"),
+    [
+        (Instrument.EU_EPOC, True),
+        (Instrument.EMERGENCY_DISCLOSURE, True),
+        (Instrument.FR_CPP_60_1, False),
+        (Instrument.FR_CPP_77_1_1, False),
+        (Instrument.FR_CPP_99_3, False),
+        (Instrument.EU_EPOC_PR, False),
+    ],
+)
+def test_only_instruments_that_provide_for_an_emergency_treat_it_as_one(
+    instrument: Instrument, counts: bool
+) -> None:
+    assert is_emergency(request(instrument, emergency=True)) is counts
+    assert not is_emergency(request(instrument, emergency=False))
 
 
 def test_preservation_periods() -> None:

@@ -35,7 +35,7 @@ from services.legal.core.errors import (
 )
 from services.legal.handlers import disclosure, preservation
 from services.legal.ports import Legal
-from shared.events.legal import DataCategory
+from shared.events.legal import DataCategory, LegalText
 
 #: Refusals of the two-person rule, recorded on the chain.
 _AUDITED = frozenset({"same_person", "not_an_officer", "not_prepared"})
@@ -61,7 +61,7 @@ class NarrowBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    reason: Annotated[str, Field(min_length=3, max_length=2000)]
+    reason: Annotated[LegalText, Field(min_length=3, max_length=2000)]
     categories: list[DataCategory] | None = Field(default=None, min_length=1, max_length=3)
     date_from: AwareDatetime | None = None
     date_to: AwareDatetime | None = None
@@ -108,6 +108,7 @@ def officer_routes(app: FastAPI, units: Units) -> None:
                 rid,
                 officer,
                 policy=units.policy,
+                now=datetime.now(UTC),
                 reason=body.reason,
                 categories=body.categories,
                 date_from=body.date_from,
@@ -172,6 +173,7 @@ def officer_views(app: FastAPI, units: Units) -> None:
                     **r,
                     "request_id": str(r["request_id"]),
                     "received_at": r["received_at"].isoformat(),
+                    "due_at": r["due_at"] and r["due_at"].isoformat(),
                 }
                 for r in rows
             ]

@@ -19,12 +19,14 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
 import orjson
 from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
 
 from services.legal.adapters.http.downloads import download_routes
 from services.legal.adapters.http.officers import mount_officer_routes
@@ -38,8 +40,10 @@ from services.legal.handlers.submission import MAX_DOCUMENT, DocumentError, deco
 from shared.events.legal import (
     AuthorisationKind,
     DataCategory,
+    EmergencyGround,
     Instrument,
     LegalRequest,
+    LegalText,
     Official,
     Sha256Hex,
     Target,
@@ -60,11 +64,17 @@ class RequestBody(BaseModel):
     instrument: Instrument
     official: Official
     authorised_by: AuthorisationKind | None = None
-    case_reference: Annotated[str, Field(min_length=1, max_length=128)]
-    offence: Annotated[str, Field(min_length=1, max_length=500)]
+    case_reference: Annotated[LegalText, Field(min_length=1, max_length=128)]
+    offence: Annotated[LegalText, Field(min_length=1, max_length=500)]
     max_penalty_years: Annotated[float, Field(ge=0, le=100)]
     committed_online: bool
     emergency: bool
+    emergency_ground: EmergencyGround | None = Field(
+        default=None,
+        description="Required with emergency: what the emergency threatens (an imminent "
+        "threat to life, physical integrity or safety, or to a critical infrastructure: "
+        "Regulation (EU) 2023/1543 art. 3(18)).",
+    )
     target: Target
     categories: Annotated[tuple[DataCategory, ...], Field(min_length=1, max_length=3)]
     date_from: AwareDatetime
@@ -75,6 +85,18 @@ class RequestBody(BaseModel):
     )
     document_media_type: str = "application/pdf"
     non_disclosure_until: date | None = None
+
+    @model_validator(mode="after")
+    def _emergency_states_its_ground(self) -> Self:
+        if self.emergency and self.emergency_ground is None:
+            raise PydanticCustomError(
+                "emergency_ground_missing", "an emergency states its ground", {}
+            )
+        if not self.emergency and self.emergency_ground is not None:
+            raise PydanticCustomError(
+                "emergency_ground_without_emergency", "a ground is for an emergency only", {}
+            )
+        return self
 
 
 def _status(request_id: uuid.UUID, row: dict[str, Any], units: Units) -> dict[str, Any]:
@@ -102,9 +124,24 @@ def _status(request_id: uuid.UUID, row: dict[str, Any], units: Units) -> dict[st
 
 
 def _invalid_fields(error: ValidationError) -> list[str]:
-    # Names come from the sender (an unknown key is one): odd ones are not echoed.
-    named = {".".join(map(str, e["loc"])) for e in error.errors()}
+    # Names come from the sender (an unknown key is one): odd ones are not echoed. A rule
+    # across fields (an emergency without its ground) names the field it is about.
+    named = {
+        ".".join(map(str, e["loc"])) or _WHOLE_BODY.get(e["type"], "request")
+        for e in error.errors()
+    }
     return sorted(f if _FIELD.fullmatch(f) else "unexpected_field" for f in named)
+
+
+_WHOLE_BODY = {
+    "emergency_ground_missing": "emergency_ground",
+    "emergency_ground_without_emergency": "emergency_ground",
+}
+
+
+def _is_json(request: Request) -> bool:
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return media_type == "application/json"
 
 
 def build_portal(ctx: ServiceContext) -> FastAPI:
@@ -115,12 +152,24 @@ def build_portal(ctx: ServiceContext) -> FastAPI:
         raise RuntimeError("the portal needs the database")
     units = Units(pool, emitter)
 
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, error: RequestValidationError) -> JSONResponse:
+        # FastAPI's default answer quotes what was sent; a legal text may hold anything.
+        named = {".".join(map(str, e["loc"][1:])) for e in error.errors()}
+        fields = sorted(f if _FIELD.fullmatch(f) else "unexpected_field" for f in named)
+        return JSONResponse({"detail": "not valid", "fields": fields}, status_code=422)
+
     @app.post("/v1/requests", status_code=202)
     async def submit(request: Request) -> Any:
         """Submit a signed request with its document; it is checked against the law next.
 
         The answer gives the request's id at once; ``GET /v1/requests/{id}`` follows it.
         """
+        if not _is_json(request):
+            return JSONResponse(
+                {"detail": "a request is sent as application/json", "code": "not_json"},
+                status_code=415,
+            )
         body = await request.body()
         if len(body) > MAX_BODY:
             raise HTTPException(413, f"a request body is at most {MAX_BODY} bytes")
@@ -134,8 +183,15 @@ def build_portal(ctx: ServiceContext) -> FastAPI:
         )
         now = datetime.now(UTC)
         async with units.transaction() as (legal, conn):
-            token = bearer(request)
-            authority = None if token is None else await PostgresPrincipals(conn).authority(token)
+            token, principals = bearer(request), PostgresPrincipals(conn)
+            authority = None if token is None else await principals.authority(token)
+            if authority is None and token is not None and await principals.officer(token):
+                # A valid token of the wrong kind: forbidden here, as on every other route.
+                await submissions.refuse_principal(legal)
+                return JSONResponse(
+                    {"detail": "this route is for authorities", "code": "not_an_authority"},
+                    status_code=403,
+                )
             verified = await submissions.verify(
                 legal, submission, authority=authority, nonces=PostgresNonces(conn), now=now
             )

@@ -74,3 +74,18 @@ class PostgresPreservations:
             now,
         )
         return [(r["request_id"], r["ends_at"]) for r in rows]
+
+    async def kept_since(self, user: str, *, now: datetime) -> tuple[datetime, datetime] | None:
+        """(when the oldest running order on the account started, its oldest session)."""
+        row = await self._conn.fetchrow(
+            """SELECT (SELECT min(starts_at) FROM legal.preservations
+                       WHERE platform_user_id = $1 AND lifted_at IS NULL AND ends_at > $2)
+                          AS started,
+                      (SELECT min(observed_at) FROM legal.sessions
+                       WHERE platform_user_id = $1) AS oldest""",
+            user,
+            now,
+        )
+        if row is None or row["started"] is None:
+            return None
+        return row["started"], row["oldest"] or row["started"]

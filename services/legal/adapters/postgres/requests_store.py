@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from services.legal.core.approval import Officer
-from services.legal.core.deadlines import Deadline
+from services.legal.core.deadlines import EMERGENCY_INSTRUMENTS, Deadline
 from services.legal.core.fieldcrypt import FieldCipher, FieldRef, Sealed
 from services.legal.core.lifecycle import OPEN, RequestState, TransitionRefusedError
 from services.legal.core.model import Authority, AuthorityKind, Scope
@@ -304,15 +304,22 @@ class PostgresRequests:
         )
 
     async def pending(self) -> list[dict[str, Any]]:
-        """Requests accepted by the checks and not yet approved, emergencies first."""
+        """Requests accepted by the checks and not yet approved, by urgency.
+
+        Emergencies the law provides for first (``core.deadlines.EMERGENCY_INSTRUMENTS``),
+        then by deadline.
+        """
         rows = await self._conn.fetch(
-            """SELECT r.request_id, r.authority_id, r.instrument, r.emergency,
-                      r.received_at, r.state, a.prepared_by,
+            """SELECT r.request_id, r.authority_id, r.instrument,
+                      r.emergency AND r.instrument = ANY($2::text[]) AS emergency,
+                      r.received_at, r.due_at, r.state, a.prepared_by,
                       n.request_id IS NOT NULL AS narrowed
                FROM legal.requests r LEFT JOIN legal.approvals a USING (request_id)
                LEFT JOIN legal.narrowings n USING (request_id)
-               WHERE r.state = ANY($1::text[]) ORDER BY r.emergency DESC, r.received_at""",
+               WHERE r.state = ANY($1::text[])
+               ORDER BY 4 DESC, r.due_at NULLS LAST, r.received_at""",
             sorted(OPEN),
+            sorted(EMERGENCY_INSTRUMENTS),
         )
         return [dict(r) for r in rows]
 
