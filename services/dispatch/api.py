@@ -117,7 +117,10 @@ def build_app(ctx: ServiceContext) -> FastAPI:
     async def refused(_: Request, error: RequestRefusedError) -> Any:
         from fastapi.responses import JSONResponse  # noqa: PLC0415 - only on errors
 
-        return JSONResponse({"detail": error.message}, status_code=error.status)
+        body = {"detail": error.message}
+        if error.code is not None:
+            body["code"] = error.code
+        return JSONResponse(body, status_code=error.status)
 
     tokens = TokenCache()
 

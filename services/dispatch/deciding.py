@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 import orjson
 
 from services.dispatch import metrics, review
+from services.dispatch.core.reasons import PolicyReason, ReasonRefusedError, shipped_catalogue
 from services.dispatch.decisions import Outcome, enforcement, enforces
 from services.dispatch.review import Effect, ReviewPolicy, State
 from services.dispatch.review_rows import Loaded, load, save
@@ -43,12 +44,13 @@ _NAMESPACE = uuid.UUID("9a4e1c07-52b8-4f3d-a6e2-0d8c7b5f1e24")
 
 
 class RequestRefusedError(Exception):
-    """The request cannot be carried out; ``status`` is the HTTP status that says why."""
+    """The request cannot be carried out; ``status`` is the HTTP status, ``code`` the rule."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, code: str | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.code = code
 
 
 #: HTTP statuses of the state machine's refusals.
@@ -67,7 +69,7 @@ _MESSAGES = {
 def refusal(error: review.ReviewError) -> RequestRefusedError:
     """The HTTP refusal of a transition the rules do not allow."""
     message = _MESSAGES.get(error.code, str(error))
-    return RequestRefusedError(_STATUS.get(error.code, 409), message)
+    return RequestRefusedError(_STATUS.get(error.code, 409), message, error.code.value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,9 +129,15 @@ async def decide(
             step = review.decide(loaded.case, reviewer.id, body.outcome, now, note=body.explanation)
         except review.ReviewError as error:
             raise refusal(error) from None
+        try:
+            reason = shipped_catalogue().reason(
+                loaded.case.category, body.outcome, body.policy_reason
+            )
+        except ReasonRefusedError as error:
+            raise RequestRefusedError(422, str(error), error.code.value) from None
         decision = step.case.decisions[-1]
         events, action_id, reversed_id = _events(
-            loaded, step, body, decision_id=decision_id, reviewer=reviewer, now=now
+            loaded, step, body, reason, decision_id=decision_id, reviewer=reviewer, now=now
         )
         await conn.execute(
             """INSERT INTO dispatch.decisions (decision_id, case_id, revision, reviewer_id,
@@ -230,6 +238,7 @@ def _events(
     loaded: Loaded,
     step: review.Step,
     body: DecisionInput,
+    reason: PolicyReason,
     *,
     decision_id: uuid.UUID,
     reviewer: Reviewer,
@@ -308,7 +317,7 @@ def _events(
                 reported_as=case["category"],
                 subject_kind=subject.kind,
                 outcome=body.outcome,
-                policy_reason=body.policy_reason,
+                reason=reason,
                 opened_at=case["opened_at"],
                 detected=detected,
                 automated=False,

@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from pathlib import Path
 import orjson
 
 from services.dispatch import metrics
+from services.dispatch.core.reasons import Catalogue, load_catalogue
 from services.dispatch.decisions import Outcome, enforcement
 from services.dispatch.priority import PriorityInputs, rank_at, urgency, velocity
 from services.dispatch.ranking import Crowd, reporter_weights, surge_counts
@@ -73,6 +73,10 @@ class Intake:
     def _sla(self) -> SlaConfig:
         return load_sla(self._path)
 
+    @cached_property
+    def _catalogue(self) -> Catalogue:
+        return load_catalogue()
+
     async def __call__(
         self, batch: Sequence[Inbound[ScreeningVerdict]], conn: Connection
     ) -> Handled:
@@ -107,7 +111,7 @@ class Intake:
             action_id = None if before is None else before.automatic_action_id
             if verdict.route is Route.ACT_NOW and action_id is None:
                 action_id = automatic_action_id(*key)
-                events.extend(_automatic_action(verdict, action_id, now))
+                events.extend(_automatic_action(verdict, action_id, now, self._catalogue))
                 acted.append(verdict.screened_category.value)
             state = self._state(verdict, before)
             viral, coordinated = surges.get(verdict.subject.key(), (0, 0))
@@ -214,7 +218,7 @@ class Intake:
 
 
 def _automatic_action(
-    verdict: ScreeningVerdict, action_id: uuid.UUID, now: datetime
+    verdict: ScreeningVerdict, action_id: uuid.UUID, now: datetime, catalogue: Catalogue
 ) -> list[Outbound]:
     """The automatic removal and its statement of reasons (fully automated)."""
     matched = [m.ref for s in verdict.screeners for m in s.matches if m.kind == "hash"]
@@ -240,7 +244,7 @@ def _automatic_action(
             reported_as=verdict.category.value,
             subject_kind=verdict.subject.kind,
             outcome=AUTOMATIC_OUTCOME,
-            policy_reason=_clause(reason),
+            reason=catalogue.automatic(verdict.screened_category),
             opened_at=verdict.screened_at,
             detected=True,
             automated=True,
@@ -251,8 +255,3 @@ def _automatic_action(
         Outbound(ENFORCEMENT_ACTIONS.name, key, orjson.dumps(body)),
         issued_event(statement, action_id, verdict.case_id, key, now),
     ]
-
-
-def _clause(reason: str) -> str:
-    """A policy clause from an automatic reason: the characters a clause may hold."""
-    return re.sub(r"[^\w.:/\-]", "-", reason)[:128]

@@ -347,11 +347,35 @@ _LAST_DATE: Final = date(2038, 1, 1)
 _YMD = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
+#: What the server trims from both ends of every string before validating it (Laravel's
+#: ``TrimStrings``, ``Str::trim``: PCRE's ``\s`` in Unicode mode, NUL, and the zero-width no-break
+#: space, zero-width space and left-to-right mark), then turning "" into null.
+_SERVER_TRIMMED: Final = (
+    "\x00\t\n\x0b\x0c\r \x85\xa0\u1680\u180e\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+    "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff\u200b\u200e"
+)
+
+
+def server_trim(value: str) -> str:
+    """``value`` as the server validates it: trimmed of whitespace and zero-width characters."""
+    return value.strip(_SERVER_TRIMMED)
+
+
 def _not_blank(value: str) -> str:
     # The server trims input and turns "" into null, so blank text counts as absent.
-    if not value.strip():
+    if not server_trim(value):
         raise ValueError("must not be blank")
     return value
+
+
+def _within(limit: int) -> Callable[[str], str]:
+    # The server counts characters after trimming.
+    def check(value: str) -> str:
+        if len(server_trim(value)) > limit:
+            raise ValueError(f"must be at most {limit} characters once trimmed")
+        return _not_blank(value)
+
+    return check
 
 
 def _parse_ymd(value: str) -> date:
@@ -375,7 +399,7 @@ def _date_between(first: date, last: date) -> Callable[[str], str]:
 
 def _end_date(value: str) -> str:
     # Blank means an indefinite restriction.
-    if value.strip() and _parse_ymd(value) > _LAST_DATE:
+    if server_trim(value) and _parse_ymd(value) > _LAST_DATE:
         raise ValueError(f"must be no later than {_LAST_DATE}")
     return value
 
@@ -393,9 +417,9 @@ def _language(value: str) -> str:
     return value
 
 
-Text500 = Annotated[str, StringConstraints(max_length=500), AfterValidator(_not_blank)]
-Text2000 = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_not_blank)]
-Text5000 = Annotated[str, StringConstraints(max_length=5000), AfterValidator(_not_blank)]
+Text500 = Annotated[str, AfterValidator(_within(500))]
+Text2000 = Annotated[str, AfterValidator(_within(2000))]
+Text5000 = Annotated[str, AfterValidator(_within(5000))]
 Url500 = Annotated[str, StringConstraints(max_length=500), AfterValidator(_url)]
 Puid = Annotated[str, StringConstraints(max_length=500, pattern=r"^[a-zA-Z0-9_-]+$")]
 Ean13 = Annotated[str, StringConstraints(pattern=r"^[0-9]{13}$")]
@@ -526,7 +550,7 @@ def _given(value: object) -> bool:
     if value is None:
         return False
     if isinstance(value, str):
-        return bool(value.strip())
+        return bool(server_trim(value))
     if isinstance(value, list | dict):
         return bool(value)
     return True
@@ -654,10 +678,10 @@ class IllegalContent:
 
 @dataclass(frozen=True, slots=True)
 class IncompatibleContent:
-    """Ground: the content breaks the terms and conditions; names the clause and explains."""
+    """Ground: the content breaks the terms and conditions; quotes the clause and explains."""
 
-    #: The clause applied, e.g. ``tos.spam.1``.
-    reference: str
+    #: The clause's own text (``incompatible_content_ground``), not a code.
+    clause: str
     explanation: str
     #: Whether the content is also considered illegal; None leaves the field out.
     also_illegal: bool | None = None
@@ -694,8 +718,7 @@ class DecisionFacts:
     source_type: SourceType
     #: Who notified, e.g. a trusted flagger's name; never a private person. Ignored if voluntary.
     source_identity: str | None = None
-    #: Not a field of the format (the server knows it from the token); named in the T&C ground.
-    platform_name: str
+    #: Where the restriction applies: where the law or the terms applied are in force.
     territorial_scope: tuple[CountryCode, ...] = EEA_COUNTRIES
     content_language: str | None = None
     account_type: AccountType | None = None
@@ -863,9 +886,7 @@ def _ground_fields(decision: DecisionFacts) -> dict[str, Any]:
     also_illegal = None if ground.also_illegal is None else ("Yes" if ground.also_illegal else "No")
     return {
         "decision_ground": "DECISION_GROUND_INCOMPATIBLE_CONTENT",
-        "incompatible_content_ground": (
-            f"{decision.platform_name} terms and conditions, clause {ground.reference}"
-        ),
+        "incompatible_content_ground": ground.clause,
         "incompatible_content_explanation": ground.explanation,
         "incompatible_content_illegal": also_illegal,
     }

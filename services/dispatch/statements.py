@@ -3,8 +3,11 @@
 One statement per restriction (DSA art. 17): the automatic removal of an ``act_now``
 verdict has its own (``AUTOMATED_DECISION_FULLY``), a person's decision that restricts
 something new has one (``AUTOMATED_DECISION_NOT_AUTOMATED``), and a decision confirming
-what is already in force adds none. The texts are standard wording from the category and
-the clause, never a reviewer's free text: the Commission publishes statements, and free
+what is already in force adds none. The ground is the catalogue's reason
+(``core/reasons.py``): an article of a law gives the illegal-content ground and restricts the
+content where that law applies, a clause of the terms the incompatible-content ground with
+the clause's own text, where the terms apply. The texts are standard wording from the
+catalogue, never a reviewer's free text: the Commission publishes statements, and free
 text may name people. Each statement is published on ``statements.of_reasons`` and kept in
 ``dispatch.statements`` for submission to the Transparency Database.
 """
@@ -14,14 +17,17 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
+from services.dispatch.core.reasons import Ground, PolicyReason
 from services.dispatch.decisions import Outcome
 from services.dispatch.sor import (
     ContentType,
+    CountryCode,
     DecisionFacts,
+    IllegalContent,
     IncompatibleContent,
     build_statement,
     puid_for,
@@ -31,8 +37,6 @@ from shared.events.reports import Category, SubjectKind
 from shared.publisher import Outbound
 from shared.topics import STATEMENTS_OF_REASONS
 
-#: Named in statements' terms-and-conditions ground ("<platform> terms and conditions").
-PLATFORM_NAME = "the platform"
 #: What an automatic action does (``intake.automatic_measures``): the content goes.
 AUTOMATIC_OUTCOME = Outcome.REMOVE_CONTENT
 
@@ -56,7 +60,8 @@ class Restriction:
     reported_as: str
     subject_kind: SubjectKind
     outcome: Outcome
-    policy_reason: str
+    #: The catalogue's reason: its ground, the article or clause, where it applies.
+    reason: PolicyReason
     opened_at: datetime
     #: Whether screening found something (a match of a bank, rule, list or model).
     detected: bool
@@ -69,6 +74,11 @@ def statement_of(restriction: Restriction, *, now: datetime) -> dict[str, Any] |
     r = restriction
     content_type, content_other = _CONTENT_TYPES[r.subject_kind]
     label = r.category.value.replace("_", " ")
+    ground: IllegalContent | IncompatibleContent
+    if r.reason.ground is Ground.LAW:
+        ground = IllegalContent(legal_ground=r.reason.ground_text, explanation=r.reason.explanation)
+    else:
+        ground = IncompatibleContent(clause=r.reason.ground_text, explanation=r.reason.explanation)
     if r.automated:
         how = (
             "matched by automated screening and removed automatically; a trained moderator "
@@ -76,18 +86,15 @@ def statement_of(restriction: Restriction, *, now: datetime) -> dict[str, Any] |
         )
     else:
         detected = "flagged by automated screening and " if r.detected else ""
-        how = f"{detected}reviewed by a trained moderator, who found a breach of the {label} policy"
+        found = "an offence" if r.reason.ground is Ground.LAW else "a breach of the terms"
+        how = f"{detected}reviewed by a trained moderator, who found {found} ({label})"
     return build_statement(
         DecisionFacts(
             decision_id=r.decision_id,
             category=r.category,
             outcome=r.outcome,
             subject_kind=r.subject_kind,
-            ground=IncompatibleContent(
-                reference=r.policy_reason,
-                explanation=f"The content was found to breach the {label} policy "
-                f"({r.policy_reason}) of the terms of service.",
-            ),
+            ground=ground,
             facts=f"Reported by users as {r.reported_as.replace('_', ' ')}; {how}.",
             content_types=(content_type,),
             content_type_other=content_other,
@@ -98,7 +105,8 @@ def statement_of(restriction: Restriction, *, now: datetime) -> dict[str, Any] |
                 "AUTOMATED_DECISION_FULLY" if r.automated else "AUTOMATED_DECISION_NOT_AUTOMATED"
             ),
             source_type="SOURCE_ARTICLE_16",
-            platform_name=PLATFORM_NAME,
+            # Where the rule applied is in force: the law's country, or the terms' countries.
+            territorial_scope=cast(tuple[CountryCode, ...], r.reason.countries),
         )
     )
 

@@ -83,7 +83,30 @@ _WORDS: dict[str, tuple[str, str]] = {
     ),
     "escalate": ("Escalate to a senior", "Transmettre à un senior"),
     "hold": ("Put on hold", "Mettre en attente"),
-    "reason": ("Reason", "Raison"),
+    "escalate_reason": (
+        "Why a senior should decide (escalation)",
+        "Pourquoi un senior doit décider (transmission)",
+    ),
+    "hold_reason": (
+        "What the case waits for (hold)",
+        "Ce que le cas attend (mise en attente)",
+    ),
+    "choose_reason": ("Choose the reason of your decision", "Choisissez le motif de la décision"),
+    "reasons_violation": ("Violation", "Infraction"),
+    "reason_required": (
+        "Choose the reason of your decision.",
+        "Choisissez le motif de votre décision.",
+    ),
+    "reason_mismatch": (
+        (
+            "That reason does not fit this decision: a violation needs a reason of a "
+            "violation, no violation one of its own."
+        ),
+        (
+            "Ce motif ne correspond pas à la décision : une infraction demande un motif "
+            "d'infraction, l'absence d'infraction un motif qui lui est propre."
+        ),
+    ),
     "decided": ("Decision recorded.", "Décision enregistrée."),
     "first_review": (
         "First review recorded; a second reviewer will decide too.",
@@ -126,6 +149,50 @@ _WORDS: dict[str, tuple[str, str]] = {
             "e transmettre, h mettre en attente"
         ),
     ),
+    "category.child_sexual_abuse": ("Child sexual abuse", "Abus sexuels sur mineurs"),
+    "category.terrorism_violent_extremism": (
+        "Terrorism and violent extremism",
+        "Terrorisme et extrémisme violent",
+    ),
+    "category.illegal_goods_drugs": ("Illegal goods and drugs", "Biens illicites et drogues"),
+    "category.ip_infringement": ("Intellectual property", "Propriété intellectuelle"),
+    "category.fraud_scam": ("Fraud and scams", "Fraude et arnaques"),
+    "category.non_consensual_intimate_imagery": (
+        "Non-consensual intimate imagery",
+        "Images intimes sans consentement",
+    ),
+    "category.hate_speech": ("Hate speech", "Discours de haine"),
+    "category.harassment_threats": ("Harassment and threats", "Harcèlement et menaces"),
+    "category.self_harm": ("Self-harm", "Automutilation"),
+    "category.spam": ("Spam", "Spam"),
+    "category.other": ("Other", "Autre"),
+    "severity.low": ("low", "faible"),
+    "severity.medium": ("medium", "moyenne"),
+    "severity.high": ("high", "élevée"),
+    "severity.critical": ("critical", "critique"),
+    "state.queued": ("waiting", "en attente"),
+    "state.leased": ("being reviewed", "en cours d'examen"),
+    "state.held": ("on hold", "mis de côté"),
+    "state.escalated": ("escalated to a senior", "transmis à un senior"),
+    "state.awaiting_second_review": ("awaiting a second review", "en attente d'un second examen"),
+    "state.decided": ("decided", "décidé"),
+    "state.appealed": ("appealed", "en recours"),
+    "state.dismissed": ("dismissed by screening", "classé par l'analyse automatique"),
+    "route.act_now": ("acted on at once", "traité immédiatement"),
+    "route.human_review": ("human review", "examen humain"),
+    "route.dismiss": ("dismissed", "classé"),
+    "usability.used": ("used", "utilisé"),
+    "usability.no_input": ("nothing to read", "rien à analyser"),
+    "usability.unusable": ("unusable input", "données inexploitables"),
+    "usability.unavailable": ("unavailable", "indisponible"),
+    "match.hash": ("hash", "empreinte"),
+    "match.rule": ("rule", "règle"),
+    "match.domain": ("domain", "domaine"),
+    "match.model": ("model", "modèle"),
+    "subject.message": ("message", "message"),
+    "subject.user": ("user", "utilisateur"),
+    "subject.group": ("group", "groupe"),
+    "subject.channel": ("channel", "chaîne"),
     "outcome.no_violation": ("No violation", "Pas d'infraction"),
     "outcome.remove_content": ("Remove the content", "Retirer le contenu"),
     "outcome.restrict_user": ("Restrict the user", "Restreindre l'utilisateur"),

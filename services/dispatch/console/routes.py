@@ -34,6 +34,7 @@ from services.dispatch.console.sessions import (
     find_session,
     open_session,
 )
+from services.dispatch.core.reasons import ReasonRefusal
 from services.dispatch.deciding import DecisionInput, RequestRefusedError
 from services.dispatch.decisions import Outcome
 from services.dispatch.review_rows import save
@@ -41,6 +42,8 @@ from services.dispatch.reviewers import Role
 from shared.runtime.emit import Emitter
 
 _HERE = Path(__file__).resolve().parent
+#: The codes of a reason refused for the decision (``core/reasons.py``).
+REASON_REFUSALS = frozenset(r.value for r in ReasonRefusal)
 LANGUAGE_COOKIE = "crible_lang"
 LOGIN_CSRF_COOKIE = "crible_login_csrf"
 _HEADERS = {
@@ -449,15 +452,8 @@ def _decide_routes(app: FastAPI, console: Console) -> None:
         except ValueError:
             return _back(page, "error")
         reason = fields.get("policy_reason", "")
-        async with console.pool.acquire() as conn:
-            category = await conn.fetchval(
-                "SELECT screened_category FROM dispatch.cases WHERE case_id = $1 AND revision = $2",
-                case_id,
-                revision,
-            )
-        allowed = {r.code for r in views.policy_reasons(category or "", "en")}
-        if outcome is not Outcome.NO_VIOLATION and reason not in allowed:
-            return _back(page, "error")
+        if not reason:
+            return _back(page, "reason_required")
         if outcome in views.IRREVERSIBLE and fields.get("confirmed") != "yes":
             return _back(page, "needs_confirmation")
         try:
@@ -465,12 +461,7 @@ def _decide_routes(app: FastAPI, console: Console) -> None:
                 console.emitter,
                 session.reviewer,
                 (case_id, revision),
-                DecisionInput(
-                    outcome,
-                    reason or "tos.no_violation",
-                    fields.get("explanation", "")[:2000],
-                    key,
-                ),
+                DecisionInput(outcome, reason, fields.get("explanation", "")[:2000], key),
                 policy=console.policy,
             )
         except RequestRefusedError as error:
@@ -559,6 +550,11 @@ def _refused(
     code = None if cause is None else cause.code
     if code is review.ErrorCode.LEASE_EXPIRED or "expired" in error.message:
         return _back("/console/queue", "lease_expired")
+    if error.status == 422 and error.code in REASON_REFUSALS:
+        return _back(
+            f"/console/cases/{request.path_params['case_id']}/{request.path_params['revision']}",
+            "reason_mismatch",
+        )
     if error.status == 404:
         return console.problem(request, session, 404, "not_found")
     if error.status == 409:

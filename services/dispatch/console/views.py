@@ -9,20 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import tldextract
-import yaml
 
+from services.dispatch.core.reasons import shipped_catalogue
 from services.dispatch.decisions import Outcome, applicable
 from shared.events.reports import Category, SubjectKind
 
-#: The policy reasons offered per category (``deploy/dispatch/policy_reasons.yaml``).
-POLICY_REASONS_FILE = (
-    Path(__file__).resolve().parents[3] / "deploy" / "dispatch" / "policy_reasons.yaml"
-)
 #: Outcomes the user cannot undo by deleting or editing: confirmed twice in the console.
 IRREVERSIBLE = frozenset(
     {Outcome.BAN_USER, Outcome.BAN_GROUP_OR_CHANNEL, Outcome.REPORT_TO_AUTHORITIES}
@@ -38,6 +33,14 @@ class Reason:
 
 
 @dataclass(frozen=True, slots=True)
+class ReasonGroups:
+    """The reasons offered on a case page: those of a violation, and of no violation."""
+
+    violation: list[Reason]
+    no_violation: list[Reason]
+
+
+@dataclass(frozen=True, slots=True)
 class Link:
     """A URL cut around its registrable domain, for display as text."""
 
@@ -46,16 +49,14 @@ class Link:
     after: str
 
 
-@cache
-def _reasons() -> dict[str, list[dict[str, str]]]:
-    loaded: dict[str, list[dict[str, str]]] = yaml.safe_load(POLICY_REASONS_FILE.read_text())
-    return loaded
-
-
-def policy_reasons(category: str, language: str) -> list[Reason]:
-    """The reasons of a category, labelled in ``language`` (``other``'s when it has none)."""
-    entries = _reasons().get(category) or _reasons().get(Category.OTHER.value, [])
-    return [Reason(e["code"], e.get(language) or e["en"]) for e in entries]
+def policy_reasons(category: str, language: str) -> ReasonGroups:
+    """The catalogue's reasons for a case of ``category``, labelled in ``language``."""
+    catalogue = shipped_catalogue()
+    violation = catalogue.for_outcome(Category(category), Outcome.REMOVE_CONTENT)
+    return ReasonGroups(
+        violation=[Reason(r.code, r.label(language)) for r in violation],
+        no_violation=[Reason(r.code, r.label(language)) for r in catalogue.no_violation],
+    )
 
 
 def outcomes_for(kind: str) -> list[Outcome]:

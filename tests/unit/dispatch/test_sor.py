@@ -26,6 +26,7 @@ from services.dispatch.sor import (
     StatementOfReasons,
     build_statement,
     puid_for,
+    server_trim,
     validate_statement,
 )
 from shared.events.decisions import DecisionOutcome as Outcome
@@ -41,7 +42,8 @@ def facts(**changes: Any) -> DecisionFacts:
         outcome=Outcome.REMOVE_CONTENT,
         subject_kind=SubjectKind.MESSAGE,
         ground=IncompatibleContent(
-            reference="tos.hate.2", explanation="Attacks a protected group."
+            clause="Terms, section 3.2: no attacks on a protected group.",
+            explanation="Attacks a protected group.",
         ),
         facts="A message attacking people for their religion was reported and reviewed.",
         content_types=("CONTENT_TYPE_TEXT",),
@@ -50,7 +52,6 @@ def facts(**changes: Any) -> DecisionFacts:
         automated_detection=False,
         automated_decision="AUTOMATED_DECISION_NOT_AUTOMATED",
         source_type="SOURCE_ARTICLE_16",
-        platform_name="Crible Messenger",
     )
     return replace(base, **changes)
 
@@ -205,7 +206,9 @@ def test_the_builder_fills_grounds_flags_dates_and_scope() -> None:
     statement = build_statement(
         facts(
             ground=IncompatibleContent(
-                reference="tos.hate.2", explanation="Attacks a group.", also_illegal=True
+                clause="Terms, section 3.2: no attacks on a protected group.",
+                explanation="Attacks a group.",
+                also_illegal=True,
             ),
             automated_detection=True,
             automated_decision="AUTOMATED_DECISION_PARTIALLY",
@@ -215,7 +218,7 @@ def test_the_builder_fills_grounds_flags_dates_and_scope() -> None:
     )
     assert statement is not None
     assert statement["incompatible_content_ground"] == (
-        "Crible Messenger terms and conditions, clause tos.hate.2"
+        "Terms, section 3.2: no attacks on a protected group."
     )
     assert statement["incompatible_content_illegal"] == "Yes"
     assert statement["automated_detection"] == "Yes"
@@ -314,6 +317,22 @@ def test_required_fields(name: str) -> None:
 def test_blank_text_and_empty_lists_count_as_missing() -> None:
     assert fields_of(errors_with(decision_facts="  ")) == {"decision_facts"}
     assert fields_of(errors_with(content_type=[])) == {"content_type"}
+
+
+@pytest.mark.parametrize("blank", ["\u200b", "\ufeff \u200e", "\u00a0\u2003", "\u3000\x00"])
+def test_text_of_whitespace_and_zero_width_characters_counts_as_missing(blank: str) -> None:
+    # The server trims Unicode whitespace and zero-width characters, then finds nothing.
+    assert fields_of(errors_with(decision_facts=blank)) == {"decision_facts"}
+    assert fields_of(errors_with(illegal_content_legal_ground=blank)) == {
+        "illegal_content_legal_ground"
+    }
+
+
+def test_lengths_are_counted_as_the_server_counts_them_after_trimming() -> None:
+    padded = "\u200b" + "x" * 5000 + "\u00a0\ufeff"
+    assert errors_with(decision_facts=padded) == []
+    assert server_trim(padded) == "x" * 5000
+    assert fields_of(errors_with(decision_facts=padded[:-2] + "x")) == {"decision_facts"}
 
 
 def test_at_least_one_decision_is_required() -> None:
