@@ -21,9 +21,10 @@ from datetime import UTC, datetime
 
 import orjson
 
-from services.dispatch import metrics, review
+from services.dispatch import decisions, metrics, review
 from services.dispatch.core.reasons import PolicyReason, ReasonRefusedError, shipped_catalogue
 from services.dispatch.decisions import Outcome, enforcement, enforces
+from services.dispatch.evidence_rows import preserve
 from services.dispatch.review import Effect, ReviewPolicy, State
 from services.dispatch.review_rows import Loaded, load, save
 from services.dispatch.reviewers import Reviewer
@@ -35,6 +36,7 @@ from services.dispatch.statements import (
     statement_of,
 )
 from shared.db import Connection
+from shared.events.enforcement import Action
 from shared.events.reports import Category
 from shared.publisher import Outbound
 from shared.runtime.emit import Emitter
@@ -164,6 +166,26 @@ async def decide(
                 revision,
                 decision_id,
             )
+        measures = enforcement(body.outcome, loaded.subject.kind, loaded.case.category)
+        if (
+            action_id is not None
+            and Effect.PUBLISH_ENFORCEMENT in step.effects
+            and any(m.action is Action.PRESERVE_EVIDENCE for m in measures)
+        ):
+            # Kept here, in the action's transaction, before the platform removes anything.
+            await preserve(
+                conn,
+                case=(case_id, revision),
+                category=loaded.case.category,
+                action_id=action_id,
+                subject=loaded.subject.model_dump(mode="json", exclude_none=True),
+                matches=[
+                    m
+                    for s in orjson.loads(loaded.row["verdict"]).get("screeners", ())
+                    for m in s.get("matches") or ()
+                ],
+                now=now,
+            )
         await keep_statements(conn, events)
         tx.emit(*events)
     _count(loaded, step, body.outcome, now)
@@ -278,7 +300,7 @@ def _events(
     ]
     action = {**common, "automatic": False, "decision_id": decision_id, "issued_at": now}
     if reversed_id is not None and loaded.case.in_force is not None:
-        lifted = enforcement(loaded.case.in_force, subject.kind)
+        lifted = decisions.lifted(loaded.case.in_force, subject.kind)
         reversal = {
             **action,
             "action_id": uuid.uuid5(_NAMESPACE, f"reversal/{decision_id}"),
@@ -290,7 +312,7 @@ def _events(
     action_id = None
     if Effect.PUBLISH_ENFORCEMENT in step.effects:
         action_id = uuid.uuid5(_NAMESPACE, f"action/{decision_id}")
-        measures = enforcement(body.outcome, subject.kind)
+        measures = enforcement(body.outcome, subject.kind, loaded.case.category)
         enforced = {
             **action,
             "action_id": action_id,

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shared.events.decisions import DecisionOutcome
-from shared.events.enforcement import Action, Target
-from shared.events.reports import SubjectKind
+from shared.events.enforcement import EVIDENCE_CATEGORIES, REMOVALS, Action, Target
+from shared.events.reports import Category, SubjectKind
 
 #: A reviewer's decision on a case (the contract's enum: one list of outcomes everywhere).
 Outcome = DecisionOutcome
@@ -70,11 +70,35 @@ def applicable(outcome: Outcome, kind: SubjectKind) -> bool:
     return True
 
 
-def enforcement(outcome: Outcome, kind: SubjectKind) -> tuple[Enforcement, ...]:
+#: What comes before any removal where the law asks for evidence (``EVIDENCE_CATEGORIES``).
+_EVIDENCE_FIRST = (
+    Enforcement(Action.PRESERVE_EVIDENCE, Target.SUBJECT),
+    Enforcement(Action.REFER_TO_AUTHORITIES, Target.SUBJECT),
+)
+
+
+def enforcement(
+    outcome: Outcome, kind: SubjectKind, category: Category | None = None
+) -> tuple[Enforcement, ...]:
     """The actions ``outcome`` implies for a subject of this kind, in the order to carry out.
 
+    In a category whose evidence the law protects (child sexual abuse, terrorism), anything
+    that removes is preceded by preserving the evidence and referring it to the authorities.
     Raises ``OutcomeNotApplicableError`` for a group or channel ban on a message or a user.
     """
+    measures = _measures(outcome, kind)
+    if category in EVIDENCE_CATEGORIES and any(m.action in REMOVALS for m in measures):
+        rest = tuple(m for m in measures if m not in _EVIDENCE_FIRST)
+        return (*_EVIDENCE_FIRST, *rest)
+    return measures
+
+
+def lifted(outcome: Outcome, kind: SubjectKind) -> tuple[Enforcement, ...]:
+    """What a reversal of ``outcome`` undoes: preserved evidence and a referral stay."""
+    return tuple(m for m in _measures(outcome, kind) if m not in _EVIDENCE_FIRST)
+
+
+def _measures(outcome: Outcome, kind: SubjectKind) -> tuple[Enforcement, ...]:
     if not applicable(outcome, kind):
         raise OutcomeNotApplicableError(f"{outcome} does not apply to a {kind}")
     match outcome:

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 import orjson
 
 from services.dispatch import metrics
+from services.dispatch.evidence_rows import refresh_reports
 from services.dispatch.ranking import Key, rerank
 from services.dispatch.reporters import ReportOutcome, updated_weight
 from shared.db import Connection
@@ -60,6 +61,7 @@ async def store_reports(batch: Sequence[Inbound[ReportAccepted]], conn: Connecti
         rows,
     )
     keys: list[Key] = sorted({(r[0], r[1]) for r in rows})
+    await refresh_reports(conn, keys)
     await rerank(conn, keys, datetime.now(UTC))
     return Handled(())
 

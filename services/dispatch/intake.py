@@ -21,6 +21,7 @@ import orjson
 from services.dispatch import metrics
 from services.dispatch.core.reasons import Catalogue, load_catalogue
 from services.dispatch.decisions import Outcome, enforcement
+from services.dispatch.evidence_rows import preserve
 from services.dispatch.priority import PriorityInputs, rank_at, urgency, velocity
 from services.dispatch.ranking import Crowd, reporter_weights, surge_counts
 from services.dispatch.sla import DEFAULT_SLA_FILE, SlaConfig, load_sla
@@ -32,7 +33,8 @@ from services.dispatch.statements import (
     statement_of,
 )
 from shared.db import Connection
-from shared.events.reports import SubjectKind
+from shared.events.enforcement import EVIDENCE_CATEGORIES
+from shared.events.reports import Category, SubjectKind
 from shared.events.screening import Route, ScreeningVerdict
 from shared.publisher import Outbound
 from shared.runtime import Handled, Inbound
@@ -51,11 +53,14 @@ class Known:
     automatic_action_id: uuid.UUID | None
 
 
-def automatic_measures(kind: SubjectKind) -> list[dict[str, str]]:
-    """What an automatic action does: the content goes, the account stays for a person."""
-    return [
-        {"action": m.action, "target": m.target} for m in enforcement(Outcome.REMOVE_CONTENT, kind)
-    ]
+def automatic_measures(kind: SubjectKind, category: Category) -> list[dict[str, str]]:
+    """What an automatic action does: the content goes, the account stays for a person.
+
+    In child sexual abuse and terrorism the evidence is preserved and referred to the
+    authorities first (``decisions.enforcement``).
+    """
+    measures = enforcement(Outcome.REMOVE_CONTENT, kind, category)
+    return [{"action": m.action, "target": m.target} for m in measures]
 
 
 def automatic_action_id(case_id: uuid.UUID, revision: int) -> uuid.UUID:
@@ -112,6 +117,21 @@ class Intake:
             if verdict.route is Route.ACT_NOW and action_id is None:
                 action_id = automatic_action_id(*key)
                 events.extend(_automatic_action(verdict, action_id, now, self._catalogue))
+                if verdict.screened_category in EVIDENCE_CATEGORIES:
+                    # Kept here, in the action's transaction, before the platform removes.
+                    await preserve(
+                        conn,
+                        case=key,
+                        category=verdict.screened_category,
+                        action_id=action_id,
+                        subject=verdict.subject.model_dump(mode="json", exclude_none=True),
+                        matches=[
+                            m.model_dump(mode="json", exclude_none=True)
+                            for s in verdict.screeners
+                            for m in s.matches
+                        ],
+                        now=now,
+                    )
                 acted.append(verdict.screened_category.value)
             state = self._state(verdict, before)
             viral, coordinated = surges.get(verdict.subject.key(), (0, 0))
@@ -231,7 +251,7 @@ def _automatic_action(
         "case_revision": verdict.case_revision,
         "subject": verdict.subject.model_dump(exclude_none=True),
         "category": verdict.screened_category,
-        "measures": automatic_measures(verdict.subject.kind),
+        "measures": automatic_measures(verdict.subject.kind, verdict.screened_category),
         "automatic": True,
         "verdict_id": verdict.verdict_id,
         "reason": reason[:128],

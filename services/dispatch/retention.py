@@ -6,6 +6,8 @@ the transparency reports of the year after (art. 15, 24): 2 years by default aft
 case's last change, ``CRIBLE_DISPATCH_DECISION_RETENTION_DAYS``. The statements of reasons
 stay public in the EU Transparency Database; a statement not yet submitted is kept (and
 its case with it). Only cases whose every revision is final (decided or dismissed) go.
+Preserved evidence has its own period, set by law per category (``core/evidence.py``),
+whatever became of the case.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from services.dispatch.config import DispatchSettings
+from services.dispatch.core.evidence import EVIDENCE_PERIODS
 from shared.retention import RetentionRule, periodic_retention
 
 BASIS = "platform policy: appeals and disputes (DSA art. 20, 21), transparency (art. 15, 24)"
@@ -23,7 +26,7 @@ _DUE = """FROM dispatch.cases c GROUP BY c.case_id
 
 
 def rules() -> tuple[RetentionRule, ...]:
-    """The rule under the configured period."""
+    """The cases' rule under the configured period, and preserved evidence's own."""
     period = timedelta(days=DispatchSettings().decision_retention_days)
     key = "$1::uuid[]"
     return (
@@ -41,6 +44,20 @@ def rules() -> tuple[RetentionRule, ...]:
                 f"DELETE FROM dispatch.exposures WHERE case_id = ANY({key})",
                 f"DELETE FROM dispatch.case_reports WHERE case_id = ANY({key})",
                 f"DELETE FROM dispatch.cases WHERE case_id = ANY({key})",
+            ),
+        ),
+        RetentionRule(
+            name="dispatch.preserved_evidence",
+            basis="; ".join(p.basis for p in EVIDENCE_PERIODS.values()),
+            period=max(p.period for p in EVIDENCE_PERIODS.values()),
+            # Each row carries its own end (keep_until), set from its category's law.
+            due="""SELECT case_id AS key FROM dispatch.preserved_evidence
+                   WHERE keep_until < :now ORDER BY keep_until LIMIT :limit
+                   FOR UPDATE SKIP LOCKED""",
+            count_due="SELECT count(*) FROM dispatch.preserved_evidence WHERE keep_until < :now",
+            deletes=(
+                f"""DELETE FROM dispatch.preserved_evidence
+                    WHERE case_id = ANY({key}) AND keep_until < now()""",
             ),
         ),
     )

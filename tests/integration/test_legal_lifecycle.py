@@ -413,8 +413,26 @@ async def test_dispatch_keeps_decisions_for_their_period_and_open_or_unsubmitted
     await dispatch_case(db, state="decided", updated=recent)  # within its period
     await dispatch_case(db, state="queued", updated=old)  # still waiting: never deleted
     await dispatch_case(db, state="decided", updated=old, statement="pending")  # not yet sent
+    # Preserved evidence has its own end, whatever becomes of the case: the deleted case's
+    # is still kept, an expired one goes.
+    expired = uuid.uuid4()
+    for case_id, until in ((gone, NOW + timedelta(days=10)), (expired, NOW - timedelta(days=1))):
+        await db.execute(
+            """INSERT INTO dispatch.preserved_evidence (case_id, revision, category, action_id,
+                   subject, matches, reports, preserved_at, keep_until, basis)
+               VALUES ($1, 1, 'terrorism_violent_extremism', $1, '{}', '[]', '[]', $2, $3,
+                       'Regulation (EU) 2021/784 art. 6')""",
+            case_id,
+            until - timedelta(days=183),
+            until,
+        )
     outcomes = [await enforce_rule(db, rule, now=NOW) for rule in dispatch_rules()]
-    assert [(o.name, o.due) for o in outcomes] == [("dispatch.cases", 1)]
+    assert [(o.name, o.due) for o in outcomes] == [
+        ("dispatch.cases", 1),
+        ("dispatch.preserved_evidence", 1),
+    ]
+    kept = await db.fetch("SELECT case_id FROM dispatch.preserved_evidence")
+    assert [r["case_id"] for r in kept] == [gone]
     assert await db.fetchval("SELECT count(*) FROM dispatch.cases WHERE case_id = $1", gone) == 0
     assert (
         await db.fetchval("SELECT count(*) FROM dispatch.decisions WHERE case_id = $1", gone) == 0
