@@ -24,10 +24,10 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from services.dispatch import deciding, metrics, queue, review
 from services.dispatch.config import DispatchSettings
 from services.dispatch.console.routes import mount_console
-from services.dispatch.deciding import DecisionInput, RequestRefusedError
+from services.dispatch.deciding import READ_REFUSALS, DecisionInput, RequestRefusedError, holder_of
 from services.dispatch.decisions import Outcome
 from services.dispatch.review_rows import save
-from services.dispatch.reviewers import Reviewer, Role
+from services.dispatch.reviewers import Reviewer, Role, may_read
 from shared.runtime import ServiceContext
 from shared.runtime.emit import Emitter
 
@@ -211,8 +211,8 @@ def _lease_routes(app: FastAPI, deps: _Deps) -> None:
     ) -> dict[str, Any]:
         """The case: subject, counts, reports, screening, deadlines and history.
 
-        Its lease holder reads it; so may a senior or admin cleared for its category (an
-        appeal or an escalation to look into), never a reviewer who does not hold it.
+        Who may read it is ``reviewers.may_read`` (the console asks the same): 403 outside
+        the reviewer's clearances, 409 when the lease expired or someone else holds it.
         """
         async with pool.acquire() as conn:
             row = await conn.fetchrow(
@@ -222,14 +222,9 @@ def _lease_routes(app: FastAPI, deps: _Deps) -> None:
             )
             if row is None:
                 raise HTTPException(404, "no such case revision")
-            holds = (
-                row["state"] == "leased"
-                and row["leased_by"] == reviewer.id
-                and row["lease_expires_at"] > datetime.now(UTC)
-            )
-            cleared = reviewer.senior and row["screened_category"] in reviewer.clearances
-            if not holds and not cleared:
-                raise HTTPException(409, "the case is not leased to you")
+            refusal = may_read(reviewer, holder_of(row), datetime.now(UTC))
+            if refusal is not None:
+                raise RequestRefusedError(*READ_REFUSALS[refusal], refusal.value)
             view = _case_view(row)
             view["reports"] = await queue.reports(conn, case_id, revision)
             view["history"] = await queue.history(conn, case_id)
@@ -375,8 +370,8 @@ def _case_view(row: Any) -> dict[str, Any]:
         "state": row["state"],
         "waiting_state": row["waiting_state"],
         "reason": row["reason"],
-        "report_count": row["report_count"],
-        "reporter_count": row["reporter_count"],
+        "report_count": queue.shown_counts(row)[0],
+        "reporter_count": queue.shown_counts(row)[1],
         "languages": row["languages"],
         "priority": round(queue.priority_of(row["rank_at"]), 1),
         "surges": {"viral": row["surge_viral"], "coordinated": row["surge_coordinated"]},

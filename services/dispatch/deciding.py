@@ -18,16 +18,18 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import orjson
 
 from services.dispatch import decisions, metrics, review
+from services.dispatch.core.lifecycle import State
 from services.dispatch.core.reasons import PolicyReason, ReasonRefusedError, shipped_catalogue
 from services.dispatch.decisions import Outcome, enforcement, enforces
 from services.dispatch.evidence_rows import preserve
-from services.dispatch.review import Effect, ReviewPolicy, State
+from services.dispatch.review import Effect, ReviewPolicy
 from services.dispatch.review_rows import Loaded, load, save
-from services.dispatch.reviewers import Reviewer
+from services.dispatch.reviewers import CaseHolder, ReadRefusal, Reviewer
 from services.dispatch.statements import (
     AUTOMATIC_OUTCOME,
     Restriction,
@@ -66,6 +68,24 @@ _MESSAGES = {
     review.ErrorCode.NOT_LEASE_HOLDER: "the case is not leased to you",
     review.ErrorCode.LEASE_EXPIRED: "your lease expired; ask for the next case again",
 }
+
+
+#: HTTP status and message of each refusal to read a case (``reviewers.may_read``).
+READ_REFUSALS: dict[ReadRefusal, tuple[int, str]] = {
+    ReadRefusal.NOT_CLEARED: (403, "you are not cleared for this case's category"),
+    ReadRefusal.LEASE_EXPIRED: (409, "your lease expired; ask for the next case again"),
+    ReadRefusal.NOT_YOURS: (409, "the case is not leased to you"),
+}
+
+
+def holder_of(row: Any) -> CaseHolder:
+    """What ``may_read`` needs of a case row (a lease counts only while the row is leased)."""
+    leased = row["state"] == State.LEASED.value
+    return CaseHolder(
+        category=Category(row["screened_category"]),
+        leased_by=row["leased_by"] if leased else None,
+        lease_expires_at=row["lease_expires_at"] if leased else None,
+    )
 
 
 def refusal(error: review.ReviewError) -> RequestRefusedError:

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 import orjson
 
 from services.dispatch import metrics
+from services.dispatch.core.lifecycle import SETTLED, sql_list
 from services.dispatch.evidence_rows import refresh_reports
 from services.dispatch.ranking import Key, rerank
 from services.dispatch.reporters import ReportOutcome, updated_weight
@@ -92,8 +93,8 @@ async def store_surges(batch: Sequence[Inbound[SurgeSignal]], conn: Connection) 
         ],
     )
     rows = await conn.fetch(
-        """SELECT case_id, revision FROM dispatch.cases
-           WHERE subject_key = ANY($1::text[]) AND state NOT IN ('decided', 'dismissed')""",
+        f"""SELECT case_id, revision FROM dispatch.cases
+           WHERE subject_key = ANY($1::text[]) AND state NOT IN {sql_list(SETTLED)}""",
         sorted({s.subject.key() for s in signals}),
     )
     await rerank(conn, [(r["case_id"], r["revision"]) for r in rows], now)

@@ -19,11 +19,12 @@ from pathlib import Path
 import orjson
 
 from services.dispatch import metrics
+from services.dispatch.core.lifecycle import Move, State, TransitionRefusedError, transition
 from services.dispatch.core.reasons import Catalogue, load_catalogue
 from services.dispatch.decisions import Outcome, enforcement
 from services.dispatch.evidence_rows import preserve
-from services.dispatch.priority import PriorityInputs, rank_at, urgency, velocity
-from services.dispatch.ranking import Crowd, reporter_weights, surge_counts
+from services.dispatch.priority import PriorityInputs, rank_at, urgency
+from services.dispatch.ranking import CaseFacts, Crowd, case_facts, surge_counts
 from services.dispatch.sla import DEFAULT_SLA_FILE, SlaConfig, load_sla
 from services.dispatch.statements import (
     AUTOMATIC_OUTCOME,
@@ -41,7 +42,6 @@ from shared.runtime import Handled, Inbound
 from shared.topics import ENFORCEMENT_ACTIONS
 
 _NAMESPACE = uuid.UUID("3c1f7a52-8d0e-4b6a-9f5e-2a7c4d9b1e63")
-_WAITING = "queued"
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +51,8 @@ class Known:
     report_count: int
     state: str
     automatic_action_id: uuid.UUID | None
+    #: When the case revision entered the queue: its age, kept through every new verdict.
+    opened_at: datetime
 
 
 def automatic_measures(kind: SubjectKind, category: Category) -> list[dict[str, str]]:
@@ -88,7 +90,7 @@ class Intake:
         """Queue, update or record each verdict; publish automatic actions."""
         keys = sorted({(m.event.case_id, m.event.case_revision) for m in batch})
         rows = await conn.fetch(
-            """SELECT case_id, revision, report_count, state, automatic_action_id
+            """SELECT case_id, revision, report_count, state, automatic_action_id, opened_at
                FROM dispatch.cases
                WHERE (case_id, revision) IN (SELECT * FROM unnest($1::uuid[], $2::int[]))
                ORDER BY case_id, revision FOR UPDATE""",
@@ -97,13 +99,13 @@ class Intake:
         )
         known = {
             (r["case_id"], r["revision"]): Known(
-                r["report_count"], r["state"], r["automatic_action_id"]
+                r["report_count"], r["state"], r["automatic_action_id"], r["opened_at"]
             )
             for r in rows
         }
         now = datetime.now(UTC)
         counts = {(m.event.case_id, m.event.case_revision): m.event.reporter_count for m in batch}
-        weights = await reporter_weights(conn, keys, counts, now)
+        facts = await case_facts(conn, keys, counts, now)
         surges = await surge_counts(conn, (m.event.subject.key() for m in batch))
         events: list[Outbound] = []
         acted: list[str] = []  # the category of each automatic action
@@ -135,7 +137,8 @@ class Intake:
                 acted.append(verdict.screened_category.value)
             state = self._state(verdict, before)
             viral, coordinated = surges.get(verdict.subject.key(), (0, 0))
-            crowd = Crowd(weights[key], viral, coordinated)
+            crowd = Crowd(facts[key].reporter_weight, viral, coordinated)
+            opened_at = verdict.screened_at if before is None else before.opened_at
             await self._save(
                 conn,
                 verdict,
@@ -143,9 +146,11 @@ class Intake:
                 state=state,
                 action_id=action_id,
                 crowd=crowd,
+                facts=facts[key],
+                opened_at=opened_at,
                 now=now,
             )
-            known[key] = Known(verdict.report_count, state, action_id)
+            known[key] = Known(verdict.report_count, state.value, action_id, opened_at)
 
         await keep_statements(conn, events)
 
@@ -156,12 +161,18 @@ class Intake:
         return Handled(events, after_commit=count)
 
     @staticmethod
-    def _state(verdict: ScreeningVerdict, before: Known | None) -> str:
-        if before is not None and before.state not in (_WAITING, "dismissed"):
-            return before.state  # leased, held, decided...: a newer verdict does not requeue
-        if verdict.route is Route.DISMISS and not verdict.qa_sample:
-            return "dismissed"
-        return _WAITING
+    def _state(verdict: ScreeningVerdict, before: Known | None) -> State:
+        move = (
+            Move.SCREEN_DISMISS
+            if verdict.route is Route.DISMISS and not verdict.qa_sample
+            else Move.SCREEN_FOR_REVIEW
+        )
+        if before is None:
+            return transition(State.QUEUED, move)
+        try:
+            return transition(State(before.state), move)
+        except TransitionRefusedError:
+            return State(before.state)  # leased, held, decided...: a verdict does not requeue
 
     async def _save(
         self,
@@ -169,42 +180,48 @@ class Intake:
         verdict: ScreeningVerdict,
         *,
         raw: bytes,
-        state: str,
+        state: State,
         action_id: uuid.UUID | None,
         crowd: Crowd,
+        facts: CaseFacts,
+        opened_at: datetime,
         now: datetime,
     ) -> None:
+        # The case keeps the age it has had since it entered the queue, whatever verdict
+        # comes; its velocity is over its own life, from its first report.
         inputs = PriorityInputs(
             severity=verdict.severity,
             confidence=verdict.confidence,
             reporter_weights=(crowd.reporter_weight,),
-            reports_per_hour=velocity(verdict.report_count, verdict.screened_at, now),
-            opened_at=verdict.screened_at,
+            reports_per_hour=facts.velocity(verdict.report_count, opened_at, now),
+            opened_at=opened_at,
             surges=crowd.surges(),
         )
-        due = self._sla.deadline(verdict.screened_category, verdict.severity, verdict.screened_at)
+        due = self._sla.deadline(verdict.screened_category, verdict.severity, opened_at)
         await conn.execute(
             """INSERT INTO dispatch.cases (case_id, revision, subject, category,
                    screened_category, route, severity, confidence, qa_sample, report_count,
                    reporter_count, languages, urgency, opened_at, due_at, state, verdict_id,
                    automatic_action_id, verdict, updated_at, subject_key, reporter_weight,
-                   reports_per_hour, surge_viral, surge_coordinated, rank_at, in_force)
+                   reports_per_hour, surge_viral, surge_coordinated, rank_at, in_force,
+                   reports_seen, reporters_seen)
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-                       $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)
+                       $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $29, $30)
                ON CONFLICT (case_id, revision) DO UPDATE SET
                    screened_category = EXCLUDED.screened_category, route = EXCLUDED.route,
                    severity = EXCLUDED.severity, confidence = EXCLUDED.confidence,
                    qa_sample = EXCLUDED.qa_sample, report_count = EXCLUDED.report_count,
                    reporter_count = EXCLUDED.reporter_count, languages = EXCLUDED.languages,
                    urgency = EXCLUDED.urgency, due_at = LEAST(cases.due_at, EXCLUDED.due_at),
-                   state = EXCLUDED.state, verdict_id = EXCLUDED.verdict_id,
+                   state = $28, verdict_id = EXCLUDED.verdict_id,
                    automatic_action_id = EXCLUDED.automatic_action_id,
                    verdict = EXCLUDED.verdict, updated_at = EXCLUDED.updated_at,
                    reporter_weight = EXCLUDED.reporter_weight,
                    reports_per_hour = EXCLUDED.reports_per_hour,
                    surge_viral = EXCLUDED.surge_viral,
                    surge_coordinated = EXCLUDED.surge_coordinated,
-                   rank_at = EXCLUDED.rank_at,
+                   rank_at = EXCLUDED.rank_at, reports_seen = EXCLUDED.reports_seen,
+                   reporters_seen = EXCLUDED.reporters_seen,
                    in_force = coalesce(cases.in_force, EXCLUDED.in_force)""",
             verdict.case_id,
             verdict.case_revision,
@@ -219,9 +236,11 @@ class Intake:
             verdict.reporter_count,
             list(verdict.reporter_languages),
             urgency(inputs),
-            verdict.screened_at,
+            opened_at,
             due,
-            state,
+            # A new row enters as the verdict says (the lifecycle's entry states); a known one
+            # takes the state the lifecycle gave it.
+            self._state(verdict, None).value,
             verdict.verdict_id,
             action_id,
             raw.decode(),
@@ -234,6 +253,9 @@ class Intake:
             rank_at(inputs),
             # What acts on the subject before any person: the automatic removal.
             None if action_id is None else Outcome.REMOVE_CONTENT.value,
+            state.value,
+            facts.reports,
+            facts.reporters,
         )
 
 

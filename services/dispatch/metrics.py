@@ -9,6 +9,7 @@ import logging
 import asyncpg
 from prometheus_client import Counter, Gauge, Histogram
 
+from services.dispatch.core.lifecycle import State
 from services.dispatch.queue import QUEUE_SQL, WAITING_SQL, band_sql
 
 log = logging.getLogger(__name__)
@@ -106,14 +107,14 @@ async def refresh(pool: asyncpg.Pool) -> None:
             f"""SELECT screened_category AS category, {band_sql()} AS band, count(*) AS depth
                FROM dispatch.cases
                WHERE state IN {WAITING_SQL}
-                  OR (state = 'leased' AND lease_expires_at < now())
+                  OR (state = '{State.LEASED.value}' AND lease_expires_at < now())
                GROUP BY 1, 2"""
         )
         ages = await conn.fetch(
             f"""SELECT screened_category AS category,
                    extract(epoch FROM now() - min(opened_at))::float8 AS oldest,
                    count(*) FILTER (WHERE due_at < now()) AS breached,
-                   count(*) FILTER (WHERE state = 'leased'
+                   count(*) FILTER (WHERE state = '{State.LEASED.value}'
                                     AND lease_expires_at < now()) AS expired
                FROM dispatch.cases
                WHERE state IN {QUEUE_SQL}

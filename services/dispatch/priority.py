@@ -9,30 +9,31 @@ How it is built, and why:
   weights), report velocity (reports per hour over the case's life) and ``viral`` surge
   signals, each through a saturating curve ``x / (x + half)``. A ``coordinated`` surge
   signal divides the reporter and velocity parts by ``1 + count / half``: a mass-reporting
-  campaign must not push its target up the queue. It never lowers harm or reach.
-- **reach**, in [0, 1]: ``log10(1 + followers or members) / 7`` capped at 1 (ten million);
-  unknown reach adds nothing.
-- **urgency** = harm x (0.5 + 0.5 x (0.6 crowd + 0.4 reach)): crowd and reach can double
-  harm, never more, so the order of severities mostly holds.
+  campaign must not push its target up the queue. It never lowers harm.
+- **urgency** = harm x (0.5 + 0.5 x crowd): the crowd can almost double harm, never more,
+  so the order of severities mostly holds. (Reach, a subject's followers or members, is not
+  part of it: no event tells dispatch a subject's audience.)
 - **age**: urgency buys a head start in time, ``head_start = 7 days x urgency``, and the
   queue serves cases by ``rank_at = opened_at - head_start``, earliest first. A fresh
   critical case (urgency about 0.5) ranks as if it had waited three and a half days; spam
-  (about 0.1) as if it had waited half a day. Waiting moves every case toward the front at
-  the same speed, so however low its urgency, a case eventually overtakes any fresh case:
+  (about 0.1) as if it had waited half a day. A case keeps its ``opened_at`` through every
+  new verdict and report: re-ranking changes its head start, never its age. Waiting moves
+  every case toward the front at the same speed, so however low its urgency, a case
+  eventually overtakes any fresh case:
   nothing starves. ``rank_at`` does not change while a case waits, so an index serves the
   queue in this order (one index step per ``next_case``, not a sort of the whole queue).
 - **priority**, for people and dashboards, is the same order as a number:
   ``100 x e / (e + 48 h)`` with ``e = now - rank_at`` (the case's age plus its head start).
 
 Monotone: priority never falls when severity, confidence, a reporter's weight, the number of
-reporters, velocity, a viral count, reach or age grows, and never rises when a coordinated
-count grows. Velocity is an input, not derived inside, so "older" means only "waited longer";
-``velocity`` computes it from a case's report count.
+reporters, velocity, a viral count or age grows, and never rises when a coordinated count
+grows. Velocity is an input, not derived inside, so "older" means only "waited longer";
+``velocity`` computes it from a case's report count over its own life (since its first
+report).
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -56,7 +57,6 @@ _COORDINATED_HALF = 20.0  # reports in coordinated bursts: halves the crowd part
 HEAD_START_MAX = timedelta(days=7)
 #: The effective age at which the displayed priority is 50 (the queue's SQL uses it).
 AGE_HALF = timedelta(hours=48)
-_REACH_LOG10_MAX = 7.0
 #: A case younger than this counts as this old for velocity: a first report is not a
 #: burst of thousands per hour.
 MIN_LIFE = timedelta(minutes=15)
@@ -85,8 +85,6 @@ class PriorityInputs:
     reports_per_hour: float
     opened_at: datetime
     surges: tuple[SurgeSignal, ...] = ()
-    #: Followers of a user, members of a group or channel; None when unknown.
-    reach: int | None = None
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.confidence <= 1.0:
@@ -95,8 +93,6 @@ class PriorityInputs:
             raise ValueError("a reporter weight is not negative")
         if self.reports_per_hour < 0:
             raise ValueError("velocity is not negative")
-        if self.reach is not None and self.reach < 0:
-            raise ValueError("reach is not negative")
 
 
 def velocity(report_count: int, first_reported_at: datetime, now: datetime) -> float:
@@ -122,10 +118,7 @@ def urgency(inputs: PriorityInputs) -> float:
         + 0.3 * discount * _saturate(inputs.reports_per_hour, _VELOCITY_HALF)
         + 0.2 * _saturate(_surge_count(inputs, SurgeKind.VIRAL), _VIRAL_HALF)
     )
-    reach = 0.0
-    if inputs.reach is not None:
-        reach = min(math.log10(1 + inputs.reach) / _REACH_LOG10_MAX, 1.0)
-    return harm * (0.5 + 0.5 * (0.6 * crowd + 0.4 * reach))
+    return harm * (0.5 + 0.5 * crowd)
 
 
 def head_start(u: float) -> timedelta:

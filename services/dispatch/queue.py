@@ -21,6 +21,7 @@ from typing import Any
 import asyncpg
 import orjson
 
+from services.dispatch.core.lifecycle import IN_QUEUE, WAITING, State, sql_list
 from services.dispatch.priority import AGE_HALF, BANDS, priority_of_rank
 from services.dispatch.reviewers import GRAPHIC_CATEGORIES, Reviewer, Role
 from shared.db import Connection
@@ -33,11 +34,10 @@ _GRAPHIC = sorted(c.value for c in GRAPHIC_CATEGORIES)
 _AGE_HALF_SECONDS = int(AGE_HALF.total_seconds())
 
 
-#: States a case waits in, and the one it is in while someone holds it.
-WAITING_STATES = ("queued", "escalated", "awaiting_second_review", "appealed")
-#: The same, as SQL lists: waiting, and waiting or held under a lease.
-WAITING_SQL = "(" + ", ".join(f"'{s}'" for s in WAITING_STATES) + ")"
-QUEUE_SQL = "(" + ", ".join(f"'{s}'" for s in (*WAITING_STATES, "leased")) + ")"
+#: The lifecycle's states as SQL lists: waiting, and waiting or held under a lease.
+WAITING_SQL = sql_list(WAITING)
+QUEUE_SQL = sql_list(IN_QUEUE)
+_LEASED = State.LEASED.value
 
 
 def priority_sql() -> str:
@@ -51,6 +51,14 @@ def band_sql() -> str:
     p = priority_sql()
     arms = " ".join(f"WHEN {p} >= {lower} THEN '{band}'" for band, lower in BANDS)
     return f"(CASE {arms} ELSE 'P3' END)"
+
+
+def shown_counts(row: Any) -> tuple[int, int]:
+    """A case's reports and distinct reporters: its own, or the last verdict's if larger."""
+    return (
+        max(row["report_count"], row["reports_seen"]),
+        max(row["reporter_count"], row["reporters_seen"]),
+    )
 
 
 def priority_of(rank: datetime) -> float:
@@ -99,9 +107,9 @@ async def next_case(
     true when it was taken from an expired lease.
     """
     # Escalated cases go to seniors only; appeals and second reviews to anyone eligible.
-    states = ["queued", "awaiting_second_review", "appealed"]
+    states = sorted(s.value for s in WAITING if s is not State.ESCALATED)
     if reviewer.senior:
-        states.append("escalated")
+        states.append(State.ESCALATED.value)
     row = await conn.fetchrow(
         f"""WITH exposure AS (
                SELECT count(*) >= $4 AS capped FROM dispatch.exposures
@@ -109,7 +117,7 @@ async def next_case(
            candidate AS (
                SELECT case_id, revision, state AS was FROM dispatch.cases c
                WHERE state IN {QUEUE_SQL}
-                 AND (CASE WHEN state = 'leased' AND lease_expires_at < now()
+                 AND (CASE WHEN state = '{_LEASED}' AND lease_expires_at < now()
                            THEN waiting_state ELSE state END) = ANY($7::text[])
                  AND screened_category = ANY($2::text[])
                  AND (cardinality(languages) = 0 OR EXISTS (
@@ -123,13 +131,13 @@ async def next_case(
                LIMIT 1
                FOR UPDATE SKIP LOCKED),
            leased AS (
-               UPDATE dispatch.cases c SET state = 'leased', leased_by = $1,
-                      waiting_state = CASE WHEN c.state = 'leased' THEN c.waiting_state
+               UPDATE dispatch.cases c SET state = '{_LEASED}', leased_by = $1,
+                      waiting_state = CASE WHEN c.state = '{_LEASED}' THEN c.waiting_state
                                            ELSE c.state END,
                       lease_expires_at = now() + $6::interval, updated_at = now()
                FROM candidate
                WHERE c.case_id = candidate.case_id AND c.revision = candidate.revision
-               RETURNING c.*, candidate.was = 'leased' AS took_over),
+               RETURNING c.*, candidate.was = '{_LEASED}' AS took_over),
            shown AS (
                INSERT INTO dispatch.exposures (reviewer_id, case_id, revision, shown_at)
                SELECT $1, case_id, revision, now() FROM leased
@@ -256,7 +264,7 @@ async def stats(conn: Connection) -> list[dict[str, Any]]:
         f"""SELECT screened_category AS category, count(*) AS waiting,
                    extract(epoch FROM now() - min(opened_at))::float8 AS oldest_seconds,
                    count(*) FILTER (WHERE due_at < now()) AS overdue,
-                   count(*) FILTER (WHERE state = 'leased'
+                   count(*) FILTER (WHERE state = '{_LEASED}'
                                     AND lease_expires_at >= now()) AS leased,
                    count(*) FILTER (WHERE {band_sql()} = 'P0') AS p0,
                    count(*) FILTER (WHERE {band_sql()} = 'P1') AS p1,
@@ -271,12 +279,12 @@ async def stats(conn: Connection) -> list[dict[str, Any]]:
 async def shift_stats(conn: Connection, reviewer: Reviewer) -> dict[str, Any]:
     """The reviewer's current shift: decisions, graphic cases seen, leases held."""
     row = await conn.fetchrow(
-        """SELECT
+        f"""SELECT
              (SELECT count(*) FROM dispatch.decisions
               WHERE reviewer_id = $1 AND decided_at > now() - $2::interval) AS decisions,
              (SELECT count(*) FROM dispatch.exposures
               WHERE reviewer_id = $1 AND shown_at > now() - $2::interval) AS exposure,
-             (SELECT count(*) FROM dispatch.cases WHERE state = 'leased'
+             (SELECT count(*) FROM dispatch.cases WHERE state = '{_LEASED}'
               AND leased_by = $1 AND lease_expires_at >= now()) AS leases""",
         reviewer.id,
         SHIFT,

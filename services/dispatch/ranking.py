@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from services.dispatch.priority import PriorityInputs, SurgeSignal, rank_at, urgency
+from services.dispatch.core.lifecycle import SETTLED, sql_list
+from services.dispatch.priority import PriorityInputs, SurgeSignal, rank_at, urgency, velocity
 from services.dispatch.reporters import NEUTRAL_WEIGHT, current_weight
 from shared.db import Connection
 from shared.events.screening import Severity
@@ -40,35 +41,67 @@ class Crowd:
         )
 
 
-async def reporter_weights(
+@dataclass(frozen=True, slots=True)
+class CaseFacts:
+    """What a case revision's own reports say: its crowd, its size and when it began."""
+
+    #: The sum of the distinct reporters' trust weights, decayed to now.
+    reporter_weight: float
+    #: Reports and distinct reporters stored so far (they may arrive after the verdict).
+    reports: int
+    reporters: int
+    #: The first report's time, if any report arrived.
+    first_reported_at: datetime | None
+
+    def velocity(self, report_count: int, opened_at: datetime, now: datetime) -> float:
+        """Reports per hour over the case's own life: since its first report, or its opening."""
+        first = opened_at
+        if self.first_reported_at is not None:
+            first = min(first, self.first_reported_at)
+        return velocity(max(report_count, self.reports), min(first, now), now)
+
+
+async def case_facts(
     conn: Connection, keys: Sequence[Key], reporter_counts: dict[Key, int], now: datetime
-) -> dict[Key, float]:
-    """The sum of each case revision's distinct reporters' weights, decayed to ``now``.
+) -> dict[Key, CaseFacts]:
+    """Each case revision's facts from its stored reports and its reporters' weights.
 
     Reporters whose reports have not arrived yet count as neutral (1.0): the verdict gives
     their number before the reports consumer has stored them.
     """
     rows = await conn.fetch(
-        """SELECT DISTINCT ON (cr.case_id, cr.revision, cr.reporter_id)
-                  cr.case_id, cr.revision, rp.weight, rp.updated_at
+        """SELECT cr.case_id, cr.revision, cr.reporter_id, count(*) AS reports,
+                  min(cr.reported_at) AS first_at, min(rp.weight) AS weight,
+                  min(rp.updated_at) AS updated_at
            FROM dispatch.case_reports cr
            LEFT JOIN dispatch.reporters rp ON rp.reporter_id = cr.reporter_id
-           WHERE (cr.case_id, cr.revision) IN (SELECT * FROM unnest($1::uuid[], $2::int[]))""",
+           WHERE (cr.case_id, cr.revision) IN (SELECT * FROM unnest($1::uuid[], $2::int[]))
+           GROUP BY cr.case_id, cr.revision, cr.reporter_id""",
         [k[0] for k in keys],
         [k[1] for k in keys],
     )
-    known: dict[Key, list[float]] = {}
+    weights: dict[Key, list[float]] = {}
+    reports: dict[Key, int] = {}
+    first: dict[Key, datetime] = {}
     for r in rows:
+        key = (r["case_id"], r["revision"])
         weight = NEUTRAL_WEIGHT
         if r["weight"] is not None:
             weight = current_weight(r["weight"], r["updated_at"], now)
-        known.setdefault((r["case_id"], r["revision"]), []).append(weight)
-    sums = {}
+        weights.setdefault(key, []).append(weight)
+        reports[key] = reports.get(key, 0) + r["reports"]
+        first[key] = min(first.get(key, r["first_at"]), r["first_at"])
+    facts = {}
     for key in keys:
-        weights = known.get(key, [])
-        missing = max(reporter_counts.get(key, 0) - len(weights), 0)
-        sums[key] = sum(weights) + missing * NEUTRAL_WEIGHT
-    return sums
+        known = weights.get(key, [])
+        missing = max(reporter_counts.get(key, 0) - len(known), 0)
+        facts[key] = CaseFacts(
+            reporter_weight=sum(known) + missing * NEUTRAL_WEIGHT,
+            reports=reports.get(key, 0),
+            reporters=len(known),
+            first_reported_at=first.get(key),
+        )
+    return facts
 
 
 async def surge_counts(conn: Connection, subjects: Iterable[str]) -> dict[str, tuple[int, int]]:
@@ -86,26 +119,30 @@ async def surge_counts(conn: Connection, subjects: Iterable[str]) -> dict[str, t
     return {r["subject_key"]: (r["viral"], r["coordinated"]) for r in rows}
 
 
-def inputs(row: Any, crowd: Crowd) -> PriorityInputs:
+def inputs(row: Any, crowd: Crowd, reports_per_hour: float) -> PriorityInputs:
     """The priority inputs of a stored case row with ``crowd``'s figures."""
     return PriorityInputs(
         severity=Severity(row["severity"]),
         confidence=min(max(float(row["confidence"]), 0.0), 1.0),
         reporter_weights=(crowd.reporter_weight,),
-        reports_per_hour=float(row["reports_per_hour"]),
+        reports_per_hour=reports_per_hour,
         opened_at=row["opened_at"],
         surges=crowd.surges(),
     )
 
 
 async def rerank(conn: Connection, keys: Sequence[Key], now: datetime) -> int:
-    """Recompute the urgency and rank of the waiting cases among ``keys``; how many."""
+    """Recompute the urgency and rank of the waiting cases among ``keys``; how many.
+
+    The case keeps its age (``opened_at``); its crowd, velocity and counts are re-read from
+    its reports and surges.
+    """
     rows = await conn.fetch(
-        """SELECT case_id, revision, subject_key, severity, confidence, reports_per_hour,
+        f"""SELECT case_id, revision, subject_key, severity, confidence, report_count,
                   reporter_count, opened_at
            FROM dispatch.cases
            WHERE (case_id, revision) IN (SELECT * FROM unnest($1::uuid[], $2::int[]))
-             AND state NOT IN ('decided', 'dismissed')
+             AND state NOT IN {sql_list(SETTLED)}
            ORDER BY case_id, revision FOR UPDATE""",
         [k[0] for k in keys],
         [k[1] for k in keys],
@@ -113,7 +150,7 @@ async def rerank(conn: Connection, keys: Sequence[Key], now: datetime) -> int:
     if not rows:
         return 0
     found = [(r["case_id"], r["revision"]) for r in rows]
-    weights = await reporter_weights(
+    facts = await case_facts(
         conn, found, {(r["case_id"], r["revision"]): r["reporter_count"] for r in rows}, now
     )
     surges = await surge_counts(conn, (r["subject_key"] for r in rows))
@@ -121,8 +158,10 @@ async def rerank(conn: Connection, keys: Sequence[Key], now: datetime) -> int:
     for r in rows:
         key = (r["case_id"], r["revision"])
         viral, coordinated = surges.get(r["subject_key"], (0, 0))
-        crowd = Crowd(weights[key], viral, coordinated)
-        priority_inputs = inputs(r, crowd)
+        fact = facts[key]
+        crowd = Crowd(fact.reporter_weight, viral, coordinated)
+        per_hour = fact.velocity(r["report_count"], r["opened_at"], now)
+        priority_inputs = inputs(r, crowd, per_hour)
         updates.append(
             (
                 *key,
@@ -131,11 +170,15 @@ async def rerank(conn: Connection, keys: Sequence[Key], now: datetime) -> int:
                 coordinated,
                 urgency(priority_inputs),
                 rank_at(priority_inputs),
+                per_hour,
+                fact.reports,
+                fact.reporters,
             )
         )
     await conn.executemany(
         """UPDATE dispatch.cases SET reporter_weight = $3, surge_viral = $4,
-               surge_coordinated = $5, urgency = $6, rank_at = $7
+               surge_coordinated = $5, urgency = $6, rank_at = $7, reports_per_hour = $8,
+               reports_seen = $9, reporters_seen = $10
            WHERE case_id = $1 AND revision = $2""",
         updates,
     )

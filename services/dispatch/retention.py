@@ -16,11 +16,12 @@ from datetime import timedelta
 
 from services.dispatch.config import DispatchSettings
 from services.dispatch.core.evidence import EVIDENCE_PERIODS
+from services.dispatch.core.lifecycle import SETTLED, sql_list
 from shared.retention import RetentionRule, periodic_retention
 
 BASIS = "platform policy: appeals and disputes (DSA art. 20, 21), transparency (art. 15, 24)"
-_DUE = """FROM dispatch.cases c GROUP BY c.case_id
-          HAVING bool_and(c.state IN ('decided', 'dismissed')) AND max(c.updated_at) < :cutoff
+_DUE = f"""FROM dispatch.cases c GROUP BY c.case_id
+          HAVING bool_and(c.state IN {sql_list(SETTLED)}) AND max(c.updated_at) < :cutoff
              AND NOT EXISTS (SELECT 1 FROM dispatch.statements s
                              WHERE s.case_id = c.case_id AND s.status = 'pending')"""
 

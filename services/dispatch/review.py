@@ -1,10 +1,10 @@
 """The review state machine of a queued case: pure transitions and the effects they call for.
 
-States: ``queued``, ``leased``, ``held``, ``escalated``, ``awaiting_second_review``,
-``decided``, ``appealed``. A reviewer leases a waiting case (default 5 minutes, renewable);
-releasing it, or letting the lease expire, puts it back exactly where it was waiting, with
-every earlier decision kept. Only the lease holder, before expiry, may decide, escalate or
-hold it.
+States and which moves each allows are the lifecycle's (``core/lifecycle.py``): every change
+of state here goes through its ``transition``. A reviewer leases a waiting case (default 5
+minutes, renewable); releasing it, or letting the lease expire, puts it back exactly where it
+was waiting, with every earlier decision kept. Only the lease holder, before expiry, may
+decide, escalate or hold it.
 
 Dual review (configurable categories, by default child sexual abuse and terrorism): the
 first decision waits for a second one by another reviewer; agreement decides, disagreement
@@ -24,25 +24,15 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
+from services.dispatch.core.lifecycle import (
+    Move,
+    State,
+    TransitionRefusedError,
+    transition,
+)
 from services.dispatch.decisions import Outcome, applicable, enforces, reverses
 from services.dispatch.reviewers import CaseTraits, Ineligible, Reviewer, eligible
 from shared.events.reports import Category, SubjectKind
-
-
-class State(StrEnum):
-    """Where a case is in review."""
-
-    QUEUED = "queued"
-    LEASED = "leased"
-    HELD = "held"
-    ESCALATED = "escalated"
-    AWAITING_SECOND_REVIEW = "awaiting_second_review"
-    DECIDED = "decided"
-    APPEALED = "appealed"
-
-
-#: States in which a case waits for a reviewer to lease it.
-WAITING = frozenset({State.QUEUED, State.ESCALATED, State.AWAITING_SECOND_REVIEW, State.APPEALED})
 
 
 class Effect(StrEnum):
@@ -59,10 +49,15 @@ class Effect(StrEnum):
 
 
 class ErrorCode(StrEnum):
-    """Why a transition was refused."""
+    """Why a transition was refused (the API's ``code``); the lifecycle's refusals first."""
 
-    INVALID_STATE = "invalid_state"
     NOT_LEASED = "not_leased"
+    NOT_WAITING = "not_waiting"
+    NOT_HELD = "not_held"
+    NOT_DECIDED = "not_decided"
+    CASE_DISMISSED = "case_dismissed"
+    UNDER_REVIEW = "under_review"
+    ALREADY_ESCALATED = "already_escalated"
     NOT_LEASE_HOLDER = "not_lease_holder"
     LEASE_EXPIRED = "lease_expired"
     LEASE_ACTIVE = "lease_active"
@@ -202,6 +197,14 @@ def _next(case: ReviewCase, **changes: Any) -> ReviewCase:
     return replace(case, version=case.version + 1, **changes)
 
 
+def _moved(case: ReviewCase, move: Move, *, back_to: State | None = None) -> State:
+    """The lifecycle's answer for ``move``, its refusal as a ``ReviewError``."""
+    try:
+        return transition(case.state, move, back_to=back_to)
+    except TransitionRefusedError as refused:
+        raise ReviewError(ErrorCode(refused.code.value), str(refused)) from None
+
+
 def _duration(duration: timedelta | None, policy: ReviewPolicy) -> timedelta:
     chosen = policy.lease if duration is None else duration
     if not timedelta(0) < chosen <= policy.max_lease:
@@ -214,7 +217,8 @@ def _duration(duration: timedelta | None, policy: ReviewPolicy) -> timedelta:
 def _held(case: ReviewCase, reviewer_id: str, now: datetime, *, live: bool = True) -> Lease:
     """The lease ``reviewer_id`` holds on ``case``; with ``live``, it must not have expired."""
     if case.state is not State.LEASED or case.lease is None:
-        raise ReviewError(ErrorCode.NOT_LEASED, f"case {case.case_id} is {case.state}, not leased")
+        code = ErrorCode.CASE_DISMISSED if case.state is State.DISMISSED else ErrorCode.NOT_LEASED
+        raise ReviewError(code, f"case {case.case_id} is {case.state}, not leased")
     if case.lease.reviewer_id != reviewer_id:
         raise ReviewError(ErrorCode.NOT_LEASE_HOLDER, f"{reviewer_id} does not hold the lease")
     if live and now >= case.lease.expires_at:
@@ -231,7 +235,7 @@ def _reason(reason: str) -> str:
 
 def _back(case: ReviewCase) -> ReviewCase:
     """The case returned from its lease to where it waited, nothing else changed."""
-    return _next(case, state=case.waiting_in, lease=None)
+    return _next(case, state=_moved(case, Move.GIVE_BACK, back_to=case.waiting_in), lease=None)
 
 
 def lease(
@@ -248,8 +252,7 @@ def lease(
         case = _back(case)
     if case.state is State.LEASED:
         raise ReviewError(ErrorCode.ALREADY_LEASED, f"case {case.case_id} is leased; renew it")
-    if case.state not in WAITING:
-        raise ReviewError(ErrorCode.INVALID_STATE, f"a {case.state} case cannot be leased")
+    leased = _moved(case, Move.LEASE)
     check = eligible(
         reviewer, case.traits(), exposure_used=exposure_used, previous_deciders=case.deciders
     )
@@ -261,7 +264,7 @@ def lease(
             code, f"{reviewer.id} may not take it: {check.reason}", ineligible=check.reason
         )
     held = Lease(reviewer.id, now + _duration(duration, policy), returns_to=case.state)
-    return Step(_next(case, state=State.LEASED, lease=held))
+    return Step(_next(case, state=leased, lease=held))
 
 
 def renew(
@@ -274,7 +277,8 @@ def renew(
 ) -> Step:
     """The lease holder extends a live lease to ``now + duration``."""
     held = _held(case, reviewer_id, now)
-    return Step(_next(case, lease=replace(held, expires_at=now + _duration(duration, policy))))
+    renewed = replace(held, expires_at=now + _duration(duration, policy))
+    return Step(_next(case, state=_moved(case, Move.RENEW), lease=renewed))
 
 
 def release(case: ReviewCase, reviewer_id: str, now: datetime) -> Step:
@@ -286,7 +290,8 @@ def release(case: ReviewCase, reviewer_id: str, now: datetime) -> Step:
 def expire(case: ReviewCase, now: datetime) -> Step:
     """An expired lease ends: the case waits again where it was, nothing lost."""
     if case.state is not State.LEASED or case.lease is None:
-        raise ReviewError(ErrorCode.NOT_LEASED, f"case {case.case_id} is {case.state}, not leased")
+        code = ErrorCode.CASE_DISMISSED if case.state is State.DISMISSED else ErrorCode.NOT_LEASED
+        raise ReviewError(code, f"case {case.case_id} is {case.state}, not leased")
     if now < case.lease.expires_at:
         raise ReviewError(ErrorCode.LEASE_ACTIVE, f"the lease runs until {case.lease.expires_at}")
     return Step(_back(case))
@@ -304,7 +309,10 @@ def decide(
     if held.returns_to is State.QUEUED and case.dual:
         first = Decision(reviewer_id, outcome, now, final=False, note=note)
         waiting = _next(
-            case, state=State.AWAITING_SECOND_REVIEW, lease=None, decisions=(*case.decisions, first)
+            case,
+            state=_moved(case, Move.DECIDE_FIRST),
+            lease=None,
+            decisions=(*case.decisions, first),
         )
         # Every decision is published (audit, metrics); only a final one closes the case.
         return Step(waiting, (Effect.PUBLISH_DECISION,))
@@ -316,7 +324,7 @@ def decide(
             second = Decision(reviewer_id, outcome, now, final=False, note=note)
             escalated = _next(
                 case,
-                state=State.ESCALATED,
+                state=_moved(case, Move.DECIDE_SPLIT),
                 lease=None,
                 reason=f"dual review disagreement: {first.outcome} vs {outcome}",
                 decisions=(*case.decisions, second),
@@ -339,7 +347,7 @@ def _finalise(
     effects.append(Effect.CLOSE_CASE)
     decided = _next(
         case,
-        state=State.DECIDED,
+        state=_moved(case, Move.DECIDE),
         lease=None,
         in_force=outcome,
         decisions=(*case.decisions, decision),
@@ -351,29 +359,29 @@ def escalate(case: ReviewCase, reviewer_id: str, reason: str, now: datetime) -> 
     """The lease holder sends the case to a senior."""
     held = _held(case, reviewer_id, now)
     if held.returns_to is State.ESCALATED:
-        raise ReviewError(ErrorCode.INVALID_STATE, "the case is already escalated; decide it")
-    return Step(_next(case, state=State.ESCALATED, lease=None, reason=_reason(reason)))
+        raise ReviewError(ErrorCode.ALREADY_ESCALATED, "the case is already escalated; decide it")
+    escalated = _moved(case, Move.ESCALATE)
+    return Step(_next(case, state=escalated, lease=None, reason=_reason(reason)))
 
 
 def hold(case: ReviewCase, reviewer_id: str, reason: str, now: datetime) -> Step:
     """The lease holder puts the case aside (waiting for information, a legal check...)."""
     held = _held(case, reviewer_id, now)
+    state = _moved(case, Move.HOLD)
     return Step(
-        _next(case, state=State.HELD, lease=None, held_from=held.returns_to, reason=_reason(reason))
+        _next(case, state=state, lease=None, held_from=held.returns_to, reason=_reason(reason))
     )
 
 
 def resume(case: ReviewCase) -> Step:
     """A held case waits again where it was before the hold."""
-    if case.state is not State.HELD or case.held_from is None:
-        raise ReviewError(ErrorCode.INVALID_STATE, f"a {case.state} case is not held")
-    return Step(_next(case, state=case.held_from, held_from=None))
+    state = _moved(case, Move.RESUME, back_to=case.held_from)
+    return Step(_next(case, state=state, held_from=None))
 
 
 def appeal(case: ReviewCase, reason: str) -> Step:
     """The decision is appealed (once): a reviewer other than its decider reviews it again."""
-    if case.state is not State.DECIDED:
-        raise ReviewError(ErrorCode.INVALID_STATE, f"a {case.state} case has no decision to appeal")
+    state = _moved(case, Move.APPEAL)
     if case.appealed:
         raise ReviewError(ErrorCode.ALREADY_APPEALED, "the decision was already appealed")
-    return Step(_next(case, state=State.APPEALED, appealed=True, reason=_reason(reason)))
+    return Step(_next(case, state=state, appealed=True, reason=_reason(reason)))

@@ -11,15 +11,9 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from services.dispatch.core.lifecycle import WAITING, State
 from services.dispatch.decisions import Outcome
-from services.dispatch.review import (
-    WAITING,
-    Decision,
-    Lease,
-    ReviewCase,
-    ReviewPolicy,
-    State,
-)
+from services.dispatch.review import Decision, Lease, ReviewCase, ReviewPolicy
 from shared.db import Connection
 from shared.events.reports import Category, Subject
 

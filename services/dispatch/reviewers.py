@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from shared.events.reports import Category
@@ -139,3 +140,34 @@ def eligible(
     elif case.category in GRAPHIC_CATEGORIES and exposure_used >= reviewer.exposure_cap:
         reason = Ineligible.EXPOSURE_CAP
     return Eligibility(reason)
+
+
+class ReadRefusal(StrEnum):
+    """Why a reviewer may not read a case (the API's ``code``; the console's page)."""
+
+    NOT_CLEARED = "not_cleared"
+    LEASE_EXPIRED = "lease_expired"
+    NOT_YOURS = "not_yours"
+
+
+@dataclass(frozen=True, slots=True)
+class CaseHolder:
+    """What reading a case depends on: its category and who holds it until when."""
+
+    category: Category
+    leased_by: str | None
+    lease_expires_at: datetime | None
+
+
+def may_read(reviewer: Reviewer, case: CaseHolder, now: datetime) -> ReadRefusal | None:
+    """Whether ``reviewer`` may read ``case`` (None) or why not, the same for API and console.
+
+    A case outside the reviewer's clearances stays hidden from everyone, seniors too; its
+    lease holder reads it until the lease ends (then it is back in the queue); a senior or
+    admin cleared for its category reads any case (appeals, escalations); nobody else does.
+    """
+    if case.category not in reviewer.clearances:
+        return ReadRefusal.NOT_CLEARED
+    if case.leased_by == reviewer.id and case.lease_expires_at is not None:
+        return None if now < case.lease_expires_at else ReadRefusal.LEASE_EXPIRED
+    return None if reviewer.senior else ReadRefusal.NOT_YOURS

@@ -29,6 +29,7 @@ from shared.retention import enforce_rule
 from shared.runtime.periodic import lock_name
 from shared.topics import USER_NOTIFICATIONS
 from tests.integration.conftest import eventually, read_topic
+from tests.integration.dispatch_rows import entry_state, move_case
 from tests.integration.test_identity_store import event, send
 from tests.integration.test_legal_portal import (
     PATH,
@@ -367,6 +368,11 @@ async def dispatch_case(
     """One case revision in dispatch with a reviewer's decision, last changed at ``updated``."""
     case = uuid.uuid4()
     await db.execute(
+        """INSERT INTO dispatch.reviewers (reviewer_id, name, languages, clearances, roles,
+               exposure_cap) VALUES ('rita', 'Rita', '{fr}', '{}', '{reviewer}', 10)
+           ON CONFLICT DO NOTHING"""
+    )
+    await db.execute(
         """INSERT INTO dispatch.cases (case_id, revision, subject, category, screened_category,
                route, severity, confidence, qa_sample, report_count, reporter_count, languages,
                urgency, opened_at, due_at, state, verdict_id, verdict, updated_at,
@@ -375,14 +381,10 @@ async def dispatch_case(
                    '{fr}', 0.1, $2, $2, $3, $1, '{}', $2, $4, $2)""",
         case,
         updated,
-        state,
+        entry_state(state),
         str(case),
     )
-    await db.execute(
-        """INSERT INTO dispatch.reviewers (reviewer_id, name, languages, clearances, roles,
-               exposure_cap) VALUES ('rita', 'Rita', '{fr}', '{}', '{reviewer}', 10)
-           ON CONFLICT DO NOTHING"""
-    )
+    await move_case(db, case, state, reviewer="rita")
     decision = uuid.uuid4()
     await db.execute(
         """INSERT INTO dispatch.decisions (decision_id, case_id, revision, reviewer_id, outcome,

@@ -34,11 +34,12 @@ from services.dispatch.console.sessions import (
     find_session,
     open_session,
 )
+from services.dispatch.core.lifecycle import State
 from services.dispatch.core.reasons import ReasonRefusal
-from services.dispatch.deciding import DecisionInput, RequestRefusedError
+from services.dispatch.deciding import DecisionInput, RequestRefusedError, holder_of
 from services.dispatch.decisions import Outcome
 from services.dispatch.review_rows import save
-from services.dispatch.reviewers import Role
+from services.dispatch.reviewers import ReadRefusal, Role, may_read
 from shared.runtime.emit import Emitter
 
 _HERE = Path(__file__).resolve().parent
@@ -130,16 +131,15 @@ class Console:
                 case_id,
                 revision,
             )
-        me = session.reviewer
         if row is None:
             return None, self.problem(request, session, 404, "not_found")
-        if row["screened_category"] not in {c.value for c in me.clearances}:
-            return None, self.problem(request, session, 403, "forbidden")
-        mine = row["state"] == "leased" and row["leased_by"] == me.id
-        if mine and row["lease_expires_at"] <= datetime.now(UTC):
-            return None, _back("/console/queue", "lease_expired")
-        if not mine and not me.senior:
-            return None, self.problem(request, session, 409, "not_yours")
+        match may_read(session.reviewer, holder_of(row), datetime.now(UTC)):
+            case ReadRefusal.NOT_CLEARED:
+                return None, self.problem(request, session, 403, "forbidden")
+            case ReadRefusal.LEASE_EXPIRED:
+                return None, _back("/console/queue", "lease_expired")
+            case ReadRefusal.NOT_YOURS:
+                return None, self.problem(request, session, 409, "not_yours")
         return row, None
 
     async def act(
@@ -165,7 +165,7 @@ class Console:
             return _refused(request, self, session, deciding.refusal(error), error)
         except RequestRefusedError as error:
             return _refused(request, self, session, error, None)
-        return _back(page if step.case.state is review.State.LEASED else "/console/queue", done)
+        return _back(page if step.case.state is State.LEASED else "/console/queue", done)
 
 
 def _secure(request: Request) -> bool:
@@ -398,6 +398,7 @@ def _case_routes(app: FastAPI, console: Console) -> None:
             reasons=views.policy_reasons(row["screened_category"], language),
             idempotency_key=uuid.uuid4(),
             priority=round(queue.priority_of(row["rank_at"]), 1),
+            counts=queue.shown_counts(row),
         )
 
 

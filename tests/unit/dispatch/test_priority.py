@@ -47,7 +47,6 @@ HIGHEST = PriorityInputs(
     reports_per_hour=1e9,
     opened_at=NOW - timedelta(days=3650),
     surges=(SurgeSignal(SurgeKind.VIRAL, 10**9),),
-    reach=10**12,
 )
 
 
@@ -117,16 +116,6 @@ def test_a_coordinated_campaign_never_lowers_harm_below_its_floor() -> None:
     assert priority(campaign, NOW) >= priority(alone, NOW)
 
 
-def test_monotone_in_reach_and_unknown_reach_adds_nothing() -> None:
-    reaches = [replace(BASE, reach=r) for r in (0, 10, 1000, 100_000, 10_000_000)]
-    assert _increasing(_scores(reaches))
-    assert priority(replace(BASE, reach=None), NOW) == priority(replace(BASE, reach=0), NOW)
-    # Capped: beyond ten million, reach adds nothing more.
-    assert priority(replace(BASE, reach=10**7), NOW) == pytest.approx(
-        priority(replace(BASE, reach=10**12), NOW), abs=1e-6
-    )
-
-
 def test_older_cases_rise() -> None:
     ages = [timedelta(0), timedelta(minutes=30), timedelta(hours=6), timedelta(days=3)]
     assert _increasing(_scores([replace(BASE, opened_at=NOW - a) for a in ages]))
@@ -139,7 +128,7 @@ def test_a_case_opened_in_the_future_counts_as_new() -> None:
 
 
 def test_nothing_starves() -> None:
-    # A fresh, viral, widely seen critical case: near the top, yet below 100.
+    # A fresh, viral critical case: near the top, yet below 100.
     fresh_critical = PriorityInputs(
         severity=Severity.CRITICAL,
         confidence=1.0,
@@ -147,7 +136,6 @@ def test_nothing_starves() -> None:
         reports_per_hour=100.0,
         opened_at=NOW,
         surges=(SurgeSignal(SurgeKind.VIRAL, 100),),
-        reach=10**6,
     )
     old_low = replace(LOWEST, opened_at=NOW - timedelta(days=60))
     assert priority(old_low, NOW) > priority(fresh_critical, NOW)
@@ -164,9 +152,7 @@ def test_severity_leads_over_crowds() -> None:
         reports_per_hour=1.0,
         opened_at=NOW,
     )
-    spam_crowd = replace(
-        critical_alone, severity=Severity.LOW, reporter_weights=(1.0,) * 1000, reach=10**6
-    )
+    spam_crowd = replace(critical_alone, severity=Severity.LOW, reporter_weights=(1.0,) * 1000)
     assert priority(critical_alone, NOW) > priority(spam_crowd, NOW)
 
 
@@ -225,7 +211,6 @@ def test_velocity_over_the_case_life() -> None:
         {"confidence": -0.1},
         {"reporter_weights": (-1.0,)},
         {"reports_per_hour": -1.0},
-        {"reach": -5},
     ],
 )
 def test_nonsense_inputs_are_refused(change: dict[str, object]) -> None:

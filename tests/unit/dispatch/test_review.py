@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import pytest
 
+from services.dispatch.core.lifecycle import State
 from services.dispatch.decisions import Outcome
 from services.dispatch.review import (
     Effect,
@@ -14,7 +16,6 @@ from services.dispatch.review import (
     ReviewCase,
     ReviewError,
     ReviewPolicy,
-    State,
     appeal,
     decide,
     escalate,
@@ -150,7 +151,7 @@ def test_the_exposure_cap_refuses_a_lease() -> None:
 
 
 def test_a_decided_case_cannot_be_leased() -> None:
-    with _raises(ErrorCode.INVALID_STATE):
+    with _raises(ErrorCode.NOT_WAITING):
         lease(_decided(_spam(), ANNA, Outcome.NO_VIOLATION), BRUNO, T0)
 
 
@@ -282,7 +283,7 @@ def test_escalation_needs_a_reason_and_happens_once() -> None:
     escalated = escalate(leased, "anna", "unclear context", T0).case
     assert (escalated.state, escalated.reason) == (State.ESCALATED, "unclear context")
     again = lease(escalated, SARA, T0).case
-    with _raises(ErrorCode.INVALID_STATE):
+    with _raises(ErrorCode.ALREADY_ESCALATED):
         escalate(again, "sara", "still unclear", T0)
 
 
@@ -295,14 +296,14 @@ def test_a_hold_keeps_where_the_case_waited() -> None:
     escalated = escalate(lease(_spam(), ANNA, T0).case, "anna", "unclear", T0).case
     held = hold(lease(escalated, SARA, T0).case, "sara", "waiting for the platform", T0).case
     assert (held.state, held.held_from) == (State.HELD, State.ESCALATED)
-    with _raises(ErrorCode.INVALID_STATE):
+    with _raises(ErrorCode.NOT_WAITING):
         lease(held, SARA, T0)
     resumed = resume(held).case
     assert (resumed.state, resumed.held_from) == (State.ESCALATED, None)
 
 
 def test_only_a_held_case_resumes() -> None:
-    with _raises(ErrorCode.INVALID_STATE):
+    with _raises(ErrorCode.NOT_HELD):
         resume(_spam())
 
 
@@ -336,7 +337,7 @@ def test_an_upheld_appeal_is_no_reversal() -> None:
 
 
 def test_a_case_is_appealed_once_and_only_when_decided() -> None:
-    with _raises(ErrorCode.INVALID_STATE):
+    with _raises(ErrorCode.NOT_DECIDED):
         appeal(_spam(), "too early")
     appealed = appeal(_decided(_spam(), ANNA, Outcome.BAN_USER), "unfair").case
     redecided = decide(lease(appealed, BRUNO, T0).case, "bruno", Outcome.BAN_USER, T0).case
@@ -351,3 +352,17 @@ def test_an_appeal_escalated_to_a_senior_keeps_the_original_decider_out() -> Non
     with pytest.raises(ReviewError) as raised:
         lease(escalated, SARA, T0)
     assert raised.value.ineligible is Ineligible.PREVIOUS_DECIDER
+
+
+def test_a_dismissed_case_refuses_every_reviewer_move_with_its_own_code() -> None:
+    dismissed = replace(_spam(), state=State.DISMISSED)
+    with _raises(ErrorCode.CASE_DISMISSED):
+        lease(dismissed, ANNA, T0)
+    with _raises(ErrorCode.CASE_DISMISSED):
+        decide(dismissed, "anna", Outcome.REMOVE_CONTENT, T0)
+    with _raises(ErrorCode.CASE_DISMISSED):
+        appeal(dismissed, "never decided")
+    with _raises(ErrorCode.CASE_DISMISSED):
+        resume(dismissed)
+    with _raises(ErrorCode.CASE_DISMISSED):
+        hold(dismissed, "anna", "why", T0)

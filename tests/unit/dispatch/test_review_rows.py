@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from services.dispatch import review
+from services.dispatch.core.lifecycle import State
 from services.dispatch.decisions import Outcome
-from services.dispatch.review import DEFAULT_POLICY, State
+from services.dispatch.review import DEFAULT_POLICY
 from services.dispatch.review_rows import to_model, waiting_state
 from services.dispatch.reviewers import GENERAL_CLEARANCES, Reviewer
 
