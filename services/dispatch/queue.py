@@ -7,8 +7,9 @@ same case and never wait for each other; a lease past its expiry counts as waiti
 Cases are served by ``rank_at`` (``priority.rank_at``), which an index keeps in order: a
 request reads the first few index entries, not the whole queue.
 
-The SQL mirrors ``reviewers.eligible`` (tested without I/O); the integration tests check
-that both agree.
+The SQL is the lease rule that runs; ``reviewers.eligible`` states it in Python for the
+review state machine, and ``tests/integration/test_dispatch_lease_rule.py`` checks on
+generated queues that ``next_case`` leases the first case by rank ``eligible`` admits.
 """
 
 from __future__ import annotations
