@@ -9,8 +9,8 @@ import logging
 import asyncpg
 from prometheus_client import Counter, Gauge, Histogram
 
+from services.dispatch.adapters.postgres.queue import QUEUE_SQL, WAITING_SQL, band_sql
 from services.dispatch.core.lifecycle import State
-from services.dispatch.queue import QUEUE_SQL, WAITING_SQL, band_sql
 
 log = logging.getLogger(__name__)
 

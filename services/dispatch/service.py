@@ -13,12 +13,12 @@ Consumers, each its own group so that each scales on its own:
 Beside them, the reviewer HTTP API and a task keeping the queue's gauges current.
 """
 
-from services.dispatch.api import build_app
-from services.dispatch.followers import store_reports, store_surges, weigh_reporters
-from services.dispatch.intake import Intake
+from services.dispatch.adapters.http.api import build_app
+from services.dispatch.adapters.postgres.retention import RETENTION
+from services.dispatch.handlers.followers import store_reports, store_surges, weigh_reporters
+from services.dispatch.handlers.intake import Intake
+from services.dispatch.handlers.statements import STATEMENTS, close_submitter
 from services.dispatch.metrics import watch_queue
-from services.dispatch.retention import RETENTION
-from services.dispatch.sor_outbound import STATEMENTS, close_submitter
 from shared.events.decisions import ReviewDecision
 from shared.events.reports import ReportAccepted
 from shared.events.screening import ScreeningVerdict

@@ -13,10 +13,10 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from prometheus_client import REGISTRY
 
-from services.dispatch import queue
+from services.dispatch.adapters.postgres import queue
+from services.dispatch.core.statements import validate_statement
 from services.dispatch.metrics import refresh
 from services.dispatch.service import SPEC
-from services.dispatch.sor import validate_statement
 from shared.config import Settings
 from shared.events.decisions import ReviewDecision, StatementIssued
 from shared.events.enforcement import EnforcementAction

@@ -17,8 +17,8 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import pytest
 
-from services.dispatch import queue
-from services.dispatch.reviewers import CaseTraits, Reviewer, Role, eligible
+from services.dispatch.adapters.postgres import queue
+from services.dispatch.core.reviewers import CaseTraits, Reviewer, Role, eligible
 from shared.events.reports import Category
 from tests.integration.dispatch_rows import move_case
 

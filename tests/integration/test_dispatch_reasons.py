@@ -12,8 +12,8 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from services.dispatch.core.statements import validate_statement
 from services.dispatch.service import SPEC as DISPATCH
-from services.dispatch.sor import validate_statement
 from shared.config import Settings
 from shared.events.decisions import ReviewDecision, StatementIssued
 from shared.topics import REVIEW_DECISIONS, STATEMENTS_OF_REASONS

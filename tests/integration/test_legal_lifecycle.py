@@ -17,7 +17,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from prometheus_client import REGISTRY
 
-from services.dispatch.retention import rules as dispatch_rules
+from services.dispatch.adapters.postgres.retention import rules as dispatch_rules
 from services.ingest.retention import rules as ingest_rules
 from services.legal.auditlog import entries, verify
 from services.legal.config import LegalSettings

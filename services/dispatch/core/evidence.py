@@ -2,8 +2,8 @@
 
 Where the law asks for it (``shared.events.enforcement.EVIDENCE_CATEGORIES``), the evidence of
 content is preserved and referred to the authorities before anything is removed. Preserved
-evidence has its own retention, apart from the case's (``retention.py``): it is kept for the
-authorities whatever the review decides, and deleted when its period ends.
+evidence has its own retention, apart from the case's (``adapters/postgres/retention.py``):
+it is kept for the authorities whatever the review decides, and deleted when its period ends.
 """
 
 from __future__ import annotations
