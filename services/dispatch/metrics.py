@@ -82,6 +82,12 @@ REPORTER_WEIGHTS_MOVED = Counter(
     "Reporter trust weights moved by final decisions: down for no_violation, up when confirmed.",
     ["outcome"],
 )
+SUBMITTED = Counter(
+    "crible_dispatch_statements_submitted_total",
+    "Statements of reasons the Transparency Database answered for, by status: submitted, "
+    "duplicate (stored by an earlier call) or rejected (dead-lettered).",
+    ["status"],
+)
 EXPIRED_LEASES = Gauge(
     "crible_dispatch_expired_leases",
     "Cases whose lease ran out and that nobody has taken again yet, by category.",

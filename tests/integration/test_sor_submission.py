@@ -20,7 +20,7 @@ from aiokafka import AIOKafkaProducer
 from prometheus_client import REGISTRY
 
 from services.dispatch.core.statements import build_statement
-from services.dispatch.handlers.statements import STATEMENTS, close_submitter
+from services.dispatch.service import STATEMENTS, close_submitter
 from services.dispatch.tools.commands import submit_statements
 from shared.config import Settings
 from shared.kafka import apply_topics

@@ -10,17 +10,18 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from enum import StrEnum
 from types import TracebackType
 from typing import Any, Self
 
 import httpx
 import orjson
 
+from services.dispatch.config import DispatchSettings
 from services.dispatch.core.statements import validate_statement
+from services.dispatch.ports import SubmitResult, SubmitStatus
+from shared.errors import ConfigurationError
 
 log = logging.getLogger(__name__)
 
@@ -29,27 +30,6 @@ BATCH_PATH = "/api/v1/statements"
 #: The server takes between 1 and 100 statements per call.
 MAX_BATCH = 100
 _REASON_LIMIT = 500
-
-
-class SubmitStatus(StrEnum):
-    """What became of one statement."""
-
-    SUBMITTED = "submitted"
-    #: Its PUID was already used: stored by an earlier call.
-    DUPLICATE = "duplicate"
-    #: The server (or the local check) refused it; retrying will not help: dead-letter it.
-    REJECTED = "rejected"
-    #: Not stored for a reason that may pass (rate limit, outage, token): retry later.
-    FAILED = "failed"
-
-
-@dataclass(frozen=True, slots=True)
-class SubmitResult:
-    """The fate of one statement, with the server's words when it was not stored."""
-
-    puid: str
-    status: SubmitStatus
-    reason: str | None = None
 
 
 class _GiveUpError(Exception):
@@ -299,3 +279,21 @@ def _rejected(puid: str, reason: str) -> SubmitResult:
 
 def _failed(statement: Mapping[str, Any], reason: str) -> SubmitResult:
     return SubmitResult(_puid(statement), SubmitStatus.FAILED, reason)
+
+
+def submitter_from(settings: DispatchSettings, **options: Any) -> SorSubmitter:
+    """A submitter as configured; ``ConfigurationError`` when the URL or the token is unset.
+
+    ``options`` tune its retries (``SorSubmitter``'s keyword arguments).
+    """
+    if not settings.sor_url or settings.sor_token is None:
+        raise ConfigurationError(
+            "CRIBLE_DISPATCH_SOR_URL and CRIBLE_DISPATCH_SOR_TOKEN must both be set to "
+            "submit statements of reasons"
+        )
+    return SorSubmitter(
+        base_url=settings.sor_url,
+        token=settings.sor_token.get_secret_value(),
+        timeout=settings.sor_timeout_seconds,
+        **options,
+    )

@@ -1,94 +1,61 @@
-"""Decisions and appeals on stored cases, with the events they publish.
+"""Decisions, appeals and lease moves on stored cases, with the events they publish.
 
-Each call locks the case row, lets the pure state machine (``review.py``) decide the
-transition, and writes the rows and the events in one transaction; the events go out
-through the outbox at commit:
+Each call takes the case (locked by the store for the caller's transaction), lets the pure
+state machine (``core/review.py``) decide the transition, and writes the rows; the events
+go out through the outbox at the caller's commit:
 
 - every decision: ``ReviewDecision`` on ``review.decisions`` (a first review of a dual
   review and a disagreement too, with ``final`` false; a final one closes the case in
   ingest);
 - a reversal (a person lifting part of what acts on the subject, automatic or decided):
   an ``EnforcementAction`` with ``reverses`` set, published before what replaces it;
-- a new restriction: an ``EnforcementAction`` with its measures, and a DSA statement of
-  reasons on ``statements.of_reasons`` (kept in ``dispatch.statements`` for submission).
+- a new restriction: an ``EnforcementAction`` with its measures (evidence preserved and
+  referred first where the law asks), and a DSA statement of reasons on
+  ``statements.of_reasons`` (kept for submission).
+
+Refusals are domain errors (``ReviewError``, ``ReasonRefusedError``, ``CaseNotFoundError``,
+``KeyReusedError``); ``adapters/http`` says which HTTP status each one is.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
 
 import orjson
 
-from services.dispatch import metrics
-from services.dispatch.adapters.postgres.cases import Loaded, load, save
-from services.dispatch.adapters.postgres.evidence import preserve
-from services.dispatch.adapters.postgres.statements import keep_statements
 from services.dispatch.core import decisions, review
 from services.dispatch.core.decisions import Outcome, enforcement, enforces
 from services.dispatch.core.lifecycle import State
-from services.dispatch.core.reasons import PolicyReason, ReasonRefusedError, shipped_catalogue
-from services.dispatch.core.review import Effect, ReviewPolicy
-from services.dispatch.core.reviewers import CaseHolder, ReadRefusal, Reviewer
+from services.dispatch.core.reasons import Catalogue, PolicyReason
+from services.dispatch.core.review import Effect
+from services.dispatch.core.reviewers import Reviewer
 from services.dispatch.core.statements import AUTOMATIC_OUTCOME, Restriction, statement_of
-from services.dispatch.handlers.statement_events import issued_event
-from shared.db import Connection
+from services.dispatch.handlers.statement_events import issued, outbound
+from services.dispatch.ports import (
+    AppealRecord,
+    DecisionRecord,
+    Key,
+    Preservation,
+    ReviewStore,
+    StoredCase,
+)
+from shared.events.decisions import StatementIssued
 from shared.events.enforcement import Action
-from shared.events.reports import Category
 from shared.publisher import Outbound
-from shared.runtime.emit import Emitter
 from shared.topics import ENFORCEMENT_ACTIONS, REVIEW_DECISIONS
 
 _NAMESPACE = uuid.UUID("9a4e1c07-52b8-4f3d-a6e2-0d8c7b5f1e24")
 
 
-class RequestRefusedError(Exception):
-    """The request cannot be carried out; ``status`` is the HTTP status, ``code`` the rule."""
-
-    def __init__(self, status: int, message: str, code: str | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.code = code
+class CaseNotFoundError(LookupError):
+    """No such case revision."""
 
 
-#: HTTP statuses of the state machine's refusals.
-_STATUS = {
-    review.ErrorCode.OUTCOME_NOT_APPLICABLE: 422,
-    review.ErrorCode.NO_REASON: 422,
-    review.ErrorCode.BAD_DURATION: 422,
-}
-_MESSAGES = {
-    review.ErrorCode.NOT_LEASED: "the case is not leased to you",
-    review.ErrorCode.NOT_LEASE_HOLDER: "the case is not leased to you",
-    review.ErrorCode.LEASE_EXPIRED: "your lease expired; ask for the next case again",
-}
-
-
-#: HTTP status and message of each refusal to read a case (``reviewers.may_read``).
-READ_REFUSALS: dict[ReadRefusal, tuple[int, str]] = {
-    ReadRefusal.NOT_CLEARED: (403, "you are not cleared for this case's category"),
-    ReadRefusal.LEASE_EXPIRED: (409, "your lease expired; ask for the next case again"),
-    ReadRefusal.NOT_YOURS: (409, "the case is not leased to you"),
-}
-
-
-def holder_of(row: Any) -> CaseHolder:
-    """What ``may_read`` needs of a case row (a lease counts only while the row is leased)."""
-    leased = row["state"] == State.LEASED.value
-    return CaseHolder(
-        category=Category(row["screened_category"]),
-        leased_by=row["leased_by"] if leased else None,
-        lease_expires_at=row["lease_expires_at"] if leased else None,
-    )
-
-
-def refusal(error: review.ReviewError) -> RequestRefusedError:
-    """The HTTP refusal of a transition the rules do not allow."""
-    message = _MESSAGES.get(error.code, str(error))
-    return RequestRefusedError(_STATUS.get(error.code, 409), message, error.code.value)
+class KeyReusedError(ValueError):
+    """An idempotency key already used for another case."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,170 +78,134 @@ class DecisionResult:
     state: str = "decided"
 
 
-async def locked(
-    conn: Connection, case_id: uuid.UUID, revision: int, policy: ReviewPolicy
-) -> Loaded:
-    """The case, locked; 404 when it does not exist."""
-    loaded = await load(conn, case_id, revision, policy)
-    if loaded is None:
-        raise RequestRefusedError(404, "no such case revision")
-    return loaded
+@dataclass(frozen=True, slots=True)
+class Decided:
+    """A decision recorded: its result, its events, and what the metrics count of it."""
+
+    result: DecisionResult
+    events: list[Outbound] = field(default_factory=list)
+    #: The case before and the step taken (None for a repeated request).
+    before: StoredCase | None = None
+    step: review.Step | None = None
+
+
+async def locked(store: ReviewStore, key: Key) -> StoredCase:
+    """The case, locked; ``CaseNotFoundError`` when it does not exist."""
+    stored = await store.load(key)
+    if stored is None:
+        raise CaseNotFoundError("no such case revision")
+    return stored
+
+
+async def move(
+    store: ReviewStore, key: Key, step: Callable[[review.ReviewCase], review.Step]
+) -> review.ReviewCase:
+    """Apply one lease move (renew, release, escalate, hold, resume) and save it."""
+    stored = await locked(store, key)
+    moved = step(stored.case).case
+    await store.save(moved)
+    return moved
 
 
 async def decide(
-    emitter: Emitter,
+    store: ReviewStore,
     reviewer: Reviewer,
-    target: tuple[uuid.UUID, int],
+    target: Key,
     body: DecisionInput,
     *,
-    policy: ReviewPolicy,
-) -> DecisionResult:
+    catalogue: Catalogue,
+    now: datetime,
+) -> Decided:
     """Record ``reviewer``'s decision on the case revision they hold, with its events."""
-    case_id, revision = target
     decision_id = uuid.uuid5(_NAMESPACE, f"{reviewer.id}/{body.idempotency_key}")
-    async with emitter.transaction() as tx:
-        conn = tx.conn
-        done = await conn.fetchrow(
-            "SELECT case_id, revision, final FROM dispatch.decisions WHERE decision_id = $1",
-            decision_id,
+    done = await store.decision(decision_id)
+    if done is not None:
+        if done[0] != target:
+            raise KeyReusedError("idempotency key already used for another case")
+        return Decided(DecisionResult(decision_id, repeated=True, final=done[1]))
+    stored = await locked(store, target)
+    step = review.decide(stored.case, reviewer.id, body.outcome, now, note=body.explanation)
+    reason = catalogue.reason(stored.case.category, body.outcome, body.policy_reason)
+    decision = step.case.decisions[-1]
+    events, statements, action_id, reversed_id = _events(
+        stored, step, body, reason, decision_id=decision_id, reviewer=reviewer, now=now
+    )
+    await store.record_decision(
+        DecisionRecord(
+            decision_id=decision_id,
+            case=target,
+            reviewer_id=reviewer.id,
+            outcome=body.outcome,
+            policy_reason=body.policy_reason,
+            explanation=body.explanation,
+            final=decision.final,
+            decided_at=now,
+            action_id=action_id,
+            reverses=reversed_id,
         )
-        if done is not None:
-            if (done["case_id"], done["revision"]) != (case_id, revision):
-                raise RequestRefusedError(409, "idempotency key already used for another case")
-            return DecisionResult(decision_id, repeated=True, final=done["final"])
-        loaded = await locked(conn, case_id, revision, policy)
-        now = datetime.now(UTC)
-        try:
-            step = review.decide(loaded.case, reviewer.id, body.outcome, now, note=body.explanation)
-        except review.ReviewError as error:
-            raise refusal(error) from None
-        try:
-            reason = shipped_catalogue().reason(
-                loaded.case.category, body.outcome, body.policy_reason
-            )
-        except ReasonRefusedError as error:
-            raise RequestRefusedError(422, str(error), error.code.value) from None
-        decision = step.case.decisions[-1]
-        events, action_id, reversed_id = _events(
-            loaded, step, body, reason, decision_id=decision_id, reviewer=reviewer, now=now
-        )
-        await conn.execute(
-            """INSERT INTO dispatch.decisions (decision_id, case_id, revision, reviewer_id,
-                   outcome, policy_reason, explanation, final, decided_at, action_id, reverses)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)""",
-            decision_id,
-            case_id,
-            revision,
-            reviewer.id,
-            body.outcome.value,
-            body.policy_reason,
-            body.explanation,
-            decision.final,
-            now,
-            action_id,
-            reversed_id,
-        )
-        await save(conn, step.case)
-        if loaded.case.waiting_in is State.APPEALED:
-            await conn.execute(
-                """UPDATE dispatch.appeals SET decided_by = $3
-                   WHERE case_id = $1 AND revision = $2 AND decided_by IS NULL""",
-                case_id,
-                revision,
-                decision_id,
-            )
-        measures = enforcement(body.outcome, loaded.subject.kind, loaded.case.category)
-        if (
-            action_id is not None
-            and Effect.PUBLISH_ENFORCEMENT in step.effects
-            and any(m.action is Action.PRESERVE_EVIDENCE for m in measures)
-        ):
-            # Kept here, in the action's transaction, before the platform removes anything.
-            await preserve(
-                conn,
-                case=(case_id, revision),
-                category=loaded.case.category,
+    )
+    await store.save(step.case)
+    if stored.case.waiting_in is State.APPEALED:
+        await store.close_appeal(target, decision_id)
+    measures = enforcement(body.outcome, stored.subject.kind, stored.case.category)
+    if (
+        action_id is not None
+        and Effect.PUBLISH_ENFORCEMENT in step.effects
+        and any(m.action is Action.PRESERVE_EVIDENCE for m in measures)
+    ):
+        # Kept here, in the action's transaction, before the platform removes anything.
+        await store.preserve(
+            Preservation(
+                case=target,
+                category=stored.case.category,
                 action_id=action_id,
-                subject=loaded.subject.model_dump(mode="json", exclude_none=True),
-                matches=[
-                    m
-                    for s in orjson.loads(loaded.row["verdict"]).get("screeners", ())
-                    for m in s.get("matches") or ()
-                ],
-                now=now,
+                subject=stored.subject.model_dump(mode="json", exclude_none=True),
+                matches=[m for s in stored.screeners for m in s.get("matches") or ()],
+                preserved_at=now,
             )
-        await keep_statements(conn, events)
-        tx.emit(*events)
-    _count(loaded, step, body.outcome, now)
-    return DecisionResult(
+        )
+    await store.keep_statements(statements)
+    result = DecisionResult(
         decision_id, repeated=False, final=decision.final, state=step.case.state.value
     )
+    return Decided(result, events, stored, step)
 
 
 async def appeal(
-    conn: Connection,
-    target: tuple[uuid.UUID, int],
+    store: ReviewStore,
+    target: Key,
     *,
     reason: str,
     filed_by: str,
     idempotency_key: uuid.UUID,
-    policy: ReviewPolicy,
 ) -> tuple[uuid.UUID, bool]:
     """Open an appeal of the case's final decision; its id, and whether it was a repeat."""
-    case_id, revision = target
     appeal_id = uuid.uuid5(_NAMESPACE, f"appeal/{filed_by}/{idempotency_key}")
-    done = await conn.fetchrow(
-        "SELECT case_id, revision FROM dispatch.appeals WHERE appeal_id = $1", appeal_id
-    )
+    done = await store.appeal_case(appeal_id)
     if done is not None:
-        if (done["case_id"], done["revision"]) != (case_id, revision):
-            raise RequestRefusedError(409, "idempotency key already used for another case")
+        if done != target:
+            raise KeyReusedError("idempotency key already used for another case")
         return appeal_id, True
-    loaded = await locked(conn, case_id, revision, policy)
-    try:
-        step = review.appeal(loaded.case, reason)
-    except review.ReviewError as error:
-        raise refusal(error) from None
-    appealed = loaded.last_final()
+    stored = await locked(store, target)
+    step = review.appeal(stored.case, reason)
+    appealed = stored.last_final()
     if appealed is None:  # the state machine lets only decided cases through
-        raise RequestRefusedError(409, "the case has no decision to appeal")
-    await save(conn, step.case)
-    await conn.execute(
-        """INSERT INTO dispatch.appeals (appeal_id, case_id, revision, decision_id, reason,
-               filed_by, filed_at)
-           VALUES ($1, $2, $3, $4, $5, $6, now())""",
-        appeal_id,
-        case_id,
-        revision,
-        appealed.decision_id,
-        step.case.reason,
-        filed_by,
+        raise review.ReviewError(review.ErrorCode.NOT_DECIDED, "no decision to appeal")
+    await store.save(step.case)
+    await store.record_appeal(
+        AppealRecord(
+            appeal_id=appeal_id,
+            case=target,
+            decision_id=appealed.decision_id,
+            reason=step.case.reason or reason,
+            filed_by=filed_by,
+        )
     )
     return appeal_id, False
 
 
-def _count(loaded: Loaded, step: review.Step, outcome: Outcome, now: datetime) -> None:
-    """Business metrics, once the transaction committed."""
-    category = loaded.row["screened_category"]
-    decision = step.case.decisions[-1]
-    metrics.DECISIONS.labels(outcome.value, category).inc()
-    second = loaded.case.waiting_in is State.AWAITING_SECOND_REVIEW
-    if second and step.case.state is State.ESCALATED:
-        metrics.DISAGREEMENTS.labels(category).inc()
-    if decision.final:
-        metrics.TIME_TO_DECISION.labels(category).observe(
-            (now - loaded.row["opened_at"]).total_seconds()
-        )
-    if Effect.PUBLISH_REVERSAL in step.effects:
-        of = "decision" if loaded.last_final() is not None else "automatic"
-        metrics.REVERSALS.labels(category, of).inc()
-    if loaded.case.waiting_in is State.APPEALED:
-        result = "overturned" if outcome is not loaded.case.in_force else "upheld"
-        metrics.APPEALS_DECIDED.labels(category, result).inc()
-
-
 def _events(
-    loaded: Loaded,
+    stored: StoredCase,
     step: review.Step,
     body: DecisionInput,
     reason: PolicyReason,
@@ -282,19 +213,19 @@ def _events(
     decision_id: uuid.UUID,
     reviewer: Reviewer,
     now: datetime,
-) -> tuple[list[Outbound], uuid.UUID | None, uuid.UUID | None]:
-    """The events of a transition, the action it issued and the action it reversed."""
-    case, subject = loaded.row, loaded.subject
-    key = str(case["case_id"]).encode()
+) -> tuple[list[Outbound], list[StatementIssued], uuid.UUID | None, uuid.UUID | None]:
+    """The events of a transition, its statements, the action it issued and the one reversed."""
+    case, subject = stored.case, stored.subject
+    key = str(case.case_id).encode()
     decision = step.case.decisions[-1]
     common = {
         "schema_version": 1,
-        "case_id": str(case["case_id"]),
-        "case_revision": case["revision"],
+        "case_id": str(case.case_id),
+        "case_revision": case.revision,
         "subject": subject.model_dump(exclude_none=True),
-        "category": case["screened_category"],
+        "category": case.category.value,
     }
-    in_force = loaded.action_in_force()
+    in_force = stored.action_in_force()
     reversed_id = in_force if Effect.PUBLISH_REVERSAL in step.effects else None
     events = [
         Outbound(
@@ -316,8 +247,8 @@ def _events(
         )
     ]
     action = {**common, "automatic": False, "decision_id": decision_id, "issued_at": now}
-    if reversed_id is not None and loaded.case.in_force is not None:
-        lifted = decisions.lifted(loaded.case.in_force, subject.kind)
+    if reversed_id is not None and case.in_force is not None:
+        lifted = decisions.lifted(case.in_force, subject.kind)
         reversal = {
             **action,
             "action_id": uuid.uuid5(_NAMESPACE, f"reversal/{decision_id}"),
@@ -329,7 +260,7 @@ def _events(
     action_id = None
     if Effect.PUBLISH_ENFORCEMENT in step.effects:
         action_id = uuid.uuid5(_NAMESPACE, f"action/{decision_id}")
-        measures = enforcement(body.outcome, subject.kind, loaded.case.category)
+        measures = enforcement(body.outcome, subject.kind, case.category)
         enforced = {
             **action,
             "action_id": action_id,
@@ -341,27 +272,29 @@ def _events(
         action_id = in_force  # confirmed: what acts on the subject stays
     # One statement per restriction: none again when this confirms what is in force (the
     # previous decision's, or the automatic removal's, which had its own statement).
-    previous = loaded.last_final()
+    previous = stored.last_final()
     if previous is not None:
         stated = previous.decision.outcome is body.outcome
     else:
-        stated = case["automatic_action_id"] is not None and body.outcome is AUTOMATIC_OUTCOME
+        stated = stored.automatic_action_id is not None and body.outcome is AUTOMATIC_OUTCOME
+    statements = []
     if decision.final and enforces(body.outcome) and not stated:
-        verdict = orjson.loads(case["verdict"])
-        detected = any(s.get("matches") for s in verdict.get("screeners", ()))
+        detected = any(s.get("matches") for s in stored.screeners)
         statement = statement_of(
             Restriction(
                 decision_id=decision_id,
-                category=Category(case["screened_category"]),
-                reported_as=case["category"],
+                category=case.category,
+                reported_as=stored.reported_category,
                 subject_kind=subject.kind,
                 outcome=body.outcome,
                 reason=reason,
-                opened_at=case["opened_at"],
+                opened_at=stored.opened_at,
                 detected=detected,
                 automated=False,
             ),
             now=now,
         )
-        events.append(issued_event(statement, decision_id, case["case_id"], key, now))
-    return events, action_id, reversed_id
+        if statement is not None:
+            statements.append(issued(statement, decision_id, case.case_id, now))
+            events.append(outbound(statements[-1]))
+    return events, statements, action_id, reversed_id

@@ -52,8 +52,7 @@ from services import SERVICES
 from services.dispatch.adapters.postgres.queue import new_token, token_hash
 from services.dispatch.config import DispatchSettings
 from services.dispatch.core.reviewers import GENERAL_CLEARANCES
-from services.dispatch.handlers.followers import store_reports
-from services.dispatch.handlers.intake import Intake
+from services.dispatch.service import Intake, store_reports
 from shared.cli.registry import Registry
 from shared.config import Settings
 from shared.db import migrate

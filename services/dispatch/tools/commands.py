@@ -185,8 +185,8 @@ async def submit_statements(
     """
     import asyncpg  # noqa: PLC0415
 
+    from services.dispatch.adapters.sor_http import submitter_from  # noqa: PLC0415
     from services.dispatch.config import DispatchSettings  # noqa: PLC0415
-    from services.dispatch.handlers.statements import submitter_from  # noqa: PLC0415
     from shared.config import get_settings  # noqa: PLC0415
     from shared.errors import ConfigurationError  # noqa: PLC0415
 
@@ -225,8 +225,8 @@ async def _submit_all(
     conn: asyncpg.Connection, submitter: SorSubmitter, *, since: datetime, statuses: list[str]
 ) -> int:
     """Send the statements 100 at a time in issue order; stop at the first that fails."""
-    from services.dispatch.adapters.sor_http import SubmitStatus  # noqa: PLC0415
-    from services.dispatch.handlers.statements import record_results  # noqa: PLC0415
+    from services.dispatch.adapters.postgres.statements import record_results  # noqa: PLC0415
+    from services.dispatch.ports import SubmitStatus  # noqa: PLC0415
     from shared.events.decisions import StatementIssued  # noqa: PLC0415
 
     counts: Counter[str] = Counter()

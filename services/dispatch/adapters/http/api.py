@@ -4,7 +4,8 @@ Every endpoint needs a bearer token (``crible reviewers token``): 401 without a 
 403 when the token's roles do not allow the endpoint. Reviewers, seniors and admins review;
 seniors and admins resume held cases and read the queue's figures; a ``platform`` token (a
 back end filing users' appeals) may only file appeals. The rules of each transition live in
-``review.py``; ``deciding.py`` stores decisions and appeals with their events, which go out
+``core/review.py``; ``handlers/deciding.py`` stores decisions and appeals with their events,
+run by ``reviewing.py`` in their transactions (refusals become statuses there), which go out
 through the outbox at commit.
 """
 
@@ -22,20 +23,15 @@ from fastapi import Depends, FastAPI, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from services.dispatch import metrics
+from services.dispatch.adapters.http import reviewing as use_cases
 from services.dispatch.adapters.http.console.routes import mount_console
+from services.dispatch.adapters.http.reviewing import READ_REFUSALS, RequestRefusedError, holder_of
 from services.dispatch.adapters.postgres import queue
-from services.dispatch.adapters.postgres.cases import save
 from services.dispatch.config import DispatchSettings
 from services.dispatch.core import review
 from services.dispatch.core.decisions import Outcome
 from services.dispatch.core.reviewers import Reviewer, Role, may_read
-from services.dispatch.handlers import deciding
-from services.dispatch.handlers.deciding import (
-    READ_REFUSALS,
-    DecisionInput,
-    RequestRefusedError,
-    holder_of,
-)
+from services.dispatch.handlers.deciding import DecisionInput
 from shared.runtime import ServiceContext
 from shared.runtime.emit import Emitter
 
@@ -188,14 +184,7 @@ class _Deps:
         move: Callable[[review.ReviewCase, datetime], review.Step],
     ) -> review.ReviewCase:
         """Apply one lease transition (renew, release, escalate, hold, resume) and save it."""
-        async with self.pool.acquire() as conn, conn.transaction():
-            loaded = await deciding.locked(conn, case_id, revision, self.policy)
-            try:
-                step = move(loaded.case, datetime.now(UTC))
-            except review.ReviewError as error:
-                raise deciding.refusal(error) from None
-            await save(conn, step.case)
-        return step.case
+        return await use_cases.move(self.pool, (case_id, revision), move, policy=self.policy)
 
 
 def _lease_routes(app: FastAPI, deps: _Deps) -> None:
@@ -271,7 +260,7 @@ def _decision_routes(app: FastAPI, deps: _Deps) -> None:
         In a dual-review category the first decision waits for a second reviewer's
         (``final`` false); a disagreement escalates to a senior.
         """
-        result = await deciding.decide(
+        result = await use_cases.decide(
             deps.emitter,
             reviewer,
             (case_id, revision),
@@ -317,22 +306,14 @@ def _decision_routes(app: FastAPI, deps: _Deps) -> None:
         case_id: uuid.UUID, revision: int, body: AppealRequest, filer: Reviewer = deps.appealing
     ) -> dict[str, Any]:
         """Appeal the case's decision: a reviewer other than its decider reviews it again."""
-        async with deps.pool.acquire() as conn, conn.transaction():
-            appeal_id, repeated = await deciding.appeal(
-                conn,
-                (case_id, revision),
-                reason=body.reason,
-                filed_by=filer.id,
-                idempotency_key=body.idempotency_key,
-                policy=deps.policy,
-            )
-            category = await conn.fetchval(
-                "SELECT screened_category FROM dispatch.cases WHERE case_id = $1 AND revision = $2",
-                case_id,
-                revision,
-            )
-        if not repeated:
-            metrics.APPEALS_FILED.labels(category).inc()
+        appeal_id, repeated = await use_cases.appeal(
+            deps.pool,
+            (case_id, revision),
+            reason=body.reason,
+            filed_by=filer.id,
+            idempotency_key=body.idempotency_key,
+            policy=deps.policy,
+        )
         return {"appeal_id": str(appeal_id), "repeated": repeated, "state": "appealed"}
 
 

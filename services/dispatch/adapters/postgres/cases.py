@@ -1,64 +1,40 @@
-"""Review cases as stored: rows to the pure state machine (``review.py``) and back.
+"""Review cases as stored: rows to the pure state machine (``core/review.py``) and back.
 
-A ``dispatch.cases`` row and its decisions make a :class:`ReviewCase`. The API locks the
-row, builds the model, lets ``review`` decide what the transition is, and saves the result:
-the rules live in one tested place, not in SQL.
+A ``dispatch.cases`` row and its decisions make a :class:`ReviewCase` (in a ``StoredCase``
+with what events need). The handlers lock the row through this store, let ``review`` decide
+what the transition is, and save the result: the rules live in one tested place, not in SQL.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
+import orjson
+
+from services.dispatch.adapters.postgres.evidence import preserve
+from services.dispatch.adapters.postgres.statements import keep_statements
 from services.dispatch.core.decisions import Outcome
 from services.dispatch.core.lifecycle import WAITING, State
 from services.dispatch.core.review import Decision, Lease, ReviewCase, ReviewPolicy
+from services.dispatch.ports import (
+    AppealRecord,
+    DecisionRecord,
+    Key,
+    Preservation,
+    StoredCase,
+    StoredDecision,
+)
 from shared.db import Connection
+from shared.events.decisions import StatementIssued
 from shared.events.reports import Category, Subject
 
 
-@dataclass(frozen=True, slots=True)
-class StoredDecision:
-    """A decision row, with the ids the pure model does not carry."""
-
-    decision_id: uuid.UUID
-    decision: Decision
-    action_id: uuid.UUID | None
-
-
-@dataclass(frozen=True, slots=True)
-class Loaded:
-    """A locked case row, its decisions, and the model built from them."""
-
-    row: Any
-    subject: Subject
-    decisions: tuple[StoredDecision, ...]
-    case: ReviewCase
-
-    def action_in_force(self) -> uuid.UUID | None:
-        """The enforcement action now acting on the subject: the last one issued."""
-        for stored in reversed(self.decisions):
-            if stored.decision.final and stored.action_id is not None:
-                return stored.action_id
-            if stored.decision.final and stored.decision.outcome is Outcome.NO_VIOLATION:
-                return None  # a person lifted everything
-        automatic: uuid.UUID | None = self.row["automatic_action_id"]
-        return automatic
-
-    def last_final(self) -> StoredDecision | None:
-        """The final decision in force, if any."""
-        return next((d for d in reversed(self.decisions) if d.decision.final), None)
-
-
-async def load(
-    conn: Connection, case_id: uuid.UUID, revision: int, policy: ReviewPolicy
-) -> Loaded | None:
+async def load(conn: Connection, key: Key, policy: ReviewPolicy) -> StoredCase | None:
     """The case revision, locked for this transaction; None when there is none."""
     row = await conn.fetchrow(
-        "SELECT * FROM dispatch.cases WHERE case_id = $1 AND revision = $2 FOR UPDATE",
-        case_id,
-        revision,
+        "SELECT * FROM dispatch.cases WHERE case_id = $1 AND revision = $2 FOR UPDATE", *key
     )
     if row is None:
         return None
@@ -67,8 +43,7 @@ async def load(
                   action_id, reverses
            FROM dispatch.decisions WHERE case_id = $1 AND revision = $2
            ORDER BY decided_at, decision_id""",
-        case_id,
-        revision,
+        *key,
     )
     decisions = tuple(
         StoredDecision(
@@ -85,11 +60,15 @@ async def load(
         )
         for r in rows
     )
-    return Loaded(
-        row=row,
+    verdict = orjson.loads(row["verdict"])
+    return StoredCase(
+        case=to_model(row, tuple(d.decision for d in decisions), policy),
         subject=Subject.model_validate_json(row["subject"]),
         decisions=decisions,
-        case=to_model(row, tuple(d.decision for d in decisions), policy),
+        reported_category=row["category"],
+        automatic_action_id=row["automatic_action_id"],
+        opened_at=row["opened_at"],
+        screeners=tuple(verdict.get("screeners", ())),
     )
 
 
@@ -144,3 +123,82 @@ async def save(conn: Connection, case: ReviewCase) -> None:
         None if case.in_force is None else case.in_force.value,
         case.appealed,
     )
+
+
+class PostgresReviews:
+    """Decisions and appeals in dispatch's tables (``ports.ReviewStore``), on one connection."""
+
+    def __init__(self, conn: Connection, policy: ReviewPolicy) -> None:
+        self.conn = conn
+        self.policy = policy
+
+    async def decision(self, decision_id: uuid.UUID) -> tuple[Key, bool] | None:
+        """A recorded decision's case revision and finality, if it exists."""
+        row = await self.conn.fetchrow(
+            "SELECT case_id, revision, final FROM dispatch.decisions WHERE decision_id = $1",
+            decision_id,
+        )
+        return None if row is None else ((row["case_id"], row["revision"]), row["final"])
+
+    async def appeal_case(self, appeal_id: uuid.UUID) -> Key | None:
+        """A recorded appeal's case revision, if it exists."""
+        row = await self.conn.fetchrow(
+            "SELECT case_id, revision FROM dispatch.appeals WHERE appeal_id = $1", appeal_id
+        )
+        return None if row is None else (row["case_id"], row["revision"])
+
+    async def load(self, key: Key) -> StoredCase | None:
+        """See ``load``."""
+        return await load(self.conn, key, self.policy)
+
+    async def save(self, case: ReviewCase) -> None:
+        """See ``save``."""
+        await save(self.conn, case)
+
+    async def record_decision(self, decision: DecisionRecord) -> None:
+        """Store a decision."""
+        await self.conn.execute(
+            """INSERT INTO dispatch.decisions (decision_id, case_id, revision, reviewer_id,
+                   outcome, policy_reason, explanation, final, decided_at, action_id, reverses)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)""",
+            decision.decision_id,
+            *decision.case,
+            decision.reviewer_id,
+            decision.outcome.value,
+            decision.policy_reason,
+            decision.explanation,
+            decision.final,
+            decision.decided_at,
+            decision.action_id,
+            decision.reverses,
+        )
+
+    async def close_appeal(self, key: Key, decision_id: uuid.UUID) -> None:
+        """Mark the open appeal of a case revision as decided by ``decision_id``."""
+        await self.conn.execute(
+            """UPDATE dispatch.appeals SET decided_by = $3
+               WHERE case_id = $1 AND revision = $2 AND decided_by IS NULL""",
+            *key,
+            decision_id,
+        )
+
+    async def record_appeal(self, appeal: AppealRecord) -> None:
+        """Store an appeal."""
+        await self.conn.execute(
+            """INSERT INTO dispatch.appeals (appeal_id, case_id, revision, decision_id, reason,
+                   filed_by, filed_at)
+               VALUES ($1, $2, $3, $4, $5, $6, now())""",
+            appeal.appeal_id,
+            *appeal.case,
+            appeal.decision_id,
+            appeal.reason,
+            appeal.filed_by,
+        )
+
+    async def preserve(self, evidence: Preservation) -> None:
+        """See ``evidence.preserve``."""
+        await preserve(self.conn, evidence)
+
+    async def keep_statements(self, statements: Sequence[StatementIssued]) -> None:
+        """See ``statements.keep_statements``."""
+        await keep_statements(self.conn, statements)

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
-from typing import Any
 
 import orjson
 
 from services.dispatch.core.evidence import keep_until
+from services.dispatch.ports import Preservation
 from shared.db import Connection
-from shared.events.reports import Category
 
 _REPORTS = """coalesce((SELECT jsonb_agg(jsonb_build_object(
                    'report_id', r.report_id, 'reporter_id', r.reporter_id,
@@ -26,31 +24,22 @@ _REPORTS = """coalesce((SELECT jsonb_agg(jsonb_build_object(
                WHERE r.case_id = {case} AND r.revision = {revision}), '[]'::jsonb)"""
 
 
-async def preserve(
-    conn: Connection,
-    *,
-    case: tuple[uuid.UUID, int],
-    category: Category,
-    action_id: uuid.UUID,
-    subject: dict[str, Any],
-    matches: Sequence[dict[str, Any]],
-    now: datetime,
-) -> None:
+async def preserve(conn: Connection, evidence: Preservation) -> None:
     """Keep the evidence of a case revision (the first preservation stands)."""
-    until, basis = keep_until(category, now)
+    until, basis = keep_until(evidence.category, evidence.preserved_at)
     await conn.execute(
         f"""INSERT INTO dispatch.preserved_evidence (case_id, revision, category, action_id,
                 subject, matches, reports, preserved_at, keep_until, basis)
             VALUES ($1, $2, $3, $4, $5, $6, {_REPORTS.format(case="$1", revision="$2")},
                     $7, $8, $9)
             ON CONFLICT (case_id, revision) DO NOTHING""",
-        case[0],
-        case[1],
-        category.value,
-        action_id,
-        orjson.dumps(subject).decode(),
-        orjson.dumps(list(matches)).decode(),
-        now,
+        evidence.case[0],
+        evidence.case[1],
+        evidence.category.value,
+        evidence.action_id,
+        orjson.dumps(dict(evidence.subject)).decode(),
+        orjson.dumps([dict(m) for m in evidence.matches]).decode(),
+        evidence.preserved_at,
         until,
         basis,
     )

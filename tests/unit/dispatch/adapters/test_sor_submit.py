@@ -11,8 +11,9 @@ from uuid import uuid4
 
 import pytest
 
-from services.dispatch.adapters.sor_http import SorSubmitter, SubmitResult, SubmitStatus
+from services.dispatch.adapters.sor_http import SorSubmitter
 from services.dispatch.core.statements import build_statement
+from services.dispatch.ports import SubmitResult, SubmitStatus
 from tests.unit.dispatch.adapters import sor_server
 from tests.unit.dispatch.core.test_statements import facts
 

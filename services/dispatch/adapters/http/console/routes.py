@@ -2,9 +2,9 @@
 
 Plain server-rendered HTML (Jinja2, autoescaped) and one small script, all served by Crible
 (no CDN, no build step). The pages use the same rules as the API: the state machine for
-every move (``review.py``), the same queries, the same decisions and events
-(``deciding.py``). Every POST needs the session's CSRF token; every response forbids
-framing, caching and scripts from elsewhere.
+every move (``core/review.py``), the same queries, the same decisions and events
+(``handlers/deciding.py`` through ``reviewing.py``). Every POST needs the session's CSRF
+token; every response forbids framing, caching and scripts from elsewhere.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from services.dispatch.adapters.http import reviewing as use_cases
 from services.dispatch.adapters.http.console import i18n, views
 from services.dispatch.adapters.http.console.sessions import (
     COOKIE,
@@ -32,16 +33,15 @@ from services.dispatch.adapters.http.console.sessions import (
     find_session,
     open_session,
 )
+from services.dispatch.adapters.http.reviewing import RequestRefusedError, holder_of
 from services.dispatch.adapters.postgres import queue
-from services.dispatch.adapters.postgres.cases import save
 from services.dispatch.config import DispatchSettings
 from services.dispatch.core import review
 from services.dispatch.core.decisions import Outcome
 from services.dispatch.core.lifecycle import State
 from services.dispatch.core.reasons import ReasonRefusal
 from services.dispatch.core.reviewers import ReadRefusal, Role, may_read
-from services.dispatch.handlers import deciding
-from services.dispatch.handlers.deciding import DecisionInput, RequestRefusedError, holder_of
+from services.dispatch.handlers.deciding import DecisionInput
 from shared.runtime.emit import Emitter
 
 _HERE = Path(__file__).resolve().parent
@@ -159,15 +159,12 @@ class Console:
             return self.problem(request, session, 403, "csrf")
         page = f"/console/cases/{case_id}/{revision}"
         try:
-            async with self.pool.acquire() as conn, conn.transaction():
-                loaded = await deciding.locked(conn, case_id, revision, self.policy)
-                step = move(loaded.case, datetime.now(UTC), fields)
-                await save(conn, step.case)
-        except review.ReviewError as error:
-            return _refused(request, self, session, deciding.refusal(error), error)
+            case = await use_cases.move(
+                self.pool, target, lambda c, now: move(c, now, fields), policy=self.policy
+            )
         except RequestRefusedError as error:
-            return _refused(request, self, session, error, None)
-        return _back(page if step.case.state is State.LEASED else "/console/queue", done)
+            return _refused(request, self, session, error)
+        return _back(page if case.state is State.LEASED else "/console/queue", done)
 
 
 def _secure(request: Request) -> bool:
@@ -460,7 +457,7 @@ def _decide_routes(app: FastAPI, console: Console) -> None:
         if outcome in views.IRREVERSIBLE and fields.get("confirmed") != "yes":
             return _back(page, "needs_confirmation")
         try:
-            result = await deciding.decide(
+            result = await use_cases.decide(
                 console.emitter,
                 session.reviewer,
                 (case_id, revision),
@@ -468,7 +465,7 @@ def _decide_routes(app: FastAPI, console: Console) -> None:
                 policy=console.policy,
             )
         except RequestRefusedError as error:
-            return _refused(request, console, session, error, None)
+            return _refused(request, console, session, error)
         return _back("/console/queue", "decided" if result.final else "first_review")
 
 
@@ -543,21 +540,14 @@ def _reason(fields: dict[str, str]) -> str:
 
 
 def _refused(
-    request: Request,
-    console: Console,
-    session: Session,
-    error: RequestRefusedError,
-    cause: review.ReviewError | None,
+    request: Request, console: Console, session: Session, error: RequestRefusedError
 ) -> Response:
     """The page for a move the rules refused: expired lease, not yours, gone."""
-    code = None if cause is None else cause.code
-    if code is review.ErrorCode.LEASE_EXPIRED or "expired" in error.message:
+    if error.code == review.ErrorCode.LEASE_EXPIRED.value or "expired" in error.message:
         return _back("/console/queue", "lease_expired")
     if error.status == 422 and error.code in REASON_REFUSALS:
-        return _back(
-            f"/console/cases/{request.path_params['case_id']}/{request.path_params['revision']}",
-            "reason_mismatch",
-        )
+        case_id, revision = request.path_params["case_id"], request.path_params["revision"]
+        return _back(f"/console/cases/{case_id}/{revision}", "reason_mismatch")
     if error.status == 404:
         return console.problem(request, session, 404, "not_found")
     if error.status == 409:
