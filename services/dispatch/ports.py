@@ -217,8 +217,8 @@ class VerdictStore(CaseFactsSource, StatementStore, EvidenceStore, Protocol):
         """The case revisions the queue holds among ``keys``, locked."""
         ...
 
-    async def save_verdict(self, queued: QueuedVerdict) -> None:
-        """Insert the case revision, or update it in place."""
+    async def save_verdicts(self, queued: Sequence[QueuedVerdict]) -> None:
+        """Insert each case revision, or update it in place, in order."""
         ...
 
 

@@ -90,6 +90,7 @@ async def take_verdicts(
     surges = await store.surges(v.subject.key() for v, _ in verdicts)
     result = IntakeResult()
     statements: list[StatementIssued] = []
+    queued: list[QueuedVerdict] = []
     for verdict, raw in verdicts:
         key = (verdict.case_id, verdict.case_revision)
         before = known.get(key)
@@ -118,7 +119,7 @@ async def take_verdicts(
             surges=surges.get(verdict.subject.key(), (0, 0)),
             now=now,
         )
-        await store.save_verdict(
+        queued.append(
             QueuedVerdict(
                 verdict=verdict,
                 raw=raw,
@@ -133,6 +134,7 @@ async def take_verdicts(
             )
         )
         known[key] = KnownCase(verdict.report_count, state, action_id, opened_at)
+    await store.save_verdicts(queued)  # one round trip for the batch
     await store.keep_statements(statements)
     return result
 

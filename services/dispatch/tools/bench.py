@@ -51,8 +51,11 @@ import uvloop
 from services import SERVICES
 from services.dispatch.adapters.postgres.queue import new_token, token_hash
 from services.dispatch.config import DispatchSettings
+from services.dispatch.core.decisions import Outcome
+from services.dispatch.core.reasons import shipped_catalogue
 from services.dispatch.core.reviewers import GENERAL_CLEARANCES
 from services.dispatch.service import Intake, store_reports
+from services.dispatch.tools.bench_intake import measure_intake
 from shared.cli.registry import Registry
 from shared.config import Settings
 from shared.db import migrate
@@ -66,7 +69,8 @@ from shared.topics import REPORTS_ACCEPTED, SCREENING_VERDICTS
 TABLES = (
     "dispatch.exposures, dispatch.appeals, dispatch.decisions, dispatch.cases, "
     "dispatch.reviewers, dispatch.outbox, dispatch.case_reports, dispatch.reporters, "
-    "dispatch.weighed_decisions, dispatch.surges, dispatch.statements, dispatch.sessions"
+    "dispatch.weighed_decisions, dispatch.surges, dispatch.statements, dispatch.sessions, "
+    "dispatch.preserved_evidence"
 )
 #: Verdicts per intake transaction while seeding.
 SEED_BATCH = 1000
@@ -152,7 +156,22 @@ def run(settings: Settings, options: Sequence[str]) -> int:
         help="first, time the console's case page of a case with this many reports "
         "(server time, 50 loads; 0: skip)",
     )
+    parser.add_argument(
+        "--mode",
+        choices=("reviewers", "intake", "both"),
+        default="reviewers",
+        help="what to measure: simulated reviewers on the API, verdict intake latency "
+        "(bench_intake.py), or both (intake first)",
+    )
+    parser.add_argument(
+        "--intake-rate", type=float, default=500.0, help="verdicts offered per second (intake)"
+    )
+    parser.add_argument(
+        "--intake-seconds", type=float, default=30.0, help="seconds of verdicts offered (intake)"
+    )
     args = parser.parse_args(options)
+    if args.intake_rate <= 0 or args.intake_seconds <= 0:
+        parser.error("--intake-rate and --intake-seconds must be positive")
     if args.cases < 1 or args.reviewers < 1 or args.duration <= 0 or args.think_ms < 0:
         parser.error("--cases, --reviewers and --duration must be positive, --think-ms >= 0")
     return uvloop.run(_bench(settings, args))
@@ -195,6 +214,18 @@ async def _bench(settings: Settings, args: argparse.Namespace) -> int:
                 )
             port = args.port or _free_port()
             async with _server(bench, port, pool) as server:
+                if args.mode in ("intake", "both"):
+                    intake = await measure_intake(
+                        bench,
+                        dsn,
+                        rate=args.intake_rate,
+                        seconds=args.intake_seconds,
+                        verdict=_verdict,
+                        rng=random.Random(args.seed + 1),  # noqa: S311 - test data
+                    )
+                    print(intake.report(), flush=True)
+                    if args.mode == "intake":
+                        return 0 if intake.missing == 0 else 1
                 if args.case_page:
                     await _case_page(conn, f"http://127.0.0.1:{port}", tokens[0], args.case_page)
                 tally = await _load(
@@ -577,9 +608,12 @@ async def _reviewer(client: httpx.AsyncClient, tally: _Tally, think: float) -> N
 
 
 async def _decide(client: httpx.AsyncClient, tally: _Tally, case: dict[str, Any]) -> None:
+    outcome = Outcome(random.choice(OUTCOMES))  # noqa: S311 - test data
+    # A reason of the catalogue for the case's category and the outcome, as a reviewer picks.
+    reasons = shipped_catalogue().for_outcome(Category(case["screened_category"]), outcome)
     body = {
-        "outcome": random.choice(OUTCOMES),  # noqa: S311 - test data
-        "policy_reason": "tos.spam.1",
+        "outcome": outcome.value,
+        "policy_reason": random.choice(reasons).code,  # noqa: S311 - test data
         "explanation": "bench",
         "idempotency_key": str(uuid.uuid4()),
     }

@@ -85,12 +85,13 @@ class FakeVerdictStore(FakeFacts):
             if k in keys
         }
 
-    async def save_verdict(self, queued: QueuedVerdict) -> None:
-        key = (queued.verdict.case_id, queued.verdict.case_revision)
-        before = self.saved.get(key)
-        if before is not None:  # a known row keeps its age and its earliest deadline
-            queued = replace(queued, due_at=min(before.due_at, queued.due_at))
-        self.saved[key] = queued
+    async def save_verdicts(self, queued: Sequence[QueuedVerdict]) -> None:
+        for one in queued:
+            key = (one.verdict.case_id, one.verdict.case_revision)
+            before = self.saved.get(key)
+            if before is not None:  # a known row keeps its age and its earliest deadline
+                one = replace(one, due_at=min(before.due_at, one.due_at))  # noqa: PLW2901
+            self.saved[key] = one
 
     async def preserve(self, evidence: Preservation) -> None:
         if all(p.case != evidence.case for p in self.preserved):

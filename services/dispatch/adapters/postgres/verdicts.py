@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from services.dispatch.adapters.postgres.evidence import preserve
 from services.dispatch.adapters.postgres.ranking import PostgresRanking
@@ -32,10 +33,14 @@ class PostgresVerdicts(PostgresRanking):
             for r in rows
         }
 
-    async def save_verdict(self, queued: QueuedVerdict) -> None:
-        """Insert the case revision, or update it in place (its age and deadline kept)."""
-        verdict, rank = queued.verdict, queued.rank
-        await self.conn.execute(
+    async def save_verdicts(self, queued: Sequence[QueuedVerdict]) -> None:
+        """Insert each case revision, or update it in place (its age and deadline kept).
+
+        One pipelined ``executemany`` for the batch: intake's latency is mostly round trips.
+        """
+        if not queued:
+            return
+        await self.conn.executemany(
             """INSERT INTO dispatch.cases (case_id, revision, subject, category,
                    screened_category, route, severity, confidence, qa_sample, report_count,
                    reporter_count, languages, urgency, opened_at, due_at, state, verdict_id,
@@ -60,38 +65,7 @@ class PostgresVerdicts(PostgresRanking):
                    rank_at = EXCLUDED.rank_at, reports_seen = EXCLUDED.reports_seen,
                    reporters_seen = EXCLUDED.reporters_seen,
                    in_force = coalesce(cases.in_force, EXCLUDED.in_force)""",
-            verdict.case_id,
-            verdict.case_revision,
-            verdict.subject.model_dump_json(exclude_none=True),
-            verdict.category.value,
-            verdict.screened_category.value,
-            verdict.route.value,
-            verdict.severity.value,
-            verdict.confidence,
-            verdict.qa_sample,
-            verdict.report_count,
-            verdict.reporter_count,
-            list(verdict.reporter_languages),
-            rank.urgency,
-            queued.opened_at,
-            queued.due_at,
-            # A new row enters as the verdict says (the lifecycle's entry states); a known
-            # one takes the state the lifecycle gave it ($28).
-            queued.entry_state.value,
-            verdict.verdict_id,
-            queued.action_id,
-            queued.raw.decode(),
-            queued.now,
-            verdict.subject.key(),
-            rank.crowd.reporter_weight,
-            rank.reports_per_hour,
-            rank.crowd.viral,
-            rank.crowd.coordinated,
-            rank.rank_at,
-            None if queued.in_force is None else queued.in_force.value,
-            queued.state.value,
-            rank.facts.reports,
-            rank.facts.reporters,
+            [_row(q) for q in queued],
         )
 
     async def preserve(self, evidence: Preservation) -> None:
@@ -101,3 +75,42 @@ class PostgresVerdicts(PostgresRanking):
     async def keep_statements(self, statements: Sequence[StatementIssued]) -> None:
         """See ``statements.keep_statements``."""
         await keep_statements(self.conn, statements)
+
+
+def _row(queued: QueuedVerdict) -> tuple[Any, ...]:
+    """The statement's arguments for one verdict."""
+    verdict, rank = queued.verdict, queued.rank
+    return (
+        verdict.case_id,
+        verdict.case_revision,
+        verdict.subject.model_dump_json(exclude_none=True),
+        verdict.category.value,
+        verdict.screened_category.value,
+        verdict.route.value,
+        verdict.severity.value,
+        verdict.confidence,
+        verdict.qa_sample,
+        verdict.report_count,
+        verdict.reporter_count,
+        list(verdict.reporter_languages),
+        rank.urgency,
+        queued.opened_at,
+        queued.due_at,
+        # A new row enters as the verdict says (the lifecycle's entry states); a known
+        # one takes the state the lifecycle gave it ($28).
+        queued.entry_state.value,
+        verdict.verdict_id,
+        queued.action_id,
+        queued.raw.decode(),
+        queued.now,
+        verdict.subject.key(),
+        rank.crowd.reporter_weight,
+        rank.reports_per_hour,
+        rank.crowd.viral,
+        rank.crowd.coordinated,
+        rank.rank_at,
+        None if queued.in_force is None else queued.in_force.value,
+        queued.state.value,
+        rank.facts.reports,
+        rank.facts.reporters,
+    )
