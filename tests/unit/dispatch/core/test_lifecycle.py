@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -115,3 +117,34 @@ def test_one_rule_says_who_may_read_a_case(
     who: Reviewer, holder: CaseHolder, answer: ReadRefusal | str | None
 ) -> None:
     assert may_read(who, holder, NOW) == answer
+
+
+MIGRATIONS = Path(__file__).resolve().parents[4] / "services" / "dispatch" / "migrations"
+
+
+def _states_in(sql: str, index: str) -> set[str]:
+    found = re.search(rf"CREATE INDEX {index} .*?WHERE state (?:NOT )?IN \(([^)]*)\)", sql, re.S)
+    assert found is not None, index
+    return set(re.findall(r"'([a-z_]+)'", found.group(1)))
+
+
+def test_the_queue_s_indexes_cover_the_lifecycle_s_state_lists() -> None:
+    # The partial indexes of the queue (written once in migrations) must name the states the
+    # queries list from the enum, or PostgreSQL stops using them.
+    sql = (MIGRATIONS / "0004_review_rounds.sql").read_text()
+    assert _states_in(sql, "cases_ranked") == {s.value for s in IN_QUEUE}
+    assert _states_in(sql, "cases_subject") == {s.value for s in SETTLED}
+    every = re.search(
+        r"CHECK \(state IN \(([^)]*)\)\)", (MIGRATIONS / "0001_queue.sql").read_text()
+    )
+    assert every is not None
+    assert set(re.findall(r"'([a-z_]+)'", every.group(1))) == {s.value for s in State}
+
+
+def test_the_trigger_lists_exactly_the_lifecycle_s_pairs() -> None:
+    sql = (MIGRATIONS / "0007_case_lifecycle.sql").read_text()
+    listed = {
+        (State(a), State(b), only == "true")
+        for a, b, only in re.findall(r"\('([a-z_]+)', '([a-z_]+)', (true|false)\)", sql)
+    }
+    assert listed == {(a, b, (a, b) in returns()) for a, b in allowed_pairs()}
