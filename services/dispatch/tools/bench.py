@@ -55,7 +55,7 @@ from services.dispatch.core.decisions import Outcome
 from services.dispatch.core.reasons import shipped_catalogue
 from services.dispatch.core.reviewers import GENERAL_CLEARANCES
 from services.dispatch.service import Intake, store_reports
-from services.dispatch.tools.bench_intake import measure_intake
+from services.dispatch.tools.intake_latency import measure_intake
 from shared.cli.registry import Registry
 from shared.config import Settings
 from shared.db import migrate
@@ -161,7 +161,7 @@ def run(settings: Settings, options: Sequence[str]) -> int:
         choices=("reviewers", "intake", "both"),
         default="reviewers",
         help="what to measure: simulated reviewers on the API, verdict intake latency "
-        "(bench_intake.py), or both (intake first)",
+        "(intake_latency.py), or both (intake first)",
     )
     parser.add_argument(
         "--intake-rate", type=float, default=500.0, help="verdicts offered per second (intake)"
