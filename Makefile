@@ -38,11 +38,12 @@ screenshots: $(STAMP) browser ## Regenerate the console's and the transparency r
 unit: $(STAMP) ## Unit tests only (no Kafka, no database; milliseconds)
 	$(BIN)/python -m pytest tests/unit
 
-lint: $(STAMP) ## ruff (lint and format check) and mypy --strict
+lint: $(STAMP) ## ruff (lint and format check), mypy --strict, and the import contracts (lint-imports)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy shared services tests
 	$(BIN)/mypy deploy/k8s/generate.py deploy/compose/make_secrets.py
+	$(BIN)/lint-imports --no-cache --no-logo
 
 format: $(STAMP) ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .

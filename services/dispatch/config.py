@@ -7,7 +7,7 @@ from datetime import timedelta
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from services.dispatch.review import ReviewPolicy
+from services.dispatch.core.review import ReviewPolicy
 from shared.events.reports import Category
 
 
@@ -41,7 +41,7 @@ class DispatchSettings(BaseSettings):
         default=730,
         gt=0,
         description="Decided cases, with their decisions, appeals and reports, are kept this "
-        "long after their last change (services/dispatch/retention.py).",
+        "long after their last change (services/dispatch/adapters/postgres/retention.py).",
     )
 
     def review_policy(self) -> ReviewPolicy:

@@ -9,7 +9,8 @@ import logging
 import asyncpg
 from prometheus_client import Counter, Gauge, Histogram
 
-from services.dispatch.queue import QUEUE_SQL, WAITING_SQL, band_sql
+from services.dispatch.adapters.postgres.queue import QUEUE_SQL, WAITING_SQL, band_sql
+from services.dispatch.core.lifecycle import State
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +82,12 @@ REPORTER_WEIGHTS_MOVED = Counter(
     "Reporter trust weights moved by final decisions: down for no_violation, up when confirmed.",
     ["outcome"],
 )
+SUBMITTED = Counter(
+    "crible_dispatch_statements_submitted_total",
+    "Statements of reasons the Transparency Database answered for, by status: submitted, "
+    "duplicate (stored by an earlier call) or rejected (dead-lettered).",
+    ["status"],
+)
 EXPIRED_LEASES = Gauge(
     "crible_dispatch_expired_leases",
     "Cases whose lease ran out and that nobody has taken again yet, by category.",
@@ -106,14 +113,14 @@ async def refresh(pool: asyncpg.Pool) -> None:
             f"""SELECT screened_category AS category, {band_sql()} AS band, count(*) AS depth
                FROM dispatch.cases
                WHERE state IN {WAITING_SQL}
-                  OR (state = 'leased' AND lease_expires_at < now())
+                  OR (state = '{State.LEASED.value}' AND lease_expires_at < now())
                GROUP BY 1, 2"""
         )
         ages = await conn.fetch(
             f"""SELECT screened_category AS category,
                    extract(epoch FROM now() - min(opened_at))::float8 AS oldest,
                    count(*) FILTER (WHERE due_at < now()) AS breached,
-                   count(*) FILTER (WHERE state = 'leased'
+                   count(*) FILTER (WHERE state = '{State.LEASED.value}'
                                     AND lease_expires_at < now()) AS expired
                FROM dispatch.cases
                WHERE state IN {QUEUE_SQL}

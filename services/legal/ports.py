@@ -24,9 +24,16 @@ from services.legal.core.identity import AccountRow, IdentityChange, PhoneNumber
 from services.legal.core.lifecycle import RequestState
 from services.legal.core.model import Authority, Scope
 from services.legal.core.narrowing import Narrowing
+from services.legal.core.signatures import NonceStorePort
 from shared.events.legal import LegalRequest
 from shared.publisher import Outbound
 from shared.retention import RuleOutcome
+
+__all__ = [
+    "AuditChain", "BuiltPackage", "DueNotice", "IdentityStore", "KeyStore", "Legal",
+    "NonceStorePort", "NoticeStore", "PackageAtLink", "PreservationStore", "RequestStore",
+    "RetentionStore", "RotationStore", "RunningPreservation", "StoredRequest",
+]  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,14 +87,6 @@ class DueNotice:
     delayed_by: str | None
     authority_country: str
     disclosed_at: datetime
-
-
-class NonceStorePort(Protocol):
-    """Nonces already used by each authority, remembered until their signature expires."""
-
-    async def claim(self, authority_id: str, nonce: str, *, expires_at: datetime) -> bool:
-        """Record ``nonce`` for the authority; False if it was already recorded (a replay)."""
-        ...
 
 
 class RequestStore(Protocol):

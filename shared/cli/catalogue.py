@@ -26,7 +26,7 @@ USERS = (
     ("dashboard", ROOT / "deploy" / "grafana" / "dashboards", "*.json"),
 )
 #: Modules that define metrics outside what a service's ``service`` module imports.
-_EXTRA_MODULES = ("services.dispatch.api",)
+_EXTRA_MODULES = ("services.dispatch.adapters.http.api",)
 
 
 @dataclass(frozen=True, slots=True)

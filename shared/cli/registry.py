@@ -1,8 +1,9 @@
 """The services the ``crible`` command knows, found by convention in each service's package.
 
 A service package ``services/<name>/`` has ``service.py`` with its ``SPEC``, and may have
-``migrations/`` (SQL files), ``api.py`` with ``openapi()``, and, in ``tools/`` (STYLE.md's room
-for what operators run; the package's top level is still read for services not yet moved):
+``migrations/`` (SQL files), ``api.py`` (``adapters/http/api.py`` in STYLE.md's layout) with
+``openapi()``, and, in ``tools/`` (STYLE.md's room for what operators run; the package's top
+level is still read for services not yet moved):
 ``bench.py`` with ``run(settings, options) -> exit status``, ``bench_<name>.py`` for more, and
 ``commands.py`` with ``register(subparsers)`` adding the service's own ``crible`` subcommands
 (e.g. ``crible banks``), which import what they need only when they run.
@@ -51,12 +52,12 @@ class Registry:
         return [import_module(module) for module in found if module is not None]
 
     def openapi(self) -> dict[str, dict[str, Any]]:
-        """The OpenAPI document of every service with an HTTP API (``api.openapi()``)."""
-        return {
-            name: import_module(f"{package}.api").openapi()
-            for name, package in self._packages.items()
-            if find_spec(f"{package}.api") is not None
-        }
+        """The OpenAPI document of every service with an HTTP API (``api.openapi()``).
+
+        The API module is ``adapters/http/api.py`` in STYLE.md's layout, else ``api.py``.
+        """
+        found = {n: _module(p, "adapters.http.api", "api") for n, p in self._packages.items()}
+        return {name: import_module(m).openapi() for name, m in found.items() if m is not None}
 
     def benchmarks(self) -> list[str]:
         """Every benchmark: a service's (``bench.py``) and named ones beside it.
@@ -87,10 +88,16 @@ class Registry:
 
 def _tool(package: str, name: str) -> str | None:
     """The module ``name`` of a service: in its ``tools/`` room, else at its top level."""
-    for module in (f"{package}.tools.{name}", f"{package}.{name}"):
+    return _module(package, f"tools.{name}", name)
+
+
+def _module(package: str, *names: str) -> str | None:
+    """The first of ``package``'s modules ``names`` that exists."""
+    for name in names:
+        module = f"{package}.{name}"
         try:
             if find_spec(module) is not None:
                 return module
-        except ModuleNotFoundError:  # no tools/ package yet
+        except ModuleNotFoundError:  # no tools/ (or adapters/) package yet
             continue
     return None

@@ -56,7 +56,7 @@ class StatementIssued(Event):
     """A DSA statement of reasons of a restrictive decision (key: the case id).
 
     ``statement`` follows the EU DSA Transparency Database's format exactly (see
-    ``services/dispatch/sor.py``, which builds and validates it); it holds no personal data.
+    ``services/dispatch/core/statements/``, which builds and validates it); no personal data.
     """
 
     schema_version: Literal[1]

@@ -109,7 +109,8 @@ async def db(base_settings: Settings) -> AsyncIterator[asyncpg.Connection]:
     await conn.execute(
         "TRUNCATE dispatch.exposures, dispatch.appeals, dispatch.decisions, dispatch.cases, "
         "dispatch.reviewers, dispatch.outbox, dispatch.case_reports, dispatch.reporters, "
-        "dispatch.weighed_decisions, dispatch.surges, dispatch.statements, dispatch.sessions"
+        "dispatch.weighed_decisions, dispatch.surges, dispatch.statements, dispatch.sessions, "
+        "dispatch.preserved_evidence"
     )
     # Legal records refuse TRUNCATE and DELETE (guard_* triggers), for every login role: the
     # tests empty them as an administrator would, with the triggers off for that session.

@@ -195,9 +195,14 @@ async def test_irreversible_decisions_need_confirmation_and_oversight_pages_foll
     unconfirmed = await console.post(f"/console/cases/{case_id}/1/decide", data=ban)
     assert "This decision needs your confirmation." in unconfirmed.text
     assert await db.fetchval("SELECT count(*) FROM dispatch.decisions") == 0
-    # A reason that is not one of the category's is refused too.
+    # A reason that is not one of the category's is refused too, and so is none at all.
     foreign = ban | {"confirmed": "yes", "policy_reason": "fr.cp.227-23"}
-    await console.post(f"/console/cases/{case_id}/1/decide", data=foreign)
+    refused = await console.post(f"/console/cases/{case_id}/1/decide", data=foreign)
+    assert "does not fit this decision" in refused.text
+    missing = await console.post(
+        f"/console/cases/{case_id}/1/decide", data=ban | {"confirmed": "yes", "policy_reason": ""}
+    )
+    assert "Choose the reason of your decision." in missing.text
     assert await db.fetchval("SELECT count(*) FROM dispatch.decisions") == 0
     confirmed = await console.post(
         f"/console/cases/{case_id}/1/decide", data=ban | {"confirmed": "yes"}

@@ -219,9 +219,17 @@ async def test_a_reviewer_signs_in_takes_a_case_reveals_the_image_and_decides(  
     assert await db.fetchval(exposure + " AND media_index = 0") == 1
 
     def decide() -> None:
-        # "2" chooses the second decision, removing the content.
+        confirm = browser.find_element(By.ID, "confirmed")
+        # The confirmation shows only for a decision the user cannot undo (a ban).
+        browser.find_element(By.TAG_NAME, "body").send_keys("5")
+        assert browser.find_element(By.ID, "outcome-ban_user").is_selected()
+        assert confirm.is_displayed()
+        # "2" chooses the second decision, removing the content: nothing to confirm.
         browser.find_element(By.TAG_NAME, "body").send_keys("2")
         assert browser.find_element(By.ID, "outcome-remove_content").is_selected()
+        assert not confirm.is_displayed()
+        reason = Select(browser.find_element(By.ID, "policy_reason"))
+        assert reason.first_selected_option.get_attribute("value") == ""  # none preselected
         Select(browser.find_element(By.ID, "policy_reason")).select_by_value("fr.loi1881.24")
         browser.find_element(By.ID, "decide").click()
 
@@ -309,6 +317,7 @@ async def test_no_clearance_no_case_even_by_url_an_expired_lease_and_a_forged_fo
 
     def decide_late() -> None:
         browser.find_element(By.ID, "outcome-no_violation").click()
+        Select(browser.find_element(By.ID, "policy_reason")).select_by_value("nv.no_breach")
         browser.find_element(By.ID, "decide").click()
 
     await navigate(browser, decide_late)
@@ -327,6 +336,7 @@ async def test_no_clearance_no_case_even_by_url_an_expired_lease_and_a_forged_fo
             ".forEach(function (e) { e.remove(); });"
         )
         browser.find_element(By.ID, "outcome-no_violation").click()
+        Select(browser.find_element(By.ID, "policy_reason")).select_by_value("nv.no_breach")
         browser.find_element(By.ID, "decide").click()
 
     await navigate(browser, forge)

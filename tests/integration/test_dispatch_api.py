@@ -13,10 +13,10 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from prometheus_client import REGISTRY
 
-from services.dispatch import queue
+from services.dispatch.adapters.postgres import queue
+from services.dispatch.core.statements import validate_statement
 from services.dispatch.metrics import refresh
 from services.dispatch.service import SPEC
-from services.dispatch.sor import validate_statement
 from shared.config import Settings
 from shared.events.decisions import ReviewDecision, StatementIssued
 from shared.events.enforcement import EnforcementAction
@@ -80,10 +80,15 @@ async def cli_reviewer(settings: Settings, reviewer_id: str, languages: str) -> 
     return {"Authorization": f"Bearer {token}"}
 
 
-def decision(outcome: str = "remove_content", key: str | None = None) -> dict[str, Any]:
+def decision(
+    outcome: str = "remove_content", key: str | None = None, *, reason: str | None = None
+) -> dict[str, Any]:
+    """A decision with a reason of the catalogue: hate speech's, or no violation's."""
+    if reason is None:
+        reason = "nv.no_breach" if outcome == "no_violation" else "tos.hate.2"
     return {
         "outcome": outcome,
-        "policy_reason": "tos.hate.2",
+        "policy_reason": reason,
         "explanation": "Dehumanising generalisation about a protected group.",
         "idempotency_key": key or str(uuid.uuid4()),
     }

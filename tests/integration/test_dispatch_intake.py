@@ -90,12 +90,30 @@ async def test_a_report_of_banked_media_is_removed_at_once_and_queued_for_a_pers
             settings, ENFORCEMENT_ACTIONS.name, until=lambda rs: len(rs) >= 1
         )
         row = await eventually(lambda: db.fetchrow("SELECT * FROM dispatch.cases"))
+        # The report reaches the preserved evidence too, whenever it arrives.
+        evidence = await eventually(
+            lambda: db.fetchrow(
+                """SELECT * FROM dispatch.preserved_evidence
+                   WHERE jsonb_array_length(reports) = 1"""
+            )
+        )
 
     action = EnforcementAction.model_validate_json(record.value)
     assert action.automatic
+    # Evidence first: preserved and referred to the authorities before the removal.
     assert [(m.action.value, m.target.value) for m in action.measures] == [
-        ("delete_message", "subject")
+        ("preserve_evidence", "subject"),
+        ("refer_to_authorities", "subject"),
+        ("delete_message", "subject"),
     ]
+    assert (evidence["case_id"], evidence["action_id"]) == (action.case_id, action.action_id)
+    assert json.loads(evidence["subject"])["id"] == "m9"
+    assert "demo-csam" in {m["ref"] for m in json.loads(evidence["matches"])}
+    [kept] = json.loads(evidence["reports"])
+    assert (kept["reporter_id"], kept["evidence"]["media"][0]["sha256"]) == ("u1", sha)
+    assert evidence["keep_until"] - evidence["preserved_at"] == timedelta(days=365)
+    assert "2021/1232" in evidence["basis"]
+    assert evidence["preserved_at"] <= action.issued_at
     assert action.reason == "screening:demo-csam"
     assert action.category == "child_sexual_abuse"
     assert (row["state"], row["route"], row["screened_category"]) == (

@@ -49,6 +49,11 @@ TERRORISM = "terrorism_violent_extremism"
 DISAGREEMENTS = "crible_dispatch_dual_review_disagreements_total"
 
 
+def extremism(outcome: str) -> dict[str, Any]:
+    """A decision on a terrorism case, with a reason of that category."""
+    return decision(outcome, reason=None if outcome == "no_violation" else "fr.cp.421-2-5")
+
+
 def severe(case_id: str) -> dict[str, Any]:
     return verdict(case_id) | {"screened_category": TERRORISM, "severity": "critical"}
 
@@ -88,7 +93,7 @@ async def test_dual_review_agreeing_decides_once_and_disagreeing_goes_to_a_senio
         case = await take(client, ann)
         assert case is not None
         answer = await client.post(
-            f"/v1/cases/{case}/1/decision", json=decision(outcomes[case]), headers=ann
+            f"/v1/cases/{case}/1/decision", json=extremism(outcomes[case]), headers=ann
         )
         assert answer.json()["final"] is False
     assert await take(client, ann) is None
@@ -99,7 +104,7 @@ async def test_dual_review_agreeing_decides_once_and_disagreeing_goes_to_a_senio
         case = await take(client, ben)
         assert case is not None
         answer = await client.post(
-            f"/v1/cases/{case}/1/decision", json=decision(ben_outcomes[case]), headers=ben
+            f"/v1/cases/{case}/1/decision", json=extremism(ben_outcomes[case]), headers=ben
         )
         finals[case] = answer.json()["final"]
     assert finals == {agreed: True, disputed: False}
@@ -111,7 +116,7 @@ async def test_dual_review_agreeing_decides_once_and_disagreeing_goes_to_a_senio
     assert await take(client, ann) is None
     assert await take(client, sue) == disputed
     last = await client.post(
-        f"/v1/cases/{disputed}/1/decision", json=decision("remove_content"), headers=sue
+        f"/v1/cases/{disputed}/1/decision", json=extremism("remove_content"), headers=sue
     )
     assert last.json()["final"] is True
     after = sample(DISAGREEMENTS, {"category": TERRORISM})

@@ -17,7 +17,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from prometheus_client import REGISTRY
 
-from services.dispatch.retention import rules as dispatch_rules
+from services.dispatch.adapters.postgres.retention import rules as dispatch_rules
 from services.ingest.retention import rules as ingest_rules
 from services.legal.adapters.postgres import legal_unit
 from services.legal.adapters.postgres.audit_log import entries, verify
@@ -32,6 +32,7 @@ from shared.retention import enforce_rule
 from shared.runtime.periodic import lock_name
 from shared.topics import USER_NOTIFICATIONS
 from tests.integration.conftest import audit_keys, eventually, read_topic
+from tests.integration.dispatch_rows import entry_state, move_case
 from tests.integration.test_identity_store import event, send
 from tests.integration.test_legal_portal import (
     PATH,
@@ -392,6 +393,11 @@ async def dispatch_case(
     """One case revision in dispatch with a reviewer's decision, last changed at ``updated``."""
     case = uuid.uuid4()
     await db.execute(
+        """INSERT INTO dispatch.reviewers (reviewer_id, name, languages, clearances, roles,
+               exposure_cap) VALUES ('rita', 'Rita', '{fr}', '{}', '{reviewer}', 10)
+           ON CONFLICT DO NOTHING"""
+    )
+    await db.execute(
         """INSERT INTO dispatch.cases (case_id, revision, subject, category, screened_category,
                route, severity, confidence, qa_sample, report_count, reporter_count, languages,
                urgency, opened_at, due_at, state, verdict_id, verdict, updated_at,
@@ -400,14 +406,10 @@ async def dispatch_case(
                    '{fr}', 0.1, $2, $2, $3, $1, '{}', $2, $4, $2)""",
         case,
         updated,
-        state,
+        entry_state(state),
         str(case),
     )
-    await db.execute(
-        """INSERT INTO dispatch.reviewers (reviewer_id, name, languages, clearances, roles,
-               exposure_cap) VALUES ('rita', 'Rita', '{fr}', '{}', '{reviewer}', 10)
-           ON CONFLICT DO NOTHING"""
-    )
+    await move_case(db, case, state, reviewer="rita")
     decision = uuid.uuid4()
     await db.execute(
         """INSERT INTO dispatch.decisions (decision_id, case_id, revision, reviewer_id, outcome,
@@ -438,8 +440,26 @@ async def test_dispatch_keeps_decisions_for_their_period_and_open_or_unsubmitted
     await dispatch_case(db, state="decided", updated=recent)  # within its period
     await dispatch_case(db, state="queued", updated=old)  # still waiting: never deleted
     await dispatch_case(db, state="decided", updated=old, statement="pending")  # not yet sent
+    # Preserved evidence has its own end, whatever becomes of the case: the deleted case's
+    # is still kept, an expired one goes.
+    expired = uuid.uuid4()
+    for case_id, until in ((gone, NOW + timedelta(days=10)), (expired, NOW - timedelta(days=1))):
+        await db.execute(
+            """INSERT INTO dispatch.preserved_evidence (case_id, revision, category, action_id,
+                   subject, matches, reports, preserved_at, keep_until, basis)
+               VALUES ($1, 1, 'terrorism_violent_extremism', $1, '{}', '[]', '[]', $2, $3,
+                       'Regulation (EU) 2021/784 art. 6')""",
+            case_id,
+            until - timedelta(days=183),
+            until,
+        )
     outcomes = [await enforce_rule(db, rule, now=NOW) for rule in dispatch_rules()]
-    assert [(o.name, o.due) for o in outcomes] == [("dispatch.cases", 1)]
+    assert [(o.name, o.due) for o in outcomes] == [
+        ("dispatch.cases", 1),
+        ("dispatch.preserved_evidence", 1),
+    ]
+    kept = await db.fetch("SELECT case_id FROM dispatch.preserved_evidence")
+    assert [r["case_id"] for r in kept] == [gone]
     assert await db.fetchval("SELECT count(*) FROM dispatch.cases WHERE case_id = $1", gone) == 0
     assert (
         await db.fetchval("SELECT count(*) FROM dispatch.decisions WHERE case_id = $1", gone) == 0

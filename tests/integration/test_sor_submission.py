@@ -1,7 +1,7 @@
 """Statements of reasons reach the (local stand-in of the) Transparency Database exactly once.
 
 The ``statements`` consumer on the real broker and database, and ``crible sor submit`` on
-rows of ``dispatch.statements``, against ``tests/unit/dispatch/sor_server.py``.
+rows of ``dispatch.statements``, against ``tests/unit/dispatch/adapters/sor_server.py``.
 """
 
 from __future__ import annotations
@@ -19,16 +19,16 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from prometheus_client import REGISTRY
 
-from services.dispatch.commands import submit_statements
-from services.dispatch.sor import build_statement
-from services.dispatch.sor_outbound import STATEMENTS, close_submitter
+from services.dispatch.core.statements import build_statement
+from services.dispatch.service import STATEMENTS, close_submitter
+from services.dispatch.tools.commands import submit_statements
 from shared.config import Settings
 from shared.kafka import apply_topics
 from shared.runtime import Service
 from shared.topics import STATEMENTS_OF_REASONS, wire_name
 from tests.integration.conftest import committed, eventually, read_topic, running
-from tests.unit.dispatch import sor_server
-from tests.unit.dispatch.test_sor import facts
+from tests.unit.dispatch.adapters import sor_server
+from tests.unit.dispatch.core.test_statements import facts
 
 pytestmark = pytest.mark.integration
 

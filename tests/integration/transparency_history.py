@@ -39,6 +39,7 @@ from shared.events.legal import (
     TargetKind,
 )
 from tests.integration.conftest import admin_connection
+from tests.integration.dispatch_rows import entry_state, move_case
 
 SUB, IP, TRAFFIC = DataCategory.SUBSCRIBER, DataCategory.IDENTIFICATION, DataCategory.TRAFFIC
 H, D = timedelta(hours=1), timedelta(days=1)
@@ -431,11 +432,12 @@ async def _case(
         json.dumps({"kind": "user", "id": "u-subject-4242"}),
         route,
         opened,
-        state,
+        entry_state(state),
         uuid.uuid4(),
         automatic,
         None if automatic is None else "remove_content",
     )
+    await move_case(db, case_id, state, reviewer="rev-1")
 
 
 async def _decision(

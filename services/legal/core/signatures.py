@@ -24,12 +24,21 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from services.legal.core.model import Authority, Refusal, RefusalCode
-from services.legal.ports import NonceStorePort
+
+
+class NonceStorePort(Protocol):
+    """Nonces already used by each authority, remembered until their signature expires."""
+
+    async def claim(self, authority_id: str, nonce: str, *, expires_at: datetime) -> bool:
+        """Record ``nonce`` for the authority; False if it was already recorded (a replay)."""
+        ...
+
 
 SCHEME = b"crible-legal-request-v1"
 #: How far a signature's timestamp may be from the portal's clock, either way.

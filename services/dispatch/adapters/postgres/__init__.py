@@ -1,0 +1,1 @@
+"""Dispatch's tables: the only place with SQL."""

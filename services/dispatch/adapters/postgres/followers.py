@@ -1,0 +1,128 @@
+"""What the reports, surges and outcomes consumers keep (``ports.FollowerStore``)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+import orjson
+
+from services.dispatch.adapters.postgres.evidence import refresh_reports
+from services.dispatch.adapters.postgres.ranking import PostgresRanking
+from services.dispatch.ports import Key, ReporterWeight
+from shared.events.reports import ReportAccepted
+from shared.events.surge import SurgeSignal
+
+#: Stored per report for reviewers; longer excerpts are cut (the event allows 4 KiB).
+_EVIDENCE_LIMIT = 16 * 1024
+
+
+class PostgresFollowers(PostgresRanking):
+    """Reports, surges and reporters' weights in dispatch's tables."""
+
+    async def store_reports(self, reports: Sequence[ReportAccepted]) -> None:
+        """Keep each report once."""
+        rows = []
+        for accepted in reports:
+            report = accepted.report
+            evidence = None
+            if report.evidence is not None:
+                evidence = orjson.dumps(report.evidence.model_dump(mode="json", exclude_none=True))
+            rows.append(
+                (
+                    accepted.case_id,
+                    accepted.case_revision,
+                    report.report_id,
+                    report.reporter_id,
+                    report.reporter_language,
+                    report.category.value,
+                    report.text,
+                    None
+                    if evidence is None or len(evidence) > _EVIDENCE_LIMIT
+                    else evidence.decode(),
+                    report.reported_at,
+                )
+            )
+        await self.conn.executemany(
+            """INSERT INTO dispatch.case_reports (case_id, revision, report_id, reporter_id,
+                   language, category, text, evidence, reported_at)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING""",
+            rows,
+        )
+
+    async def refresh_evidence(self, keys: Sequence[Key]) -> None:
+        """See ``evidence.refresh_reports``."""
+        await refresh_reports(self.conn, keys)
+
+    async def store_surges(self, signals: Sequence[SurgeSignal], now: datetime) -> None:
+        """Keep the largest figures of each signal (they only grow)."""
+        await self.conn.executemany(
+            """INSERT INTO dispatch.surges (signal_id, subject_key, kind, count, reporters,
+                   window_end, received_at)
+               VALUES ($1, $2, $3, $4, $5, $6, $7)
+               ON CONFLICT (signal_id) DO UPDATE SET
+                   count = GREATEST(surges.count, EXCLUDED.count),
+                   reporters = GREATEST(surges.reporters, EXCLUDED.reporters),
+                   received_at = EXCLUDED.received_at""",
+            [
+                (
+                    s.signal_id,
+                    s.subject.key(),
+                    s.kind.value,
+                    s.count,
+                    s.distinct_reporters,
+                    s.window_end,
+                    now,
+                )
+                for s in signals
+            ],
+        )
+
+    async def first_weighing(self, decision_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+        """Mark decisions as weighed; those not weighed before."""
+        fresh = await self.conn.fetch(
+            """INSERT INTO dispatch.weighed_decisions (decision_id, weighed_at)
+               SELECT unnest($1::uuid[]), now() ON CONFLICT DO NOTHING RETURNING decision_id""",
+            list(decision_ids),
+        )
+        return {r["decision_id"] for r in fresh}
+
+    async def reporters_of(self, key: Key) -> list[str]:
+        """The distinct reporters of a case revision, in a fixed order."""
+        rows = await self.conn.fetch(
+            """SELECT DISTINCT reporter_id FROM dispatch.case_reports
+               WHERE case_id = $1 AND revision = $2 ORDER BY reporter_id""",
+            *key,
+        )
+        return [r["reporter_id"] for r in rows]
+
+    async def lock_weights(self, reporter_ids: Sequence[str], at: datetime) -> list[ReporterWeight]:
+        """Each reporter's weight (neutral if new), locked in a fixed order."""
+        # Neutral rows first, so that every weight below is read under its row lock: two
+        # lanes weighing the same reporter at once never lose one of the moves.
+        await self.conn.execute(
+            """INSERT INTO dispatch.reporters (reporter_id, weight, updated_at)
+               SELECT unnest($1::text[]), 1.0, $2 ON CONFLICT DO NOTHING""",
+            list(reporter_ids),
+            at,
+        )
+        rows = await self.conn.fetch(
+            """SELECT reporter_id, weight, updated_at FROM dispatch.reporters
+               WHERE reporter_id = ANY($1::text[]) ORDER BY reporter_id FOR UPDATE""",
+            list(reporter_ids),
+        )
+        return [ReporterWeight(r["reporter_id"], r["weight"], r["updated_at"]) for r in rows]
+
+    async def set_weights(self, weights: Sequence[ReporterWeight], *, confirmed: bool) -> None:
+        """Store moved weights and count the confirmation or rejection."""
+        await self.conn.executemany(
+            """UPDATE dispatch.reporters SET weight = $2,
+                   updated_at = GREATEST(updated_at, $3),
+                   confirmed = confirmed + $4, rejected = rejected + $5
+               WHERE reporter_id = $1""",
+            [
+                (w.reporter_id, w.weight, w.updated_at, int(confirmed), int(not confirmed))
+                for w in weights
+            ],
+        )

@@ -1,0 +1,1 @@
+"""Dispatch's pure core: lifecycle, decisions, priority, reviewers, reasons, statements' format."""

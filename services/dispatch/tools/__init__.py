@@ -1,0 +1,1 @@
+"""What operators run: the benchmark and dispatch's crible subcommands."""
