@@ -1,0 +1,1 @@
+"""Legal's handlers against Fake ports."""
