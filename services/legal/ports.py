@@ -19,7 +19,7 @@ from services.legal.core.approval import Officer
 from services.legal.core.audit import AuditEntry, AuditStep, DetailValue
 from services.legal.core.checkpoint import Checkpoint
 from services.legal.core.deadlines import Deadline
-from services.legal.core.fieldcrypt import BlindIndex, FieldCipher, FieldRef, KeyRing
+from services.legal.core.fieldcrypt import BlindIndex, FieldCipher, FieldRef, KeyRing, Sealed
 from services.legal.core.identity import AccountRow, IdentityChange, PhoneNumberRow, SessionRow
 from services.legal.core.lifecycle import RequestState
 from services.legal.core.model import Authority, Scope
@@ -279,6 +279,14 @@ class IdentityStore(Protocol):
         """The accounts whose current username has this blind index."""
         ...
 
+    async def account_keys(self, users: Sequence[str]) -> dict[str, Sealed]:
+        """The wrapped data keys of those of ``users`` that have one."""
+        ...
+
+    async def add_account_keys(self, wrapped: Mapping[str, Sealed]) -> None:
+        """Keep new wrapped data keys (an account that already has one keeps it)."""
+        ...
+
 
 class AuditChain(Protocol):
     """The append-only, hash-chained audit log."""
@@ -335,19 +343,32 @@ class RotationStore(Protocol):
         """Every table with a sealed column."""
         ...
 
+    def by_account(self, table: str) -> bool:
+        """Whether ``table``'s fields are sealed with their account's key."""
+        ...
+
+    async def accounts_due(self, table: str, *, limit: int) -> list[str]:
+        """Accounts with rows of ``table`` not yet under their own key."""
+        ...
+
     async def rotate(
         self,
         table: str,
         *,
         current: str,
         batch: int,
-        reseal: Callable[[bytes, FieldRef], bytes],
+        reseal: Callable[[bytes, FieldRef, str], tuple[bytes, str]],
+        accounts: Sequence[str] = (),
     ) -> int:
-        """Re-seal up to ``batch`` rows not under ``current``; how many."""
+        """Re-seal up to ``batch`` due rows; how many.
+
+        ``reseal`` takes the packed field, its place and its account ("" for none), and
+        gives the packed field and its key id.
+        """
         ...
 
     async def remaining(self, current: str) -> dict[str, int]:
-        """Rows still under another key, by table."""
+        """Rows still due, by table."""
         ...
 
 

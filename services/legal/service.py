@@ -24,6 +24,7 @@ from services.legal.adapters.http.portal import build_portal
 from services.legal.adapters.postgres import legal_unit
 from services.legal.config import ConfiguredKeys, LegalSettings
 from services.legal.core.policy import Policy
+from services.legal.handlers.account_keys import AccountKeys
 from services.legal.handlers.checks import check_batch
 from services.legal.handlers.intake import store_identity_events
 from services.legal.ports import Legal
@@ -66,8 +67,11 @@ class _Bound:
         return await self._step(legal_unit(conn, keys), batch, policy)
 
 
+ACCOUNT_KEYS = AccountKeys()
+
+
 async def _intake(legal: Legal, batch: Sequence[Inbound[Any]], _: Policy) -> Handled:
-    return await store_identity_events(legal, batch)
+    return await store_identity_events(legal, batch, keys=ACCOUNT_KEYS)
 
 
 async def _checks(legal: Legal, batch: Sequence[Inbound[Any]], policy: Policy) -> Handled:

@@ -15,13 +15,21 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from pydantic import SecretStr
 
-from services.legal.adapters.postgres.identity_store import account_rows, users_by_phone_number
+from services.legal.adapters.postgres import legal_unit
+from services.legal.adapters.postgres.identity_store import (
+    PostgresIdentity,
+    account_rows,
+    apply,
+    users_by_phone_number,
+)
 from services.legal.adapters.postgres.rotation import PostgresRotation
 from services.legal.config import LegalSettings
-from services.legal.core.identity import open_record
+from services.legal.core.fieldcrypt import ACCOUNT_KEY, AccountKey, FieldCipher, FieldOpener
+from services.legal.core.identity import changes_for, open_record
 from services.legal.handlers.rotation import rotate_batch
 from services.legal.service import SPEC as LEGAL
 from shared.config import Settings
+from shared.events.identity import IdentityEvent
 from shared.kafka import apply_topics
 from shared.topics import IDENTITY_EVENTS, LEGAL_AUDIT_CHECKPOINTS, wire_name
 from tests.integration.conftest import eventually, read_topic, running
@@ -121,12 +129,21 @@ async def test_identity_events_are_sealed_at_rest_and_opened_only_with_the_keys(
     assert await db.fetchval("SELECT count(*) FROM legal.phone_numbers") == 2
     assert await db.fetchval("SELECT count(*) FROM legal.sessions") == 2
 
+    # Each account's fields are sealed with its own key, itself wrapped by the configured one.
+    assert {r["key_id"] for r in await db.fetch("SELECT key_id FROM legal.sessions")} == {
+        ACCOUNT_KEY
+    }
+    wrapped = await db.fetchval(
+        "SELECT data_key FROM legal.account_keys WHERE platform_user_id = 'u1'"
+    )
+    assert wrapped is not None
     # With the keys: the record comes back, numbers with their periods, times as observed.
     config = LegalSettings()
     rows = await account_rows(db, "u1")
     assert rows is not None
     account, phones, sessions = rows
-    record = open_record(account, phone_numbers=phones, sessions=sessions, cipher=config.cipher())
+    opener = await opener_of(db, "u1", config.cipher())
+    record = open_record(account, phone_numbers=phones, sessions=sessions, cipher=opener)
     assert [(p.phone_number, p.until is None) for p in record.phone_numbers] == [
         (E164, False),
         (NEW_PHONE, True),
@@ -155,7 +172,14 @@ async def test_identity_events_are_sealed_at_rest_and_opened_only_with_the_keys(
             assert secret not in text
 
 
-async def test_rotate_key_reseals_every_row_while_the_service_keeps_writing(
+async def opener_of(db: asyncpg.Connection, user: str, cipher: FieldCipher) -> FieldOpener:
+    """What opens ``user``'s fields: their account key, unwrapped with ``cipher``."""
+    wrapped = await PostgresIdentity(db).account_keys([user])
+    key = AccountKey.unwrap(wrapped[user], cipher=cipher, user=user) if user in wrapped else None
+    return FieldOpener(cipher, key)
+
+
+async def test_rotate_key_moves_old_rows_to_account_keys_and_rewraps_while_writing(
     legal_settings: Settings,
     db: asyncpg.Connection,
     producer: AIOKafkaProducer,
@@ -163,7 +187,25 @@ async def test_rotate_key_reseals_every_row_while_the_service_keeps_writing(
 ) -> None:
     settings = legal_settings
     old = LegalSettings()
-    users = [f"r{i}" for i in range(30)]
+    # Ten accounts as the store held them before account keys: each field under a key
+    # derived from the configured one.
+    legacy = [f"old{i}" for i in range(10)]
+    changes = [
+        change
+        for i, user in enumerate(legacy)
+        for change in changes_for(
+            IdentityEvent.model_validate_json(json.dumps(event(
+                "account.registered", user, "2025-06-01T09:00:00+02:00",
+                phone_number=f"+3361111{i:04d}", username=f"old_{i}",
+            ))).root,
+            cipher=old.cipher(),
+            index=old.blind_index(),
+        )
+    ]  # fmt: skip
+    async with db.transaction():
+        await apply(db, changes)
+    # Twenty written by the service, under their own account keys.
+    users = [f"r{i}" for i in range(20)]
     async with running(LEGAL, settings):
         await send(
             producer,
@@ -187,8 +229,10 @@ async def test_rotate_key_reseals_every_row_while_the_service_keeps_writing(
     monkeypatch.setenv("CRIBLE_LEGAL_CURRENT_KEY", "rot2")
     rotated = LegalSettings()
     cipher = rotated.cipher()
+    unit = legal_unit(db, rotated.keys())
+    moved: dict[str, int] = {}
     async with running(LEGAL, settings):
-        # Writes under the new key go on while the rows move, in batches of 7.
+        # Writes go on while the rows move, in batches of 7.
         session = event(
             "session.observed",
             "r0",
@@ -197,20 +241,30 @@ async def test_rotate_key_reseals_every_row_while_the_service_keeps_writing(
             source_port=1024,
         )
         await send(producer, settings, [session])
-        moved = 0
-        while any((batch := await rotate_batch(PostgresRotation(db), cipher, batch=7)).values()):
-            moved += sum(batch.values())
+        while any(
+            (batch := await rotate_batch(PostgresRotation(db), unit, cipher, batch=7)).values()
+        ):
+            for table, count in batch.items():
+                moved[table] = moved.get(table, 0) + count
         await eventually(lambda: db.fetchval("SELECT count(*) = 1 FROM legal.sessions"))
-    assert moved == 60  # 30 accounts (usernames) and 30 phone numbers
+    # The old accounts' fields moved to account keys; the others' keys were re-wrapped,
+    # not their fields re-encrypted.
+    assert (moved["accounts"], moved["phone_numbers"]) == (10, 10)
+    assert moved["account_keys"] == 20
     assert set((await PostgresRotation(db).remaining("rot2")).values()) == {0}
+    assert {r["key_id"] for r in await db.fetch("SELECT key_id FROM legal.phone_numbers")} == {
+        ACCOUNT_KEY
+    }
     # Readable with the new key alone: the old one can go.
     only_new = {"rot2": SecretStr(new_key)}
     alone = LegalSettings(
         field_keys=only_new, current_key="rot2", index_key=rotated.index_key
     ).cipher()
-    for user in users:
+    for user in users + legacy:
         rows = await account_rows(db, user)
         assert rows is not None
         account, phones, sessions = rows
-        record = open_record(account, phone_numbers=phones, sessions=sessions, cipher=alone)
-        assert record.account.username == f"user{users.index(user)}"
+        opener = await opener_of(db, user, alone)
+        record = open_record(account, phone_numbers=phones, sessions=sessions, cipher=opener)
+        name = f"user{users.index(user)}" if user in users else f"old_{legacy.index(user)}"
+        assert record.account.username == name

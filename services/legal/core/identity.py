@@ -23,12 +23,14 @@ to it, so they cannot be moved between rows.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Protocol
 
 import orjson
 
-from services.legal.core.fieldcrypt import BlindIndex, FieldCipher, FieldRef, Sealed
+from services.legal.core.fieldcrypt import ACCOUNT_KEY, BlindIndex, FieldCipher, FieldRef, Sealed
 from services.legal.core.package import Account, IdentityRecord, PhoneNumberPeriod, Session
 from shared.events.identity import (
     AccountClosed,
@@ -109,12 +111,45 @@ def row_id(event: AnyIdentityEvent) -> str:
     return f"{event.platform_user_id}/{event.event_id}"
 
 
+class Sealer(Protocol):
+    """What seals a field: the account's key (:class:`AccountKey`) or a configured one."""
+
+    def encrypt(self, plaintext: bytes, where: FieldRef) -> Sealed:
+        """Seal ``plaintext`` for one table, column and row."""
+        ...
+
+
+class Opener(Protocol):
+    """What opens an account's fields (:class:`FieldOpener`)."""
+
+    def decrypt(self, sealed: Sealed, where: FieldRef) -> bytes:
+        """The field's plaintext."""
+        ...
+
+    def decrypt_text(self, sealed: Sealed, where: FieldRef) -> str:
+        """The field's text."""
+        ...
+
+    def column(self, table: str, column: str) -> Callable[[bytes, str], bytes]:
+        """Opens packed fields of one column, by row id."""
+        ...
+
+
+def sealer_key_id(sealer: Sealer) -> str:
+    """The key id the rows a sealer writes carry (rotation finds the others by it)."""
+    return sealer.current_key_id if isinstance(sealer, FieldCipher) else ACCOUNT_KEY
+
+
 def changes_for(
-    event: AnyIdentityEvent, *, cipher: FieldCipher, index: BlindIndex
+    event: AnyIdentityEvent, *, cipher: Sealer, index: BlindIndex
 ) -> list[IdentityChange]:
-    """The store writes one identity event makes, personal values sealed."""
+    """The store writes one identity event makes, personal values sealed with ``cipher``.
+
+    ``cipher`` is the account's key (what the service uses), or a configured key (what the
+    store held before envelope keys, still read).
+    """
     user = event.platform_user_id
-    key_id = cipher.current_key_id
+    key_id = sealer_key_id(cipher)
     match event:
         case AccountRegistered():
             return [
@@ -153,11 +188,11 @@ def changes_for(
 
 
 def _username(
-    username: str | None, user: str, *, cipher: FieldCipher, index: BlindIndex
+    username: str | None, user: str, *, cipher: Sealer, index: BlindIndex
 ) -> SealedUsername | None:
     if username is None:
         return None
-    sealed = cipher.encrypt_text(username, FieldRef(ACCOUNTS, "username", user))
+    sealed = cipher.encrypt(username.encode(), FieldRef(ACCOUNTS, "username", user))
     return SealedUsername(sealed, index.username(username))
 
 
@@ -165,7 +200,7 @@ def _phone(
     e164: str,
     event: AccountRegistered | PhoneNumberChanged,
     *,
-    cipher: FieldCipher,
+    cipher: Sealer,
     index: BlindIndex,
 ) -> OpenPhoneNumber:
     rid = row_id(event)
@@ -173,9 +208,9 @@ def _phone(
         row_id=rid,
         platform_user_id=event.platform_user_id,
         since=event.occurred_at,
-        phone_number=cipher.encrypt_text(e164, FieldRef(PHONE_NUMBERS, "phone_number", rid)),
+        phone_number=cipher.encrypt(e164.encode(), FieldRef(PHONE_NUMBERS, "phone_number", rid)),
         index=index.phone_number(e164),
-        key_id=cipher.current_key_id,
+        key_id=sealer_key_id(cipher),
     )
 
 
@@ -201,12 +236,16 @@ class PhoneNumberRow:
 
 @dataclass(frozen=True, slots=True)
 class SessionRow:
-    """A ``sessions`` row as read back."""
+    """A ``sessions`` row as read back.
+
+    The address stays as stored (``Sealed.pack()``): a year of sessions is opened in one
+    pass (:meth:`FieldOpener.column`).
+    """
 
     row_id: str
     observed_at: datetime
     utc_offset_minutes: int
-    address: Sealed
+    address: bytes
 
 
 def open_record(
@@ -214,7 +253,7 @@ def open_record(
     *,
     phone_numbers: list[PhoneNumberRow],
     sessions: list[SessionRow],
-    cipher: FieldCipher,
+    cipher: Opener,
 ) -> IdentityRecord:
     """One account's rows, decrypted: what :func:`services.legal.core.package.minimise` takes."""
     user = account.platform_user_id
@@ -232,16 +271,21 @@ def open_record(
     return IdentityRecord(
         account=Account(user, username, account.registered_at, account.closed_at),
         phone_numbers=phones,
-        sessions=tuple(_session(s, cipher) for s in sessions),
+        sessions=_sessions(sessions, cipher),
     )
 
 
-def _session(row: SessionRow, cipher: FieldCipher) -> Session:
-    ip_address, source_port = orjson.loads(
-        cipher.decrypt(row.address, FieldRef(SESSIONS, "address", row.row_id))
-    )
-    zone = _zone(row.utc_offset_minutes)
-    return Session(row.observed_at.astimezone(zone), str(ip_address), int(source_port))
+def _sessions(rows: list[SessionRow], cipher: Opener) -> tuple[Session, ...]:
+    open_address, loads = cipher.column(SESSIONS, "address"), orjson.loads
+    opened = []
+    for row in rows:
+        ip_address, source_port = loads(open_address(row.address, row.row_id))
+        utc = row.observed_at  # timestamptz: the instant, read back in UTC
+        if utc.tzinfo is not UTC:
+            utc = utc.astimezone(UTC)
+        at = utc.astimezone(_zone(row.utc_offset_minutes))
+        opened.append(Session(at, str(ip_address), int(source_port), utc))
+    return tuple(opened)
 
 
 @functools.lru_cache(maxsize=128)

@@ -69,6 +69,8 @@ class Session:
     observed_at: datetime
     ip_address: str
     source_port: int
+    #: The same instant in UTC, when the store already has it (spares a conversion per row).
+    observed_at_utc: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +111,9 @@ def minimise(record: IdentityRecord, scope: Scope) -> Disclosure:
         )
         if subscriber
         else None,
-        sessions=tuple(s for s in record.sessions if scope.covers(s.observed_at))
+        sessions=tuple(
+            s for s in record.sessions if scope.covers(s.observed_at_utc or s.observed_at)
+        )
         if identification
         else None,
     )
@@ -230,8 +234,9 @@ _SESSION_COLUMNS = ("observed_at", "observed_at_utc", "ip_address", "source_port
 def _session_row(session: Session) -> tuple[str, str, str, int]:
     # The time as observed keeps its UTC offset (what the authority matches against an ISP's
     # NAT logs); the UTC column saves a conversion.
-    at = session.observed_at
-    return (at.isoformat(), at.astimezone(UTC).isoformat(), session.ip_address, session.source_port)
+    at, utc = session.observed_at, session.observed_at_utc
+    utc = at.astimezone(UTC) if utc is None else utc
+    return (at.isoformat(), utc.isoformat(), session.ip_address, session.source_port)
 
 
 def _csv(columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> bytes:

@@ -24,6 +24,7 @@ from services.legal.core.errors import (
     StepConflictError,
     UnknownRequestError,
 )
+from services.legal.core.fieldcrypt import FieldOpener
 from services.legal.core.identity import open_record
 from services.legal.core.lifecycle import RequestState, TransitionRefusedError, may_move
 from services.legal.core.links import link_hash, link_secret
@@ -32,6 +33,7 @@ from services.legal.core.package import PackageHeader, build_package, minimise
 from services.legal.core.policy import Policy
 from services.legal.core.rules import PRESERVATION_INSTRUMENTS, Accepted
 from services.legal.handlers import notices, preservation
+from services.legal.handlers.account_keys import AccountKeys
 from services.legal.handlers.checks import check_stored
 from services.legal.handlers.disclosure_events import disclosure_event
 from services.legal.handlers.targets import resolve_target
@@ -166,9 +168,10 @@ async def approve(
         await _no_data(legal, request)
         return {"phone_numbers": 0, "sessions": 0, "no_data": 1}
     account, phones, sessions = rows
-    cipher = legal.keys.cipher()
+    keys = await AccountKeys().for_users(legal, [user], create=False)
+    opener = FieldOpener(legal.keys.cipher(), keys.get(user))
     disclosure = minimise(
-        open_record(account, phone_numbers=phones, sessions=sessions, cipher=cipher), scope
+        open_record(account, phone_numbers=phones, sessions=sessions, cipher=opener), scope
     )
     authority_key = await legal.requests.authority_encryption_key(request.authority_id)
     if authority_key is None:

@@ -316,17 +316,19 @@ async def _retention(*, dry_run: bool, batch: int) -> int:
 
 
 async def _rotate(batch: int) -> int:
+    from services.legal.adapters.postgres import legal_unit  # noqa: PLC0415
     from services.legal.adapters.postgres.rotation import PostgresRotation  # noqa: PLC0415
     from services.legal.config import LegalSettings  # noqa: PLC0415
     from services.legal.handlers.rotation import rotate_batch  # noqa: PLC0415
 
-    cipher = LegalSettings().cipher()
+    settings = LegalSettings()
+    cipher = settings.cipher()
     conn = await _connect()
     try:
-        store = PostgresRotation(conn)
+        store, legal = PostgresRotation(conn), legal_unit(conn, settings.keys())
         total: dict[str, int] = {}
         while True:
-            moved = await rotate_batch(store, cipher, batch=batch)
+            moved = await rotate_batch(store, legal, cipher, batch=batch)
             for table, count in moved.items():
                 total[table] = total.get(table, 0) + count
             if not any(moved.values()):

@@ -19,7 +19,7 @@ from services.legal.core.approval import Officer
 from services.legal.core.audit import AuditEntry, AuditStep, DetailValue, append
 from services.legal.core.checkpoint import Checkpoint
 from services.legal.core.deadlines import Deadline
-from services.legal.core.fieldcrypt import BlindIndex, FieldCipher, KeyRing
+from services.legal.core.fieldcrypt import BlindIndex, FieldCipher, KeyRing, Sealed
 from services.legal.core.identity import (
     AccountRow,
     CloseAccount,
@@ -323,6 +323,7 @@ class FakeIdentity:
         self.usernames: dict[str, bytes] = {}
         self.phones: dict[str, list[tuple[PhoneNumberRow, bytes]]] = {}
         self.sessions: dict[str, dict[str, SessionRow]] = {}
+        self.keys: dict[str, Sealed] = {}
 
     async def apply(self, changes: Sequence[IdentityChange]) -> None:
         for change in changes:
@@ -358,7 +359,7 @@ class FakeIdentity:
                 self.sessions.setdefault(change.platform_user_id, {}).setdefault(
                     change.row_id,
                     SessionRow(change.row_id, change.observed_at, change.utc_offset_minutes,
-                               change.address),
+                               change.address.pack()),
                 )  # fmt: skip
 
     async def account_rows(
@@ -385,6 +386,13 @@ class FakeIdentity:
 
     async def users_by_username(self, index: bytes) -> list[str]:
         return sorted(u for u, i in self.usernames.items() if i == index)
+
+    async def account_keys(self, users: Sequence[str]) -> dict[str, Sealed]:
+        return {u: self.keys[u] for u in users if u in self.keys}
+
+    async def add_account_keys(self, wrapped: Mapping[str, Sealed]) -> None:
+        for user, sealed in wrapped.items():
+            self.keys.setdefault(user, sealed)
 
 
 class FakeAudit:

@@ -9,7 +9,16 @@ from typing import Any
 
 import pytest
 
-from services.legal.core.fieldcrypt import BlindIndex, DecryptionError, FieldCipher, KeyRing
+from services.legal.core.fieldcrypt import (
+    ACCOUNT_KEY,
+    AccountKey,
+    BlindIndex,
+    DecryptionError,
+    FieldCipher,
+    FieldOpener,
+    FieldRef,
+    KeyRing,
+)
 from services.legal.core.identity import (
     AccountRow,
     CloseAccount,
@@ -91,10 +100,13 @@ def test_rows_open_back_into_the_record_with_the_session_time_zone() -> None:
         phone_numbers=[PhoneNumberRow(phone.row_id, phone.since, None, phone.phone_number)],
         sessions=[
             SessionRow(
-                session.row_id, session.observed_at, session.utc_offset_minutes, session.address
+                session.row_id,
+                session.observed_at,
+                session.utc_offset_minutes,
+                session.address.pack(),
             )
         ],
-        cipher=CIPHER,
+        cipher=FieldOpener(CIPHER, None),
     )
     assert record.account.username == "jean"
     assert [p.phone_number for p in record.phone_numbers] == ["+33612345678"]
@@ -111,8 +123,52 @@ def test_a_session_address_copied_to_another_row_does_not_open() -> None:
         index=INDEX,
     )
     assert isinstance(one, InsertSession)
-    moved = SessionRow("u2/e9", one.observed_at, 0, one.address)
+    moved = SessionRow("u2/e9", one.observed_at, 0, one.address.pack())
     with pytest.raises(DecryptionError):
         open_record(
-            AccountRow("u2", T0, None, None), phone_numbers=[], sessions=[moved], cipher=CIPHER
+            AccountRow("u2", T0, None, None),
+            phone_numbers=[],
+            sessions=[moved],
+            cipher=FieldOpener(CIPHER, None),
         )
+
+
+def test_an_account_key_seals_its_fields_and_opens_only_its_own() -> None:
+    key = AccountKey(bytes(range(32)))
+    other = AccountKey(bytes(range(1, 33)))
+    changes = changes_for(
+        event("session.observed", "e6", ip_address="192.0.2.7", source_port=7),
+        cipher=key,
+        index=INDEX,
+    )
+    [session] = changes
+    assert isinstance(session, InsertSession)
+    assert session.key_id == ACCOUNT_KEY
+    packed = session.address.pack()
+    assert packed[0] == 2  # an account field: no salt, no key id
+    assert b"192.0.2.7" not in packed
+    row = SessionRow(session.row_id, session.observed_at, 0, packed)
+    account = AccountRow("u1", T0, None, None)
+    opened = open_record(account, phone_numbers=[], sessions=[row], cipher=FieldOpener(CIPHER, key))
+    assert opened.sessions[0].ip_address == "192.0.2.7"
+    for wrong in (FieldOpener(CIPHER, other), FieldOpener(CIPHER, None)):
+        with pytest.raises(DecryptionError):
+            open_record(account, phone_numbers=[], sessions=[row], cipher=wrong)
+    # Another row of the same account: bound to its place, it does not open there either.
+    elsewhere = SessionRow("u1/e7", session.observed_at, 0, packed)
+    with pytest.raises(DecryptionError):
+        open_record(
+            account, phone_numbers=[], sessions=[elsewhere], cipher=FieldOpener(CIPHER, key)
+        )
+
+
+def test_an_account_key_is_kept_wrapped_by_the_configured_key() -> None:
+    raw = bytes(range(32))
+    wrapped = AccountKey.wrap(raw, cipher=CIPHER, user="u1")
+    assert raw not in wrapped.pack()
+    assert wrapped.key_id == CIPHER.current_key_id
+    key = AccountKey.unwrap(wrapped, cipher=CIPHER, user="u1")
+    sealed = key.encrypt(b"x", FieldRef("sessions", "address", "u1/e1"))
+    assert AccountKey(raw).decrypt(sealed, FieldRef("sessions", "address", "u1/e1")) == b"x"
+    with pytest.raises(DecryptionError):  # wrapped for another account
+        AccountKey.unwrap(wrapped, cipher=CIPHER, user="u2")

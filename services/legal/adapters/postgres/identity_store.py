@@ -7,7 +7,7 @@ a later one is recorded with the period it had.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from services.legal.core.fieldcrypt import Sealed
 from services.legal.core.identity import (
@@ -60,6 +60,23 @@ class PostgresIdentity:
     async def users_by_username(self, index: bytes) -> list[str]:
         """The accounts whose current username has this blind index."""
         return await users_by_username(self._conn, index)
+
+    async def account_keys(self, users: Sequence[str]) -> dict[str, Sealed]:
+        """The wrapped data keys of those of ``users`` that have one."""
+        rows = await self._conn.fetch(
+            """SELECT platform_user_id, data_key FROM legal.account_keys
+               WHERE platform_user_id = ANY($1::text[])""",
+            list(users),
+        )
+        return {r["platform_user_id"]: Sealed.unpack(r["data_key"]) for r in rows}
+
+    async def add_account_keys(self, wrapped: Mapping[str, Sealed]) -> None:
+        """Keep new wrapped data keys; a concurrent writer's key, if first, stays."""
+        await self._conn.executemany(
+            """INSERT INTO legal.account_keys (platform_user_id, data_key, key_id)
+               VALUES ($1, $2, $3) ON CONFLICT (platform_user_id) DO NOTHING""",
+            [(user, sealed.pack(), sealed.key_id) for user, sealed in wrapped.items()],
+        )
 
 
 async def apply(conn: Connection, changes: Sequence[IdentityChange]) -> None:
@@ -186,7 +203,7 @@ async def account_rows(
             None if account["username"] is None else unpack(account["username"]),
         ),
         [PhoneNumberRow(p[0], p[1], p[2], unpack(p[3])) for p in phones],
-        [SessionRow(r[0], r[1], r[2], unpack(r[3])) for r in sessions],
+        [SessionRow(r[0], r[1], r[2], r[3]) for r in sessions],
     )
 
 

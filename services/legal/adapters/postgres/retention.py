@@ -57,11 +57,13 @@ def rules(policy: RetentionPolicy) -> tuple[RetentionRule, ...]:
                 ORDER BY closed_at LIMIT :limit FOR UPDATE OF a SKIP LOCKED""",
         count_due=f"""SELECT count(*) FROM legal.accounts a
                       WHERE closed_at < :cutoff AND NOT {preserved_a}""",
-        # The account's numbers and any session left go with it (children first).
+        # The account's numbers and any session left go with it (children first), and its
+        # data key: what a backup still holds of it can no longer be opened.
         deletes=(
             "DELETE FROM legal.phone_numbers WHERE platform_user_id = ANY($1::text[])",
             "DELETE FROM legal.sessions WHERE platform_user_id = ANY($1::text[])",
             "DELETE FROM legal.accounts WHERE platform_user_id = ANY($1::text[])",
+            "DELETE FROM legal.account_keys WHERE platform_user_id = ANY($1::text[])",
         ),
         count_kept=f"""SELECT count(*) FROM legal.accounts a
                        WHERE closed_at < :cutoff AND {preserved_a}""",
