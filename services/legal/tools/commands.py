@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import base64
 import binascii
+import hashlib
 import secrets
 from typing import Any
 
@@ -140,8 +141,6 @@ def _key(value: str, what: str) -> bytes:
 
 
 async def _authorities(args: argparse.Namespace) -> int:
-    from services.legal.adapters.postgres.principals import token_hash  # noqa: PLC0415
-
     conn = await _connect()
     try:
         if args.what == "list":
@@ -155,52 +154,115 @@ async def _authorities(args: argparse.Namespace) -> int:
                 )
             return 0
         token = "cra_" + secrets.token_urlsafe(32)
-        await conn.execute(
-            """INSERT INTO legal.authorities (authority_id, name, country, kind, contact,
-                   signing_key, encryption_key, token_hash)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-               ON CONFLICT (authority_id) DO UPDATE SET name = EXCLUDED.name,
-                   country = EXCLUDED.country, kind = EXCLUDED.kind,
-                   contact = EXCLUDED.contact, signing_key = EXCLUDED.signing_key,
-                   encryption_key = EXCLUDED.encryption_key, token_hash = EXCLUDED.token_hash,
-                   active = true""",
-            args.authority_id,
-            args.name,
-            args.country.upper(),
-            args.kind,
-            args.contact,
-            _key(args.signing_key, "signing-key"),
-            _key(args.encryption_key, "encryption-key"),
-            token_hash(token),
-        )
+        async with conn.transaction():
+            await _register_authority(conn, args, token)
     finally:
         await conn.close()
     print(token)
     return 0
+
+
+async def _register_authority(conn: Any, args: argparse.Namespace, token: str) -> None:
+    """Register (or re-register) an authority, and put it on the audit chain."""
+    from services.legal.adapters.postgres.principals import token_hash  # noqa: PLC0415
+    from services.legal.core.audit import AuditStep  # noqa: PLC0415
+
+    signing = _key(args.signing_key, "signing-key")
+    encryption = _key(args.encryption_key, "encryption-key")
+    await conn.execute(
+        """INSERT INTO legal.authorities (authority_id, name, country, kind, contact,
+               signing_key, encryption_key, token_hash)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+           ON CONFLICT (authority_id) DO UPDATE SET name = EXCLUDED.name,
+               country = EXCLUDED.country, kind = EXCLUDED.kind,
+               contact = EXCLUDED.contact, signing_key = EXCLUDED.signing_key,
+               encryption_key = EXCLUDED.encryption_key, token_hash = EXCLUDED.token_hash,
+               active = true""",
+        args.authority_id,
+        _text(args.name, "name"),
+        args.country.upper(),
+        args.kind,
+        _text(args.contact, "contact"),
+        signing,
+        encryption,
+        token_hash(token),
+    )
+    # Who may submit is on the chain, which nobody rewrites unseen without the audit key.
+    await _registered(
+        conn,
+        AuditStep.AUTHORITY_REGISTERED,
+        actor="crible legal authorities",
+        details={
+            "authority": args.authority_id,
+            "country": args.country.upper(),
+            "kind": args.kind,
+            "signing_key": _fingerprint(signing),
+            "encryption_key": _fingerprint(encryption),
+            "token": _fingerprint(token_hash(token)),
+        },
+    )
 
 
 async def _officers(args: argparse.Namespace) -> int:
     from services.legal.adapters.postgres.principals import token_hash  # noqa: PLC0415
-    from services.legal.core.approval import OfficerRole  # noqa: PLC0415
+    from services.legal.core.approval import OFFICER_ID, OfficerRole  # noqa: PLC0415
+    from services.legal.core.audit import AuditStep  # noqa: PLC0415
 
+    if OFFICER_ID.fullmatch(args.officer_id) is None:
+        raise SystemExit(
+            "an officer id is 1-64 lower-case letters, digits, '.', '_' or '-', starting with "
+            "a letter or digit: one spelling per person (officers are compared by id)"
+        )
     roles = sorted(OfficerRole(r.strip()).value for r in args.roles.split(",") if r.strip())
     token = "clo_" + secrets.token_urlsafe(32)
     conn = await _connect()
     try:
-        await conn.execute(
-            """INSERT INTO legal.officers (officer_id, name, roles, token_hash)
-               VALUES ($1, $2, $3, $4)
-               ON CONFLICT (officer_id) DO UPDATE SET name = EXCLUDED.name,
-                   roles = EXCLUDED.roles, token_hash = EXCLUDED.token_hash, active = true""",
-            args.officer_id,
-            args.name,
-            roles,
-            token_hash(token),
-        )
+        async with conn.transaction():
+            await conn.execute(
+                """INSERT INTO legal.officers (officer_id, name, roles, token_hash)
+                   VALUES ($1, $2, $3, $4)
+                   ON CONFLICT (officer_id) DO UPDATE SET name = EXCLUDED.name,
+                       roles = EXCLUDED.roles, token_hash = EXCLUDED.token_hash, active = true""",
+                args.officer_id,
+                _text(args.name, "name"),
+                roles,
+                token_hash(token),
+            )
+            await _registered(
+                conn,
+                AuditStep.OFFICER_REGISTERED,
+                actor="crible legal officers",
+                details={
+                    "officer": args.officer_id,
+                    "roles": " ".join(roles),
+                    "token": _fingerprint(token_hash(token)),
+                },
+            )
     finally:
         await conn.close()
     print(token)
     return 0
+
+
+async def _registered(conn: Any, step: Any, *, actor: str, details: dict[str, Any]) -> None:
+    from services.legal.adapters.postgres.audit_log import record  # noqa: PLC0415
+    from services.legal.config import LegalSettings  # noqa: PLC0415
+
+    ring = LegalSettings().audit_ring()
+    await record(conn, step, ring=ring, actor=actor, details=details)
+
+
+def _fingerprint(value: bytes) -> str:
+    return "sha256:" + hashlib.sha256(value).hexdigest()[:16]
+
+
+def _text(value: str, what: str) -> str:
+    from shared.events.legal import plain_text  # noqa: PLC0415
+
+    try:
+        return plain_text(value)
+    except ValueError as error:
+        raise SystemExit(f"--{what}: {error}") from None
 
 
 def _open_package(args: argparse.Namespace) -> int:

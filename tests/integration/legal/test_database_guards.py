@@ -8,8 +8,11 @@ switch a guard off either (the schema guard, ``shared/db_guard.py``).
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 import re
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -19,6 +22,7 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from services.legal.adapters.postgres.audit_log import entries
 from services.legal.core.lifecycle import TRANSITIONS, RequestState
 from shared.config import Settings
 from tests.integration.conftest import admin_connection
@@ -250,3 +254,40 @@ async def test_the_database_lifecycle_is_the_python_one(db: asyncpg.Connection) 
              AND conrelid = 'legal.requests'::regclass"""
     )
     assert set(re.findall(r"'([a-z_]+)'", check)) == {s.value for s in RequestState}
+
+
+async def test_who_may_act_is_registered_on_the_chain_and_officers_have_one_spelling(
+    settings: Settings, db: asyncpg.Connection
+) -> None:
+    before = await db.fetchval("SELECT max(sequence) FROM legal.audit") or 0
+    await officer(settings, "ines")
+    await register(settings, "fr-parquet-paris")
+    logged = [(e.step.value, dict(e.details)) for e in await entries(db) if e.sequence > before]
+    assert [step for step, _ in logged] == ["officer_registered", "authority_registered"]
+    assert logged[0][1]["officer"] == "ines"
+    assert str(logged[1][1]["signing_key"]).startswith("sha256:")
+    # No second spelling of a person: the command and the database refuse it.
+    for variant in ("Ines", "ines ", "ines\t", "in\u00e9s"):
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "services", "legal", "officers", "add", variant,
+            "--name", "Ines", env={**os.environ, "CRIBLE_TOPIC_PREFIX": settings.topic_prefix},
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        _, err = await process.communicate()
+        assert process.returncode != 0, variant
+        assert b"one spelling per person" in err
+    with pytest.raises(asyncpg.CheckViolationError):
+        await db.execute(
+            "INSERT INTO legal.officers (officer_id, name, roles) VALUES ('Ines', 'x', '{}')"
+        )
+    # The service's role reads who may act, and never writes it.
+    service = await asyncpg.connect(settings.database_url_for("legal").get_secret_value())
+    try:
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await service.execute(
+                "UPDATE legal.officers SET token_hash = $1 WHERE officer_id = 'ines'", b"x" * 32
+            )
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await service.execute("UPDATE legal.authorities SET active = true")
+    finally:
+        await service.close()
