@@ -76,9 +76,9 @@ async def _read(period: Any) -> dict[str, Any]:
     import asyncpg  # noqa: PLC0415 - only this command needs it here
 
     from services.legal.adapters import checkpoint_sources  # noqa: PLC0415
+    from services.legal.adapters.postgres.transparency import read_report  # noqa: PLC0415
     from services.legal.config import LegalSettings  # noqa: PLC0415
     from services.legal.core.checkpoint import open_all  # noqa: PLC0415
-    from services.legal.transparency.source import read_report  # noqa: PLC0415
     from shared.config import get_settings  # noqa: PLC0415
 
     legal, settings = LegalSettings(), get_settings()
