@@ -52,6 +52,7 @@ from services.surge.tables import (
     reporter_codec,
     subject_codec,
 )
+from services.surge.transport import App
 from services.surge.watchdog import Watchdog
 from shared import metrics as shared_metrics
 from shared.config import Settings
@@ -110,7 +111,7 @@ class SurgeApp:
         self._held: dict[bytes, int] = {}
         #: The partitions of the subject stage this process has recovered and looked through.
         self._owned: set[int] = set()
-        self.app = faust.App(
+        self.app = App(
             self._prefix + GROUP,
             broker=[f"kafka://{h.strip()}" for h in settings.kafka_bootstrap_servers.split(",")],
             broker_credentials=_credentials(settings),
