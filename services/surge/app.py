@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 import faust
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import TopicPartition
+from faust.exceptions import ConsumerNotStarted
 from faust.tables.recovery import Recovery
 from faust.types import EventT, StreamT, TableT
 
@@ -111,6 +112,7 @@ class SurgeApp:
         self._held: dict[bytes, int] = {}
         #: The partitions of the subject stage this process has recovered and looked through.
         self._owned: set[int] = set()
+        self._stopping = False
         self.app = App(
             self._prefix + GROUP,
             broker=[f"kafka://{h.strip()}" for h in settings.kafka_bootstrap_servers.split(",")],
@@ -455,9 +457,21 @@ class SurgeApp:
         return recovery
 
     def readiness(self) -> list[str]:
-        """Failing checks for ``/readyz``: partitions assigned, tables recovered."""
+        """Failing checks for ``/readyz``: started, partitions assigned, tables recovered.
+
+        Never raises: faust's consumer refuses questions before it starts and after it
+        stops, and a probe must be answered (503 with a reason) all the same.
+        """
+        if self._stopping or self.app.should_stop:
+            return ["stopping"]
+        if not self.app.started:
+            return ["starting"]
+        try:
+            assigned = self.app.consumer.assignment()
+        except ConsumerNotStarted:
+            return ["starting"]
         failing = []
-        if not self.app.consumer.assignment():
+        if not assigned:
             failing.append("partitions")
         if not self._recovery.completed.is_set():
             failing.append("tables")
@@ -487,6 +501,7 @@ class SurgeApp:
 
     async def _stop_app(self) -> None:
         """Stop faust (it commits what was processed, held table writes first), bounded."""
+        self._stopping = True
         stopping = asyncio.ensure_future(self.app.stop())
         await asyncio.wait({stopping}, timeout=30)
         if not stopping.done():

@@ -373,6 +373,70 @@ async def test_a_malformed_event_goes_to_the_dlq_and_the_app_goes_on(
     assert anonymous.status_code == 401
 
 
+async def test_readyz_answers_503_with_a_reason_while_the_app_starts_and_stops(
+    surge: Settings,
+) -> None:
+    """A probe is answered from the moment the endpoint listens until it closes: faust's
+    consumer raised ``ConsumerNotStarted`` inside the metrics server, dropping the probe."""
+    served = surge.model_copy(update={"metrics_port": free_port()})
+    assert served.metrics_token is not None
+    headers = {"Authorization": f"Bearer {served.metrics_token.get_secret_value()}"}
+    url = f"http://127.0.0.1:{served.metrics_port}/readyz"
+    env = dict(
+        os.environ,
+        CRIBLE_TOPIC_PREFIX=served.topic_prefix,
+        CRIBLE_METRICS_PORT=str(served.metrics_port),
+    )
+    process = await _start(env)
+    answers: list[tuple[str, int, str]] = []
+    async with httpx.AsyncClient(timeout=10) as client:
+        try:
+            await _probe(client, url, headers, answers, "starting", until_ready=True)
+        finally:
+            process.send_signal(signal.SIGTERM)
+        await _probe(client, url, headers, answers, "stopping", until_ready=False)
+    assert await asyncio.wait_for(process.wait(), timeout=60) == 0
+
+    starting = [(status, body) for phase, status, body in answers if phase == "starting"]
+    assert starting[-1] == (200, "ready")
+    assert [a for a in starting[:-1] if a[0] != 503 or not a[1]] == []
+    assert any(body == "starting" for _status, body in starting)
+    stopping = [(status, body) for phase, status, body in answers if phase == "stopping"]
+    assert [a for a in stopping if a not in {(200, "ready"), (503, "stopping")}] == []
+
+
+async def _probe(
+    client: httpx.AsyncClient,
+    url: str,
+    headers: dict[str, str],
+    answers: list[tuple[str, int, str]],
+    phase: str,
+    *,
+    until_ready: bool,
+) -> None:
+    """Call ``url`` every 20 ms; note each answer, or a dropped connection (status 0).
+
+    Until the first 200 with ``until_ready``, else until the endpoint stops listening.
+    """
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            response = await client.get(url, headers=headers)
+        except httpx.ConnectError:
+            if not until_ready:
+                return  # closed: the process is ending
+            await asyncio.sleep(0.02)  # not listening yet
+            continue
+        except httpx.TransportError as error:  # accepted, then dropped unanswered
+            answers.append((phase, 0, type(error).__name__))
+            continue
+        answers.append((phase, response.status_code, response.text.strip()))
+        if until_ready and response.status_code == 200:
+            return
+        await asyncio.sleep(0.02)
+    pytest.fail(f"/readyz still answering after 90 s ({phase}): {answers[-3:]}")
+
+
 async def test_an_agent_that_stops_consuming_with_lag_ends_the_process(
     surge: Settings, producer: AIOKafkaProducer
 ) -> None:
