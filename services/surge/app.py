@@ -36,7 +36,7 @@ from services.surge.config import SurgeSettings
 from services.surge.detect import Burst, signal
 from services.surge.records import (
     Annotated,
-    pack,
+    packs,
     partition_for,
     subject_of,
     unpack_accepted,
@@ -206,7 +206,7 @@ class SurgeApp:
 
     async def take_in(self, events: Sequence[EventT[bytes]]) -> None:
         """Validate a batch of accepted reports, repartition them by reporter."""
-        packs: dict[int, list[tuple[object, ...]]] = {}
+        by_partition: dict[int, list[tuple[object, ...]]] = {}
         bad = 0
         for event in events:
             message = event.message
@@ -219,9 +219,11 @@ class SurgeApp:
             if record is not None:
                 # Placed by the reporters table's key: the table stays co-partitioned.
                 where = partition_for(reporter_key(record.reporter).decode(), PARTITIONS)
-                packs.setdefault(where, []).append(tuple(record))
-        for partition, records in packs.items():
-            await self.by_reporter.send(value=pack(records), partition=partition)
+                by_partition.setdefault(where, []).append(tuple(record))
+        limit = max_message_bytes(SURGE_BY_REPORTER.name)
+        for partition, records in by_partition.items():
+            for value in packs(records, limit=limit):
+                await self.by_reporter.send(value=value, partition=partition)
         self._progress(events)
         counted = shared_metrics.CONSUMED.labels(SERVICE, REPORTS_ACCEPTED.name, "processed")
         counted.inc(len(events) - bad)
@@ -252,11 +254,12 @@ class SurgeApp:
             out.extend(tuple(r) for r in notes)
             metrics.RECORDS.labels("reporters").inc(len(records))
             self._sweep_reporters(partition, max(r.at for r in records))
-        packs: dict[int, list[tuple[object, ...]]] = {}
+        by_partition: dict[int, list[tuple[object, ...]]] = {}
         for record in out:
-            packs.setdefault(partition_for(str(record[2]), PARTITIONS), []).append(record)
-        for partition, packed in packs.items():
-            await self.by_subject.send(value=pack(packed), partition=partition)
+            by_partition.setdefault(partition_for(str(record[2]), PARTITIONS), []).append(record)
+        for partition, packed in by_partition.items():
+            for value in packs(packed, limit=max_message_bytes(SURGE_BY_SUBJECT.name)):
+                await self.by_subject.send(value=value, partition=partition)
         self._progress(events)
 
     async def _subjects(self, stream: StreamT[bytes]) -> None:

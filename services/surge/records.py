@@ -11,7 +11,7 @@ updated from it stay co-partitioned with it.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 import orjson
@@ -65,6 +65,23 @@ def partition_for(key: str, partitions: int) -> int:
 def pack(records: Iterable[tuple[object, ...]]) -> bytes:
     """One message holding ``records`` (a JSON array of arrays)."""
     return orjson.dumps(list(records))
+
+
+#: Room left in a packed message for the record's framing and headers.
+_FRAMING_BYTES = 64 * 1024
+
+
+def packs(records: Sequence[tuple[object, ...]], *, limit: int) -> list[bytes]:
+    """``records`` packed in messages that each fit a topic taking ``limit`` bytes.
+
+    A stage's batch for one partition can hold more than one message takes: it is halved
+    until each half fits.
+    """
+    packed = pack(records)
+    if len(packed) <= limit - _FRAMING_BYTES or len(records) <= 1:
+        return [packed]
+    half = len(records) // 2
+    return packs(records[:half], limit=limit) + packs(records[half:], limit=limit)
 
 
 def unpack_accepted(value: bytes) -> list[Accepted]:
