@@ -1,8 +1,9 @@
 """The faust app around the pure stages: its topics, tables, agents and watchdog.
 
-Three agents, each co-partitioned with the tables it writes:
+Three stages: the intake, then two agents, each co-partitioned with the tables it writes:
 
-1. ``intake`` reads ``reports.accepted``, validates each event (bad ones go to
+1. the intake (:mod:`services.surge.intake`, batches of plain aiokafka: it keeps no state)
+   reads ``reports.accepted``, validates each event (bad ones go to
    ``reports.accepted.dlq``, with the headers every Crible consumer writes) and repartitions
    compact records by reporter onto ``surge.by_reporter``;
 2. ``reporters`` keeps the reporters table and repartitions the annotated records by
@@ -34,6 +35,7 @@ from faust.types import EventT, StreamT, TableT
 from services.surge import metrics
 from services.surge.config import SurgeSettings
 from services.surge.detect import Burst, signal
+from services.surge.intake import INTAKE_GROUP, Intake
 from services.surge.records import (
     Annotated,
     packs,
@@ -43,7 +45,7 @@ from services.surge.records import (
     unpack_annotated,
 )
 from services.surge.reporters import ReporterState, expired
-from services.surge.stages import accepted_of, annotate, count, flush, reporter_key, since_key
+from services.surge.stages import annotate, count, flush, since_key
 from services.surge.tables import (
     Deferred,
     Dirty,
@@ -58,7 +60,7 @@ from services.surge.watchdog import Watchdog
 from shared import metrics as shared_metrics
 from shared.config import Settings
 from shared.events.surge import SurgeSignal
-from shared.kafka import kafka_client_options, make_admin, make_plain_consumer
+from shared.kafka import kafka_client_options, make_admin, make_plain_consumer, make_producer
 from shared.runtime.deadletter import dead_letter
 from shared.topics import (
     REPORTS_ACCEPTED,
@@ -113,6 +115,7 @@ class SurgeApp:
         #: The partitions of the subject stage this process has recovered and looked through.
         self._owned: set[int] = set()
         self._stopping = False
+        self._intake: asyncio.Task[None] | None = None
         self.app = App(
             self._prefix + GROUP,
             broker=[f"kafka://{h.strip()}" for h in settings.kafka_bootstrap_servers.split(",")],
@@ -142,7 +145,11 @@ class SurgeApp:
         # milliseconds. The writes are flushed before each commit whatever this limit.
         self.app.producer.buffer.max_messages = 50_000
         self.app.sensors.add(WriteBeforeCommit(self._dirty))
-        self.source = self._topic(REPORTS_ACCEPTED)
+        #: The intake's own producer (its records are flushed before it commits).
+        self._producer = make_producer(settings)
+        self.intake = Intake(
+            settings, surge, producer=self._producer, progress=self.watchdog.processed
+        )
         self.by_reporter = self._topic(SURGE_BY_REPORTER)
         self.by_subject = self._topic(SURGE_BY_SUBJECT)
         self.signals = self._topic(SURGE_SIGNALS)
@@ -153,7 +160,6 @@ class SurgeApp:
             wire_name(t.name, self._prefix): t.name
             for t in (REPORTS_ACCEPTED, SURGE_BY_REPORTER, SURGE_BY_SUBJECT)
         }
-        self.app.agent(self.source, name="surge.intake")(self._intake)
         self.app.agent(self.by_reporter, name="surge.reporters")(self._reporters)
         self.app.agent(self.by_subject, name="surge.subjects")(self._subjects)
 
@@ -196,38 +202,6 @@ class SurgeApp:
         return table
 
     # -- the agents ---------------------------------------------------------------------
-
-    async def _intake(self, stream: StreamT[bytes]) -> None:
-        # take_events is faust-streaming's; its StreamT protocol does not declare it.
-        async for events in stream.take_events(  # type: ignore[attr-defined]
-            self.surge.batch_max, within=self.surge.batch_within_seconds
-        ):
-            await self.take_in(events)
-
-    async def take_in(self, events: Sequence[EventT[bytes]]) -> None:
-        """Validate a batch of accepted reports, repartition them by reporter."""
-        by_partition: dict[int, list[tuple[object, ...]]] = {}
-        bad = 0
-        for event in events:
-            message = event.message
-            try:
-                record = accepted_of(message.value)
-            except ValueError as error:  # pydantic's ValidationError is one
-                await self._dead_letter(message, error, REPORTS_ACCEPTED)
-                bad += 1
-                continue
-            if record is not None:
-                # Placed by the reporters table's key: the table stays co-partitioned.
-                where = partition_for(reporter_key(record.reporter).decode(), PARTITIONS)
-                by_partition.setdefault(where, []).append(tuple(record))
-        limit = max_message_bytes(SURGE_BY_REPORTER.name)
-        for partition, records in by_partition.items():
-            for value in packs(records, limit=limit):
-                await self.by_reporter.send(value=value, partition=partition)
-        self._progress(events)
-        counted = shared_metrics.CONSUMED.labels(SERVICE, REPORTS_ACCEPTED.name, "processed")
-        counted.inc(len(events) - bad)
-        metrics.RECORDS.labels("intake").inc(len(events))
 
     async def _reporters(self, stream: StreamT[bytes]) -> None:
         async for events in stream.take_events(  # type: ignore[attr-defined]
@@ -484,7 +458,10 @@ class SurgeApp:
         """Run the app until ``stop`` is set; raise :class:`AgentStalledError` on a stall."""
         self._offsets = make_plain_consumer(self.settings)
         await self._offsets.start()
+        await self._producer.start()
         await self.app.start()
+        intake_stop = asyncio.Event()
+        intake = self._intake = asyncio.create_task(self.intake.run(intake_stop))
         try:
             while not stop.is_set():
                 with contextlib.suppress(TimeoutError):
@@ -495,12 +472,23 @@ class SurgeApp:
             # No graceful stop: faust would wait for the wedged agent's events for ever.
             raise
         except BaseException:
-            await self._stop_app()
+            await self._stop(intake, intake_stop)
             raise
         else:
-            await self._stop_app()
+            await self._stop(intake, intake_stop)
         finally:
             await self._offsets.stop()
+
+    async def _stop(self, intake: asyncio.Task[None], intake_stop: asyncio.Event) -> None:
+        """Stop the intake (its last batch committed), then faust, each bounded."""
+        self._stopping = True
+        intake_stop.set()
+        await asyncio.wait({intake}, timeout=30)
+        if not intake.done():
+            log.warning("the intake did not stop in 30 s")
+            intake.cancel()
+        await self._producer.stop()
+        await self._stop_app()
 
     async def _stop_app(self) -> None:
         """Stop faust (it commits what was processed, held table writes first), bounded."""
@@ -516,10 +504,12 @@ class SurgeApp:
             raise AgentStalledError(
                 f"the faust app crashed: {type(self.app.crash_reason).__name__}"
             )
+        if self._intake is not None and self._intake.done():
+            raise AgentStalledError(f"the intake ended: {self._intake.exception()!r}")
         consumer = self.app.consumer
         watched = {
             (tp.topic, tp.partition): tp
-            for tp in consumer.assignment()
+            for tp in (*consumer.assignment(), *self.intake.assignment())
             if tp.topic in self._logical
         }
         recovered = self._recovery.completed.is_set()
@@ -560,19 +550,28 @@ class SurgeApp:
             raise AgentStalledError(f"no progress for {self.surge.stall_seconds} s with lag")
 
     async def _committed(self, partitions: list[Any]) -> dict[Any, int]:
-        """Where the group stands on newly assigned partitions.
+        """Where the groups stand on newly assigned partitions.
 
-        Its committed offsets (the log start where it has none), not the fetch position:
-        faust fetches ahead of its agents, and a partition fetched but never processed is
-        exactly a stall.
+        Their committed offsets (the log start where they have none), not the fetch
+        position: faust fetches ahead of its agents, and a partition fetched but never
+        processed is exactly a stall.
         """
+        intake = wire_name(REPORTS_ACCEPTED.name, self._prefix)
+        wanted = [TopicPartition(tp.topic, tp.partition) for tp in partitions]
+        offsets = {}
         admin = make_admin(self.settings)
         await admin.start()
         try:
-            wanted = [TopicPartition(tp.topic, tp.partition) for tp in partitions]
-            offsets = await admin.list_consumer_group_offsets(
-                self._prefix + GROUP, partitions=wanted
-            )
+            for group, tps in (
+                (INTAKE_GROUP, [tp for tp in wanted if tp.topic == intake]),
+                (GROUP, [tp for tp in wanted if tp.topic != intake]),
+            ):
+                if tps:
+                    offsets.update(
+                        await admin.list_consumer_group_offsets(
+                            self._prefix + group, partitions=tps
+                        )
+                    )
         finally:
             await admin.close()
         assert self._offsets is not None  # noqa: S101 - started by run()

@@ -33,6 +33,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from services.surge.app import GROUP
 from services.surge.config import SurgeSettings
+from services.surge.intake import INTAKE_GROUP
 from shared.cli.bench import PASSTHROUGH, PASSTHROUGH_GROUP, observe
 from shared.cli.reportgen import ReportStream
 from shared.config import Settings
@@ -198,6 +199,7 @@ async def _through_all_stages(
     ``crible run all`` would: the time it costs is in the figure, and the restart is printed.
     """
     group = settings.topic_prefix + GROUP
+    intake = settings.topic_prefix + INTAKE_GROUP
     source = wire_name(REPORTS_ACCEPTED.name, settings.topic_prefix)
     internal = [
         wire_name(t.name, settings.topic_prefix) for t in (SURGE_BY_REPORTER, SURGE_BY_SUBJECT)
@@ -215,6 +217,7 @@ async def _through_all_stages(
                     print(f"a surge process exited ({process.returncode}); started again")
                     processes[i] = await _surge(env)
             offsets = await admin.list_consumer_group_offsets(group)
+            offsets.update(await admin.list_consumer_group_offsets(intake))
             now = time.perf_counter()
             done = dict.fromkeys([source, *internal], 0)
             for tp, o in offsets.items():

@@ -22,6 +22,7 @@ from aiokafka.structs import ConsumerRecord, TopicPartition
 from prometheus_client import REGISTRY
 
 from services.surge.app import GROUP
+from services.surge.intake import INTAKE_GROUP
 from services.surge.records import fingerprint, partition_for, unpack_annotated
 from services.surge.service import EX_SOFTWARE, SPEC
 from services.surge.stages import reporter_key
@@ -315,7 +316,9 @@ async def _group_lag(settings: Settings) -> int:
     await admin.start()
     await consumer.start()
     try:
-        committed = await admin.list_consumer_group_offsets(settings.topic_prefix + GROUP)
+        committed = {}
+        for group in {_group(name) for name in STAGES}:
+            committed.update(await admin.list_consumer_group_offsets(settings.topic_prefix + group))
         partitions = [
             TopicPartition(wire_name(name, settings.topic_prefix), p)
             for name in STAGES
@@ -464,12 +467,12 @@ async def test_an_agent_that_stops_consuming_with_lag_ends_the_process(
 WEDGED = """
 import asyncio, sys
 from services import main
-from services.surge.app import SurgeApp
+from services.surge.intake import Intake
 
-async def hang(self, events):
+async def hang(self, records):
     await asyncio.Event().wait()
 
-SurgeApp.take_in = hang
+Intake.take_in = hang
 sys.exit(main(["run", "surge"]))
 """
 
@@ -525,28 +528,33 @@ async def _answers(client: httpx.AsyncClient, url: str, headers: dict[str, str])
 
 
 async def _rewind(settings: Settings) -> bool:
-    """Commit offset 0 on every partition of the app's topics (once its group is empty)."""
-    consumer = make_plain_consumer(
-        settings, group_id=settings.topic_prefix + GROUP, enable_auto_commit=False
-    )
-    await consumer.start()
-    try:
-        partitions = [
-            TopicPartition(wire_name(name, settings.topic_prefix), p)
-            for name in STAGES
-            for p in range(REPORTS_ACCEPTED.partitions)
-        ]
-        consumer.assign(partitions)
-        await consumer.commit(dict.fromkeys(partitions, 0))
-    except KafkaError:
-        return False  # the killed member still holds the group: its session has to expire
-    finally:
-        await consumer.stop()
+    """Commit offset 0 on every partition of the app's topics (once its groups are empty)."""
+    for name in STAGES:
+        consumer = make_plain_consumer(
+            settings, group_id=settings.topic_prefix + _group(name), enable_auto_commit=False
+        )
+        await consumer.start()
+        try:
+            partitions = [
+                TopicPartition(wire_name(name, settings.topic_prefix), p)
+                for p in range(REPORTS_ACCEPTED.partitions)
+            ]
+            consumer.assign(partitions)
+            await consumer.commit(dict.fromkeys(partitions, 0))
+        except KafkaError:
+            return False  # the killed member still holds the group: its session has to expire
+        finally:
+            await consumer.stop()
     return True
 
 
+def _group(topic: str) -> str:
+    """The consumer group reading ``topic``: the intake's, or the faust stages'."""
+    return INTAKE_GROUP if topic == REPORTS_ACCEPTED.name else GROUP
+
+
 async def _all_committed(settings: Settings, topic: str) -> bool:
-    done, written = await committed(settings, GROUP, topic)
+    done, written = await committed(settings, _group(topic), topic)
     return done == written > 0
 
 
