@@ -48,9 +48,9 @@ from services.surge.reporters import ReporterState, expired
 from services.surge.stages import annotate, count, flush, since_key
 from services.surge.tables import (
     Deferred,
-    Dirty,
+    HeldWrites,
+    SnapshotBeforeCommit,
     StateCodec,
-    WriteBeforeCommit,
     category_codec,
     reporter_codec,
     subject_codec,
@@ -107,7 +107,8 @@ class SurgeApp:
         self._prefix = settings.topic_prefix
         self._watermarks: dict[tuple[str, int], int] = {}
         self._swept: dict[tuple[str, int], float] = {}
-        self._dirty: Dirty = {}
+        self._held_writes = HeldWrites()
+        self._dirty = self._held_writes.dirty
         #: The watchdog's own client for offsets (outside faust and any group).
         self._offsets: AIOKafkaConsumer | None = None
         #: Subjects whose grown windows wait for a flush: key -> partition.
@@ -144,12 +145,13 @@ class SurgeApp:
         # the reporter stage writes about one per report, so the pause came every few
         # milliseconds. The writes are flushed before each commit whatever this limit.
         self.app.producer.buffer.max_messages = 50_000
-        self.app.sensors.add(WriteBeforeCommit(self._dirty))
         #: The intake's own producer (its records are flushed before it commits).
         self._producer = make_producer(settings)
         self.intake = Intake(
             settings, surge, producer=self._producer, progress=self.watchdog.processed
         )
+        self.app.sensors.add(SnapshotBeforeCommit(self._held_writes))
+        self.app.consumer.before_commit = self._write_held  # type: ignore[attr-defined]
         self.by_reporter = self._topic(SURGE_BY_REPORTER)
         self.by_subject = self._topic(SURGE_BY_SUBJECT)
         self.signals = self._topic(SURGE_SIGNALS)
@@ -479,6 +481,9 @@ class SurgeApp:
         finally:
             await self._offsets.stop()
 
+    async def _write_held(self) -> None:
+        await self._held_writes.write(self._producer)
+
     async def _stop(self, intake: asyncio.Task[None], intake_stop: asyncio.Event) -> None:
         """Stop the intake (its last batch committed), then faust, each bounded."""
         self._stopping = True
@@ -487,8 +492,11 @@ class SurgeApp:
         if not intake.done():
             log.warning("the intake did not stop in 30 s")
             intake.cancel()
-        await self._producer.stop()
         await self._stop_app()
+        # What changed after the last commit (sweeps, flushes), for the next owner.
+        self._held_writes.snapshot()
+        await self._write_held()
+        await self._producer.stop()
 
     async def _stop_app(self) -> None:
         """Stop faust (it commits what was processed, held table writes first), bounded."""

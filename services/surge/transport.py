@@ -20,7 +20,7 @@ faust picks the run to commit, so a duplicate from any other path cannot slow co
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
 import faust
@@ -30,6 +30,9 @@ from faust.types import TP, Message
 
 class Consumer(driver.Consumer):
     """faust's aiokafka consumer: nothing fetched before a seek delivered after it."""
+
+    #: Awaited before the offsets faust picked are committed (surge's held table writes).
+    before_commit: Callable[[], Awaitable[None]] | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -57,6 +60,15 @@ class Consumer(driver.Consumer):
         async for tp, message in super().getmany(timeout):
             if self._seeks.get(tp, 0) == self._fetched_after.get(tp, 0):
                 yield tp, message
+
+    async def _commit_offsets(
+        self,
+        offsets: Mapping[TP, int],
+        start_new_transaction: bool = True,  # noqa: FBT001, FBT002 - faust's signature
+    ) -> bool:
+        if self.before_commit is not None:
+            await self.before_commit()
+        return await super()._commit_offsets(offsets, start_new_transaction)
 
     def _new_offset(self, tp: TP) -> int | None:
         acked = self._acked[tp]
