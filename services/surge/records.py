@@ -10,6 +10,7 @@ updated from it stay co-partitioned with it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
@@ -57,8 +58,12 @@ def fingerprint(text: str) -> int:
     return int.from_bytes(digest, "big") >> 1
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def partition_for(key: str, partitions: int) -> int:
-    """The partition Kafka's default partitioner gives ``key``."""
+    """The partition Kafka's default partitioner gives ``key``.
+
+    Cached: subjects and active reporters come back often, and murmur2 is pure Python.
+    """
     return partition_for_key(key.encode(), partitions)
 
 
