@@ -10,7 +10,7 @@ from the partition it belongs to.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import faust
@@ -95,7 +95,8 @@ class HeldWrites:
 
     faust's own changelog writes go through its producer buffer, a few tasks and futures
     per record: at one reporter written per report that cost about as much as the
-    detection. These are sent with a plain aiokafka producer, all of a commit at once.
+    detection. These are sent with a plain aiokafka producer, in batches built per
+    changelog partition, all of a commit at once.
     """
 
     def __init__(self) -> None:
@@ -112,24 +113,46 @@ class HeldWrites:
         """Send the writes set aside to their changelogs, acknowledged by the broker.
 
         A value is read from the store as it is now: newer than its offsets is harmless
-        (the messages read again change nothing), older never.
+        (the messages read again change nothing), older never. Records are appended to
+        batches per changelog partition, sent whole.
         """
         pending, self._pending = self._pending, {}
-        sent = []
+        by_partition: dict[tuple[TableT[bytes, Any], int], list[tuple[bytes, bytes | None]]] = {}
         for (_name, key), (table, partition) in pending.items():
             value = table.data.get(key)
             codec: StateCodec = table.value_serializer  # type: ignore[attr-defined]
             payload = None if value is None else codec.dumps(value)
+            by_partition.setdefault((table, partition), []).append((key, payload))
+        sent = []
+        for (table, partition), records in by_partition.items():
             topic = table.changelog_topic.get_topic_name()
-            sent.append((table, await producer.send(topic, payload, key=key, partition=partition)))
-        newest: dict[tuple[TableT[bytes, Any], str, int], int] = {}
-        for table, future in sent:
-            meta = await future
-            at = (table, meta.topic, meta.partition)
-            newest[at] = max(meta.offset, newest.get(at, -1))
-        for (table, topic, partition), offset in newest.items():
+            for batch, count in _batches(producer, records):
+                future = await producer.send_batch(batch, topic, partition=partition)
+                sent.append((table, partition, count, future))
+        newest: dict[tuple[TableT[bytes, Any], int], int] = {}
+        for table, partition, count, future in sent:
+            meta = await future  # the batch's first offset
+            at = (table, partition)
+            newest[at] = max(meta.offset + count - 1, newest.get(at, -1))
+        for (table, partition), offset in newest.items():
             # A persistent store (RocksDB) restores from there after a restart.
-            table.data.set_persisted_offset(TP(topic, partition), offset)  # type: ignore[attr-defined]
+            tp = TP(table.changelog_topic.get_topic_name(), partition)
+            table.data.set_persisted_offset(tp, offset)  # type: ignore[attr-defined]
+
+
+def _batches(
+    producer: AIOKafkaProducer, records: list[tuple[bytes, bytes | None]]
+) -> Iterator[tuple[Any, int]]:
+    """``records`` in producer batches, each with its number of records."""
+    batch, count = producer.create_batch(), 0
+    for key, value in records:
+        if batch.append(key=key, value=value, timestamp=None) is None:
+            yield batch, count  # full (a batch always takes its first record)
+            batch, count = producer.create_batch(), 0
+            batch.append(key=key, value=value, timestamp=None)
+        count += 1
+    if count:
+        yield batch, count
 
 
 class SnapshotBeforeCommit(faust.Sensor):
