@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run observe test browser prometheus-tools metrics-catalogue screenshots unit lint format demo bench-ingest bench-prescreen bench-dispatch bench-legal bench-retention bench-surge eval-prescreen schemas k8s k8s-table compose-secrets topics migrate clean
+.PHONY: help install run observe test browser prometheus-tools metrics-catalogue screenshots unit lint format demo bench-ingest bench-prescreen bench-dispatch bench-legal bench-retention bench-surge bench-surge-tables eval-prescreen schemas k8s k8s-table compose-secrets topics migrate clean
 
 help: ## Show this list
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -58,8 +58,11 @@ demo: $(STAMP) ## Publish a realistic report stream to the pipeline `make run` s
 bench-ingest: $(STAMP) ## Ingestion vs raw aiokafka throughput on the real stack (200,000 reports, 3 rounds)
 	$(BIN)/crible local -- $(BIN)/crible bench ingest --reports 200000 --repeat 3
 
-bench-surge: $(STAMP) ## Surge (faust) throughput beside raw aiokafka, and threshold-to-signal latency
-	$(BIN)/crible local -- $(BIN)/crible bench surge --reports 200000
+bench-surge: $(STAMP) ## Surge (faust) throughput beside ingest's and raw aiokafka (3 rounds), and threshold-to-signal latency
+	$(BIN)/crible local -- $(BIN)/crible bench surge --reports 200000 --repeat 3
+
+bench-surge-tables: $(STAMP) ## Surge's bytes per reporter and per subject, and restoring 1,000,000 reporters after a restart
+	$(BIN)/crible local -- $(BIN)/crible bench surge_tables --reporters 1000000
 
 bench-prescreen: $(STAMP) ## Screening throughput, latency, PDQ lookups beside faiss, 10M-bank memory
 	$(BIN)/crible local -- $(BIN)/crible bench prescreen

@@ -1,8 +1,9 @@
 """The faust app around the pure stages: its topics, tables, agents and watchdog.
 
-Three agents, each co-partitioned with the tables it writes:
+Three stages: the intake, then two agents, each co-partitioned with the tables it writes:
 
-1. ``intake`` reads ``reports.accepted``, validates each event (bad ones go to
+1. the intake (:mod:`services.surge.intake`, batches of plain aiokafka: it keeps no state)
+   reads ``reports.accepted``, validates each event (bad ones go to
    ``reports.accepted.dlq``, with the headers every Crible consumer writes) and repartitions
    compact records by reporter onto ``surge.by_reporter``;
 2. ``reporters`` keeps the reporters table and repartitions the annotated records by
@@ -27,36 +28,39 @@ from typing import Any, TypeVar
 import faust
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import TopicPartition
+from faust.exceptions import ConsumerNotStarted
 from faust.tables.recovery import Recovery
 from faust.types import EventT, StreamT, TableT
 
 from services.surge import metrics
 from services.surge.config import SurgeSettings
 from services.surge.detect import Burst, signal
+from services.surge.intake import INTAKE_GROUP, Intake
 from services.surge.records import (
     Annotated,
-    pack,
+    packs,
     partition_for,
     subject_of,
     unpack_accepted,
     unpack_annotated,
 )
 from services.surge.reporters import ReporterState, expired
-from services.surge.stages import accepted_of, annotate, count, flush, reporter_key, since_key
+from services.surge.stages import annotate, count, flush, since_key
 from services.surge.tables import (
     Deferred,
-    Dirty,
+    HeldWrites,
+    SnapshotBeforeCommit,
     StateCodec,
-    WriteBeforeCommit,
     category_codec,
     reporter_codec,
     subject_codec,
 )
+from services.surge.transport import App
 from services.surge.watchdog import Watchdog
 from shared import metrics as shared_metrics
 from shared.config import Settings
 from shared.events.surge import SurgeSignal
-from shared.kafka import kafka_client_options, make_admin, make_plain_consumer
+from shared.kafka import kafka_client_options, make_admin, make_plain_consumer, make_producer
 from shared.runtime.deadletter import dead_letter
 from shared.topics import (
     REPORTS_ACCEPTED,
@@ -103,14 +107,17 @@ class SurgeApp:
         self._prefix = settings.topic_prefix
         self._watermarks: dict[tuple[str, int], int] = {}
         self._swept: dict[tuple[str, int], float] = {}
-        self._dirty: Dirty = {}
+        self._held_writes = HeldWrites()
+        self._dirty = self._held_writes.dirty
         #: The watchdog's own client for offsets (outside faust and any group).
         self._offsets: AIOKafkaConsumer | None = None
         #: Subjects whose grown windows wait for a flush: key -> partition.
         self._held: dict[bytes, int] = {}
         #: The partitions of the subject stage this process has recovered and looked through.
         self._owned: set[int] = set()
-        self.app = faust.App(
+        self._stopping = False
+        self._intake: asyncio.Task[None] | None = None
+        self.app = App(
             self._prefix + GROUP,
             broker=[f"kafka://{h.strip()}" for h in settings.kafka_bootstrap_servers.split(",")],
             broker_credentials=_credentials(settings),
@@ -138,8 +145,13 @@ class SurgeApp:
         # the reporter stage writes about one per report, so the pause came every few
         # milliseconds. The writes are flushed before each commit whatever this limit.
         self.app.producer.buffer.max_messages = 50_000
-        self.app.sensors.add(WriteBeforeCommit(self._dirty))
-        self.source = self._topic(REPORTS_ACCEPTED)
+        #: The intake's own producer (its records are flushed before it commits).
+        self._producer = make_producer(settings)
+        self.intake = Intake(
+            settings, surge, producer=self._producer, progress=self.watchdog.processed
+        )
+        self.app.sensors.add(SnapshotBeforeCommit(self._held_writes))
+        self.app.consumer.before_commit = self._write_held  # type: ignore[attr-defined]
         self.by_reporter = self._topic(SURGE_BY_REPORTER)
         self.by_subject = self._topic(SURGE_BY_SUBJECT)
         self.signals = self._topic(SURGE_SIGNALS)
@@ -150,7 +162,6 @@ class SurgeApp:
             wire_name(t.name, self._prefix): t.name
             for t in (REPORTS_ACCEPTED, SURGE_BY_REPORTER, SURGE_BY_SUBJECT)
         }
-        self.app.agent(self.source, name="surge.intake")(self._intake)
         self.app.agent(self.by_reporter, name="surge.reporters")(self._reporters)
         self.app.agent(self.by_subject, name="surge.subjects")(self._subjects)
 
@@ -194,36 +205,6 @@ class SurgeApp:
 
     # -- the agents ---------------------------------------------------------------------
 
-    async def _intake(self, stream: StreamT[bytes]) -> None:
-        # take_events is faust-streaming's; its StreamT protocol does not declare it.
-        async for events in stream.take_events(  # type: ignore[attr-defined]
-            self.surge.batch_max, within=self.surge.batch_within_seconds
-        ):
-            await self.take_in(events)
-
-    async def take_in(self, events: Sequence[EventT[bytes]]) -> None:
-        """Validate a batch of accepted reports, repartition them by reporter."""
-        packs: dict[int, list[tuple[object, ...]]] = {}
-        bad = 0
-        for event in events:
-            message = event.message
-            try:
-                record = accepted_of(message.value)
-            except ValueError as error:  # pydantic's ValidationError is one
-                await self._dead_letter(message, error, REPORTS_ACCEPTED)
-                bad += 1
-                continue
-            if record is not None:
-                # Placed by the reporters table's key: the table stays co-partitioned.
-                where = partition_for(reporter_key(record.reporter).decode(), PARTITIONS)
-                packs.setdefault(where, []).append(tuple(record))
-        for partition, records in packs.items():
-            await self.by_reporter.send(value=pack(records), partition=partition)
-        self._progress(events)
-        counted = shared_metrics.CONSUMED.labels(SERVICE, REPORTS_ACCEPTED.name, "processed")
-        counted.inc(len(events) - bad)
-        metrics.RECORDS.labels("intake").inc(len(events))
-
     async def _reporters(self, stream: StreamT[bytes]) -> None:
         async for events in stream.take_events(  # type: ignore[attr-defined]
             self.surge.batch_max, within=self.surge.batch_within_seconds
@@ -249,11 +230,12 @@ class SurgeApp:
             out.extend(tuple(r) for r in notes)
             metrics.RECORDS.labels("reporters").inc(len(records))
             self._sweep_reporters(partition, max(r.at for r in records))
-        packs: dict[int, list[tuple[object, ...]]] = {}
+        by_partition: dict[int, list[tuple[object, ...]]] = {}
         for record in out:
-            packs.setdefault(partition_for(str(record[2]), PARTITIONS), []).append(record)
-        for partition, packed in packs.items():
-            await self.by_subject.send(value=pack(packed), partition=partition)
+            by_partition.setdefault(partition_for(str(record[2]), PARTITIONS), []).append(record)
+        for partition, packed in by_partition.items():
+            for value in packs(packed, limit=max_message_bytes(SURGE_BY_SUBJECT.name)):
+                await self.by_subject.send(value=value, partition=partition)
         self._progress(events)
 
     async def _subjects(self, stream: StreamT[bytes]) -> None:
@@ -454,9 +436,21 @@ class SurgeApp:
         return recovery
 
     def readiness(self) -> list[str]:
-        """Failing checks for ``/readyz``: partitions assigned, tables recovered."""
+        """Failing checks for ``/readyz``: started, partitions assigned, tables recovered.
+
+        Never raises: faust's consumer refuses questions before it starts and after it
+        stops, and a probe must be answered (503 with a reason) all the same.
+        """
+        if self._stopping or self.app.should_stop:
+            return ["stopping"]
+        if not self.app.started:
+            return ["starting"]
+        try:
+            assigned = self.app.consumer.assignment()
+        except ConsumerNotStarted:
+            return ["starting"]
         failing = []
-        if not self.app.consumer.assignment():
+        if not assigned:
             failing.append("partitions")
         if not self._recovery.completed.is_set():
             failing.append("tables")
@@ -466,7 +460,10 @@ class SurgeApp:
         """Run the app until ``stop`` is set; raise :class:`AgentStalledError` on a stall."""
         self._offsets = make_plain_consumer(self.settings)
         await self._offsets.start()
+        await self._producer.start()
         await self.app.start()
+        intake_stop = asyncio.Event()
+        intake = self._intake = asyncio.create_task(self.intake.run(intake_stop))
         try:
             while not stop.is_set():
                 with contextlib.suppress(TimeoutError):
@@ -477,15 +474,33 @@ class SurgeApp:
             # No graceful stop: faust would wait for the wedged agent's events for ever.
             raise
         except BaseException:
-            await self._stop_app()
+            await self._stop(intake, intake_stop)
             raise
         else:
-            await self._stop_app()
+            await self._stop(intake, intake_stop)
         finally:
             await self._offsets.stop()
 
+    async def _write_held(self) -> None:
+        await self._held_writes.write(self._producer)
+
+    async def _stop(self, intake: asyncio.Task[None], intake_stop: asyncio.Event) -> None:
+        """Stop the intake (its last batch committed), then faust, each bounded."""
+        self._stopping = True
+        intake_stop.set()
+        await asyncio.wait({intake}, timeout=30)
+        if not intake.done():
+            log.warning("the intake did not stop in 30 s")
+            intake.cancel()
+        await self._stop_app()
+        # What changed after the last commit (sweeps, flushes), for the next owner.
+        self._held_writes.snapshot()
+        await self._write_held()
+        await self._producer.stop()
+
     async def _stop_app(self) -> None:
         """Stop faust (it commits what was processed, held table writes first), bounded."""
+        self._stopping = True
         stopping = asyncio.ensure_future(self.app.stop())
         await asyncio.wait({stopping}, timeout=30)
         if not stopping.done():
@@ -497,10 +512,12 @@ class SurgeApp:
             raise AgentStalledError(
                 f"the faust app crashed: {type(self.app.crash_reason).__name__}"
             )
+        if self._intake is not None and self._intake.done():
+            raise AgentStalledError(f"the intake ended: {self._intake.exception()!r}")
         consumer = self.app.consumer
         watched = {
             (tp.topic, tp.partition): tp
-            for tp in consumer.assignment()
+            for tp in (*consumer.assignment(), *self.intake.assignment())
             if tp.topic in self._logical
         }
         recovered = self._recovery.completed.is_set()
@@ -541,19 +558,28 @@ class SurgeApp:
             raise AgentStalledError(f"no progress for {self.surge.stall_seconds} s with lag")
 
     async def _committed(self, partitions: list[Any]) -> dict[Any, int]:
-        """Where the group stands on newly assigned partitions.
+        """Where the groups stand on newly assigned partitions.
 
-        Its committed offsets (the log start where it has none), not the fetch position:
-        faust fetches ahead of its agents, and a partition fetched but never processed is
-        exactly a stall.
+        Their committed offsets (the log start where they have none), not the fetch
+        position: faust fetches ahead of its agents, and a partition fetched but never
+        processed is exactly a stall.
         """
+        intake = wire_name(REPORTS_ACCEPTED.name, self._prefix)
+        wanted = [TopicPartition(tp.topic, tp.partition) for tp in partitions]
+        offsets = {}
         admin = make_admin(self.settings)
         await admin.start()
         try:
-            wanted = [TopicPartition(tp.topic, tp.partition) for tp in partitions]
-            offsets = await admin.list_consumer_group_offsets(
-                self._prefix + GROUP, partitions=wanted
-            )
+            for group, tps in (
+                (INTAKE_GROUP, [tp for tp in wanted if tp.topic == intake]),
+                (GROUP, [tp for tp in wanted if tp.topic != intake]),
+            ):
+                if tps:
+                    offsets.update(
+                        await admin.list_consumer_group_offsets(
+                            self._prefix + group, partitions=tps
+                        )
+                    )
         finally:
             await admin.close()
         assert self._offsets is not None  # noqa: S101 - started by run()

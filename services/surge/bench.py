@@ -1,13 +1,15 @@
 """``crible bench surge``: the faust app's throughput and signal latency on the real broker.
 
-1. Throughput: N generated ``reports.accepted`` events (keyed by subject, as ingest
-   publishes them) are published to a fresh, prefixed topic; then ``crible run surge`` (a
-   separate process, W of them with ``--workers``) is started and timed from outside: the
-   reports that went through all three stages (every offset of ``reports.accepted``,
+1. Throughput: N generated reports are published to a fresh, prefixed
+   ``reports.submitted``; the raw aiokafka passthrough (:mod:`shared.cli.bench`) copies
+   them, then ``crible run ingest`` processes them, each timed from outside as ``crible
+   bench ingest`` times them; then ``crible run surge`` (W processes with ``--workers``)
+   reads the ``reports.accepted`` ingest wrote and is timed the same way: the reports that
+   went through all three stages (every offset of ``reports.accepted``,
    ``surge.by_reporter`` and ``surge.by_subject`` committed) between the first observed
-   commit and the moment all are, as ``crible bench ingest`` times ingest. The same
-   messages are copied by the raw aiokafka passthrough (:mod:`shared.cli.bench`), timed the
-   same way, for what faust costs beside plain aiokafka.
+   commit and the moment all are. Surge's rate is printed beside ingest's and their ratio:
+   the stage must keep up with the one before it. With ``--no-ingest`` (no PostgreSQL),
+   ``reports.accepted`` events are published directly instead.
 2. Latency: a fresh app under a steady background load (``--rate`` reports/s over many
    subjects) meets bursts on fresh subjects; for each, the time from sending the report that
    crosses the threshold to reading its first signal on ``surge.signals``: p50, p99, max.
@@ -33,6 +35,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from services.surge.app import GROUP
 from services.surge.config import SurgeSettings
+from services.surge.intake import INTAKE_GROUP
 from shared.cli.bench import PASSTHROUGH, PASSTHROUGH_GROUP, observe
 from shared.cli.reportgen import ReportStream
 from shared.config import Settings
@@ -45,6 +48,7 @@ from shared.kafka import (
     messages_written,
 )
 from shared.topics import (
+    CASES,
     REPORTS_ACCEPTED,
     REPORTS_SUBMITTED,
     SURGE_APP,
@@ -55,6 +59,8 @@ from shared.topics import (
 )
 
 TOPICS = SURGE_APP
+#: What ingest reads and writes when it is timed first.
+INGEST_TOPICS = (REPORTS_SUBMITTED, REPORTS_SUBMITTED.dlq(), CASES)
 
 
 def run(settings: Settings, options: Sequence[str]) -> int:
@@ -63,6 +69,11 @@ def run(settings: Settings, options: Sequence[str]) -> int:
     parser.add_argument("--reports", type=int, default=200_000)
     parser.add_argument("--workers", type=int, default=1, help="surge processes (one group)")
     parser.add_argument("--no-passthrough", action="store_true", help="skip the raw baseline")
+    parser.add_argument(
+        "--no-ingest",
+        action="store_true",
+        help="publish reports.accepted directly instead of timing ingest first (no PostgreSQL)",
+    )
     parser.add_argument("--rate", type=float, default=2000.0, help="background reports/s")
     parser.add_argument("--bursts", type=int, default=100, help="bursts timed for latency")
     parser.add_argument("--repeat", type=int, default=1, help="throughput rounds (medians)")
@@ -73,16 +84,24 @@ def run(settings: Settings, options: Sequence[str]) -> int:
 async def _bench(settings: Settings, args: argparse.Namespace) -> int:
     ok = True
     rates = []
+    ratios = []
     for round_no in range(1, args.repeat + 1):
         print(f"--- throughput round {round_no} of {args.repeat}")
-        rate, through = await _throughput(
-            settings, reports=args.reports, workers=args.workers, baseline=not args.no_passthrough
+        rate, upstream, through = await _throughput(
+            settings,
+            reports=args.reports,
+            workers=args.workers,
+            baseline=not args.no_passthrough,
+            ingest=not args.no_ingest,
         )
         rates.append(rate)
+        if upstream:
+            ratios.append(rate / upstream)
         ok = ok and through
     if args.repeat > 1:
         print(
-            f"=== median over {args.repeat} rounds: surge {statistics.median(rates):,.0f} reports/s"
+            f"=== median over {args.repeat} rounds: surge {statistics.median(rates):,.0f} "
+            "reports/s" + (f", surge / ingest {statistics.median(ratios):.2f}" if ratios else "")
         )
     print("--- latency")
     await _latency(settings, rate=args.rate, bursts=args.bursts)
@@ -90,21 +109,28 @@ async def _bench(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _throughput(
-    settings: Settings, *, reports: int, workers: int, baseline: bool
-) -> tuple[float, bool]:
+    settings: Settings, *, reports: int, workers: int, baseline: bool, ingest: bool
+) -> tuple[float, float | None, bool]:
+    """One round: (surge's rate, ingest's when timed, whether every report went through)."""
     bench = settings.model_copy(update={"topic_prefix": f"bench{time.time_ns()}."})
-    await apply_topics(bench, (*TOPICS, REPORTS_SUBMITTED, PASSTHROUGH))
+    await apply_topics(bench, (*TOPICS, *INGEST_TOPICS, PASSTHROUGH))
+    env = dict(os.environ, CRIBLE_TOPIC_PREFIX=bench.topic_prefix, CRIBLE_METRICS_PORT="0")
     try:
-        seconds = await _publish_accepted(bench, reports, also_submitted=baseline)
-        print(f"published {reports:,} reports.accepted in {seconds:.1f} s")
-        env = dict(os.environ, CRIBLE_TOPIC_PREFIX=bench.topic_prefix, CRIBLE_METRICS_PORT="0")
+        before = _load()
+        submitted = wire_name(REPORTS_SUBMITTED.name, bench.topic_prefix)
+        if ingest:
+            seconds = await _publish_submitted(bench, reports)
+            print(f"published {reports:,} reports.submitted in {seconds:.1f} s")
+        else:
+            seconds = await _publish_accepted(bench, reports, also_submitted=baseline)
+            print(f"published {reports:,} reports.accepted in {seconds:.1f} s")
         if baseline:
             raw = await observe(
                 bench,
                 [sys.executable, "-m", "shared.cli.bench"],
                 env=env,
                 group=bench.topic_prefix + PASSTHROUGH_GROUP,
-                topic=wire_name(REPORTS_SUBMITTED.name, bench.topic_prefix),
+                topic=submitted,
                 total=reports,
                 workers=1,
             )
@@ -112,9 +138,27 @@ async def _throughput(
                 f"raw aiokafka passthrough (1 process): {raw.rate:,.0f} messages/s "
                 f"({raw.messages:,} in {raw.seconds:.2f} s)"
             )
+        if ingest:
+            # As `crible bench ingest` times it; surge then reads what ingest accepted.
+            upstream = await observe(
+                bench,
+                [sys.executable, "-m", "services", "run", "ingest"],
+                env=env,
+                group=bench.topic_prefix + "crible-ingest",
+                topic=submitted,
+                total=reports,
+                workers=workers,
+            )
+            print(
+                f"ingest ({workers} process(es)): {upstream.rate:,.0f} reports/s "
+                f"({upstream.messages:,} in {upstream.seconds:.2f} s)"
+            )
+        accepted = await messages_written(
+            bench, wire_name(REPORTS_ACCEPTED.name, bench.topic_prefix)
+        )
         processes = [await _surge(env) for _ in range(workers)]
         try:
-            messages, elapsed = await _through_all_stages(bench, reports, processes, env)
+            messages, elapsed = await _through_all_stages(bench, accepted, processes, env)
         finally:
             for process in processes:
                 if process.returncode is None:
@@ -127,11 +171,36 @@ async def _throughput(
         )
         if baseline:
             print(f"ratio surge / passthrough: {rate / raw.rate:.2f}")
+        if ingest:
+            print(f"ratio surge / ingest: {rate / upstream.rate:.2f}")
+        print(f"load average (1 min) at the start and the end: {before:.2f}, {_load():.2f}")
         signals = await messages_written(bench, wire_name(SURGE_SIGNALS.name, bench.topic_prefix))
         print(f"check: {signals:,} signals published on the way")
-        return rate, messages > 0
+        return rate, upstream.rate if ingest else None, messages > 0
     finally:
         await delete_topics(bench)
+
+
+def _load() -> float:
+    return os.getloadavg()[0]
+
+
+async def _publish_submitted(settings: Settings, count: int) -> float:
+    """N generated reports on ``reports.submitted``, as `crible bench ingest` publishes them."""
+    producer = make_plain_producer(
+        settings, linger_ms=20, max_batch_size=512 * 1024, acks="all", enable_idempotence=True
+    )
+    await producer.start()
+    topic = wire_name(REPORTS_SUBMITTED.name, settings.topic_prefix)
+    run_id = settings.topic_prefix.rstrip(".")
+    stream = ReportStream(seed=11, subjects=20_000, reporters=200_000, namespace=f"{run_id}-")
+    started = time.perf_counter()
+    try:
+        futures = [await producer.send(topic, v, key=k) for k, v in stream.payloads(count)]
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+    return time.perf_counter() - started
 
 
 async def _publish_accepted(settings: Settings, count: int, *, also_submitted: bool) -> float:
@@ -198,6 +267,7 @@ async def _through_all_stages(
     ``crible run all`` would: the time it costs is in the figure, and the restart is printed.
     """
     group = settings.topic_prefix + GROUP
+    intake = settings.topic_prefix + INTAKE_GROUP
     source = wire_name(REPORTS_ACCEPTED.name, settings.topic_prefix)
     internal = [
         wire_name(t.name, settings.topic_prefix) for t in (SURGE_BY_REPORTER, SURGE_BY_SUBJECT)
@@ -215,6 +285,7 @@ async def _through_all_stages(
                     print(f"a surge process exited ({process.returncode}); started again")
                     processes[i] = await _surge(env)
             offsets = await admin.list_consumer_group_offsets(group)
+            offsets.update(await admin.list_consumer_group_offsets(intake))
             now = time.perf_counter()
             done = dict.fromkeys([source, *internal], 0)
             for tp, o in offsets.items():

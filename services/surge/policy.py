@@ -30,6 +30,11 @@ class Policy:
         return reduce(gcd, (w.step for w in self.windows))
 
     @property
+    def lowest(self) -> int:
+        """The lowest threshold: a subject with fewer reports in its horizon has no burst."""
+        return min(w.threshold for w in self.windows)
+
+    @property
     def horizon_seconds(self) -> int:
         """How long a subject's buckets are kept: the longest window."""
         return max(w.size for w in self.windows)

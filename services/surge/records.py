@@ -10,8 +10,9 @@ updated from it stay co-partitioned with it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 import orjson
@@ -57,14 +58,35 @@ def fingerprint(text: str) -> int:
     return int.from_bytes(digest, "big") >> 1
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def partition_for(key: str, partitions: int) -> int:
-    """The partition Kafka's default partitioner gives ``key``."""
+    """The partition Kafka's default partitioner gives ``key``.
+
+    Cached: subjects and active reporters come back often, and murmur2 is pure Python.
+    """
     return partition_for_key(key.encode(), partitions)
 
 
 def pack(records: Iterable[tuple[object, ...]]) -> bytes:
     """One message holding ``records`` (a JSON array of arrays)."""
     return orjson.dumps(list(records))
+
+
+#: Room left in a packed message for the record's framing and headers.
+_FRAMING_BYTES = 64 * 1024
+
+
+def packs(records: Sequence[tuple[object, ...]], *, limit: int) -> list[bytes]:
+    """``records`` packed in messages that each fit a topic taking ``limit`` bytes.
+
+    A stage's batch for one partition can hold more than one message takes: it is halved
+    until each half fits.
+    """
+    packed = pack(records)
+    if len(packed) <= limit - _FRAMING_BYTES or len(records) <= 1:
+        return [packed]
+    half = len(records) // 2
+    return packs(records[:half], limit=limit) + packs(records[half:], limit=limit)
 
 
 def unpack_accepted(value: bytes) -> list[Accepted]:

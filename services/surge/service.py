@@ -20,7 +20,9 @@ async def run_surge(context: ServiceContext) -> None:
     """Run the faust app until the process is told to stop (raises if an agent stalls)."""
     if context.settings.log_level.upper() != "DEBUG":
         # faust and mode log every service's start and stop at INFO: one line each, dozens.
-        for name in ("faust", "mode"):
+        # mode names a service's logger after its class's module: surge's subclasses of
+        # faust's app, consumer and sensor log under theirs (they log nothing of their own).
+        for name in ("faust", "mode", "services.surge.transport", "services.surge.tables"):
             logging.getLogger(name).setLevel(logging.WARNING)
     surge = SurgeApp(context.settings, SurgeSettings())
     context.state["surge"] = surge

@@ -168,11 +168,14 @@ def count(
         latest = state.latest
         if latest is not None:
             state.prune(latest - policy.horizon_seconds)
-        touched = windows_touched(policy.windows, counted)
-        found = bursts(state, touched, policy=policy, baseline=baseline)
-        out.due.extend((group[0], b) for b in found.due)
-        if found.held:
-            out.held.append(group[0])
+        # Most subjects never come near a threshold: no window of theirs can be due (nor
+        # held: only windows that reached one are), and evaluating them cost the most.
+        if state.total() >= policy.lowest:
+            touched = windows_touched(policy.windows, counted)
+            found = bursts(state, touched, policy=policy, baseline=baseline)
+            out.due.extend((group[0], b) for b in found.due)
+            if found.held:
+                out.held.append(group[0])
         subjects[key] = state
     for ckey, cstats in stats.items():
         cstats.prune(max(cstats.buckets) - policy.horizon_seconds)

@@ -106,6 +106,10 @@ class SubjectState:
         bucket.categories[report.category] = bucket.categories.get(report.category, 0) + 1
         return first
 
+    def total(self) -> int:
+        """Reports in every bucket kept (the horizon, once pruned)."""
+        return sum(len(b.reports) for b in self.buckets.values())
+
     def count(self, start: int, end: int) -> int:
         """Reports in ``[start, end)``: cheap, decides whether the rest is worth computing."""
         return sum(len(b.reports) for s, b in self.buckets.items() if start <= s < end)

@@ -7,6 +7,7 @@ import functools
 import os
 import signal
 import sys
+import time
 import uuid
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
@@ -21,13 +22,14 @@ from aiokafka.structs import ConsumerRecord, TopicPartition
 from prometheus_client import REGISTRY
 
 from services.surge.app import GROUP
-from services.surge.records import fingerprint, partition_for
+from services.surge.intake import INTAKE_GROUP
+from services.surge.records import fingerprint, partition_for, unpack_annotated
 from services.surge.service import EX_SOFTWARE, SPEC
 from services.surge.stages import reporter_key
 from services.surge.windows import SubjectState
 from shared.config import Settings
 from shared.events.surge import SurgeKind, SurgeSignal
-from shared.kafka import apply_topics, make_plain_consumer, messages_written
+from shared.kafka import apply_topics, make_admin, make_plain_consumer, messages_written
 from shared.topics import (
     REPORTS_ACCEPTED,
     SURGE_APP,
@@ -226,6 +228,113 @@ async def test_a_sigkilled_app_resumes_its_tables_without_losing_or_doubling_cou
     assert max(s.distinct_reporters for s in found) == 12
 
 
+async def test_sigkilled_and_restarted_in_a_stream_the_app_loses_nothing_and_commits_it_all(
+    surge: Settings, producer: AIOKafkaProducer
+) -> None:
+    """The chaos run's crawl: a restarted app processes every report and commits it.
+
+    faust had committed offsets advance one per second for minutes after restarts (lag
+    alerts blind, a crash replaying thousands of reports), and records delivered while a
+    restarted app sought its committed offsets (a race) were committed unprocessed. After
+    each of three SIGKILLs and restarts under a steady stream, every report reaches the
+    last stage, and the group's lag as the broker sees it reaches 0 within 30 s of that.
+    The crawl was one offset per commit, one per record of the race: a commit every 5 s
+    makes a dozen show."""
+    env = dict(
+        os.environ,
+        CRIBLE_TOPIC_PREFIX=surge.topic_prefix,
+        CRIBLE_METRICS_PORT="0",
+        CRIBLE_SURGE_COMMIT_INTERVAL_SECONDS="5",
+        CRIBLE_SURGE_SESSION_TIMEOUT_SECONDS="6",
+    )
+    sent = 0
+
+    async def stream(seconds: float) -> None:
+        # Reports keep coming through the kill and the restart, 500 a second, as in the chaos
+        # run: the restarted app's first fetches race its seek to the committed offsets.
+        nonlocal sent
+        until = time.monotonic() + seconds
+        while time.monotonic() < until:
+            await _publish_spread(producer, surge, range(sent, sent + 50))
+            sent += 50
+            await asyncio.sleep(0.1)
+
+    process = await _start(env)
+    lags = []
+    try:
+        await stream(6)
+        for _ in range(3):
+            process.send_signal(signal.SIGKILL)
+            assert await process.wait() == -signal.SIGKILL
+            process = await _start(env)
+            await stream(12)  # beyond the dead member's session and the tables' recovery
+            await _through_both_stages(surge, {fingerprint(f"k{n}") for n in range(sent)})
+            lags.append(await _lag_after(surge, seconds=30))
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), timeout=60) == 0
+
+    assert lags == [0, 0, 0]
+
+
+async def _publish_spread(producer: AIOKafkaProducer, settings: Settings, ns: range) -> None:
+    """Reports ``k<n>`` on 2,000 subjects by 5,000 reporters, keyed by subject as ingest does."""
+    topic = wire_name(REPORTS_ACCEPTED.name, settings.topic_prefix)
+    for n in ns:
+        subject = f"s{n % 2_000}"
+        value = accepted(f"k{n}", reporter=f"u{n % 5_000}", subject=subject)
+        await producer.send(topic, value, key=f"channel:{subject}".encode())
+    await producer.flush()
+
+
+async def _through_both_stages(settings: Settings, reports: set[int]) -> None:
+    """Wait until every report reached the subject stage's topic (repartitioned twice)."""
+
+    def all_there(records: list[ConsumerRecord[bytes, bytes]]) -> bool:
+        seen = {r.report for record in records for r in unpack_annotated(record.value or b"[]")}
+        return reports <= seen
+
+    records = await read_topic(settings, SURGE_BY_SUBJECT.name, until=all_there, timeout=120)
+    assert all_there(records)
+
+
+async def _lag_after(settings: Settings, *, seconds: float) -> int:
+    """The group's lag once it is 0 or ``seconds`` have passed."""
+    deadline = time.monotonic() + seconds
+    lag = await _group_lag(settings)
+    while lag and time.monotonic() < deadline:
+        await asyncio.sleep(1)
+        lag = await _group_lag(settings)
+        print("LAG", time.monotonic(), lag, flush=True)
+    return lag
+
+
+async def _group_lag(settings: Settings) -> int:
+    """The group's lag on the app's three topics, from the broker: end minus committed offsets."""
+    admin = make_admin(settings)
+    consumer = make_plain_consumer(settings)
+    await admin.start()
+    await consumer.start()
+    try:
+        committed = {}
+        for group in {_group(name) for name in STAGES}:
+            committed.update(await admin.list_consumer_group_offsets(settings.topic_prefix + group))
+        partitions = [
+            TopicPartition(wire_name(name, settings.topic_prefix), p)
+            for name in STAGES
+            for p in range(REPORTS_ACCEPTED.partitions)
+        ]
+        ends = await consumer.end_offsets(partitions)
+    finally:
+        await consumer.stop()
+        await admin.close()
+    lag = 0
+    for tp in partitions:
+        at = committed.get(tp)
+        lag += ends[tp] - (at.offset if at is not None and at.offset >= 0 else 0)
+    return lag
+
+
 async def test_a_malformed_event_goes_to_the_dlq_and_the_app_goes_on(
     surge: Settings, producer: AIOKafkaProducer
 ) -> None:
@@ -267,6 +376,70 @@ async def test_a_malformed_event_goes_to_the_dlq_and_the_app_goes_on(
     assert anonymous.status_code == 401
 
 
+async def test_readyz_answers_503_with_a_reason_while_the_app_starts_and_stops(
+    surge: Settings,
+) -> None:
+    """A probe is answered from the moment the endpoint listens until it closes: faust's
+    consumer raised ``ConsumerNotStarted`` inside the metrics server, dropping the probe."""
+    served = surge.model_copy(update={"metrics_port": free_port()})
+    assert served.metrics_token is not None
+    headers = {"Authorization": f"Bearer {served.metrics_token.get_secret_value()}"}
+    url = f"http://127.0.0.1:{served.metrics_port}/readyz"
+    env = dict(
+        os.environ,
+        CRIBLE_TOPIC_PREFIX=served.topic_prefix,
+        CRIBLE_METRICS_PORT=str(served.metrics_port),
+    )
+    process = await _start(env)
+    answers: list[tuple[str, int, str]] = []
+    async with httpx.AsyncClient(timeout=10) as client:
+        try:
+            await _probe(client, url, headers, answers, "starting", until_ready=True)
+        finally:
+            process.send_signal(signal.SIGTERM)
+        await _probe(client, url, headers, answers, "stopping", until_ready=False)
+    assert await asyncio.wait_for(process.wait(), timeout=60) == 0
+
+    starting = [(status, body) for phase, status, body in answers if phase == "starting"]
+    assert starting[-1] == (200, "ready")
+    assert [a for a in starting[:-1] if a[0] != 503 or not a[1]] == []
+    assert any(body == "starting" for _status, body in starting)
+    stopping = [(status, body) for phase, status, body in answers if phase == "stopping"]
+    assert [a for a in stopping if a not in {(200, "ready"), (503, "stopping")}] == []
+
+
+async def _probe(
+    client: httpx.AsyncClient,
+    url: str,
+    headers: dict[str, str],
+    answers: list[tuple[str, int, str]],
+    phase: str,
+    *,
+    until_ready: bool,
+) -> None:
+    """Call ``url`` every 20 ms; note each answer, or a dropped connection (status 0).
+
+    Until the first 200 with ``until_ready``, else until the endpoint stops listening.
+    """
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            response = await client.get(url, headers=headers)
+        except httpx.ConnectError:
+            if not until_ready:
+                return  # closed: the process is ending
+            await asyncio.sleep(0.02)  # not listening yet
+            continue
+        except httpx.TransportError as error:  # accepted, then dropped unanswered
+            answers.append((phase, 0, type(error).__name__))
+            continue
+        answers.append((phase, response.status_code, response.text.strip()))
+        if until_ready and response.status_code == 200:
+            return
+        await asyncio.sleep(0.02)
+    pytest.fail(f"/readyz still answering after 90 s ({phase}): {answers[-3:]}")
+
+
 async def test_an_agent_that_stops_consuming_with_lag_ends_the_process(
     surge: Settings, producer: AIOKafkaProducer
 ) -> None:
@@ -294,12 +467,12 @@ async def test_an_agent_that_stops_consuming_with_lag_ends_the_process(
 WEDGED = """
 import asyncio, sys
 from services import main
-from services.surge.app import SurgeApp
+from services.surge.intake import Intake
 
-async def hang(self, events):
+async def hang(self, records):
     await asyncio.Event().wait()
 
-SurgeApp.take_in = hang
+Intake.take_in = hang
 sys.exit(main(["run", "surge"]))
 """
 
@@ -355,28 +528,33 @@ async def _answers(client: httpx.AsyncClient, url: str, headers: dict[str, str])
 
 
 async def _rewind(settings: Settings) -> bool:
-    """Commit offset 0 on every partition of the app's topics (once its group is empty)."""
-    consumer = make_plain_consumer(
-        settings, group_id=settings.topic_prefix + GROUP, enable_auto_commit=False
-    )
-    await consumer.start()
-    try:
-        partitions = [
-            TopicPartition(wire_name(name, settings.topic_prefix), p)
-            for name in STAGES
-            for p in range(REPORTS_ACCEPTED.partitions)
-        ]
-        consumer.assign(partitions)
-        await consumer.commit(dict.fromkeys(partitions, 0))
-    except KafkaError:
-        return False  # the killed member still holds the group: its session has to expire
-    finally:
-        await consumer.stop()
+    """Commit offset 0 on every partition of the app's topics (once its groups are empty)."""
+    for name in STAGES:
+        consumer = make_plain_consumer(
+            settings, group_id=settings.topic_prefix + _group(name), enable_auto_commit=False
+        )
+        await consumer.start()
+        try:
+            partitions = [
+                TopicPartition(wire_name(name, settings.topic_prefix), p)
+                for p in range(REPORTS_ACCEPTED.partitions)
+            ]
+            consumer.assign(partitions)
+            await consumer.commit(dict.fromkeys(partitions, 0))
+        except KafkaError:
+            return False  # the killed member still holds the group: its session has to expire
+        finally:
+            await consumer.stop()
     return True
 
 
+def _group(topic: str) -> str:
+    """The consumer group reading ``topic``: the intake's, or the faust stages'."""
+    return INTAKE_GROUP if topic == REPORTS_ACCEPTED.name else GROUP
+
+
 async def _all_committed(settings: Settings, topic: str) -> bool:
-    done, written = await committed(settings, GROUP, topic)
+    done, written = await committed(settings, _group(topic), topic)
     return done == written > 0
 
 
