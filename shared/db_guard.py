@@ -32,6 +32,8 @@ EVENT_TRIGGERS = ("crible_guard_ddl", "crible_guard_drop")
 
 _SQL = r"""
 CREATE SCHEMA IF NOT EXISTS crible_guard;
+-- Whoever owned it before (an older tool handing schemas around), the superuser owns it now.
+ALTER SCHEMA crible_guard OWNER TO CURRENT_USER;
 REVOKE ALL ON SCHEMA crible_guard FROM PUBLIC;
 
 CREATE TABLE IF NOT EXISTS crible_guard.triggers (
@@ -47,6 +49,8 @@ CREATE TABLE IF NOT EXISTS crible_guard.functions (
     definition_md5 text NOT NULL,
     registered_at timestamptz NOT NULL DEFAULT now()
 );
+ALTER TABLE crible_guard.triggers OWNER TO CURRENT_USER;
+ALTER TABLE crible_guard.functions OWNER TO CURRENT_USER;
 REVOKE ALL ON ALL TABLES IN SCHEMA crible_guard FROM PUBLIC;
 
 -- Register the guard triggers and functions not yet known (adding a guard is always allowed).
@@ -115,6 +119,9 @@ BEGIN
     END IF;
     PERFORM crible_guard.register();
 END $$;
+ALTER FUNCTION crible_guard.register() OWNER TO CURRENT_USER;
+ALTER FUNCTION crible_guard.resync() OWNER TO CURRENT_USER;
+ALTER FUNCTION crible_guard.on_ddl() OWNER TO CURRENT_USER;
 REVOKE ALL ON FUNCTION crible_guard.register(), crible_guard.resync(), crible_guard.on_ddl()
     FROM PUBLIC;
 """

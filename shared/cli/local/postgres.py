@@ -310,6 +310,7 @@ async def _hand_over_superuser_objects(conn: asyncpg.Connection) -> None:
         SELECT quote_ident(nspname) AS name FROM pg_namespace
         WHERE nspowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)
           AND nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema'
+          AND nspname <> 'crible_guard'  -- the schema guard stays the superuser's
         """
     )
     tables = await conn.fetch(
@@ -319,6 +320,7 @@ async def _hand_over_superuser_objects(conn: asyncpg.Connection) -> None:
         WHERE c.relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)
           AND c.relkind IN ('r', 'p')
           AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'
+          AND n.nspname <> 'crible_guard'
         """
     )
     async with conn.transaction():

@@ -235,6 +235,23 @@ async def test_the_owner_cannot_switch_a_guard_off(
         )
         with pytest.raises(asyncpg.InsufficientPrivilegeError, match="crible guard"):
             await owner.execute("DROP TRIGGER guard_extra ON legal.nonces")
+        # Nor the guard itself: it is the superuser's.
+        await owner.execute("RESET ROLE")
+        for ddl in (
+            "DELETE FROM crible_guard.triggers",
+            "ALTER EVENT TRIGGER crible_guard_ddl DISABLE",
+            "DROP EVENT TRIGGER crible_guard_drop",
+            (
+                "CREATE OR REPLACE FUNCTION crible_guard.on_ddl() RETURNS event_trigger "
+                "LANGUAGE plpgsql AS 'BEGIN END'"
+            ),
+        ):
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await owner.execute(ddl)
+        assert await owner.fetchval(
+            """SELECT r.rolsuper FROM pg_namespace n JOIN pg_roles r ON r.oid = n.nspowner
+               WHERE n.nspname = 'crible_guard'"""
+        )
     finally:
         await owner.close()
     # An administrator (superuser) may change a guard: the registry follows.
