@@ -74,5 +74,10 @@ ANCHORED_ENTRIES = Gauge(
     "crible_legal_audit_anchored_entries",
     "Entries of the audit chain covered by the newest checkpoint this process signed.",
 )
+UNREGISTERED_CHANGES = Gauge(
+    "crible_legal_unregistered_credential_changes",
+    "Changes of an officer's or an authority's credentials that no registration on the audit "
+    "chain names and no incident acknowledges (crible audit verify lists them).",
+)
 for _outcome in ("signed", "refused"):
     CHECKPOINTS.labels(_outcome)  # both series exist from the start: the first refusal alerts

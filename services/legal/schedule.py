@@ -8,7 +8,9 @@
 - ``deadlines`` (every 15 s, every process): the request gauges that alerts read;
 - ``checkpoints`` (every ``CRIBLE_LEGAL_CHECKPOINT_EVERY_SECONDS``, 60, one process at a
   time): the audit chain's head, verified since the last checkpoint, signed and published
-  (``handlers/checkpoints.py``).
+  (``handlers/checkpoints.py``);
+- ``registrations`` (every 60 s, every process): the credential changes no registration
+  names, for the alert (``crible audit verify`` is the full check, with the keys).
 """
 
 from __future__ import annotations
@@ -18,11 +20,13 @@ import os
 from datetime import UTC, datetime
 
 from services.legal import metrics
+from services.legal.adapters.postgres import audit_log
 from services.legal.adapters.postgres.gauges import refresh_deadline_gauges
 from services.legal.adapters.postgres.retention import PostgresRetention
 from services.legal.adapters.postgres.units import Units
 from services.legal.config import LegalSettings
 from services.legal.core.lifecycle import RequestState
+from services.legal.core.registrations import STEPS, findings
 from services.legal.handlers import checkpoints, downloads, notices, preservation
 from services.legal.handlers.retention import run_retention
 from shared.retention import retention_schedule
@@ -78,6 +82,16 @@ async def _checkpoints(ctx: ServiceContext) -> None:
         metrics.ANCHORED_ENTRIES.set(checkpoint.size)
 
 
+async def _registrations(ctx: ServiceContext) -> None:
+    if ctx.pool is None:
+        raise RuntimeError("legal's scheduled jobs need the database")
+    async with ctx.pool.acquire() as conn:
+        changes = await audit_log.registrations(conn)
+        named = await audit_log.entries_of(conn, STEPS)
+    found = findings(changes, named)
+    metrics.UNREGISTERED_CHANGES.set(sum(1 for f in found if f.incident is None))
+
+
 def _notices_every() -> float:
     return float(os.environ.get("CRIBLE_LEGAL_NOTICES_EVERY_SECONDS", "60"))
 
@@ -86,6 +100,7 @@ PERIODIC = (
     retention_schedule("legal", _retention),
     Periodic("notices", _notices_every, _notices),
     Periodic("deadlines", 15, _deadlines, exclusive=False, first_after_seconds=1),
+    Periodic("registrations", 60, _registrations, exclusive=False, first_after_seconds=3),
     Periodic(
         "checkpoints",
         lambda: LegalSettings().checkpoint_every_seconds,

@@ -68,6 +68,7 @@ class AuditStep(StrEnum):
     CHAIN_VERIFIED = "chain_verified"
     OFFICER_REGISTERED = "officer_registered"
     AUTHORITY_REGISTERED = "authority_registered"
+    REGISTRATION_ACKNOWLEDGED = "registration_acknowledged"
 
 
 class AuditDetailError(ValueError):

@@ -1,7 +1,8 @@
 """``crible audit verify``'s check: the keyed chain against every signed checkpoint read.
 
 It fails, naming the first bad entry, on a chain cut short, rewritten (with or without the
-key), renumbered or reordered, and on any checkpoint whose signature does not verify; it
+key), renumbered or reordered, on any checkpoint whose signature does not verify, and on
+an officer's or an authority's credentials changed without a registration on the chain; it
 reports the entries newer than the newest checkpoint as not yet anchored, and whether the
 schema guard is installed.
 """
@@ -13,9 +14,10 @@ from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from services.legal.adapters.postgres.audit_log import entries
+from services.legal.adapters.postgres.audit_log import entries, registrations
 from services.legal.core.audit import ChainVerdict, verify_chain
 from services.legal.core.checkpoint import Anchors, open_all
+from services.legal.core.registrations import Finding, findings
 from shared import db_guard
 from shared.db import Connection
 
@@ -44,6 +46,10 @@ async def check(
     guarded = await db_guard.installed(conn)
     verdict = verify_chain(chain, keys=keys, anchors=anchors.pairs())
     lines = [f"checkpoint REFUSED: {problem}" for problem in anchors.refused]
+    # Only a chain that verifies vouches for registrations.
+    found = findings(await registrations(conn), chain) if verdict.intact else []
+    strays = [f for f in found if f.incident is None]
+    lines += [_finding(f) for f in found]
     newest = anchors.newest
     if newest is None:
         lines.append("no signed checkpoint read: nothing anchors the chain outside the database")
@@ -54,7 +60,7 @@ async def check(
         if last > newest.size:
             lines.append(f"not yet anchored: entries {newest.size + 1} to {last}")
     lines.append("schema guard installed" if guarded else "schema guard NOT installed")
-    ok = verdict.intact and not anchors.refused
+    ok = verdict.intact and not anchors.refused and not strays
     if verdict.intact:
         lines.append(f"audit chain intact: {verdict.entries_checked} entries")
     else:
@@ -62,3 +68,14 @@ async def check(
             f"audit chain BROKEN at entry {verdict.broken_at} ({verdict.kind}): {verdict.detail}"
         )
     return AuditReport(ok, verdict, anchors, tuple(lines))
+
+
+def _finding(finding: Finding) -> str:
+    c = finding.change
+    what = (
+        f"{c.kind} {c.principal_id}'s credentials changed at {c.changed_at.isoformat()} by "
+        f"{c.changed_by} (change {c.change_id}) with no registration on the chain"
+    )
+    if finding.incident is None:
+        return f"registration REFUSED: {what}"
+    return f"registration acknowledged ({finding.incident}): {what}"

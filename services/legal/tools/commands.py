@@ -99,12 +99,23 @@ def _audit_commands(parser: Any) -> None:
         "export", help="write every published checkpoint to a file, for an auditor to keep"
     )
     export.add_argument("--out", required=True, help="the file to write (JSON lines)")
+    acknowledge = what.add_parser(
+        "acknowledge",
+        help="put on the chain that a credential change verify named was investigated "
+        "(it stays listed, as acknowledged, and no longer fails the check)",
+    )
+    acknowledge.add_argument("change_id", type=int, help="the change verify named")
+    acknowledge.add_argument(
+        "--incident", required=True, help="the incident's reference, e.g. INC-2031"
+    )
     parser.set_defaults(func=_audit)
 
 
 def _audit(args: argparse.Namespace) -> int:
     if args.what == "checkpoints":
         return asyncio.run(_export_checkpoints(args.out))
+    if args.what == "acknowledge":
+        return asyncio.run(_acknowledge(args.change_id, args.incident))
     return asyncio.run(_verify(args))
 
 
@@ -193,6 +204,7 @@ async def _register_authority(conn: Any, args: argparse.Namespace, token: str) -
         AuditStep.AUTHORITY_REGISTERED,
         actor="crible legal authorities",
         details={
+            "change": await _change(conn, "authority", args.authority_id),
             "authority": args.authority_id,
             "country": args.country.upper(),
             "kind": args.kind,
@@ -233,6 +245,7 @@ async def _officers(args: argparse.Namespace) -> int:
                 AuditStep.OFFICER_REGISTERED,
                 actor="crible legal officers",
                 details={
+                    "change": await _change(conn, "officer", args.officer_id),
                     "officer": args.officer_id,
                     "roles": " ".join(roles),
                     "token": _fingerprint(token_hash(token)),
@@ -250,6 +263,13 @@ async def _registered(conn: Any, step: Any, *, actor: str, details: dict[str, An
 
     ring = LegalSettings().audit_ring()
     await record(conn, step, ring=ring, actor=actor, details=details)
+
+
+async def _change(conn: Any, kind: str, principal_id: str) -> int:
+    """The logged change this registration made, which its audit entry names."""
+    from services.legal.adapters.postgres.audit_log import last_change  # noqa: PLC0415
+
+    return await last_change(conn, kind, principal_id)
 
 
 def _fingerprint(value: bytes) -> str:
@@ -294,6 +314,32 @@ def _open_package(args: argparse.Namespace) -> int:
         target.write_bytes(content)
         print(f"{target} ({len(content)} bytes)")
     print(f"signature verified; request {opened.manifest.get('request_id')}")
+    return 0
+
+
+async def _acknowledge(change_id: int, incident: str) -> int:
+    from services.legal.core.audit import AuditDetailError, AuditStep  # noqa: PLC0415
+
+    conn = await _connect()
+    try:
+        async with conn.transaction():
+            known = await conn.fetchval(
+                "SELECT 1 FROM legal.registrations WHERE change_id = $1", change_id
+            )
+            if known is None:
+                raise SystemExit(f"no change {change_id} in legal.registrations")
+            try:
+                await _registered(
+                    conn,
+                    AuditStep.REGISTRATION_ACKNOWLEDGED,
+                    actor="crible audit acknowledge",
+                    details={"change": change_id, "incident": incident},
+                )
+            except AuditDetailError as error:
+                raise SystemExit(f"--incident: {error}") from None
+    finally:
+        await conn.close()
+    print(f"change {change_id} acknowledged under {incident}")
     return 0
 
 

@@ -24,7 +24,10 @@ from aiokafka import AIOKafkaProducer
 
 from services.legal.adapters.postgres.audit_log import entries
 from services.legal.core.lifecycle import TRANSITIONS, RequestState
+from services.legal.metrics import UNREGISTERED_CHANGES
+from services.legal.schedule import PERIODIC
 from shared.config import Settings
+from shared.runtime import ServiceContext
 from tests.integration.conftest import admin_connection
 from tests.integration.test_legal_portal import (
     body,
@@ -308,3 +311,96 @@ async def test_who_may_act_is_registered_on_the_chain_and_officers_have_one_spel
             await service.execute("UPDATE legal.authorities SET active = true")
     finally:
         await service.close()
+
+
+async def test_credentials_changed_around_the_commands_fail_the_audit_check(
+    settings: Settings, db: asyncpg.Connection
+) -> None:
+    await officer(settings, "hugo")
+    await register(settings, "fr-parquet-paris")
+    status, out = await verify_command(settings)
+    assert status == 0, out
+    # Someone with the owner's credentials gives Hugo a token of their own...
+    await db.execute(
+        "UPDATE legal.officers SET token_hash = sha256('mine'::bytea) WHERE officer_id = 'hugo'"
+    )
+    status, out = await verify_command(settings)
+    assert status == 1, out
+    assert "registration REFUSED: officer hugo's credentials changed" in out
+    assert "crible_owner" in out
+    # ... or an authority a key of their own: named too.
+    await db.execute(
+        "UPDATE legal.authorities SET encryption_key = $1 WHERE authority_id = 'fr-parquet-paris'",
+        bytes(32),
+    )
+    status, out = await verify_command(settings)
+    assert "registration REFUSED: authority fr-parquet-paris" in out
+    # Registering again through the command does not erase the window the swap opened.
+    await officer(settings, "hugo")
+    await register(settings, "fr-parquet-paris")
+    status, out = await verify_command(settings)
+    assert status == 1, out
+    assert out.count("registration REFUSED") == 2
+    # After the investigation, the incident goes on the chain; both stay listed.
+    swaps = await db.fetch(
+        "SELECT change_id FROM legal.registrations WHERE changed_by = current_user "
+        "AND change_id NOT IN (SELECT (details::jsonb->>'change')::bigint FROM legal.audit "
+        "WHERE details::jsonb ? 'change') ORDER BY change_id"
+    )
+    assert len(swaps) == 2
+    for swap in swaps:
+        status, out = await command(settings, "audit", "acknowledge", str(swap[0]),
+                                    "--incident", "INC-2031")  # fmt: skip
+        assert status == 0, out
+    status, out = await verify_command(settings)
+    assert status == 0, out
+    assert out.count("registration acknowledged (INC-2031)") == 2
+    # The log is written by its triggers only, and never rewritten, whoever connects.
+    service = await asyncpg.connect(settings.database_url_for("legal").get_secret_value())
+    try:
+        for writer in (db, service):
+            for statement in (
+                (
+                    "INSERT INTO legal.registrations (kind, principal_id, active, credentials) "
+                    "VALUES ('officer', 'x', false, 'none')"
+                ),
+                "UPDATE legal.registrations SET changed_by = 'nobody'",
+                "DELETE FROM legal.registrations",
+                "TRUNCATE legal.registrations",
+            ):
+                with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                    await writer.execute(statement)
+    finally:
+        await service.close()
+
+
+async def test_the_service_counts_unregistered_changes_for_the_alert(
+    settings: Settings, db: asyncpg.Connection
+) -> None:
+    await officer(settings, "hugo")
+    pool = await asyncpg.create_pool(settings.database_url_for("legal").get_secret_value())
+    ctx = ServiceContext("legal", settings, pool, None, asyncio.Event())
+    try:
+        tripwire = next(p for p in PERIODIC if p.name == "registrations")
+        await tripwire.run(ctx)
+        assert UNREGISTERED_CHANGES._value.get() == 0
+        await db.execute("UPDATE legal.officers SET roles = '{legal_admin}'")
+        await tripwire.run(ctx)
+        assert UNREGISTERED_CHANGES._value.get() == 1
+    finally:
+        await pool.close()
+
+
+async def verify_command(settings: Settings) -> tuple[int, str]:
+    return await command(settings, "audit", "verify", "--no-topic")
+
+
+async def command(settings: Settings, *args: str) -> tuple[int, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "services", *args,
+        env={**os.environ, "CRIBLE_TOPIC_PREFIX": settings.topic_prefix},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    out, _ = await process.communicate()
+    assert process.returncode is not None
+    return process.returncode, out.decode()

@@ -9,7 +9,7 @@ are kept in ``legal.audit_checkpoints`` too (append-only), beside the topic they
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 
 import asyncpg
@@ -25,6 +25,7 @@ from services.legal.core.audit import (
 )
 from services.legal.core.checkpoint import Checkpoint
 from services.legal.core.fieldcrypt import KeyRing
+from services.legal.core.registrations import Registration
 from shared.db import Connection
 
 #: The advisory lock that serialises appends (any constant unique to this table).
@@ -164,3 +165,40 @@ async def verify(
 ) -> ChainVerdict:
     """Whether the stored chain is intact (and agrees with ``anchors``), and where not."""
     return verify_chain(await entries(conn), keys=keys, anchors=anchors)
+
+
+async def entries_of(conn: Connection, steps: Iterable[AuditStep]) -> list[AuditEntry]:
+    """The entries of these steps, in order (unverified: ``verify`` vouches for them)."""
+    rows = await conn.fetch(
+        "SELECT * FROM legal.audit WHERE step = ANY($1::text[]) ORDER BY sequence",
+        [step.value for step in steps],
+    )
+    return [_entry(r) for r in rows]
+
+
+async def registrations(conn: Connection) -> list[Registration]:
+    """Every logged change of who may act, oldest first."""
+    rows = await conn.fetch("SELECT * FROM legal.registrations ORDER BY change_id")
+    return [
+        Registration(
+            change_id=r["change_id"],
+            kind=r["kind"],
+            principal_id=r["principal_id"],
+            active=r["active"],
+            credentials=r["credentials"],
+            changed_at=r["changed_at"],
+            changed_by=r["changed_by"],
+        )
+        for r in rows
+    ]
+
+
+async def last_change(conn: Connection, kind: str, principal_id: str) -> int:
+    """The change the caller's transaction just made to ``principal_id`` (logged by trigger)."""
+    change: int = await conn.fetchval(
+        """SELECT max(change_id) FROM legal.registrations
+           WHERE kind = $1 AND principal_id = $2""",
+        kind,
+        principal_id,
+    )
+    return change
