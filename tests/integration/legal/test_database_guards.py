@@ -31,6 +31,7 @@ from shared.runtime import ServiceContext
 from tests.integration.conftest import admin_connection
 from tests.integration.test_legal_portal import (
     body,
+    crible,
     officer,
     portal,
     register,
@@ -314,8 +315,12 @@ async def test_who_may_act_is_registered_on_the_chain_and_officers_have_one_spel
 
 
 async def test_credentials_changed_around_the_commands_fail_the_audit_check(
-    settings: Settings, db: asyncpg.Connection
+    settings: Settings, db: asyncpg.Connection, portal: httpx.AsyncClient
 ) -> None:
+    admin = await crible(
+        settings, "legal", "officers", "add", "ada", "--name", "Ada", "--roles", "legal_admin"
+    )
+    ada = {"Authorization": f"Bearer {admin.strip()}"}
     await officer(settings, "hugo")
     await register(settings, "fr-parquet-paris")
     status, out = await verify_command(settings)
@@ -341,6 +346,12 @@ async def test_credentials_changed_around_the_commands_fail_the_audit_check(
     status, out = await verify_command(settings)
     assert status == 1, out
     assert out.count("registration REFUSED") == 2
+    # A legal_admin sees them in the console's check too.
+    verified = (await portal.get("/v1/officer/audit/verify", headers=ada)).json()
+    assert [(c["kind"], c["principal_id"], c["acknowledged_by_incident"])
+            for c in verified["unregistered_changes"]] == [
+        ("officer", "hugo", None), ("authority", "fr-parquet-paris", None)
+    ]  # fmt: skip
     # After the investigation, the incident goes on the chain; both stay listed.
     swaps = await db.fetch(
         "SELECT change_id FROM legal.registrations WHERE changed_by = current_user "

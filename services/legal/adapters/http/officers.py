@@ -33,6 +33,7 @@ from services.legal.core.errors import (
     StepConflictError,
     UnknownRequestError,
 )
+from services.legal.core.registrations import findings
 from services.legal.handlers import disclosure, preservation
 from services.legal.ports import Legal
 from shared.events.legal import DataCategory, LegalText
@@ -230,6 +231,12 @@ def officer_views(app: FastAPI, units: Units) -> None:
                 name=keys.audit_origin,
             )
             verdict = await audit_log.verify(conn, keys.audit_ring().keys, anchors.pairs())
+            # Only a chain that verifies vouches for registrations.
+            found = (
+                findings(await audit_log.registrations(conn), await audit_log.entries(conn))
+                if verdict.intact
+                else []
+            )
             await legal.audit.record(
                 AuditStep.CHAIN_VERIFIED,
                 actor=officer.officer_id,
@@ -247,6 +254,18 @@ def officer_views(app: FastAPI, units: Units) -> None:
             if newest is None
             else {"size": newest.size, "signed_at": newest.time.isoformat()},
             "not_yet_anchored": verdict.entries_checked - (0 if newest is None else newest.size),
+            # Credentials changed around the registration commands (services/legal/README.md).
+            "unregistered_changes": [
+                {
+                    "change_id": f.change.change_id,
+                    "kind": f.change.kind,
+                    "principal_id": f.change.principal_id,
+                    "changed_at": f.change.changed_at.isoformat(),
+                    "changed_by": f.change.changed_by,
+                    "acknowledged_by_incident": f.incident,
+                }
+                for f in found
+            ],
         }
 
 
