@@ -31,13 +31,13 @@ from shared.runtime import ServiceContext
 from tests.integration.conftest import admin_connection
 from tests.integration.test_legal_portal import (
     body,
-    crible,
     officer,
     portal,
     register,
     seed_history,
     submit,
 )
+from tests.integration.test_prescreen import crible
 
 pytestmark = pytest.mark.integration
 __all__ = ["portal"]  # the fixture, used by name
