@@ -16,8 +16,9 @@ The rule file is a YAML list; each rule is a mapping::
         - selon la police              #   suppresses the rule (news, medicine, quotes)
 
 Texts, keywords and ``unless`` phrases are normalised alike: NFKD, combining marks dropped,
-casefolded, typographic apostrophes made ``'``, zero-width characters dropped and runs of
-whitespace collapsed, so "Tuér" matches ``tuer``. A space or hyphen inside a keyword matches
+casefolded, typographic apostrophes made ``'``, every default-ignorable character (zero-width,
+bidi controls: :mod:`services.prescreen.core.invisible`) dropped and runs of whitespace
+collapsed, so "Tuér" matches ``tuer``. A space or hyphen inside a keyword matches
 either one. Patterns must be written against that normalised form.
 
 Keywords are compiled into a few big regexes (a trie per layer, one layer per set of
@@ -39,6 +40,7 @@ from pathlib import Path
 
 import yaml
 
+from services.prescreen.core.invisible import strip_invisible
 from shared.events import Category
 
 LANGUAGES = ("fr", "en", "any")
@@ -76,8 +78,6 @@ class RuleHit:
 # --- normalisation ---------------------------------------------------------------------------
 
 _APOSTROPHES = re.compile("[\u2019\u2018\u02bc\u0060\u00b4\u2032\uff07]")
-# zero-width characters are a cheap way to split a word past a filter
-_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 
 
 @cache
@@ -98,7 +98,7 @@ def _marks() -> re.Pattern[str]:
 def normalize(text: str) -> str:
     """The form rules match against: no accents, casefolded, whitespace collapsed."""
     if not text.isascii():
-        text = _INVISIBLE.sub("", _APOSTROPHES.sub("'", text))
+        text = strip_invisible(_APOSTROPHES.sub("'", text))
         # casefold before NFKD so that capitals decompose too, and after (below) for the
         # compatibility forms that NFKD turns into capitals
         text = _marks().sub("", unicodedata.normalize("NFKD", text.casefold()))
