@@ -40,6 +40,19 @@ class PrescreenSettings(BaseSettings):
     external_api_key: SecretStr | None = Field(default=None, description="Its bearer token.")
     external_model: str = Field(default="omni-moderation-latest")
     external_timeout_seconds: float = Field(default=2.0, gt=0)
+    languages: str = Field(
+        default="en,fr,de,es,it,pt,nl",
+        description="Candidate languages (ISO 639-1, comma-separated) of the offline language "
+        "identification of texts without a reliable tag (excerpts); empty: off, such texts "
+        "stay of unknown language.",
+    )
+    reporter_words_weight: float = Field(
+        default=0.6,
+        ge=0.0,
+        le=1.0,
+        description="What a text rule's or model's hit in a reporter's own words is worth "
+        "beside the same hit in the reported message.",
+    )
     stage_workers: int = Field(default=2, ge=1, description="Threads screening batches.")
     text_in_process: bool = Field(
         default=True,

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.prescreen import metrics
+from services.prescreen.core.language import LanguageIdentifier, NoIdentifier
+from services.prescreen.core.preparation import prepare
 from services.prescreen.inbound import CaseToScreen
 from services.prescreen.model import CaseInput, Screener, ScreenerResult, Usability
 from services.prescreen.policy import Decision, Policy, decide
@@ -36,18 +38,27 @@ class ScreeningEngine:
     """Screeners and policies, applied to batches of case events."""
 
     def __init__(
-        self, screeners: Sequence[Screener], live: Policy, shadow: Policy | None = None
+        self,
+        screeners: Sequence[Screener],
+        live: Policy,
+        shadow: Policy | None = None,
+        *,
+        languages: LanguageIdentifier | None = None,
     ) -> None:
         self.screeners = tuple(screeners)
         self.live = live
         self.shadow = shadow
+        self.languages = languages or NoIdentifier()
 
     def screen_events(self, events: list[CaseToScreen]) -> list[Screened]:
         """The stage's compute: one :class:`Screened` per event, in order."""
         return self.screen([e.to_input() for e in events])
 
     def screen(self, cases: list[CaseInput]) -> list[Screened]:
-        """Run every screener on the batch, then decide each case."""
+        """Prepare the batch's texts, run every screener on it, then decide each case."""
+        begun = time.perf_counter()
+        cases = prepare(cases, self.languages)
+        metrics.PREPARE_SECONDS.observe(time.perf_counter() - begun)
         # Offloaded screeners start first and work in their processes meanwhile.
         started = {
             index: (time.perf_counter(), _submit(screener, cases))

@@ -43,6 +43,8 @@ class MediaItem:
     md5: str | None = None
     pdq: str | None = None
     pdq_quality: int | None = None
+    #: The PDQ hashes of the image rotated, flipped and transposed (its dihedral variants).
+    pdq_dihedral: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +60,8 @@ class CaseInput:
     report_count: int = 1
     reporter_count: int = 1
     languages: tuple[str, ...] = ()
+    #: The language most of the case's text is in (tagged or identified), if known.
+    language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

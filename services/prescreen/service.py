@@ -12,6 +12,7 @@ from functools import partial
 from pathlib import Path
 from uuid import uuid4
 
+from services.prescreen.adapters.lingua_languages import LinguaIdentifier
 from services.prescreen.banks import BankSet
 from services.prescreen.bankstore import follow_updates, handle_updates, load_banks
 from services.prescreen.config import PrescreenSettings
@@ -33,10 +34,14 @@ from shared.topics import CASES, HASHBANKS_UPDATES, SCREENING_VERDICTS
 
 def build_engine(config: PrescreenSettings, banks: BankSet) -> ScreeningEngine:
     """Every configured screener and the live and shadow policies."""
-    text: Screener = TextScreener.from_file(config.rules, max_chars=config.max_text_chars)
+    text: Screener = text_screener(
+        config.rules, config.max_text_chars, config.reporter_words_weight
+    )
     if config.text_in_process:
         text = OffloadedScreener(
-            partial(text_screener, config.rules, config.max_text_chars),
+            partial(
+                text_screener, config.rules, config.max_text_chars, config.reporter_words_weight
+            ),
             name=text.name,
             version=text.version,
         )
@@ -54,12 +59,14 @@ def build_engine(config: PrescreenSettings, banks: BankSet) -> ScreeningEngine:
             )
         )
     shadow = None if config.shadow_policy is None else load_policy(config.shadow_policy)
-    return ScreeningEngine(screeners, load_policy(config.policy), shadow)
+    codes = [code.strip() for code in config.languages.split(",") if code.strip()]
+    languages = LinguaIdentifier(codes) if codes else None
+    return ScreeningEngine(screeners, load_policy(config.policy), shadow, languages=languages)
 
 
-def text_screener(rules: Path, max_chars: int) -> TextScreener:
+def text_screener(rules: Path, max_chars: int, reporter_weight: float) -> TextScreener:
     """The text screener (a picklable factory: offloaded, it is built in the child)."""
-    return TextScreener.from_file(rules, max_chars=max_chars)
+    return TextScreener.from_file(rules, max_chars=max_chars, reporter_weight=reporter_weight)
 
 
 async def _start(ctx: ServiceContext) -> None:

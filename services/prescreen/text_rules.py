@@ -14,6 +14,8 @@ The rule file is a YAML list; each rule is a mapping::
         - '\bcrever\b'              #   accents, no capturing groups: use (?:...))
       unless:                          # optional: any of these phrases in the same text
         - selon la police              #   suppresses the rule (news, medicine, quotes)
+      source: report                   # optional: only the reporter's own words (how people
+                                       #   describe harm), only excerpts, or any (default)
 
 Texts, keywords and ``unless`` phrases are normalised alike: NFKD, combining marks dropped,
 casefolded, typographic apostrophes made ``'``, every default-ignorable character (zero-width,
@@ -44,8 +46,11 @@ from services.prescreen.core.invisible import strip_invisible
 from shared.events import Category
 
 LANGUAGES = ("fr", "en", "any")
+SOURCES = ("any", "report", "excerpt")
 _ALL = "*"  # the view of every rule, for texts of unknown or other languages
-_FIELDS = frozenset({"id", "category", "language", "weight", "keywords", "patterns", "unless"})
+_FIELDS = frozenset(
+    {"id", "category", "language", "weight", "keywords", "patterns", "unless", "source"}
+)
 _SEP = "[ \\-]"  # a space or hyphen in a keyword matches either
 
 
@@ -64,6 +69,8 @@ class Rule:
     keywords: tuple[str, ...] = ()
     patterns: tuple[str, ...] = ()
     unless: tuple[str, ...] = ()
+    #: Which texts the rule reads: ``any``, ``report`` (reporters' words) or ``excerpt``.
+    source: str = "any"
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +162,9 @@ def _parse_rule(entry: object, position: int) -> Rule:
     weight = entry.get("weight")
     if isinstance(weight, bool) or not isinstance(weight, int | float) or not 0 <= weight <= 1:
         raise RuleError(f"{where}: weight must be a number between 0 and 1")
+    source = entry.get("source", "any")
+    if source not in SOURCES:
+        raise RuleError(f"{where}: source must be one of {list(SOURCES)}")
     keywords = _strings(entry, "keywords", where)
     patterns = _strings(entry, "patterns", where)
     if bool(keywords) == bool(patterns):
@@ -171,6 +181,7 @@ def _parse_rule(entry: object, position: int) -> Rule:
         keywords=keywords,
         patterns=patterns,
         unless=_strings(entry, "unless", where),
+        source=str(source),
     )
 
 
@@ -343,11 +354,15 @@ class RuleSet:
             for r in self.rules
         ]
 
-    def match(self, text: str, language: str | None = None) -> list[RuleHit]:
+    def match(
+        self, text: str, language: str | None = None, source: str | None = None
+    ) -> list[RuleHit]:
         """The rules the text hits, in file order.
 
         ``language`` (a tag such as ``fr-CA``) picks its language's rules and the ``any``
         ones; a text of unknown or another language is matched against every rule.
+        ``source`` (``report`` or ``excerpt``) leaves out the rules written for the other;
+        without it every rule applies.
         """
         normalized = normalize(text)
         indices = self._views[_view_key(language)].hits(normalized)
@@ -357,6 +372,8 @@ class RuleSet:
             if unless is not None and unless.search(normalized):
                 continue
             rule = self.rules[index]
+            if source is not None and rule.source not in ("any", source):
+                continue
             hits.append(RuleHit(rule.id, rule.category, rule.weight))
         return hits
 

@@ -77,7 +77,7 @@ def test_model_scores_an_english_insult_above_a_neutral_sentence(screener: TextS
     insult, neutral = screener.screen(
         [
             case(("you are a disgusting stupid idiot", "en"), case_id="insult"),
-            case(("the train leaves at nine tomorrow morning", None), case_id="neutral"),
+            case(("the train leaves at nine tomorrow morning", "en"), case_id="neutral"),
         ]
     )
     assert insult.scores[Category.HARASSMENT] >= 0.5
@@ -120,3 +120,32 @@ def test_oversized_text_is_truncated_with_a_note(rules: RuleSet, model: Counting
 def test_from_file(model: CountingModel) -> None:
     screener = TextScreener.from_file(DEPLOY_RULES, max_chars=500, model=model)
     assert screener.max_chars == 500
+
+
+def test_the_english_model_scores_english_texts_only(rules: RuleSet) -> None:
+    screener = TextScreener(rules, model=lambda texts: [0.9] * len(texts))
+    french, unknown, english = screener.screen(
+        [
+            case(("Fiers de défiler à la marche des fiertés, quelle journée", "fr")),
+            case(("quelle journée, on y était tous", None)),
+            case(("what a day, we were all there", "en-GB")),
+        ]
+    )
+    assert Category.HARASSMENT not in french.scores
+    assert Category.HARASSMENT not in unknown.scores
+    assert english.scores[Category.HARASSMENT] == pytest.approx(0.9)
+
+
+def test_reporters_words_count_for_less_than_the_reported_message(rules: RuleSet) -> None:
+    screener = TextScreener(rules, model=lambda texts: [0.0] * len(texts), reporter_weight=0.5)
+    threat = "i will kill you"
+    [excerpt, words] = screener.screen(
+        [
+            CaseInput("a", 1, Category.HARASSMENT, texts=(TextItem("excerpt", threat, "en"),)),
+            CaseInput("b", 1, Category.HARASSMENT, texts=(TextItem("report", threat, "en"),)),
+        ]
+    )
+    assert words.scores[Category.HARASSMENT] == pytest.approx(
+        excerpt.scores[Category.HARASSMENT] * 0.5
+    )
+    assert {f.detail for f in words.findings} == {"reporter's words"}
