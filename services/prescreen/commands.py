@@ -52,6 +52,18 @@ def register(sub: Any) -> None:
         nargs="*",
         help="bank files to screen with (default: deploy/prescreen/banks/*.json)",
     )
+    evaluate.add_argument(
+        "--cases-json",
+        type=Path,
+        help="write one JSON line per case (ids, expected and decided routes and categories, "
+        "each screener's status) to this file",
+    )
+    evaluate.add_argument(
+        "--allow-unavailable",
+        action="store_true",
+        help="exit 0 even if a screener was unavailable for some cases (the figures they "
+        "touched are still marked)",
+    )
     evaluate.set_defaults(func=_eval)
 
 
@@ -126,20 +138,22 @@ async def _defined_on_topic(names: list[str]) -> set[str]:
     from aiokafka import TopicPartition  # noqa: PLC0415
 
     from shared.config import get_settings  # noqa: PLC0415
-    from shared.kafka import make_plain_consumer  # noqa: PLC0415
+    from shared.kafka import make_plain_consumer, make_plain_producer  # noqa: PLC0415
     from shared.murmur2 import partition_for_key  # noqa: PLC0415
     from shared.topics import HASHBANKS_UPDATES, wire_name  # noqa: PLC0415
 
     settings = get_settings()
     topic = wire_name(HASHBANKS_UPDATES.name, settings.topic_prefix)
+    producer = make_plain_producer(settings)
+    await producer.start()
+    try:  # the producer is the client that says where a key goes
+        count = len(await producer.partitions_for(topic))
+    finally:
+        await producer.stop()
     consumer = make_plain_consumer(settings, enable_auto_commit=False)
     await consumer.start()
     latest: dict[str, str | None] = {}
     try:
-        await consumer.topics()  # loads the topic's metadata
-        count = len(consumer.partitions_for_topic(topic) or ())
-        if not count:
-            return set()
         keys = {f"bank:{name}".encode(): name for name in names}
         wanted = list({TopicPartition(topic, partition_for_key(k, count)) for k in keys})
         consumer.assign(wanted)
@@ -275,6 +289,25 @@ def _eval(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as error:
         raise RuntimeError(str(error)) from None
     engine = build_engine(PrescreenSettings(), banks)
-    print(evaluate.render(evaluate.evaluate(engine, items), items))
+    try:
+        run = evaluate.evaluate(engine, items)
+    finally:
+        for screener in engine.screeners:
+            close = getattr(screener, "close", None)
+            if callable(close):
+                close()
+    print(evaluate.render(run))
+    if args.cases_json is not None:
+        args.cases_json.write_text(
+            "".join(json.dumps(row) + "\n" for row in evaluate.case_rows(run)), encoding="utf-8"
+        )
     sys.stdout.flush()
+    if run.unavailable and not args.allow_unavailable:
+        names = ", ".join(sorted(run.unavailable))
+        print(
+            f"crible eval: {names} unavailable for some cases: these figures do not measure "
+            "the screening as configured (--allow-unavailable to accept them)",
+            file=sys.stderr,
+        )
+        return 3
     return 0

@@ -96,8 +96,8 @@ def test_the_eval_harness_scores_both_policies(tmp_path: Path) -> None:
     path = tmp_path / "set.jsonl"
     path.write_text("\n".join(json.dumps(line) for line in lines))
     items = read_labelled(path)
-    scores = evaluate(build_engine(PrescreenSettings(), banks), items)
-    assert [s.name for s in scores] == ["live default v2", "shadow default v3"]
-    report = render(scores, items)
+    run = evaluate(build_engine(PrescreenSettings(), banks), items)
+    assert [s.name for s in run.scores] == ["live default v2", "shadow default v3"]
+    report = render(run)
     assert "child_sexual_abuse" in report
     assert "route accuracy" in report
