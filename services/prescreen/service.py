@@ -13,6 +13,7 @@ from pathlib import Path
 from uuid import uuid4
 
 from services.prescreen.adapters.lingua_languages import LinguaIdentifier
+from services.prescreen.adapters.safety_model import SafetyModelConfig, SafetyModelScreener
 from services.prescreen.banks import BankSet
 from services.prescreen.bankstore import follow_updates, handle_updates, load_banks
 from services.prescreen.config import PrescreenSettings
@@ -58,10 +59,29 @@ def build_engine(config: PrescreenSettings, banks: BankSet) -> ScreeningEngine:
                 )
             )
         )
+    if config.safety_url:
+        screeners.append(SafetyModelScreener(safety_config(config)))
     shadow = None if config.shadow_policy is None else load_policy(config.shadow_policy)
     codes = [code.strip() for code in config.languages.split(",") if code.strip()]
     languages = LinguaIdentifier(codes) if codes else None
     return ScreeningEngine(screeners, load_policy(config.policy), shadow, languages=languages)
+
+
+def safety_config(config: PrescreenSettings) -> SafetyModelConfig:
+    """The policy-prompted safety model's settings."""
+    assert config.safety_url is not None  # noqa: S101 - only called when it is set
+    key = config.safety_api_key
+    return SafetyModelConfig(
+        url=config.safety_url,
+        model=config.safety_model,
+        policies=config.safety_policies,
+        dialect=config.safety_dialect,
+        api_key=None if key is None else key.get_secret_value(),
+        languages=tuple(c.strip() for c in config.safety_languages.split(",") if c.strip()),
+        timeout_seconds=config.safety_timeout_seconds,
+        batch_timeout_seconds=config.safety_batch_timeout_seconds,
+        concurrency=config.safety_concurrency,
+    )
 
 
 def text_screener(rules: Path, max_chars: int, reporter_weight: float) -> TextScreener:
@@ -86,7 +106,9 @@ async def _stop(ctx: ServiceContext) -> None:
     engine = ctx.state.get("engine")
     if isinstance(engine, ScreeningEngine):
         for screener in engine.screeners:
-            if isinstance(screener, ExternalModelScreener | OffloadedScreener):
+            if isinstance(
+                screener, ExternalModelScreener | OffloadedScreener | SafetyModelScreener
+            ):
                 screener.close()
 
 

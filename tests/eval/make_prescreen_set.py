@@ -32,11 +32,13 @@ from __future__ import annotations
 import csv
 import json
 import random
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import prescreen_second_set as second
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script from anywhere
+from tests.eval import prescreen_second_set as second
 
 SEED = 20_240_611
 HERE = Path(__file__).resolve().parent
@@ -1827,7 +1829,9 @@ class MediaCases:
                 base = self.base_pdq(bank)
                 variants = [self.far_flip(base, 128) for _ in range(6)]
                 variants.insert(self.rng.randrange(7), flip(self.rng, base, bits))
-                media = [{"pdq": self.far_flip(base, 120), "pdq_quality": 90, "pdq_dihedral": variants}]
+                media = [
+                    {"pdq": self.far_flip(base, 120), "pdq_quality": 90, "pdq_dihedral": variants}
+                ]
                 self.add_mirror(media, "act_now", bank.category)
         for bank in self.block:
             base = self.base_pdq(bank)
