@@ -13,6 +13,7 @@ from pathlib import Path
 from uuid import uuid4
 
 from services.prescreen.adapters.lingua_languages import LinguaIdentifier
+from services.prescreen.adapters.onnx_classifier import ClassifierFilesError, OnnxClassifier
 from services.prescreen.adapters.safety_model import SafetyModelConfig, SafetyModelScreener
 from services.prescreen.banks import BankSet
 from services.prescreen.bankstore import follow_updates, handle_updates, load_banks
@@ -61,6 +62,18 @@ def build_engine(config: PrescreenSettings, banks: BankSet) -> ScreeningEngine:
         )
     if config.safety_url:
         screeners.append(SafetyModelScreener(safety_config(config)))
+    if config.classifier_model is not None:
+        if config.classifier_tokenizer is None or config.classifier_labels is None:
+            raise ClassifierFilesError(
+                "CRIBLE_PRESCREEN_CLASSIFIER_MODEL needs ..._TOKENIZER and ..._LABELS too"
+            )
+        screeners.append(
+            OnnxClassifier(
+                model=config.classifier_model,
+                tokenizer=config.classifier_tokenizer,
+                labels=config.classifier_labels,
+            )
+        )
     shadow = None if config.shadow_policy is None else load_policy(config.shadow_policy)
     codes = [code.strip() for code in config.languages.split(",") if code.strip()]
     languages = LinguaIdentifier(codes) if codes else None
