@@ -355,14 +355,14 @@ class RuleSet:
         ]
 
     def match(
-        self, text: str, language: str | None = None, source: str | None = None
+        self, text: str, language: str | None = None, source: str = "excerpt"
     ) -> list[RuleHit]:
         """The rules the text hits, in file order.
 
         ``language`` (a tag such as ``fr-CA``) picks its language's rules and the ``any``
         ones; a text of unknown or another language is matched against every rule.
-        ``source`` (``report`` or ``excerpt``) leaves out the rules written for the other;
-        without it every rule applies.
+        ``source`` (``report`` or ``excerpt``, the default: a reported message) leaves out
+        the rules written for the other.
         """
         normalized = normalize(text)
         indices = self._views[_view_key(language)].hits(normalized)
@@ -372,7 +372,7 @@ class RuleSet:
             if unless is not None and unless.search(normalized):
                 continue
             rule = self.rules[index]
-            if source is not None and rule.source not in ("any", source):
+            if rule.source not in ("any", source):
                 continue
             hits.append(RuleHit(rule.id, rule.category, rule.weight))
         return hits
