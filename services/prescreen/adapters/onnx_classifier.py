@@ -119,6 +119,8 @@ class OnnxClassifier:
     """Scores case texts with a local ONNX classifier; see the module docstring."""
 
     name = NAME
+    #: It scores only the languages it knows: it runs once the texts' languages are known.
+    reads_languages = True
 
     def __init__(self, *, model: Path, tokenizer: Path, labels: Path) -> None:
         self.labels = read_labels(labels)

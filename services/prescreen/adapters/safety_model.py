@@ -152,6 +152,8 @@ class SafetyModelScreener:
     """Asks a safety model, policy by policy; see the module docstring."""
 
     name = NAME
+    #: It scores only the languages it knows: it runs once the texts' languages are known.
+    reads_languages = True
 
     def __init__(
         self, config: SafetyModelConfig, *, clock: Callable[[], float] = time.monotonic

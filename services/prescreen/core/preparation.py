@@ -1,9 +1,12 @@
-"""What every screener reads: texts cleaned, their languages known, links in them found.
+"""What every screener reads: texts cleaned, links in them found, their languages known.
 
-Run once per batch before any screener, so that rules, models and the policy see the same
-texts: default-ignorable characters removed, a right-to-left override's displayed form added
-beside the stored one, untagged texts identified, and links written in the texts added to
-the case's links (a link in prose is evidence like an attached one).
+Two steps, both run on the whole batch. :func:`prepare`, before any screener: default-
+ignorable characters removed, a right-to-left override's displayed form added beside the
+stored one, and links written in the texts added to the case's links (a link in prose is
+evidence like an attached one). :func:`identify`, by the text screener (in its child
+process, where it overlaps the other screeners): untagged texts identified; the languages
+come back with its results and :func:`with_languages` gives them to the policy and to the
+screeners that read them (models that score only their languages).
 """
 
 from __future__ import annotations
@@ -18,35 +21,52 @@ from services.prescreen.core.links import MAX_TEXT_LINKS, find_links
 from services.prescreen.model import CaseInput, TextItem
 
 
-def prepare(cases: Sequence[CaseInput], identifier: LanguageIdentifier) -> list[CaseInput]:
-    """The cases as the screeners should read them (see the module docstring)."""
-    texts = [[_forms(item) for item in case.texts if item.text.strip()] for case in cases]
-    untagged = [
-        item.text for items in texts for forms in items for item in forms if not item.language
-    ]
-    guesses = iter(identifier.identify(untagged) if untagged else [])
+def prepare(cases: Sequence[CaseInput]) -> list[CaseInput]:
+    """Texts cleaned and their displayed forms added; links in the texts added."""
     prepared = []
-    for case, items in zip(cases, texts, strict=True):
-        known = tuple(
-            item if item.language else replace(item, language=next(guesses))
-            for forms in items
-            for item in forms
-        )
-        prepared.append(
-            replace(case, texts=known, urls=_links(case, known), language=_main_language(known))
-        )
+    for case in cases:
+        texts = tuple(form for item in case.texts if item.text.strip() for form in _forms(item))
+        urls = _links(case, texts)
+        prepared.append(replace(case, texts=texts, urls=urls, language=_main_language(texts)))
     return prepared
+
+
+def identify(cases: Sequence[CaseInput], identifier: LanguageIdentifier) -> list[CaseInput]:
+    """The cases with every untagged text's language guessed (``None``: cannot tell)."""
+    untagged = [item.text for case in cases for item in case.texts if not item.language]
+    if not untagged:
+        return list(cases)
+    guesses = iter(identifier.identify(untagged))
+    return with_languages(
+        cases,
+        [tuple(item.language or next(guesses) for item in case.texts) for case in cases],
+    )
+
+
+def with_languages(
+    cases: Sequence[CaseInput], languages: Sequence[Sequence[str | None]]
+) -> list[CaseInput]:
+    """The cases with these languages, one per text in order, and their main language."""
+    out = []
+    for case, found in zip(cases, languages, strict=True):
+        if len(found) != len(case.texts):
+            out.append(case)  # a screener that reported nothing usable: keep the tags
+            continue
+        texts = tuple(
+            item if item.language == language else replace(item, language=language)
+            for item, language in zip(case.texts, found, strict=True)
+        )
+        out.append(replace(case, texts=texts, language=_main_language(texts)))
+    return out
 
 
 def _forms(item: TextItem) -> list[TextItem]:
     """The cleaned text, and its displayed form when an override reverses part of it."""
     cleaned = TextItem(item.source, strip_invisible(item.text), primary(item.language))
     shown = displayed(item.text)
-    return (
-        [cleaned]
-        if shown is None or shown == cleaned.text
-        else [cleaned, replace(cleaned, text=shown)]
-    )
+    if shown is None or shown == cleaned.text:
+        return [cleaned]
+    return [cleaned, replace(cleaned, text=shown)]
 
 
 def _links(case: CaseInput, texts: Sequence[TextItem]) -> tuple[str, ...]:

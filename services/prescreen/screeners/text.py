@@ -5,14 +5,20 @@ describes harm in their own words ("he threatened to kill me") and rules written
 (``source: report``) read them, but reporters can be wrong or lie, and campaigns of false
 reports exist, so a hit in their words counts for less than the same hit in the reported
 message. The abuse model scores English texts only (tagged or identified as English).
+
+With an identifier, it identifies the language of every untagged text first (it runs in a
+child process, so that work overlaps the other screeners) and reports the languages with
+its results, for the policy and the screeners that read them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
-from services.prescreen.core.language import primary
+from services.prescreen.core.language import LanguageIdentifier, primary
+from services.prescreen.core.preparation import identify
 from services.prescreen.model import CaseInput, Finding, ScreenerResult, TextItem, Usability
 from services.prescreen.text_rules import RuleHit, RuleSet, combined_scores, load_rules
 from shared.events import Category
@@ -53,6 +59,7 @@ class TextScreener:
         max_chars: int = DEFAULT_MAX_CHARS,
         model: BatchModel = profanity_model,
         reporter_weight: float = DEFAULT_REPORTER_WEIGHT,
+        languages: LanguageIdentifier | None = None,
     ) -> None:
         if max_chars < 1:
             raise ValueError("max_chars must be positive")
@@ -62,6 +69,7 @@ class TextScreener:
         self.max_chars = max_chars
         self.model = model
         self.reporter_weight = reporter_weight
+        self.languages = languages
         # the rules file's hash makes a rule change visible in every result it shaped
         self.version = f"{VERSION}+rules.{rules.digest[:12]}"
 
@@ -73,14 +81,21 @@ class TextScreener:
         max_chars: int = DEFAULT_MAX_CHARS,
         model: BatchModel = profanity_model,
         reporter_weight: float = DEFAULT_REPORTER_WEIGHT,
+        languages: LanguageIdentifier | None = None,
     ) -> TextScreener:
         """A screener with the rules of a YAML file."""
         return cls(
-            load_rules(path), max_chars=max_chars, model=model, reporter_weight=reporter_weight
+            load_rules(path),
+            max_chars=max_chars,
+            model=model,
+            reporter_weight=reporter_weight,
+            languages=languages,
         )
 
     def screen(self, cases: Sequence[CaseInput]) -> list[ScreenerResult]:
         """Score every case; the model runs once over the batch's English texts."""
+        if self.languages is not None:
+            cases = identify(cases, self.languages)
         texts = [[t for t in case.texts if t.text.strip()] for case in cases]
         english = [
             (index, self._weight(item), self._clip(item.text))
@@ -95,7 +110,15 @@ class TextScreener:
                 english, self.model([t for _, _, t in english]), strict=True
             ):
                 probabilities[index] = max(probabilities.get(index, 0.0), weight * probability)
-        return [self._result(items, probabilities.get(index)) for index, items in enumerate(texts)]
+        results = [
+            self._result(items, probabilities.get(index)) for index, items in enumerate(texts)
+        ]
+        if self.languages is None:
+            return results
+        return [
+            replace(result, languages=tuple(item.language for item in case.texts))
+            for case, result in zip(cases, results, strict=True)
+        ]
 
     def _weight(self, item: TextItem) -> float:
         return self.reporter_weight if item.source == "report" else 1.0

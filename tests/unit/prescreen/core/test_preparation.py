@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from services.prescreen.adapters.lingua_languages import LinguaIdentifier
-from services.prescreen.core.preparation import prepare
+from services.prescreen.core.preparation import identify, prepare
 from services.prescreen.model import CaseInput, TextItem
 from shared.events import Category
 
@@ -27,13 +27,15 @@ def case(*texts: TextItem, urls: tuple[str, ...] = ()) -> CaseInput:
 
 def test_only_untagged_texts_are_identified_and_the_case_gets_its_main_language() -> None:
     identifier = FakeIdentifier()
-    [prepared] = prepare(
-        [
-            case(
-                TextItem("report", "Message menaçant", "fr-CA"),
-                TextItem("excerpt", "je vais le retrouver ce soir et tu verras"),
-            )
-        ],
+    [prepared] = identify(
+        prepare(
+            [
+                case(
+                    TextItem("report", "Message menaçant", "fr-CA"),
+                    TextItem("excerpt", "je vais le retrouver ce soir et tu verras"),
+                )
+            ]
+        ),
         identifier,
     )
     assert identifier.asked == ["je vais le retrouver ce soir et tu verras"]
@@ -43,8 +45,7 @@ def test_only_untagged_texts_are_identified_and_the_case_gets_its_main_language(
 
 def test_invisible_characters_go_and_an_override_adds_the_displayed_form() -> None:
     [prepared] = prepare(
-        [case(TextItem("excerpt", "k\u200bi\u2066l\u2069l you \u202eyot\u202c", "en"))],
-        FakeIdentifier(),
+        [case(TextItem("excerpt", "k\u200bi\u2066l\u2069l you \u202eyot\u202c", "en"))]
     )
     assert [t.text for t in prepared.texts] == ["kill you yot", "kill you toy"]
 
@@ -57,8 +58,7 @@ def test_links_in_texts_join_the_attached_ones_once() -> None:
                 TextItem("excerpt", "click https://attached.example/ now"),
                 urls=("https://attached.example/",),
             )
-        ],
-        FakeIdentifier(),
+        ]
     )
     assert prepared.urls == ("https://attached.example/", "https://scam.example/win")
 
