@@ -44,11 +44,15 @@ def flip(pdq: str, bits: int) -> str:
 
 
 def case_event(
-    *, media: tuple[dict[str, Any], ...] = (), text: str | None = None, excerpt: Any = None
+    *,
+    media: tuple[dict[str, Any], ...] = (),
+    text: str | None = None,
+    excerpt: Any = None,
+    urls: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     now = datetime.now(UTC).isoformat()
     case_id = str(uuid.uuid4())
-    evidence: dict[str, Any] = {"media": list(media)}
+    evidence: dict[str, Any] = {"media": list(media), "urls": list(urls)}
     if excerpt is not None:
         evidence["message_excerpt"] = excerpt
     report = {
@@ -349,3 +353,29 @@ async def test_bank_commands_refuse_what_the_banks_cannot_hold(
     assert [json.loads(r.value)["type"] for r in records] == ["bank.defined", "hash.added"]
     kind = await db.fetchval("SELECT kind FROM prescreen.banks WHERE name = $1", allow[3])
     assert kind == "allow"
+
+
+async def test_links_are_read_as_browsers_read_them_and_odd_ones_set_aside(
+    prescreen_settings: Settings, db: asyncpg.Connection, producer: AIOKafkaProducer
+) -> None:
+    settings = prescreen_settings
+    events = {
+        "attached": case_event(urls=("hxxps://scam[.]example/win", "javascript:alert(1)")),
+        "in text": case_event(excerpt="log in at https://\u0455\u0441\u0430m.example/account"),
+        "backslash": case_event(urls=("https://scam.example\\@good.example/",)),
+    }
+    async with running(SPEC, settings):
+        await publish_cases(producer, settings, list(events.values()))
+        ids = {name: e["case_id"] for name, e in events.items()}
+        verdicts = await verdicts_for(settings, set(ids.values()))
+    urls = {
+        name: next(s for s in verdicts[case_id][0].screeners if s.name == "urls")
+        for name, case_id in ids.items()
+    }
+    assert urls["attached"].usability == "used"
+    assert "1 URL(s) left aside: not http(s)" in urls["attached"].notes
+    assert [(m.ref, m.detail) for m in urls["attached"].matches] == [("scam", "scam.example")]
+    [lookalike] = urls["in text"].matches
+    assert lookalike.detail is not None
+    assert lookalike.detail.endswith("looks like scam.example")
+    assert [m.detail for m in urls["backslash"].matches] == ["scam.example"]
