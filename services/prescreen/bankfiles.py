@@ -12,8 +12,9 @@ JSON: an object with an optional ``bank`` (the definition: ``name``, ``kind`` ``
 ``allow``, ``category``, ``pdq_threshold``, ``description``) and ``hashes``, a list of
 objects with ``algorithm``, ``hash`` and optionally ``quality``.
 
-Every line is checked before anything is published: a file with one bad line is refused,
-with the line named (never half imported).
+Every line is checked before anything is published, each hash against its algorithm's
+length and format: a file with one bad line is refused whole, with the file's line named
+(never half imported).
 """
 
 from __future__ import annotations
@@ -36,10 +37,11 @@ class BankFileError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class BankFile:
-    """What a bank file holds."""
+    """What a bank file holds, and the line of the file where each hash starts."""
 
     definition: dict[str, Any] | None
     hashes: list[dict[str, Any]]
+    lines: list[int]
 
 
 def read_bank_file(path: Path) -> BankFile:
@@ -55,7 +57,7 @@ def read_bank_file(path: Path) -> BankFile:
 def updates(bank: BankDefined | None, name: str, file: BankFile) -> list[HashAdded]:
     """The ``hash.added`` updates of a file's hashes, every one validated."""
     added = []
-    for number, row in enumerate(file.hashes, start=1):
+    for line, row in zip(file.lines, file.hashes, strict=True):
         try:
             added.append(
                 HashAdded.model_validate(
@@ -71,9 +73,15 @@ def updates(bank: BankDefined | None, name: str, file: BankFile) -> list[HashAdd
                 )
             )
         except ValidationError as error:
-            fields = ", ".join(str(e["loc"][0]) for e in error.errors())
-            raise BankFileError(f"hash {number}: invalid {fields}") from None
+            reasons = "; ".join(_reason(e) for e in error.errors())
+            raise BankFileError(f"line {line}: {reasons}") from None
     return added
+
+
+def _reason(error: Any) -> str:
+    where = ".".join(str(part) for part in error["loc"])
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return f"{where}: {message}" if where else message
 
 
 def _json(text: str, path: Path) -> BankFile:
@@ -89,16 +97,66 @@ def _json(text: str, path: Path) -> BankFile:
     definition = data.get("bank")
     if definition is not None and not isinstance(definition, dict):
         raise BankFileError(f"{path}: `bank` is an object")
-    return BankFile(definition, hashes)
+    return BankFile(definition, hashes, _hash_lines(text))
+
+
+def _hash_lines(text: str) -> list[int]:
+    """The line on which each entry of the top-level ``hashes`` list starts.
+
+    ``json`` keeps no positions, so the top-level object is walked again with
+    ``raw_decode``, value by value (the text is known to be valid JSON by now).
+    """
+    decoder = json.JSONDecoder()
+    lines: list[int] = []
+    seen, line = 0, 1
+
+    def line_of(position: int) -> int:
+        nonlocal seen, line
+        line += text.count("\n", seen, position)
+        seen = position
+        return line
+
+    position = _skip(text, _skip(text, 0) + 1)  # past "{"
+    while text[position] != "}":
+        key, position = decoder.raw_decode(text, position)
+        position = _skip(text, _skip(text, position) + 1)  # past ":"
+        if key == "hashes":
+            found: list[int] = []
+            position = _skip(text, position + 1)  # past "["
+            while text[position] != "]":
+                found.append(line_of(position))
+                _, position = decoder.raw_decode(text, position)
+                position = _skip(text, position)
+                if text[position] == ",":
+                    position = _skip(text, position + 1)
+            lines = found  # as json.loads, the last "hashes" key wins
+            position += 1
+        else:
+            _, position = decoder.raw_decode(text, position)
+        position = _skip(text, position)
+        if text[position] == ",":
+            position = _skip(text, position + 1)
+    return lines
+
+
+def _skip(text: str, position: int) -> int:
+    while text[position] in " \t\r\n":
+        position += 1
+    return position
 
 
 def _csv(text: str, path: Path) -> BankFile:
-    lines = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
-    reader = csv.DictReader(io.StringIO("\n".join(lines)))
+    kept = [
+        (number, line)
+        for number, line in enumerate(text.splitlines(), start=1)
+        if line.strip() and not line.startswith("#")
+    ]
+    reader = csv.DictReader(io.StringIO("\n".join(line for _, line in kept)))
     if reader.fieldnames is None or not {"algorithm", "hash"} <= set(reader.fieldnames):
         raise BankFileError(f"{path}: the header must name the columns algorithm and hash")
     hashes: list[dict[str, Any]] = []
-    for number, row in enumerate(reader, start=2):
+    numbers = [number for number, _ in kept[1:]]
+    for number, row in zip(numbers, reader, strict=False):
         quality = (row.get("quality") or "").strip()
         if quality and not quality.isdigit():
             raise BankFileError(f"{path}: line {number}: quality is a number from 0 to 100")
@@ -109,4 +167,4 @@ def _csv(text: str, path: Path) -> BankFile:
                 "quality": int(quality) if quality else None,
             }
         )
-    return BankFile(None, hashes)
+    return BankFile(None, hashes, numbers[: len(hashes)])

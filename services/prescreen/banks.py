@@ -4,6 +4,11 @@ A :class:`BankSet` is built from the database at start-up and kept current by th
 every worker follows on ``hashbanks.updates``. Per-entry Python objects are avoided for PDQ
 hashes (a 10,000,000-hash bank must fit in well under 2 GB): a PDQ entry is a row of the
 index and a slot of a numpy array saying which bank it belongs to.
+
+A media item may carry its image's dihedral PDQ variants (rotated by 90, 180, 270 degrees,
+mirrored, transposed, as PDQ's reference computes them in one pass): each is looked up too,
+and the nearest match stands, so a mirrored or rotated copy of a banked image matches.
+Crops are beyond PDQ: a cropped copy has another hash.
 """
 
 from __future__ import annotations
@@ -72,6 +77,8 @@ class _Query:
 
     exact: list[tuple[HashAlgorithm, bytes]] = field(default_factory=list)
     pdq: npt.NDArray[np.uint8] | None = None
+    #: The image's other dihedral variants' PDQ hashes, looked up beside ``pdq``.
+    variants: list[npt.NDArray[np.uint8]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 
@@ -222,24 +229,26 @@ class BankSet:
 
     # -- lookups -----------------------------------------------------------------------
 
-    def lookup(
-        self, media: Sequence[tuple[str | None, str | None, str | None, int | None]]
-    ) -> list[MediaLookup]:
-        """Look up media items given as ``(sha256, md5, pdq, pdq_quality)``, all at once.
+    def lookup(self, media: Sequence[MediaHashes]) -> list[MediaLookup]:
+        """Look up media items given as ``(sha256, md5, pdq, pdq_quality, pdq_dihedral)``.
 
+        All at once: every PDQ hash and variant of the batch is one query of the index.
         Allow-list hits on an item suppress that item's block hits (known false positives).
         """
         queries = [_parse(*item) for item in media]
+        rows = [
+            (i, hash_)
+            for i, q in enumerate(queries)
+            if q.pdq is not None
+            for hash_ in (q.pdq, *q.variants)
+        ]
         with self._lock:
-            pdq_rows = [i for i, q in enumerate(queries) if q.pdq is not None]
             pdq_hits: dict[int, list[tuple[int, int]]] = {}
-            if pdq_rows:
+            if rows:
                 widest = max((b.pdq_threshold for b in self._by_number), default=0)
-                found = self._pdq.query(
-                    np.stack([queries[i].pdq for i in pdq_rows]),  # type: ignore[misc]
-                    widest,
-                )
-                pdq_hits = dict(zip(pdq_rows, found, strict=True))
+                found = self._pdq.query(np.stack([h for _, h in rows]), widest)
+                for (i, _), matches in zip(rows, found, strict=True):
+                    pdq_hits.setdefault(i, []).extend(matches)
             return [self._resolve(q, pdq_hits.get(i, [])) for i, q in enumerate(queries)]
 
     def _resolve(self, query: _Query, pdq: list[tuple[int, int]]) -> MediaLookup:
@@ -300,7 +309,17 @@ def _quality_pdq(value: str, quality: int | None) -> npt.NDArray[np.uint8] | Non
     return parse_pdq(value)
 
 
-def _parse(sha256: str | None, md5: str | None, pdq: str | None, quality: int | None) -> _Query:
+#: What a media item says of itself: sha256, md5, pdq, pdq quality, pdq dihedral variants.
+MediaHashes = tuple[str | None, str | None, str | None, int | None, tuple[str, ...]]
+
+
+def _parse(
+    sha256: str | None,
+    md5: str | None,
+    pdq: str | None,
+    quality: int | None,
+    variants: tuple[str, ...] = (),
+) -> _Query:
     query = _Query()
     for algorithm, value in ((HashAlgorithm.SHA256, sha256), (HashAlgorithm.MD5, md5)):
         if value is None:
@@ -317,4 +336,7 @@ def _parse(sha256: str | None, md5: str | None, pdq: str | None, quality: int | 
             query.notes.append("malformed pdq hash ignored")
         else:
             query.pdq = parsed
+            query.variants = [v for v in map(parse_pdq, variants) if v is not None]
+            if len(query.variants) < len(variants):
+                query.notes.append("malformed pdq_dihedral hash ignored")
     return query

@@ -96,6 +96,12 @@ def run(settings: Settings, options: Sequence[str]) -> int:
     parser.add_argument("--seconds", type=float, default=15.0, help="latency phase length")
     parser.add_argument("--workers", type=int, nargs="*", default=[1, 2])
     parser.add_argument(
+        "--reported-category",
+        default="other",
+        help="the category the generated reports name (a policy-prompted model is asked "
+        "about a case only when its category has a written policy)",
+    )
+    parser.add_argument(
         "--memory-bank",
         type=int,
         default=10_000_000,
@@ -134,7 +140,12 @@ async def _bench(settings: Settings, args: argparse.Namespace) -> int:
     try:
         for workers in args.workers:
             rate = await _throughput(
-                settings, args.cases, workers, bank_hashes, f"{run_id}w{workers}"
+                settings,
+                args.cases,
+                workers,
+                bank_hashes,
+                f"{run_id}w{workers}",
+                category=args.reported_category,
             )
             print(f"prescreen, {workers} worker(s): {rate:,.0f} cases/s")
         p50, p99, count = await _latency(settings, args, bank_hashes, f"{run_id}lat")
@@ -199,7 +210,7 @@ async def _drop_bank(settings: Settings, bank: str) -> None:
         await conn.close()
 
 
-def _case_event(rng: random.Random, bank: Hashes) -> dict[str, Any]:
+def _case_event(rng: random.Random, bank: Hashes, category: str = "other") -> dict[str, Any]:
     now = datetime.now(UTC).isoformat()
     case_id = str(uuid.uuid4())
     language, text = rng.choice(TEXTS)
@@ -223,11 +234,11 @@ def _case_event(rng: random.Random, bank: Hashes) -> dict[str, Any]:
     report = {
         "schema_version": 1, "report_id": uuid.uuid4().hex, "reported_at": now,
         "reporter_id": f"r{rng.getrandbits(30)}", "reporter_language": language,
-        "subject": subject, "category": "other", "text": text, "evidence": evidence,
+        "subject": subject, "category": category, "text": text, "evidence": evidence,
     }  # fmt: skip
     return {
         "schema_version": 1, "event_id": str(uuid.uuid4()), "event_type": "case.opened",
-        "case_id": case_id, "revision": 1, "subject": subject, "category": "other",
+        "case_id": case_id, "revision": 1, "subject": subject, "category": category,
         "report_count": 1, "reporter_count": 1, "first_reported_at": now,
         "last_reported_at": now, "reporter_languages": [language], "new_report_count": 1,
         "new_reports": [report], "occurred_at": now,
@@ -252,6 +263,8 @@ async def _throughput(
     workers: int,
     bank: Hashes,
     prefix: str,
+    *,
+    category: str = "other",
 ) -> float:
     bench = await _topics(settings, prefix)
     topic = wire_name(CASES.name, bench.topic_prefix)
@@ -261,7 +274,7 @@ async def _throughput(
     try:
         futures = [
             await producer.send(topic, json.dumps(e).encode(), key=e["case_id"].encode())
-            for e in (_case_event(rng, bank) for _ in range(cases))
+            for e in (_case_event(rng, bank, category) for _ in range(cases))
         ]
         await asyncio.gather(*futures)
     finally:

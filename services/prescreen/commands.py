@@ -1,8 +1,8 @@
 """Prescreen's ``crible`` subcommands: ``crible banks ...`` and ``crible eval prescreen``.
 
 ``banks`` publishes to the compacted ``hashbanks.updates``; every prescreen worker applies
-what it publishes while running (and the ``banks`` consumer stores it), so nothing here
-touches the database.
+what it publishes while running (and the ``banks`` consumer stores it). The database is only
+read, to refuse hashes for a bank that was never defined.
 """
 
 from __future__ import annotations
@@ -52,6 +52,18 @@ def register(sub: Any) -> None:
         nargs="*",
         help="bank files to screen with (default: deploy/prescreen/banks/*.json)",
     )
+    evaluate.add_argument(
+        "--cases-json",
+        type=Path,
+        help="write one JSON line per case (ids, expected and decided routes and categories, "
+        "each screener's status) to this file",
+    )
+    evaluate.add_argument(
+        "--allow-unavailable",
+        action="store_true",
+        help="exit 0 even if a screener was unavailable for some cases (the figures they "
+        "touched are still marked)",
+    )
     evaluate.set_defaults(func=_eval)
 
 
@@ -70,9 +82,92 @@ def _banks(args: argparse.Namespace) -> int:
 
     try:
         updates = _updates(args)
-    except (BankFileError, ValidationError, OSError) as error:
+    except BankFileError as error:
+        message = str(error)
+        if not message.startswith(str(args.file)):  # a line's error names the file here
+            message = f"{args.file}: {message}"
+        raise RuntimeError(message) from None
+    except (ValidationError, OSError) as error:
         raise RuntimeError(_describe(error)) from None
+    undefined = {u.bank for u in updates if u.type == "hash.added"} - {
+        u.bank for u in updates if u.type == "bank.defined"
+    }
+    if undefined:
+        asyncio.run(_check_defined(sorted(undefined)))
     return asyncio.run(_publish(updates))
+
+
+async def _check_defined(names: list[str]) -> None:
+    """Refuse hashes for a bank that is not defined.
+
+    The tables answer at once for banks the ``banks`` consumer has stored; a definition
+    published a moment ago may not be there yet, so the topic has the last word: the latest
+    record under the bank's key, read from the one partition that holds it.
+    """
+    import asyncpg  # noqa: PLC0415
+
+    from shared.config import get_settings  # noqa: PLC0415
+
+    conn = await asyncpg.connect(get_settings().database_url.get_secret_value())
+    try:
+        stored = {
+            r["name"]
+            for r in await conn.fetch(
+                "SELECT name FROM prescreen.banks WHERE name = ANY($1::text[]) "
+                "AND kind IS NOT NULL AND NOT removed",
+                names,
+            )
+        }
+    finally:
+        await conn.close()
+    missing = [n for n in names if n not in stored]
+    if missing:
+        async with asyncio.timeout(120):
+            published = await _defined_on_topic(missing)
+        missing = [n for n in missing if n not in published]
+    if missing:
+        raise RuntimeError(
+            f"bank {', '.join(missing)} is not defined: define it first "
+            "(crible banks define NAME --kind block --category CATEGORY, or --kind allow), "
+            "or give --kind and --category here"
+        )
+
+
+async def _defined_on_topic(names: list[str]) -> set[str]:
+    """The banks whose latest record on ``hashbanks.updates`` is a definition."""
+    from aiokafka import TopicPartition  # noqa: PLC0415
+
+    from shared.config import get_settings  # noqa: PLC0415
+    from shared.kafka import make_plain_consumer, make_plain_producer  # noqa: PLC0415
+    from shared.murmur2 import partition_for_key  # noqa: PLC0415
+    from shared.topics import HASHBANKS_UPDATES, wire_name  # noqa: PLC0415
+
+    settings = get_settings()
+    topic = wire_name(HASHBANKS_UPDATES.name, settings.topic_prefix)
+    producer = make_plain_producer(settings)
+    await producer.start()
+    try:  # the producer is the client that says where a key goes
+        count = len(await producer.partitions_for(topic))
+    finally:
+        await producer.stop()
+    consumer = make_plain_consumer(settings, enable_auto_commit=False)
+    await consumer.start()
+    latest: dict[str, str | None] = {}
+    try:
+        keys = {f"bank:{name}".encode(): name for name in names}
+        wanted = list({TopicPartition(topic, partition_for_key(k, count)) for k in keys})
+        consumer.assign(wanted)
+        await consumer.seek_to_beginning(*wanted)
+        ends = await consumer.end_offsets(wanted)
+        while any([await consumer.position(tp) < ends[tp] for tp in wanted]):
+            batches = await consumer.getmany(timeout_ms=500, max_records=10_000)
+            for record in (r for records in batches.values() for r in records):
+                if record.key in keys:
+                    kind = None if record.value is None else json.loads(record.value)["type"]
+                    latest[keys[record.key]] = kind
+    finally:
+        await consumer.stop()
+    return {name for name, kind in latest.items() if kind == "bank.defined"}
 
 
 def _describe(error: Exception) -> str:
@@ -99,6 +194,8 @@ def _definition(args: argparse.Namespace, name: str, base: dict[str, Any] | None
     fields.setdefault("kind", "block")
     if fields["kind"] == "block" and not fields.get("category"):
         raise RuntimeError("a block bank needs --category")
+    # an allow-list holds known false positives of any category
+    fields.setdefault("category", None)
     return BankDefined.model_validate(
         {"schema_version": 1, "type": "bank.defined", "bank": name, **fields}, strict=False
     )
@@ -192,6 +289,25 @@ def _eval(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as error:
         raise RuntimeError(str(error)) from None
     engine = build_engine(PrescreenSettings(), banks)
-    print(evaluate.render(evaluate.evaluate(engine, items), items))
+    try:
+        run = evaluate.evaluate(engine, items)
+    finally:
+        for screener in engine.screeners:
+            close = getattr(screener, "close", None)
+            if callable(close):
+                close()
+    print(evaluate.render(run))
+    if args.cases_json is not None:
+        args.cases_json.write_text(
+            "".join(json.dumps(row) + "\n" for row in evaluate.case_rows(run)), encoding="utf-8"
+        )
     sys.stdout.flush()
+    if run.unavailable and not args.allow_unavailable:
+        names = ", ".join(sorted(run.unavailable))
+        print(
+            f"crible eval: {names} unavailable for some cases: these figures do not measure "
+            "the screening as configured (--allow-unavailable to accept them)",
+            file=sys.stderr,
+        )
+        return 3
     return 0

@@ -1,9 +1,15 @@
-"""Registrable domains of URLs, and the domain lists they are looked up in.
+r"""Registrable domains of URLs, and the domain lists they are looked up in.
 
 Every host is brought to one canonical form before any comparison: IDNA-encoded (so
 ``exämple.fr`` and ``xn--exmple-cua.fr`` are the same name), lowercase, without a trailing
 dot. A listed name matches that host or any of its subdomains, label by label, never as a
 substring: ``scam.example`` matches ``login.scam.example`` but not ``notscam.example``.
+
+URLs are parsed as browsers parse them (the WHATWG URL standard, through ada-url): in
+``https://scam.example\@good.com/`` the backslash ends the host, so the browser goes to
+``scam.example`` and so does the lookup; ``http://0x7f.1/`` is an IPv4 address. A host that is
+not listed but whose confusable skeleton (Unicode TS #39, ICU's) is a listed name's, such as
+``scam.example`` written with Cyrillic letters or ``scarn.example``, is a look-alike of it.
 
 The list file is a YAML list of lists::
 
@@ -22,10 +28,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
+import icu
 import tldextract
 import yaml
+from ada_url import URL, HostType
 
 from shared.events import Category
 
@@ -82,26 +89,42 @@ def registrable_domain(host: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class UrlHost:
-    """The canonical host of a URL and its registrable domain."""
+    """The canonical host of a URL, its registrable domain and their confusable skeletons."""
 
     host: str
     domain: str
+    #: The skeleton of the host and of each parent down to the registrable domain.
+    skeletons: tuple[str, ...] = ()
 
 
 def url_host(url: str) -> UrlHost:
-    """Read an http(s) URL's host; raise :class:`InvalidUrlError` saying what is wrong."""
+    """Read an http(s) URL's host as a browser does; raise :class:`InvalidUrlError` if none."""
     try:
-        parts = urlsplit(url.strip())
-        hostname = parts.hostname  # without userinfo and port
-        _ = parts.port  # raises on a port that is not a number in range
+        parsed = URL(url)
     except ValueError:
         raise InvalidUrlError("unparseable") from None
-    if parts.scheme.lower() not in ("http", "https"):
+    if parsed.protocol not in ("http:", "https:"):
         raise InvalidUrlError("not http(s)")
-    if not hostname:
+    if parsed.host_type is not HostType.DEFAULT:
+        raise InvalidUrlError("IP-literal host")
+    # the parser has percent-decoded, IDNA-encoded and lowercased the host, as browsers do
+    if not parsed.hostname:
         raise InvalidUrlError("no host")
-    # browsers decode %2e and friends in hosts; so must we, or "scam%2Eexample" escapes
-    return _resolve_host(unquote(hostname))
+    return _resolve_host(parsed.hostname)
+
+
+@cache
+def _spoof_checker() -> icu.SpoofChecker:
+    return icu.SpoofChecker()
+
+
+def skeleton(host: str) -> str:
+    """The TS #39 confusable skeleton of a canonical (ASCII) host, in its Unicode form."""
+    try:
+        unicode_host = host.encode("ascii").decode("idna")
+    except UnicodeError:
+        unicode_host = host
+    return str(_spoof_checker().getSkeleton(0, unicode_host))
 
 
 @lru_cache(maxsize=65_536)
@@ -123,7 +146,14 @@ def _resolve_host(hostname: str) -> UrlHost:
     domain = registrable_domain(host)
     if not domain:
         raise InvalidUrlError("no registrable domain")
-    return UrlHost(host, domain)
+    return UrlHost(host, domain, tuple(skeleton(name) for name in _parents(host, domain)))
+
+
+def _parents(host: str, domain: str) -> list[str]:
+    """The host and its parents down to its registrable domain, whole labels only."""
+    labels = host.split(".")
+    depth = domain.count(".") + 1
+    return [".".join(labels[start:]) for start in range(len(labels) - depth + 1)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,27 +166,45 @@ class DomainList:
     domains: frozenset[str]
 
 
+@dataclass(frozen=True, slots=True)
+class LookAlike:
+    """A host that is not a listed name but is confusable with one."""
+
+    listed: DomainList
+    name: str
+
+
 class DomainIndex:
-    """All lists, indexed by canonical domain."""
+    """All lists, indexed by canonical domain and by confusable skeleton."""
 
     def __init__(self, lists: list[DomainList], *, digest: str = "") -> None:
         self.lists = tuple(lists)
         #: SHA-256 of the list file, to version what screened a case.
         self.digest = digest
         self._by_domain: dict[str, list[DomainList]] = {}
+        self._by_skeleton: dict[str, list[tuple[DomainList, str]]] = {}
         for domain_list in lists:
             for domain in domain_list.domains:
                 self._by_domain.setdefault(domain, []).append(domain_list)
+                entry = (domain_list, domain)
+                self._by_skeleton.setdefault(skeleton(domain), []).append(entry)
 
     def lookup(self, url: UrlHost) -> list[DomainList]:
         """The lists naming the URL's host or one of its parents, up to its domain."""
-        labels = url.host.split(".")
-        depth = url.domain.count(".") + 1
         found: list[DomainList] = []
-        # from the full host down to the registrable domain, whole labels only
-        for start in range(len(labels) - depth + 1):
-            found.extend(self._by_domain.get(".".join(labels[start:]), ()))
+        for name in _parents(url.host, url.domain):
+            found.extend(self._by_domain.get(name, ()))
         return found
+
+    def look_alikes(self, url: UrlHost) -> list[LookAlike]:
+        """Listed names the URL's host (or a parent) is confusable with but is not."""
+        names = _parents(url.host, url.domain)
+        return [
+            LookAlike(listed, domain)
+            for name, shape in zip(names, url.skeletons, strict=True)
+            for listed, domain in self._by_skeleton.get(shape, ())
+            if domain != name
+        ]
 
 
 def load_domain_lists(path: str | Path) -> DomainIndex:

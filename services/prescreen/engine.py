@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.prescreen import metrics
+from services.prescreen.core.language import LanguageIdentifier, NoIdentifier
+from services.prescreen.core.preparation import identify, prepare, with_languages
 from services.prescreen.inbound import CaseToScreen
 from services.prescreen.model import CaseInput, Screener, ScreenerResult, Usability
 from services.prescreen.policy import Decision, Policy, decide
@@ -36,37 +38,65 @@ class ScreeningEngine:
     """Screeners and policies, applied to batches of case events."""
 
     def __init__(
-        self, screeners: Sequence[Screener], live: Policy, shadow: Policy | None = None
+        self,
+        screeners: Sequence[Screener],
+        live: Policy,
+        shadow: Policy | None = None,
+        *,
+        languages: LanguageIdentifier | None = None,
     ) -> None:
         self.screeners = tuple(screeners)
         self.live = live
         self.shadow = shadow
+        self.languages = languages or NoIdentifier()
 
     def screen_events(self, events: list[CaseToScreen]) -> list[Screened]:
         """The stage's compute: one :class:`Screened` per event, in order."""
         return self.screen([e.to_input() for e in events])
 
     def screen(self, cases: list[CaseInput]) -> list[Screened]:
-        """Run every screener on the batch, then decide each case."""
+        """Prepare the batch's texts, run every screener on it, then decide each case.
+
+        Screeners that read languages run last, once the text screener (or, without one,
+        the engine's own identifier) has said which language each text is in.
+        """
+        begun = time.perf_counter()
+        cases = prepare(cases)
+        metrics.PREPARE_SECONDS.observe(time.perf_counter() - begun)
+        first = [(i, s) for i, s in enumerate(self.screeners) if not _reads_languages(s)]
         # Offloaded screeners start first and work in their processes meanwhile.
         started = {
             index: (time.perf_counter(), _submit(screener, cases))
-            for index, screener in enumerate(self.screeners)
+            for index, screener in first
             if isinstance(screener, OffloadedScreener)
         }
-        per_screener = [
-            self._collect(screener, cases, *started[index])
+        results = {
+            index: self._collect(screener, cases, *started[index])
             if index in started
             else self._run(screener, cases)
-            for index, screener in enumerate(self.screeners)
-        ]
+            for index, screener in first
+        }
+        cases = self._with_languages(cases, list(results.values()))
+        for index, screener in enumerate(self.screeners):
+            if index not in results:
+                results[index] = self._run(screener, cases)
+        per_screener = [results[index] for index in range(len(self.screeners))]
         screened = []
         for position, case in enumerate(cases):
-            results = tuple(results[position] for results in per_screener)
-            live = decide(self.live, case, list(results))
-            shadow = None if self.shadow is None else decide(self.shadow, case, list(results))
-            screened.append(Screened(case, results, live, shadow))
+            one = tuple(results[position] for results in per_screener)
+            live = decide(self.live, case, list(one))
+            shadow = None if self.shadow is None else decide(self.shadow, case, list(one))
+            screened.append(Screened(case, one, live, shadow))
         return screened
+
+    def _with_languages(
+        self, cases: list[CaseInput], results: list[list[ScreenerResult]]
+    ) -> list[CaseInput]:
+        """The texts' languages as a screener identified them, else as the engine does."""
+        for batch in results:
+            if any(r.languages for r in batch):
+                return with_languages(cases, [r.languages for r in batch])
+        return identify(cases, self.languages)
 
     def _run(self, screener: Screener, cases: list[CaseInput]) -> list[ScreenerResult]:
         """One screener on the batch; if it raises, its cases are screened without it."""
@@ -93,6 +123,10 @@ class ScreeningEngine:
             ]
         metrics.SCREENER_SECONDS.labels(screener.name).observe(time.perf_counter() - started)
         return results
+
+
+def _reads_languages(screener: Screener) -> bool:
+    return bool(getattr(screener, "reads_languages", False))
 
 
 def _submit(screener: OffloadedScreener, cases: list[CaseInput]) -> Future[Any] | BaseException:

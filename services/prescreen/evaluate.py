@@ -12,6 +12,12 @@ A labelled set is JSON Lines, one case a line::
 ``expected_category`` is the category a correct screening points to, or null for benign
 content; ``expected_route`` is the route a correct policy takes. Screening runs offline with
 the banks of the given bank files, exactly as a worker screens (same screeners, same code).
+
+A run cannot hide a dead screener: every case a screener was ``unavailable`` for is counted,
+the figures it touched are marked, and the command fails unless told to accept it. Figures
+are given per language too (a case's language: its ``language`` field, else its id's prefix,
+else its first tagged text's), and each case's outcome can be written as JSON Lines for
+other tools to score (:func:`case_rows`).
 """
 
 from __future__ import annotations
@@ -25,8 +31,8 @@ from typing import Any
 
 from services.prescreen.bankfiles import read_bank_file, updates
 from services.prescreen.banks import BankSet
-from services.prescreen.engine import ScreeningEngine
-from services.prescreen.model import CaseInput, MediaItem, Route, TextItem
+from services.prescreen.engine import Screened, ScreeningEngine
+from services.prescreen.model import CaseInput, MediaItem, Route, TextItem, Usability
 from services.prescreen.policy import Decision
 from shared.events import Category
 from shared.events.screening import BankDefined
@@ -42,6 +48,22 @@ class Labelled:
     case: CaseInput
     expected_route: Route
     expected_category: Category | None
+    language: str | None = None
+
+    @property
+    def harmful_text(self) -> bool:
+        """A harmful case with texts and no media: what the text screening must catch."""
+        return (
+            self.expected_category is not None
+            and self.expected_route is not Route.DISMISS
+            and not self.case.media
+            and bool(self.case.texts)
+        )
+
+    @property
+    def benign(self) -> bool:
+        """A case no person needs to see."""
+        return self.expected_route is Route.DISMISS
 
 
 @dataclass(slots=True)
@@ -108,6 +130,11 @@ def read_labelled(path: Path) -> list[Labelled]:
 def _labelled(raw: dict[str, Any]) -> Labelled:
     case = raw["case"]
     expected = raw.get("expected_category")
+    prefix = str(raw["id"]).split("-", 1)[0]
+    tagged = [t["language"] for t in case.get("texts", ()) if t.get("language")]
+    language = raw.get("language") or (
+        prefix if len(prefix) == 2 and prefix.isalpha() else (tagged[0] if tagged else None)
+    )
     return Labelled(
         id=str(raw["id"]),
         case=CaseInput(
@@ -119,7 +146,13 @@ def _labelled(raw: dict[str, Any]) -> Labelled:
                 for t in case.get("texts", ())
             ),
             media=tuple(
-                MediaItem(m.get("sha256"), m.get("md5"), m.get("pdq"), m.get("pdq_quality"))
+                MediaItem(
+                    m.get("sha256"),
+                    m.get("md5"),
+                    m.get("pdq"),
+                    m.get("pdq_quality"),
+                    tuple(m.get("pdq_dihedral", ())),
+                )
                 for m in case.get("media", ())
             ),
             urls=tuple(case.get("urls", ())),
@@ -128,6 +161,7 @@ def _labelled(raw: dict[str, Any]) -> Labelled:
         ),
         expected_route=Route(raw["expected_route"]),
         expected_category=None if expected is None else Category(expected),
+        language=language,
     )
 
 
@@ -152,40 +186,148 @@ def load_bank_files(paths: Iterable[Path]) -> BankSet:
     return banks
 
 
-def evaluate(engine: ScreeningEngine, items: Sequence[Labelled]) -> list[Scores]:
-    """Scores of the live policy and, if there is one, the shadow policy."""
+@dataclass(frozen=True, slots=True)
+class EvalRun:
+    """A labelled set screened: each case's outcome, the scores, what was unavailable."""
+
+    items: Sequence[Labelled]
+    screened: Sequence[Screened]
+    scores: list[Scores]
+    #: Cases each screener was unavailable for (a dead child, an endpoint down).
+    unavailable: Counter[str]
+
+
+def evaluate(engine: ScreeningEngine, items: Sequence[Labelled]) -> EvalRun:
+    """Screen the set; score the live policy and, if there is one, the shadow policy."""
     live = Scores(f"live {engine.live.name} v{engine.live.version}")
     shadow = None if engine.shadow is None else Scores(
         f"shadow {engine.shadow.name} v{engine.shadow.version}"
     )  # fmt: skip
+    screened: list[Screened] = []
+    unavailable: Counter[str] = Counter()
     for start in range(0, len(items), 256):
         chunk = items[start : start + 256]
-        for item, screened in zip(chunk, engine.screen([i.case for i in chunk]), strict=True):
-            live.add(item, screened.live)
-            if shadow is not None and screened.shadow is not None:
-                shadow.add(item, screened.shadow)
-    return [live] if shadow is None else [live, shadow]
+        for item, one in zip(chunk, engine.screen([i.case for i in chunk]), strict=True):
+            screened.append(one)
+            live.add(item, one.live)
+            if shadow is not None and one.shadow is not None:
+                shadow.add(item, one.shadow)
+            unavailable.update(
+                r.screener for r in one.results if r.usability is Usability.UNAVAILABLE
+            )
+    scores = [live] if shadow is None else [live, shadow]
+    return EvalRun(items, screened, scores, unavailable)
 
 
-def render(scores: Sequence[Scores], items: Sequence[Labelled]) -> str:
-    """A plain-text report: per-category metrics and route confusion matrices."""
+def _to_person(decision: Decision | None) -> bool:
+    """Whether a decision sends the case to a person (a QA sample is not a finding)."""
+    return decision is not None and decision.route is not Route.DISMISS and not decision.qa_sample
+
+
+def _rate(hits: int, total: int) -> str:
+    return f"{hits}/{total} ({100 * hits / total:.1f}%)" if total else "-"
+
+
+def case_rows(run: EvalRun) -> list[dict[str, Any]]:
+    """One row per case, for other tools to score a run (``--cases-json``)."""
+    rows = []
+    for item, one in zip(run.items, run.screened, strict=True):
+        shadow = one.shadow
+        rows.append(
+            {
+                "id": item.id,
+                "language": item.language,
+                "expected_route": item.expected_route.value,
+                "expected_category": None
+                if item.expected_category is None
+                else item.expected_category.value,
+                "live_route": one.live.route.value,
+                "live_category": one.live.category.value,
+                "live_qa_sample": one.live.qa_sample,
+                "shadow_route": None if shadow is None else shadow.route.value,
+                "shadow_category": None if shadow is None else shadow.category.value,
+                "shadow_qa_sample": None if shadow is None else shadow.qa_sample,
+                "screeners": {r.screener: r.usability.value for r in one.results},
+            }
+        )
+    return rows
+
+
+def render(run: EvalRun) -> str:
+    """A plain-text report: the targets' figures per language, per-category metrics, routes.
+
+    When a screener was unavailable for some cases, a warning says so first and every
+    figure those cases entered is marked ``!``.
+    """
+    items, scores = run.items, run.scores
+    touched = {
+        index
+        for index, one in enumerate(run.screened)
+        if any(r.usability is Usability.UNAVAILABLE for r in one.results)
+    }
+    mark = " !" if touched else ""
     lines = [f"{len(items)} labelled cases", ""]
+    if touched:
+        lines += [
+            "WARNING: screeners were unavailable; the figures marked ! include cases screened "
+            "without them: "
+            + ", ".join(f"{name} for {n} case(s)" for name, n in sorted(run.unavailable.items())),
+            "",
+        ]
+    lines += _targets(run, touched), ""
     header = f"{'category':34}" + "".join(f"{s.name[:24]:>26}" for s in scores)
     lines += [header, f"{'':34}" + f"{'precision  recall     F1':>26}" * len(scores)]
     present = sorted(
         {i.expected_category for i in items if i.expected_category is not None}, key=str
     )
+    hit = {
+        c
+        for index in touched
+        for c in (items[index].expected_category, run.screened[index].live.category)
+        if c is not None
+    }
     for category in present:
         cells = "".join(
             f"{s.precision(category):>10.2f}{s.recall(category):>8.2f}{s.f1(category):>8.2f}"
             for s in scores
         )
-        lines.append(f"{category.value:34}{cells}")
+        lines.append(f"{category.value:34}{cells}{' !' if category in hit else ''}")
     for s in scores:
-        lines += ["", f"routes, {s.name} (rows: expected, columns: decided)"]
+        lines += ["", f"routes, {s.name} (rows: expected, columns: decided){mark}"]
         lines.append(f"{'':16}" + "".join(f"{r.value:>14}" for r in ROUTES))
         for want in ROUTES:
             row = "".join(f"{s.confusion[(want, got)]:>14}" for got in ROUTES)
             lines.append(f"{want.value:16}{row}")
-        lines.append(f"route accuracy {s.route_accuracy():.3f}")
+        lines.append(f"route accuracy {s.route_accuracy():.3f}{mark}")
+    return "\n".join(lines)
+
+
+def _targets(run: EvalRun, touched: set[int]) -> str:
+    """Harmful text and benign cases sent to a person, per policy, overall and per language."""
+    languages = sorted({i.language for i in run.items if i.language}, key=str)
+    lines = ["sent to a person (QA samples not counted)"]
+    for policy in ("live", "shadow"):
+        if policy == "shadow" and all(one.shadow is None for one in run.screened):
+            continue
+        for language in (None, *languages):
+            harmful = benign = to_person_harmful = to_person_benign = 0
+            marked = False
+            for index, (item, one) in enumerate(zip(run.items, run.screened, strict=True)):
+                if language is not None and item.language != language:
+                    continue
+                decision = one.live if policy == "live" else one.shadow
+                if item.harmful_text:
+                    harmful += 1
+                    to_person_harmful += _to_person(decision)
+                elif item.benign:
+                    benign += 1
+                    to_person_benign += _to_person(decision)
+                else:
+                    continue
+                marked |= index in touched
+            label = f"{policy} {language or 'all'}"
+            lines.append(
+                f"  {label:12} harmful text {_rate(to_person_harmful, harmful):>18}"
+                f"   benign {_rate(to_person_benign, benign):>18}{' !' if marked else ''}"
+            )
     return "\n".join(lines)

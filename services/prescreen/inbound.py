@@ -93,9 +93,13 @@ def _media(item: dict[str, Any]) -> MediaItem:
         return None if value is None else value if isinstance(value, str) else "?"
 
     quality = item.get("pdq_quality")
+    variants = item.get("pdq_dihedral")
     return MediaItem(
         sha256=hex_field("sha256"),
         md5=hex_field("md5"),
         pdq=hex_field("pdq"),
         pdq_quality=quality if isinstance(quality, int) and not isinstance(quality, bool) else None,
+        pdq_dihedral=tuple(v if isinstance(v, str) else "?" for v in (variants or ())[:7])
+        if isinstance(variants, list)
+        else (),
     )

@@ -38,6 +38,12 @@ SCREENER_SECONDS = Histogram(
     ["screener"],
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
 )
+PREPARE_SECONDS = Histogram(
+    "crible_prescreen_prepare_seconds",
+    "Time taken on a whole batch to clean its texts, identify their languages and find the "
+    "links written in them, before any screener.",
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+)
 SCREENER_ERRORS = Counter(
     "crible_prescreen_screener_errors_total",
     "Batches on which a screener raised (its cases were screened without it).",

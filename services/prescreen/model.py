@@ -43,6 +43,8 @@ class MediaItem:
     md5: str | None = None
     pdq: str | None = None
     pdq_quality: int | None = None
+    #: The PDQ hashes of the image rotated, flipped and transposed (its dihedral variants).
+    pdq_dihedral: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +60,8 @@ class CaseInput:
     report_count: int = 1
     reporter_count: int = 1
     languages: tuple[str, ...] = ()
+    #: The language most of the case's text is in (tagged or identified), if known.
+    language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +89,8 @@ class ScreenerResult:
     findings: tuple[Finding, ...] = ()
     #: Why fields were left aside ("2 malformed PDQ hashes", "text over 10000 characters").
     notes: tuple[str, ...] = ()
+    #: The language of each of the case's texts, in order, if this screener identified them.
+    languages: tuple[str | None, ...] = ()
 
 
 class Screener(Protocol):
@@ -92,6 +98,8 @@ class Screener(Protocol):
 
     ``screen`` runs on a whole batch at once, off the event loop, and must return one result
     per case, in order. It never raises for bad input: it reports the field as unusable.
+    A screener that scores only some languages sets ``reads_languages``: it runs after the
+    text screener has identified the texts' languages.
     """
 
     name: str

@@ -20,10 +20,11 @@ slower at 1M hashes).
 Recent additions (at most 50,000 before an automatic compaction) are scanned exhaustively
 too, about 0.25 ms a query at the cap; removed rows are skipped when verified.
 
-Memory: the hashes once as ``(n, 4)`` uint64 (32 bytes), the ids as int64 (8 bytes), a
-live flag (1 byte), and per table the rows sorted by substring value as int32
-(16 x 4 = 64 bytes) plus 65,537 int64 offsets per table: 105 bytes a hash, about 1.06 GB for
-10,000,000 hashes (see :meth:`PdqIndex.estimate_nbytes`).
+Memory: the hashes once as ``(n, 4)`` uint64 (32 bytes), their first 128 bits again for the
+candidate filter (16 bytes), the ids as int64 (8 bytes), a live flag (1 byte), and per table
+the rows sorted by substring value as int32 (16 x 4 = 64 bytes) plus 65,537 int64 offsets per
+table: 121 bytes a hash, about 1.22 GB for 10,000,000 hashes (see
+:meth:`PdqIndex.estimate_nbytes`).
 
 Hashes are packed in the machine's byte order: only the distances between packed hashes
 mean anything, not the integer values of the words.

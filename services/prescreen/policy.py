@@ -8,6 +8,16 @@ bank of the category acts at once: known child-abuse or terrorist media is remov
 confirmed after). Of the rest, a deterministic ``qa_sample_rate`` share of dismissals goes to
 human review anyway, and a case reported by ``review_when_reporters_at_least`` distinct
 people is reviewed even without a screener signal (AI alone must not silence reporters).
+
+Thresholds may differ per language (``languages: {fr: {review: 0.5}}`` under a category):
+scores are not calibrated alike in every language. ``corroboration`` moves a case that some
+screener already gave a score in the reported category toward a person: each distinct
+reporter past the first adds ``per_reporter`` to that score, counting at most
+``up_to_reporters`` of them (two to four independent people saying the same thing is
+evidence; beyond that, mass reporting is what surge flags and dispatch's reporter trust
+discounts). ``shadow_screeners`` lists screeners this policy does not route on: a new model
+runs in shadow mode first, its scores stored in every verdict and counted by the shadow
+policy only.
 """
 
 from __future__ import annotations
@@ -35,6 +45,15 @@ class PolicyError(ValueError):
     """A policy file that cannot be used."""
 
 
+class LanguageThresholds(BaseModel):
+    """A category's thresholds for texts of one language."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    review: float = Field(ge=0.0, le=1.0)
+    act_now: float | None = Field(default=None, ge=0.0, le=1.0)
+
+
 class CategoryRule(BaseModel):
     """How one category is routed."""
 
@@ -44,6 +63,21 @@ class CategoryRule(BaseModel):
     review: float = Field(ge=0.0, le=1.0)
     act_now: float | None = Field(default=None, ge=0.0, le=1.0)
     act_on_hash_match: bool = False
+    languages: dict[str, LanguageThresholds] = Field(default_factory=dict)
+
+    def thresholds(self, language: str | None) -> tuple[float, float | None]:
+        """The (review, act_now) thresholds for a case mostly in ``language``."""
+        own = self.languages.get(language or "")
+        return (self.review, self.act_now) if own is None else (own.review, own.act_now)
+
+
+class Corroboration(BaseModel):
+    """How much distinct reporters add to a score the screeners already gave."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    per_reporter: float = Field(ge=0.0, le=0.5)
+    up_to_reporters: int = Field(ge=1)
 
 
 class Policy(BaseModel):
@@ -55,6 +89,8 @@ class Policy(BaseModel):
     version: int = Field(ge=1)
     qa_sample_rate: float = Field(ge=0.0, le=1.0)
     review_when_reporters_at_least: int = Field(ge=1)
+    corroboration: Corroboration | None = None
+    shadow_screeners: frozenset[str] = frozenset()
     default: CategoryRule
     categories: dict[Category, CategoryRule]
 
@@ -86,15 +122,26 @@ def load_policy(path: str | Path) -> Policy:
         raise PolicyError(f"policy file {path}: {error}") from error
 
 
-def category_scores(results: Iterable[ScreenerResult]) -> dict[Category, float]:
+def category_scores(
+    results: Iterable[ScreenerResult], ignored: frozenset[str] = frozenset()
+) -> dict[Category, float]:
     """The highest score per category over the screeners that could use the case."""
     scores: dict[Category, float] = {}
     for result in results:
-        if result.usability is not Usability.USED:
+        if result.usability is not Usability.USED or result.screener in ignored:
             continue
         for category, score in result.scores.items():
             scores[category] = max(scores.get(category, 0.0), score)
     return scores
+
+
+def corroborated(policy: Policy, case: CaseInput, scores: dict[Category, float]) -> None:
+    """Add the distinct reporters' weight to the reported category's score, if it has one."""
+    rule, score = policy.corroboration, scores.get(case.category, 0.0)
+    if rule is None or score <= 0.0 or case.reporter_count < 2:
+        return
+    extra = min(case.reporter_count, rule.up_to_reporters) - 1
+    scores[case.category] = min(1.0, score + rule.per_reporter * extra)
 
 
 def hash_matched(results: Iterable[ScreenerResult]) -> set[Category]:
@@ -104,12 +151,13 @@ def hash_matched(results: Iterable[ScreenerResult]) -> set[Category]:
 
 def decide(policy: Policy, case: CaseInput, results: list[ScreenerResult]) -> Decision:
     """Route one case revision by the screeners' results."""
-    scores = category_scores(results)
-    matched = hash_matched(results)
+    scores = category_scores(results, policy.shadow_screeners)
+    corroborated(policy, case, scores)
+    matched = hash_matched(r for r in results if r.screener not in policy.shadow_screeners)
     best: tuple[int, int, float, Category] | None = None  # (route, severity, score, category)
     for category, score in scores.items():
         rule = policy.rule(category)
-        route = _route(rule, score, hashed=category in matched)
+        route = _route(rule, score, hashed=category in matched, language=case.language)
         if route is Route.DISMISS:
             continue
         candidate = (_ROUTE_RANK[route], _SEVERITY_RANK[rule.severity], score, category)
@@ -128,12 +176,13 @@ def decide(policy: Policy, case: CaseInput, results: list[ScreenerResult]) -> De
     return _decision(policy, case, Route.DISMISS, case.category, score, qa_sample=False)
 
 
-def _route(rule: CategoryRule, score: float, *, hashed: bool) -> Route:
+def _route(rule: CategoryRule, score: float, *, hashed: bool, language: str | None) -> Route:
     if hashed and rule.act_on_hash_match:
         return Route.ACT_NOW
-    if rule.act_now is not None and score >= rule.act_now:
+    review, act_now = rule.thresholds(language)
+    if act_now is not None and score >= act_now:
         return Route.ACT_NOW
-    if score >= rule.review:
+    if score >= review:
         return Route.HUMAN_REVIEW
     return Route.DISMISS
 

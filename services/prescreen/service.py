@@ -12,6 +12,9 @@ from functools import partial
 from pathlib import Path
 from uuid import uuid4
 
+from services.prescreen.adapters.lingua_languages import LinguaIdentifier
+from services.prescreen.adapters.onnx_classifier import ClassifierFilesError, OnnxClassifier
+from services.prescreen.adapters.safety_model import SafetyModelConfig, SafetyModelScreener
 from services.prescreen.banks import BankSet
 from services.prescreen.bankstore import follow_updates, handle_updates, load_banks
 from services.prescreen.config import PrescreenSettings
@@ -33,13 +36,20 @@ from shared.topics import CASES, HASHBANKS_UPDATES, SCREENING_VERDICTS
 
 def build_engine(config: PrescreenSettings, banks: BankSet) -> ScreeningEngine:
     """Every configured screener and the live and shadow policies."""
-    text: Screener = TextScreener.from_file(config.rules, max_chars=config.max_text_chars)
+    factory = partial(
+        text_screener,
+        config.rules,
+        config.max_text_chars,
+        config.reporter_words_weight,
+        _codes(config.languages),
+    )
+    text: Screener
     if config.text_in_process:
-        text = OffloadedScreener(
-            partial(text_screener, config.rules, config.max_text_chars),
-            name=text.name,
-            version=text.version,
-        )
+        # the child builds the screener and loads the language models; here only its version
+        here = text_screener(config.rules, config.max_text_chars, config.reporter_words_weight, ())
+        text = OffloadedScreener(factory, name=here.name, version=here.version)
+    else:
+        text = factory()
     screeners: list[Screener] = [HashScreener(banks), UrlScreener.from_file(config.domains), text]
     if config.external_url:
         key = config.external_api_key
@@ -53,13 +63,55 @@ def build_engine(config: PrescreenSettings, banks: BankSet) -> ScreeningEngine:
                 )
             )
         )
+    if config.safety_url:
+        screeners.append(SafetyModelScreener(safety_config(config)))
+    if config.classifier_model is not None:
+        if config.classifier_tokenizer is None or config.classifier_labels is None:
+            raise ClassifierFilesError(
+                "CRIBLE_PRESCREEN_CLASSIFIER_MODEL needs ..._TOKENIZER and ..._LABELS too"
+            )
+        screeners.append(
+            OnnxClassifier(
+                model=config.classifier_model,
+                tokenizer=config.classifier_tokenizer,
+                labels=config.classifier_labels,
+            )
+        )
     shadow = None if config.shadow_policy is None else load_policy(config.shadow_policy)
     return ScreeningEngine(screeners, load_policy(config.policy), shadow)
 
 
-def text_screener(rules: Path, max_chars: int) -> TextScreener:
+def _codes(languages: str) -> tuple[str, ...]:
+    return tuple(code.strip() for code in languages.split(",") if code.strip())
+
+
+def safety_config(config: PrescreenSettings) -> SafetyModelConfig:
+    """The policy-prompted safety model's settings."""
+    assert config.safety_url is not None  # noqa: S101 - only called when it is set
+    key = config.safety_api_key
+    return SafetyModelConfig(
+        url=config.safety_url,
+        model=config.safety_model,
+        policies=config.safety_policies,
+        dialect=config.safety_dialect,
+        api_key=None if key is None else key.get_secret_value(),
+        languages=_codes(config.safety_languages),
+        timeout_seconds=config.safety_timeout_seconds,
+        batch_timeout_seconds=config.safety_batch_timeout_seconds,
+        concurrency=config.safety_concurrency,
+    )
+
+
+def text_screener(
+    rules: Path, max_chars: int, reporter_weight: float, languages: tuple[str, ...]
+) -> TextScreener:
     """The text screener (a picklable factory: offloaded, it is built in the child)."""
-    return TextScreener.from_file(rules, max_chars=max_chars)
+    return TextScreener.from_file(
+        rules,
+        max_chars=max_chars,
+        reporter_weight=reporter_weight,
+        languages=LinguaIdentifier(languages) if languages else None,
+    )
 
 
 async def _start(ctx: ServiceContext) -> None:
@@ -79,7 +131,9 @@ async def _stop(ctx: ServiceContext) -> None:
     engine = ctx.state.get("engine")
     if isinstance(engine, ScreeningEngine):
         for screener in engine.screeners:
-            if isinstance(screener, ExternalModelScreener | OffloadedScreener):
+            if isinstance(
+                screener, ExternalModelScreener | OffloadedScreener | SafetyModelScreener
+            ):
                 screener.close()
 
 

@@ -14,10 +14,13 @@ The rule file is a YAML list; each rule is a mapping::
         - '\bcrever\b'              #   accents, no capturing groups: use (?:...))
       unless:                          # optional: any of these phrases in the same text
         - selon la police              #   suppresses the rule (news, medicine, quotes)
+      source: report                   # optional: only the reporter's own words (how people
+                                       #   describe harm), only excerpts, or any (default)
 
 Texts, keywords and ``unless`` phrases are normalised alike: NFKD, combining marks dropped,
-casefolded, typographic apostrophes made ``'``, zero-width characters dropped and runs of
-whitespace collapsed, so "Tuér" matches ``tuer``. A space or hyphen inside a keyword matches
+casefolded, typographic apostrophes made ``'``, every default-ignorable character (zero-width,
+bidi controls: :mod:`services.prescreen.core.invisible`) dropped and runs of whitespace
+collapsed, so "Tuér" matches ``tuer``. A space or hyphen inside a keyword matches
 either one. Patterns must be written against that normalised form.
 
 Keywords are compiled into a few big regexes (a trie per layer, one layer per set of
@@ -36,14 +39,21 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from re import _constants as _sre  # type: ignore[attr-defined]
+from re import _parser as _sre_parse  # type: ignore[attr-defined]
+from typing import Any
 
 import yaml
 
+from services.prescreen.core.invisible import strip_invisible
 from shared.events import Category
 
 LANGUAGES = ("fr", "en", "any")
+SOURCES = ("any", "report", "excerpt")
 _ALL = "*"  # the view of every rule, for texts of unknown or other languages
-_FIELDS = frozenset({"id", "category", "language", "weight", "keywords", "patterns", "unless"})
+_FIELDS = frozenset(
+    {"id", "category", "language", "weight", "keywords", "patterns", "unless", "source"}
+)
 _SEP = "[ \\-]"  # a space or hyphen in a keyword matches either
 
 
@@ -62,6 +72,8 @@ class Rule:
     keywords: tuple[str, ...] = ()
     patterns: tuple[str, ...] = ()
     unless: tuple[str, ...] = ()
+    #: Which texts the rule reads: ``any``, ``report`` (reporters' words) or ``excerpt``.
+    source: str = "any"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,8 +88,6 @@ class RuleHit:
 # --- normalisation ---------------------------------------------------------------------------
 
 _APOSTROPHES = re.compile("[\u2019\u2018\u02bc\u0060\u00b4\u2032\uff07]")
-# zero-width characters are a cheap way to split a word past a filter
-_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 
 
 @cache
@@ -98,7 +108,7 @@ def _marks() -> re.Pattern[str]:
 def normalize(text: str) -> str:
     """The form rules match against: no accents, casefolded, whitespace collapsed."""
     if not text.isascii():
-        text = _INVISIBLE.sub("", _APOSTROPHES.sub("'", text))
+        text = strip_invisible(_APOSTROPHES.sub("'", text))
         # casefold before NFKD so that capitals decompose too, and after (below) for the
         # compatibility forms that NFKD turns into capitals
         text = _marks().sub("", unicodedata.normalize("NFKD", text.casefold()))
@@ -155,6 +165,9 @@ def _parse_rule(entry: object, position: int) -> Rule:
     weight = entry.get("weight")
     if isinstance(weight, bool) or not isinstance(weight, int | float) or not 0 <= weight <= 1:
         raise RuleError(f"{where}: weight must be a number between 0 and 1")
+    source = entry.get("source", "any")
+    if source not in SOURCES:
+        raise RuleError(f"{where}: source must be one of {list(SOURCES)}")
     keywords = _strings(entry, "keywords", where)
     patterns = _strings(entry, "patterns", where)
     if bool(keywords) == bool(patterns):
@@ -171,6 +184,7 @@ def _parse_rule(entry: object, position: int) -> Rule:
         keywords=keywords,
         patterns=patterns,
         unless=_strings(entry, "unless", where),
+        source=str(source),
     )
 
 
@@ -262,26 +276,35 @@ def _phrases_regex(phrases: Iterable[str]) -> re.Pattern[str]:
 
 
 class _View:
-    """The compiled rules that apply to one language."""
+    """The compiled rules that apply to one language and one source of text."""
 
     def __init__(self, rules: Sequence[tuple[int, Rule]]) -> None:
         owners: dict[_Term, set[int]] = {}
         for index, rule in rules:
             for keyword in rule.keywords:
                 owners.setdefault(_term(keyword), set()).add(index)
-        self.layers: list[tuple[re.Pattern[str], dict[str, frozenset[int]]]] = []
-        for layer in _layers(owners):
-            trie, groups = _Trie(), dict[str, frozenset[int]]()
-            for term in layer:
-                name = f"t{len(groups)}"
-                groups[name] = frozenset(owners[term])
-                trie.add(term, f"(?P<{name}>)")
-            # a lookahead match is empty, so the scan tries every start and a term
-            # inside another term's span is found too
-            self.layers.append((re.compile("(?<!\\w)(?=" + trie.regex() + ")"), groups))
-        # patterns that start on a word boundary share one pre-filter scan, which skips
-        # mid-word positions at once; the per-rule regexes only run when it matches
-        anchored = [(i, r) for i, r in rules if r.patterns and all(map(_anchored, r.patterns))]
+        # Patterns whose every alternative starts with literal words (``\b(?:coke|weed)...``)
+        # run only when one of those words is in the text: their words are scanned with the
+        # keywords, in the same few regexes, owned by ~index (a candidate, not yet a hit).
+        # The other patterns starting on a word boundary share one pre-filter scan; the rest
+        # run on every text.
+        anchored: list[tuple[int, Rule]] = []
+        for index, rule in rules:
+            if not rule.patterns:
+                continue
+            words = _trigger_words(rule.patterns)
+            if words:
+                for word in words:
+                    term = _Term(tuple(map(re.escape, word)), word, prefix=True)
+                    owners.setdefault(term, set()).add(~index)
+            elif all(map(_anchored, rule.patterns)):
+                anchored.append((index, rule))
+        self.layers = _compile_layers(owners)
+        self.triggered = {
+            i: re.compile("|".join(r.patterns))
+            for i, r in rules
+            if r.patterns and _trigger_words(r.patterns)
+        }
         self.prefilter = (
             re.compile(
                 "\\b(?:" + "|".join(f"(?:{p})" for _, r in anchored for p in r.patterns) + ")"
@@ -293,18 +316,130 @@ class _View:
         self.free = [
             (i, re.compile("|".join(r.patterns)))
             for i, r in rules
-            if r.patterns and not all(map(_anchored, r.patterns))
+            if r.patterns and not _trigger_words(r.patterns) and not all(map(_anchored, r.patterns))
         ]
 
     def hits(self, text: str) -> set[int]:
         found: set[int] = set()
         for regex, groups in self.layers:
             for match in regex.finditer(text):
-                found |= groups[match.lastgroup or ""]
+                for owner in groups[match.lastgroup or ""]:
+                    if owner >= 0:
+                        found.add(owner)
+                    # a pattern's words start its match: it is tried where they were found
+                    elif ~owner not in found and self.triggered[~owner].match(text, match.start()):
+                        found.add(~owner)
         if self.prefilter is not None and self.prefilter.search(text):
             found.update(i for i, regex in self.gated if regex.search(text))
         found.update(i for i, regex in self.free if regex.search(text))
         return found
+
+
+Layers = list[tuple[re.Pattern[str], dict[str, frozenset[int]]]]
+
+
+def _compile_layers(owners: Mapping[_Term, set[int]]) -> Layers:
+    """Terms as a few big regexes, each naming which rules own the term it found."""
+    compiled: Layers = []
+    for layer in _layers(owners):
+        trie, groups = _Trie(), dict[str, frozenset[int]]()
+        for term in layer:
+            name = f"t{len(groups)}"
+            groups[name] = frozenset(owners[term])
+            trie.add(term, f"(?P<{name}>)")
+        # a lookahead match is empty, so the scan tries every start and a term inside
+        # another term's span is found too
+        compiled.append((re.compile("(?<!\\w)(?=" + trie.regex() + ")"), groups))
+    return compiled
+
+
+def _scan(layers: Layers, text: str) -> set[int]:
+    found: set[int] = set()
+    for regex, groups in layers:
+        for match in regex.finditer(text):
+            found |= groups[match.lastgroup or ""]
+    return found
+
+
+@cache
+def _trigger_words(patterns: tuple[str, ...]) -> frozenset[str]:
+    r"""The literal words every pattern starts with, or nothing if one pattern has none.
+
+    ``\b(?:coke|weed)\b.{0,80}...`` starts with "coke" or "weed"; a pattern starting with a
+    class, a repeat or a single character gives nothing, and is scanned as before. A text
+    without any of the words cannot match, so the pattern need not run.
+    """
+    words: set[str] = set()
+    for pattern in patterns:
+        found = _leading_literals(pattern)
+        if not found:
+            return frozenset()
+        words |= found
+    return frozenset(words)
+
+
+def _leading_literals(pattern: str) -> set[str]:
+    try:
+        items = list(_sre_parse.parse(pattern))
+    except re.error:
+        return set()
+    return _starts(items) or set()
+
+
+def _starts(items: list[Any], depth: int = 0) -> set[str] | None:  # noqa: PLR0911 - one per shape
+    """The literal starts of a parsed pattern's alternatives (None: one has none).
+
+    The parser factors common prefixes (``put|pop`` is ``p`` then ``ut|op``) and groups nest,
+    so alternatives are followed through groups, branches and small classes (``[89]``).
+    """
+    while items and items[0][0] is _sre.AT:
+        items = items[1:]
+    if not items or depth > 8:
+        return None
+    op, av = items[0]
+    rest = items[1:]
+    if op is _sre.SUBPATTERN and av[0] is None:
+        return _starts(list(av[-1]) + rest, depth + 1)
+    if op is _sre.BRANCH:
+        return _union([list(branch) + rest for branch in av[1]], depth)
+    if op is _sre.IN:
+        chars = _class_chars(av)
+        if chars is None:
+            return None
+        return _union([[(_sre.LITERAL, ord(c)), *rest] for c in chars], depth)
+    literal = ""
+    while items and items[0][0] is _sre.LITERAL:
+        literal += chr(items[0][1])
+        items = items[1:]
+    if not literal:
+        return None
+    if len(literal) >= 2 or not items:
+        return {literal} if len(literal) >= 2 else None
+    after = _starts(items, depth + 1)
+    return None if after is None else {literal + word for word in after}
+
+
+def _union(alternatives: list[list[Any]], depth: int) -> set[str] | None:
+    words: set[str] = set()
+    for alternative in alternatives:
+        found = _starts(alternative, depth + 1)
+        if found is None:
+            return None
+        words |= found
+    return words
+
+
+def _class_chars(items: Any) -> str | None:
+    """The characters of a small class of literals and ranges (``[89]``, ``[0-4]``)."""
+    chars = ""
+    for op, av in items:
+        if op is _sre.LITERAL:
+            chars += chr(av)
+        elif op is _sre.RANGE and av[1] - av[0] < 10:
+            chars += "".join(chr(c) for c in range(av[0], av[1] + 1))
+        else:
+            return None
+    return chars or None
 
 
 def _anchored(pattern: str) -> bool:
@@ -333,24 +468,36 @@ class RuleSet:
         self.digest = digest
         indexed = list(enumerate(self.rules))
         self._views = {
-            language: _View([(i, r) for i, r in indexed if r.language in (language, "any")])
-            for language in ("fr", "en")
+            (language, source): _View(
+                [
+                    (i, r)
+                    for i, r in indexed
+                    if (language == _ALL or r.language in (language, "any"))
+                    and r.source in (source, "any")
+                ]
+            )
+            for language in ("fr", "en", _ALL)
+            for source in ("report", "excerpt")
         }
-        self._views[_ALL] = _View(indexed)
         compiled: dict[tuple[str, ...], re.Pattern[str]] = {}
         self._unless = [
             compiled.setdefault(r.unless, _phrases_regex(r.unless)) if r.unless else None
             for r in self.rules
         ]
 
-    def match(self, text: str, language: str | None = None) -> list[RuleHit]:
+    def match(
+        self, text: str, language: str | None = None, source: str = "excerpt"
+    ) -> list[RuleHit]:
         """The rules the text hits, in file order.
 
         ``language`` (a tag such as ``fr-CA``) picks its language's rules and the ``any``
         ones; a text of unknown or another language is matched against every rule.
+        ``source`` (``report`` or ``excerpt``, the default: a reported message) leaves out
+        the rules written for the other.
         """
         normalized = normalize(text)
-        indices = self._views[_view_key(language)].hits(normalized)
+        view = (_view_key(language), "report" if source == "report" else "excerpt")
+        indices = self._views[view].hits(normalized)
         hits = []
         for index in sorted(indices):
             unless = self._unless[index]

@@ -14,7 +14,10 @@ from shared.events.base import Event, LanguageTag, PlatformId
 Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 Md5Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
 PdqHex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
-Url = Annotated[str, StringConstraints(max_length=2048, pattern=r"^https?://\S+$")]
+#: A link as the reporter's client sent it: any scheme case, defanged (``hxxp://a[.]b``) or
+#: not a link at all. Pre-screening reads what it can and notes what it sets aside; a report
+#: is never refused for one odd link.
+Url = Annotated[str, StringConstraints(min_length=1, max_length=2048)]
 
 
 class Category(StrEnum):
@@ -73,11 +76,21 @@ class MediaHashes(Event):
     md5: Md5Hex | None = None
     pdq: PdqHex | None = None
     pdq_quality: int | None = Field(default=None, ge=0, le=100)
+    pdq_dihedral: tuple[PdqHex, ...] = Field(
+        default=(),
+        max_length=7,
+        description="The PDQ hashes of the image's other dihedral transforms (rotated by 90, "
+        "180 and 270 degrees, flipped, transposed), which PDQ's reference implementation "
+        "computes in the same pass as `pdq`: a mirrored or rotated copy of a banked image "
+        "matches through them. Requires `pdq`.",
+    )
 
     @model_validator(mode="after")
     def _at_least_one_hash(self) -> Self:
         if self.sha256 is None and self.md5 is None and self.pdq is None:
             raise ValueError("a media entry needs at least one of sha256, md5, pdq")
+        if self.pdq_dihedral and self.pdq is None:
+            raise ValueError("pdq_dihedral needs pdq")
         return self
 
 

@@ -7,10 +7,18 @@ that every prescreen worker follows.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 from uuid import UUID
 
-from pydantic import AwareDatetime, ConfigDict, Field, RootModel, StringConstraints
+from pydantic import (
+    AwareDatetime,
+    ConfigDict,
+    Field,
+    RootModel,
+    StringConstraints,
+    model_validator,
+)
+from pydantic.config import JsonDict
 
 from shared.events.base import Event, LanguageTag
 from shared.events.reports import Category, Subject
@@ -152,8 +160,29 @@ class BankRemoved(Event):
         return f"bank:{self.bank}".encode()
 
 
-#: A SHA-256 or PDQ hash (64 hex digits) or an MD5 (32), lowercase.
+#: A SHA-256 or PDQ hash (64 hex digits) or an MD5 (32), lowercase; which length an update
+#: needs depends on its algorithm (:data:`HEX_DIGITS`).
 HashHex = Annotated[str, StringConstraints(pattern=r"^([0-9a-f]{32}|[0-9a-f]{64})$")]
+#: Hex digits of each algorithm's hashes.
+HEX_DIGITS = {"sha256": 64, "md5": 32, "pdq": 64}
+
+
+#: The same rule for the JSON Schema, so that producers in other languages see it.
+_LENGTH_SCHEMA: JsonDict = {
+    "allOf": [
+        {
+            "if": {"properties": {"algorithm": {"const": algorithm}}},
+            "then": {"properties": {"hash": {"pattern": f"^[0-9a-f]{{{digits}}}$"}}},
+        }
+        for algorithm, digits in HEX_DIGITS.items()
+    ]
+}
+
+
+def _check_length(algorithm: HashAlgorithm, value: str) -> None:
+    want = HEX_DIGITS[algorithm.value]
+    if len(value) != want:
+        raise ValueError(f"a {algorithm.value} hash has {want} hex digits, not {len(value)}")
 
 
 def _hash_key(bank: str, algorithm: HashAlgorithm, value: str) -> bytes:
@@ -164,12 +193,19 @@ def _hash_key(bank: str, algorithm: HashAlgorithm, value: str) -> bytes:
 class HashAdded(Event):
     """A hash put in a bank (key ``hash:<bank>:<algorithm>:<hash>``)."""
 
+    model_config = ConfigDict(json_schema_extra=_LENGTH_SCHEMA)
+
     schema_version: Literal[1]
     type: Literal["hash.added"]
     bank: Name
     algorithm: HashAlgorithm
     hash: HashHex
     quality: int | None = Field(default=None, ge=0, le=100, description="PDQ quality, if known.")
+
+    @model_validator(mode="after")
+    def _length_of_its_algorithm(self) -> Self:
+        _check_length(self.algorithm, self.hash)
+        return self
 
     def key(self) -> bytes:
         """The compaction key, shared with the removal of the same hash."""
@@ -179,11 +215,18 @@ class HashAdded(Event):
 class HashRemoved(Event):
     """A hash taken out of a bank; it stays on the compacted topic as this record."""
 
+    model_config = ConfigDict(json_schema_extra=_LENGTH_SCHEMA)
+
     schema_version: Literal[1]
     type: Literal["hash.removed"]
     bank: Name
     algorithm: HashAlgorithm
     hash: HashHex
+
+    @model_validator(mode="after")
+    def _length_of_its_algorithm(self) -> Self:
+        _check_length(self.algorithm, self.hash)
+        return self
 
     def key(self) -> bytes:
         """The compaction key, shared with the addition of the same hash."""

@@ -21,6 +21,10 @@ not from any screener's rules or lists, so that the set measures the screeners h
   wrong-category reports, dismissed;
 * mass-reported benign cases (``<lang>-mass-NNN``): five reporters or more send a case to a
   person even with no signal (``human_review``, no category).
+
+The second batch (``prescreen_second_set.py``, ids ``<lang>-<tag>.b-NNN``, and mirrored or
+rotated copies of banked images as ``<lang>-mirror.b-NNN``) is added after the first, so the
+first batch's ids and contents stay as they were; that module says how it was written.
 """
 
 from __future__ import annotations
@@ -28,9 +32,13 @@ from __future__ import annotations
 import csv
 import json
 import random
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script from anywhere
+from tests.eval import prescreen_second_set as second
 
 SEED = 20_240_611
 HERE = Path(__file__).resolve().parent
@@ -1812,6 +1820,38 @@ class MediaCases:
                 media = [{"pdq": pdq, "pdq_quality": self.rng.choice((70, 80, 90, 100))}]
                 self.add(media, "dismiss", None, reported=self.reported_as(bank.category))
 
+    def mirrored(self) -> None:
+        """Mirrored or rotated copies: the copy's own PDQ hash is far from the bank's, one of
+        its dihedral variants near it (act at once); and copies whose variants match nothing.
+        """
+        for bank in self.block:
+            for bits in (0, 6, 14, 24):
+                base = self.base_pdq(bank)
+                variants = [self.far_flip(base, 128) for _ in range(6)]
+                variants.insert(self.rng.randrange(7), flip(self.rng, base, bits))
+                media = [
+                    {"pdq": self.far_flip(base, 120), "pdq_quality": 90, "pdq_dihedral": variants}
+                ]
+                self.add_mirror(media, "act_now", bank.category)
+        for bank in self.block:
+            base = self.base_pdq(bank)
+            variants = [self.far_flip(base, 128) for _ in range(7)]
+            media = [{"pdq": self.far_flip(base, 120), "pdq_quality": 90, "pdq_dihedral": variants}]
+            self.add_mirror(media, "dismiss", None)
+
+    def add_mirror(self, media: list[dict[str, Any]], route: str, category: str | None) -> None:
+        """One mirrored-copy case, with a neutral reporter text."""
+        lang = self.lang()
+        self.builder.add(
+            lang,
+            "mirror.b",
+            reported=self.reported_as(category),
+            texts=texts_of(lang, self.rng.choice(NEUTRAL_MEDIA_REPORT[lang]), None),
+            route=route,
+            category=category,
+            media=media,
+        )
+
     def far_flip(self, base: str, bits: int) -> str:
         """A flip of ``bits`` bits from ``base`` that matches no bank hash at all."""
         while True:
@@ -1911,12 +1951,58 @@ class MediaCases:
         self.add(media, "human_review", None, reported="child_sexual_abuse", reporters=7)
 
 
+def add_second_set(builder: SetBuilder) -> None:
+    """The second batch's text cases (see ``prescreen_second_set``)."""
+    for category, entries in second.HARMFUL.items():
+        for lang, reported, report, excerpt in entries:
+            builder.add(
+                lang,
+                f"{TAGS[category]}.b",
+                reported=reported or category,
+                texts=texts_of(lang, report, excerpt),
+                route="human_review",
+                category=category,
+            )
+    for (lang, reported, report, excerpt), category, reporters in second.CORROBORATED:
+        builder.add(
+            lang,
+            f"{TAGS[category]}.b",
+            reported=reported or category,
+            texts=texts_of(lang, report, excerpt),
+            route="human_review",
+            category=category,
+            reporters=reporters,
+        )
+    for (lang, reported, report, excerpt), reporters in second.BENIGN:
+        builder.add(
+            lang,
+            "benign.b",
+            reported=reported or "other",
+            texts=texts_of(lang, report, excerpt),
+            route="dismiss",
+            category=None,
+            reporters=reporters,
+        )
+    for (lang, _, report, excerpt), reported in second.LINK_CASES:
+        builder.add(
+            lang,
+            "link.b",
+            reported=reported,
+            texts=texts_of(lang, report, excerpt),
+            route="dismiss",
+            category=None,
+        )
+
+
 def build() -> list[dict[str, Any]]:
     """The whole set, sorted by id."""
     builder = SetBuilder(random.Random(SEED))
     add_text_cases(builder)
     add_url_cases(builder)
-    MediaCases(builder, load_banks()).build()
+    media = MediaCases(builder, load_banks())
+    media.build()
+    add_second_set(builder)
+    media.mirrored()
     rows = sorted(builder.rows, key=lambda row: str(row["id"]))
     ids = [row["id"] for row in rows]
     assert len(ids) == len(set(ids)), "duplicate ids"

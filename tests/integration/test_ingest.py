@@ -85,6 +85,24 @@ async def test_a_report_becomes_a_case_row_and_a_case_event(
     assert json.loads(body)["text"] == "free crypto"
 
 
+ODD_LINKS = ["HTTPS://Scam.Example/login", "hxxp://scam[.]example/win", "javascript:alert(1)"]
+
+
+async def test_a_report_with_odd_links_is_accepted_with_its_links(
+    settings: Settings, db: asyncpg.Connection, producer: AIOKafkaProducer
+) -> None:
+    # One odd link used to dead-letter the whole report; the screener sets it aside instead.
+    odd = encode(report("r-links", evidence={"urls": ODD_LINKS}))
+    async with running(SPEC, settings):
+        await publish(producer, settings, odd)
+        events = await read_topic(settings, CASES.name, until=lambda rs: len(rs) >= 1)
+    event = CaseEvent.model_validate_json(events[0].value)
+    evidence = event.new_reports[0].evidence
+    assert evidence is not None
+    assert list(evidence.urls) == ODD_LINKS
+    assert await messages_written(settings, REPORTS_SUBMITTED.dlq().name) == 0
+
+
 async def test_duplicates_and_repeat_reporters_do_not_double_count(
     settings: Settings, db: asyncpg.Connection, producer: AIOKafkaProducer
 ) -> None:

@@ -44,11 +44,15 @@ def flip(pdq: str, bits: int) -> str:
 
 
 def case_event(
-    *, media: tuple[dict[str, Any], ...] = (), text: str | None = None, excerpt: Any = None
+    *,
+    media: tuple[dict[str, Any], ...] = (),
+    text: str | None = None,
+    excerpt: Any = None,
+    urls: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     now = datetime.now(UTC).isoformat()
     case_id = str(uuid.uuid4())
-    evidence: dict[str, Any] = {"media": list(media)}
+    evidence: dict[str, Any] = {"media": list(media), "urls": list(urls)}
     if excerpt is not None:
         evidence["message_excerpt"] = excerpt
     report = {
@@ -104,6 +108,13 @@ async def verdicts_for(settings: Settings, case_ids: set[str]) -> dict[str, list
 
 async def crible(settings: Settings, *args: str) -> str:
     """Run the `crible` command as an operator would, against this test's topics."""
+    code, out, err = await crible_run(settings, *args)
+    assert code == 0, err
+    return out
+
+
+async def crible_run(settings: Settings, *args: str) -> tuple[int | None, str, str]:
+    """The exit code, output and errors of a `crible` command."""
     env = {**os.environ, "CRIBLE_TOPIC_PREFIX": settings.topic_prefix}
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -115,8 +126,7 @@ async def crible(settings: Settings, *args: str) -> str:
         stderr=asyncio.subprocess.PIPE,
     )
     out, err = await asyncio.wait_for(process.communicate(), timeout=120)
-    assert process.returncode == 0, err.decode()
-    return out.decode()
+    return process.returncode, out.decode(), err.decode()
 
 
 def applied_updates() -> float:
@@ -296,3 +306,77 @@ async def test_screening_goes_on_while_the_external_model_is_down(
         assert screeners["external"].usability == "unavailable"
         assert screeners["text"].usability == "used"
         assert verdict.route == "human_review"
+
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+SHA256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+
+
+async def test_bank_commands_refuse_what_the_banks_cannot_hold(
+    prescreen_settings: Settings, db: asyncpg.Connection, tmp_path: Path
+) -> None:
+    settings = prescreen_settings
+    [allow] = [
+        line.split("#")[0].split()
+        for line in README.read_text().splitlines()
+        if line.startswith("crible banks define") and "--kind allow" in line
+    ]
+    allowed_pdq = bank_hashes("demo-allow", "pdq")[0]
+    bad = tmp_path / "bad.json"
+    bad.write_text(
+        '{"bank": {"name": "half", "kind": "block", "category": "spam"},\n'
+        ' "hashes": [\n'
+        f'  {{"algorithm": "sha256", "hash": "{SHA256}"}},\n'
+        f'  {{"algorithm": "md5", "hash": "{SHA256}"}}\n'
+        "]}\n"
+    )
+    async with running(SPEC, settings):
+        before = applied_updates()
+        # The README's allow-list command, as written there.
+        assert allow[:3] == ["crible", "banks", "define"]
+        await crible(settings, *allow[1:])
+        await crible(settings, "banks", "add", allow[3], "pdq", allowed_pdq)
+        await wait_applied(before, 2)
+        refusals = {
+            "undefined": await crible_run(settings, "banks", "add", "nowhere", "sha256", SHA256),
+            "wrong length": await crible_run(settings, "banks", "add", allow[3], "md5", SHA256),
+            "bad line": await crible_run(settings, "banks", "import", str(bad)),
+        }
+        records = await read_topic(
+            settings, HASHBANKS_UPDATES.name, until=lambda r: len(r) > 2, timeout=3
+        )
+    assert all(code != 0 for code, _, _ in refusals.values())
+    assert "bank nowhere is not defined" in refusals["undefined"][2]
+    assert "md5 hash has 32 hex digits, not 64" in refusals["wrong length"][2]
+    assert f"{bad}: line 4: a md5 hash has 32 hex digits, not 64" in refusals["bad line"][2]
+    # Nothing of the refused commands was published: the two accepted updates only (on two
+    # partitions: read back in any order).
+    assert sorted(json.loads(r.value)["type"] for r in records) == ["bank.defined", "hash.added"]
+    kind = await db.fetchval("SELECT kind FROM prescreen.banks WHERE name = $1", allow[3])
+    assert kind == "allow"
+
+
+async def test_links_are_read_as_browsers_read_them_and_odd_ones_set_aside(
+    prescreen_settings: Settings, db: asyncpg.Connection, producer: AIOKafkaProducer
+) -> None:
+    settings = prescreen_settings
+    events = {
+        "attached": case_event(urls=("hxxps://scam[.]example/win", "javascript:alert(1)")),
+        "in text": case_event(excerpt="log in at https://\u0455\u0441\u0430m.example/account"),
+        "backslash": case_event(urls=("https://scam.example\\@good.example/",)),
+    }
+    async with running(SPEC, settings):
+        await publish_cases(producer, settings, list(events.values()))
+        ids = {name: e["case_id"] for name, e in events.items()}
+        verdicts = await verdicts_for(settings, set(ids.values()))
+    urls = {
+        name: next(s for s in verdicts[case_id][0].screeners if s.name == "urls")
+        for name, case_id in ids.items()
+    }
+    assert urls["attached"].usability == "used"
+    assert "1 URL(s) left aside: not http(s)" in urls["attached"].notes
+    assert [(m.ref, m.detail) for m in urls["attached"].matches] == [("scam", "scam.example")]
+    [lookalike] = urls["in text"].matches
+    assert lookalike.detail is not None
+    assert lookalike.detail.endswith("looks like scam.example")
+    assert [m.detail for m in urls["backslash"].matches] == ["scam.example"]

@@ -30,7 +30,11 @@ class HashScreener:
 
     def screen(self, cases: Sequence[CaseInput]) -> list[ScreenerResult]:
         """Score every case of the batch; the PDQ index is queried once for the batch."""
-        items = [(m.sha256, m.md5, m.pdq, m.pdq_quality) for case in cases for m in case.media]
+        items = [
+            (m.sha256, m.md5, m.pdq, m.pdq_quality, m.pdq_dihedral)
+            for case in cases
+            for m in case.media
+        ]
         lookups = iter(self.banks.lookup(items))
         results = []
         for case in cases:

@@ -38,7 +38,9 @@ def _start_child(factory: Callable[[], Screener]) -> None:
 # dataclasses cost more than the screening they carried.
 _Texts = tuple[str, int, str, tuple[tuple[str, str, str | None], ...]]
 _Finding = tuple[str, str, str, int | None, str | None]
-_Result = tuple[str, str, str, dict[str, float], tuple[_Finding, ...], tuple[str, ...]]
+_Result = tuple[
+    str, str, str, dict[str, float], tuple[_Finding, ...], tuple[str, ...], tuple[str | None, ...]
+]
 
 
 def _to_child(case: CaseInput) -> _Texts:
@@ -54,7 +56,7 @@ def _in_child(item: _Texts) -> CaseInput:
 
 
 def _from_child(item: _Result) -> ScreenerResult:
-    name, version, usability, scores, findings, notes = item
+    name, version, usability, scores, findings, notes, languages = item
     return ScreenerResult(
         name,
         version,
@@ -62,6 +64,7 @@ def _from_child(item: _Result) -> ScreenerResult:
         {Category(c): score for c, score in scores.items()},
         tuple(Finding(k, Category(c), ref, d, detail) for k, c, ref, d, detail in findings),
         notes,
+        languages,
     )
 
 
@@ -76,6 +79,7 @@ def _screen_in_child(cases: list[_Texts]) -> list[_Result]:
             {c.value: score for c, score in r.scores.items()},
             tuple((f.kind, f.category.value, f.ref, f.distance, f.detail) for f in r.findings),
             r.notes,
+            r.languages,
         )
         for r in _CHILD.screen([_in_child(c) for c in cases])
     ]

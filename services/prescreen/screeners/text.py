@@ -1,18 +1,34 @@
-"""The text screener: YAML keyword rules in both languages plus an English abuse model."""
+"""The text screener: YAML keyword rules in both languages plus an English abuse model.
+
+Reporters' own words are screened too, with a lower weight (``reporter_weight``): a reporter
+describes harm in their own words ("he threatened to kill me") and rules written for that
+(``source: report``) read them, but reporters can be wrong or lie, and campaigns of false
+reports exist, so a hit in their words counts for less than the same hit in the reported
+message. The abuse model scores English texts only (tagged or identified as English).
+
+With an identifier, it identifies the language of every untagged text first (it runs in a
+child process, so that work overlaps the other screeners) and reports the languages with
+its results, for the policy and the screeners that read them.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
+from services.prescreen.core.language import LanguageIdentifier, primary
+from services.prescreen.core.preparation import identify
 from services.prescreen.model import CaseInput, Finding, ScreenerResult, TextItem, Usability
 from services.prescreen.text_rules import RuleHit, RuleSet, combined_scores, load_rules
 from shared.events import Category
 
-VERSION = "1"
+VERSION = "2"
 MODEL_REF = "profanity-check"
 MODEL_THRESHOLD = 0.5
 DEFAULT_MAX_CHARS = 10_000
+#: What a hit in a reporter's words is worth beside the same hit in the reported message.
+DEFAULT_REPORTER_WEIGHT = 0.6
 
 #: Scores a batch of texts at once, returning one probability per text.
 BatchModel = Callable[[list[str]], Sequence[float]]
@@ -27,8 +43,8 @@ def profanity_model(texts: list[str]) -> Sequence[float]:
 
 
 def is_english(language: str | None) -> bool:
-    """Whether the model applies: English, or a language nobody tagged."""
-    return language is None or language.lower().startswith("en")
+    """Whether the model applies: a text tagged or identified as English, never an unknown one."""
+    return primary(language) == "en"
 
 
 class TextScreener:
@@ -42,12 +58,18 @@ class TextScreener:
         *,
         max_chars: int = DEFAULT_MAX_CHARS,
         model: BatchModel = profanity_model,
+        reporter_weight: float = DEFAULT_REPORTER_WEIGHT,
+        languages: LanguageIdentifier | None = None,
     ) -> None:
         if max_chars < 1:
             raise ValueError("max_chars must be positive")
+        if not 0.0 <= reporter_weight <= 1.0:
+            raise ValueError("reporter_weight is between 0 and 1")
         self.rules = rules
         self.max_chars = max_chars
         self.model = model
+        self.reporter_weight = reporter_weight
+        self.languages = languages
         # the rules file's hash makes a rule change visible in every result it shaped
         self.version = f"{VERSION}+rules.{rules.digest[:12]}"
 
@@ -58,15 +80,25 @@ class TextScreener:
         *,
         max_chars: int = DEFAULT_MAX_CHARS,
         model: BatchModel = profanity_model,
+        reporter_weight: float = DEFAULT_REPORTER_WEIGHT,
+        languages: LanguageIdentifier | None = None,
     ) -> TextScreener:
         """A screener with the rules of a YAML file."""
-        return cls(load_rules(path), max_chars=max_chars, model=model)
+        return cls(
+            load_rules(path),
+            max_chars=max_chars,
+            model=model,
+            reporter_weight=reporter_weight,
+            languages=languages,
+        )
 
     def screen(self, cases: Sequence[CaseInput]) -> list[ScreenerResult]:
         """Score every case; the model runs once over the batch's English texts."""
+        if self.languages is not None:
+            cases = identify(cases, self.languages)
         texts = [[t for t in case.texts if t.text.strip()] for case in cases]
         english = [
-            (index, self._clip(item.text))
+            (index, self._weight(item), self._clip(item.text))
             for index, items in enumerate(texts)
             for item in items
             if is_english(item.language)
@@ -74,11 +106,22 @@ class TextScreener:
         probabilities: dict[int, float] = {}
         if english:
             # one call for the whole batch: the model's cost is mostly per call
-            for (index, _), probability in zip(
-                english, self.model([t for _, t in english]), strict=True
+            for (index, weight, _), probability in zip(
+                english, self.model([t for _, _, t in english]), strict=True
             ):
-                probabilities[index] = max(probabilities.get(index, 0.0), probability)
-        return [self._result(items, probabilities.get(index)) for index, items in enumerate(texts)]
+                probabilities[index] = max(probabilities.get(index, 0.0), weight * probability)
+        results = [
+            self._result(items, probabilities.get(index)) for index, items in enumerate(texts)
+        ]
+        if self.languages is None:
+            return results
+        return [
+            replace(result, languages=tuple(item.language for item in case.texts))
+            for case, result in zip(cases, results, strict=True)
+        ]
+
+    def _weight(self, item: TextItem) -> float:
+        return self.reporter_weight if item.source == "report" else 1.0
 
     def _clip(self, text: str) -> str:
         return text[: self.max_chars]
@@ -86,12 +129,20 @@ class TextScreener:
     def _result(self, items: list[TextItem], probability: float | None) -> ScreenerResult:
         if not items:
             return ScreenerResult(self.name, self.version, Usability.NO_INPUT)
-        hits: dict[str, RuleHit] = {}
+        hits: dict[str, tuple[RuleHit, str]] = {}
         for item in items:
-            for hit in self.rules.match(self._clip(item.text), item.language):
-                hits.setdefault(hit.rule_id, hit)
-        scores = combined_scores(hits.values())
-        findings = [Finding("rule", hit.category, hit.rule_id) for hit in hits.values()]
+            weight = self._weight(item)
+            for hit in self.rules.match(self._clip(item.text), item.language, item.source):
+                weighted = RuleHit(hit.rule_id, hit.category, hit.weight * weight)
+                if hit.rule_id not in hits or hits[hit.rule_id][0].weight < weighted.weight:
+                    hits[hit.rule_id] = (weighted, item.source)
+        scores = combined_scores(hit for hit, _ in hits.values())
+        findings = [
+            Finding("rule", hit.category, hit.rule_id, detail="reporter's words")
+            if source == "report"
+            else Finding("rule", hit.category, hit.rule_id)
+            for hit, source in hits.values()
+        ]
         if probability is not None:
             harassment = scores.get(Category.HARASSMENT, 0.0)
             scores[Category.HARASSMENT] = max(harassment, probability)

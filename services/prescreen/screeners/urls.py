@@ -1,4 +1,8 @@
-"""The URL screener: the registrable domains of a case's links, looked up in domain lists."""
+"""The URL screener: the registrable domains of a case's links, looked up in domain lists.
+
+A link is refanged first (``hxxp://scam[.]example``), then parsed as a browser would; a host
+confusable with a listed name (TS #39 skeletons) scores as that name does, and says so.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,12 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
+from services.prescreen.core.links import refang
 from services.prescreen.domains import DomainIndex, InvalidUrlError, load_domain_lists, url_host
 from services.prescreen.model import CaseInput, Finding, ScreenerResult, Usability
 from shared.events import Category
 
-VERSION = "1"
+VERSION = "2"
 
 
 class UrlScreener:
@@ -41,7 +46,7 @@ class UrlScreener:
         findings: dict[tuple[str, str], Finding] = {}
         for url in case.urls:
             try:
-                host = url_host(url)
+                host = url_host(refang(url))
             except InvalidUrlError as exc:
                 invalid[str(exc)] += 1
                 continue
@@ -51,6 +56,18 @@ class UrlScreener:
                 findings.setdefault(
                     (listed.name, host.domain),
                     Finding("domain", listed.category, listed.name, detail=host.domain),
+                )
+            for alike in self.index.look_alikes(host):
+                listed = alike.listed
+                scores[listed.category] = max(scores.get(listed.category, 0.0), listed.score)
+                findings.setdefault(
+                    (listed.name, host.domain),
+                    Finding(
+                        "domain",
+                        listed.category,
+                        listed.name,
+                        detail=f"{host.domain} looks like {alike.name}",
+                    ),
                 )
         # reasons and counts only: a URL itself may carry personal data
         notes = tuple(f"{count} URL(s) left aside: {reason}" for reason, count in invalid.items())

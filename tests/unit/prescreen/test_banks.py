@@ -182,3 +182,58 @@ def test_a_bulk_loaded_bank_and_later_additions_are_both_searched() -> None:
     assert [f.distance for f in old.findings] == [0]
     assert [f.distance for f in new.findings] == [0]
     assert banks.sizes() == {"big": 5001}
+
+
+# --- mirrored and rotated copies --------------------------------------------------------------
+# PDQ hashes an image by the signs of its 16x16 low-frequency DCT coefficients around their
+# median; a flip multiplies coefficient (i, j) by (-1)**j, a transpose swaps i and j, so a
+# client gets the hashes of all 8 dihedral transforms from one DCT, as PDQ's reference does.
+_DCT = np.sqrt(2 / 64) * np.cos(np.pi / 64 * np.arange(16)[:, None] * (np.arange(64) + 0.5))
+_SIGN = (-1.0) ** np.arange(16)
+
+
+def _dct(image: np.ndarray) -> np.ndarray:
+    result: np.ndarray = _DCT @ image @ _DCT.T
+    return result
+
+
+def _hash(coefficients: np.ndarray) -> str:
+    return pdq_hex((coefficients > np.median(coefficients)).astype(np.uint8).reshape(-1))
+
+
+def _dihedral(coefficients: np.ndarray) -> list[str]:
+    flips = [
+        coefficients * _SIGN[None, :],  # mirrored left-right
+        coefficients * _SIGN[:, None],  # mirrored top-bottom
+        coefficients * _SIGN[:, None] * _SIGN[None, :],  # rotated 180
+    ]
+    transposed = [coefficients.T, *(f.T for f in flips)]  # transposes and 90/270 rotations
+    return [_hash(c) for c in (*flips, *transposed)]
+
+
+def test_a_mirrored_or_rotated_copy_matches_through_its_dihedral_hashes() -> None:
+    image = np.cumsum(np.cumsum(RNG.normal(size=(64, 64)), axis=0), axis=1)  # smooth, like a photo
+    banks = BankSet()
+    banks.apply(
+        [define("csam", Category.CHILD_SEXUAL_ABUSE), add("csam", "pdq", _hash(_dct(image)))]
+    )
+    screener = HashScreener(banks)
+    for copy in (image[:, ::-1], image[::-1, :], np.rot90(image), np.rot90(image, 3), image.T):
+        coefficients = _dct(np.ascontiguousarray(copy))
+        alone = MediaItem(pdq=_hash(coefficients), pdq_quality=90)
+        with_variants = MediaItem(
+            pdq=_hash(coefficients), pdq_quality=90, pdq_dihedral=tuple(_dihedral(coefficients))
+        )
+        [missed, matched] = screener.screen([case(alone), case(with_variants)])
+        assert missed.findings == ()  # one hash per item: a flipped copy is far from the bank's
+        assert [(f.ref, f.distance) for f in matched.findings] == [("csam", 0)]
+
+
+def test_malformed_dihedral_hashes_are_noted_and_the_rest_used() -> None:
+    banks = BankSet()
+    bits = random_bits()
+    banks.apply([define("b", Category.SPAM), add("b", "pdq", pdq_hex(bits))])
+    item = MediaItem(pdq=pdq_hex(random_bits()), pdq_dihedral=("zz", pdq_hex(flipped(bits, 3))))
+    [result] = HashScreener(banks).screen([case(item)])
+    assert [(f.ref, f.distance) for f in result.findings] == [("b", 3)]
+    assert "malformed pdq_dihedral hash ignored" in result.notes

@@ -133,3 +133,40 @@ def test_a_failing_screener_is_reported_and_the_others_still_decide() -> None:
     assert screened.shadow is not None
     assert screened.shadow.route is Route.HUMAN_REVIEW
     assert screened.shadow.policy_version == SHADOW.version
+
+
+def test_thresholds_can_differ_per_language() -> None:
+    raw = no_qa(LIVE).model_dump(mode="json")
+    raw["categories"]["harassment_threats"]["languages"] = {"fr": {"review": 0.7}}
+    policy = Policy.model_validate(raw)
+    results = [used("text", {Category.HARASSMENT: 0.6})]
+    french = CaseInput("c", 1, Category.OTHER, language="fr")
+    english = CaseInput("c", 1, Category.OTHER, language="en")
+    assert decide(policy, french, results).route is Route.DISMISS
+    assert decide(policy, english, results).route is Route.HUMAN_REVIEW
+
+
+@pytest.mark.parametrize(("reporters", "route"), [(1, Route.DISMISS), (2, Route.HUMAN_REVIEW)])
+def test_distinct_reporters_move_a_scored_case_toward_a_person(
+    reporters: int, route: Route
+) -> None:
+    # harassment reviews at 0.55; each reporter past the first adds 0.1 to a score it has
+    results = [used("text", {Category.HARASSMENT: 0.48})]
+    decision = decide(no_qa(LIVE), case(Category.HARASSMENT, reporters), results)
+    assert decision.route is route
+
+
+def test_reporters_alone_do_not_make_a_score_and_count_up_to_four() -> None:
+    policy = no_qa(LIVE)
+    assert decide(policy, case(Category.SELF_HARM, 4), [used("text", {})]).route is Route.DISMISS
+    results = [used("text", {Category.SPAM: 0.42})]  # spam reviews at 0.7
+    assert decide(policy, case(Category.SPAM, 4), results).route is Route.HUMAN_REVIEW  # 0.72
+    assert decide(policy, case(Category.SPAM, 9), results).route is Route.HUMAN_REVIEW
+    assert decide(policy, case(Category.SPAM, 3), results).route is Route.DISMISS  # 0.62
+    assert decide(policy, case(Category.OTHER, 4), results).route is Route.DISMISS
+
+
+def test_a_screener_in_shadow_mode_routes_only_the_shadow_policy() -> None:
+    results = [used("safety_model", {Category.HATE_SPEECH: 0.9})]
+    assert decide(no_qa(LIVE), case(), results).route is Route.DISMISS
+    assert decide(no_qa(SHADOW), case(), results).route is Route.HUMAN_REVIEW

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+import re
 import textwrap
 import time
 from pathlib import Path
@@ -10,6 +12,7 @@ from services.prescreen.text_rules import (
     RuleError,
     RuleHit,
     RuleSet,
+    _phrases_regex,
     combined_scores,
     load_rules,
     normalize,
@@ -221,3 +224,37 @@ def test_matcher_is_fast(deployed: RuleSet) -> None:
         deployed.match(t, None)
     # a loose bound (the measured rate is ~20k texts/s): catches a regex gone quadratic
     assert len(texts) / (time.perf_counter() - start) > 2_000
+
+
+def _naive_hits(rules: RuleSet, text: str, language: str, source: str) -> list[str]:
+    """Every rule of the language and source tried on its own: what the compiled scans
+    (keyword tries, trigger words, pre-filters) must find too."""
+    normalized = normalize(text)
+    found = []
+    for rule in rules.rules:
+        if rule.language not in (language, "any") or rule.source not in ("any", source):
+            continue
+        keywords = _phrases_regex(rule.keywords) if rule.keywords else None
+        hit = (keywords is not None and keywords.search(normalized) is not None) or any(
+            re.search(pattern, normalized) for pattern in rule.patterns
+        )
+        if hit and rule.unless and _phrases_regex(rule.unless).search(normalized):
+            hit = False
+        if hit:
+            found.append(rule.id)
+    return found
+
+
+def test_the_compiled_scans_find_what_each_rule_alone_finds() -> None:
+    rules = load_rules(DEPLOY_RULES)
+    labelled = Path(__file__).parents[2] / "eval" / "prescreen.jsonl"
+    texts = [
+        (t["text"], t.get("language") or row["id"][:2])
+        for row in map(json.loads, labelled.read_text(encoding="utf-8").splitlines())
+        for t in row["case"].get("texts", ())
+    ]
+    assert len(texts) > 500
+    for text, language in texts:
+        for source in ("report", "excerpt"):
+            found = [h.rule_id for h in rules.match(text, language, source)]
+            assert found == _naive_hits(rules, text, language, source), (text, source)

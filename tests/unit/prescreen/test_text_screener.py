@@ -7,7 +7,7 @@ import pytest
 
 from services.prescreen.model import CaseInput, ScreenerResult, TextItem, Usability
 from services.prescreen.screeners.text import TextScreener, profanity_model
-from services.prescreen.text_rules import RuleSet, load_rules
+from services.prescreen.text_rules import Rule, RuleSet, load_rules
 from shared.events import Category
 
 DEPLOY_RULES = Path(__file__).parents[3] / "deploy" / "prescreen" / "rules.yaml"
@@ -68,7 +68,8 @@ def test_french_threat_is_a_rule_finding(screener: TextScreener, model: Counting
     refs = {(f.kind, f.ref) for f in result.findings}
     assert ("rule", "fr.harassment.death-threat") in refs
     assert ("rule", "fr.harassment.doxxing") in refs
-    assert result.scores[Category.HARASSMENT] == pytest.approx(1 - 0.2 * 0.4)
+    assert ("rule", "fr.harassment.threat-shape") in refs
+    assert result.scores[Category.HARASSMENT] == pytest.approx(1 - 0.2 * 0.4 * 0.4)
     # French text never reaches the English model
     assert model.calls == []
 
@@ -77,7 +78,7 @@ def test_model_scores_an_english_insult_above_a_neutral_sentence(screener: TextS
     insult, neutral = screener.screen(
         [
             case(("you are a disgusting stupid idiot", "en"), case_id="insult"),
-            case(("the train leaves at nine tomorrow morning", None), case_id="neutral"),
+            case(("the train leaves at nine tomorrow morning", "en"), case_id="neutral"),
         ]
     )
     assert insult.scores[Category.HARASSMENT] >= 0.5
@@ -89,7 +90,7 @@ def test_model_scores_an_english_insult_above_a_neutral_sentence(screener: TextS
 def test_score_is_the_max_of_rule_and_model(rules: RuleSet) -> None:
     screener = TextScreener(rules, model=lambda texts: [0.3] * len(texts))
     result = screen_one(screener, case(("i will kill you", "en")))
-    assert result.scores[Category.HARASSMENT] == pytest.approx(0.8)
+    assert result.scores[Category.HARASSMENT] == pytest.approx(1 - 0.2 * 0.4)  # two rules
     screener = TextScreener(rules, model=lambda texts: [0.95] * len(texts))
     result = screen_one(screener, case(("i will kill you", "en")))
     assert result.scores[Category.HARASSMENT] == pytest.approx(0.95)
@@ -113,10 +114,57 @@ def test_oversized_text_is_truncated_with_a_note(rules: RuleSet, model: Counting
     text = "bonjour " * 20 + "je vais te tuer"
     result = screen_one(screener, case((text, "fr"), ("je sais où tu habites", "fr")))
     assert result.notes == ("1 text(s) over 100 characters, scored on their start",)
-    # the threat lies past the limit: only the short text's rule is found
-    assert {f.ref for f in result.findings} == {"fr.harassment.doxxing"}
+    # the threat lies past the limit: only the short text's rules are found
+    refs = {f.ref for f in result.findings}
+    assert refs == {"fr.harassment.doxxing", "fr.harassment.threat-shape"}
 
 
 def test_from_file(model: CountingModel) -> None:
     screener = TextScreener.from_file(DEPLOY_RULES, max_chars=500, model=model)
     assert screener.max_chars == 500
+
+
+def test_the_english_model_scores_english_texts_only(rules: RuleSet) -> None:
+    screener = TextScreener(rules, model=lambda texts: [0.9] * len(texts))
+    french, unknown, english = screener.screen(
+        [
+            case(("Fiers de défiler à la marche des fiertés, quelle journée", "fr")),
+            case(("quelle journée, on y était tous", None)),
+            case(("what a day, we were all there", "en-GB")),
+        ]
+    )
+    assert Category.HARASSMENT not in french.scores
+    assert Category.HARASSMENT not in unknown.scores
+    assert english.scores[Category.HARASSMENT] == pytest.approx(0.9)
+
+
+def test_reporters_words_count_for_less_than_the_reported_message() -> None:
+    rules = RuleSet([Rule("en.threat", Category.HARASSMENT, "en", 0.8, keywords=("kill you",))])
+    screener = TextScreener(rules, model=lambda texts: [0.0] * len(texts), reporter_weight=0.5)
+    threat = "i will kill you"
+    [excerpt, words] = screener.screen(
+        [
+            CaseInput("a", 1, Category.HARASSMENT, texts=(TextItem("excerpt", threat, "en"),)),
+            CaseInput("b", 1, Category.HARASSMENT, texts=(TextItem("report", threat, "en"),)),
+        ]
+    )
+    assert words.scores[Category.HARASSMENT] == pytest.approx(
+        excerpt.scores[Category.HARASSMENT] * 0.5
+    )
+    assert excerpt.scores[Category.HARASSMENT] == pytest.approx(0.8)
+    assert {f.detail for f in words.findings} == {"reporter's words"}
+
+
+def test_rules_for_reporters_words_read_reporters_words_only() -> None:
+    rules = RuleSet(
+        [Rule("en.report", Category.FRAUD, "en", 0.5, keywords=("scam",), source="report")]
+    )
+    screener = TextScreener(rules, model=lambda texts: [0.0] * len(texts), reporter_weight=1.0)
+    said, quoted = screener.screen(
+        [
+            CaseInput("a", 1, Category.FRAUD, texts=(TextItem("report", "a scam", "en"),)),
+            CaseInput("b", 1, Category.FRAUD, texts=(TextItem("excerpt", "a scam", "en"),)),
+        ]
+    )
+    assert said.scores[Category.FRAUD] == pytest.approx(0.5)
+    assert quoted.scores.get(Category.FRAUD, 0.0) == 0.0

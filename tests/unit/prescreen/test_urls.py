@@ -127,7 +127,8 @@ def test_no_urls_is_no_input(screener: UrlScreener) -> None:
     [
         ("ftp://scam.example/", "not http(s)"),
         ("javascript:alert(1)", "not http(s)"),
-        ("https://", "no host"),
+        ("https://", "unparseable"),  # WHATWG: a special URL needs a host
+        ("file:///etc/passwd", "not http(s)"),
         ("https://[::1", "unparseable"),
         ("https://scam.example:99999/", "unparseable"),
         ("https://127.0.0.1/", "IP-literal host"),
@@ -135,7 +136,8 @@ def test_no_urls_is_no_input(screener: UrlScreener) -> None:
         ("https://localhost/", "no registrable domain"),
         ("https://example/", "no registrable domain"),
         ("https://a..scam.example/", "not a valid host name"),
-        ("https://bad host.example/", "not a valid host name"),
+        ("https://bad host.example/", "unparseable"),
+        ("http://0x7f.1/", "IP-literal host"),  # browsers read an IPv4 address in hex
     ],
 )
 def test_invalid_urls(screener: UrlScreener, url: str, reason: str) -> None:
@@ -178,3 +180,45 @@ def test_deployed_lists_load_and_match() -> None:
     assert listed(screener, "https://mabanque-sécurisé.test/") == {
         ("phishing", "xn--mabanque-scuris-knbf.test")
     }
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://scam.example\\@good.example/",  # the backslash ends the host, as in browsers
+        "https://scam.example\\good.example/",
+        "HTTPS://SCAM.Example/login",
+        "https://user:pw@scam.example:8443/",
+        "https://scam%2Eexample/",
+        "hxxps://scam[.]example/login",
+        " https://scam.example/ ",
+        "https://scam.example\t/",
+    ],
+)
+def test_links_are_read_as_a_browser_goes_to_them(screener: UrlScreener, url: str) -> None:
+    result = screen(screener, url)
+    assert result.usability is Usability.USED
+    assert result.scores == {Category.FRAUD: 0.8}
+
+
+@pytest.mark.parametrize(
+    ("url", "listed_name"),
+    [
+        ("https://\u0455\u0441\u0430m.example/", "scam.example"),  # Cyrillic s, c, a
+        ("https://scarn.example/", "scam.example"),  # rn looks like m
+        ("https://login.\u0455cam.example/", "scam.example"),
+    ],
+)
+def test_look_alikes_of_listed_domains_score_as_them(
+    screener: UrlScreener, url: str, listed_name: str
+) -> None:
+    result = screen(screener, url)
+    assert result.scores == {Category.FRAUD: 0.8}
+    [finding] = result.findings
+    assert finding.detail is not None
+    assert finding.detail.endswith(f"looks like {listed_name}")
+
+
+def test_unrelated_domains_are_no_look_alikes(screener: UrlScreener) -> None:
+    for url in ("https://scan.example/", "https://seam.example/", "https://cam.example/"):
+        assert screen(screener, url).scores == {}

@@ -77,7 +77,7 @@ def test_bank_files_in_both_formats(tmp_path: Path) -> None:
     assert json_file.definition["category"] == "child_sexual_abuse"
     bad = tmp_path / "bad.csv"
     bad.write_text("algorithm,hash\nsha256,abc\n")
-    with pytest.raises(BankFileError, match="hash 1: invalid hash"):
+    with pytest.raises(BankFileError, match="line 2: hash: "):
         updates(None, "b", read_bank_file(bad))
     (tmp_path / "x.csv").write_text("a,b\n1,2\n")
     with pytest.raises(BankFileError, match="header"):
@@ -96,8 +96,8 @@ def test_the_eval_harness_scores_both_policies(tmp_path: Path) -> None:
     path = tmp_path / "set.jsonl"
     path.write_text("\n".join(json.dumps(line) for line in lines))
     items = read_labelled(path)
-    scores = evaluate(build_engine(PrescreenSettings(), banks), items)
-    assert [s.name for s in scores] == ["live default v1", "shadow default v2"]
-    report = render(scores, items)
+    run = evaluate(build_engine(PrescreenSettings(), banks), items)
+    assert [s.name for s in run.scores] == ["live default v2", "shadow default v3"]
+    report = render(run)
     assert "child_sexual_abuse" in report
     assert "route accuracy" in report

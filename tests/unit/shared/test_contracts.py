@@ -44,7 +44,9 @@ def test_a_complete_report_is_accepted() -> None:
         (with_(text="x" * 2001), "text"),
         (with_(reporter_id=""), "reporter_id"),
         (with_(evidence={"media": [{}]}), "evidence.media.0"),
-        (with_(evidence={"urls": ["javascript:alert(1)"]}), "evidence.urls.0"),
+        (with_(evidence={"urls": [""]}), "evidence.urls.0"),
+        (with_(evidence={"urls": ["https://x.example/" + "a" * 2048]}), "evidence.urls.0"),
+        (with_(evidence={"media": [{"pdq_dihedral": ["f" * 64]}]}), "evidence.media.0"),
         (with_(unexpected=True), "unexpected"),
         (with_(reporter_id=42), "reporter_id"),  # strict: no silent coercion
     ],
@@ -53,6 +55,16 @@ def test_schema_violations_are_rejected_with_their_location(payload: bytes, loca
     with pytest.raises(ValidationError) as caught:
         ReportSubmitted.model_validate_json(payload)
     assert location in describe_error(caught.value)
+
+
+@pytest.mark.parametrize(
+    "link",
+    ["HTTPS://Scam.Example/login", "hxxp://scam[.]example", "javascript:alert(1)", "www.x.fr"],
+)
+def test_a_link_is_never_a_reason_to_refuse_a_report(link: str) -> None:
+    report = ReportSubmitted.model_validate_json(with_(evidence={"urls": [link]}))
+    assert report.evidence is not None
+    assert report.evidence.urls == (link,)
 
 
 def test_error_reason_never_echoes_the_message_content() -> None:

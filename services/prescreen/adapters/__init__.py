@@ -1,0 +1,1 @@
+"""Prescreen's clients of outside things: model servers, model files, detectors."""

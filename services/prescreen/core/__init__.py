@@ -1,0 +1,1 @@
+"""Prescreen's pure core: text, links, languages and answers, with no I/O."""
