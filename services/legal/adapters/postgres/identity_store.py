@@ -8,6 +8,7 @@ a later one is recorded with the period it had.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import cast
 
 from services.legal.core.fieldcrypt import Sealed
 from services.legal.core.identity import (
@@ -203,7 +204,8 @@ async def account_rows(
             None if account["username"] is None else unpack(account["username"]),
         ),
         [PhoneNumberRow(p[0], p[1], p[2], unpack(p[3])) for p in phones],
-        [SessionRow(r[0], r[1], r[2], r[3]) for r in sessions],
+        # Each record holds SessionRow's columns in its order and unpacks as it does.
+        cast("list[SessionRow]", sessions),
     )
 
 
