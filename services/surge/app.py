@@ -21,8 +21,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 import faust
@@ -122,6 +124,9 @@ class SurgeApp:
             broker=[f"kafka://{h.strip()}" for h in settings.kafka_bootstrap_servers.split(",")],
             broker_credentials=_credentials(settings),
             store="memory://",
+            # faust's default is "<app id>-data" in the working directory, which may be
+            # read-only (a container's) or a checkout.
+            datadir=str(surge.data_dir or Path(tempfile.gettempdir()) / "{conf.name}-data"),
             # No HTTP server of faust's: probes and metrics are the shared, token-protected
             # endpoint (CRIBLE_METRICS_PORT).
             web_enabled=False,

@@ -6,6 +6,7 @@ setting (the README's configuration table lists them).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -123,6 +124,12 @@ class SurgeSettings(BaseSettings):
     )
     sweep_seconds: float = Field(
         default=30.0, gt=0, description="How often expired windows and reporters are dropped."
+    )
+    data_dir: Path | None = Field(
+        default=None,
+        description="Where faust keeps its table bookkeeping (the tables are in memory and "
+        "rebuilt from their changelogs); by default a directory under the system's temporary "
+        "directory, never the working directory.",
     )
 
     @model_validator(mode="after")

@@ -7,10 +7,12 @@ import functools
 import os
 import signal
 import sys
+import tempfile
 import time
 import uuid
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -150,6 +152,13 @@ async def test_a_burst_yields_one_signal_id_per_window_whose_figures_only_grow(
         assert counts[0] >= 10
         assert published[-1].distinct_reporters == 25
     assert {s.kind for s in found} == {SurgeKind.VIRAL}
+    # faust's bookkeeping went to the temporary directory, not to the working directory.
+    assert not _data_dirs(Path.cwd(), surge.topic_prefix)
+    assert _data_dirs(Path(tempfile.gettempdir()), surge.topic_prefix)
+
+
+def _data_dirs(where: Path, prefix: str) -> list[Path]:
+    return list(where.glob(f"{prefix}*-data"))
 
 
 async def test_a_campaign_by_fresh_accounts_is_flagged_coordinated_and_a_genuine_burst_is_not(
