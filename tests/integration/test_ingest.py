@@ -245,31 +245,37 @@ async def test_database_connections_killed_mid_stream_lose_nothing_and_dead_lett
 async def test_a_second_worker_joining_mid_stream_double_counts_nothing(
     settings: Settings, db: asyncpg.Connection, producer: AIOKafkaProducer
 ) -> None:
-    total = 20_000
     topic = wire_name(REPORTS_SUBMITTED.name, settings.topic_prefix)
     small_batches = settings.model_copy(update={"consumer_max_batch": 50})
-    for i in range(total):
-        subject = f"m{i % 40}"
-        await producer.send(
-            topic,
-            encode(report(f"r{i}", reporter=f"u{i % 500}", subject_id=subject)),
-            key=f"message:c1:{subject}".encode(),
-        )
-    await producer.flush()
+    sent = 0
 
+    async def send(count: int) -> None:
+        nonlocal sent
+        for _ in range(count):
+            subject = f"m{sent % 40}"
+            await producer.send(
+                topic,
+                encode(report(f"r{sent}", reporter=f"u{sent % 500}", subject_id=subject)),
+                key=f"message:c1:{subject}".encode(),
+            )
+            sent += 1
+        await producer.flush()
+
+    await send(8_000)
     assignments = assigned()
     async with running(SPEC, small_batches):
         await eventually(lambda: db.fetchval("SELECT count(*) > 500 FROM ingest.reports"))
         async with running(SPEC, small_batches):  # the group rebalances under load
-            # Both workers got partitions: the first at start, then both at the rebalance.
-            await eventually(lambda: _true(assigned() >= assignments + 3))
-            joined_at = await db.fetchval("SELECT count(*) FROM ingest.reports")
+            # Reports keep arriving until both workers hold partitions (the first at start,
+            # then both at the rebalance), so the join lands mid-stream however fast the
+            # first worker is, and more arrive after it.
+            while assigned() < assignments + 3:
+                await send(200)
+            await send(8_000)
             await eventually(lambda: committed_all(settings), timeout=120)
 
-    assert joined_at < total, "the first worker finished before the second one joined"
-
-    assert await db.fetchval("SELECT count(*) FROM ingest.reports") == total
-    assert await db.fetchval("SELECT sum(report_count) FROM ingest.cases") == total
+    assert await db.fetchval("SELECT count(*) FROM ingest.reports") == sent
+    assert await db.fetchval("SELECT sum(report_count) FROM ingest.cases") == sent
     assert await db.fetchval("SELECT sum(reporter_count) FROM ingest.cases") == await db.fetchval(
         "SELECT count(DISTINCT (case_id, case_revision, reporter_id)) FROM ingest.reports"
     )
@@ -283,10 +289,6 @@ def assigned() -> float:
         )
         or 0.0
     )
-
-
-async def _true(value: bool) -> bool:
-    return value
 
 
 async def test_reports_of_hundreds_of_kilobytes_on_one_subject_stall_nothing(
