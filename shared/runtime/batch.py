@@ -11,10 +11,11 @@ For every batch of a consumer lane, :class:`BatchProcessor`:
    the outbox rows, and only then commits the offsets.
 
 When the handler fails, the batch is split until the failing records are alone. A record is
-dead-lettered only when it fails alone while the records beside it succeed; when every record
-fails, that is an outage or a bug, not bad input: nothing is committed, the lane backs off
-and tries again, with any newer records of its partitions added (so a lone bad record is
-recognised as soon as a good one follows it).
+dead-lettered when it fails alone while the records beside it succeed, or when its failure
+can only be its own (a value the database cannot store, an event too large for its topic);
+when every record fails otherwise, that is an outage or a bug, not bad input: nothing is
+committed, the lane backs off and tries again, with any newer records of its partitions
+added (so a lone bad record is recognised as soon as a good one follows it).
 """
 
 from __future__ import annotations
@@ -35,10 +36,10 @@ from shared import metrics, outbox
 from shared.errors import (
     ConfigurationError,
     Fault,
-    RecordTooLargeError,
     RefusedError,
     StopRequestedError,
     classify,
+    record_at_fault,
 )
 from shared.publisher import Outbound
 from shared.runtime.deadletter import dead_letter
@@ -65,7 +66,7 @@ class _Failure:
     @property
     def certain(self) -> bool:
         """Whether the record is at fault whatever its neighbours do."""
-        return isinstance(self.error, RecordTooLargeError)
+        return record_at_fault(self.error)
 
 
 @dataclass(slots=True)

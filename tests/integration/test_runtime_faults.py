@@ -98,6 +98,30 @@ async def test_a_record_failing_alone_is_dead_lettered_and_its_neighbours_are_ap
     )
 
 
+@pytest.mark.parametrize(
+    ("value", "error"),
+    [
+        (item("nul\u0000inside"), b"CharacterNotInRepertoireError"),
+        (item("too-big", fail="range"), b"NumericValueOutOfRangeError"),
+    ],
+)
+async def test_a_value_the_database_cannot_store_is_dead_lettered_even_alone(
+    probe: Settings, db: asyncpg.Connection, producer: AIOKafkaProducer, value: bytes, error: bytes
+) -> None:
+    # Alone in its partition: no neighbour succeeds beside it, yet no outage fails that way.
+    async with running(probe_service(Faults()), probe):
+        await send(producer, probe, value)
+        dead = await read_topic(probe, PROBE_IN.dlq().name, until=lambda rs: len(rs) >= 1,
+                                timeout=20)  # fmt: skip
+        assert [dict(r.headers)["crible.error.class"] for r in dead] == [error]
+        await eventually(lambda: all_committed(probe))
+        await send(producer, probe, item("after"))
+        await eventually(lambda: all_committed(probe))
+
+    assert await stored(db) == 1
+    assert await written(probe, PROBE_IN.dlq().name) == 1
+
+
 async def test_when_every_record_fails_nothing_is_dead_lettered_nor_committed(
     probe: Settings, db: asyncpg.Connection, producer: AIOKafkaProducer
 ) -> None:
