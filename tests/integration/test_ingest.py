@@ -182,6 +182,22 @@ async def test_poison_messages_go_to_the_dlq_and_valid_ones_around_them_are_proc
     assert await messages_written(settings, wire_name(REPORTS_SUBMITTED.dlq().name, prefix)) == 3
 
 
+async def test_a_lone_report_with_a_nul_character_is_dead_lettered_at_once(
+    settings: Settings, db: asyncpg.Connection, producer: AIOKafkaProducer
+) -> None:
+    async with running(SPEC, settings):
+        await publish(producer, settings, encode(report("nul", text="free\u0000crypto")))
+        # Alone in its batch, it must not look like an outage that stalls its partition.
+        dead = await read_topic(
+            settings, REPORTS_SUBMITTED.dlq().name, until=lambda rs: len(rs) >= 1, timeout=20
+        )
+        assert dict(dead[0].headers)["crible.error.class"] == b"ValidationError"
+        assert b"text" in dict(dead[0].headers)["crible.error.message"]
+        await publish(producer, settings, encode(report("after")))
+        await eventually(lambda: db.fetchval("SELECT count(*) = 1 FROM ingest.reports"))
+    assert await db.fetchval("SELECT report_id FROM ingest.reports") == "after"
+
+
 async def test_a_decided_case_reopens_as_a_new_revision(
     settings: Settings, db: asyncpg.Connection, producer: AIOKafkaProducer
 ) -> None:
