@@ -10,12 +10,23 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import (
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+)
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
 log = logging.getLogger(__name__)
+
+# A `_created` series beside every counter and histogram would double the series of each
+# and is read by nothing (the catalogue lists none).
+disable_created_metrics()
 
 CONSUMED = Counter(
     "crible_messages_consumed_total",
@@ -109,6 +120,24 @@ PERIODIC_LAST_SUCCESS = Gauge(
 )
 
 
+def start_at_zero(service: str, *, produces: Iterable[str], uses_database: bool) -> None:
+    """Series of a process's known failure outcomes, present at 0 from its start.
+
+    A counter series born at 1 shows no increase to Prometheus (``increase()`` needs two
+    samples), so without this the first relayed batch or refused event would not alert.
+    """
+    READY.labels(service).set(0)
+    for topic in produces:
+        UNDELIVERABLE.labels(service, topic)
+    if uses_database:
+        OUTBOX_RELAYED.labels(service)
+        COMMIT_RECOVERIES.labels(service)
+
+
+#: Outcomes of a periodic task's round.
+PERIODIC_OUTCOMES = ("ran", "skipped", "failed")
+
+
 #: Answers whether the process is ready: (ready, one word per check that failed).
 ReadinessProbe = Callable[[], tuple[bool, list[str]]]
 
@@ -185,7 +214,10 @@ class MetricsServer:
         if path == b"/healthz":
             return "200 OK", b"alive\n", "text/plain"
         if path == b"/readyz":
-            ready, failing = self._readiness() if self._readiness else (True, [])
+            try:
+                ready, failing = self._readiness() if self._readiness else (True, [])
+            except Exception as error:  # noqa: BLE001 - answer 503 rather than drop the probe
+                ready, failing = False, [f"readiness check failed ({type(error).__name__})"]
             if ready:
                 return "200 OK", b"ready\n", "text/plain"
             return "503 Service Unavailable", (" ".join(failing) + "\n").encode(), "text/plain"

@@ -1,4 +1,4 @@
-"""Periodic work beside the consumers: lag, orphaned outbox rows, database reachability.
+"""Periodic work beside the consumers: lag, readiness, orphaned outbox rows, the database.
 
 It runs as its own task, so that it goes on whatever the lanes are doing (a lane stalled by
 an outage, or with no partition at all).
@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import asyncpg
@@ -36,6 +36,7 @@ class Housekeeping:
         emitter: Emitter | None,
         runners: Sequence[ConsumerRunner[Any]],
         stop: asyncio.Event,
+        readiness: Callable[[], object] | None = None,
     ) -> None:
         self._service = service
         self._settings = settings
@@ -43,6 +44,7 @@ class Housekeeping:
         self._emitter = emitter
         self._runners = runners
         self._stop = stop
+        self._readiness = readiness
         self._last_relay = 0.0
         #: Whether the last database check succeeded (``/readyz``).
         self.database_ok = pool is None
@@ -63,6 +65,8 @@ class Housekeeping:
             except Exception as error:  # noqa: BLE001 - lag is best effort; never stop for it
                 log.warning("lag update failed", extra={"error": type(error).__name__})
         await self._check_database()
+        if self._readiness is not None:
+            self._readiness()  # keeps crible_ready current without anyone probing
         now = time.monotonic()
         if now - self._last_relay >= self._settings.outbox_relay_seconds:
             self._last_relay = now

@@ -67,26 +67,45 @@ class ServiceProcess:
         self._metrics: metrics.MetricsServer | None = None
 
     def readiness(self) -> tuple[bool, list[str]]:
-        """Ready once connected to Kafka and PostgreSQL and given partitions (``/readyz``)."""
+        """Ready once connected to Kafka and PostgreSQL and given partitions (``/readyz``).
+
+        Also sets ``crible_ready``: the housekeeping task asks every round, so the gauge is
+        current whether or not anything probes the process. Never raises: a check that
+        cannot answer yet (a client still starting) counts as failing.
+        """
+        try:
+            failing = self._failing_checks()
+        except Exception as error:  # noqa: BLE001 - a probe must get an answer, not a reset
+            failing = [f"starting ({type(error).__name__})"]
+        metrics.READY.labels(self.service.name).set(0 if failing else 1)
+        return not failing, failing
+
+    def _failing_checks(self) -> list[str]:
+        if self.stop.is_set():
+            return ["stopping"]
         failing = []
+        if self.context is None:
+            failing.append("starting")
         if not self._producer_started:
             failing.append("kafka")
         if self.housekeeping is None or not self.housekeeping.database_ok:
             failing.append("database")
         if not all(r.ready for r in self.runners):
             failing.append("partitions")
-        if self.service.readiness is not None:
-            failing.extend(
-                ["starting"] if self.context is None else self.service.readiness(self.context)
-            )
-        metrics.READY.labels(self.service.name).set(0 if failing else 1)
-        return not failing, failing
+        if self.service.readiness is not None and self.context is not None:
+            failing.extend(self.service.readiness(self.context))
+        return failing
 
     async def run(self) -> None:
         """Start everything, then wait for the stop event or the first failure."""
+        service, settings = self.service, self.settings
+        metrics.start_at_zero(
+            service.name,
+            produces=[t.name for t in service.produces],
+            uses_database=service.uses_database,
+        )
         self._metrics = await _start_metrics(self.settings, self.readiness)
         _tune_gc()
-        service, settings = self.service, self.settings
         if service.uses_database:
             self.pool = await _connect_pool(settings, service.name, self.retry)
             self._lease = WorkerLease(
@@ -124,6 +143,7 @@ class ServiceProcess:
             emitter=emitter,
             runners=self.runners,
             stop=self.stop,
+            readiness=self.readiness,
         )
         self.runners.extend(
             self._runner(spec, emitter)
@@ -177,6 +197,8 @@ class ServiceProcess:
 
     async def close(self) -> None:
         """Stop the API, run the shutdown hooks, close executors, producer, pool, metrics."""
+        self.stop.set()  # from here on /readyz says "stopping"
+        self.readiness()
         if self.http is not None:
             await self.http.stop()
         if self.context is not None:

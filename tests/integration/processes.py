@@ -1,0 +1,162 @@
+"""Real service processes for the tests: `crible run <service>` started as an operator would,
+its JSON log lines collected, its probes asked, its process tree looked up in /proc."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import socket
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from shared.config import Settings
+
+TOKEN = "probe-token"
+
+
+def free_port() -> int:
+    """A port nothing listens on (yet)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Worker:
+    """One `crible run <service>` process."""
+
+    name: str
+    process: asyncio.subprocess.Process
+    metrics_port: int
+    lines: list[dict[str, Any]] = field(default_factory=list)
+    reader: asyncio.Task[None] | None = None
+
+    @property
+    def pid(self) -> int:
+        """The process id."""
+        return self.process.pid
+
+    def logged(self, message: str) -> list[dict[str, Any]]:
+        """The log lines whose message is ``message``."""
+        return [line for line in self.lines if line.get("msg") == message]
+
+    async def readyz(self) -> tuple[int, str] | None:
+        """``/readyz``'s status and body; None when nothing listens. Raises on a dropped probe."""
+        return await probe(self.metrics_port, "/readyz")
+
+    async def stop(self, *, timeout: float = 60) -> int:
+        """SIGTERM, then wait for the exit status."""
+        if self.process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.process.send_signal(signal.SIGTERM)
+        code = await asyncio.wait_for(self.process.wait(), timeout=timeout)
+        if self.reader is not None:
+            await self.reader
+        return code
+
+
+def service_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """The environment of a service process under ``settings`` (its topic prefix, ...)."""
+    return {
+        **os.environ,
+        "CRIBLE_TOPIC_PREFIX": settings.topic_prefix,
+        "CRIBLE_METRICS_TOKEN": TOKEN,
+        "KAFKA_BOOTSTRAP_SERVERS": settings.kafka_bootstrap_servers,
+        **extra,
+    }
+
+
+async def start(name: str, settings: Settings, **extra: str) -> Worker:
+    """Start `crible run <name>` with its own metrics and HTTP ports."""
+    port = free_port()
+    env = service_env(
+        settings,
+        CRIBLE_METRICS_PORT=str(port),
+        CRIBLE_HTTP_PORT=str(free_port()),
+        **extra,
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "services", "run", name, env=env, stderr=asyncio.subprocess.PIPE
+    )
+    worker = Worker(name, process, port)
+
+    async def collect() -> None:
+        assert process.stderr is not None
+        async for raw in process.stderr:
+            with contextlib.suppress(ValueError):
+                worker.lines.append(json.loads(raw))
+
+    worker.reader = asyncio.create_task(collect())
+    return worker
+
+
+@contextlib.asynccontextmanager
+async def running_process(name: str, settings: Settings, **extra: str) -> AsyncIterator[Worker]:
+    """A service process, stopped (SIGTERM, else SIGKILL) at the end whatever happens."""
+    worker = await start(name, settings, **extra)
+    try:
+        yield worker
+    finally:
+        if worker.process.returncode is None:
+            try:
+                await worker.stop(timeout=60)
+            except TimeoutError:
+                worker.process.kill()
+                await worker.process.wait()
+
+
+async def probe(port: int, path: str) -> tuple[int, str] | None:
+    """GET ``path`` with the token: (status, body), None if refused; raises if dropped."""
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    except OSError:
+        return None
+    try:
+        writer.write(
+            f"GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n\r\n".encode()
+        )
+        await writer.drain()
+        raw = await asyncio.wait_for(reader.read(), timeout=10)
+    except ConnectionError as error:
+        raise DroppedProbeError(f"{path}: {type(error).__name__}") from error
+    finally:
+        writer.close()
+    if not raw:
+        raise DroppedProbeError(f"{path}: the connection closed without an answer")
+    head, _, body = raw.partition(b"\r\n\r\n")
+    return int(head.split()[1]), body.decode()
+
+
+class DroppedProbeError(AssertionError):
+    """The process accepted a probe's connection and closed it without answering."""
+
+
+def descendants(pid: int) -> set[int]:
+    """Every live process below ``pid`` (children, their children, ...)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                stat = (entry / "stat").read_text()
+                parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found: set[int] = set()
+    frontier = {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Whether ``pid`` is a live process (a zombie is not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
