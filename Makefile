@@ -3,6 +3,12 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# Ports of `make run` / `make observe` (e.g. `make observe PROMETHEUS_PORT=9190` beside
+# another engineer's stack); the local broker's and database's are CRIBLE_LOCAL_*_PORT.
+METRICS_BASE_PORT ?= 9101
+HTTP_BASE_PORT    ?= 8101
+PROMETHEUS_PORT   ?= 9090
+PORTS := --metrics-base-port $(METRICS_BASE_PORT) --http-base-port $(HTTP_BASE_PORT)
 
 .DEFAULT_GOAL := help
 .PHONY: help install run observe test browser prometheus-tools metrics-catalogue screenshots unit lint format demo bench-ingest bench-prescreen bench-dispatch bench-legal bench-retention bench-surge bench-surge-tables eval-prescreen schemas k8s k8s-table compose-secrets topics migrate clean
@@ -18,7 +24,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP) ## Create .venv and install Crible with its development tools
 
 run: $(STAMP) ## Start Kafka + PostgreSQL (unless configured), topics, migrations, every service; Ctrl-C stops all
-	$(BIN)/crible local -- $(BIN)/crible run all
+	$(BIN)/crible local -- $(BIN)/crible run all $(PORTS)
 
 test: lint browser prometheus-tools ## Lint, then unit, integration and browser tests on a real Kafka broker and PostgreSQL
 	$(BIN)/crible local -- $(BIN)/python -m pytest
@@ -49,8 +55,8 @@ format: $(STAMP) ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-observe: $(STAMP) prometheus-tools ## Like run, with a local Prometheus (127.0.0.1:9090) evaluating Crible's rules and alerts
-	$(BIN)/crible local -- $(BIN)/crible observe
+observe: $(STAMP) prometheus-tools ## Like run, with a local Prometheus (port 9090, or PROMETHEUS_PORT) evaluating Crible's rules and alerts
+	$(BIN)/crible local -- $(BIN)/crible observe --port $(PROMETHEUS_PORT) $(PORTS)
 
 demo: $(STAMP) ## Publish a realistic report stream to the pipeline `make run` started, and watch it
 	$(BIN)/crible demo

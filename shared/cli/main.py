@@ -13,6 +13,7 @@ import json
 import logging
 import sys
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import uvloop
@@ -125,10 +126,25 @@ def _operations(sub: Any) -> None:
     """The operators' subcommands: observe, dashboards, metrics catalogue, dead letters."""
     observe = sub.add_parser(
         "observe",
-        help="run every service (`run all`) with a local Prometheus (127.0.0.1:9090, Crible's "
-        "rules and alerts); Ctrl-C stops both",
+        help="run every service (`run all`) with a local Prometheus (127.0.0.1:9090 unless "
+        "--port, Crible's rules and alerts); Ctrl-C stops both",
     )
     observe.add_argument("--port", type=int, default=9090, help="Prometheus's port")
+    observe.add_argument(
+        "--metrics-base-port",
+        type=int,
+        default=METRICS_BASE_PORT,
+        help="first metrics port of the services (as `crible run all` takes it)",
+    )
+    observe.add_argument(
+        "--http-base-port", type=int, default=HTTP_BASE_PORT, help="first HTTP API port"
+    )
+    observe.add_argument(
+        "--cache",
+        type=Path,
+        default=None,
+        help="where its configuration, password and data go (default .cache/prometheus)",
+    )
     observe.set_defaults(func=_observe)
 
     dashboards = sub.add_parser("dashboards", help="Grafana dashboards (deploy/grafana/)")
@@ -155,10 +171,15 @@ def _operations(sub: Any) -> None:
 
 
 def _observe(args: argparse.Namespace) -> int:
-    from shared.cli.observe import observe  # noqa: PLC0415
+    from shared.cli.observe import CACHE, observe  # noqa: PLC0415
 
-    return observe(args.registry.names, metrics_base_port=9101, http_base_port=8101,
-                   port=args.port)  # fmt: skip
+    return observe(
+        args.registry.names,
+        metrics_base_port=args.metrics_base_port,
+        http_base_port=args.http_base_port,
+        port=args.port,
+        cache=args.cache or CACHE,
+    )
 
 
 def _dashboards(_args: argparse.Namespace) -> int:
