@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 # A `_created` series beside every counter and histogram would double the series of each
 # and is read by nothing (the catalogue lists none).
-disable_created_metrics()
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 CONSUMED = Counter(
     "crible_messages_consumed_total",

@@ -11,7 +11,7 @@ import signal
 import socket
 import sys
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
 from typing import Any
 
@@ -186,7 +186,7 @@ async def test_crible_observe_prints_pages_its_prometheus_serves_and_scrapes_the
         await delete_topics(settings)
 
 
-async def _superset(found: Any, wanted: set[str]) -> bool:
+async def _superset(found: Awaitable[set[str]], wanted: set[str]) -> bool:
     return wanted <= await found
 
 

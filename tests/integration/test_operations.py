@@ -63,9 +63,7 @@ async def test_known_failure_counters_are_at_zero_from_the_start(
         await eventually(lambda: _async(value("crible_ready", service=name) == 1.0), timeout=30)
         assert value("crible_outbox_relayed_batches_total", service=name) == 0.0
         assert value("crible_commit_recoveries_total", service=name) == 0.0
-        assert (
-            value("crible_undeliverable_events_total", service=name, topic=PROBE_OUT.name) == 0.0
-        )
+        assert value("crible_undeliverable_events_total", service=name, topic=PROBE_OUT.name) == 0.0
         for outcome in ("ran", "skipped", "failed"):
             runs = value("crible_periodic_runs_total", service=name, task="tick", outcome=outcome)
             assert runs == 0.0, outcome
