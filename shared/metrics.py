@@ -57,7 +57,8 @@ BATCH_SIZE = Histogram(
 )
 CONSUMER_LAG = Gauge(
     "crible_consumer_lag_messages",
-    "Messages between a partition's high-water mark and this consumer's position.",
+    "Messages after a consumer group's committed offset on a partition, both read from the "
+    "broker; every process of the group reports every partition (read max by partition).",
     ["service", "topic", "partition"],
 )
 TRANSIENT_RETRIES = Counter(
@@ -164,6 +165,8 @@ class MetricsServer:
         self._readiness = readiness
         self._expected = f"Bearer {token}".encode()
         self._server: asyncio.Server | None = None
+        #: Requests being answered: a stop lets them finish rather than drop them.
+        self._answering: set[asyncio.Task[object]] = set()
 
     @property
     def port(self) -> int:
@@ -178,12 +181,18 @@ class MetricsServer:
         log.info("metrics endpoint listening", extra={"port": self.port})
 
     async def close(self) -> None:
-        """Stop listening."""
+        """Stop listening; answer the requests already accepted (for a second at most)."""
         if self._server is not None:
             self._server.close()
+            if self._answering:
+                await asyncio.wait(self._answering, timeout=1)
             await self._server.wait_closed()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._answering.add(task)
+            task.add_done_callback(self._answering.discard)
         try:
             head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=5)
             status, body, ctype = self._respond(head)
