@@ -7,9 +7,10 @@ main task, beside the shared metrics endpoint, and stops it with everything else
 import logging
 import os
 
-from services.surge.app import AgentStalledError, SurgeApp
+from services.surge.app import GROUP, AgentStalledError, SurgeApp
 from services.surge.config import SurgeSettings
-from shared.runtime import Service, ServiceContext
+from shared.runtime import OwnGroup, Service, ServiceContext
+from shared.topics import REPORTS_ACCEPTED, SURGE_BY_REPORTER, SURGE_BY_SUBJECT
 
 log = logging.getLogger(__name__)
 #: Exit status of a stalled process (sysexits.h: internal software error).
@@ -42,4 +43,11 @@ def _readiness(context: ServiceContext) -> list[str]:
     return ["starting"] if surge is None else surge.readiness()
 
 
-SPEC = Service(name="surge", main=run_surge, uses_database=False, readiness=_readiness)
+SPEC = Service(
+    name="surge",
+    main=run_surge,
+    uses_database=False,
+    readiness=_readiness,
+    # faust's group: the runtime reports its lag from the broker's committed offsets.
+    own_groups=(OwnGroup(GROUP, (REPORTS_ACCEPTED, SURGE_BY_REPORTER, SURGE_BY_SUBJECT)),),
+)

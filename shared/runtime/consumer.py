@@ -10,7 +10,6 @@ whatever share of the topic the group gives this process.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
@@ -72,7 +71,6 @@ class ConsumerRunner(Generic[E]):
         self._busy = [asyncio.Lock() for _ in range(lanes)]
         self._assigned = asyncio.Event()
         self._revoking = False
-        self._committed: dict[TopicPartition, int] = {}
         #: How many assignments this process received (a rebalance adds one).
         self.assignments = 0
         self._processor = BatchProcessor(
@@ -170,30 +168,6 @@ class ConsumerRunner(Generic[E]):
             # The partitions moved to another worker, which will see these records again;
             # the handlers are idempotent, so that costs time, not correctness.
             log.warning("offset commit refused after rebalance", extra={"error": str(error)})
-            return
-        self._committed.update(offsets)
-
-    async def update_lag(self) -> None:
-        """Set the lag gauge: messages between each partition's end and the committed offset.
-
-        Measured from the committed offset, not the fetch position, so a batch that is
-        stalled or in flight still counts as lag.
-        """
-        for tp in list(self._consumer.assignment()):
-            highwater = self._consumer.highwater(tp)
-            if highwater is None:
-                continue  # no fetch response for this partition yet
-            committed = self._committed.get(tp)
-            if committed is None:
-                try:
-                    committed = await asyncio.wait_for(self._consumer.committed(tp), timeout=2)
-                except (TimeoutError, IllegalStateError):
-                    continue  # partition being reassigned
-                committed = committed or 0
-                self._committed[tp] = committed
-            metrics.CONSUMER_LAG.labels(
-                self.service, self.logical[tp.topic], str(tp.partition)
-            ).set(max(0, highwater - committed))
 
     def _revoke_started(self) -> None:
         self._revoking = True
@@ -206,11 +180,6 @@ class ConsumerRunner(Generic[E]):
 
     async def _assign(self, partitions: set[TopicPartition]) -> None:
         self._owned = deal(partitions, len(self._busy))
-        for tp in set(self._committed) - partitions:
-            # Another process reports this partition's lag now.
-            with contextlib.suppress(KeyError):
-                metrics.CONSUMER_LAG.remove(self.service, self.logical[tp.topic], str(tp.partition))
-            del self._committed[tp]
         self.assignments += 1
         metrics.ASSIGNMENTS.labels(self.service, self._consumer_name).inc()
         if self._on_assigned is not None:

@@ -144,6 +144,7 @@ class ServiceProcess:
             runners=self.runners,
             stop=self.stop,
             readiness=self.readiness,
+            own_groups=service.own_groups,
         )
         self.runners.extend(
             self._runner(spec, emitter)

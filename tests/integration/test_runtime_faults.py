@@ -356,6 +356,41 @@ async def test_lag_counts_what_is_not_committed_yet(
     assert await stored(db) == 12
 
 
+async def test_lag_shows_the_brokers_backlog_while_a_lane_is_stuck_on_a_lock(
+    probe: Settings, db: asyncpg.Connection, producer: AIOKafkaProducer
+) -> None:
+    settings = probe.model_copy(update={"housekeeping_seconds": 0.2})
+
+    def lag() -> float:
+        return sample(
+            "crible_consumer_lag_messages", service="probe", topic="probe.in", partition="0"
+        )
+
+    async with running(probe_service(Faults()), settings):
+        await send(producer, settings, item("first"))
+        await eventually(lambda: all_committed(settings))
+        await eventually(lambda: _true(lag() == 0))
+        locker = await asyncpg.connect(settings.database_url.get_secret_value())
+        lock = locker.transaction()
+        await lock.start()
+        await locker.execute("LOCK TABLE probe.items IN ACCESS EXCLUSIVE MODE")
+        try:
+            await send(producer, settings, item("blocked"))  # its lane waits on the lock
+            await asyncio.sleep(1)
+            await send(producer, settings, *[item(f"a{i}") for i in range(100)])
+            await asyncio.sleep(2)  # the client fetches this wave and holds it for the lane
+            await send(producer, settings, *[item(f"b{i}") for i in range(100)])
+            # The broker has 201 messages past the committed offset; a cached high-water
+            # mark would stop at the first wave.
+            await eventually(lambda: _true(lag() == 201), timeout=20)
+        finally:
+            await lock.rollback()
+            await locker.close()
+        await eventually(lambda: all_committed(settings))
+        await eventually(lambda: _true(lag() == 0))
+    assert await stored(db) == 202
+
+
 @pytest.mark.parametrize("executor", ["thread", "process"])
 async def test_a_stage_runs_off_the_loop_and_a_record_it_cannot_handle_is_isolated(
     probe: Settings, db: asyncpg.Connection, producer: AIOKafkaProducer, executor: str
