@@ -148,6 +148,12 @@ class Settings(BaseSettings):
         default=0, ge=0, description="Port of this process's HTTP API, if it has one; 0: none."
     )
     log_level: str = Field(default="INFO", description="Python logging level.")
+    log_fold_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description="Identical warnings and errors within this many seconds are written once, "
+        "then counted in one line at the end of the interval (0: write every one).",
+    )
 
     def database_url_for(self, service: str) -> SecretStr:
         """The DSN ``service`` connects with: its own role's, else ``database_url``."""

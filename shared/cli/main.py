@@ -39,7 +39,8 @@ def main(argv: Sequence[str] | None, *, services: Mapping[str, str]) -> int:
     args = parser.parse_args(argv)
     args.registry = registry
     service = args.service if args.command == "run" else f"crible-{args.command}"
-    configure_logging(service, get_settings().log_level)
+    settings = get_settings()
+    configure_logging(service, settings.log_level, fold_seconds=settings.log_fold_seconds)
     try:
         return int(args.func(args) or 0)
     except RuntimeError as error:  # a condition the user can fix; no traceback needed
