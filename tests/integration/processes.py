@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from shared.config import Settings
 
@@ -160,3 +161,64 @@ def alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+class Forwarder:
+    """A local port that forwards to another once opened: a dependency that comes up late."""
+
+    def __init__(self, target_port: int) -> None:
+        self.port = free_port()
+        self._target = target_port
+        self._server: asyncio.Server | None = None
+        self._pipes: set[asyncio.Task[None]] = set()
+
+    async def open(self) -> None:
+        """Start forwarding."""
+        self._server = await asyncio.start_server(self._connect, "127.0.0.1", self.port)
+
+    async def close(self) -> None:
+        """Stop forwarding; cut the connections it carries."""
+        if self._server is not None:
+            self._server.close()
+        for pipe in list(self._pipes):
+            pipe.cancel()
+        if self._server is not None:
+            await self._server.wait_closed()
+
+    async def _connect(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self._target)
+        except OSError:
+            writer.close()
+            return
+        for source, sink in ((reader, up_writer), (up_reader, writer)):
+            pipe = asyncio.create_task(_copy(source, sink))
+            self._pipes.add(pipe)
+            pipe.add_done_callback(self._pipes.discard)
+
+
+async def _copy(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+    try:
+        while data := await source.read(65536):
+            sink.write(data)
+            await sink.drain()
+    except (ConnectionError, asyncio.CancelledError):
+        pass
+    finally:
+        sink.close()
+
+
+def with_port(dsn: str, port: int) -> str:
+    """``dsn`` pointed at another port of the same host."""
+    parts = urlsplit(dsn)
+    host = parts.hostname or "127.0.0.1"
+    credentials = parts.netloc.rpartition("@")[0]
+    netloc = f"{credentials}@{host}:{port}" if credentials else f"{host}:{port}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def port_of(dsn: str) -> int:
+    """The port of a DSN or a ``host:port`` address."""
+    if "://" not in dsn:
+        return int(dsn.rsplit(":", 1)[1])
+    return urlsplit(dsn).port or 5432
