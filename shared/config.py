@@ -100,6 +100,18 @@ class Settings(BaseSettings):
     consumer_poll_timeout_ms: int = Field(
         default=200, ge=1, description="How long an idle consumer waits for records."
     )
+    consumer_session_timeout_ms: int = Field(
+        default=30_000,
+        ge=6_000,
+        description="How long the group waits for a silent member (killed, frozen) before "
+        "giving its partitions to the others; heartbeats go every tenth of it.",
+    )
+    consumer_max_poll_interval_ms: int = Field(
+        default=300_000,
+        ge=1_000,
+        description="How long a consumer may hold a batch without polling before it leaves "
+        "its group (its partitions go to others); it rejoins as soon as the batch ends.",
+    )
     producer_linger_ms: int = Field(
         default=5, ge=0, description="How long the producer waits to fill a batch."
     )
@@ -146,6 +158,13 @@ class Settings(BaseSettings):
     http_host: str = Field(default="127.0.0.1", description="Address a service's HTTP API binds.")
     http_port: int = Field(
         default=0, ge=0, description="Port of this process's HTTP API, if it has one; 0: none."
+    )
+    stop_grace_seconds: float = Field(
+        default=25.0,
+        gt=0,
+        description="How long a stop signal waits for batches to finish and clients to close "
+        "before the process exits anyway (a second signal exits at once); below Kubernetes' "
+        "30 s grace period.",
     )
     log_level: str = Field(default="INFO", description="Python logging level.")
     log_fold_seconds: float = Field(

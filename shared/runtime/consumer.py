@@ -5,11 +5,17 @@ while one lane waits for PostgreSQL or Kafka, another decodes and folds its batc
 partition belongs to one lane at a time, so its records are processed and committed in
 order. Partitions are dealt to lanes afresh at every rebalance, so every lane has work
 whatever share of the topic the group gives this process.
+
+While the process has no partitions (starting, rebalancing, or after it lost its group:
+frozen past the session timeout, or a batch held past ``max.poll.interval.ms``), a task of
+its own keeps polling: aiokafka rejoins a group only for a consumer that polls, and the
+lanes, waiting for partitions, do not.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
@@ -32,6 +38,8 @@ from shared.topics import wire_name
 log = logging.getLogger(__name__)
 
 E = TypeVar("E")
+#: A partition no consumer has: polling it fetches nothing, but counts as polling.
+_NOWHERE = TopicPartition("", -1)
 
 
 def deal(partitions: set[TopicPartition], lanes: int) -> list[list[TopicPartition]]:
@@ -71,6 +79,10 @@ class ConsumerRunner(Generic[E]):
         self._busy = [asyncio.Lock() for _ in range(lanes)]
         self._assigned = asyncio.Event()
         self._revoking = False
+        self._keeper: asyncio.Future[Any] | None = None
+        self._stopping: asyncio.Future[Any] | None = None
+        #: Polls left waiting when the stop came (cancelled once the consumer has stopped).
+        self._abandoned: set[asyncio.Future[Any]] = set()
         #: How many assignments this process received (a rebalance adds one).
         self.assignments = 0
         self._processor = BatchProcessor(
@@ -97,65 +109,131 @@ class ConsumerRunner(Generic[E]):
             await self._retry.run("connect", self._consumer.start)
             log.info("consumer started", extra={"group": self.group_id, "lanes": len(self._busy)})
             tasks = [asyncio.create_task(self._lane(i)) for i in range(len(self._busy))]
+            keeper = asyncio.create_task(self._keep_polling())
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
             failed = [t for t in done if not t.cancelled() and t.exception() is not None]
             if failed:
                 self._stop.set()  # let the other lanes finish their batch and commit
                 await asyncio.gather(*tasks, return_exceptions=True)
+            await keeper
+            if failed:
                 failed[0].result()
         finally:
             await self._consumer.stop()
+            # Polls waiting for an assignment that will never come.
+            for waiting in [self._keeper, self._stopping, *self._abandoned]:
+                if waiting is not None and not waiting.done():
+                    waiting.cancel()
             log.info("consumer stopped", extra={"group": self.group_id})
 
+    async def _keep_polling(self) -> None:
+        """While this process has no partitions, poll anyway, so that it rejoins its group.
+
+        aiokafka will not rejoin for a consumer that has not polled for
+        ``max.poll.interval.ms`` (it waits for the application to come back), and the lanes
+        wait for partitions: each would wait for the other. This poll asks for a partition
+        nobody has, so it fetches nothing; during a rebalance it waits for the assignment.
+        """
+        seconds = self._settings.consumer_poll_timeout_ms / 1000
+        while not self._stop.is_set():
+            if self.ready:
+                await self._retry.pause(seconds)
+                continue
+            if self._keeper is None or self._keeper.done():
+                if self._keeper is not None and not self._keeper.cancelled():
+                    self._keeper.exception()  # IllegalStateError, a stopped consumer: polled
+                self._keeper = asyncio.ensure_future(
+                    self._consumer.getmany(_NOWHERE, timeout_ms=int(seconds * 1000))
+                )
+            await asyncio.wait({self._keeper}, timeout=seconds)
+
     async def _lane(self, index: int) -> None:
-        """One batch loop, over the partitions dealt to it at the last rebalance."""
+        """One batch loop, over the partitions dealt to it at the last rebalance.
+
+        It polls outside its lock and holds the lock only to process a batch: a revoke
+        waits for batches in flight, never for a poll (aiokafka's poll waits for the next
+        assignment when a rebalance begins during it).
+        """
         try:
             while not self._stop.is_set():
-                if not self.ready:
+                mine = self._owned[index]
+                if not self.ready or not mine:  # the keeper polls meanwhile
                     await self._retry.pause(self._settings.consumer_poll_timeout_ms / 1000)
                     continue
-                async with self._busy[index]:
-                    mine = self._owned[index]
-                    if self._revoking or not mine:
-                        records = []
-                    else:
-                        records = await self._poll(mine)
-                    if records:
-                        await self._process(records, mine)
+                records = await self._poll(mine)
                 if not records:
-                    await self._idle(mine)
+                    continue
+                async with self._busy[index]:
+                    if self._owned[index] is not mine or self._revoking:
+                        self._give_back(records)  # moved while the lane waited for its lock
+                        continue
+                    await self._process(records, mine)
         except StopRequestedError:
             log.info("stopped while retrying; the unfinished batch will be redelivered")
-
-    async def _idle(self, mine: list[TopicPartition]) -> None:
-        if not mine:  # nothing dealt to this lane: wait rather than spin
-            await self._retry.pause(self._settings.consumer_poll_timeout_ms / 1000)
 
     async def _process(self, records: list[Record], mine: list[TopicPartition]) -> None:
         try:
             await self._processor.process(
                 records,
                 commit=self._commit,
-                more=lambda: self._poll(mine, timeout_ms=0),
+                more=lambda: self._more(mine),
                 abandon=lambda: self._revoking,
             )
         except AbandonedError:
             log.info("stalled batch given up for the rebalance; it will be redelivered")
 
-    async def _poll(
-        self, partitions: list[TopicPartition], *, timeout_ms: int | None = None
-    ) -> list[Record]:
-        try:
-            batches = await self._consumer.getmany(
+    async def _poll(self, partitions: list[TopicPartition]) -> list[Record]:
+        """The next records of ``partitions``, or none if the stop came or they moved."""
+        if self._revoking:
+            return []
+        generation = self.assignments
+        fetch = asyncio.ensure_future(
+            self._consumer.getmany(
                 *partitions,
-                timeout_ms=self._settings.consumer_poll_timeout_ms
-                if timeout_ms is None
-                else timeout_ms,
+                timeout_ms=self._settings.consumer_poll_timeout_ms,
                 max_records=self._settings.consumer_max_batch,
             )
+        )
+        if self._stopping is None:
+            self._stopping = asyncio.ensure_future(self._stop.wait())
+        await asyncio.wait({fetch, self._stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if not fetch.done():
+            # Stopping while the poll waits for an assignment: it is cancelled once the
+            # consumer has stopped.
+            self._abandoned.add(fetch)
+            return []
+        try:
+            batches = fetch.result()
         except IllegalStateError:
             return []  # a rebalance took some of these partitions away
+        records = [record for records in batches.values() for record in records]
+        if records and (self._revoking or self.assignments != generation):
+            # Fetched across a rebalance: these partitions may be another lane's now.
+            self._give_back(records)
+            return []
+        return records
+
+    async def _more(self, partitions: list[TopicPartition]) -> list[Record]:
+        """Newer records already fetched, for a stalled batch; never waits (its lock is held)."""
+        if self._revoking:
+            return []  # a poll now would wait for the next assignment, and the revoke for us
+        try:
+            batches = await self._consumer.getmany(
+                *partitions, timeout_ms=0, max_records=self._settings.consumer_max_batch
+            )
+        except IllegalStateError:
+            return []
         return [record for records in batches.values() for record in records]
+
+    def _give_back(self, records: list[Record]) -> None:
+        """Rewind to the first of ``records`` where still assigned: they will come again."""
+        first: dict[TopicPartition, int] = {}
+        for record in records:
+            tp = TopicPartition(record.topic, record.partition)
+            first[tp] = min(first.get(tp, record.offset), record.offset)
+        for tp, offset in first.items():
+            with contextlib.suppress(IllegalStateError):
+                self._consumer.seek(tp, offset)
 
     async def _commit(self, records: list[Record]) -> None:
         offsets: dict[TopicPartition, int] = {}
