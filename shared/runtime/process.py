@@ -6,7 +6,9 @@ import asyncio
 import gc
 import logging
 import multiprocessing
+import os
 import signal
+import threading
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 
@@ -38,7 +40,9 @@ async def serve(service: Service, settings: Settings, *, stop: asyncio.Event | N
     then the producer and the pool close. A fatal configuration error stops it too, raised
     as :class:`~shared.errors.ConfigurationError` once everything is closed.
     """
-    process = ServiceProcess(service, settings, stop=stop or install_stop_signals())
+    if stop is None:
+        stop = install_stop_signals(grace_seconds=settings.stop_grace_seconds)
+    process = ServiceProcess(service, settings, stop=stop)
     try:
         await process.run()
     except StopRequestedError:
@@ -305,10 +309,37 @@ def _tune_gc() -> None:
     gc.set_threshold(100_000, 50, 1000)
 
 
-def install_stop_signals() -> asyncio.Event:
-    """An event set by SIGTERM or SIGINT: consumers finish their batch, commit, close."""
+#: Exit status of a process whose graceful stop did not end in time (sysexits.h).
+EX_SOFTWARE = 70
+
+
+def install_stop_signals(*, grace_seconds: float = 25.0) -> asyncio.Event:
+    """An event set by SIGTERM or SIGINT: consumers finish their batch, commit, close.
+
+    A stop signal always stops the process: if the graceful stop has not ended after
+    ``grace_seconds`` (a client waiting on a broker that does not answer, a batch blocked on
+    a lock), or at a second signal, it exits at once. Uncommitted work is redelivered.
+    """
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+
+    def requested() -> None:
+        if stop.is_set():
+            _exit_now("second stop signal")
+        stop.set()
+        # A thread, not the loop: the loop may be what is stuck.
+        timer = threading.Timer(
+            grace_seconds, _exit_now, args=(f"not stopped in {grace_seconds} s",)
+        )
+        timer.daemon = True
+        timer.start()
+
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, requested)
     return stop
+
+
+def _exit_now(reason: str) -> None:
+    log.critical("exiting without a graceful stop: %s", reason)
+    logging.shutdown()
+    os._exit(EX_SOFTWARE)
