@@ -11,6 +11,8 @@ import argparse
 import asyncio
 import json
 import logging
+import os
+import signal
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -214,6 +216,7 @@ def _dlq(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from shared.cli.supervisor import supervise  # noqa: PLC0415
     from shared.runtime import ConfigurationError, serve  # noqa: PLC0415
+    from shared.runtime.parent import exit_with_parent  # noqa: PLC0415
 
     if args.service == "all":
         return supervise(
@@ -221,6 +224,10 @@ def _run(args: argparse.Namespace) -> int:
             metrics_base_port=args.metrics_base_port,
             http_base_port=args.http_base_port,
         )
+    supervisor = os.environ.get("CRIBLE_SUPERVISOR_PID")
+    if supervisor:
+        # Stopped gracefully (a SIGTERM to itself) if `crible run all` dies.
+        exit_with_parent(int(supervisor), on_orphaned=lambda: os.kill(os.getpid(), signal.SIGTERM))
     try:
         uvloop.run(serve(args.registry.spec(args.service), get_settings()))
     except ConfigurationError as error:

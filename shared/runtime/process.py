@@ -25,6 +25,7 @@ from shared.runtime.emit import Emitter
 from shared.runtime.housekeeping import Housekeeping
 from shared.runtime.http import HttpHost
 from shared.runtime.liveness import WorkerLease
+from shared.runtime.parent import exit_with_parent
 from shared.runtime.periodic import run_periodic
 from shared.runtime.retry import RetryPolicy
 from shared.runtime.spec import ConsumerSpec, Service, ServiceContext, Stage, StageFactory
@@ -247,17 +248,18 @@ def _executor(stage: Stage | StageFactory | None) -> Executor | None:
             max_workers=stage.workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_worker_start,
-            initargs=(stage.initializer,),
+            initargs=(os.getpid(), stage.initializer),
         )
     return ThreadPoolExecutor(max_workers=stage.workers, thread_name_prefix="stage")
 
 
-def _worker_start(initializer: Callable[[], None] | None) -> None:
-    """A stage worker's start: it ignores SIGINT, then runs the stage's initializer.
+def _worker_start(parent: int, initializer: Callable[[], None] | None) -> None:
+    """A stage worker's start: it ends with its service, ignores SIGINT, runs the initializer.
 
     Ctrl-C reaches the whole process group, but the service stops its workers itself (a
     graceful stop): without this, each worker would print a KeyboardInterrupt traceback.
     """
+    exit_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if initializer is not None:
         initializer()
