@@ -10,7 +10,8 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,9 +57,11 @@ class Worker:
         if self.process.returncode is None:
             with contextlib.suppress(ProcessLookupError):
                 self.process.send_signal(signal.SIGTERM)
-        code = await asyncio.wait_for(self.process.wait(), timeout=timeout)
+        code = await exited(self.process, within=timeout)
         if self.reader is not None:
-            await self.reader
+            # A child left behind (an orphan) would hold the log pipe open for ever.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.reader, timeout=10)
         return code
 
 
@@ -109,7 +112,6 @@ async def running_process(name: str, settings: Settings, **extra: str) -> AsyncI
                 await worker.stop(timeout=60)
             except TimeoutError:
                 worker.process.kill()
-                await worker.process.wait()
 
 
 async def probe(port: int, path: str) -> tuple[int, str] | None:
@@ -222,3 +224,26 @@ def port_of(dsn: str) -> int:
     if "://" not in dsn:
         return int(dsn.rsplit(":", 1)[1])
     return urlsplit(dsn).port or 5432
+
+
+def left_alive(pids: Iterable[int]) -> list[int]:
+    """Which of ``pids`` still run; those are killed (a failing test leaves no orphan)."""
+    left = [pid for pid in pids if alive(pid)]
+    for pid in left:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    return left
+
+
+async def exited(process: asyncio.subprocess.Process, *, within: float) -> int:
+    """The exit status, once the process has exited (raises TimeoutError past ``within``).
+
+    Not ``process.wait()``, which also waits for the process's pipes to close: a child it
+    left behind would hold them open for ever.
+    """
+    deadline = time.monotonic() + within
+    while process.returncode is None:  # set once it exits, open pipes or not
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"process {process.pid} still runs after {within} s")
+        await asyncio.sleep(0.1)
+    return process.returncode

@@ -27,6 +27,7 @@ from tests.integration.processes import (
     alive,
     descendants,
     free_port,
+    left_alive,
     probe,
     running_process,
     service_env,
@@ -52,9 +53,8 @@ async def test_a_sigkilled_prescreen_worker_leaves_no_process_behind(
         tree = descendants(worker.pid)
         assert len(tree) >= 2, "expected the text screener's child and the resource tracker"
         os.kill(worker.pid, signal.SIGKILL)
-        await worker.process.wait()
         await asyncio.sleep(5)
-    assert [pid for pid in tree if alive(pid)] == []
+    assert left_alive(tree) == []
 
 
 async def test_a_sigkilled_worker_with_a_process_stage_leaves_no_process_behind(
@@ -75,9 +75,8 @@ async def test_a_sigkilled_worker_with_a_process_stage_leaves_no_process_behind(
         assert len(tree) >= 2, "expected the stage's workers and the resource tracker"
     finally:
         process.kill()
-        await process.wait()
     await asyncio.sleep(5)
-    assert [pid for pid in tree if alive(pid)] == []
+    assert left_alive(tree) == []
 
 
 async def test_a_sigkilled_supervisor_leaves_no_service_running(
@@ -96,12 +95,11 @@ async def test_a_sigkilled_supervisor_leaves_no_service_running(
         assert len(tree) >= len(SERVICES)
     finally:
         supervisor.kill()
-        await supervisor.wait()
     for _ in range(80):  # each service stops gracefully (25 s at most)
-        if not [pid for pid in tree if alive(pid)]:
+        if not any(alive(pid) for pid in tree):
             break
         await asyncio.sleep(0.5)
-    assert [pid for pid in tree if alive(pid)] == []
+    assert left_alive(tree) == []
 
 
 async def _all_committed(settings: Settings) -> bool:
