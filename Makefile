@@ -11,7 +11,7 @@ PROMETHEUS_PORT   ?= 9090
 PORTS := --metrics-base-port $(METRICS_BASE_PORT) --http-base-port $(HTTP_BASE_PORT)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run observe test browser prometheus-tools metrics-catalogue screenshots unit lint format demo bench-ingest bench-prescreen bench-dispatch bench-legal bench-retention bench-surge bench-surge-tables eval-prescreen schemas k8s k8s-table compose-secrets topics migrate clean
+.PHONY: help install run observe test chaos bench-e2e browser prometheus-tools metrics-catalogue screenshots unit lint format demo bench-ingest bench-prescreen bench-dispatch bench-legal bench-retention bench-surge bench-surge-tables eval-prescreen schemas k8s k8s-table compose-secrets topics migrate clean
 
 help: ## Show this list
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -63,6 +63,12 @@ demo: $(STAMP) ## Publish a realistic report stream to the pipeline `make run` s
 
 bench-ingest: $(STAMP) ## Ingestion vs raw aiokafka throughput on the real stack (200,000 reports, 3 rounds)
 	$(BIN)/crible local -- $(BIN)/crible bench ingest --reports 200000 --repeat 3
+
+bench-e2e: $(STAMP) ## Latency hop by hop through the whole pipeline at 500 and 20 reports/s, its throughput ceiling
+	$(BIN)/crible local -- $(BIN)/crible bench e2e $(PORTS)
+
+chaos: $(STAMP) ## The whole pipeline under load and faults (kills, broker frozen/killed, database restarted), then its invariants (minutes)
+	$(BIN)/crible local -- $(BIN)/crible chaos $(PORTS)
 
 bench-surge: $(STAMP) ## Surge (faust) throughput beside ingest's and raw aiokafka (3 rounds), and threshold-to-signal latency
 	$(BIN)/crible local -- $(BIN)/crible bench surge --reports 200000 --repeat 3

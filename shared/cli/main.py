@@ -116,7 +116,7 @@ def _parser(registry: Registry) -> argparse.ArgumentParser:
         help="a service's benchmark on the real stack (`crible bench ingest --help`)",
         add_help=False,
     )
-    bench.add_argument("target", choices=registry.benchmarks())
+    bench.add_argument("target", choices=[*registry.benchmarks(), "e2e"])
     bench.add_argument("options", nargs=argparse.REMAINDER)
     bench.set_defaults(func=_bench)
     _operations(sub)
@@ -149,6 +149,15 @@ def _operations(sub: Any) -> None:
         help="where its configuration, password and data go (default .cache/prometheus)",
     )
     observe.set_defaults(func=_observe)
+
+    chaos = sub.add_parser(
+        "chaos",
+        help="the whole pipeline under load and faults (kills, broker frozen and killed, "
+        "database restarted), then its invariants (`crible chaos --help`)",
+        add_help=False,
+    )
+    chaos.add_argument("options", nargs=argparse.REMAINDER)
+    chaos.set_defaults(func=_chaos)
 
     dashboards = sub.add_parser("dashboards", help="Grafana dashboards (deploy/grafana/)")
     dashboards.add_argument("action", choices=["export"])
@@ -183,6 +192,12 @@ def _observe(args: argparse.Namespace) -> int:
         port=args.port,
         cache=args.cache or CACHE,
     )
+
+
+def _chaos(args: argparse.Namespace) -> int:
+    from shared.cli.chaos import run  # noqa: PLC0415
+
+    return run(args.registry, get_settings(), argv=args.options)
 
 
 def _dashboards(_args: argparse.Namespace) -> int:
@@ -330,4 +345,8 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _bench(args: argparse.Namespace) -> int:
     registry: Registry = args.registry
+    if args.target == "e2e":  # the whole pipeline, not one service's
+        from shared.cli.e2e import run  # noqa: PLC0415
+
+        return run(registry, get_settings(), argv=args.options)
     return registry.bench(args.target)(get_settings(), args.options)

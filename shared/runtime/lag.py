@@ -36,6 +36,7 @@ class WatchedGroup:
 async def group_lag(
     admin: AIOKafkaAdminClient,
     consumer: AIOKafkaConsumer,
+    *,
     group_id: str,
     topics: Iterable[str],
 ) -> dict[TopicPartition, int]:
@@ -83,7 +84,7 @@ class BrokerLag:
         try:
             admin, consumer = await self._clients()
             for group in groups:
-                lag = await group_lag(admin, consumer, group.group_id, group.topics)
+                lag = await group_lag(admin, consumer, group_id=group.group_id, topics=group.topics)
                 for tp, messages in lag.items():
                     metrics.CONSUMER_LAG.labels(
                         group.service, group.topics[tp.topic], str(tp.partition)
