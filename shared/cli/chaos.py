@@ -36,6 +36,7 @@ import orjson
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
+from shared.cli.chaos_plan import Plan, plan_from
 from shared.cli.demo import import_banks
 from shared.cli.dlq import read_all
 from shared.cli.local.kafka import LocalKafka
@@ -63,25 +64,6 @@ from shared.topics import (
 
 #: Schemas whose outbox must end empty.
 OUTBOXES = ("ingest", "prescreen", "dispatch", "legal")
-
-
-@dataclass(frozen=True)
-class Plan:
-    """What to inject, and under how much load."""
-
-    reports: int = 30_000
-    rate: float = 250.0
-    kills: int = 3
-    backends: bool = True
-    freeze_seconds: float = 40.0
-    broker_kill: bool = True
-    database_restart: bool = True
-    #: Seconds between two faults (the pipeline recovers in between).
-    gap_seconds: float = 10.0
-    metrics_base_port: int = 9101
-    http_base_port: int = 8101
-    #: Settings for the services (e.g. a shorter session timeout in the tests).
-    env: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -463,36 +445,13 @@ async def chaos(registry: Registry, settings: Settings, *, plan: Plan) -> list[C
         await delete_topics(settings)
 
 
-def parse(argv: Sequence[str]) -> Plan:
-    """``crible chaos`` options."""
-    parser = argparse.ArgumentParser(prog="crible chaos", description=__doc__)
-    parser.add_argument("--reports", type=int, default=Plan.reports)
-    parser.add_argument("--rate", type=float, default=Plan.rate, help="reports per second")
-    parser.add_argument("--kills", type=int, default=Plan.kills, help="rounds of SIGKILLs")
-    parser.add_argument("--freeze-seconds", type=float, default=Plan.freeze_seconds)
-    parser.add_argument("--no-broker-kill", action="store_true")
-    parser.add_argument("--no-database-restart", action="store_true")
-    parser.add_argument("--metrics-base-port", type=int, default=Plan.metrics_base_port)
-    parser.add_argument("--http-base-port", type=int, default=Plan.http_base_port)
-    args = parser.parse_args(argv)
-    return Plan(
-        reports=args.reports,
-        rate=args.rate,
-        kills=args.kills,
-        freeze_seconds=args.freeze_seconds,
-        broker_kill=not args.no_broker_kill,
-        database_restart=not args.no_database_restart,
-        metrics_base_port=args.metrics_base_port,
-        http_base_port=args.http_base_port,
-    )
-
-
-def run(registry: Registry, settings: Settings, *, argv: Sequence[str]) -> int:
+def run(registry: Registry, settings: Settings, *, args: argparse.Namespace) -> int:
     """``crible chaos``: 0 if every invariant holds."""
     import uvloop  # noqa: PLC0415
 
+    plan = plan_from(args)
     started = time.monotonic()
-    checks = uvloop.run(chaos(registry, settings, plan=parse(argv)))
+    checks = uvloop.run(chaos(registry, settings, plan=plan))
     print(f"invariants after {time.monotonic() - started:.0f} s:")
     print(table(checks), flush=True)
     return 0 if all(c.holds for c in checks) else 1

@@ -153,10 +153,11 @@ def _operations(sub: Any) -> None:
     chaos = sub.add_parser(
         "chaos",
         help="the whole pipeline under load and faults (kills, broker frozen and killed, "
-        "database restarted), then its invariants (`crible chaos --help`)",
-        add_help=False,
+        "database restarted), then its invariants",
     )
-    chaos.add_argument("options", nargs=argparse.REMAINDER)
+    from shared.cli.chaos_plan import add_arguments  # noqa: PLC0415 - options only
+
+    add_arguments(chaos)
     chaos.set_defaults(func=_chaos)
 
     dashboards = sub.add_parser("dashboards", help="Grafana dashboards (deploy/grafana/)")
@@ -197,7 +198,7 @@ def _observe(args: argparse.Namespace) -> int:
 def _chaos(args: argparse.Namespace) -> int:
     from shared.cli.chaos import run  # noqa: PLC0415
 
-    return run(args.registry, get_settings(), argv=args.options)
+    return run(args.registry, get_settings(), args=args)
 
 
 def _dashboards(_args: argparse.Namespace) -> int:

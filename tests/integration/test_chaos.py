@@ -8,7 +8,8 @@ import asyncpg
 import pytest
 
 from services import SERVICES
-from shared.cli.chaos import Plan, chaos, table
+from shared.cli.chaos import chaos, table
+from shared.cli.chaos_plan import Plan
 from shared.cli.registry import Registry
 from shared.config import Settings
 from tests.integration.test_observe import free_port_run
