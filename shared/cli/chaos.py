@@ -110,10 +110,14 @@ class Load:
         self._pending: list[tuple[asyncio.Future[Any], str, bytes, bytes]] = []
         self.resent = 0
 
-    async def run(self, *, count: int, rate: float) -> None:
-        """``count`` reports at ``rate`` a second; every 50th message something else."""
+    async def run(self, *, count: int, rate: float, until: asyncio.Event) -> None:
+        """At least ``count`` reports at ``rate`` a second, and on until ``until`` is set.
+
+        Every 50th message is malformed, every 20th an identity event.
+        """
         started = time.monotonic()
-        for n in range(count):
+        n = -1
+        while (n := n + 1) < count or not until.is_set():
             ahead = n / rate - (time.monotonic() - started)
             if ahead > 0:
                 await asyncio.sleep(ahead)
@@ -430,8 +434,18 @@ async def chaos(registry: Registry, settings: Settings, *, plan: Plan) -> list[C
             await producer.start()
             faults = Faults(settings, pipeline, plan)
             load = Load(settings, producer, sent)
+            done = asyncio.Event()
+
+            async def inject() -> None:
+                try:
+                    await faults.run()
+                finally:
+                    done.set()
+
             try:
-                await asyncio.gather(load.run(count=plan.reports, rate=plan.rate), faults.run())
+                await asyncio.gather(
+                    load.run(count=plan.reports, rate=plan.rate, until=done), inject()
+                )
             finally:
                 await producer.stop()
             faults.note(f"load done ({len(sent.reports)} reports, {load.resent} resent)")

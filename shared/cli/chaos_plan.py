@@ -10,6 +10,7 @@ from dataclasses import dataclass
 class Plan:
     """What to inject, and under how much load."""
 
+    #: At least this many reports; the load goes on until the last fault is over.
     reports: int = 30_000
     rate: float = 250.0
     kills: int = 3

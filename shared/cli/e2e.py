@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 import asyncpg
 import orjson
 from aiokafka import AIOKafkaProducer
+from prometheus_client.parser import text_string_to_metric_families
 
 from shared.cli.demo import import_banks
 from shared.cli.pipeline import (
@@ -232,6 +233,68 @@ def render(title: str, hops: dict[str, list[float]], *, load: LoadSampler) -> st
     return "\n".join(lines)
 
 
+@dataclass(frozen=True, slots=True)
+class Batches:
+    """A service's batches as its metrics count them: how many, how big, how long."""
+
+    count: float = 0.0
+    records: float = 0.0
+    seconds: float = 0.0
+    #: cumulative count of batches per duration bucket's upper bound
+    buckets: tuple[tuple[float, float], ...] = ()
+
+    @classmethod
+    def parse(cls, exposition: str) -> Batches:
+        """From a process's exposition (all zero if it has no consumer batches)."""
+        count = records = seconds = 0.0
+        buckets: dict[float, float] = {}
+        for family in text_string_to_metric_families(exposition):
+            for sample in family.samples:
+                if sample.name == "crible_handler_duration_seconds_count":
+                    count += sample.value
+                elif sample.name == "crible_handler_duration_seconds_sum":
+                    seconds += sample.value
+                elif sample.name == "crible_batch_size_messages_sum":
+                    records += sample.value
+                elif sample.name == "crible_handler_duration_seconds_bucket":
+                    bound = float(sample.labels["le"])
+                    buckets[bound] = buckets.get(bound, 0.0) + sample.value
+        return cls(count, records, seconds, tuple(sorted(buckets.items())))
+
+    def since(self, before: Batches) -> Batches:
+        """What happened between ``before`` and this."""
+        earlier = dict(before.buckets)
+        return Batches(
+            self.count - before.count,
+            self.records - before.records,
+            self.seconds - before.seconds,
+            tuple((b, n - earlier.get(b, 0.0)) for b, n in self.buckets),
+        )
+
+    def describe(self) -> str:
+        """Batches, their mean size, mean time and the bucket holding the 99th percentile."""
+        if self.count <= 0:
+            return "no batches"
+        p99 = next((b for b, n in self.buckets if n >= 0.99 * self.count), float("inf"))
+        return (
+            f"{self.count:.0f} batches of {self.records / self.count:.1f} records, "
+            f"{self.seconds / self.count * 1000:.0f} ms each on average, p99 ≤ {p99 * 1000:.0f} ms"
+        )
+
+
+async def batches(pipeline: Pipeline) -> dict[str, Batches]:
+    """Each service's batch counters now."""
+    return {name: Batches.parse(text) for name, text in (await pipeline.scrape()).items()}
+
+
+def render_batches(before: dict[str, Batches], after: dict[str, Batches]) -> str:
+    """Where the time went, per service: its batches during a phase."""
+    lines = ["  batches (decode → stage → transaction → publish → commit), per service:"]
+    for name, now in after.items():
+        lines.append(f"    {name:<10} {now.since(before.get(name, Batches())).describe()}")
+    return "\n".join(lines)
+
+
 def verdict_line(hops: dict[str, list[float]]) -> str:
     """Whether the whole path met the target."""
     whole = hops[HOPS[3]]
@@ -266,6 +329,7 @@ class _Run:
     timeline: Timeline
     publisher: Publisher
     options: Options
+    pipeline: Pipeline
 
     async def drained(self, *, within: float) -> dict[str, float]:
         """Wait for every group's lag to be 0; when each group got there."""
@@ -298,9 +362,8 @@ async def bench(registry: Registry, settings: Settings, *, options: Options) -> 
             producer = make_plain_producer(settings, linger_ms=0)
             await producer.start()
             try:
-                run = _Run(
-                    settings, groups, timeline, Publisher(settings, producer, timeline), options
-                )
+                publisher = Publisher(settings, producer, timeline)
+                run = _Run(settings, groups, timeline, publisher, options, pipeline)
                 if options.soak:
                     await _soak(run, pipeline)
                 else:
@@ -316,19 +379,24 @@ async def bench(registry: Registry, settings: Settings, *, options: Options) -> 
 async def _phases(run: _Run) -> None:
     options, publisher, timeline = run.options, run.publisher, run.timeline
     warmup = min(60.0, options.seconds)
+    start = await batches(run.pipeline)
     with LoadSampler() as first_load:
         await publisher.steady("first minute", rate=options.rate, seconds=warmup)
+    warm = await batches(run.pipeline)
     with LoadSampler() as steady_load:
         sent = await publisher.steady(
             "steady", rate=options.rate, seconds=max(0.0, options.seconds - warmup)
         )
         await run.drained(within=600)
+    end = await batches(run.pipeline)
     await asyncio.sleep(1)
     first = timeline.samples("first minute")
     print(render(f"first minute at {options.rate:.0f} reports/s", first, load=first_load))
+    print(render_batches(start, warm))
     steady = timeline.samples("steady")
     title = f"after the first minute, {sent} reports at {options.rate:.0f} reports/s"
     print(render(title, steady, load=steady_load))
+    print(render_batches(warm, end))
     print(verdict_line(steady), flush=True)
     if options.quiet_seconds > 0:
         with LoadSampler() as quiet_load:
@@ -340,6 +408,7 @@ async def _phases(run: _Run) -> None:
         quiet = timeline.samples("quiet")
         title = f"{sent} reports at {options.quiet_rate:.0f} reports/s"
         print(render(title, quiet, load=quiet_load))
+        print(render_batches(end, await batches(run.pipeline)))
         print(verdict_line(quiet), flush=True)
     if options.ceiling > 0:
         await _ceiling(run, options.ceiling)

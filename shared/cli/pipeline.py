@@ -64,6 +64,21 @@ class Pipeline:
                 raise RuntimeError(f"not every service became ready in {within:.0f} s: {states}")
             await asyncio.sleep(0.5)
 
+    async def scrape(self) -> dict[str, str]:
+        """Each service's ``/metrics`` exposition (empty if it does not answer)."""
+        expositions = {}
+        async with httpx.AsyncClient(timeout=10) as client:
+            for name in self.names:
+                url = f"http://127.0.0.1:{self.port(name)}/metrics"
+                try:
+                    answer = await client.get(
+                        url, headers={"Authorization": f"Bearer {self.token}"}
+                    )
+                    expositions[name] = answer.text if answer.status_code == 200 else ""
+                except httpx.HTTPError:
+                    expositions[name] = ""
+        return expositions
+
     def services(self) -> dict[str, int]:
         """Each running service's process id (children of the supervisor)."""
         found = {}
