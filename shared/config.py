@@ -112,6 +112,12 @@ class Settings(BaseSettings):
         description="How long a consumer may hold a batch without polling before it leaves "
         "its group (its partitions go to others); it rejoins as soon as the batch ends.",
     )
+    consumer_commit_interval_ms: int = Field(
+        default=100,
+        ge=1,
+        description="How often a consumer forgets the outbox rows of acknowledged batches and "
+        "commits their offsets, off the lanes' path (and always before partitions move).",
+    )
     producer_linger_ms: int = Field(
         default=5, ge=0, description="How long the producer waits to fill a batch."
     )

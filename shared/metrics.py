@@ -45,7 +45,8 @@ DEAD_LETTERED = Counter(
 )
 HANDLER_SECONDS = Histogram(
     "crible_handler_duration_seconds",
-    "Time to process one batch: decode, database transaction, publish, commit.",
+    "Time to process one batch: decode, stage, database transaction, publish until "
+    "acknowledged (its outbox row and offsets are settled apart, every commit interval).",
     ["service"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )

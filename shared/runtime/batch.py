@@ -1,4 +1,4 @@
-"""One batch, from records to committed offsets: decode, stage, apply, publish, commit.
+"""One batch, from records to acknowledged events: decode, stage, apply, publish, settle.
 
 For every batch of a consumer lane, :class:`BatchProcessor`:
 
@@ -7,8 +7,10 @@ For every batch of a consumer lane, :class:`BatchProcessor`:
 2. runs the consumer's :class:`~shared.runtime.spec.Stage`, if any, off the event loop;
 3. calls the handler in one PostgreSQL transaction and stores the events it returns in the
    outbox in that same transaction (their sizes checked first);
-4. publishes those events and the dead letters, waits for Kafka's acknowledgement, forgets
-   the outbox rows, and only then commits the offsets.
+4. publishes those events and the dead letters and waits for Kafka's acknowledgement; then
+   hands the outbox rows and the offsets to ``settle``, which forgets the rows and only
+   then commits the offsets, off the lane's path (its consumer does it every
+   ``consumer_commit_interval_ms``, and before its partitions move).
 
 When the handler fails, the batch is split until the failing records are alone. A record is
 dead-lettered when it fails alone while the records beside it succeed, or when its failure
@@ -119,11 +121,11 @@ class BatchProcessor(Generic[E]):
         self,
         records: list[Record],
         *,
-        commit: Callable[[list[Record]], Awaitable[None]],
+        settle: Callable[[list[int], list[Record]], None],
         more: Callable[[], Awaitable[list[Record]]],
         abandon: Callable[[], bool],
     ) -> None:
-        """Apply ``records`` until they are settled, publish, then ``commit`` them.
+        """Apply ``records`` (split until each succeeds or fails alone), publish, ``settle``.
 
         ``more`` fetches newer records of the lane's partitions while a batch is stalled;
         ``abandon`` says the lane must give the batch up (raises :class:`AbandonedError`).
@@ -168,8 +170,8 @@ class BatchProcessor(Generic[E]):
         ]
         events = [e for _, events in attempt.applied for e in events]
         rows = [row for row, _ in attempt.applied if row is not None]
-        await self._emitter.deliver(rows, events + letters)
-        await commit(records)
+        await self._emitter.publish(events + letters)
+        settle(rows, records)
         self._count(records, dead, started)
 
     async def _attempt(self, records: list[Record]) -> _Attempt:

@@ -71,6 +71,7 @@ class ConsumerRunner(Generic[E]):
         self._consumer_name = spec.name
         self._settings = settings
         self._retry = retry
+        self._emitter = emitter
         self._stop = stop
         self._on_assigned = on_assigned
         self._consumer: AIOKafkaConsumer = make_consumer(settings, group_id=self.group_id)
@@ -80,6 +81,10 @@ class ConsumerRunner(Generic[E]):
         self._assigned = asyncio.Event()
         self._revoking = False
         self._keeper: asyncio.Future[Any] | None = None
+        #: Acknowledged batches' outbox rows and next offsets, not settled yet.
+        self._unsettled_rows: list[int] = []
+        self._unsettled: dict[TopicPartition, int] = {}
+        self._settling = asyncio.Lock()
         self._stopping: asyncio.Future[Any] | None = None
         #: Polls left waiting when the stop came (cancelled once the consumer has stopped).
         self._abandoned: set[asyncio.Future[Any]] = set()
@@ -109,13 +114,18 @@ class ConsumerRunner(Generic[E]):
             await self._retry.run("connect", self._consumer.start)
             log.info("consumer started", extra={"group": self.group_id, "lanes": len(self._busy)})
             tasks = [asyncio.create_task(self._lane(i)) for i in range(len(self._busy))]
-            keeper = asyncio.create_task(self._keep_polling())
+            helpers = [
+                asyncio.create_task(self._keep_polling()),
+                asyncio.create_task(self._settle_every()),
+            ]
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
             failed = [t for t in done if not t.cancelled() and t.exception() is not None]
             if failed:
                 self._stop.set()  # let the other lanes finish their batch and commit
                 await asyncio.gather(*tasks, return_exceptions=True)
-            await keeper
+            await asyncio.gather(*helpers, return_exceptions=True)
+            with contextlib.suppress(StopRequestedError):
+                await self._settle()  # what the lanes acknowledged last
             if failed:
                 failed[0].result()
         finally:
@@ -175,7 +185,7 @@ class ConsumerRunner(Generic[E]):
         try:
             await self._processor.process(
                 records,
-                commit=self._commit,
+                settle=self._settle_later,
                 more=lambda: self._more(mine),
                 abandon=lambda: self._revoking,
             )
@@ -235,17 +245,35 @@ class ConsumerRunner(Generic[E]):
             with contextlib.suppress(IllegalStateError):
                 self._consumer.seek(tp, offset)
 
-    async def _commit(self, records: list[Record]) -> None:
-        offsets: dict[TopicPartition, int] = {}
+    def _settle_later(self, rows: list[int], records: list[Record]) -> None:
+        """A batch's events are acknowledged: its outbox rows and offsets wait to be settled."""
+        self._unsettled_rows.extend(rows)
         for record in records:
             tp = TopicPartition(record.topic, record.partition)
-            offsets[tp] = max(offsets.get(tp, 0), record.offset + 1)
-        try:
-            await self._retry.run("commit", lambda: self._consumer.commit(offsets))
-        except (CommitFailedError, IllegalStateError) as error:
-            # The partitions moved to another worker, which will see these records again;
-            # the handlers are idempotent, so that costs time, not correctness.
-            log.warning("offset commit refused after rebalance", extra={"error": str(error)})
+            self._unsettled[tp] = max(self._unsettled.get(tp, 0), record.offset + 1)
+
+    async def _settle(self) -> None:
+        """Forget the acknowledged batches' outbox rows, then commit their offsets."""
+        async with self._settling:
+            rows, self._unsettled_rows = self._unsettled_rows, []
+            offsets, self._unsettled = self._unsettled, {}
+            await self._emitter.forget(rows)
+            if not offsets:
+                return
+            try:
+                await self._retry.run("commit", lambda: self._consumer.commit(offsets))
+            except (CommitFailedError, IllegalStateError) as error:
+                # The partitions moved to another worker, which will see these records
+                # again; the handlers are idempotent, so that costs time, not correctness.
+                log.warning("offset commit refused after rebalance", extra={"error": str(error)})
+
+    async def _settle_every(self) -> None:
+        """Settle what the lanes acknowledged, every ``consumer_commit_interval_ms``."""
+        every = self._settings.consumer_commit_interval_ms / 1000
+        while not self._stop.is_set():
+            await self._retry.pause(every)
+            if self._unsettled or self._unsettled_rows:
+                await self._settle()
 
     def _revoke_started(self) -> None:
         self._revoking = True
@@ -254,7 +282,8 @@ class ConsumerRunner(Generic[E]):
     async def _wait_for_lanes(self) -> None:
         for lock in self._busy:
             async with lock:
-                pass  # every batch commits its own offsets before releasing its lane
+                pass  # the batch in flight is acknowledged before its lane is released
+        await self._settle()  # its offsets are committed before its partitions move
 
     async def _assign(self, partitions: set[TopicPartition]) -> None:
         self._owned = deal(partitions, len(self._busy))
