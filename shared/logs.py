@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 _RESERVED = set(vars(logging.makeLogRecord({})))
@@ -131,13 +132,16 @@ def _identity(record: logging.LogRecord) -> tuple[object, ...]:
 
 def configure_logging(service: str, level: str = "INFO", *, fold_seconds: float = 30.0) -> None:
     """Send every log record of the process to stderr as JSON lines, repeats folded."""
+    global _FOLDER  # noqa: PLW0603 - the process's one folder, replaced when reconfigured
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter(service))
+    if _FOLDER is not None:
+        _FOLDER.flush()
+        _FOLDER = None
     if fold_seconds > 0:
-        folder = RepeatFolder(handler.handle, interval=fold_seconds)
-        handler.addFilter(folder)
-        _flush_every(folder, fold_seconds)
-        atexit.register(folder.flush)
+        _FOLDER = RepeatFolder(partial(_emit, handler), interval=fold_seconds)
+        handler.addFilter(_FOLDER)
+        _start_flushing()
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
@@ -145,12 +149,27 @@ def configure_logging(service: str, level: str = "INFO", *, fold_seconds: float 
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
 
 
-def _flush_every(folder: RepeatFolder, seconds: float) -> None:
-    """Report ended intervals from a thread of their own: a repeat storm may end in silence."""
+#: The folder of the process's handler (None: repeats are not folded).
+_FOLDER: RepeatFolder | None = None
+_FLUSHING = threading.Event()
+
+
+def _emit(handler: logging.StreamHandler[Any], record: logging.LogRecord) -> None:
+    if not getattr(handler.stream, "closed", False):  # at exit, stderr may be gone
+        handler.handle(record)
+
+
+def _start_flushing() -> None:
+    """Report ended intervals from a thread (a storm may end in silence), and all at exit."""
+    if _FLUSHING.is_set():
+        return
+    _FLUSHING.set()
 
     def loop() -> None:
         while True:
-            time.sleep(seconds / 2)
-            folder.flush_ended()
+            time.sleep(1.0)
+            if _FOLDER is not None:
+                _FOLDER.flush_ended()
 
     threading.Thread(target=loop, name="log-folder", daemon=True).start()
+    atexit.register(lambda: _FOLDER.flush() if _FOLDER is not None else None)
