@@ -85,6 +85,7 @@ class ConsumerRunner(Generic[E]):
         self._unsettled_rows: list[int] = []
         self._unsettled: dict[TopicPartition, int] = {}
         self._settling = asyncio.Lock()
+        self._acknowledged = asyncio.Event()
         self._stopping: asyncio.Future[Any] | None = None
         #: Polls left waiting when the stop came (cancelled once the consumer has stopped).
         self._abandoned: set[asyncio.Future[Any]] = set()
@@ -251,6 +252,7 @@ class ConsumerRunner(Generic[E]):
         for record in records:
             tp = TopicPartition(record.topic, record.partition)
             self._unsettled[tp] = max(self._unsettled.get(tp, 0), record.offset + 1)
+        self._acknowledged.set()
 
     async def _settle(self) -> None:
         """Forget the acknowledged batches' outbox rows, then commit their offsets."""
@@ -271,7 +273,10 @@ class ConsumerRunner(Generic[E]):
         """Settle what the lanes acknowledged, every ``consumer_commit_interval_ms``."""
         every = self._settings.consumer_commit_interval_ms / 1000
         while not self._stop.is_set():
-            await self._retry.pause(every)
+            # Asleep while there is nothing to settle: an idle consumer costs no wake-ups.
+            await _either(self._acknowledged, self._stop)
+            await self._retry.pause(every)  # what the next batches add is settled together
+            self._acknowledged.clear()
             if self._unsettled or self._unsettled_rows:
                 await self._settle()
 
@@ -302,6 +307,16 @@ class ConsumerRunner(Generic[E]):
             "partitions assigned",
             extra={"partitions": len(partitions), "lanes": [len(o) for o in self._owned]},
         )
+
+
+async def _either(first: asyncio.Event, second: asyncio.Event) -> None:
+    """Wait until one of two events is set."""
+    waits = [asyncio.ensure_future(first.wait()), asyncio.ensure_future(second.wait())]
+    try:
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()
 
 
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
