@@ -9,6 +9,7 @@ import os
 
 from services.surge.app import GROUP, AgentStalledError, SurgeApp
 from services.surge.config import SurgeSettings
+from services.surge.intake import INTAKE_GROUP
 from shared.runtime import OwnGroup, Service, ServiceContext
 from shared.topics import REPORTS_ACCEPTED, SURGE_BY_REPORTER, SURGE_BY_SUBJECT
 
@@ -48,6 +49,10 @@ SPEC = Service(
     main=run_surge,
     uses_database=False,
     readiness=_readiness,
-    # faust's group: the runtime reports its lag from the broker's committed offsets.
-    own_groups=(OwnGroup(GROUP, (REPORTS_ACCEPTED, SURGE_BY_REPORTER, SURGE_BY_SUBJECT)),),
+    # The intake's group and faust's: the runtime reports their lag from the broker's
+    # committed offsets, like its own groups'.
+    own_groups=(
+        OwnGroup(INTAKE_GROUP, (REPORTS_ACCEPTED,)),
+        OwnGroup(GROUP, (SURGE_BY_REPORTER, SURGE_BY_SUBJECT)),
+    ),
 )
