@@ -254,11 +254,11 @@ class AuditCheckpoint(Event):
     """
 
     schema_version: Literal[1]
-    origin: str = Field(min_length=1, max_length=200)
+    origin: Text = Field(min_length=1, max_length=200)
     size: int = Field(ge=0, description="Entries in the chain when it was signed.")
-    head: str = Field(description="Base64 of the hash of entry `size` (the chain's head).")
+    head: Text = Field(description="Base64 of the hash of entry `size` (the chain's head).")
     signed_at: AwareDatetime
-    note: str = Field(max_length=4096, description="The signed note.")
+    note: Text = Field(max_length=4096, description="The signed note.")
 
 
 _USERNAME = re.compile(USERNAME_PATTERN)
