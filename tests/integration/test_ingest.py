@@ -261,7 +261,7 @@ async def test_database_connections_killed_mid_stream_lose_nothing_and_dead_lett
 async def test_a_second_worker_joining_mid_stream_double_counts_nothing(
     settings: Settings, db: asyncpg.Connection, producer: AIOKafkaProducer
 ) -> None:
-    total = 20_000
+    total, more = 20_000, 10_000
     topic = wire_name(REPORTS_SUBMITTED.name, settings.topic_prefix)
     small_batches = settings.model_copy(update={"consumer_max_batch": 50})
     for i in range(total):
@@ -279,10 +279,18 @@ async def test_a_second_worker_joining_mid_stream_double_counts_nothing(
         async with running(SPEC, small_batches):  # the group rebalances under load
             # Both workers got partitions: the first at start, then both at the rebalance.
             await eventually(lambda: _true(assigned() >= assignments + 3))
-            joined_at = await db.fetchval("SELECT count(*) FROM ingest.reports")
+            # More keeps coming while both work (a fast first worker may have finished the
+            # first part by the time the second one joined).
+            for i in range(total, total + more):
+                subject = f"m{i % 40}"
+                await producer.send(
+                    topic,
+                    encode(report(f"r{i}", reporter=f"u{i % 500}", subject_id=subject)),
+                    key=f"message:c1:{subject}".encode(),
+                )
+            await producer.flush()
             await eventually(lambda: committed_all(settings), timeout=120)
-
-    assert joined_at < total, "the first worker finished before the second one joined"
+    total += more
 
     assert await db.fetchval("SELECT count(*) FROM ingest.reports") == total
     assert await db.fetchval("SELECT sum(report_count) FROM ingest.cases") == total
