@@ -108,6 +108,9 @@ class Watch:
         self._settings = settings
         self._timeline = timeline
         self._tasks: list[asyncio.Task[None]] = []
+        #: Queue rows to look up: (case id, revision) -> verdicts published with no row seen
+        #: yet, and since when (a verdict dispatch ignores, an older one, is given up).
+        self._awaited: dict[tuple[str, int], tuple[set[str], float]] = {}
 
     async def start(self) -> None:
         """Start following."""
@@ -131,6 +134,8 @@ class Watch:
     def _verdict(self, value: bytes, at: float) -> None:
         verdict = orjson.loads(value)
         self._timeline.verdict_of.setdefault(verdict["case_event_id"], (verdict["verdict_id"], at))
+        key = (verdict["case_id"], verdict["case_revision"])
+        self._awaited.setdefault(key, (set(), time.monotonic()))[0].add(verdict["verdict_id"])
 
     async def _tail(self, name: str, seen: Callable[[bytes, float], None]) -> None:
         topic = wire_name(name, self._settings.topic_prefix)
@@ -149,18 +154,33 @@ class Watch:
             await consumer.stop()
 
     async def _queue(self) -> None:
+        """The queue rows of the verdicts seen, by primary key (a scan would load the server).
+
+        A row shows its latest verdict only: an older one it replaced before it was read
+        gives no sample.
+        """
         conn = await asyncpg.connect(self._settings.database_url.get_secret_value())
-        watermark = time.time() - 5
         try:
             while True:
+                awaited, self._awaited = self._awaited, {}
+                keys = list(awaited)
                 rows = await conn.fetch(
-                    "SELECT verdict_id, extract(epoch FROM updated_at) AS at "
-                    "FROM dispatch.cases WHERE updated_at > to_timestamp($1)",
-                    watermark - 2,  # a row is written before its transaction commits
+                    "SELECT case_id::text AS case_id, revision, verdict_id::text AS verdict_id, "
+                    "extract(epoch FROM updated_at) AS at FROM dispatch.cases "
+                    "WHERE (case_id, revision) IN (SELECT * FROM unnest($1::uuid[], $2::int[]))",
+                    [k[0] for k in keys],
+                    [k[1] for k in keys],
                 )
                 for row in rows:
-                    self._timeline.row_of.setdefault(str(row["verdict_id"]), float(row["at"]))
-                    watermark = max(watermark, float(row["at"]))
+                    verdict = row["verdict_id"]
+                    waiting = awaited.get((row["case_id"], row["revision"]), (set(), 0.0))[0]
+                    if verdict in waiting:
+                        self._timeline.row_of.setdefault(verdict, float(row["at"]))
+                        waiting.clear()  # older verdicts of the revision were replaced
+                given_up = time.monotonic() - 60
+                for key, (waiting, since) in awaited.items():
+                    if waiting and since > given_up:  # its row is not written yet
+                        self._awaited.setdefault(key, (set(), since))[0].update(waiting)
                 await asyncio.sleep(0.25)
         finally:
             await conn.close()
