@@ -3,9 +3,15 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# Ports of `make run` / `make observe` (e.g. `make observe PROMETHEUS_PORT=9190` beside
+# another engineer's stack); the local broker's and database's are CRIBLE_LOCAL_*_PORT.
+METRICS_BASE_PORT ?= 9101
+HTTP_BASE_PORT    ?= 8101
+PROMETHEUS_PORT   ?= 9090
+PORTS := --metrics-base-port $(METRICS_BASE_PORT) --http-base-port $(HTTP_BASE_PORT)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run observe test browser prometheus-tools metrics-catalogue screenshots unit lint format demo bench-ingest bench-prescreen bench-dispatch bench-legal bench-retention bench-surge bench-surge-tables eval-prescreen schemas k8s k8s-table compose-secrets topics migrate clean
+.PHONY: help install run observe test chaos bench-e2e browser prometheus-tools metrics-catalogue screenshots unit lint format demo bench-ingest bench-prescreen bench-dispatch bench-legal bench-retention bench-surge bench-surge-tables eval-prescreen schemas k8s k8s-table compose-secrets topics migrate clean
 
 help: ## Show this list
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -18,7 +24,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP) ## Create .venv and install Crible with its development tools
 
 run: $(STAMP) ## Start Kafka + PostgreSQL (unless configured), topics, migrations, every service; Ctrl-C stops all
-	$(BIN)/crible local -- $(BIN)/crible run all
+	$(BIN)/crible local -- $(BIN)/crible run all $(PORTS)
 
 test: lint browser prometheus-tools ## Lint, then unit, integration and browser tests on a real Kafka broker and PostgreSQL
 	$(BIN)/crible local -- $(BIN)/python -m pytest
@@ -49,14 +55,20 @@ format: $(STAMP) ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-observe: $(STAMP) prometheus-tools ## Like run, with a local Prometheus (127.0.0.1:9090) evaluating Crible's rules and alerts
-	$(BIN)/crible local -- $(BIN)/crible observe
+observe: $(STAMP) prometheus-tools ## Like run, with a local Prometheus (port 9090, or PROMETHEUS_PORT) evaluating Crible's rules and alerts
+	$(BIN)/crible local -- $(BIN)/crible observe --port $(PROMETHEUS_PORT) $(PORTS)
 
 demo: $(STAMP) ## Publish a realistic report stream to the pipeline `make run` started, and watch it
 	$(BIN)/crible demo
 
 bench-ingest: $(STAMP) ## Ingestion vs raw aiokafka throughput on the real stack (200,000 reports, 3 rounds)
 	$(BIN)/crible local -- $(BIN)/crible bench ingest --reports 200000 --repeat 3
+
+bench-e2e: $(STAMP) ## Latency hop by hop through the whole pipeline at 500 and 20 reports/s, its throughput ceiling
+	$(BIN)/crible local -- $(BIN)/crible bench e2e $(PORTS)
+
+chaos: $(STAMP) ## The whole pipeline under load and faults (kills, broker frozen/killed, database restarted), then its invariants (minutes)
+	$(BIN)/crible local -- $(BIN)/crible chaos $(PORTS)
 
 bench-surge: $(STAMP) ## Surge (faust) throughput beside ingest's and raw aiokafka (3 rounds), and threshold-to-signal latency
 	$(BIN)/crible local -- $(BIN)/crible bench surge --reports 200000 --repeat 3

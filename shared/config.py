@@ -100,6 +100,24 @@ class Settings(BaseSettings):
     consumer_poll_timeout_ms: int = Field(
         default=200, ge=1, description="How long an idle consumer waits for records."
     )
+    consumer_session_timeout_ms: int = Field(
+        default=30_000,
+        ge=6_000,
+        description="How long the group waits for a silent member (killed, frozen) before "
+        "giving its partitions to the others; heartbeats go every tenth of it.",
+    )
+    consumer_max_poll_interval_ms: int = Field(
+        default=300_000,
+        ge=1_000,
+        description="How long a consumer may hold a batch without polling before it leaves "
+        "its group (its partitions go to others); it rejoins as soon as the batch ends.",
+    )
+    consumer_commit_interval_ms: int = Field(
+        default=100,
+        ge=1,
+        description="How often a consumer forgets the outbox rows of acknowledged batches and "
+        "commits their offsets, off the lanes' path (and always before partitions move).",
+    )
     producer_linger_ms: int = Field(
         default=5, ge=0, description="How long the producer waits to fill a batch."
     )
@@ -147,7 +165,20 @@ class Settings(BaseSettings):
     http_port: int = Field(
         default=0, ge=0, description="Port of this process's HTTP API, if it has one; 0: none."
     )
+    stop_grace_seconds: float = Field(
+        default=25.0,
+        gt=0,
+        description="How long a stop signal waits for batches to finish and clients to close "
+        "before the process exits anyway (a second signal exits at once); below Kubernetes' "
+        "30 s grace period.",
+    )
     log_level: str = Field(default="INFO", description="Python logging level.")
+    log_fold_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description="Identical warnings and errors within this many seconds are written once, "
+        "then counted in one line at the end of the interval (0: write every one).",
+    )
 
     def database_url_for(self, service: str) -> SecretStr:
         """The DSN ``service`` connects with: its own role's, else ``database_url``."""

@@ -164,6 +164,23 @@ def _classify_kafka(error: kafka_errors.KafkaError) -> Fault:
     return Fault.AMBIGUOUS
 
 
+def record_at_fault(error: BaseException) -> bool:
+    """Whether ``error`` is the record's own fault whatever its neighbours do.
+
+    True of an outgoing event too large for its topic and of a value the database cannot
+    store (PostgreSQL's data exceptions, SQLSTATE class 22: a character it cannot hold, a
+    number out of range; or a value the client cannot encode). Such a record is
+    dead-lettered even when it is alone in its batch: no outage makes it fail that way.
+    """
+    if isinstance(error, RecordTooLargeError | asyncpg.exceptions._base.DataError):
+        return True
+    if isinstance(error, UnicodeEncodeError):
+        return True
+    if isinstance(error, asyncpg.PostgresError):
+        return str(getattr(error, "sqlstate", "") or "").startswith("22")
+    return False
+
+
 def describe_error(error: BaseException) -> str:
     """A reason a platform engineer can act on, without echoing the message's content.
 

@@ -97,9 +97,9 @@ def make_consumer(settings: Settings, *, group_id: str) -> AIOKafkaConsumer:
         isolation_level="read_committed",
         max_partition_fetch_bytes=4 * 1024 * 1024,
         fetch_max_bytes=32 * 1024 * 1024,
-        max_poll_interval_ms=300_000,
-        session_timeout_ms=30_000,
-        heartbeat_interval_ms=3_000,
+        max_poll_interval_ms=settings.consumer_max_poll_interval_ms,
+        session_timeout_ms=settings.consumer_session_timeout_ms,
+        heartbeat_interval_ms=max(1_000, settings.consumer_session_timeout_ms // 10),
     )
 
 

@@ -10,12 +10,23 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import (
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+)
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
 log = logging.getLogger(__name__)
+
+# A `_created` series beside every counter and histogram would double the series of each
+# and is read by nothing (the catalogue lists none).
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 CONSUMED = Counter(
     "crible_messages_consumed_total",
@@ -34,7 +45,8 @@ DEAD_LETTERED = Counter(
 )
 HANDLER_SECONDS = Histogram(
     "crible_handler_duration_seconds",
-    "Time to process one batch: decode, database transaction, publish, commit.",
+    "Time to process one batch: decode, stage, database transaction, publish until "
+    "acknowledged (its outbox row and offsets are settled apart, every commit interval).",
     ["service"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
@@ -46,7 +58,8 @@ BATCH_SIZE = Histogram(
 )
 CONSUMER_LAG = Gauge(
     "crible_consumer_lag_messages",
-    "Messages between a partition's high-water mark and this consumer's position.",
+    "Messages after a consumer group's committed offset on a partition, both read from the "
+    "broker; every process of the group reports every partition (read max by partition).",
     ["service", "topic", "partition"],
 )
 TRANSIENT_RETRIES = Counter(
@@ -109,6 +122,24 @@ PERIODIC_LAST_SUCCESS = Gauge(
 )
 
 
+def start_at_zero(service: str, *, produces: Iterable[str], uses_database: bool) -> None:
+    """Series of a process's known failure outcomes, present at 0 from its start.
+
+    A counter series born at 1 shows no increase to Prometheus (``increase()`` needs two
+    samples), so without this the first relayed batch or refused event would not alert.
+    """
+    READY.labels(service).set(0)
+    for topic in produces:
+        UNDELIVERABLE.labels(service, topic)
+    if uses_database:
+        OUTBOX_RELAYED.labels(service)
+        COMMIT_RECOVERIES.labels(service)
+
+
+#: Outcomes of a periodic task's round.
+PERIODIC_OUTCOMES = ("ran", "skipped", "failed")
+
+
 #: Answers whether the process is ready: (ready, one word per check that failed).
 ReadinessProbe = Callable[[], tuple[bool, list[str]]]
 
@@ -135,6 +166,8 @@ class MetricsServer:
         self._readiness = readiness
         self._expected = f"Bearer {token}".encode()
         self._server: asyncio.Server | None = None
+        #: Requests being answered: a stop lets them finish rather than drop them.
+        self._answering: set[asyncio.Task[object]] = set()
 
     @property
     def port(self) -> int:
@@ -149,12 +182,18 @@ class MetricsServer:
         log.info("metrics endpoint listening", extra={"port": self.port})
 
     async def close(self) -> None:
-        """Stop listening."""
+        """Stop listening; answer the requests already accepted (for a second at most)."""
         if self._server is not None:
             self._server.close()
+            if self._answering:
+                await asyncio.wait(self._answering, timeout=1)
             await self._server.wait_closed()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._answering.add(task)
+            task.add_done_callback(self._answering.discard)
         try:
             head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=5)
             status, body, ctype = self._respond(head)
@@ -185,7 +224,10 @@ class MetricsServer:
         if path == b"/healthz":
             return "200 OK", b"alive\n", "text/plain"
         if path == b"/readyz":
-            ready, failing = self._readiness() if self._readiness else (True, [])
+            try:
+                ready, failing = self._readiness() if self._readiness else (True, [])
+            except Exception as error:  # noqa: BLE001 - answer 503 rather than drop the probe
+                ready, failing = False, [f"readiness check failed ({type(error).__name__})"]
             if ready:
                 return "200 OK", b"ready\n", "text/plain"
             return "503 Service Unavailable", (" ".join(failing) + "\n").encode(), "text/plain"

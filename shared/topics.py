@@ -163,6 +163,9 @@ LEGAL_REQUESTS = TopicSpec(
     365 * DAY_MS,
     description="Verified judicial requests waiting for their legal checks (ids only: the "
     "request itself stays sealed in the database).",
+    # Its events hold ids only, but a record that fails validation may hold anything (a
+    # phone number typed where an id belongs): its dead letters keep no payload.
+    personal_data=True,
 )
 LEGAL_DISCLOSURES = TopicSpec(
     "legal.disclosures",

@@ -22,6 +22,7 @@ from services.prescreen import metrics
 from services.prescreen.banks import MIN_PDQ_QUALITY, BankSet, Update, normalise_hash
 from shared.config import Settings
 from shared.db import Connection
+from shared.errors import StopRequestedError
 from shared.events import Category
 from shared.events.screening import (
     BankDefined,
@@ -34,6 +35,7 @@ from shared.events.screening import (
 )
 from shared.kafka import make_plain_consumer
 from shared.runtime import Handled, Inbound
+from shared.runtime.retry import RetryPolicy
 from shared.topics import HASHBANKS_UPDATES, wire_name
 
 log = logging.getLogger(__name__)
@@ -191,13 +193,21 @@ async def _load_pdq(conn: Connection, banks: BankSet) -> int:
 async def follow_updates(
     settings: Settings, banks: BankSet, offsets: dict[int, int], stop: asyncio.Event
 ) -> None:
-    """Apply every update after ``offsets`` to this worker's banks until ``stop`` is set."""
+    """Apply every update after ``offsets`` to this worker's banks until ``stop`` is set.
+
+    A broker that cannot be reached at start is waited for, like every other start.
+    """
     topic = wire_name(HASHBANKS_UPDATES.name, settings.topic_prefix)
     # Subscribed without a group: every partition is this consumer's, nothing is committed.
     consumer = make_plain_consumer(
         settings, topic, enable_auto_commit=False, auto_offset_reset="earliest"
     )
-    await consumer.start()
+    retry = RetryPolicy(settings, service="prescreen", stop=stop)
+    try:
+        await retry.run("connect-bank-feed", consumer.start)
+    except StopRequestedError:
+        await consumer.stop()
+        return
     try:
         for tp in consumer.assignment():
             if tp.partition in offsets:

@@ -547,10 +547,7 @@ class SurgeApp:
             for tp, offset in (await self._committed(unknown)).items():
                 self.watchdog.start((tp.topic, tp.partition), offset)
         highwaters = {key: ends[tp] for key, tp in watched.items() if ends.get(tp) is not None}
-        for (topic, partition), lag in self.watchdog.lag(highwaters).items():
-            shared_metrics.CONSUMER_LAG.labels(SERVICE, self._logical[topic], str(partition)).set(
-                lag
-            )
+        # (The group's lag gauge is the runtime's, from the broker: Service.own_groups.)
         self.update_sizes()
         stalled = self.watchdog.stalled(highwaters)
         if stalled:

@@ -7,9 +7,11 @@ main task, beside the shared metrics endpoint, and stops it with everything else
 import logging
 import os
 
-from services.surge.app import AgentStalledError, SurgeApp
+from services.surge.app import GROUP, AgentStalledError, SurgeApp
 from services.surge.config import SurgeSettings
-from shared.runtime import Service, ServiceContext
+from services.surge.intake import INTAKE_GROUP
+from shared.runtime import OwnGroup, Service, ServiceContext
+from shared.topics import REPORTS_ACCEPTED, SURGE_BY_REPORTER, SURGE_BY_SUBJECT
 
 log = logging.getLogger(__name__)
 #: Exit status of a stalled process (sysexits.h: internal software error).
@@ -42,4 +44,15 @@ def _readiness(context: ServiceContext) -> list[str]:
     return ["starting"] if surge is None else surge.readiness()
 
 
-SPEC = Service(name="surge", main=run_surge, uses_database=False, readiness=_readiness)
+SPEC = Service(
+    name="surge",
+    main=run_surge,
+    uses_database=False,
+    readiness=_readiness,
+    # The intake's group and faust's: the runtime reports their lag from the broker's
+    # committed offsets, like its own groups'.
+    own_groups=(
+        OwnGroup(INTAKE_GROUP, (REPORTS_ACCEPTED,)),
+        OwnGroup(GROUP, (SURGE_BY_REPORTER, SURGE_BY_SUBJECT)),
+    ),
+)

@@ -71,7 +71,7 @@ async def run_demo(
     await offsets.start()
     baseline = await offsets.snapshot(view)
     if HASHBANKS_UPDATES in consumed:  # a screening stage runs: give it the demo banks
-        view.bank_hashes = await _import_banks(settings, banks)
+        view.bank_hashes = await import_banks(settings, banks)
     cases_tail = asyncio.create_task(_tail_cases(settings, view))
     tails = [cases_tail]
     if SCREENING_VERDICTS in {t for s in services for t in s.produces}:
@@ -98,7 +98,7 @@ async def run_demo(
         await offsets.stop()
 
 
-async def _import_banks(settings: Settings, banks: list[dict[str, Any]]) -> int:
+async def import_banks(settings: Settings, banks: list[dict[str, Any]]) -> int:
     """Publish the demo banks to ``hashbanks.updates``, as ``crible banks import`` would."""
     from shared.events.screening import BankDefined, HashAdded  # noqa: PLC0415
 

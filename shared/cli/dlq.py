@@ -68,6 +68,15 @@ class DeadLetter:
         return None
 
 
+def readable(raw: bytes) -> str:
+    r"""``raw`` as text, with every byte that is not UTF-8 kept visible as ``\xNN``.
+
+    A dead letter is often there because its bytes are not UTF-8: replacing them would hide
+    exactly what went wrong.
+    """
+    return raw.decode("utf-8", errors="backslashreplace")
+
+
 def dlq_name(topic: str) -> str:
     """The dead-letter topic of ``topic`` (or ``topic`` itself if it is one)."""
     return topic if topic.endswith(DLQ_SUFFIX) else topic + DLQ_SUFFIX
@@ -112,7 +121,7 @@ async def dead_letters(settings: Settings, topic: str) -> list[DeadLetter]:
             r.offset,
             r.key,
             r.value or b"",
-            {k: v.decode(errors="replace") for k, v in r.headers},
+            {k: readable(v) for k, v in r.headers},
             r.timestamp,
         )
         for r in await read_all(settings, wire)
@@ -157,7 +166,7 @@ async def show(
             "headers": letter.headers,
         }
         if payload:
-            entry["payload"] = letter.value.decode(errors="replace")
+            entry["payload"] = readable(letter.value)
         shown.append(entry)
     return shown
 

@@ -11,8 +11,11 @@ import argparse
 import asyncio
 import json
 import logging
+import os
+import signal
 import sys
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import uvloop
@@ -38,7 +41,8 @@ def main(argv: Sequence[str] | None, *, services: Mapping[str, str]) -> int:
     args = parser.parse_args(argv)
     args.registry = registry
     service = args.service if args.command == "run" else f"crible-{args.command}"
-    configure_logging(service, get_settings().log_level)
+    settings = get_settings()
+    configure_logging(service, settings.log_level, fold_seconds=settings.log_fold_seconds)
     try:
         return int(args.func(args) or 0)
     except RuntimeError as error:  # a condition the user can fix; no traceback needed
@@ -112,7 +116,7 @@ def _parser(registry: Registry) -> argparse.ArgumentParser:
         help="a service's benchmark on the real stack (`crible bench ingest --help`)",
         add_help=False,
     )
-    bench.add_argument("target", choices=registry.benchmarks())
+    bench.add_argument("target", choices=[*registry.benchmarks(), "e2e"])
     bench.add_argument("options", nargs=argparse.REMAINDER)
     bench.set_defaults(func=_bench)
     _operations(sub)
@@ -125,11 +129,36 @@ def _operations(sub: Any) -> None:
     """The operators' subcommands: observe, dashboards, metrics catalogue, dead letters."""
     observe = sub.add_parser(
         "observe",
-        help="run every service (`run all`) with a local Prometheus (127.0.0.1:9090, Crible's "
-        "rules and alerts); Ctrl-C stops both",
+        help="run every service (`run all`) with a local Prometheus (127.0.0.1:9090 unless "
+        "--port, Crible's rules and alerts); Ctrl-C stops both",
     )
     observe.add_argument("--port", type=int, default=9090, help="Prometheus's port")
+    observe.add_argument(
+        "--metrics-base-port",
+        type=int,
+        default=METRICS_BASE_PORT,
+        help="first metrics port of the services (as `crible run all` takes it)",
+    )
+    observe.add_argument(
+        "--http-base-port", type=int, default=HTTP_BASE_PORT, help="first HTTP API port"
+    )
+    observe.add_argument(
+        "--cache",
+        type=Path,
+        default=None,
+        help="where its configuration, password and data go (default .cache/prometheus)",
+    )
     observe.set_defaults(func=_observe)
+
+    chaos = sub.add_parser(
+        "chaos",
+        help="the whole pipeline under load and faults (kills, broker frozen and killed, "
+        "database restarted), then its invariants",
+    )
+    from shared.cli.chaos_plan import add_arguments  # noqa: PLC0415 - options only
+
+    add_arguments(chaos)
+    chaos.set_defaults(func=_chaos)
 
     dashboards = sub.add_parser("dashboards", help="Grafana dashboards (deploy/grafana/)")
     dashboards.add_argument("action", choices=["export"])
@@ -155,10 +184,21 @@ def _operations(sub: Any) -> None:
 
 
 def _observe(args: argparse.Namespace) -> int:
-    from shared.cli.observe import observe  # noqa: PLC0415
+    from shared.cli.observe import CACHE, observe  # noqa: PLC0415
 
-    return observe(args.registry.names, metrics_base_port=9101, http_base_port=8101,
-                   port=args.port)  # fmt: skip
+    return observe(
+        args.registry.names,
+        metrics_base_port=args.metrics_base_port,
+        http_base_port=args.http_base_port,
+        port=args.port,
+        cache=args.cache or CACHE,
+    )
+
+
+def _chaos(args: argparse.Namespace) -> int:
+    from shared.cli.chaos import run  # noqa: PLC0415
+
+    return run(args.registry, get_settings(), args=args)
 
 
 def _dashboards(_args: argparse.Namespace) -> int:
@@ -192,6 +232,7 @@ def _dlq(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from shared.cli.supervisor import supervise  # noqa: PLC0415
     from shared.runtime import ConfigurationError, serve  # noqa: PLC0415
+    from shared.runtime.parent import exit_with_parent  # noqa: PLC0415
 
     if args.service == "all":
         return supervise(
@@ -199,6 +240,10 @@ def _run(args: argparse.Namespace) -> int:
             metrics_base_port=args.metrics_base_port,
             http_base_port=args.http_base_port,
         )
+    supervisor = os.environ.get("CRIBLE_SUPERVISOR_PID")
+    if supervisor:
+        # Stopped gracefully (a SIGTERM to itself) if `crible run all` dies.
+        exit_with_parent(int(supervisor), on_orphaned=lambda: os.kill(os.getpid(), signal.SIGTERM))
     try:
         uvloop.run(serve(args.registry.spec(args.service), get_settings()))
     except ConfigurationError as error:
@@ -301,4 +346,8 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _bench(args: argparse.Namespace) -> int:
     registry: Registry = args.registry
+    if args.target == "e2e":  # the whole pipeline, not one service's
+        from shared.cli.e2e import run  # noqa: PLC0415
+
+        return run(registry, get_settings(), argv=args.options)
     return registry.bench(args.target)(get_settings(), args.options)

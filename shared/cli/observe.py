@@ -1,13 +1,14 @@
 """``crible observe``: a local Prometheus beside the services, with Crible's rules and alerts.
 
 It writes a configuration of its own into the ignored cache (``.cache/prometheus/``): the
-targets of ``crible run all`` (metrics ports from 9101, one per service), the metrics token
-as a file, the recording and alert rules of ``deploy/prometheus/rules/``, data in
-``.cache/prometheus/data``. The server is Debian's ``prometheus`` (``make
+targets of ``crible run all`` (metrics ports from ``--metrics-base-port``, one per service),
+the metrics token as a file, the recording and alert rules of ``deploy/prometheus/rules/``,
+data in ``.cache/prometheus/data``. The server is Debian's ``prometheus`` (``make
 prometheus-tools``), listening on 127.0.0.1 only and behind basic authentication (user
 ``crible``, its password generated once into ``.cache/prometheus/web-password``): no
-endpoint of Crible's is anonymous, this one neither. Then it runs the services
-(``crible run all``) and stops the server with them.
+endpoint of Crible's is anonymous, this one neither. It prints the pages the server
+actually serves (Debian's 2.42 ships only the classic UI, under ``/classic/``), then runs
+the services (``crible run all``) and stops the server with them.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ import secrets
 import shutil
 import subprocess
 import time
+import urllib.error
+import urllib.request
+from base64 import b64encode
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +32,8 @@ ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "deploy" / "prometheus" / "rules"
 CACHE = ROOT / ".cache" / "prometheus"
 USER = "crible"
+#: Pages printed for the operator, found under the UI the server has (React or classic).
+PAGES = ("graph", "alerts", "targets", "rules")
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +119,55 @@ def stop(server: subprocess.Popen[bytes]) -> None:
         server.kill()
 
 
-def observe(names: Sequence[str], *, metrics_base_port: int, http_base_port: int, port: int) -> int:
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirect is not the page: the URL printed must answer 200 itself."""
+
+    def redirect_request(self, *_args: object, **_kwargs: object) -> None:
+        """Follow none."""
+        return
+
+
+def _status(url: str, password: str) -> int:
+    """The HTTP status of a GET on the server (basic auth), 0 if it does not answer."""
+    credentials = b64encode(f"{USER}:{password}".encode()).decode()
+    request = urllib.request.Request(url, headers={"Authorization": f"Basic {credentials}"})  # noqa: S310 - our own server
+    try:
+        with urllib.request.build_opener(_NoRedirect).open(request, timeout=5) as answer:
+            return int(answer.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+    except OSError:
+        return 0
+
+
+def pages(base: str, password: str, *, wait_seconds: float = 30) -> dict[str, str]:
+    """The URL of each of :data:`PAGES` that the server at ``base`` serves (200).
+
+    Waits for the server to be ready first. Newer servers have ``/alerts``; Debian's
+    Prometheus 2.42 only its classic UI, ``/classic/alerts``: ask rather than assume.
+    """
+    deadline = time.monotonic() + wait_seconds
+    while _status(f"{base}/-/ready", password) != 200:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"Prometheus at {base} did not become ready in {wait_seconds} s")
+        time.sleep(0.2)
+    found = {}
+    for page in PAGES:
+        for path in (f"/{page}", f"/classic/{page}"):
+            if _status(base + path, password) == 200:
+                found[page] = base + path
+                break
+    return found
+
+
+def observe(
+    names: Sequence[str],
+    *,
+    metrics_base_port: int,
+    http_base_port: int,
+    port: int,
+    cache: Path = CACHE,
+) -> int:
     """Run every service under ``crible run all`` with a Prometheus watching them."""
     from shared.cli.supervisor import supervise  # noqa: PLC0415 - only when observing
 
@@ -121,13 +175,20 @@ def observe(names: Sequence[str], *, metrics_base_port: int, http_base_port: int
     if not token:
         raise SystemExit("CRIBLE_METRICS_TOKEN is not set: run it under `crible local`")
     targets = [Target(name, metrics_base_port + i) for i, name in enumerate(names)]
-    server = start(write_config(targets, token=token), port=port)
-    time.sleep(0.5)
+    server = start(write_config(targets, token=token, cache=cache), port=port, cache=cache)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        found = pages(base, web_password(cache))
+    except SystemExit:
+        stop(server)
+        raise
     print(
-        f"Prometheus on http://127.0.0.1:{port} (user {USER}, password in "
-        f"{CACHE / 'web-password'}); alerts at /alerts",
+        f"Prometheus on {base} (user {USER}, password in {cache / 'web-password'}), "
+        f"scraping ports {metrics_base_port}-{metrics_base_port + len(names) - 1}:",
         flush=True,
     )
+    for page, url in found.items():
+        print(f"  {page}: {url}", flush=True)
     try:
         return supervise(list(names), metrics_base_port=metrics_base_port,
                          http_base_port=http_base_port)  # fmt: skip

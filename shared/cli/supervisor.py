@@ -56,6 +56,9 @@ def supervise(services: list[str], *, metrics_base_port: int, http_base_port: in
                     os.environ,
                     CRIBLE_METRICS_PORT=str(child.port),
                     CRIBLE_HTTP_PORT=str(child.http_port),
+                    # The service stops if this supervisor dies (SIGKILL leaves no chance
+                    # to stop it): no orphan keeps its ports and partitions.
+                    CRIBLE_SUPERVISOR_PID=str(os.getpid()),
                 )
                 child.process = subprocess.Popen(  # noqa: S603 - our own entry point
                     [sys.executable, "-m", "services", "run", child.name], env=env

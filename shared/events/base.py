@@ -10,6 +10,11 @@ from pydantic import BaseModel, ConfigDict, StringConstraints
 PlatformId = Annotated[
     str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:\-]+$")
 ]
+#: Text the database can store: any character but U+0000, which PostgreSQL's text and jsonb
+#: refuse (lone surrogates are refused by the JSON parser already). Every free-text field of
+#: a contract is one, so such a record is refused before a handler sees it.
+NO_NUL = r"^[^\x00]*$"
+Text = Annotated[str, StringConstraints(pattern=NO_NUL)]
 #: A BCP 47 language tag such as ``fr`` or ``pt-BR``.
 LanguageTag = Annotated[
     str, StringConstraints(min_length=2, max_length=35, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$")

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, Field, StringConstraints
 
-from shared.events.base import Event, PlatformId
+from shared.events.base import Event, PlatformId, Text
 from shared.events.reports import Category, Subject
 
 
@@ -41,7 +41,7 @@ class ReviewDecision(Event):
     policy_reason: Annotated[
         str, StringConstraints(min_length=1, max_length=128, pattern=r"^[\w.:/\-]+$")
     ] = Field(description="The policy clause applied, e.g. `tos.spam.1` or `fr.cp.421-2-5`.")
-    explanation: Annotated[str, StringConstraints(max_length=2000)] = Field(
+    explanation: Annotated[Text, StringConstraints(max_length=2000)] = Field(
         description="The reviewer's free text (never personal data of the users concerned)."
     )
     reviewer_id: PlatformId = Field(description="The reviewer, by Crible reviewer id.")
@@ -60,7 +60,7 @@ class StatementIssued(Event):
     """
 
     schema_version: Literal[1]
-    puid: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    puid: Annotated[Text, StringConstraints(min_length=1, max_length=500)]
     decision_id: UUID
     case_id: UUID
     statement: dict[str, Any]

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, Field, StringConstraints, model_validator
 
-from shared.events.base import Event
+from shared.events.base import Event, Text
 from shared.events.reports import Category, Subject
 
 
@@ -89,7 +89,7 @@ class EnforcementAction(Event):
     verdict_id: UUID | None = Field(default=None, description="The verdict that acted, if so.")
     decision_id: UUID | None = Field(default=None, description="The review decision, if any.")
     reverses: UUID | None = Field(default=None, description="The action this one undoes.")
-    reason: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    reason: Annotated[Text, StringConstraints(min_length=1, max_length=128)]
     issued_at: AwareDatetime
 
     @model_validator(mode="after")

@@ -53,7 +53,11 @@ PhoneNumber = Annotated[
     AfterValidator(normalise_phone_number),
 ]
 #: An IPv4 or IPv6 address, stored in canonical text form.
-IpAddress = Annotated[str, StringConstraints(max_length=64), AfterValidator(normalise_ip_address)]
+IpAddress = Annotated[
+    str,
+    StringConstraints(max_length=64, pattern=r"^[^\s\x00]+$"),
+    AfterValidator(normalise_ip_address),
+]
 USERNAME_PATTERN = r"^[A-Za-z0-9_.]{1,64}$"
 #: A public username; compared case-insensitively, so kept in lower case.
 Username = Annotated[str, StringConstraints(pattern=USERNAME_PATTERN, to_lower=True)]

@@ -24,7 +24,7 @@ from pydantic import (
     model_validator,
 )
 
-from shared.events.base import Event, PlatformId
+from shared.events.base import Event, PlatformId, Text
 from shared.events.identity import (
     USERNAME_PATTERN,
     PersonalDataError,
@@ -55,7 +55,7 @@ def plain_text(value: str) -> str:
 
 
 #: Free text of a legal request (an official's name, an offence, a case reference, a reason).
-LegalText = Annotated[str, AfterValidator(plain_text)]
+LegalText = Annotated[Text, AfterValidator(plain_text)]
 
 
 class EmergencyGround(StrEnum):
@@ -129,7 +129,7 @@ class Target(Event):
     model_config = ConfigDict(hide_input_in_errors=True)
 
     kind: TargetKind
-    value: str = Field(min_length=1, max_length=64)
+    value: Text = Field(min_length=1, max_length=64)
 
     @model_validator(mode="after")
     def _normalise(self) -> Self:
@@ -241,7 +241,7 @@ class DisclosureEvent(Event):
         default_factory=dict,
         description="Rows disclosed per part: subscriber, phone_numbers, sessions.",
     )
-    refusal_codes: tuple[str, ...] = Field(default=(), max_length=32)
+    refusal_codes: tuple[Text, ...] = Field(default=(), max_length=32)
     package_sha256: Sha256Hex | None = None
     occurred_at: AwareDatetime
 
@@ -254,11 +254,11 @@ class AuditCheckpoint(Event):
     """
 
     schema_version: Literal[1]
-    origin: str = Field(min_length=1, max_length=200)
+    origin: Text = Field(min_length=1, max_length=200)
     size: int = Field(ge=0, description="Entries in the chain when it was signed.")
-    head: str = Field(description="Base64 of the hash of entry `size` (the chain's head).")
+    head: Text = Field(description="Base64 of the hash of entry `size` (the chain's head).")
     signed_at: AwareDatetime
-    note: str = Field(max_length=4096, description="The signed note.")
+    note: Text = Field(max_length=4096, description="The signed note.")
 
 
 _USERNAME = re.compile(USERNAME_PATTERN)

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, Field, StringConstraints, model_validator
 
-from shared.events.base import Event, LanguageTag, PlatformId
+from shared.events.base import Event, LanguageTag, PlatformId, Text
 
 Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 Md5Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
@@ -17,7 +17,7 @@ PdqHex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 #: A link as the reporter's client sent it: any scheme case, defanged (``hxxp://a[.]b``) or
 #: not a link at all. Pre-screening reads what it can and notes what it sets aside; a report
 #: is never refused for one odd link.
-Url = Annotated[str, StringConstraints(min_length=1, max_length=2048)]
+Url = Annotated[Text, StringConstraints(min_length=1, max_length=2048)]
 
 
 class Category(StrEnum):
@@ -97,7 +97,7 @@ class MediaHashes(Event):
 class Evidence(Event):
     """What the reporter's client attached: an excerpt, media hashes, links."""
 
-    message_excerpt: str | None = Field(default=None, max_length=4096)
+    message_excerpt: Text | None = Field(default=None, max_length=4096)
     media: tuple[MediaHashes, ...] = Field(default=(), max_length=16)
     urls: tuple[Url, ...] = Field(default=(), max_length=16)
 
@@ -114,7 +114,9 @@ class ReportSubmitted(Event):
     reporter_language: LanguageTag
     subject: Subject
     category: Category
-    text: str | None = Field(default=None, max_length=2000, description="The reporter's own words.")
+    text: Text | None = Field(
+        default=None, max_length=2000, description="The reporter's own words."
+    )
     evidence: Evidence | None = None
 
 

@@ -20,12 +20,12 @@ from pydantic import (
 )
 from pydantic.config import JsonDict
 
-from shared.events.base import Event, LanguageTag
+from shared.events.base import Event, LanguageTag, Text
 from shared.events.reports import Category, Subject
 
 #: A short name from configuration: a bank, a rule id, a domain list, a policy.
 Name = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[\w.:/+\-]+$")]
-Note = Annotated[str, StringConstraints(max_length=256)]
+Note = Annotated[Text, StringConstraints(max_length=256)]
 
 
 class Route(StrEnum):
@@ -141,7 +141,7 @@ class BankDefined(Event):
     kind: BankKind
     category: Category | None = Field(description="Required for a block bank.")
     pdq_threshold: int = Field(default=31, ge=0, le=64)
-    description: Annotated[str, StringConstraints(max_length=500)] = ""
+    description: Annotated[Text, StringConstraints(max_length=500)] = ""
 
     def key(self) -> bytes:
         """The compaction key: the bank's latest definition is what stays."""

@@ -11,7 +11,8 @@ its own poll loop, signal handling or server start-up. The pieces, each in its m
   how long to retry it;
 - :mod:`~shared.runtime.emit` and :mod:`~shared.runtime.deadletter`: the outbox publisher
   and dead-letter copies;
-- :mod:`~shared.runtime.housekeeping`: lag, relay of orphaned outbox rows, readiness;
+- :mod:`~shared.runtime.housekeeping`: lag (:mod:`~shared.runtime.lag`, from the broker),
+  outages (:mod:`~shared.runtime.outages`), relay of orphaned outbox rows, readiness;
 - :mod:`~shared.runtime.http`: the HTTP API beside the consumers;
 - :mod:`~shared.runtime.process`: one process, one graceful stop.
 """
@@ -24,6 +25,7 @@ from shared.runtime.spec import (
     ConsumerSpec,
     Handled,
     Inbound,
+    OwnGroup,
     Periodic,
     Service,
     ServiceContext,
@@ -37,6 +39,7 @@ __all__ = [
     "ConsumerSpec",
     "Handled",
     "Inbound",
+    "OwnGroup",
     "Periodic",
     "Service",
     "ServiceContext",

@@ -1,4 +1,4 @@
-"""One batch, from records to committed offsets: decode, stage, apply, publish, commit.
+"""One batch, from records to acknowledged events: decode, stage, apply, publish, settle.
 
 For every batch of a consumer lane, :class:`BatchProcessor`:
 
@@ -7,14 +7,17 @@ For every batch of a consumer lane, :class:`BatchProcessor`:
 2. runs the consumer's :class:`~shared.runtime.spec.Stage`, if any, off the event loop;
 3. calls the handler in one PostgreSQL transaction and stores the events it returns in the
    outbox in that same transaction (their sizes checked first);
-4. publishes those events and the dead letters, waits for Kafka's acknowledgement, forgets
-   the outbox rows, and only then commits the offsets.
+4. publishes those events and the dead letters and waits for Kafka's acknowledgement; then
+   hands the outbox rows and the offsets to ``settle``, which forgets the rows and only
+   then commits the offsets, off the lane's path (its consumer does it every
+   ``consumer_commit_interval_ms``, and before its partitions move).
 
 When the handler fails, the batch is split until the failing records are alone. A record is
-dead-lettered only when it fails alone while the records beside it succeed; when every record
-fails, that is an outage or a bug, not bad input: nothing is committed, the lane backs off
-and tries again, with any newer records of its partitions added (so a lone bad record is
-recognised as soon as a good one follows it).
+dead-lettered when it fails alone while the records beside it succeed, or when its failure
+can only be its own (a value the database cannot store, an event too large for its topic);
+when every record fails otherwise, that is an outage or a bug, not bad input: nothing is
+committed, the lane backs off and tries again, with any newer records of its partitions
+added (so a lone bad record is recognised as soon as a good one follows it).
 """
 
 from __future__ import annotations
@@ -35,10 +38,10 @@ from shared import metrics, outbox
 from shared.errors import (
     ConfigurationError,
     Fault,
-    RecordTooLargeError,
     RefusedError,
     StopRequestedError,
     classify,
+    record_at_fault,
 )
 from shared.publisher import Outbound
 from shared.runtime.deadletter import dead_letter
@@ -65,7 +68,7 @@ class _Failure:
     @property
     def certain(self) -> bool:
         """Whether the record is at fault whatever its neighbours do."""
-        return isinstance(self.error, RecordTooLargeError)
+        return record_at_fault(self.error)
 
 
 @dataclass(slots=True)
@@ -118,11 +121,11 @@ class BatchProcessor(Generic[E]):
         self,
         records: list[Record],
         *,
-        commit: Callable[[list[Record]], Awaitable[None]],
+        settle: Callable[[list[int], list[Record]], None],
         more: Callable[[], Awaitable[list[Record]]],
         abandon: Callable[[], bool],
     ) -> None:
-        """Apply ``records`` until they are settled, publish, then ``commit`` them.
+        """Apply ``records`` (split until each succeeds or fails alone), publish, ``settle``.
 
         ``more`` fetches newer records of the lane's partitions while a batch is stalled;
         ``abandon`` says the lane must give the batch up (raises :class:`AbandonedError`).
@@ -167,8 +170,8 @@ class BatchProcessor(Generic[E]):
         ]
         events = [e for _, events in attempt.applied for e in events]
         rows = [row for row, _ in attempt.applied if row is not None]
-        await self._emitter.deliver(rows, events + letters)
-        await commit(records)
+        await self._emitter.publish(events + letters)
+        settle(rows, records)
         self._count(records, dead, started)
 
     async def _attempt(self, records: list[Record]) -> _Attempt:

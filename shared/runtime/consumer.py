@@ -5,6 +5,11 @@ while one lane waits for PostgreSQL or Kafka, another decodes and folds its batc
 partition belongs to one lane at a time, so its records are processed and committed in
 order. Partitions are dealt to lanes afresh at every rebalance, so every lane has work
 whatever share of the topic the group gives this process.
+
+While the process has no partitions (starting, rebalancing, or after it lost its group:
+frozen past the session timeout, or a batch held past ``max.poll.interval.ms``), a task of
+its own keeps polling: aiokafka rejoins a group only for a consumer that polls, and the
+lanes, waiting for partitions, do not.
 """
 
 from __future__ import annotations
@@ -33,6 +38,8 @@ from shared.topics import wire_name
 log = logging.getLogger(__name__)
 
 E = TypeVar("E")
+#: A partition no consumer has: polling it fetches nothing, but counts as polling.
+_NOWHERE = TopicPartition("", -1)
 
 
 def deal(partitions: set[TopicPartition], lanes: int) -> list[list[TopicPartition]]:
@@ -64,6 +71,7 @@ class ConsumerRunner(Generic[E]):
         self._consumer_name = spec.name
         self._settings = settings
         self._retry = retry
+        self._emitter = emitter
         self._stop = stop
         self._on_assigned = on_assigned
         self._consumer: AIOKafkaConsumer = make_consumer(settings, group_id=self.group_id)
@@ -72,7 +80,15 @@ class ConsumerRunner(Generic[E]):
         self._busy = [asyncio.Lock() for _ in range(lanes)]
         self._assigned = asyncio.Event()
         self._revoking = False
-        self._committed: dict[TopicPartition, int] = {}
+        self._keeper: asyncio.Future[Any] | None = None
+        #: Acknowledged batches' outbox rows and next offsets, not settled yet.
+        self._unsettled_rows: list[int] = []
+        self._unsettled: dict[TopicPartition, int] = {}
+        self._settling = asyncio.Lock()
+        self._acknowledged = asyncio.Event()
+        self._stopping: asyncio.Future[Any] | None = None
+        #: Polls left waiting when the stop came (cancelled once the consumer has stopped).
+        self._abandoned: set[asyncio.Future[Any]] = set()
         #: How many assignments this process received (a rebalance adds one).
         self.assignments = 0
         self._processor = BatchProcessor(
@@ -99,101 +115,170 @@ class ConsumerRunner(Generic[E]):
             await self._retry.run("connect", self._consumer.start)
             log.info("consumer started", extra={"group": self.group_id, "lanes": len(self._busy)})
             tasks = [asyncio.create_task(self._lane(i)) for i in range(len(self._busy))]
+            helpers = [
+                asyncio.create_task(self._keep_polling()),
+                asyncio.create_task(self._settle_every()),
+            ]
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
             failed = [t for t in done if not t.cancelled() and t.exception() is not None]
             if failed:
                 self._stop.set()  # let the other lanes finish their batch and commit
                 await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.gather(*helpers, return_exceptions=True)
+            with contextlib.suppress(StopRequestedError):
+                await self._settle()  # what the lanes acknowledged last
+            if failed:
                 failed[0].result()
         finally:
             await self._consumer.stop()
+            # Polls waiting for an assignment that will never come.
+            for waiting in [self._keeper, self._stopping, *self._abandoned]:
+                if waiting is not None and not waiting.done():
+                    waiting.cancel()
             log.info("consumer stopped", extra={"group": self.group_id})
 
+    async def _keep_polling(self) -> None:
+        """While this process has no partitions, poll anyway, so that it rejoins its group.
+
+        aiokafka will not rejoin for a consumer that has not polled for
+        ``max.poll.interval.ms`` (it waits for the application to come back), and the lanes
+        wait for partitions: each would wait for the other. This poll asks for a partition
+        nobody has, so it fetches nothing; during a rebalance it waits for the assignment.
+        """
+        seconds = self._settings.consumer_poll_timeout_ms / 1000
+        while not self._stop.is_set():
+            if self.ready:
+                await self._retry.pause(seconds)
+                continue
+            if self._keeper is None or self._keeper.done():
+                if self._keeper is not None and not self._keeper.cancelled():
+                    self._keeper.exception()  # IllegalStateError, a stopped consumer: polled
+                self._keeper = asyncio.ensure_future(
+                    self._consumer.getmany(_NOWHERE, timeout_ms=int(seconds * 1000))
+                )
+            await asyncio.wait({self._keeper}, timeout=seconds)
+
     async def _lane(self, index: int) -> None:
-        """One batch loop, over the partitions dealt to it at the last rebalance."""
+        """One batch loop, over the partitions dealt to it at the last rebalance.
+
+        It polls outside its lock and holds the lock only to process a batch: a revoke
+        waits for batches in flight, never for a poll (aiokafka's poll waits for the next
+        assignment when a rebalance begins during it).
+        """
         try:
             while not self._stop.is_set():
-                if not self.ready:
+                mine = self._owned[index]
+                if not self.ready or not mine:  # the keeper polls meanwhile
                     await self._retry.pause(self._settings.consumer_poll_timeout_ms / 1000)
                     continue
-                async with self._busy[index]:
-                    mine = self._owned[index]
-                    if self._revoking or not mine:
-                        records = []
-                    else:
-                        records = await self._poll(mine)
-                    if records:
-                        await self._process(records, mine)
+                records = await self._poll(mine)
                 if not records:
-                    await self._idle(mine)
+                    continue
+                async with self._busy[index]:
+                    if self._owned[index] is not mine or self._revoking:
+                        self._give_back(records)  # moved while the lane waited for its lock
+                        continue
+                    await self._process(records, mine)
         except StopRequestedError:
             log.info("stopped while retrying; the unfinished batch will be redelivered")
-
-    async def _idle(self, mine: list[TopicPartition]) -> None:
-        if not mine:  # nothing dealt to this lane: wait rather than spin
-            await self._retry.pause(self._settings.consumer_poll_timeout_ms / 1000)
 
     async def _process(self, records: list[Record], mine: list[TopicPartition]) -> None:
         try:
             await self._processor.process(
                 records,
-                commit=self._commit,
-                more=lambda: self._poll(mine, timeout_ms=0),
+                settle=self._settle_later,
+                more=lambda: self._more(mine),
                 abandon=lambda: self._revoking,
             )
         except AbandonedError:
             log.info("stalled batch given up for the rebalance; it will be redelivered")
 
-    async def _poll(
-        self, partitions: list[TopicPartition], *, timeout_ms: int | None = None
-    ) -> list[Record]:
-        try:
-            batches = await self._consumer.getmany(
+    async def _poll(self, partitions: list[TopicPartition]) -> list[Record]:
+        """The next records of ``partitions``, or none if the stop came or they moved."""
+        if self._revoking:
+            return []
+        generation = self.assignments
+        fetch = asyncio.ensure_future(
+            self._consumer.getmany(
                 *partitions,
-                timeout_ms=self._settings.consumer_poll_timeout_ms
-                if timeout_ms is None
-                else timeout_ms,
+                timeout_ms=self._settings.consumer_poll_timeout_ms,
                 max_records=self._settings.consumer_max_batch,
             )
+        )
+        if self._stopping is None:
+            self._stopping = asyncio.ensure_future(self._stop.wait())
+        await asyncio.wait({fetch, self._stopping}, return_when=asyncio.FIRST_COMPLETED)
+        if not fetch.done():
+            # Stopping while the poll waits for an assignment: it is cancelled once the
+            # consumer has stopped.
+            self._abandoned.add(fetch)
+            return []
+        try:
+            batches = fetch.result()
         except IllegalStateError:
             return []  # a rebalance took some of these partitions away
+        records = [record for records in batches.values() for record in records]
+        if records and (self._revoking or self.assignments != generation):
+            # Fetched across a rebalance: these partitions may be another lane's now.
+            self._give_back(records)
+            return []
+        return records
+
+    async def _more(self, partitions: list[TopicPartition]) -> list[Record]:
+        """Newer records already fetched, for a stalled batch; never waits (its lock is held)."""
+        if self._revoking:
+            return []  # a poll now would wait for the next assignment, and the revoke for us
+        try:
+            batches = await self._consumer.getmany(
+                *partitions, timeout_ms=0, max_records=self._settings.consumer_max_batch
+            )
+        except IllegalStateError:
+            return []
         return [record for records in batches.values() for record in records]
 
-    async def _commit(self, records: list[Record]) -> None:
-        offsets: dict[TopicPartition, int] = {}
+    def _give_back(self, records: list[Record]) -> None:
+        """Rewind to the first of ``records`` where still assigned: they will come again."""
+        first: dict[TopicPartition, int] = {}
         for record in records:
             tp = TopicPartition(record.topic, record.partition)
-            offsets[tp] = max(offsets.get(tp, 0), record.offset + 1)
-        try:
-            await self._retry.run("commit", lambda: self._consumer.commit(offsets))
-        except (CommitFailedError, IllegalStateError) as error:
-            # The partitions moved to another worker, which will see these records again;
-            # the handlers are idempotent, so that costs time, not correctness.
-            log.warning("offset commit refused after rebalance", extra={"error": str(error)})
-            return
-        self._committed.update(offsets)
+            first[tp] = min(first.get(tp, record.offset), record.offset)
+        for tp, offset in first.items():
+            with contextlib.suppress(IllegalStateError):
+                self._consumer.seek(tp, offset)
 
-    async def update_lag(self) -> None:
-        """Set the lag gauge: messages between each partition's end and the committed offset.
+    def _settle_later(self, rows: list[int], records: list[Record]) -> None:
+        """A batch's events are acknowledged: its outbox rows and offsets wait to be settled."""
+        self._unsettled_rows.extend(rows)
+        for record in records:
+            tp = TopicPartition(record.topic, record.partition)
+            self._unsettled[tp] = max(self._unsettled.get(tp, 0), record.offset + 1)
+        self._acknowledged.set()
 
-        Measured from the committed offset, not the fetch position, so a batch that is
-        stalled or in flight still counts as lag.
-        """
-        for tp in list(self._consumer.assignment()):
-            highwater = self._consumer.highwater(tp)
-            if highwater is None:
-                continue  # no fetch response for this partition yet
-            committed = self._committed.get(tp)
-            if committed is None:
-                try:
-                    committed = await asyncio.wait_for(self._consumer.committed(tp), timeout=2)
-                except (TimeoutError, IllegalStateError):
-                    continue  # partition being reassigned
-                committed = committed or 0
-                self._committed[tp] = committed
-            metrics.CONSUMER_LAG.labels(
-                self.service, self.logical[tp.topic], str(tp.partition)
-            ).set(max(0, highwater - committed))
+    async def _settle(self) -> None:
+        """Forget the acknowledged batches' outbox rows, then commit their offsets."""
+        async with self._settling:
+            rows, self._unsettled_rows = self._unsettled_rows, []
+            offsets, self._unsettled = self._unsettled, {}
+            await self._emitter.forget(rows)
+            if not offsets:
+                return
+            try:
+                await self._retry.run("commit", lambda: self._consumer.commit(offsets))
+            except (CommitFailedError, IllegalStateError) as error:
+                # The partitions moved to another worker, which will see these records
+                # again; the handlers are idempotent, so that costs time, not correctness.
+                log.warning("offset commit refused after rebalance", extra={"error": str(error)})
+
+    async def _settle_every(self) -> None:
+        """Settle what the lanes acknowledged, every ``consumer_commit_interval_ms``."""
+        every = self._settings.consumer_commit_interval_ms / 1000
+        while not self._stop.is_set():
+            # Asleep while there is nothing to settle: an idle consumer costs no wake-ups.
+            await _either(self._acknowledged, self._stop)
+            await self._retry.pause(every)  # what the next batches add is settled together
+            self._acknowledged.clear()
+            if self._unsettled or self._unsettled_rows:
+                await self._settle()
 
     def _revoke_started(self) -> None:
         self._revoking = True
@@ -202,15 +287,11 @@ class ConsumerRunner(Generic[E]):
     async def _wait_for_lanes(self) -> None:
         for lock in self._busy:
             async with lock:
-                pass  # every batch commits its own offsets before releasing its lane
+                pass  # the batch in flight is acknowledged before its lane is released
+        await self._settle()  # its offsets are committed before its partitions move
 
     async def _assign(self, partitions: set[TopicPartition]) -> None:
         self._owned = deal(partitions, len(self._busy))
-        for tp in set(self._committed) - partitions:
-            # Another process reports this partition's lag now.
-            with contextlib.suppress(KeyError):
-                metrics.CONSUMER_LAG.remove(self.service, self.logical[tp.topic], str(tp.partition))
-            del self._committed[tp]
         self.assignments += 1
         metrics.ASSIGNMENTS.labels(self.service, self._consumer_name).inc()
         if self._on_assigned is not None:
@@ -226,6 +307,16 @@ class ConsumerRunner(Generic[E]):
             "partitions assigned",
             extra={"partitions": len(partitions), "lanes": [len(o) for o in self._owned]},
         )
+
+
+async def _either(first: asyncio.Event, second: asyncio.Event) -> None:
+    """Wait until one of two events is set."""
+    waits = [asyncio.ensure_future(first.wait()), asyncio.ensure_future(second.wait())]
+    try:
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()
 
 
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]

@@ -88,7 +88,12 @@ class Emitter:
         )
 
     async def deliver(self, row_ids: Sequence[int], events: Sequence[Outbound]) -> None:
-        """Publish committed ``events`` (and dead letters), then forget their outbox rows.
+        """Publish committed ``events`` (and dead letters), then forget their outbox rows."""
+        await self.publish(events)
+        await self.forget(row_ids)
+
+    async def publish(self, events: Sequence[Outbound]) -> None:
+        """Publish committed ``events`` (and dead letters) and wait for Kafka's acknowledgement.
 
         Failures of the broker are retried for as long as they last: the effects are
         committed, so the only way forward is to publish them. An event the broker refuses
@@ -111,6 +116,9 @@ class Emitter:
                     "dead-letter copy refused by the broker; dropped",
                     extra={"topic": lost.record.topic, "error": type(lost.error).__name__},
                 )
+
+    async def forget(self, row_ids: Sequence[int]) -> None:
+        """Delete outbox rows whose events Kafka has acknowledged."""
         if row_ids:
             ids = list(row_ids)
             await self._retry.run(

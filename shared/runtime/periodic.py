@@ -56,6 +56,8 @@ async def run_once(task: Periodic, ctx: ServiceContext) -> str:
 async def run_periodic(task: Periodic, ctx: ServiceContext) -> None:
     """Run ``task`` every ``task.every_seconds`` until the service stops."""
     every = task.every_seconds() if callable(task.every_seconds) else task.every_seconds
+    for outcome in metrics.PERIODIC_OUTCOMES:  # at 0 from the start: the first failure alerts
+        metrics.PERIODIC_RUNS.labels(ctx.service, task.name, outcome)
     delay = task.first_after_seconds
     while not ctx.stop.is_set():
         with contextlib.suppress(TimeoutError):

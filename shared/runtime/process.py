@@ -6,7 +6,9 @@ import asyncio
 import gc
 import logging
 import multiprocessing
+import os
 import signal
+import threading
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 
@@ -23,6 +25,7 @@ from shared.runtime.emit import Emitter
 from shared.runtime.housekeeping import Housekeeping
 from shared.runtime.http import HttpHost
 from shared.runtime.liveness import WorkerLease
+from shared.runtime.parent import exit_with_parent
 from shared.runtime.periodic import run_periodic
 from shared.runtime.retry import RetryPolicy
 from shared.runtime.spec import ConsumerSpec, Service, ServiceContext, Stage, StageFactory
@@ -38,7 +41,9 @@ async def serve(service: Service, settings: Settings, *, stop: asyncio.Event | N
     then the producer and the pool close. A fatal configuration error stops it too, raised
     as :class:`~shared.errors.ConfigurationError` once everything is closed.
     """
-    process = ServiceProcess(service, settings, stop=stop or install_stop_signals())
+    if stop is None:
+        stop = install_stop_signals(grace_seconds=settings.stop_grace_seconds)
+    process = ServiceProcess(service, settings, stop=stop)
     try:
         await process.run()
     except StopRequestedError:
@@ -67,26 +72,45 @@ class ServiceProcess:
         self._metrics: metrics.MetricsServer | None = None
 
     def readiness(self) -> tuple[bool, list[str]]:
-        """Ready once connected to Kafka and PostgreSQL and given partitions (``/readyz``)."""
+        """Ready once connected to Kafka and PostgreSQL and given partitions (``/readyz``).
+
+        Also sets ``crible_ready``: the housekeeping task asks every round, so the gauge is
+        current whether or not anything probes the process. Never raises: a check that
+        cannot answer yet (a client still starting) counts as failing.
+        """
+        try:
+            failing = self._failing_checks()
+        except Exception as error:  # noqa: BLE001 - a probe must get an answer, not a reset
+            failing = [f"starting ({type(error).__name__})"]
+        metrics.READY.labels(self.service.name).set(0 if failing else 1)
+        return not failing, failing
+
+    def _failing_checks(self) -> list[str]:
+        if self.stop.is_set():
+            return ["stopping"]
         failing = []
+        if self.context is None:
+            failing.append("starting")
         if not self._producer_started:
             failing.append("kafka")
         if self.housekeeping is None or not self.housekeeping.database_ok:
             failing.append("database")
         if not all(r.ready for r in self.runners):
             failing.append("partitions")
-        if self.service.readiness is not None:
-            failing.extend(
-                ["starting"] if self.context is None else self.service.readiness(self.context)
-            )
-        metrics.READY.labels(self.service.name).set(0 if failing else 1)
-        return not failing, failing
+        if self.service.readiness is not None and self.context is not None:
+            failing.extend(self.service.readiness(self.context))
+        return failing
 
     async def run(self) -> None:
         """Start everything, then wait for the stop event or the first failure."""
+        service, settings = self.service, self.settings
+        metrics.start_at_zero(
+            service.name,
+            produces=[t.name for t in service.produces],
+            uses_database=service.uses_database,
+        )
         self._metrics = await _start_metrics(self.settings, self.readiness)
         _tune_gc()
-        service, settings = self.service, self.settings
         if service.uses_database:
             self.pool = await _connect_pool(settings, service.name, self.retry)
             self._lease = WorkerLease(
@@ -124,6 +148,8 @@ class ServiceProcess:
             emitter=emitter,
             runners=self.runners,
             stop=self.stop,
+            readiness=self.readiness,
+            own_groups=service.own_groups,
         )
         self.runners.extend(
             self._runner(spec, emitter)
@@ -177,6 +203,8 @@ class ServiceProcess:
 
     async def close(self) -> None:
         """Stop the API, run the shutdown hooks, close executors, producer, pool, metrics."""
+        self.stop.set()  # from here on /readyz says "stopping"
+        self.readiness()
         if self.http is not None:
             await self.http.stop()
         if self.context is not None:
@@ -220,17 +248,18 @@ def _executor(stage: Stage | StageFactory | None) -> Executor | None:
             max_workers=stage.workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_worker_start,
-            initargs=(stage.initializer,),
+            initargs=(os.getpid(), stage.initializer),
         )
     return ThreadPoolExecutor(max_workers=stage.workers, thread_name_prefix="stage")
 
 
-def _worker_start(initializer: Callable[[], None] | None) -> None:
-    """A stage worker's start: it ignores SIGINT, then runs the stage's initializer.
+def _worker_start(parent: int, initializer: Callable[[], None] | None) -> None:
+    """A stage worker's start: it ends with its service, ignores SIGINT, runs the initializer.
 
     Ctrl-C reaches the whole process group, but the service stops its workers itself (a
     graceful stop): without this, each worker would print a KeyboardInterrupt traceback.
     """
+    exit_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if initializer is not None:
         initializer()
@@ -282,10 +311,37 @@ def _tune_gc() -> None:
     gc.set_threshold(100_000, 50, 1000)
 
 
-def install_stop_signals() -> asyncio.Event:
-    """An event set by SIGTERM or SIGINT: consumers finish their batch, commit, close."""
+#: Exit status of a process whose graceful stop did not end in time (sysexits.h).
+EX_SOFTWARE = 70
+
+
+def install_stop_signals(*, grace_seconds: float = 25.0) -> asyncio.Event:
+    """An event set by SIGTERM or SIGINT: consumers finish their batch, commit, close.
+
+    A stop signal always stops the process: if the graceful stop has not ended after
+    ``grace_seconds`` (a client waiting on a broker that does not answer, a batch blocked on
+    a lock), or at a second signal, it exits at once. Uncommitted work is redelivered.
+    """
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+
+    def requested() -> None:
+        if stop.is_set():
+            _exit_now("second stop signal")
+        stop.set()
+        # A thread, not the loop: the loop may be what is stuck.
+        timer = threading.Timer(
+            grace_seconds, _exit_now, args=(f"not stopped in {grace_seconds} s",)
+        )
+        timer.daemon = True
+        timer.start()
+
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, requested)
     return stop
+
+
+def _exit_now(reason: str) -> None:
+    log.critical("exiting without a graceful stop: %s", reason)
+    logging.shutdown()
+    os._exit(EX_SOFTWARE)

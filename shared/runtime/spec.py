@@ -165,6 +165,15 @@ class Periodic:
     first_after_seconds: float = 5.0
 
 
+@dataclass(frozen=True, slots=True)
+class OwnGroup:
+    """A consumer group a service runs itself (faust's), whose lag the runtime reports."""
+
+    #: The group id before the topic prefix.
+    group_id: str
+    topics: tuple[TopicSpec, ...]
+
+
 @dataclass(frozen=True)
 class Service:
     """A Crible service as the runtime runs it: ``crible run <name>`` serves one of these."""
@@ -184,6 +193,9 @@ class Service:
     periodic: tuple[Periodic, ...] = ()
     #: Checks ``/readyz`` adds to the runtime's own (e.g. a faust app's partitions, tables).
     readiness: ReadinessChecks | None = None
+    #: Consumer groups the service runs itself (not ``consumers``): the runtime reports
+    #: their lag from the broker like its own groups'.
+    own_groups: tuple[OwnGroup, ...] = ()
 
     @property
     def produces(self) -> tuple[TopicSpec, ...]:

@@ -30,7 +30,7 @@ class Item(Event):
     """One input of the probe service."""
 
     id: str
-    fail: Literal["always", "bug"] | None = None
+    fail: Literal["always", "bug", "range"] | None = None
     #: Bytes of padding in the announcement (to make it too large for its topic).
     size: int = 0
 
@@ -86,6 +86,8 @@ def probe_service(faults: Faults, *, stage: Stage | None = None, name: str = "pr
                 raise ValueError("this item always fails")
             if item.fail == "bug" and not faults.bug_fixed:
                 raise KeyError("a bug this item triggers")
+            if item.fail == "range":  # a value its column cannot hold: numeric out of range
+                await conn.execute("SELECT $1::int4::int2", 70_000)
             inserted = await conn.fetchval(
                 "INSERT INTO probe.items (id, stage) VALUES ($1, $2) "
                 "ON CONFLICT (id) DO NOTHING RETURNING id",

@@ -102,3 +102,17 @@ async def test_dead_letters_are_replayed_after_a_fix_once_and_never_loop(
 
 async def _has(settings: Settings, topic: str, count: int) -> bool:
     return await messages_written(settings, topic) >= count
+
+
+async def test_show_keeps_bytes_that_are_not_utf8_visible(
+    probe: Settings, producer: AIOKafkaProducer
+) -> None:
+    source = wire_name(PROBE_IN.name, probe.topic_prefix)
+    dlq = wire_name(PROBE_IN.dlq().name, probe.topic_prefix)
+    async with running(probe_service(Faults()), probe):
+        await producer.send_and_wait(source, b'{"id": "caf\xe9\xff"}', key=b"one")
+        await eventually(lambda: _has(probe, dlq, 1))
+    shown = json.loads(await crible_dlq(probe, "show", PROBE_IN.name, "--payload"))
+    assert shown[0]["headers"]["crible.error.class"] == "ValidationError"
+    # The operator sees which bytes were wrong, not a replacement character.
+    assert shown[0]["payload"] == '{"id": "caf\\xe9\\xff"}'

@@ -1,13 +1,17 @@
 """``crible observe``'s Prometheus on the real stack: it scrapes a running service with the
 metrics token, and its HTTP API (behind basic auth) answers a pipeline metric and an alert
-state; the service's own exposition passes ``promtool check metrics``."""
+state; the service's own exposition passes ``promtool check metrics``; the command itself
+prints pages its server serves and scrapes the ports it is given."""
 
 from __future__ import annotations
 
 import asyncio
 import shutil
+import signal
+import socket
+import sys
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +20,15 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from pydantic import SecretStr
 
+from services import SERVICES
 from services.legal import metrics as legal_metrics
 from shared.cli.observe import USER, Target, start, stop, web_password, write_config
 from shared.config import Settings
 from shared.kafka import apply_topics, delete_topics
-from shared.topics import wire_name
+from shared.topics import all_topics, wire_name
 from tests.integration.conftest import MIGRATIONS, eventually, running
 from tests.integration.probe import PROBE_IN, TOPICS, Faults, create_tables, item, probe_service
+from tests.integration.processes import service_env
 from tests.integration.test_legal_portal import free_port
 
 pytestmark = pytest.mark.integration
@@ -137,3 +143,66 @@ async def test_every_dashboard_query_parses_in_prometheus(tmp_path: Path) -> Non
                 assert answer.status_code == 200, (board, panel, answer.text)
     finally:
         stop(server)
+
+
+async def test_crible_observe_prints_pages_its_prometheus_serves_and_scrapes_the_given_ports(
+    base_settings: Settings, db: object, tmp_path: Path
+) -> None:
+    settings = base_settings.model_copy(update={"topic_prefix": f"v{uuid.uuid4().hex[:10]}."})
+    await apply_topics(settings, all_topics())
+    port, metrics_base = free_port(), free_port_run(len(SERVICES))
+    observer = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "services", "observe", "--port", str(port),
+        "--metrics-base-port", str(metrics_base), "--http-base-port", str(free_port_run(5)),
+        "--cache", str(tmp_path),
+        env=service_env(settings), stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        assert observer.stdout is not None
+        printed: dict[str, str] = {}
+        while len(printed) < 4:
+            line = (await asyncio.wait_for(observer.stdout.readline(), timeout=60)).decode()
+            assert line, "crible observe ended before printing its pages"
+            page, _, url = line.strip().partition(": ")
+            if url.startswith("http://"):
+                printed[page] = url
+        assert set(printed) == {"graph", "alerts", "targets", "rules"}
+        auth = (USER, web_password(tmp_path))
+        async with httpx.AsyncClient(auth=auth) as client:
+            for url in printed.values():
+                assert (await client.get(url)).status_code == 200, url
+            base = f"http://127.0.0.1:{port}"
+
+            async def scraped() -> set[str]:
+                answer = await client.get(f"{base}/api/v1/query", params={"query": "up == 1"})
+                return {r["metric"]["instance"] for r in answer.json()["data"]["result"]}
+
+            wanted = {f"127.0.0.1:{metrics_base + i}" for i in range(len(SERVICES))}
+            await eventually(lambda: _superset(scraped(), wanted), timeout=120)
+    finally:
+        observer.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(observer.wait(), timeout=90)
+        await delete_topics(settings)
+
+
+async def _superset(found: Awaitable[set[str]], wanted: set[str]) -> bool:
+    return wanted <= await found
+
+
+def free_port_run(count: int) -> int:
+    """A first port of ``count`` consecutive free ones."""
+    for _ in range(100):
+        first = free_port()
+        if all(_free(first + i) for i in range(count)):
+            return first
+    raise RuntimeError("no run of free ports")
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True

@@ -98,6 +98,30 @@ async def test_a_record_failing_alone_is_dead_lettered_and_its_neighbours_are_ap
     )
 
 
+@pytest.mark.parametrize(
+    ("value", "error"),
+    [
+        (item("nul\u0000inside"), b"CharacterNotInRepertoireError"),
+        (item("too-big", fail="range"), b"NumericValueOutOfRangeError"),
+    ],
+)
+async def test_a_value_the_database_cannot_store_is_dead_lettered_even_alone(
+    probe: Settings, db: asyncpg.Connection, producer: AIOKafkaProducer, value: bytes, error: bytes
+) -> None:
+    # Alone in its partition: no neighbour succeeds beside it, yet no outage fails that way.
+    async with running(probe_service(Faults()), probe):
+        await send(producer, probe, value)
+        dead = await read_topic(probe, PROBE_IN.dlq().name, until=lambda rs: len(rs) >= 1,
+                                timeout=20)  # fmt: skip
+        assert [dict(r.headers)["crible.error.class"] for r in dead] == [error]
+        await eventually(lambda: all_committed(probe))
+        await send(producer, probe, item("after"))
+        await eventually(lambda: all_committed(probe))
+
+    assert await stored(db) == 1
+    assert await written(probe, PROBE_IN.dlq().name) == 1
+
+
 async def test_when_every_record_fails_nothing_is_dead_lettered_nor_committed(
     probe: Settings, db: asyncpg.Connection, producer: AIOKafkaProducer
 ) -> None:
@@ -330,6 +354,41 @@ async def test_lag_counts_what_is_not_committed_yet(
         await eventually(lambda: _true(lag() == 0))
 
     assert await stored(db) == 12
+
+
+async def test_lag_shows_the_brokers_backlog_while_a_lane_is_stuck_on_a_lock(
+    probe: Settings, db: asyncpg.Connection, producer: AIOKafkaProducer
+) -> None:
+    settings = probe.model_copy(update={"housekeeping_seconds": 0.2})
+
+    def lag() -> float:
+        return sample(
+            "crible_consumer_lag_messages", service="probe", topic="probe.in", partition="0"
+        )
+
+    async with running(probe_service(Faults()), settings):
+        await send(producer, settings, item("first"))
+        await eventually(lambda: all_committed(settings))
+        await eventually(lambda: _true(lag() == 0))
+        locker = await asyncpg.connect(settings.database_url.get_secret_value())
+        lock = locker.transaction()
+        await lock.start()
+        await locker.execute("LOCK TABLE probe.items IN ACCESS EXCLUSIVE MODE")
+        try:
+            await send(producer, settings, item("blocked"))  # its lane waits on the lock
+            await asyncio.sleep(1)
+            await send(producer, settings, *[item(f"a{i}") for i in range(100)])
+            await asyncio.sleep(2)  # the client fetches this wave and holds it for the lane
+            await send(producer, settings, *[item(f"b{i}") for i in range(100)])
+            # The broker has 201 messages past the committed offset; a cached high-water
+            # mark would stop at the first wave.
+            await eventually(lambda: _true(lag() == 201), timeout=20)
+        finally:
+            await lock.rollback()
+            await locker.close()
+        await eventually(lambda: all_committed(settings))
+        await eventually(lambda: _true(lag() == 0))
+    assert await stored(db) == 202
 
 
 @pytest.mark.parametrize("executor", ["thread", "process"])

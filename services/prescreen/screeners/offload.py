@@ -8,6 +8,7 @@ the stage's thread, and the batch takes the longer of the two instead of their s
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -21,13 +22,15 @@ from services.prescreen.model import (
     Usability,
 )
 from shared.events import Category
+from shared.runtime.parent import exit_with_parent
 
 #: The screener of this child process (set by the pool's initializer).
 _CHILD: Screener | None = None
 
 
-def _start_child(factory: Callable[[], Screener]) -> None:
+def _start_child(factory: Callable[[], Screener], parent: int) -> None:
     global _CHILD  # noqa: PLW0603 - one screener per child process, built once
+    exit_with_parent(parent)  # a SIGKILLed worker's child must not run for ever
     # Ctrl-C reaches the whole process group; the service stops its child itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _CHILD = factory()
@@ -106,7 +109,7 @@ class OffloadedScreener:
             max_workers=1,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_start_child,
-            initargs=(self._factory,),
+            initargs=(self._factory, os.getpid()),
         )
 
     def submit(self, cases: Sequence[CaseInput]) -> Future[list[_Result]]:

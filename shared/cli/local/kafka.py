@@ -189,10 +189,25 @@ class LocalKafka:
             time.sleep(0.2)
         log.info("kafka started", extra={"bootstrap": self.bootstrap})
 
+    @property
+    def pid(self) -> int | None:
+        """The running broker's process id, whoever started it (its pid file); None if none."""
+        try:
+            pid = int(self._pid_file.read_text())
+            running = b"kafka.Kafka" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        except (OSError, ValueError):
+            return None
+        return pid if running else None
+
     def stop(self, *, timeout: float = 30.0) -> None:
-        """Stop the broker: SIGTERM (clean shutdown), then SIGKILL if it hangs."""
+        """Stop the broker: SIGTERM (clean shutdown), then SIGKILL if it hangs.
+
+        A broker another process restarted in this home (``crible chaos`` kills and starts
+        it again) is stopped too, through the pid file.
+        """
         process, self._process = self._process, None
         if process is None or process.poll() is not None:
+            _stop_leftover(self._pid_file)
             return
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)

@@ -292,6 +292,26 @@ class LocalPostgres:
         )
         return status.returncode == 0
 
+    def restart_immediately(self) -> None:
+        """Stop at once, as a crash would (no checkpoint: recovery at start), then start."""
+        self._prepare()
+        self._run("pg_ctl", "-D", str(self.data_dir), "-m", "immediate", "-w", "stop")
+        self.start()
+
+    async def terminate_backends(self, application_prefix: str) -> int:
+        """End every connection whose application name starts so (as the superuser)."""
+        conn = await asyncpg.connect(self._dsn(SUPERUSER, DATABASE))
+        try:
+            return int(
+                await conn.fetchval(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE application_name LIKE $1 || '%' AND pid <> pg_backend_pid()",
+                    application_prefix,
+                )
+            )
+        finally:
+            await conn.close()
+
     def stop(self) -> None:
         """Fast shutdown (rolls back open transactions, flushes, exits)."""
         if not self._started:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -49,6 +51,10 @@ def test_a_complete_report_is_accepted() -> None:
         (with_(evidence={"media": [{"pdq_dihedral": ["f" * 64]}]}), "evidence.media.0"),
         (with_(unexpected=True), "unexpected"),
         (with_(reporter_id=42), "reporter_id"),  # strict: no silent coercion
+        # PostgreSQL cannot store U+0000: refused here, before a handler meets it.
+        (with_(text="before\u0000after"), "text"),
+        (with_(evidence={"message_excerpt": "\u0000"}), "evidence.message_excerpt"),
+        (with_(evidence={"urls": ["https://x.invalid/\u0000"]}), "evidence.urls.0"),
     ],
 )
 def test_schema_violations_are_rejected_with_their_location(payload: bytes, location: str) -> None:
@@ -78,3 +84,30 @@ def test_error_reason_never_echoes_the_message_content() -> None:
 
 def test_exported_schemas_match_the_models() -> None:
     assert schemas.stale() == [], "run `crible schemas export` and commit deploy/schemas/"
+
+
+def test_no_string_of_any_contract_can_carry_a_nul_character() -> None:
+    for topic, model in schemas.CONTRACTS:
+        schema = model.model_json_schema()
+        open_strings = list(_strings_taking_nul(schema, model.__name__, schema.get("$defs", {})))
+        assert open_strings == [], f"{topic.name}: give these fields the Text type"
+
+
+def _strings_taking_nul(node: Any, path: str, defs: dict[str, Any]) -> Any:
+    """Paths of the string fields whose schema would let U+0000 through."""
+    if not isinstance(node, dict):
+        return
+    if "$ref" in node:
+        yield from _strings_taking_nul(defs[node["$ref"].split("/")[-1]], path, defs)
+        return
+    if node.get("type") == "string" and not {"enum", "const", "format"} & node.keys():
+        pattern = node.get("pattern")
+        if pattern is None or re.search(pattern, "a\x00b") is not None:
+            yield path
+    for name, sub in node.get("properties", {}).items():
+        yield from _strings_taking_nul(sub, f"{path}.{name}", defs)
+    for key in ("anyOf", "oneOf", "allOf", "prefixItems"):
+        for sub in node.get(key, ()):
+            yield from _strings_taking_nul(sub, path, defs)
+    for key in ("items", "additionalProperties"):
+        yield from _strings_taking_nul(node.get(key), f"{path}[]", defs)

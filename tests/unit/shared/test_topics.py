@@ -1,5 +1,11 @@
 """Topic declarations: one place, consistent names, a DLQ for everything consumed."""
 
+import re
+from pathlib import Path
+
+from aiokafka.structs import ConsumerRecord
+
+from shared.runtime.deadletter import dead_letter
 from shared.topics import (
     CASES,
     CONSUMED,
@@ -62,3 +68,21 @@ def test_state_topics_are_compacted_and_kept() -> None:
     for spec in STATE:
         assert spec.config()["cleanup.policy"] == "compact"
         assert spec.retention_ms == -1
+
+
+def test_every_topic_the_readme_calls_personal_data_has_a_payload_free_dlq() -> None:
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
+    sentence = re.search(r"the DLQ of a topic carrying personal data\s+\(([^)]*)\)", readme)
+    assert sentence is not None, "the README no longer lists the personal-data topics"
+    listed = set(re.findall(r"`([a-z_.]+)`", sentence.group(1)))
+    declared = {t.name for t in CONSUMED if t.personal_data}
+    assert listed == declared
+    topics = {t.name: t for t in all_topics()}
+    for name in listed:
+        dlq = topics[name + DLQ_SUFFIX]
+        assert dlq.retention_ms <= topics[name].retention_ms
+        value = b'{"target": "+33612345678"}'
+        record = ConsumerRecord(name, 0, 7, 0, 0, None, value, None, len(value), 0, [])
+        copy = dead_letter(record, ValueError(), service="legal", topic=name, limit=lambda _: MIB)
+        assert copy.value == b"", name
+        assert ("crible.payload.withheld", str(len(value)).encode()) in copy.headers
