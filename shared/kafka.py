@@ -7,8 +7,9 @@ SASL configured once apply everywhere.
 
 from __future__ import annotations
 
-import contextlib
+import asyncio
 import logging
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -164,11 +165,14 @@ async def apply_topics(
             if name not in existing
         ]
         if missing:
-            # TopicAlreadyExists: created meanwhile by a concurrent `topics apply`.
-            with contextlib.suppress(TopicAlreadyExistsError):
-                created = await admin.create_topics(missing)
-                _raise_errors("create", created.topic_errors, tolerate=TopicAlreadyExistsError)
-            outcome.update({t.name: "created" for t in missing})
+            created = await admin.create_topics(missing)
+            _raise_errors("create", created.topic_errors, tolerate=TopicAlreadyExistsError)
+            # A topic the broker's metadata did not list yet, or that a concurrent
+            # `topics apply` created meanwhile, already exists: it is aligned, not "created".
+            already = {name for name, code, *_ in created.topic_errors if code != 0}
+            fresh = [t.name for t in missing if t.name not in already]
+            outcome.update(dict.fromkeys(fresh, "created"))
+            await _until_listed(admin, fresh)
         present = [name for name in by_name if name not in outcome]
         if present:
             outcome.update(
@@ -182,6 +186,19 @@ async def apply_topics(
     finally:
         await admin.close()
     return outcome
+
+
+async def _until_listed(admin: AIOKafkaAdminClient, names: list[str]) -> None:
+    """Wait (30 s at most) until the broker's metadata lists topics the controller created.
+
+    The controller answers before every broker knows the topic; a caller that produces or
+    applies again at once would otherwise find it missing.
+    """
+    deadline = time.monotonic() + 30
+    while names and time.monotonic() < deadline:
+        if set(names) <= set(await admin.list_topics()):
+            return
+        await asyncio.sleep(0.1)
 
 
 def _config(spec: TopicSpec, settings: Settings) -> dict[str, str]:
