@@ -136,7 +136,7 @@ def applied_updates() -> float:
     )
 
 
-async def wait_applied(before: float, count: float, timeout: float = 30) -> None:
+async def wait_applied(before: float, count: float, timeout: float = 90) -> None:
     """Wait until the running workers applied ``count`` more bank updates (all workers)."""
     deadline = time.monotonic() + timeout
     while applied_updates() < before + count:

@@ -47,8 +47,7 @@ async def test_every_service_waits_for_the_database_and_the_broker_then_becomes_
     }
     workers = [await start(name, every_topic, **env) for name in SERVICES]
     try:
-        await asyncio.sleep(10)  # neither is up
-        _all_waiting(workers)
+        await _until_waiting(workers)  # neither is up
         await database.open()
         await asyncio.sleep(8)  # the database is up, the broker is not
         _all_waiting(workers)
@@ -71,6 +70,18 @@ async def test_every_service_waits_for_the_database_and_the_broker_then_becomes_
         await kafka.close()
         await database.close()
     assert codes == dict.fromkeys(SERVICES, 0)
+
+
+async def _until_waiting(workers: list[Worker]) -> None:
+    """Until every worker has said what it waits for (starting takes longer on a busy machine)."""
+    deadline = time.monotonic() + 90
+    while not all(worker.logged(RETRY) for worker in workers):
+        for worker in workers:
+            assert worker.process.returncode is None, f"{worker.name} exited: {worker.lines[-3:]}"
+        assert time.monotonic() < deadline, [w.name for w in workers if not w.logged(RETRY)]
+        await asyncio.sleep(0.5)
+    await asyncio.sleep(3)  # and they keep waiting, never exiting
+    _all_waiting(workers)
 
 
 def _all_waiting(workers: list[Worker]) -> None:
@@ -112,10 +123,14 @@ async def test_prescreen_waits_when_the_broker_goes_away_while_it_starts(
         # Connected once, loading its banks and model: now the broker cannot be reached by
         # a new client (the bank feed's follower starts after the model is loaded).
         await kafka.close()
-        await asyncio.sleep(10)
+        # On a loaded machine the model takes a while longer: wait for the follower's attempt.
+        deadline = time.monotonic() + 90
+        while "connect-bank-feed" not in {line["stage"] for line in worker.logged(RETRY)}:
+            assert worker.process.returncode is None, f"exited: {worker.lines[-3:]}"
+            assert time.monotonic() < deadline, worker.logged(RETRY)[-3:]
+            await asyncio.sleep(0.5)
+        await asyncio.sleep(3)  # and it keeps waiting, never exiting
         _all_waiting([worker])
-        stages = {line["stage"] for line in worker.logged(RETRY)}
-        assert "connect-bank-feed" in stages, stages
         await kafka.open()
         await _ready(worker)
     finally:
