@@ -110,6 +110,8 @@ def _status(request_id: uuid.UUID, row: dict[str, Any], units: Units) -> dict[st
         "due_at": row["due_at"] and row["due_at"].isoformat(),
         "deadline_article": row["deadline_article"],
         "answered_at": row["answered_at"] and row["answered_at"].isoformat(),
+        # An officer's refusal comes with their explanation, written for the authority.
+        "explanation": row.get("explanation"),
     }
     if row["package_sha256"] is not None:
         usable = row["downloaded_at"] is None and row["expires_at"] > datetime.now(UTC)
