@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -29,6 +30,11 @@ class Authority:
     active: bool
     signing_key: bytes  # Ed25519 public key, raw 32 bytes
     encryption_key: bytes  # X25519 public key, raw 32 bytes
+
+
+def fingerprint(value: bytes) -> str:
+    """A key's or token hash's short fingerprint, as the audit chain and the console show it."""
+    return "sha256:" + hashlib.sha256(value).hexdigest()[:16]
 
 
 class RefusalGround(StrEnum):
