@@ -28,6 +28,7 @@ from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
+from services.legal.adapters.http.console.routes import mount_console
 from services.legal.adapters.http.downloads import download_routes
 from services.legal.adapters.http.officers import mount_officer_routes
 from services.legal.adapters.http.principals import bearer, require_authority
@@ -256,4 +257,5 @@ def build_portal(ctx: ServiceContext) -> FastAPI:
 
     mount_officer_routes(app, units)
     download_routes(app, units)
+    mount_console(app, units)
     return app
