@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from shared.console import i18n as shared_i18n
 
-_WORDS: dict[str, tuple[str, str]] = {
+WORDS: dict[str, tuple[str, str]] = {
     # key: (English, French)
     "title": ("Crible legal requests", "Crible · réquisitions judiciaires"),
     "skip": ("Skip to the content", "Aller au contenu"),
@@ -373,7 +373,7 @@ _WORDS: dict[str, tuple[str, str]] = {
 }
 
 #: Messages after a step that went well (shown calm); every other message is a refusal.
-DONE = frozenset(k for k in _WORDS if k.endswith("_done"))
+DONE = frozenset(k for k in WORDS if k.endswith("_done"))
 
 
 def choose(accept_language: str | None, switch: str | None) -> str:
@@ -383,4 +383,4 @@ def choose(accept_language: str | None, switch: str | None) -> str:
 
 def translator(language: str) -> dict[str, str]:
     """Every word in ``language`` (English where French is missing)."""
-    return shared_i18n.translator(_WORDS, language)
+    return shared_i18n.translator(WORDS, language)
