@@ -269,7 +269,7 @@ def _step_routes(app: FastAPI, console: LegalConsole) -> None:
         if fields is None:
             return console.problem(request, session, 403, "csrf")
         page = f"/console/requests/{request_id}"
-        if step in _CONFIRMED and fields.get("confirmed") != "yes":
+        if step in confirmed and fields.get("confirmed") != "yes":
             return to(page, "needs_confirmation")
 
         async def authenticate(conn: Connection) -> Officer:
@@ -326,7 +326,8 @@ def _step_routes(app: FastAPI, console: LegalConsole) -> None:
     async def lift(legal: Legal, rid: uuid.UUID, officer: Officer, _: dict[str, Any]) -> Any:
         return await preservation.lift(legal, rid, officer)
 
-    _CONFIRMED.update({approve, refuse})
+    #: Steps that answer the authority: the page asks a confirmation for them.
+    confirmed = {approve, refuse}
     for name, step, done in (
         ("narrow", narrow, "narrowed_done"),
         ("prepare", prepare, "prepared_done"),
@@ -345,10 +346,6 @@ def _step_routes(app: FastAPI, console: LegalConsole) -> None:
         for row in rows:
             row["left"] = seconds_left(row["ends_at"], now)
         return console.page(request, "preservations.html", session, rows=rows)
-
-
-#: Steps the page asks a confirmation for (an answer to the authority).
-_CONFIRMED: set[Step] = set()
 
 
 def _post(app: FastAPI, name: str, step: Step, *, done: str, act: Any, officer_only: Any) -> None:
