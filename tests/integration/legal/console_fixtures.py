@@ -73,6 +73,16 @@ async def emergency_epoc(
     return paris, status
 
 
+async def preservation_order(settings: Settings, portal: httpx.AsyncClient) -> str:
+    """A German court's European Preservation Order for u7, checked and accepted: its id."""
+    court = await register(settings, "de-ag-berlin", kind="court", country="DE")
+    order = body(instrument="eu_epoc_pr", target={"kind": "platform_user_id", "value": "u7"})
+    status = await submit(portal, court, content(order))
+    assert status["state"] == "accepted", status
+    request_id: str = status["request_id"]
+    return request_id
+
+
 async def token_of(settings: Settings, officer_id: str, roles: str = "legal_officer") -> str:
     """A registered officer's token (``crible legal officers add``)."""
     if roles == "legal_officer":

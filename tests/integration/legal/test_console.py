@@ -22,6 +22,7 @@ from tests.integration.legal.console_fixtures import (
     csrf_in,
     emergency_epoc,
     post_form,
+    preservation_order,
     signed_in,
     signed_pdf,
     token_of,
@@ -340,3 +341,62 @@ async def test_a_legal_admin_verifies_the_chain_and_deactivates_an_authority(
         "/v1/requests/" + str(uuid.uuid4()), headers={"Authorization": f"Bearer {paris.token}"}
     )
     assert status.status_code == 401
+
+
+async def test_a_preservation_order_is_listed_extended_once_and_lifted_with_a_confirmation(
+    settings: Settings,
+    db: asyncpg.Connection,
+    producer: AIOKafkaProducer,
+    portal: httpx.AsyncClient,
+) -> None:
+    base = str(portal.base_url)
+    await seed_history(settings, producer, db)
+    rid = await preservation_order(settings, portal)
+    page = f"/console/requests/{rid}"
+    ends = "SELECT ends_at - starts_at FROM legal.preservations WHERE request_id = $1"
+    ines = await signed_in(base, await token_of(settings, "ines"))
+    hugo = await signed_in(base, await token_of(settings, "hugo"))
+    async with closing(ines, hugo):
+        assert rid not in (await ines.get("/console/preservations")).text
+        await post_form(ines, f"{page}/prepare", page, {})
+        approved = await post_form(hugo, f"{page}/approve", page, {"confirmed": "yes"})
+        assert approved.headers["location"] == f"{page}?m=approved_done"
+        # Running: listed with its end, 60 days on (Regulation 2023/1543 art. 11(1)).
+        assert await db.fetchval(ends, uuid.UUID(rid)) == timedelta(days=60)
+        listed = (await ines.get("/console/preservations")).text
+        row = listed.split(f'href="{page}"', 1)[1].split("</tr>", 1)[0]
+        assert "Amtsgericht" in row or "(DE)" in row
+        assert row.rstrip().endswith("<td>—</td>")  # not extended yet
+
+        extended = await post_form(ines, f"{page}/extend", page, {})
+        assert extended.headers["location"] == f"{page}?m=extended_done"
+        assert await db.fetchval(ends, uuid.UUID(rid)) == timedelta(days=90)
+        row = (await ines.get("/console/preservations")).text.split(f'href="{page}"', 1)[1]
+        assert not row.split("</tr>", 1)[0].rstrip().endswith("<td>—</td>")
+        # Once only: the second extension is refused and the end stays.
+        again = await post_form(hugo, f"{page}/extend", page, {})
+        assert again.headers["location"] == f"{page}?m=already_extended"
+        assert "It was already extended once." in (await hugo.get(again.headers["location"])).text
+        assert await db.fetchval(ends, uuid.UUID(rid)) == timedelta(days=90)
+
+        # Lifting gives the account back to retention: it asks a confirmation first.
+        unconfirmed = await post_form(ines, f"{page}/lift", page, {})
+        assert unconfirmed.headers["location"] == f"{page}?m=needs_confirmation"
+        assert rid in (await ines.get("/console/preservations")).text
+        lifted = await post_form(ines, f"{page}/lift", page, {"confirmed": "yes"})
+        assert lifted.headers["location"] == f"{page}?m=lifted_done"
+        assert rid not in (await ines.get("/console/preservations")).text
+    state = await db.fetchval(
+        "SELECT state FROM legal.requests WHERE request_id = $1", uuid.UUID(rid)
+    )
+    assert state == "preservation_ended"
+    steps = await db.fetch(
+        "SELECT step, actor FROM legal.audit WHERE request_id = $1 AND step LIKE 'preservation%' "
+        "ORDER BY sequence",
+        rid,
+    )
+    assert [tuple(s) for s in steps] == [
+        ("preservation_started", "legal"),  # the service, once hugo approved
+        ("preservation_extended", "ines"),
+        ("preservation_ended", "ines"),
+    ]

@@ -157,6 +157,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "extended": ("extended", "prolongée"),
     "extend": ("Extend by 30 days", "Prolonger de 30 jours"),
     "lift": ("Lift (withdrawn)", "Lever (retirée)"),
+    "confirm_lift": (
+        "The authority withdrew this order; its data follows retention again",
+        "L'autorité a retiré cette injonction ; ses données suivent à nouveau la conservation",
+    ),
     "no_preservations": ("No running preservation order.", "Aucune conservation en cours."),
     "starts": ("Started", "Début"),
     "ends": ("Ends", "Fin"),

@@ -326,8 +326,8 @@ def _step_routes(app: FastAPI, console: LegalConsole) -> None:
     async def lift(legal: Legal, rid: uuid.UUID, officer: Officer, _: dict[str, Any]) -> Any:
         return await preservation.lift(legal, rid, officer)
 
-    #: Steps that answer the authority: the page asks a confirmation for them.
-    confirmed = {approve, refuse}
+    #: Steps that answer the authority or end an order: the page asks a confirmation for them.
+    confirmed = {approve, refuse, lift}
     for name, step, done in (
         ("narrow", narrow, "narrowed_done"),
         ("prepare", prepare, "prepared_done"),
