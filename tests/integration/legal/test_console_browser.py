@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
@@ -15,12 +16,21 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import Select
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from shared.config import Settings
-from tests.e2e.browser import new_driver
-from tests.integration.legal.console_fixtures import emergency_epoc, signed_pdf, token_of
+from tests.e2e.browser import chromium_options, chromium_paths, new_driver
+from tests.integration.legal.console_fixtures import (
+    closing,
+    emergency_epoc,
+    post_form,
+    preservation_order,
+    signed_in,
+    signed_pdf,
+    token_of,
+)
 from tests.integration.test_console_browser import _loaded, in_browser, navigate, screenshot
 from tests.integration.test_dispatch_api import add_reviewer
 from tests.integration.test_legal_portal import portal, seed_history
@@ -233,3 +243,100 @@ async def test_screenshots_of_the_console_in_french(
     finally:
         await in_browser(driver.quit)
     assert all(shot.stat().st_size > 10_000 for shot in shots)
+
+
+def without_script() -> webdriver.Chrome:
+    """A headless Chromium that runs no page script (Selenium's own commands still work)."""
+    chromium, chromedriver = chromium_paths()
+    options = chromium_options(chromium, width=1280, height=800, language="en")
+    options.add_experimental_option(
+        "prefs",
+        {"intl.accept_languages": "en", "profile.managed_default_content_settings.javascript": 2},
+    )
+    return webdriver.Chrome(options=options, service=Service(executable_path=chromedriver))
+
+
+async def test_without_script_preservation_orders_and_a_legal_admins_pages(
+    settings: Settings,
+    db: asyncpg.Connection,
+    producer: AIOKafkaProducer,
+    portal: httpx.AsyncClient,
+    tmp_path: Path,
+) -> None:
+    """Every form works with scripting off; the pages beside the requests (``make screenshots``)."""
+    url = str(portal.base_url).rstrip("/")
+    await seed_history(settings, producer, db)
+    await emergency_epoc(settings, portal, signed_pdf(1))
+    rid = await preservation_order(settings, portal)
+    page = f"/console/requests/{rid}"
+    ines = await signed_in(url, await token_of(settings, "ines"))
+    hugo = await signed_in(url, await token_of(settings, "hugo"))
+    async with closing(ines, hugo):
+        await post_form(ines, f"{page}/prepare", page, {})
+        await post_form(hugo, f"{page}/approve", page, {"confirmed": "yes"})
+    admin = await token_of(settings, "alba", "legal_officer,legal_admin")
+    driver = await in_browser(without_script)
+    try:
+        await in_browser(driver.get, f"{url}/console/login")
+
+        def sign_in_without_script() -> None:
+            driver.find_element(By.ID, "token").send_keys(admin)
+            driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+            WebDriverWait(driver, 30).until(lambda d: d.current_url.endswith("/console/requests"))
+
+        await in_browser(sign_in_without_script)
+        # The countdowns stay as the server wrote them (the deadline): no script ran.
+        countdown = driver.find_element(By.CSS_SELECTOR, ".countdown")
+        assert countdown.get_attribute("data-deadline") is None
+        assert countdown.text.strip()
+
+        await in_browser(driver.get, f"{url}/console/preservations")
+        row = driver.find_element(By.CSS_SELECTOR, f'a[href="{page}"]').find_element(
+            By.XPATH, "ancestor::tr"
+        )
+        assert "European Preservation Order" in row.text
+        assert "(DE)" in row.text
+        await in_browser(screenshot, driver, "legal-console-preservations", tmp_path)
+
+        # Extending and lifting with plain forms; the lift's confirmation is its checkbox.
+        await in_browser(driver.get, f"{url}{page}")
+        await in_browser(click_then, driver, "extend", "?m=extended_done")
+        # Unticked, the browser itself keeps the form (a required checkbox): nothing posted.
+        await in_browser(lambda: driver.find_element(By.ID, "lift").click())
+        assert await in_browser(lambda: driver.current_url.endswith("?m=extended_done"))
+        assert await in_browser(text, driver, "state") == "preserving"
+        await in_browser(lambda: driver.find_element(By.ID, "lift-confirmed").click())
+        await in_browser(click_then, driver, "lift", "?m=lifted_done")
+        assert await in_browser(text, driver, "state") == "preservation ended"
+
+        # A legal admin's pages: the chain verified by a form, authorities, the figures.
+        await in_browser(admin_pages, driver, url, tmp_path)
+    finally:
+        await in_browser(driver.quit)
+    stored = await db.fetchval("SELECT state FROM legal.requests WHERE request_id = $1",
+                               uuid.UUID(rid))  # fmt: skip
+    assert stored == "preservation_ended"
+
+
+def click_then(driver: webdriver.Chrome, element_id: str, ending: str) -> None:
+    """Click a form's button and wait for the page its post redirects to."""
+    driver.find_element(By.ID, element_id).click()
+    WebDriverWait(driver, 30).until(lambda d: d.current_url.endswith(ending))
+
+
+def admin_pages(driver: webdriver.Chrome, url: str, tmp: Path) -> None:
+    """A legal admin verifies the chain, sees the authorities and this year's figures."""
+    driver.get(f"{url}/console/admin/audit")
+    driver.find_element(By.ID, "verify").click()
+    WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.ID, "verdict"))
+    assert text(driver, "verdict").startswith("The chain verifies.")
+    driver.get(f"{url}/console/admin/authorities")
+    berlin = text(driver, "authority-de-ag-berlin")
+    assert "DE" in berlin
+    assert "court" in berlin.lower()
+    screenshot(driver, "legal-console-authorities", tmp)
+    driver.get(f"{url}/console/admin/transparency?period={datetime.now(UTC).year}")
+    # This test's emergency EPOC; its preservation order is counted apart.
+    assert text(driver, "total").split()[:3] == ["All", "countries", "1"]
+    assert text(driver, "preservation").split()[:3] == ["Preservation", "orders", "1"]
+    screenshot(driver, "legal-console-transparency", tmp)
