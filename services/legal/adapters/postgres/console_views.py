@@ -24,19 +24,26 @@ class ConsoleViews:
         self, *, states: list[str], authority: str | None, limit: int, offset: int
     ) -> tuple[list[dict[str, Any]], int]:
         """Requests in ``states`` (of one authority), emergencies first, then by deadline."""
+        # The page is chosen from the requests alone; only its rows are joined (the sort and
+        # the count see every open request, the joins the 50 shown).
         rows = await self._conn.fetch(
-            """SELECT r.request_id, r.instrument, r.state, r.received_at, r.due_at,
-                      r.emergency AND r.instrument = ANY($2::text[]) AS emergency,
-                      r.authority_id, a.name AS authority_name, a.country,
+            """WITH shown AS (
+                   SELECT r.request_id, r.instrument, r.state, r.received_at, r.due_at,
+                          r.emergency AND r.instrument = ANY($2::text[]) AS emergency,
+                          r.authority_id, count(*) OVER () AS total
+                   FROM legal.requests r
+                   WHERE r.state = ANY($1::text[]) AND ($3::text IS NULL OR r.authority_id = $3)
+                   ORDER BY 6 DESC, r.due_at NULLS LAST, r.received_at
+                   LIMIT $4 OFFSET $5)
+               SELECT s.request_id, s.instrument, s.state, s.received_at, s.due_at, s.emergency,
+                      s.authority_id, a.name AS authority_name, a.country,
                       ap.prepared_by, ap.prepared_at, n.request_id IS NOT NULL AS narrowed,
-                      count(*) OVER () AS total
-               FROM legal.requests r
+                      s.total
+               FROM shown s
                JOIN legal.authorities a USING (authority_id)
                LEFT JOIN legal.approvals ap USING (request_id)
                LEFT JOIN legal.narrowings n USING (request_id)
-               WHERE r.state = ANY($1::text[]) AND ($3::text IS NULL OR r.authority_id = $3)
-               ORDER BY 6 DESC, r.due_at NULLS LAST, r.received_at
-               LIMIT $4 OFFSET $5""",
+               ORDER BY s.emergency DESC, s.due_at NULLS LAST, s.received_at""",
             states,
             sorted(EMERGENCY_INSTRUMENTS),
             authority,
