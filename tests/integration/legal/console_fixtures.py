@@ -75,7 +75,9 @@ async def emergency_epoc(
 
 async def preservation_order(settings: Settings, portal: httpx.AsyncClient) -> str:
     """A German court's European Preservation Order for u7, checked and accepted: its id."""
-    court = await register(settings, "de-ag-berlin", kind="court", country="DE")
+    court = await register(
+        settings, "de-ag-berlin", kind="court", country="DE", name="Amtsgericht Berlin"
+    )
     order = body(instrument="eu_epoc_pr", target={"kind": "platform_user_id", "value": "u7"})
     status = await submit(portal, court, content(order))
     assert status["state"] == "accepted", status

@@ -365,7 +365,7 @@ async def test_a_preservation_order_is_listed_extended_once_and_lifted_with_a_co
         assert await db.fetchval(ends, uuid.UUID(rid)) == timedelta(days=60)
         listed = (await ines.get("/console/preservations")).text
         row = listed.split(f'href="{page}"', 1)[1].split("</tr>", 1)[0]
-        assert "Amtsgericht" in row or "(DE)" in row
+        assert "Amtsgericht Berlin (DE)" in row
         assert row.rstrip().endswith("<td>—</td>")  # not extended yet
 
         extended = await post_form(ines, f"{page}/extend", page, {})

@@ -155,6 +155,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "downloaded": ("downloaded", "téléchargé"),
     "preserved_until": ("Preserved until", "Conservée jusqu'au"),
     "extended": ("extended", "prolongée"),
+    "extended_column": ("Extended", "Prolongée"),
     "extend": ("Extend by 30 days", "Prolonger de 30 jours"),
     "lift": ("Lift (withdrawn)", "Lever (retirée)"),
     "confirm_lift": (
