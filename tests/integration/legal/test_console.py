@@ -4,6 +4,8 @@ roles, the document read under an audited reading, refusals, and a legal admin's
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 import uuid
 from datetime import timedelta
 
@@ -27,7 +29,7 @@ from tests.integration.legal.console_fixtures import (
     signed_pdf,
     token_of,
 )
-from tests.integration.test_legal_portal import portal, register, seed_history
+from tests.integration.test_legal_portal import body, portal, register, seed_history, submit
 
 pytestmark = pytest.mark.integration
 __all__ = ["portal"]
@@ -400,3 +402,51 @@ async def test_a_preservation_order_is_listed_extended_once_and_lifted_with_a_co
         ("preservation_extended", "ines"),
         ("preservation_ended", "ines"),
     ]
+
+
+_ROW = re.compile(
+    r'<tr class="([^"]*)">\s*<th scope="row"><a href="/console/requests/([^"]+)">(.*?)</tr>', re.S
+)
+
+
+def listed(html: str) -> list[tuple[str, str, str]]:
+    """The list's rows in order: (request id, the row's classes, its text)."""
+    return [
+        (rid, classes.strip(), re.sub(r"<[^>]+>", " ", rest))
+        for classes, rid, rest in _ROW.findall(html)
+    ]
+
+
+async def test_the_list_puts_emergencies_first_then_deadlines_marks_the_overdue_and_filters(
+    settings: Settings,
+    db: asyncpg.Connection,
+    producer: AIOKafkaProducer,
+    portal: httpx.AsyncClient,
+) -> None:
+    base = str(portal.base_url)
+    await seed_history(settings, producer, db)
+    lyon = await register(settings, "fr-pj-lyon")
+    ordinary = await submit(portal, lyon, json.dumps(body()).encode())  # 120 hours (CPP 60-1)
+    assert ordinary["state"] == "accepted", ordinary
+    preserve = await preservation_order(settings, portal)  # due at once: overdue at once
+    _, emergency = await emergency_epoc(settings, portal, signed_pdf(1))  # 8 hours
+    ines = await signed_in(base, await token_of(settings, "ines"))
+    async with closing(ines):
+        rows = listed((await ines.get("/console/requests")).text)
+        assert [r[0] for r in rows] == [emergency["request_id"], preserve, ordinary["request_id"]]
+        assert rows[0][1] == "emergency"
+        assert rows[1][1] == "overdue"
+        assert "overdue" in rows[1][2]
+        assert rows[2][1] == ""
+        assert "overdue" not in rows[2][2]
+
+        page = f"/console/requests/{ordinary['request_id']}"
+        await post_form(ines, f"{page}/prepare", page, {})
+        prepared = listed((await ines.get("/console/requests?state=prepared")).text)
+        assert [r[0] for r in prepared] == [ordinary["request_id"]]
+        assert prepared[0][2].split()[-1] == "ines"  # who prepared it
+        of_lyon = listed((await ines.get("/console/requests?authority=fr-pj-lyon")).text)
+        assert [r[0] for r in of_lyon] == [ordinary["request_id"]]
+        none = (await ines.get("/console/requests?state=refused")).text
+        assert listed(none) == []
+        assert "No request in this view." in none

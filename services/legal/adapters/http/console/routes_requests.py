@@ -86,7 +86,8 @@ def _list_route(app: FastAPI, console: LegalConsole) -> None:
         now = datetime.now(UTC)
         for row in rows:
             row["left"] = seconds_left(row["due_at"], now)
-            row["overdue"] = row["left"] is not None and row["left"] < 0
+            # From the time itself: the countdown's whole seconds read 0 for the first second.
+            row["overdue"] = row["due_at"] is not None and row["due_at"] < now
         return console.page(
             request,
             "requests.html",
