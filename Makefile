@@ -11,7 +11,7 @@ PROMETHEUS_PORT   ?= 9090
 PORTS := --metrics-base-port $(METRICS_BASE_PORT) --http-base-port $(HTTP_BASE_PORT)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run observe test chaos bench-e2e browser prometheus-tools metrics-catalogue screenshots unit lint format demo bench-ingest bench-prescreen bench-dispatch bench-legal bench-retention bench-surge bench-surge-tables eval-prescreen schemas k8s k8s-table compose-secrets topics migrate clean
+.PHONY: help install run observe test chaos bench-e2e browser prometheus-tools metrics-catalogue screenshots unit lint format demo bench-ingest bench-prescreen bench-dispatch bench-legal bench-legal-console bench-retention bench-surge bench-surge-tables eval-prescreen schemas k8s k8s-table compose-secrets topics migrate clean
 
 help: ## Show this list
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -38,8 +38,8 @@ metrics-catalogue: $(STAMP) ## Rewrite deploy/METRICS.md from the code, the rule
 browser: ## Install Debian's chromium and chromium-driver when missing (the console's tests)
 	bash deploy/browser/ensure-chromium.sh
 
-screenshots: $(STAMP) browser ## Regenerate the console's and the transparency report's screenshots in deploy/screenshots/
-	CRIBLE_SCREENSHOTS=deploy/screenshots $(BIN)/crible local -- $(BIN)/python -m pytest -q tests/integration/test_console_browser.py tests/integration/test_transparency.py -k "screenshots or signs_in"
+screenshots: $(STAMP) browser ## Regenerate the consoles' (reviewers', legal officers') and the transparency report's screenshots in deploy/screenshots/
+	CRIBLE_SCREENSHOTS=deploy/screenshots $(BIN)/crible local -- $(BIN)/python -m pytest -q tests/integration/test_console_browser.py tests/integration/legal/test_console_browser.py tests/integration/test_transparency.py -k "screenshots or signs_in or without_script"
 
 unit: $(STAMP) ## Unit tests only (no Kafka, no database; milliseconds)
 	$(BIN)/python -m pytest tests/unit
@@ -84,6 +84,9 @@ bench-dispatch: $(STAMP) ## Reviewer API latency with 100,000 open cases and 50 
 
 bench-legal: $(STAMP) ## Identity intake rate, and approval to package for 100,000 sessions
 	$(BIN)/crible local -- $(BIN)/crible bench legal
+
+bench-legal-console: $(STAMP) ## The officers' console's server time: 10,000 open requests, a 20-page document
+	$(BIN)/crible local -- $(BIN)/crible bench legal_console
 
 bench-retention: $(STAMP) ## The retention job on 10 million sessions (20 % due) beside a busy writer
 	$(BIN)/crible local -- $(BIN)/crible bench retention

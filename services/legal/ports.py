@@ -150,6 +150,12 @@ class RequestStore(Protocol):
         """An officer refuses an open request, with the reasons the authority will read."""
         ...
 
+    async def record_refusal_explanation(
+        self, request_id: uuid.UUID, officer: Officer, *, code: str, explanation: str
+    ) -> None:
+        """Keep an officer's explanation of their refusal, sealed (the authority reads it)."""
+        ...
+
     async def expire_links(self) -> list[uuid.UUID]:
         """Requests whose package's link ran out untaken, moved to ``link_expired``."""
         ...
@@ -269,6 +275,10 @@ class IdentityStore(Protocol):
 
     async def account_exists(self, platform_user_id: str) -> bool:
         """Whether the store holds this account."""
+        ...
+
+    async def counts_in_scope(self, platform_user_id: str, scope: Scope) -> dict[str, int]:
+        """How many of the account's rows ``scope`` would disclose, by kind (never a value)."""
         ...
 
     async def users_by_phone_number(self, index: bytes) -> list[str]:

@@ -98,14 +98,14 @@ def new_driver(*, width: int = 1280, height: int = 800, language: str = "en") ->
     # An explicit executable_path is what keeps Selenium Manager from ever running.
     driver = webdriver.Chrome(options=options, service=Service(executable_path=chromedriver))
     try:
-        _fit_viewport(driver, width, height)
+        fit_viewport(driver, width, height)
     except BaseException:
         driver.quit()
         raise
     return driver
 
 
-def _fit_viewport(driver: webdriver.Chrome, width: int, height: int) -> None:
+def fit_viewport(driver: webdriver.Chrome, width: int, height: int) -> None:
     """Resize the window so that pages (and screenshots) get exactly `width` x `height`.
 
     --window-size is the outer size: headless Chromium keeps room for a toolbar it does not draw

@@ -120,7 +120,8 @@ async def db(base_settings: Settings) -> AsyncIterator[asyncpg.Connection]:
             "TRUNCATE legal.accounts, legal.phone_numbers, legal.sessions, legal.officers, "
             "legal.officer_sessions, legal.requests, legal.documents, legal.narrowings, "
             "legal.approvals, legal.packages, legal.nonces, legal.outbox, legal.preservations, "
-            "legal.notices, legal.account_keys, legal.registrations"
+            "legal.notices, legal.account_keys, legal.registrations, "
+            "legal.refusal_explanations"
         )
     yield conn
     await conn.close()

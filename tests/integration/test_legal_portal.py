@@ -160,11 +160,16 @@ async def settled(portal: httpx.AsyncClient, authority: Authority, request_id: s
 
 
 async def register(
-    settings: Settings, authority_id: str, kind: str = "prosecutor", country: str = "FR"
+    settings: Settings,
+    authority_id: str,
+    kind: str = "prosecutor",
+    country: str = "FR",
+    *,
+    name: str = "Parquet de Paris",
 ) -> Authority:
     key = Ed25519PrivateKey.generate()
     token = await crible(
-        settings, "legal", "authorities", "add", authority_id, "--name", "Parquet de Paris",
+        settings, "legal", "authorities", "add", authority_id, "--name", name,
         "--country", country, "--kind", kind, "--contact", "permanence du parquet",
         "--signing-key", raw(key.public_key()),
         "--encryption-key", raw(X25519PrivateKey.generate().public_key()),

@@ -54,6 +54,8 @@ class AuditStep(StrEnum):
     REVIEWED = "reviewed"
     APPROVED = "approved"
     APPROVAL_REFUSED = "approval_refused"
+    #: An officer refused an open request (its code; the explanation's hash, never its text).
+    REFUSED = "refused"
     PACKAGE_BUILT = "package_built"
     DOWNLOADED = "downloaded"
     DOWNLOAD_REFUSED = "download_refused"
@@ -69,6 +71,9 @@ class AuditStep(StrEnum):
     OFFICER_REGISTERED = "officer_registered"
     AUTHORITY_REGISTERED = "authority_registered"
     REGISTRATION_ACKNOWLEDGED = "registration_acknowledged"
+    AUTHORITY_DEACTIVATED = "authority_deactivated"
+    #: An officer opened a console session with their token (the session's fingerprint).
+    OFFICER_SIGNED_IN = "officer_signed_in"
 
 
 class AuditDetailError(ValueError):

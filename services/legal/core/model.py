@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -29,6 +30,11 @@ class Authority:
     active: bool
     signing_key: bytes  # Ed25519 public key, raw 32 bytes
     encryption_key: bytes  # X25519 public key, raw 32 bytes
+
+
+def fingerprint(value: bytes) -> str:
+    """A key's or token hash's short fingerprint, as the audit chain and the console show it."""
+    return "sha256:" + hashlib.sha256(value).hexdigest()[:16]
 
 
 class RefusalGround(StrEnum):
@@ -64,6 +70,10 @@ class RefusalCode(StrEnum):
     WRONG_JURISDICTION = "wrong_jurisdiction"
     DATE_RANGE_IN_FUTURE = "date_range_in_future"
     DATE_RANGE_NOT_HELD = "date_range_not_held"
+    # An officer's refusals, after reading the request and its document (core/refusals.py).
+    DOCUMENT_INVALID = "document_invalid"
+    AUTHORITY_NOT_CONFIRMED = "authority_not_confirmed"
+    OVER_BROAD = "over_broad"
 
     @property
     def ground(self) -> RefusalGround:
@@ -84,12 +94,14 @@ _GROUNDS = {
             RefusalCode.AUTHORITY_INACTIVE,
             RefusalCode.AUTHORITY_NOT_SUBMITTER,
             RefusalCode.NOT_AN_AUTHORITY,
+            RefusalCode.AUTHORITY_NOT_CONFIRMED,
         ),
         RefusalGround.UNVERIFIED_AUTHORITY,
     ),
     RefusalCode.WRONG_JURISDICTION: RefusalGround.WRONG_JURISDICTION,
     RefusalCode.DATE_RANGE_IN_FUTURE: RefusalGround.OVER_BROAD,
     RefusalCode.DATE_RANGE_NOT_HELD: RefusalGround.OVER_BROAD,
+    RefusalCode.OVER_BROAD: RefusalGround.OVER_BROAD,
 }
 
 

@@ -388,3 +388,64 @@ def _date_rules(request: LegalRequest, scope: Scope, held: datetime) -> Iterator
             "connection data of that period is past its retention and no longer held",
             "décret n° 2021-1362 (connection data: 1 year); DSA art. 10",
         )
+
+
+@dataclass(frozen=True, slots=True)
+class CheckLine:
+    """One family of the law's checks as an officer reads it: passed, or why not."""
+
+    name: str  # authority, jurisdiction, issuer, categories, emergency, period
+    article: str
+    refusals: tuple[Refusal, ...] = ()
+
+    @property
+    def passed(self) -> bool:
+        """Whether the request passes this check."""
+        return not self.refusals
+
+
+_CATEGORY_ARTICLES = {
+    Instrument.EU_EPOC: "Regulation (EU) 2023/1543 art. 5",
+    Instrument.EU_EPOC_PR: "Regulation (EU) 2023/1543 art. 6(2)",
+    Instrument.EMERGENCY_DISCLOSURE: "GDPR art. 5(1)(c) and 6(1)(d); platform policy",
+}
+_JURISDICTION_ARTICLES = {
+    **dict.fromkeys(FRENCH_INSTRUMENTS, "Code de procédure pénale (French authorities only)"),
+    **dict.fromkeys(EU_ORDERS, "Regulation (EU) 2023/1543 art. 1; Protocol No 22 (Denmark)"),
+    Instrument.EMERGENCY_DISCLOSURE: "platform policy (EU member states)",
+}
+
+
+def law_checks(
+    request: LegalRequest,
+    *,
+    authority: Authority | None,
+    retention: RetentionPolicy,
+    scope: Scope,
+    preserved_since: datetime | None = None,
+) -> list[CheckLine]:
+    """Each check :func:`check_request` applies, with its article and what it found.
+
+    The same rules, shown one family at a time (an officer's page); ``check_request``
+    remains what decides.
+    """
+    if authority is None:
+        unknown = _refuse(RefusalCode.AUTHORITY_UNKNOWN, "the authority is not registered")
+        return [CheckLine("authority", _REGISTRATION, (unknown,))]
+    instrument = request.instrument
+    held = held_since(request, retention, preserved_since)
+    jurisdiction = _JURISDICTION_ARTICLES[instrument]
+    categories = _CATEGORY_ARTICLES.get(instrument, "CPP art. 60-1-2")
+    period = "DSA art. 10 (data already held); décret n° 2021-1362"
+    lines = [
+        ("authority", _REGISTRATION, _authority_rules(request, authority, request.authority_id)),
+        ("jurisdiction", jurisdiction, _jurisdiction_rules(request, authority)),
+        ("issuer", ISSUERS[instrument].article, _issuer_rules(request, authority, scope)),
+        ("categories", categories, _category_rules(request, scope)),
+        ("period", period, _date_rules(request, scope, held)),
+    ]
+    if instrument is Instrument.EMERGENCY_DISCLOSURE or request.emergency:
+        lines.insert(
+            4, ("emergency", "Regulation (EU) 2023/1543 art. 3(18)", _emergency_rules(request))
+        )
+    return [CheckLine(name, article, tuple(found)) for name, article, found in lines]

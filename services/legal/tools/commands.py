@@ -10,7 +10,6 @@ import argparse
 import asyncio
 import base64
 import binascii
-import hashlib
 import secrets
 from typing import Any
 
@@ -49,6 +48,12 @@ def register(sub: Any) -> None:
     add.add_argument("--signing-key", required=True, help="Ed25519 public key, base64 (32 bytes)")
     add.add_argument("--encryption-key", required=True, help="X25519 public key, base64 (32 bytes)")
     what.add_parser("list", help="registered authorities (never their tokens)")
+    deactivate = what.add_parser(
+        "deactivate",
+        help="stop an authority's token and signature from being accepted (audited; `add` "
+        "registers it again)",
+    )
+    deactivate.add_argument("authority_id")
     officers = actions.add_parser("officers", help="the legal officers who approve")
     officer_what = officers.add_subparsers(dest="what", required=True)
     officer = officer_what.add_parser("add", help="add a legal officer; prints a token once")
@@ -164,12 +169,40 @@ async def _authorities(args: argparse.Namespace) -> int:
                     f"{'active' if row['active'] else 'disabled'}"
                 )
             return 0
+        if args.what == "deactivate":
+            return await _deactivate_authority(conn, args.authority_id)
         token = "cra_" + secrets.token_urlsafe(32)
         async with conn.transaction():
             await _register_authority(conn, args, token)
     finally:
         await conn.close()
     print(token)
+    return 0
+
+
+async def _deactivate_authority(conn: Any, authority_id: str) -> int:
+    """Deactivate an authority, and put it on the audit chain (as the console does)."""
+    from services.legal.core.audit import AuditStep  # noqa: PLC0415
+
+    async with conn.transaction():
+        done = await conn.fetchval(
+            """UPDATE legal.authorities SET active = false
+               WHERE authority_id = $1 AND active RETURNING 1""",
+            authority_id,
+        )
+        if done is None:
+            print(f"no active authority {authority_id!r}")
+            return 1
+        await _registered(
+            conn,
+            AuditStep.AUTHORITY_DEACTIVATED,
+            actor="crible legal authorities",
+            details={
+                "change": await _change(conn, "authority", authority_id),
+                "authority": authority_id,
+            },
+        )
+    print(f"{authority_id} deactivated: its token and signatures are refused from now on")
     return 0
 
 
@@ -273,7 +306,9 @@ async def _change(conn: Any, kind: str, principal_id: str) -> int:
 
 
 def _fingerprint(value: bytes) -> str:
-    return "sha256:" + hashlib.sha256(value).hexdigest()[:16]
+    from services.legal.core.model import fingerprint  # noqa: PLC0415
+
+    return fingerprint(value)
 
 
 def _text(value: str, what: str) -> str:

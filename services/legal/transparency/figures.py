@@ -212,11 +212,11 @@ def reconcile(records: Sequence[RequestRecord]) -> list[dict[str, str]]:
         if not trail.received:
             found.append("no received entry on the audit chain")
         if state == "refused" and trail.refused_codes is None:
-            found.append("refused without a checks_refused entry")
+            found.append("refused without a checks_refused or refused entry")
         elif state == "refused" and sorted(trail.refused_codes or ()) != sorted(
             record.refusal_codes
         ):
-            found.append("refusal codes differ from the checks_refused entry")
+            found.append("refusal codes differ from the audit chain's refusal entry")
         if state in ANSWERED and trail.package is None:
             found.append(f"state {state} without a package_built entry")
         if trail.package is not None and state not in ANSWERED:

@@ -46,7 +46,8 @@ class TrailFacts:
     received: bool = False
     #: The authority whose signature was verified (the actor of ``signature_verified``).
     verified_by: str | None = None
-    #: Codes of the legal service's ``checks_refused`` entry; None when there is none.
+    #: Codes of the ``checks_refused`` entry, or of an officer's ``refused`` entry; None
+    #: when there is neither.
     refused_codes: tuple[str, ...] | None = None
     #: A ``checks_refused`` entry written by the portal: the body was not a request.
     invalid_at: datetime | None = None

@@ -34,7 +34,8 @@ def trail_facts(entries: Iterable[AuditEntry]) -> dict[str, TrailFacts]:
             after = replace(before, verified_by=entry.actor)
         elif step is AuditStep.CHECKS_REFUSED and "invalid_fields" in details:
             after = replace(before, invalid_at=before.invalid_at or entry.recorded_at)
-        elif step is AuditStep.CHECKS_REFUSED:
+        elif step in {AuditStep.CHECKS_REFUSED, AuditStep.REFUSED}:
+            # The checks' refusal, or an officer's later one: the one the request's row holds.
             after = replace(before, refused_codes=tuple(str(details.get("codes") or "").split()))
         elif step is AuditStep.PACKAGE_BUILT and before.package is None:
             package = PackageFacts(

@@ -88,6 +88,8 @@ class _Request:
     approved_at: datetime | None = None
     package: BuiltPackage | None = None
     downloaded_at: datetime | None = None
+    #: An officer's refusal: (officer, code, explanation), as the adapter seals it.
+    explanation: tuple[str, str, str] | None = None
 
 
 class FakeRequests:
@@ -161,6 +163,13 @@ class FakeRequests:
     ) -> None:
         await self.set_state(request_id, RequestState.REFUSED, current=current, answered_at=at)
         self.rows[request_id].refusals = [dict(r) for r in refusals]
+
+    async def record_refusal_explanation(
+        self, request_id: uuid.UUID, officer: Officer, *, code: str, explanation: str
+    ) -> None:
+        row = self.rows[request_id]
+        assert row.explanation is None  # a primary key in the table
+        row.explanation = (officer.officer_id, code, explanation)
 
     async def expire_links(self) -> list[uuid.UUID]:
         now, expired = datetime.now(UTC), []
@@ -380,6 +389,16 @@ class FakeIdentity:
 
     async def account_exists(self, platform_user_id: str) -> bool:
         return platform_user_id in self.accounts
+
+    async def counts_in_scope(self, platform_user_id: str, scope: Scope) -> dict[str, int]:
+        phones = [
+            r
+            for r, _ in self.phones.get(platform_user_id, [])
+            if r.since <= scope.date_to and (r.until is None or r.until >= scope.date_from)
+        ]
+        sessions = self.sessions.get(platform_user_id, {}).values()
+        covered = [s for s in sessions if scope.covers(s.observed_at)]
+        return {"phone_numbers": len(phones), "sessions": len(covered)}
 
     async def users_by_phone_number(self, index: bytes) -> list[str]:
         return sorted(u for u, rows in self.phones.items() if any(i == index for _, i in rows))

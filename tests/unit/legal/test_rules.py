@@ -16,7 +16,14 @@ from services.legal.core.deadlines import (
 )
 from services.legal.core.model import Authority, AuthorityKind, RefusalCode, RefusalGround, Scope
 from services.legal.core.narrowing import NarrowingError, narrow
-from services.legal.core.rules import Accepted, Refused, RetentionPolicy, check_request
+from services.legal.core.rules import (
+    Accepted,
+    Refused,
+    RetentionPolicy,
+    check_request,
+    law_checks,
+    requested_scope,
+)
 from shared.events.legal import (
     AuthorisationKind,
     DataCategory,
@@ -402,3 +409,24 @@ def test_a_scope_wider_than_the_request_is_never_checked() -> None:
     wider = Scope(frozenset({SUB, TRAFFIC}), req.date_from, req.date_to)
     with pytest.raises(ValueError, match="within"):
         check(req, scope=wider)
+
+
+def test_the_checks_line_by_line_agree_with_the_verdict() -> None:
+    """What the console shows, one check at a time, with the article of each."""
+    asked = request(Instrument.EU_EPOC, emergency=True)
+    danish = authority(country="DK")  # Denmark takes no part in Regulation 2023/1543
+    lines = law_checks(asked, authority=danish, retention=RETENTION, scope=requested_scope(asked))
+    assert [line.name for line in lines] == [
+        "authority", "jurisdiction", "issuer", "categories", "emergency", "period",
+    ]  # fmt: skip
+    assert all(line.article for line in lines)
+    failed = {line.name: {r.code for r in line.refusals} for line in lines if not line.passed}
+    assert failed == {"jurisdiction": {RefusalCode.WRONG_JURISDICTION}}
+    assert set().union(*failed.values()) == codes(check(asked, danish))
+    french = law_checks(
+        asked, authority=authority(), retention=RETENTION, scope=requested_scope(asked)
+    )
+    assert all(line.passed for line in french)
+    assert isinstance(check(asked), Accepted)
+    unknown = law_checks(asked, authority=None, retention=RETENTION, scope=requested_scope(asked))
+    assert [(line.name, line.passed) for line in unknown] == [("authority", False)]

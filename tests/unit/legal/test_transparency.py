@@ -310,7 +310,7 @@ def test_reconciliation_names_requests_whose_row_and_trail_disagree() -> None:
     ]  # fmt: skip
     assert [p["problem"] for p in reconcile(unsound)] == [
         "state package_ready without a package_built entry",
-        "refusal codes differ from the checks_refused entry",
+        "refusal codes differ from the audit chain's refusal entry",
         "no received entry on the audit chain",
         "a package_built entry but state accepted",
     ]

@@ -1,4 +1,4 @@
-"""The portal's routes for legal officers: read, narrow, prepare, approve; and verify the chain.
+"""The portal's routes for legal officers: read, narrow, prepare, approve, refuse; verify the chain.
 
 Officers authenticate with bearer tokens (``crible legal officers add``), stored hashed;
 any legal role (``legal_officer``, ``legal_admin``) reviews and approves, only
@@ -11,7 +11,6 @@ refusal itself is never lost.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -19,13 +18,12 @@ from fastapi import FastAPI, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from services.legal import metrics
+from services.legal.adapters.http.chain import verify_and_record
 from services.legal.adapters.http.principals import require_officer
-from services.legal.adapters.postgres import audit_log
+from services.legal.adapters.http.steps import Action, count_answer, take_step
 from services.legal.adapters.postgres.units import Units
 from services.legal.core.approval import Officer, OfficerRole
 from services.legal.core.audit import AuditStep
-from services.legal.core.checkpoint import open_all
 from services.legal.core.errors import (
     InvalidStepError,
     LegalError,
@@ -33,13 +31,12 @@ from services.legal.core.errors import (
     StepConflictError,
     UnknownRequestError,
 )
-from services.legal.core.registrations import findings
 from services.legal.handlers import disclosure, preservation
+from services.legal.handlers.refusal import MAX_EXPLANATION, refuse_request
 from services.legal.ports import Legal
+from shared.db import Connection
 from shared.events.legal import DataCategory, LegalText
 
-#: Refusals of the two-person rule, recorded on the chain.
-_AUDITED = frozenset({"same_person", "not_an_officer", "not_prepared"})
 _STATUS: dict[type[LegalError], int] = {
     UnknownRequestError: 404,
     StepConflictError: 409,
@@ -47,14 +44,21 @@ _STATUS: dict[type[LegalError], int] = {
     NotAllowedError: 403,
 }
 
-Action = Callable[[Legal, uuid.UUID, Officer], Awaitable[Any]]
-
 
 def refusal(error: LegalError) -> JSONResponse:
     """A domain error as the HTTP answer: its status, code and message."""
     return JSONResponse(
         {"detail": error.message, "code": error.code}, status_code=_STATUS[type(error)]
     )
+
+
+class RefuseBody(BaseModel):
+    """An officer's refusal: a code officers may give (``core/refusals.py``) and why."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(max_length=64)
+    explanation: Annotated[LegalText, Field(min_length=3, max_length=MAX_EXPLANATION)]
 
 
 class NarrowBody(BaseModel):
@@ -72,27 +76,13 @@ def officer_routes(app: FastAPI, units: Units) -> None:
     """Mount the officers' steps on the portal."""
 
     async def step(request: Request, request_id: uuid.UUID, action: Action) -> Any:
-        officer: Officer | None = None
-        try:
-            # A refusal leaves the transaction with the exception: nothing of it commits.
-            async with units.transaction() as (legal, conn):
-                officer = await require_officer(conn, request)
-                result = await action(legal, request_id, officer)
-        except LegalError as error:
-            refused = error
-        else:
-            return {"request_id": str(request_id), "result": result}
-        if officer is not None and refused.code in _AUDITED:
-            async with units.pool.acquire() as conn, conn.transaction():
-                await audit_log.record(
-                    conn,
-                    AuditStep.APPROVAL_REFUSED,
-                    ring=units.keys.audit_ring(),
-                    actor=officer.officer_id,
-                    request_id=str(request_id),
-                    details={"code": refused.code},
-                )
-        return refusal(refused)
+        async def authenticate(conn: Connection) -> Officer:
+            return await require_officer(conn, request)
+
+        taken = await take_step(units, request_id, action, authenticate=authenticate)
+        if taken.refused is not None:
+            return refusal(taken.refused)
+        return {"request_id": str(request_id), "result": taken.result}
 
     @app.post("/v1/officer/requests/{request_id}/prepare")
     async def prepare(request_id: uuid.UUID, request: Request) -> Any:
@@ -132,11 +122,24 @@ def officer_routes(app: FastAPI, units: Units) -> None:
 
         answer = await step(request, request_id, action)
         if isinstance(answer, dict):
-            async with units.transaction() as (legal, _):
-                waited = await legal.requests.seconds_to_answer(request_id)
-            if waited is not None:
-                metrics.TIME_TO_COMPLY.observe(waited)
+            await count_answer(units, request_id)
         return answer
+
+    @app.post("/v1/officer/requests/{request_id}/refuse")
+    async def refuse(request_id: uuid.UUID, body: RefuseBody, request: Request) -> Any:
+        """Refuse an open request with a code and an explanation for the authority."""
+
+        async def action(legal: Legal, rid: uuid.UUID, officer: Officer) -> Any:
+            return await refuse_request(
+                legal,
+                rid,
+                officer,
+                code=body.code,
+                explanation=body.explanation,
+                now=datetime.now(UTC),
+            )
+
+        return await step(request, request_id, action)
 
     @app.post("/v1/officer/requests/{request_id}/extend")
     async def extend(request_id: uuid.UUID, request: Request) -> Any:
@@ -222,51 +225,9 @@ def officer_views(app: FastAPI, units: Units) -> None:
         The run is itself audited. Auditors check against the published checkpoints with
         ``crible audit verify``, which reads them from the topic and from their own copies.
         """
-        keys = units.keys
         async with units.transaction() as (legal, conn):
             officer = await require_officer(conn, request, OfficerRole.LEGAL_ADMIN)
-            anchors = open_all(
-                await audit_log.kept_notes(conn),
-                public=keys.platform_key().public_key(),
-                name=keys.audit_origin,
-            )
-            verdict = await audit_log.verify(conn, keys.audit_ring().keys, anchors.pairs())
-            # Only a chain that verifies vouches for registrations.
-            found = (
-                findings(await audit_log.registrations(conn), await audit_log.entries(conn))
-                if verdict.intact
-                else []
-            )
-            await legal.audit.record(
-                AuditStep.CHAIN_VERIFIED,
-                actor=officer.officer_id,
-                details={"intact": verdict.intact, "entries": verdict.entries_checked},
-            )
-        newest = anchors.newest
-        return {
-            "intact": verdict.intact and not anchors.refused,
-            "entries_checked": verdict.entries_checked,
-            "broken_at": verdict.broken_at,
-            "kind": verdict.kind and verdict.kind.value,
-            "detail": verdict.detail,
-            "checkpoints_refused": list(anchors.refused),
-            "newest_checkpoint": None
-            if newest is None
-            else {"size": newest.size, "signed_at": newest.time.isoformat()},
-            "not_yet_anchored": verdict.entries_checked - (0 if newest is None else newest.size),
-            # Credentials changed around the registration commands (services/legal/README.md).
-            "unregistered_changes": [
-                {
-                    "change_id": f.change.change_id,
-                    "kind": f.change.kind,
-                    "principal_id": f.change.principal_id,
-                    "changed_at": f.change.changed_at.isoformat(),
-                    "changed_by": f.change.changed_by,
-                    "acknowledged_by_incident": f.incident,
-                }
-                for f in found
-            ],
-        }
+            return await verify_and_record(legal, conn, units.keys, officer)
 
 
 def mount_officer_routes(app: FastAPI, units: Units) -> None:

@@ -28,6 +28,7 @@ from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
+from services.legal.adapters.http.console.routes import mount_console
 from services.legal.adapters.http.downloads import download_routes
 from services.legal.adapters.http.officers import mount_officer_routes
 from services.legal.adapters.http.principals import bearer, require_authority
@@ -110,6 +111,8 @@ def _status(request_id: uuid.UUID, row: dict[str, Any], units: Units) -> dict[st
         "due_at": row["due_at"] and row["due_at"].isoformat(),
         "deadline_article": row["deadline_article"],
         "answered_at": row["answered_at"] and row["answered_at"].isoformat(),
+        # An officer's refusal comes with their explanation, written for the authority.
+        "explanation": row.get("explanation"),
     }
     if row["package_sha256"] is not None:
         usable = row["downloaded_at"] is None and row["expires_at"] > datetime.now(UTC)
@@ -254,4 +257,5 @@ def build_portal(ctx: ServiceContext) -> FastAPI:
 
     mount_officer_routes(app, units)
     download_routes(app, units)
+    mount_console(app, units)
     return app

@@ -54,6 +54,21 @@ class PostgresIdentity:
         )
         return found is not None
 
+    async def counts_in_scope(self, platform_user_id: str, scope: Scope) -> dict[str, int]:
+        """How many phone numbers and sessions ``scope`` holds (as ``account_rows`` reads)."""
+        row = await self._conn.fetchrow(
+            """SELECT (SELECT count(*) FROM legal.phone_numbers
+                       WHERE platform_user_id = $1 AND since <= $3
+                         AND (until IS NULL OR until >= $2)) AS phone_numbers,
+                      (SELECT count(*) FROM legal.sessions
+                       WHERE platform_user_id = $1
+                         AND observed_at BETWEEN $2 AND $3) AS sessions""",
+            platform_user_id,
+            scope.date_from,
+            scope.date_to,
+        )
+        return {"phone_numbers": 0, "sessions": 0} if row is None else dict(row)
+
     async def users_by_phone_number(self, index: bytes) -> list[str]:
         """The accounts that had a number, by its blind index."""
         return await users_by_phone_number(self._conn, index)

@@ -184,6 +184,35 @@ class PostgresRequests:
         if moved is None:
             raise TransitionRefusedError(current, RequestState.REFUSED)
 
+    async def record_refusal_explanation(
+        self, request_id: uuid.UUID, officer: Officer, *, code: str, explanation: str
+    ) -> None:
+        """Keep the officer's explanation sealed (free text: it may name people)."""
+        sealed = self._cipher.encrypt(
+            explanation.encode(), FieldRef("refusal_explanations", "explanation", str(request_id))
+        )
+        await self._conn.execute(
+            """INSERT INTO legal.refusal_explanations (request_id, officer_id, code,
+                   explanation, key_id, refused_at)
+               VALUES ($1, $2, $3, $4, $5, now())""",
+            request_id,
+            officer.officer_id,
+            code,
+            sealed.pack(),
+            sealed.key_id,
+        )
+
+    async def refusal_explanation(self, request_id: uuid.UUID) -> str | None:
+        """The officer's explanation of a refusal, opened; None when the checks refused."""
+        sealed = await self._conn.fetchval(
+            "SELECT explanation FROM legal.refusal_explanations WHERE request_id = $1",
+            request_id,
+        )
+        if sealed is None:
+            return None
+        where = FieldRef("refusal_explanations", "explanation", str(request_id))
+        return self._cipher.decrypt(Sealed.unpack(sealed), where).decode()
+
     async def expire_links(self) -> list[uuid.UUID]:
         """Requests whose package's link ran out untaken: now ``link_expired``."""
         rows = await self._conn.fetch(
@@ -333,7 +362,9 @@ class PostgresRequests:
                WHERE r.request_id = $1""",
             request_id,
         )
-        return None if row is None else dict(row)
+        if row is None:
+            return None
+        return dict(row) | {"explanation": await self.refusal_explanation(request_id)}
 
     async def seconds_to_answer(self, request_id: uuid.UUID) -> float | None:
         """From receipt to answer, once answered."""

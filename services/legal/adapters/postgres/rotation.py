@@ -3,7 +3,8 @@
 Each batch locks a few hundred rows (``FOR UPDATE SKIP LOCKED``: the consumer and a second
 rotation never wait on it for long) and is its own transaction. An account's identity rows
 are due when they are not yet under the account's own key; the account keys, requests,
-documents and narrowing reasons when they are not under the current configured key.
+documents, narrowing reasons and refusal explanations when they are not under the current
+configured key.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ TABLES = (
     _Table("requests", "request_id", "body", uuid_key=True),
     _Table("documents", "request_id", "blob", uuid_key=True),
     _Table("narrowings", "request_id", "reason", uuid_key=True),
+    _Table("refusal_explanations", "request_id", "explanation", uuid_key=True),
 )
 _BY_NAME = {t.name: t for t in TABLES}
 

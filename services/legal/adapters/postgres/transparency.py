@@ -19,13 +19,14 @@ from typing import Any
 
 from services.legal.adapters.postgres.audit_log import entries
 from services.legal.adapters.postgres.requests_store import PostgresRequests
-from services.legal.core.audit import verify_chain
+from services.legal.core.audit import AuditEntry, verify_chain
 from services.legal.core.checkpoint import Anchors
 from services.legal.core.fieldcrypt import FieldCipher
+from services.legal.transparency.figures import legal_section, reconcile
 from services.legal.transparency.moderation import ModerationCounts
 from services.legal.transparency.periods import Period
-from services.legal.transparency.records import RequestRecord, TrailFacts
-from services.legal.transparency.report import build_report
+from services.legal.transparency.records import PortalRefusal, RequestRecord, TrailFacts
+from services.legal.transparency.report import build_report, chain_summary
 from services.legal.transparency.trail import portal_refusals, trail_facts
 from shared.db import Connection
 from shared.events.legal import DataCategory
@@ -46,14 +47,7 @@ async def read_report(
     outside (``anchors``); the report names the newest one.
     """
     async with conn.transaction(isolation="repeatable_read", readonly=True):
-        chain = await entries(conn)
-        facts = trail_facts(chain)
-        countries = {
-            row["authority_id"]: row["country"]
-            for row in await conn.fetch("SELECT authority_id, country FROM legal.authorities")
-        }
-        records = await _requests(conn, period, cipher, facts)
-        portal = portal_refusals(chain, facts, period=period, countries=countries)
+        chain, records, portal = await _legal_snapshot(conn, period, cipher)
         moderation = await _moderation(conn, period)
     return build_report(
         period=period,
@@ -65,6 +59,48 @@ async def read_report(
         portal=portal,
         moderation=moderation,
     )
+
+
+async def read_legal_report(
+    conn: Connection,
+    period: Period,
+    cipher: FieldCipher,
+    *,
+    audit_keys: Mapping[str, bytes],
+    anchors: Anchors,
+) -> dict[str, Any]:
+    """The legal requests' part of the report, from legal's own tables (the console's).
+
+    The moderation figures need the other services' tables, which legal's role cannot read:
+    ``crible transparency`` (the owner role) makes the whole report.
+    """
+    async with conn.transaction(isolation="repeatable_read", readonly=True):
+        chain, records, portal = await _legal_snapshot(conn, period, cipher)
+    verdict = verify_chain(chain, keys=audit_keys, anchors=anchors.pairs())
+    return {
+        "period": {"label": period.label, "start": period.start, "end": period.end},
+        "source": {
+            "audit_chain": chain_summary(verdict, chain[-1] if chain else None, anchors),
+            "requests_read": len(records),
+            "reconciliation": reconcile(records),
+        },
+        "legal_requests": legal_section(records, portal),
+    }
+
+
+async def _legal_snapshot(
+    conn: Connection, period: Period, cipher: FieldCipher
+) -> tuple[list[AuditEntry], list[RequestRecord], list[PortalRefusal]]:
+    """The chain, the period's requests with their trail, and the portal's refusals."""
+    chain = await entries(conn)
+    facts = trail_facts(chain)
+    countries = {
+        row["authority_id"]: row["country"]
+        for row in await conn.fetch("SELECT authority_id, country FROM legal.authorities")
+    }
+    records = await _requests(conn, period, cipher, facts)
+    portal = portal_refusals(chain, facts, period=period, countries=countries)
+    return chain, records, portal
 
 
 async def _requests(

@@ -6,8 +6,9 @@ browser. A missing translation falls back to English, never to a key.
 
 from __future__ import annotations
 
-LANGUAGES = ("en", "fr")
-DEFAULT = "en"
+from shared.console import i18n as shared_i18n
+
+LANGUAGES = shared_i18n.LANGUAGES
 
 _WORDS: dict[str, tuple[str, str]] = {
     # key: (English, French)
@@ -205,25 +206,9 @@ _WORDS: dict[str, tuple[str, str]] = {
 
 def choose(accept_language: str | None, switch: str | None) -> str:
     """The language: the switch's if valid, else the browser's first supported one."""
-    if switch in LANGUAGES:
-        return switch
-    ranked: list[tuple[float, str]] = []
-    for part in (accept_language or "").split(","):
-        tag, _, params = part.strip().partition(";")
-        quality = 1.0
-        if params.strip().startswith("q="):
-            try:
-                quality = float(params.strip()[2:])
-            except ValueError:
-                quality = 0.0
-        primary = tag.split("-", 1)[0].casefold()
-        if primary in LANGUAGES:
-            ranked.append((quality, primary))
-    ranked.sort(key=lambda item: -item[0])  # stable: the browser's order among equals
-    return ranked[0][1] if ranked else DEFAULT
+    return shared_i18n.choose(accept_language, switch)
 
 
 def translator(language: str) -> dict[str, str]:
     """Every word in ``language`` (English where French is missing)."""
-    index = 1 if language == "fr" else 0
-    return {key: words[index] or words[0] for key, words in _WORDS.items()}
+    return shared_i18n.translator(_WORDS, language)

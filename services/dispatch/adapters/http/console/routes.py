@@ -9,7 +9,6 @@ token; every response forbids framing, caching and scripts from elsewhere.
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -20,7 +19,6 @@ import httpx
 import orjson
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
-from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from services.dispatch.adapters.http import reviewing as use_cases
@@ -42,21 +40,21 @@ from services.dispatch.core.lifecycle import State
 from services.dispatch.core.reasons import ReasonRefusal
 from services.dispatch.core.reviewers import ReadRefusal, Role, may_read
 from services.dispatch.handlers.deciding import DecisionInput
+from shared.console.i18n import LANGUAGE_COOKIE
+from shared.console.web import (
+    SECURITY_HEADERS,
+    add_server_timing,
+    back,
+    is_secure,
+    mount_static,
+)
 from shared.runtime.emit import Emitter
 
 _HERE = Path(__file__).resolve().parent
 #: The codes of a reason refused for the decision (``core/reasons.py``).
 REASON_REFUSALS = frozenset(r.value for r in ReasonRefusal)
-LANGUAGE_COOKIE = "crible_lang"
 LOGIN_CSRF_COOKIE = "crible_login_csrf"
-_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; img-src 'self'; script-src 'self'; "
-    "style-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-}
+_HEADERS = SECURITY_HEADERS
 
 
 class Console:
@@ -167,33 +165,19 @@ class Console:
         return _back(page if case.state is State.LEASED else "/console/queue", done)
 
 
-def _secure(request: Request) -> bool:
-    forwarded = request.headers.get("x-forwarded-proto", "")
-    return request.url.scheme == "https" or forwarded == "https"
+_secure = is_secure
 
 
 def _back(path: str, message: str | None = None) -> RedirectResponse:
     """A 303 to a console page (never elsewhere), with a message key."""
-    target = path if path.startswith("/console/") else "/console/queue"
-    if message:
-        target += f"?m={message}"
-    return RedirectResponse(target, status_code=303, headers=_HEADERS)
+    return back(path, message, home="/console/queue")
 
 
 def mount_console(app: FastAPI, pool: Any, emitter: Emitter) -> None:
     """Serve the console under ``/console`` in ``app``."""
     console = Console(pool, emitter, DispatchSettings())
-    app.mount("/console/static", StaticFiles(directory=_HERE / "static"), name="console-static")
-
-    @app.middleware("http")
-    async def server_timing(request: Request, call_next: Any) -> Response:
-        """Tell the browser (and the benchmark) how long the server took."""
-        started = time.perf_counter()
-        response: Response = await call_next(request)
-        if request.url.path.startswith("/console"):
-            elapsed = (time.perf_counter() - started) * 1000
-            response.headers["Server-Timing"] = f"app;dur={elapsed:.1f}"
-        return response
+    mount_static(app, _HERE / "static")
+    add_server_timing(app)
 
     async def not_signed_in(_: Request, __: Exception) -> Response:
         return _back("/console/login")

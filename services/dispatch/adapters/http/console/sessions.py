@@ -10,13 +10,13 @@ the reviewer is disabled.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
 from services.dispatch.adapters.postgres import queue
 from services.dispatch.core.reviewers import Reviewer
+from shared.console.web import same_token
 from shared.db import Connection
 
 COOKIE = "crible_session"
@@ -32,7 +32,7 @@ class Session:
 
     def csrf_ok(self, submitted: str | None) -> bool:
         """Whether a form's token is this session's (compared in constant time)."""
-        return submitted is not None and hmac.compare_digest(submitted, self.csrf)
+        return same_token(submitted, self.csrf)
 
 
 def _hash(value: str) -> bytes:

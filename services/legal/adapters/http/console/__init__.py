@@ -1,0 +1,1 @@
+"""The legal officers' console, served by the legal service under ``/console``."""
