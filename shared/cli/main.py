@@ -254,10 +254,7 @@ def _metrics(args: argparse.Namespace) -> int:
 
 
 def _cluster(args: argparse.Namespace) -> int:
-    import os  # noqa: PLC0415
-
     from shared.cli.drill.faults import Plan, drill, report  # noqa: PLC0415
-    from shared.cli.local.kafka import ROOT  # noqa: PLC0415
     from shared.cli.local.servers import from_environment  # noqa: PLC0415
 
     plan = Plan(
@@ -268,16 +265,7 @@ def _cluster(args: argparse.Namespace) -> int:
         metrics_base_port=args.metrics_base_port,
         http_base_port=args.http_base_port,
     )
-    result = uvloop.run(
-        drill(
-            from_environment(),
-            get_settings(),
-            names=args.registry.names,
-            env=dict(os.environ),
-            plan=plan,
-            log=ROOT / ".cache" / "cluster-faults.log",
-        )
-    )
+    result = uvloop.run(drill(from_environment(), args.registry, get_settings(), plan=plan))
     print(report(result))
     return 0 if result.ok else 1
 

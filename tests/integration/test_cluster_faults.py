@@ -90,7 +90,7 @@ async def cluster(tmp_path: Path) -> AsyncIterator[tuple[LocalServers, dict[str,
 
 
 async def test_a_broker_lost_and_the_database_failed_over_lose_and_double_nothing(
-    cluster: tuple[LocalServers, dict[str, str]], tmp_path: Path
+    cluster: tuple[LocalServers, dict[str, str]],
 ) -> None:
     servers, env = cluster
     settings = Settings(
@@ -110,12 +110,9 @@ async def test_a_broker_lost_and_the_database_failed_over_lose_and_double_nothin
     )
     lines: list[str] = []
     result = await asyncio.wait_for(
-        drill(
-            servers, settings, names=Registry(SERVICES).names, env=env, plan=plan,
-            log=tmp_path / "pipeline.log", say=lines.append,
-        ),
+        drill(servers, Registry(SERVICES), settings, plan=plan, extra_env=env, say=lines.append),
         DRILL_SECONDS,
-    )  # fmt: skip
+    )
     print("\n".join(lines), report(result), sep="\n")
     failed = [c for c in result.checks if not c.holds]
     assert not failed, report(result)

@@ -10,27 +10,32 @@ a steady rate, and, one after the other, each once every service has resumed fro
    ``promote_after_seconds`` later (what a failover manager takes to decide).
 
 It prints how long each service took to resume after each fault (``groups.py``), then stops
-the load, waits until every consumer group's lag is 0 and checks the invariants
-(``checks.py``). The servers are left as the drill left them: the stopped broker stopped,
-the standby the primary; the next ``crible local`` makes the promoted standby its primary.
+the load, waits until every consumer group's lag is 0 (the broker's view, as ``crible chaos``
+reads it) and checks ``crible chaos``'s invariants and two of its own (``checks.py``). The
+servers are left as the drill left them: the stopped broker stopped, the standby the primary;
+the next ``crible local`` makes the promoted standby its primary.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
-from shared.cli.drill.checks import Check, check, table
-from shared.cli.drill.groups import Resumption, offsets_when_possible, read_offsets, wait_resumed
-from shared.cli.drill.pipeline import Load, Sent, running_pipeline
+from shared.cli.chaos import Check, Load, Sent, check, table
+from shared.cli.demo import import_banks
+from shared.cli.drill.checks import cluster_checks
+from shared.cli.drill.groups import Resumption, offsets_when_possible, wait_resumed
 from shared.cli.local.servers import LocalServers
+from shared.cli.pipeline import drained, every_group, lags, running_pipeline
+from shared.cli.registry import Registry
+from shared.cli.reportgen import demo_banks
 from shared.config import Settings
-from shared.kafka import apply_topics, make_admin, make_plain_producer
+from shared.kafka import apply_topics, delete_topics, make_admin, make_plain_producer
 from shared.topics import all_topics
 
 Say = Callable[[str], None]
@@ -67,7 +72,6 @@ class Drill:
     checks: list[Check]
     sent: Sent
     resent: int
-    drained_seconds: float
     services: list[str]
 
     @property
@@ -80,47 +84,66 @@ class Drill:
 
 async def drill(
     servers: LocalServers,
+    registry: Registry,
     settings: Settings,
     *,
-    names: Sequence[str],
-    env: dict[str, str],
     plan: Plan,
-    log: Path | None = None,
+    extra_env: dict[str, str] | None = None,
     say: Say = print,
 ) -> Drill:
-    """Run the faults of ``plan`` on ``servers`` under load; what it found."""
+    """Run the faults of ``plan`` on ``servers`` under load; what it found.
+
+    The pipeline, the load and the invariants are ``crible chaos``'s (``shared/cli/pipeline.py``,
+    ``shared/cli/chaos.py``); the faults, the resume times and two more checks are the drill's.
+    """
     if servers.kafka is None or len(servers.kafka.nodes) < 3:
         raise RuntimeError("the drill needs a cluster of three brokers (crible local --brokers 3)")
     if servers.primary is None or servers.standby is None:
         raise RuntimeError("the drill needs PostgreSQL with a standby (crible local --standby)")
     settings = settings.model_copy(update={"topic_prefix": f"drill{uuid.uuid4().hex[:8]}."})
     await apply_topics(settings, all_topics())
+    groups = every_group(registry, settings.topic_prefix)
     started = time.monotonic()
 
     def note(what: str) -> None:
         say(f"{time.monotonic() - started:7.1f} s  {what}")
 
-    async with running_pipeline(
-        names, settings, env=env, log=log,
-        metrics_base_port=plan.metrics_base_port, http_base_port=plan.http_base_port,
-    ) as pipeline:  # fmt: skip
-        note(f"crible run all ready in {await pipeline.wait_ready():.1f} s")
-        producer = make_plain_producer(settings, acks="all", enable_idempotence=True, linger_ms=5)
-        await producer.start()
-        load, done = Load(settings, producer), asyncio.Event()
-        loading = asyncio.create_task(load.run(rate=plan.rate, until=done))
-        try:
-            await asyncio.sleep(plan.settle_seconds)
-            faults = await _faults(servers, settings, plan, note)
-        finally:
-            done.set()
-            await loading
-            await producer.stop()
-        note(f"load stopped: {len(load.sent.reports):,} reports, {load.resent} sent again")
-        drained, lag = await _drained(settings, within=plan.drain_within_seconds)
-        note(f"every consumer group at lag 0 {drained:.1f} s later")
-        checks = await check(settings, load.sent, lag=lag)
-    return Drill(faults, checks, load.sent, load.resent, drained, list(names))
+    try:
+        await import_banks(settings, demo_banks())
+        async with running_pipeline(
+            registry, settings, extra_env=extra_env,
+            metrics_base_port=plan.metrics_base_port, http_base_port=plan.http_base_port,
+        ) as pipeline:  # fmt: skip
+            note(f"crible run all ready in {await pipeline.wait_ready(within=240):.1f} s")
+            producer = make_plain_producer(
+                settings, acks="all", enable_idempotence=True, linger_ms=5
+            )
+            await producer.start()
+            sent, done = Sent(), asyncio.Event()
+            load = Load(settings, producer, sent)
+            loading = asyncio.create_task(load.run(count=0, rate=plan.rate, until=done))
+            try:
+                await asyncio.sleep(plan.settle_seconds)
+                faults = await _faults(servers, settings, plan, note)
+            finally:
+                done.set()
+                await loading
+                await producer.stop()
+            note(f"load stopped: {len(sent.reports):,} reports, {load.resent} sent again")
+            try:
+                seconds, _ = await drained(settings, groups, within=plan.drain_within_seconds)
+                note(f"every consumer group at lag 0 {seconds:.1f} s later")
+            except RuntimeError as error:
+                note(str(error))
+            await pipeline.wait_ready(within=120)
+            await asyncio.sleep(3)  # the queue rows of the last verdicts
+            lag = await lags(settings, groups)
+            checks = await check(settings, pipeline, sent, lag=lag)
+            checks += await cluster_checks(settings)
+    finally:
+        with contextlib.suppress(Exception):
+            await delete_topics(settings)
+    return Drill(faults, checks, sent, load.resent, list(registry.names))
 
 
 async def _faults(servers: LocalServers, settings: Settings, plan: Plan, note: Say) -> list[Fault]:
@@ -215,18 +238,6 @@ async def _in_sync(settings: Settings, *, within: float) -> float:
             return time.monotonic() - started
         await asyncio.sleep(1)
     raise RuntimeError(f"replicas not in sync after {within:.0f} s")
-
-
-async def _drained(settings: Settings, *, within: float) -> tuple[float, dict[str, int]]:
-    started = time.monotonic()
-    while True:
-        try:
-            lag = (await read_offsets(settings)).lag()
-        except Exception:  # noqa: BLE001 - a broker call failed: ask again
-            lag = {"?": 1}
-        if not any(lag.values()) or time.monotonic() - started > within:
-            return time.monotonic() - started, lag
-        await asyncio.sleep(1)
 
 
 def resume_table(result: Drill) -> str:

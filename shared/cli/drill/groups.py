@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,18 +32,6 @@ class Offsets:
     committed: dict[Slot, int]
     ends: dict[tuple[str, int], int]
     at: float
-
-    def lag(self) -> dict[str, int]:
-        """Each group's lag: records of its topics' partitions it has not committed."""
-        lags: dict[str, int] = defaultdict(int)
-        topics: dict[str, set[str]] = defaultdict(set)
-        for group, topic, _ in self.committed:
-            topics[group].add(topic)
-        for group, consumed in topics.items():
-            for (topic, partition), end in self.ends.items():
-                if topic in consumed:
-                    lags[group] += max(0, end - self.committed.get((group, topic, partition), 0))
-        return dict(lags)
 
 
 def service_of(group: str, prefix: str) -> str:

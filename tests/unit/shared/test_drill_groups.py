@@ -68,12 +68,3 @@ def test_what_could_not_be_read_counts_as_not_resumed() -> None:
     resumption.observe(offsets({}, {}, at=1002.0))
     assert resumption.resumed == {}
     assert not resumption.complete
-
-
-def test_a_groups_lag_counts_the_partitions_it_never_committed() -> None:
-    lag = offsets(
-        {(P + "crible-ingest", "t.in", 0): 120},
-        {("t.in", 0): 125, ("t.in", 1): 30},
-        at=0.0,
-    ).lag()
-    assert lag == {P + "crible-ingest": 5 + 30}
