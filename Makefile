@@ -30,7 +30,7 @@ run-cluster: $(STAMP) ## Like run, on three Kafka brokers (replication 3, min.in
 	$(BIN)/crible local --brokers 3 --standby -- $(BIN)/crible run all $(PORTS)
 
 cluster-faults: $(STAMP) ## Under load on the local cluster: a broker killed, another stopped, the database failed over; resume times and invariants (minutes)
-	$(BIN)/crible local --brokers 3 --standby -- $(BIN)/crible cluster faults
+	$(BIN)/crible local --brokers 3 --standby -- $(BIN)/crible cluster faults $(PORTS)
 
 test: lint browser prometheus-tools ## Lint, then unit, integration and browser tests on a real Kafka broker and PostgreSQL
 	$(BIN)/crible local -- $(BIN)/python -m pytest
