@@ -91,7 +91,7 @@ bench-dispatch: $(STAMP) ## Reviewer API latency with 100,000 open cases and 50 
 bench-legal: $(STAMP) ## Identity intake rate, and approval to package for 100,000 sessions
 	$(BIN)/crible local -- $(BIN)/crible bench legal
 
-bench-legal-volume: $(STAMP) ## The identity store with 100,000,000 sessions: bytes per row, one account's year, a month's retention (about 30 GB of disk, half an hour)
+bench-legal-volume: $(STAMP) ## The identity store with 100,000,000 sessions: bytes per row, one account's year, a month's retention (about 35 GB of disk at its peak, 50 minutes on 2 busy cores)
 	$(BIN)/crible local -- $(BIN)/crible bench legal --volume 100000000
 
 bench-ingest-cluster: $(STAMP) ## Ingestion with 1, 2 and 4 workers on three brokers (200,000 reports, 3 rounds each)
