@@ -11,7 +11,7 @@ PROMETHEUS_PORT   ?= 9090
 PORTS := --metrics-base-port $(METRICS_BASE_PORT) --http-base-port $(HTTP_BASE_PORT)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run observe test chaos bench-e2e browser prometheus-tools metrics-catalogue screenshots unit lint format demo bench-ingest bench-prescreen bench-dispatch bench-legal bench-legal-console bench-retention bench-surge bench-surge-tables eval-prescreen schemas k8s k8s-table compose-secrets topics migrate clean
+.PHONY: help install run observe test chaos bench-e2e browser prometheus-tools metrics-catalogue screenshots unit lint format demo bench-ingest bench-prescreen bench-dispatch bench-legal bench-legal-console bench-retention bench-surge bench-surge-tables eval-prescreen schemas k8s k8s-table compose-secrets topics migrate clean run-cluster cluster-faults bench-ingest-cluster bench-legal-volume
 
 help: ## Show this list
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -25,6 +25,12 @@ install: $(STAMP) ## Create .venv and install Crible with its development tools
 
 run: $(STAMP) ## Start Kafka + PostgreSQL (unless configured), topics, migrations, every service; Ctrl-C stops all
 	$(BIN)/crible local -- $(BIN)/crible run all $(PORTS)
+
+run-cluster: $(STAMP) ## Like run, on three Kafka brokers (replication 3, min.insync 2) and PostgreSQL with a standby
+	$(BIN)/crible local --brokers 3 --standby -- $(BIN)/crible run all $(PORTS)
+
+cluster-faults: $(STAMP) ## Under load on the local cluster: a broker killed, another stopped, the database failed over; resume times and invariants (minutes)
+	$(BIN)/crible local --brokers 3 --standby -- $(BIN)/crible cluster faults $(PORTS)
 
 test: lint browser prometheus-tools ## Lint, then unit, integration and browser tests on a real Kafka broker and PostgreSQL
 	$(BIN)/crible local -- $(BIN)/python -m pytest
@@ -87,6 +93,12 @@ bench-legal: $(STAMP) ## Identity intake rate, and approval to package for 100,0
 
 bench-legal-console: $(STAMP) ## The officers' console's server time: 10,000 open requests, a 20-page document
 	$(BIN)/crible local -- $(BIN)/crible bench legal_console
+
+bench-legal-volume: $(STAMP) ## The identity store with 100,000,000 sessions: bytes per row, one account's year, a month's retention (about 35 GB of disk at its peak, 50 minutes on 2 busy cores)
+	$(BIN)/crible local -- $(BIN)/crible bench legal --volume 100000000
+
+bench-ingest-cluster: $(STAMP) ## Ingestion with 1, 2 and 4 workers on three brokers (200,000 reports, 3 rounds each)
+	$(BIN)/crible local --brokers 3 -- $(BIN)/crible bench ingest --reports 200000 --workers 1,2,4 --repeat 3
 
 bench-retention: $(STAMP) ## The retention job on 10 million sessions (20 % due) beside a busy writer
 	$(BIN)/crible local -- $(BIN)/crible bench retention

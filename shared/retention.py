@@ -55,6 +55,11 @@ class RuleOutcome:
     due: int  # deleted, or due when dry
     kept: int  # past the period but kept (preserved)
     seconds: float
+    #: Whole partitions dropped (or due when dry) instead of rows deleted one by one.
+    partitions: int = 0
+    #: ``due`` holds the planner's row estimate of dropped partitions (counting them would
+    #: read them whole).
+    estimated: bool = False
 
 
 def bind(sql: str, *, cutoff: datetime, now: datetime, limit: int) -> tuple[str, list[Any]]:

@@ -9,6 +9,9 @@
 
 Both are timed the same way, from outside (:func:`shared.cli.bench.observe`). The ratio
 ingest/passthrough is printed with both rates, and medians when there are several rounds.
+``--workers 1,2,4`` runs the rounds for each number of processes in turn and ends with a
+table of the medians beside the topic's partition count (a group's ceiling), the brokers
+and the replication factor.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from shared.config import Settings
 from shared.kafka import (
     apply_topics,
     delete_topics,
+    make_admin,
     make_plain_producer,
     messages_written,
 )
@@ -43,15 +47,55 @@ def run(settings: Settings, options: Sequence[str]) -> int:
     parser.add_argument("--reports", type=int, default=200_000)
     parser.add_argument(
         "--workers",
-        type=int,
-        default=1,
-        help="processes for the passthrough and, then, for ingest (the same number on each side)",
+        type=_counts,
+        default=[1],
+        help="processes for the passthrough and, then, for ingest (the same number on each "
+        "side); several (1,2,4) are run one after the other",
     )
     parser.add_argument("--repeat", type=int, default=1, help="rounds; medians are printed")
     args = parser.parse_args(options)
     return uvloop.run(
-        bench_ingest(settings, reports=args.reports, workers=args.workers, repeat=args.repeat)
+        _each(settings, reports=args.reports, workers=args.workers, repeat=args.repeat)
     )
+
+
+def _counts(text: str) -> list[int]:
+    counts = [int(part) for part in text.split(",") if part.strip()]
+    if not counts or min(counts) < 1:
+        raise argparse.ArgumentTypeError("worker counts are positive integers, e.g. 1,2,4")
+    return counts
+
+
+async def _each(settings: Settings, *, reports: int, workers: list[int], repeat: int) -> int:
+    """The benchmark for each worker count; a summary table when there are several."""
+    results = []
+    for count in workers:
+        started = os.getloadavg()[0]
+        status, medians = await _bench(settings, reports=reports, workers=count, repeat=repeat)
+        results.append((count, medians, started, os.getloadavg()[0], status))
+    if len(workers) > 1:
+        brokers = await _brokers(settings)
+        print(
+            f"=== reports.submitted has {REPORTS_SUBMITTED.partitions} partitions (at most "
+            f"{REPORTS_SUBMITTED.partitions} busy workers); {brokers} broker(s), replication "
+            f"{settings.kafka_replication_factor}, min.insync {settings.kafka_min_insync_replicas}"
+        )
+        print("workers  passthrough msg/s  ingest reports/s  ratio  load average (1 min)")
+        for count, (raw, ingest), before, after, _ in results:
+            print(
+                f"{count:>7}  {raw:>17,.0f}  {ingest:>16,.0f}  {ingest / raw:>5.2f}  "
+                f"{before:.1f} -> {after:.1f}"
+            )
+    return max(r[4] for r in results)
+
+
+async def _brokers(settings: Settings) -> int:
+    admin = make_admin(settings)
+    await admin.start()
+    try:
+        return len((await admin.describe_cluster()).get("brokers", ()))
+    finally:
+        await admin.close()
 
 
 async def bench_ingest(
@@ -61,6 +105,13 @@ async def bench_ingest(
 
     Exit status 0 if ingest stored and announced every distinct report in every round.
     """
+    return (await _bench(settings, reports=reports, workers=workers, repeat=repeat))[0]
+
+
+async def _bench(
+    settings: Settings, *, reports: int, workers: int, repeat: int
+) -> tuple[int, tuple[float, float]]:
+    """The rounds of one worker count: exit status and the medians (passthrough, ingest)."""
     rounds = []
     for round_no in range(1, repeat + 1):
         print(f"--- round {round_no} of {repeat}")
@@ -73,7 +124,8 @@ async def bench_ingest(
             f"=== medians over {repeat} rounds, {workers} process(es) per side: passthrough "
             f"{raw:,.0f} messages/s, ingest {ingest:,.0f} reports/s, ratio {ratio:.2f}"
         )
-    return 0 if all(r[2] for r in rounds) else 1
+    medians = (statistics.median(r[0] for r in rounds), statistics.median(r[1] for r in rounds))
+    return (0 if all(r[2] for r in rounds) else 1), medians
 
 
 async def _round(settings: Settings, *, reports: int, workers: int) -> tuple[float, float, bool]:

@@ -12,7 +12,13 @@ import asyncio
 import time
 from dataclasses import dataclass
 
-from aiokafka.errors import CommitFailedError, IllegalStateError
+from aiokafka.errors import (
+    CommitFailedError,
+    GroupCoordinatorNotAvailableError,
+    GroupLoadInProgressError,
+    IllegalStateError,
+    NotCoordinatorForGroupError,
+)
 
 from shared.config import Settings
 from shared.kafka import make_admin, make_consumer, make_producer
@@ -59,7 +65,17 @@ async def observe(
         while last[1] < total:
             if time.monotonic() > deadline or any(p.returncode is not None for p in processes):
                 raise RuntimeError(f"{command} stopped at {last[1]} of {total} messages")
-            offsets = await admin.list_consumer_group_offsets(group)
+            try:
+                offsets = await admin.list_consumer_group_offsets(group)
+            except (
+                GroupCoordinatorNotAvailableError,
+                GroupLoadInProgressError,
+                NotCoordinatorForGroupError,
+            ):
+                # A new group's coordinator is still being chosen (on a cluster, the first
+                # group also creates __consumer_offsets, replicated 3 times): ask again.
+                await asyncio.sleep(0.1)
+                continue
             committed = sum(
                 o.offset for tp, o in offsets.items() if tp.topic == topic and o.offset > 0
             )

@@ -75,6 +75,17 @@ def _parser(registry: Registry) -> argparse.ArgumentParser:
         help="start local Kafka/PostgreSQL unless KAFKA_BOOTSTRAP_SERVERS/DATABASE_URL are set, "
         "apply topics and migrations, run the command after `--`, then stop everything",
     )
+    local.add_argument(
+        "--brokers",
+        type=int,
+        default=1,
+        help="Kafka nodes: 3 starts a KRaft cluster (replication 3, min.insync 2)",
+    )
+    local.add_argument(
+        "--standby",
+        action="store_true",
+        help="add a streaming replica of PostgreSQL (services find the primary after a promotion)",
+    )
     local.add_argument("cmd", nargs=argparse.REMAINDER)
     local.set_defaults(func=_local)
 
@@ -168,6 +179,25 @@ def _operations(sub: Any) -> None:
     metrics.add_argument("action", choices=["catalogue", "check"])
     metrics.set_defaults(func=_metrics)
 
+    cluster = sub.add_parser(
+        "cluster", help="drills on the local cluster (crible local --brokers 3 --standby)"
+    )
+    drills = cluster.add_subparsers(dest="action", required=True)
+    faults = drills.add_parser(
+        "faults",
+        help="under load: a broker SIGKILLed and restarted, another stopped for good, the "
+        "primary PostgreSQL crashed and the standby promoted; resume times and invariants",
+    )
+    faults.add_argument("--rate", type=float, default=100.0, help="messages a second")
+    faults.add_argument("--settle-seconds", type=float, default=20.0, help="between faults")
+    faults.add_argument("--down-seconds", type=float, default=10.0, help="the killed broker's")
+    faults.add_argument(
+        "--promote-after-seconds", type=float, default=5.0, help="from the crash to the promotion"
+    )
+    faults.add_argument("--metrics-base-port", type=int, default=METRICS_BASE_PORT)
+    faults.add_argument("--http-base-port", type=int, default=HTTP_BASE_PORT)
+    cluster.set_defaults(func=_cluster)
+
     dlq = sub.add_parser("dlq", help="dead-letter topics: list, show, replay after a fix")
     actions = dlq.add_subparsers(dest="action", required=True)
     listed = actions.add_parser("list", help="counts by error class, oldest and newest")
@@ -223,6 +253,23 @@ def _metrics(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cluster(args: argparse.Namespace) -> int:
+    from shared.cli.drill.faults import Plan, drill, report  # noqa: PLC0415
+    from shared.cli.local.servers import from_environment  # noqa: PLC0415
+
+    plan = Plan(
+        rate=args.rate,
+        settle_seconds=args.settle_seconds,
+        down_seconds=args.down_seconds,
+        promote_after_seconds=args.promote_after_seconds,
+        metrics_base_port=args.metrics_base_port,
+        http_base_port=args.http_base_port,
+    )
+    result = uvloop.run(drill(from_environment(), args.registry, get_settings(), plan=plan))
+    print(report(result))
+    return 0 if result.ok else 1
+
+
 def _dlq(args: argparse.Namespace) -> int:
     from shared.cli.dlq import main  # noqa: PLC0415
 
@@ -257,7 +304,9 @@ def _local(args: argparse.Namespace) -> int:
     from shared.cli.local.stack import run_with_stack  # noqa: PLC0415
 
     command = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
-    return run_with_stack(command, migrations=args.registry.migrations())
+    return run_with_stack(
+        command, migrations=args.registry.migrations(), brokers=args.brokers, standby=args.standby
+    )
 
 
 def _topics(_args: argparse.Namespace) -> int:

@@ -28,6 +28,11 @@ async def run_retention(
         table = outcome.name.removeprefix("legal.")
         details[f"{table}_due" if dry_run else f"{table}_deleted"] = outcome.due
         details[f"{table}_kept_preserved"] = outcome.kept
+        if outcome.partitions:  # days dropped whole; their rows as the statistics count them
+            details[f"{table}_days_due" if dry_run else f"{table}_days_dropped"] = (
+                outcome.partitions
+            )
+            details[f"{table}_deleted_estimated"] = outcome.estimated
     await store.record_run(actor=actor, details=details)
     if not dry_run:
         count_deleted("legal", outcomes)

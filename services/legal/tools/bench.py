@@ -15,6 +15,8 @@
 The bench writes its own rows (accounts ``bench-*``) into the configured database's legal
 schema, and removes them at the end; it leaves its requests, approvals and the audit chain's
 entries, which are never deleted (the lifecycle's guards).
+
+``--volume N`` measures the store at a platform's volume instead (``tools/volume.py``).
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ from services.legal.core.approval import Officer, OfficerRole
 from services.legal.core.identity import Sealer, changes_for
 from services.legal.handlers import disclosure
 from services.legal.handlers.account_keys import AccountKeys
+from services.legal.tools import volume
 from shared.cli.bench import observe
 from shared.cli.registry import Registry
 from shared.config import Settings
@@ -69,8 +72,38 @@ def run(settings: Settings, options: Sequence[str]) -> int:
     parser.add_argument("--sessions", type=int, default=100_000, help="sessions in range")
     parser.add_argument("--repeat", type=int, default=3, help="approvals timed per format")
     parser.add_argument("--skip-intake", action="store_true", help="time approvals only")
+    volume.add_arguments(parser)
     args = parser.parse_args(list(options))
+    if args.volume:
+        return uvloop.run(_volume(settings, args))
     return uvloop.run(_bench(settings, args))
+
+
+async def _volume(settings: Settings, args: argparse.Namespace) -> int:
+    await migrate(settings.database_url.get_secret_value(), Registry(SERVICES).migrations())
+
+    async def intake(settings: Settings) -> float:
+        return await _intake(settings, args.events, 1)
+
+    async def preservation(conn: asyncpg.Connection, user: str, now: datetime) -> None:
+        """A European Preservation Order on ``user``, approved by two officers."""
+        await _authority(conn)
+        keys, policy = LegalSettings().keys(), LegalSettings().policy()
+        request_id = await _request(
+            conn, LegalSettings(), user, now, instrument="eu_epoc_pr",
+            categories=["identification"], days=(volume.DAYS, 1),
+        )  # fmt: skip
+        first, second = await _officers(conn)
+        async with conn.transaction():
+            await disclosure.prepare(legal_unit(conn, keys), request_id, first)
+        async with conn.transaction():
+            held = await disclosure.approve(
+                legal_unit(conn, keys), request_id, second, policy=policy, now=now
+            )
+        if held != {"preserved": 1}:
+            raise RuntimeError(f"the preservation order did not start: {held}")
+
+    return await volume.run_volume(settings, args, intake=intake, preservation=preservation)
 
 
 async def _bench(settings: Settings, args: argparse.Namespace) -> int:
@@ -251,9 +284,20 @@ def _address(i: int) -> str:
 
 
 async def _request(
-    conn: asyncpg.Connection, settings: LegalSettings, user: str, now: datetime
+    conn: asyncpg.Connection,
+    settings: LegalSettings,
+    user: str,
+    now: datetime,
+    *,
+    instrument: str = "fr_cpp_60_1",
+    categories: Sequence[str] = ("subscriber", "identification"),
+    days: tuple[int, int] = (90, 1),
 ) -> uuid.UUID:
-    """An accepted request for the user's subscriber and identification data (90 days)."""
+    """An accepted request for the user's data.
+
+    By default a French requisition of subscriber and identification data, for the 90 days
+    before yesterday.
+    """
     from services.legal.adapters.postgres.requests_store import PostgresRequests  # noqa: PLC0415
     from services.legal.core.deadlines import deadline_for  # noqa: PLC0415
     from services.legal.core.lifecycle import RequestState  # noqa: PLC0415
@@ -261,14 +305,14 @@ async def _request(
 
     request = LegalRequest.model_validate_json(
         json.dumps({
-            "schema_version": 1, "request_id": str(uuid.uuid4()), "instrument": "fr_cpp_60_1",
+            "schema_version": 1, "request_id": str(uuid.uuid4()), "instrument": instrument,
             "authority_id": "bench-authority", "official": {"name": "Bench"},
             "case_reference": "bench", "offence": "bench", "max_penalty_years": 5,
             "committed_online": True, "emergency": False,
             "target": {"kind": "platform_user_id", "value": user},
-            "categories": ["subscriber", "identification"],
-            "date_from": (now - timedelta(days=90)).isoformat(),
-            "date_to": (now - timedelta(days=1)).isoformat(),
+            "categories": list(categories),
+            "date_from": (now - timedelta(days=days[0])).isoformat(),
+            "date_to": (now - timedelta(days=days[1])).isoformat(),
             "document_sha256": hashlib.sha256(b"bench").hexdigest(), "received_at": now.isoformat(),
         })
     )  # fmt: skip

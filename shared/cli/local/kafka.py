@@ -12,6 +12,7 @@ import socket
 import subprocess
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -60,13 +61,27 @@ def _java() -> str:
     return java
 
 
+@dataclass(frozen=True, slots=True)
+class Quorum:
+    """The node's place in a cluster of combined broker-controllers (``cluster.py``)."""
+
+    node_id: int
+    #: Every voter of the controller quorum: node id and controller port.
+    voters: tuple[tuple[int, int], ...]
+    #: The cluster's id, the same for every node's storage.
+    cluster_id: str
+    #: Replicas of the internal topics, and how many must be in sync for a write.
+    replication_factor: int
+    min_insync_replicas: int
+
+
 class LocalKafka:
     """Formats storage once, starts the broker, and stops it (no process left behind).
 
     ``home`` holds its data, configuration, log and pid file, so a test can run a second
     broker beside the local one. With ``sasl_users`` (name to password) its only client
     listener is SASL_PLAINTEXT with SCRAM-SHA-512; the first user is the broker's own,
-    for its inter-broker connections.
+    for its inter-broker connections. With a ``quorum`` it is one node of a cluster.
     """
 
     def __init__(
@@ -76,12 +91,14 @@ class LocalKafka:
         port: int = BROKER_PORT,
         sasl_users: dict[str, str] | None = None,
         heap: str = "768m",
+        quorum: Quorum | None = None,
     ) -> None:
         self.home = home
         self.data_dir = home / "data"
         self.port = port
         self.controller_port = port + 1
         self.sasl_users = dict(sasl_users or {})
+        self.quorum = quorum
         self._heap = heap
         self._pid_file = home / "kafka.pid"
         self._log = home / "server.log"
@@ -103,10 +120,16 @@ class LocalKafka:
             "inter.broker.listener.name": client,
             "listener.security.protocol.map": f"CONTROLLER:PLAINTEXT,{client}:{client}",
         }
+        if self.quorum is not None:
+            overrides |= _cluster_overrides(self.quorum)
         lines = [
-            f"{key}={overrides[key]}" if (key := line.partition("=")[0]) in overrides else line
+            f"{key}={overrides.pop(key)}" if (key := line.partition("=")[0]) in overrides else line
             for line in template.splitlines()
         ]
+        if self.quorum is not None:
+            # A static quorum: every voter known from the start (no bootstrap list).
+            lines = [line for line in lines if not line.startswith("controller.quorum.bootstrap")]
+            lines += [f"{key}={value}" for key, value in overrides.items()]
         if self.sasl_users:
             broker, password = next(iter(self.sasl_users.items()))
             lines += [
@@ -150,10 +173,10 @@ class LocalKafka:
                     "format",
                     # One argument: a random id may start with "-", which argparse would
                     # otherwise take for an option.
-                    f"--cluster-id={_cluster_id()}",
+                    f"--cluster-id={self.quorum.cluster_id if self.quorum else _cluster_id()}",
                     "-c",
                     str(properties),
-                    "--standalone",
+                    *([] if self.quorum else ["--standalone"]),
                     *scram,
                 ],
                 check=True,
@@ -197,13 +220,13 @@ class LocalKafka:
             running = b"kafka.Kafka" in Path(f"/proc/{pid}/cmdline").read_bytes()
         except (OSError, ValueError):
             return None
-        return pid if running else None
+        return pid if running and _alive(pid) else None
 
     def stop(self, *, timeout: float = 30.0) -> None:
         """Stop the broker: SIGTERM (clean shutdown), then SIGKILL if it hangs.
 
         A broker another process restarted in this home (``crible chaos`` kills and starts
-        it again) is stopped too, through the pid file.
+        it again, and so does a cluster's fault drill) is stopped too, through the pid file.
         """
         process, self._process = self._process, None
         if process is None or process.poll() is not None:
@@ -217,6 +240,19 @@ class LocalKafka:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+        self._pid_file.unlink(missing_ok=True)
+
+    def kill(self) -> None:
+        """SIGKILL the broker, wherever it was started from (a fault: no clean shutdown)."""
+        pid = self.pid
+        if pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
+            while Path(f"/proc/{pid}").exists() and _alive(pid):
+                time.sleep(0.05)
+        if self._process is not None:
+            self._process.wait()
+            self._process = None
         self._pid_file.unlink(missing_ok=True)
 
 
@@ -239,6 +275,36 @@ def _stop_leftover(pid_file: Path) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, signal.SIGKILL)
     pid_file.unlink(missing_ok=True)
+
+
+def _cluster_overrides(quorum: Quorum) -> dict[str, str]:
+    voters = ",".join(f"{node}@127.0.0.1:{port}" for node, port in quorum.voters)
+    factor, insync = str(quorum.replication_factor), str(quorum.min_insync_replicas)
+    return {
+        "node.id": str(quorum.node_id),
+        "controller.quorum.voters": voters,
+        "offsets.topic.replication.factor": factor,
+        "transaction.state.log.replication.factor": factor,
+        "transaction.state.log.min.isr": insync,
+        "share.coordinator.state.topic.replication.factor": factor,
+        "share.coordinator.state.topic.min.isr": insync,
+        "min.insync.replicas": insync,
+        "default.replication.factor": factor,
+    }
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie left for its parent to reap does not)."""
+    try:
+        # The state follows the command's name, which is in parentheses.
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def cluster_id() -> str:
+    """A new cluster id, as Kafka's storage tool wants it."""
+    return _cluster_id()
 
 
 def _cluster_id() -> str:

@@ -18,6 +18,7 @@ import hmac
 import json
 import logging
 import os
+import pwd
 import secrets
 import stat
 import subprocess
@@ -50,6 +51,9 @@ SUPERUSER = "postgres"
 #: The role `crible migrate` runs as: owns the database, creates the services' roles.
 OWNER = "crible_owner"
 PASSWORDS_FILE = ROOT / ".cache" / "postgres-passwords.json"
+#: The setup's own commits wait for no standby: with a synchronous one (``--standby``) that
+#: is not there yet, they would wait for ever (without one, it changes nothing).
+LOCAL_COMMIT = {"synchronous_commit": "local"}
 #: Password authentication for every local and TCP connection; nothing is trusted.
 HBA = """\
 # Written by crible local: every connection authenticates with a SCRAM password.
@@ -100,9 +104,14 @@ async def set_password(conn: asyncpg.Connection, role: str, password: str) -> No
 class LocalPostgres:
     """initdb once, start, create the database, stop."""
 
-    def __init__(self, data_dir: Path = CACHE / "data", *, port: int = PORT) -> None:
+    def __init__(
+        self, data_dir: Path = CACHE / "data", *, port: int = PORT, options: str = ""
+    ) -> None:
         self.data_dir = data_dir
         self.port = port
+        #: Servers that may become the primary (a standby): DSNs name them after this one.
+        self.failover_ports: list[int] = []
+        self._options = options
         self._user: str | None = SYSTEM_USER if os.geteuid() == 0 else None
         self._started = False
 
@@ -116,8 +125,19 @@ class LocalPostgres:
         """The DSN of the Crible database as the superuser (the schema guard, test resets)."""
         return self._dsn(SUPERUSER, DATABASE)
 
+    def superuser_dsn(self, database: str = "postgres") -> str:
+        """The superuser's DSN of ``database`` (replication set-up, checks)."""
+        return self._dsn(SUPERUSER, database)
+
     def _dsn(self, role: str, database: str) -> str:
-        return f"postgresql://{role}:{role_password(role)}@127.0.0.1:{self.port}/{database}"
+        if not self.failover_ports:
+            return f"postgresql://{role}:{role_password(role)}@127.0.0.1:{self.port}/{database}"
+        # Every server that may be the primary; a client connects to the one that writes.
+        hosts = ",".join(f"127.0.0.1:{p}" for p in (self.port, *self.failover_ports))
+        return (
+            f"postgresql://{role}:{role_password(role)}@{hosts}/{database}"
+            "?target_session_attrs=read-write"
+        )
 
     def service_dsns(self, services: Sequence[str]) -> dict[str, str]:
         """Give each service's login role its local password; return their DSNs.
@@ -137,16 +157,18 @@ class LocalPostgres:
         asyncio.run(give())
         return {s: self._dsn(login_role(s), DATABASE) for s in services}
 
-    def _run(self, binary: str, *args: str) -> None:
+    def _run(self, binary: str, *args: str, env: dict[str, str] | None = None) -> None:
         subprocess.run(  # noqa: S603 - fixed arguments
             [str(POSTGRES_BIN_PATH / binary), *args],
             check=True,
             user=self._user,
             stdout=subprocess.DEVNULL,
             cwd="/",
+            env=env,
         )
 
-    def _prepare(self) -> None:
+    def _own_folders(self) -> pwd.struct_passwd | None:
+        """The data folder, the server's user's (as root), and the binaries it may run."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         entry = None
         if self._user is not None:
@@ -160,6 +182,10 @@ class LocalPostgres:
             ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "lib", readable)
             for path in (self.data_dir.parent, self.data_dir):
                 os.chown(path, entry.pw_uid, entry.pw_gid)
+        return entry
+
+    def _prepare(self) -> None:
+        entry = self._own_folders()
         if not (self.data_dir / "PG_VERSION").exists():
             # initdb reads the password from a file, which the server's user must read.
             pwfile = self.data_dir.parent / "superuser-password"
@@ -186,7 +212,7 @@ class LocalPostgres:
     def start(self, *, timeout: float = 60.0) -> None:
         """Start the server on 127.0.0.1 only and create the database if needed."""
         self._prepare()
-        if self._running():
+        if self.running():
             # Left by a run that was killed before it could stop it (pg_ctl detaches it).
             log.warning("stopping a leftover local PostgreSQL")
             self._run("pg_ctl", "-D", str(self.data_dir), "-m", "fast", "-w", "stop")
@@ -196,7 +222,7 @@ class LocalPostgres:
             # Fewer checkpoints: each one makes the next write of every page log a full
             # page image, which dominated insert cost under sustained ingestion.
             "-c max_wal_size=4GB -c checkpoint_timeout=30min"
-        )
+        ) + (f" {self._options}" if self._options else "")
         self._run(
             "pg_ctl",
             "-D",
@@ -245,7 +271,7 @@ class LocalPostgres:
     async def _require_passwords(self) -> None:
         """Upgrade a data directory made with trust: superuser password, SCRAM everywhere."""
         log.warning("local PostgreSQL trusted every local connection; now it asks passwords")
-        conn = await asyncpg.connect(self._dsn(SUPERUSER, "postgres"))
+        conn = await asyncpg.connect(self._dsn(SUPERUSER, "postgres"), server_settings=LOCAL_COMMIT)
         try:
             await set_password(conn, SUPERUSER, role_password(SUPERUSER))
             hba = self.data_dir / "pg_hba.conf"
@@ -260,7 +286,7 @@ class LocalPostgres:
 
     async def _create_owner_and_database(self) -> None:
         """The superuser's only job: the owner role and the database it owns."""
-        conn = await asyncpg.connect(self._dsn(SUPERUSER, "postgres"))
+        conn = await asyncpg.connect(self._dsn(SUPERUSER, "postgres"), server_settings=LOCAL_COMMIT)
         try:
             if not await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", OWNER):
                 await conn.execute(f"CREATE ROLE {OWNER} LOGIN CREATEROLE")
@@ -276,13 +302,14 @@ class LocalPostgres:
                 await conn.execute(f"ALTER DATABASE {DATABASE} OWNER TO {OWNER}")
         finally:
             await conn.close()
-        conn = await asyncpg.connect(self._dsn(SUPERUSER, DATABASE))
+        conn = await asyncpg.connect(self._dsn(SUPERUSER, DATABASE), server_settings=LOCAL_COMMIT)
         try:
             await _hand_over_superuser_objects(conn)
         finally:
             await conn.close()
 
-    def _running(self) -> bool:
+    def running(self) -> bool:
+        """Whether a server runs in ``data_dir`` (whoever started it)."""
         status = subprocess.run(  # noqa: S603 - fixed arguments
             [str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(self.data_dir), "status"],
             check=False,
@@ -312,12 +339,21 @@ class LocalPostgres:
         finally:
             await conn.close()
 
-    def stop(self) -> None:
-        """Fast shutdown (rolls back open transactions, flushes, exits)."""
+    def stop(self, *, mode: str = "fast") -> None:
+        """Fast shutdown (rolls back open transactions, flushes, exits).
+
+        ``immediate`` is a crash: no checkpoint, recovery at the next start. A server a
+        fault drill stopped already is left as it is.
+        """
         if not self._started:
             return
         self._started = False
-        self._run("pg_ctl", "-D", str(self.data_dir), "-m", "fast", "-w", "stop")
+        self.halt(mode=mode)
+
+    def halt(self, *, mode: str = "immediate") -> None:
+        """Stop the server in ``data_dir`` whoever started it (a fault drill's crash)."""
+        if self.running():
+            self._run("pg_ctl", "-D", str(self.data_dir), "-m", mode, "-w", "stop")
 
 
 async def _hand_over_superuser_objects(conn: asyncpg.Connection) -> None:

@@ -44,6 +44,7 @@ from services.legal.ports import (
     StoredRequest,
 )
 from shared.events.legal import DataCategory, LegalRequest
+from shared.retention import RuleOutcome
 
 KEY = bytes(range(32))
 
@@ -464,6 +465,22 @@ class FakeAudit:
             for e in self.chain
             if request_id is None or e.request_id == str(request_id)
         ]
+
+
+class FakeRetention:
+    """``RetentionStore`` that answers with given outcomes and keeps the runs it recorded."""
+
+    def __init__(self, outcomes: Sequence[RuleOutcome], audit: FakeAudit) -> None:
+        self.outcomes = list(outcomes)
+        self.audit = audit
+        self.asked: list[tuple[datetime, bool, int]] = []
+
+    async def enforce(self, *, now: datetime, dry_run: bool, batch: int) -> list[RuleOutcome]:
+        self.asked.append((now, dry_run, batch))
+        return self.outcomes
+
+    async def record_run(self, *, actor: str, details: Mapping[str, DetailValue]) -> None:
+        await self.audit.record(AuditStep.RETENTION_RUN, actor=actor, details=details)
 
 
 def fake_legal(authorities: Mapping[str, Authority] | None = None) -> Legal:

@@ -135,7 +135,8 @@ async def apply(conn: Connection, changes: Sequence[IdentityChange]) -> None:
                 await conn.execute(
                     """INSERT INTO legal.sessions (row_id, platform_user_id, observed_at,
                            utc_offset_minutes, address, key_id)
-                       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (row_id) DO NOTHING""",
+                       VALUES ($1, $2, $3, $4, $5, $6)
+                       ON CONFLICT (row_id, observed_at) DO NOTHING""",
                     change.row_id,
                     change.platform_user_id,
                     change.observed_at,

@@ -6,6 +6,11 @@ address, port, time) for 1 year after it was observed. The periods are configura
 (``LegalSettings``). An account under a running preservation order (CPP art. 60-2,
 Regulation 2023/1543 art. 11) is skipped, and the job says how many rows it kept so.
 
+Sessions are kept in day partitions (``session_days.py``): a day wholly past its year is
+dropped whole, its preserved rows moved to the default partition first; the rules below
+delete row by row only in the default partition (rows kept by an order, strays) and in the
+accounts' tables.
+
 The job runs in the legal service on a schedule (``Periodic``, one process at a time by an
 advisory lock) and as ``crible legal retention [--dry-run]`` (the same lock). Counts go to
 the audit chain and to metrics; never a value.
@@ -14,8 +19,10 @@ the audit chain and to metrics; never a value.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 
+from services.legal.adapters.postgres import session_days
 from services.legal.adapters.postgres.audit_log import record
 from services.legal.core.audit import AuditStep, DetailValue
 from services.legal.core.fieldcrypt import KeyRing
@@ -30,22 +37,27 @@ _PRESERVED = """EXISTS (SELECT 1 FROM legal.preservations p
 
 SESSIONS_BASIS = "décret n° 2021-1362 art. 1 (connection data: 1 year)"
 IDENTITY_BASIS = "décret n° 2021-1362 art. 1 (civil identity: 5 years after the account ends)"
+#: How long a day's drop may wait for its lock before it is left for the next run: dropping
+#: a day locks ``legal.sessions`` whole, and writers queue behind a waiting lock.
+LOCK_TIMEOUT_MS = 500
 
 
 def rules(policy: RetentionPolicy) -> tuple[RetentionRule, ...]:
     """The identity store's rules under the configured periods."""
     preserved_s, preserved_a = _PRESERVED.format(alias="s"), _PRESERVED.format(alias="a")
+    # Row by row only in the default partition: the day partitions go whole.
+    default = session_days.DEFAULT_PARTITION
     sessions = RetentionRule(
         name="legal.sessions",
         basis=SESSIONS_BASIS,
         period=policy.connection_data,
-        due=f"""SELECT row_id AS key FROM legal.sessions s
+        due=f"""SELECT row_id AS key FROM {default} s
                 WHERE observed_at < :cutoff AND NOT {preserved_s}
                 ORDER BY observed_at LIMIT :limit FOR UPDATE OF s SKIP LOCKED""",
-        count_due=f"""SELECT count(*) FROM legal.sessions s
+        count_due=f"""SELECT count(*) FROM {default} s
                       WHERE observed_at < :cutoff AND NOT {preserved_s}""",
-        deletes=("DELETE FROM legal.sessions WHERE row_id = ANY($1::text[])",),
-        count_kept=f"""SELECT count(*) FROM legal.sessions s
+        deletes=(f"DELETE FROM {default} WHERE row_id = ANY($1::text[])",),
+        count_kept=f"""SELECT count(*) FROM {default} s
                        WHERE observed_at < :cutoff AND {preserved_s}""",
     )
     accounts = RetentionRule(
@@ -58,10 +70,11 @@ def rules(policy: RetentionPolicy) -> tuple[RetentionRule, ...]:
         count_due=f"""SELECT count(*) FROM legal.accounts a
                       WHERE closed_at < :cutoff AND NOT {preserved_a}""",
         # The account's numbers and any session left go with it (children first), and its
-        # data key: what a backup still holds of it can no longer be opened.
+        # data key: what a backup still holds of it can no longer be opened. Its sessions
+        # are a year old or more, so only the default partition can still hold any.
         deletes=(
             "DELETE FROM legal.phone_numbers WHERE platform_user_id = ANY($1::text[])",
-            "DELETE FROM legal.sessions WHERE platform_user_id = ANY($1::text[])",
+            f"DELETE FROM {default} WHERE platform_user_id = ANY($1::text[])",
             "DELETE FROM legal.accounts WHERE platform_user_id = ANY($1::text[])",
             "DELETE FROM legal.account_keys WHERE platform_user_id = ANY($1::text[])",
         ),
@@ -80,11 +93,32 @@ class PostgresRetention:
         self._ring = ring
 
     async def enforce(self, *, now: datetime, dry_run: bool, batch: int) -> list[RuleOutcome]:
-        """Apply every rule at ``now`` (or count what is due, with ``dry_run``)."""
-        return [
+        """Drop the days past their year, then apply every rule at ``now``.
+
+        With ``dry_run``, count what is due instead.
+        """
+        days = await session_days.drop_due(
+            self._conn,
+            cutoff=now - self._retention.connection_data,
+            now=now,
+            dry_run=dry_run,
+            lock_timeout_ms=LOCK_TIMEOUT_MS,
+        )
+        outcomes = [
             await enforce_rule(self._conn, rule, now=now, dry_run=dry_run, batch=batch)
             for rule in rules(self._retention)
         ]
+        sessions = outcomes[0]
+        outcomes[0] = replace(
+            sessions,
+            due=sessions.due + days.rows,
+            # Once dropped, a day's preserved rows are in the default partition, counted there.
+            kept=sessions.kept + (days.held if dry_run else 0),
+            seconds=sessions.seconds + days.seconds,
+            partitions=days.days,
+            estimated=days.estimated,
+        )
+        return outcomes
 
     async def record_run(self, *, actor: str, details: Mapping[str, DetailValue]) -> None:
         """Put the run's counts on the audit chain, in a transaction of its own."""

@@ -29,6 +29,9 @@ class _Table:
     uuid_key: bool = False
     #: Sealed with its account's key (the account's id is in ``platform_user_id``).
     by_account: bool = False
+    #: The column the table is partitioned by: matched too, so that an update of one row
+    #: looks in its own partition only (``sessions``: one per day).
+    partition_key: str | None = None
 
     @property
     def select_id(self) -> str:
@@ -36,7 +39,8 @@ class _Table:
 
     @property
     def match(self) -> str:
-        return f"{self.key} = $1::uuid" if self.uuid_key else f"{self.key} = $1"
+        row = f"{self.key} = $1::uuid" if self.uuid_key else f"{self.key} = $1"
+        return f"{row} AND {self.partition_key} = $4" if self.partition_key else row
 
     @property
     def due(self) -> str:
@@ -47,7 +51,7 @@ class _Table:
 TABLES = (
     _Table(ACCOUNTS, "platform_user_id", "username", by_account=True),
     _Table(PHONE_NUMBERS, "row_id", "phone_number", by_account=True),
-    _Table(SESSIONS, "row_id", "address", by_account=True),
+    _Table(SESSIONS, "row_id", "address", by_account=True, partition_key="observed_at"),
     # The account keys themselves, wrapped: rotating re-wraps one key per account.
     _Table(ACCOUNT_KEYS, "platform_user_id", "data_key"),
     # The requests (a target may be a phone number), their documents, narrowing reasons.
@@ -105,21 +109,27 @@ class PostgresRotation:
             condition = f"platform_user_id = ANY($1::text[]) AND key_id <> '{ACCOUNT_KEY}'"
         else:  # the rows not under the current configured key
             owner, argument, condition = "''", current, "key_id <> $1::text"
+        part = f", {spec.partition_key} AS part" if spec.partition_key else ""
         async with self._conn.transaction():
             rows = await self._conn.fetch(
                 f"""SELECT {spec.select_id} AS id, {owner} AS owner, {spec.column} AS sealed
+                           {part}
                     FROM legal.{spec.name} WHERE {condition}
                     ORDER BY {spec.key} LIMIT $2 FOR UPDATE SKIP LOCKED""",  # names: TABLES
                 argument,
                 batch,
             )
-            updates = []
+            updates: list[tuple[object, ...]] = []
             for row in rows:
                 sealed, key_id = row["sealed"], current if not spec.by_account else ACCOUNT_KEY
                 if sealed is not None:
                     place = FieldRef(spec.name, spec.column, row["id"])
                     sealed, key_id = reseal(bytes(sealed), place, row["owner"])
-                updates.append((row["id"], sealed, key_id))
+                updates.append(
+                    (row["id"], sealed, key_id, row["part"])
+                    if spec.partition_key
+                    else (row["id"], sealed, key_id)
+                )
             await self._conn.executemany(
                 f"""UPDATE legal.{spec.name} SET {spec.column} = $2, key_id = $3
                     WHERE {spec.match}""",

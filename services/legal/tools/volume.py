@@ -1,0 +1,447 @@
+"""``crible bench legal --volume N``: the identity store at a platform's volume.
+
+N sessions (100,000,000 for the figures in the README) over the last 396 days, one day
+partition each (``session_days.py``), spread over N / 100 accounts (about 100 sessions an
+account a year, a session every few days), are copied in day after day as the intake would
+have written them. Three accounts' sessions are sealed with their own account keys by the
+store's own code and interleaved with the rest: a typical one (100 sessions in the year), a
+heavy one (10 a day) and one under a preservation order (one a day). The other accounts'
+addresses are random bytes of a sealed address's length: the store never opens them here,
+and they take the same room.
+
+Then it prints: the load's rate; the bytes a session takes in the table and in each index;
+the time to read and open one account's year (the typical and the heavy account, the first
+read and the next ones, and the read alone of accounts never read before); the retention job
+on the month past its year (30 days dropped whole, the preserved account's rows kept) beside
+a writer making the intake's transactions, with that writer's longest transaction; and the
+intake's rate on the full store.
+
+It needs a bench database: it refuses a ``legal.sessions`` holding rows of others, and
+empties it at the end (``--keep`` leaves the rows for a later ``--reuse``). 100 M sessions
+take 31 GiB (330 bytes each with the indexes), and up to 4 GB more of WAL while loading.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import functools
+import json
+import os
+import random
+import statistics
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import asyncpg
+
+from services.legal.adapters.postgres import legal_unit, session_days
+from services.legal.adapters.postgres.identity_store import account_rows
+from services.legal.adapters.postgres.retention import PostgresRetention
+from services.legal.config import LegalSettings
+from services.legal.core.fieldcrypt import ACCOUNT_KEY, AccountKey, FieldOpener
+from services.legal.core.identity import (
+    IdentityChange,
+    InsertSession,
+    Sealer,
+    changes_for,
+    open_record,
+)
+from services.legal.core.model import Scope
+from services.legal.handlers.account_keys import AccountKeys
+from services.legal.handlers.retention import run_retention
+from shared.config import Settings
+from shared.events.identity import IdentityEvent
+from shared.events.legal import DataCategory
+
+#: The year the law asks for, and the month past it that retention drops.
+DAYS = 396
+PREFIX = "vol-"
+TYPICAL, HEAVY, PRESERVED = f"{PREFIX}typical", f"{PREFIX}heavy", f"{PREFIX}preserved"
+#: Sessions a day of the measured accounts (the typical one: about 100 in a year).
+PER_DAY = {TYPICAL: 100 / 365, HEAVY: 10.0, PRESERVED: 1.0}
+LOOKUP_TARGET_SECONDS = 0.05
+RETENTION_TARGET_SECONDS = 1.0
+COLUMNS = ["row_id", "platform_user_id", "observed_at", "utc_offset_minutes", "address", "key_id"]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The volume mode's options of ``crible bench legal``."""
+    parser.add_argument("--volume", type=int, default=0, help="sessions to load (volume mode)")
+    parser.add_argument("--keep", action="store_true", help="volume: leave the rows loaded")
+    parser.add_argument("--reuse", action="store_true", help="volume: measure rows kept before")
+
+
+async def run_volume(
+    settings: Settings, args: argparse.Namespace, *, intake: Any, preservation: Any
+) -> int:
+    """The volume mode; ``intake`` and ``preservation`` are the bench's own steps."""
+    dsn = settings.database_url.get_secret_value()
+    conn = await asyncpg.connect(dsn)
+    now = datetime.now(UTC).replace(microsecond=0)
+    today = now.date()
+    loaded = await _loaded(conn)
+    if loaded != args.reuse or (not loaded and await _foreign_rows(conn)):
+        await conn.close()
+        raise RuntimeError(
+            "--reuse needs the rows of a run with --keep"
+            if args.reuse
+            else "bench rows are loaded: pass --reuse to measure them again"
+            if loaded
+            else "legal.sessions holds rows: the volume mode needs a bench database (it "
+            "empties the table at the end)"
+        )
+    try:
+        if not loaded:
+            await _register(conn, list(PER_DAY), since=now - timedelta(days=DAYS + 30))
+            await preservation(conn, PRESERVED, now)
+            seconds = await _load(conn, args.volume, today=today)
+            print(
+                f"loaded {args.volume:,} sessions in {seconds:.0f} s "
+                f"({args.volume / seconds:,.0f}/s) into {DAYS} day partitions; "
+                f"load average {os.getloadavg()[0]:.1f}",
+                flush=True,
+            )
+            started = time.monotonic()
+            await conn.execute("ANALYZE legal.sessions")
+            print(f"analysed in {time.monotonic() - started:.0f} s", flush=True)
+        await _sizes(conn)
+        await _lookups(conn, now=now)
+        await _retention(conn, dsn, now=now)
+        rate = await intake(settings)
+        print(
+            f"identity intake on the full store: {rate:,.0f} events/s (1 worker); "
+            f"load average {os.getloadavg()[0]:.1f}",
+            flush=True,
+        )
+    finally:
+        if not args.keep:
+            await _clean(conn, today=today)
+        await conn.close()
+    return 0
+
+
+async def _register(conn: asyncpg.Connection, users: Sequence[str], *, since: datetime) -> None:
+    """Accounts as the intake makes them (their sessions are what the bench is about)."""
+    await conn.executemany(
+        """INSERT INTO legal.accounts (platform_user_id, registered_at, key_id, updated_at)
+           VALUES ($1, $2, $3, now()) ON CONFLICT DO NOTHING""",
+        [(user, since, ACCOUNT_KEY) for user in users],
+    )
+
+
+async def _loaded(conn: asyncpg.Connection) -> bool:
+    return bool(
+        await conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM legal.sessions WHERE platform_user_id = $1)", HEAVY
+        )
+    )
+
+
+async def _foreign_rows(conn: asyncpg.Connection) -> bool:
+    return bool(await conn.fetchval("SELECT EXISTS (SELECT 1 FROM legal.sessions)"))
+
+
+def _sealed_lengths(rng: random.Random) -> list[int]:
+    """The lengths of sealed addresses, IPv4 (70 %) and IPv6 (30 %), as the store seals them."""
+    settings = LegalSettings()
+    key = AccountKey(os.urandom(32))
+    lengths = []
+    for i in range(1000):
+        body = _session_event("sample", i, datetime.now(UTC), rng)
+        change = _insert(changes_for(body, cipher=key, index=settings.blind_index()))
+        lengths.append(len(change.address.pack()))
+    return lengths
+
+
+def _insert(changes: Sequence[IdentityChange]) -> InsertSession:
+    """The one write a session event makes."""
+    (change,) = changes
+    if not isinstance(change, InsertSession):
+        raise TypeError("a session event makes one InsertSession")
+    return change
+
+
+def _session_event(user: str, n: int, when: datetime, rng: random.Random) -> Any:
+    if rng.random() < 0.7:
+        octets = (
+            rng.randrange(1, 224),
+            rng.randrange(256),
+            rng.randrange(256),
+            rng.randrange(1, 255),
+        )
+        address = ".".join(map(str, octets))
+    else:
+        address = (
+            f"2001:db8:{rng.randrange(65536):x}:{rng.randrange(65536):x}::{rng.randrange(65536):x}"
+        )
+    body = {
+        "schema_version": 1, "event_id": f"{n:08d}{rng.getrandbits(96):024x}",
+        "platform_user_id": user, "occurred_at": when.isoformat(),
+        "event_type": "session.observed", "ip_address": address,
+        "source_port": rng.randrange(1, 65536),
+    }  # fmt: skip
+    return IdentityEvent.model_validate_json(json.dumps(body)).root
+
+
+async def _measured_rows(
+    conn: asyncpg.Connection, today: date, rng: random.Random
+) -> dict[date, list[tuple[Any, ...]]]:
+    """The measured accounts' sessions, sealed with their account keys, by day."""
+    settings = LegalSettings()
+    keys = await AccountKeys().for_users(legal_unit(conn, settings.keys()), list(PER_DAY))
+    by_day: dict[date, list[tuple[Any, ...]]] = {}
+    n = 0
+    for user, per_day in PER_DAY.items():
+        sealer: Sealer = keys[user]
+        count = round(per_day * DAYS)
+        for i in range(count):
+            day = today - timedelta(days=DAYS - 1) + timedelta(days=i * DAYS // count)
+            when = datetime.combine(day, datetime.min.time(), UTC) + timedelta(
+                seconds=rng.randrange(86400)
+            )
+            n += 1
+            change = _insert(
+                changes_for(
+                    _session_event(user, n, when, rng), cipher=sealer, index=settings.blind_index()
+                )
+            )
+            by_day.setdefault(day, []).append(
+                (change.row_id, user, change.observed_at, change.utc_offset_minutes,
+                 change.address.pack(), change.key_id)
+            )  # fmt: skip
+    return by_day
+
+
+def _day_rows(
+    day: date,
+    count: int,
+    *,
+    accounts: int,
+    lengths: list[int],
+    measured: list[tuple[Any, ...]],
+    seed: int,
+) -> list[tuple[Any, ...]]:
+    """One day's sessions in the order they were observed (the order the intake wrote them)."""
+    rng = random.Random(seed)  # noqa: S311 - bench data
+    start = datetime.combine(day, datetime.min.time(), UTC)
+    seconds = sorted(rng.random() * 86400 for _ in range(count))
+    noise = os.urandom(count * 80)
+    rows: list[tuple[Any, ...]] = []
+    for i, second in enumerate(seconds):
+        user = f"{PREFIX}{rng.randrange(accounts):07d}"
+        size = lengths[i % len(lengths)]
+        rows.append(
+            (f"{user}/{rng.getrandbits(128):032x}", user, start + timedelta(seconds=second),
+             60, noise[i * 80 : i * 80 + size], ACCOUNT_KEY)
+        )  # fmt: skip
+    rows.extend(measured)
+    rows.sort(key=lambda row: row[2])
+    return rows
+
+
+async def _load(conn: asyncpg.Connection, total: int, *, today: date) -> float:
+    """Create the days and copy ``total`` sessions in, oldest day first; the seconds it took."""
+    rng = random.Random(24)  # noqa: S311 - bench data
+    first = today - timedelta(days=DAYS - 1)
+    await session_days.create_days(conn, first, today + timedelta(days=1))
+    lengths = _sealed_lengths(rng)
+    measured = await _measured_rows(conn, today, rng)
+    accounts = max(1, total // 100)
+    per_day = total // DAYS
+    started = time.monotonic()
+    make = functools.partial(_day_rows, accounts=accounts, lengths=lengths)
+    pending = asyncio.create_task(
+        asyncio.to_thread(make, first, per_day, measured=measured.get(first, []), seed=0)
+    )
+    for n in range(DAYS):
+        day = first + timedelta(days=n)
+        rows = await pending
+        if n + 1 < DAYS:  # the next day is made while this one is copied
+            following = day + timedelta(days=1)
+            count = per_day if n + 2 < DAYS else total - per_day * (DAYS - 1)
+            pending = asyncio.create_task(
+                asyncio.to_thread(
+                    make, following, count, measured=measured.get(following, []), seed=n + 1
+                )
+            )
+        await conn.copy_records_to_table(
+            f"sessions_{day:%Y%m%d}", schema_name="legal", records=rows, columns=COLUMNS
+        )
+        if n % 30 == 29:
+            done = per_day * (n + 1)
+            print(
+                f"  {done:,} sessions, {done / (time.monotonic() - started):,.0f}/s",
+                flush=True,
+            )
+    return time.monotonic() - started
+
+
+async def _sizes(conn: asyncpg.Connection) -> None:
+    """Bytes a session takes: the table (with TOAST) and each index, over every partition."""
+    rows = int(
+        await conn.fetchval(
+            """SELECT sum(c.reltuples)::bigint FROM pg_inherits i
+               JOIN pg_class c ON c.oid = i.inhrelid
+               WHERE i.inhparent = 'legal.sessions'::regclass"""
+        )
+    )
+    table = await conn.fetchval(
+        """SELECT sum(pg_table_size(relid)) FROM pg_partition_tree('legal.sessions')
+           WHERE isleaf"""
+    )
+    indexes = await conn.fetch(
+        """SELECT c.relname, (SELECT sum(pg_relation_size(t.relid))
+                              FROM pg_partition_tree(c.oid) t WHERE t.isleaf) AS bytes
+           FROM pg_class c JOIN pg_index x ON x.indexrelid = c.oid
+           WHERE x.indrelid = 'legal.sessions'::regclass ORDER BY 1"""
+    )
+    total = table + sum(r["bytes"] for r in indexes)
+    parts = ", ".join(f"{r['relname']} {r['bytes'] / rows:.0f}" for r in indexes)
+    print(
+        f"size: {total / 2**30:.1f} GiB for {rows:,} sessions (estimated by ANALYZE): "
+        f"{total / rows:.0f} bytes a session: table {table / rows:.0f}, {parts}",
+        flush=True,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Timed:
+    read: float
+    opened: float
+    sessions: int
+
+
+async def _lookup(conn: asyncpg.Connection, user: str, scope: Scope, *, open_them: bool) -> _Timed:
+    settings = LegalSettings()
+    started = time.perf_counter()
+    rows = await account_rows(conn, user, scope)
+    read = time.perf_counter() - started
+    if rows is None:
+        raise RuntimeError(f"no account {user}")
+    if open_them:
+        keys = await AccountKeys().for_users(
+            legal_unit(conn, settings.keys()), [user], create=False
+        )
+        record = open_record(
+            rows[0], phone_numbers=rows[1], sessions=rows[2],
+            cipher=FieldOpener(settings.cipher(), keys.get(user)),
+        )  # fmt: skip
+        if len(record.sessions) != len(rows[2]):
+            raise RuntimeError("a session did not open")
+    return _Timed(read, time.perf_counter() - started, len(rows[2]))
+
+
+async def _lookups(conn: asyncpg.Connection, *, now: datetime) -> None:
+    """One account's year: read, and read and opened; first and next; never-read accounts."""
+    year = Scope(frozenset({DataCategory.IDENTIFICATION}), now - timedelta(days=365), now)
+    for user in (TYPICAL, HEAVY):
+        runs = [await _lookup(conn, user, year, open_them=True) for _ in range(6)]
+        first, rest = runs[0], runs[1:]
+        print(
+            f"one account's year ({first.sessions:,} sessions): read and opened "
+            f"{first.opened * 1000:.1f} ms the first time, then median "
+            f"{statistics.median(r.opened for r in rest) * 1000:.1f} ms (read alone "
+            f"{statistics.median(r.read for r in rest) * 1000:.1f} ms; target "
+            f"< {LOOKUP_TARGET_SECONDS * 1000:.0f} ms)",
+            flush=True,
+        )
+    # Accounts nobody read since the load: their pages are wherever the machine left them.
+    rng = random.Random()  # noqa: S311 - bench data; others each run
+    accounts = max(1, int(await conn.fetchval("SELECT sum(reltuples) FROM pg_class c "
+        "JOIN pg_inherits i ON i.inhrelid = c.oid WHERE i.inhparent = 'legal.sessions'::regclass"
+    )) // 100)  # fmt: skip
+    users = [f"{PREFIX}{rng.randrange(accounts):07d}" for _ in range(30)]
+    await _register(conn, users, since=now - timedelta(days=DAYS + 30))
+    cold = [await _lookup(conn, user, year, open_them=False) for user in users]
+    reads = sorted(r.read for r in cold)
+    print(
+        f"the year of {len(cold)} accounts never read before (read alone, "
+        f"{statistics.mean(r.sessions for r in cold):.0f} sessions on average): median "
+        f"{statistics.median(reads) * 1000:.1f} ms, slowest {reads[-1] * 1000:.1f} ms",
+        flush=True,
+    )
+
+
+async def _writer(dsn: str, stop: asyncio.Event) -> list[float]:
+    """The intake's transactions (one session inserted each), each timed, until ``stop``."""
+    conn = await asyncpg.connect(dsn)
+    timings = []
+    try:
+        n = 0
+        while not stop.is_set():
+            n += 1
+            started = time.perf_counter()
+            async with conn.transaction():
+                await conn.execute(
+                    """INSERT INTO legal.sessions (row_id, platform_user_id, observed_at,
+                           utc_offset_minutes, address, key_id)
+                       VALUES ($1, $2, now(), 0, $3, '@account')
+                       ON CONFLICT (row_id, observed_at) DO NOTHING""",
+                    f"{PREFIX}writer/{uuid.uuid4().hex}",
+                    f"{PREFIX}writer",
+                    os.urandom(48),
+                )
+            timings.append(time.perf_counter() - started)
+            await asyncio.sleep(0.002)
+    finally:
+        await conn.close()
+    return timings
+
+
+async def _retention(conn: asyncpg.Connection, dsn: str, *, now: datetime) -> None:
+    """The retention job on the month past its year, beside the intake's transactions."""
+    config = LegalSettings()
+    store = PostgresRetention(conn, config.retention(), config.audit_ring())
+    cutoff = now - config.retention().connection_data
+    if not any(session_days.day_end(d) <= cutoff for d in await session_days.days(conn)):
+        # A run before dropped the month past its year: the job runs as it will in a month.
+        now += timedelta(days=30)
+        print("retention as it will run in 30 days (the month past its year was dropped)")
+    stop = asyncio.Event()
+    alone = asyncio.create_task(_writer(dsn, stop))
+    await asyncio.sleep(5)
+    stop.set()
+    baseline = await alone
+    stop = asyncio.Event()
+    writer = asyncio.create_task(_writer(dsn, stop))
+    await asyncio.sleep(1)
+    outcomes = await run_retention(store, now=now)
+    await asyncio.sleep(1)
+    stop.set()
+    during = await writer
+    sessions = next(o for o in outcomes if o.name == "legal.sessions")
+    kept = await conn.fetchval(
+        "SELECT count(*) FROM legal.sessions_default WHERE platform_user_id = $1", PRESERVED
+    )
+    print(
+        f"retention: {sessions.partitions} days past their year dropped whole in "
+        f"{sessions.seconds:.2f} s ({sessions.due:,} sessions"
+        f"{', as ANALYZE counted them' if sessions.estimated else ''}; target "
+        f"< {RETENTION_TARGET_SECONDS:.0f} s); {kept} sessions of the preserved account kept; "
+        f"the intake's transactions beside it: longest {max(during) * 1000:.1f} ms, p99 "
+        f"{_p99(during) * 1000:.1f} ms over {len(during):,} (alone: longest "
+        f"{max(baseline) * 1000:.1f} ms, p99 {_p99(baseline) * 1000:.1f} ms)",
+        flush=True,
+    )
+
+
+def _p99(values: Sequence[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+
+
+async def _clean(conn: asyncpg.Connection, *, today: date) -> None:
+    """Empty the store's sessions and the bench's accounts; drop the days it made."""
+    await conn.execute("TRUNCATE legal.sessions")
+    await conn.execute("DELETE FROM legal.accounts WHERE platform_user_id LIKE $1", PREFIX + "%")
+    await conn.execute(
+        "DELETE FROM legal.account_keys WHERE platform_user_id LIKE $1", PREFIX + "%"
+    )
+    for day in await session_days.days(conn):
+        if day < today - timedelta(days=1):
+            await conn.execute(f"DROP TABLE {session_days.partition_name(day)}")

@@ -1,0 +1,1 @@
+"""Fault drills on a running pipeline: ``crible cluster faults`` (``faults.py``)."""
