@@ -227,12 +227,14 @@ def test_matcher_is_fast(deployed: RuleSet) -> None:
 
 
 def _naive_hits(rules: RuleSet, text: str, language: str, source: str) -> list[str]:
-    """Every rule of the language and source tried on its own: what the compiled scans
-    (keyword tries, trigger words, pre-filters) must find too."""
-    normalized = normalize(text)
+    """Every keyword and pattern rule of the language and source tried on its own: what the
+    compiled scans (keyword tries, trigger words, pre-filters) must find too."""
+    normalized = rules.canonical(text, language)
     found = []
     for rule in rules.rules:
         if rule.language not in (language, "any") or rule.source not in ("any", source):
+            continue
+        if rule.concepts:
             continue
         keywords = _phrases_regex(rule.keywords) if rule.keywords else None
         hit = (keywords is not None and keywords.search(normalized) is not None) or any(
@@ -256,5 +258,130 @@ def test_the_compiled_scans_find_what_each_rule_alone_finds() -> None:
     assert len(texts) > 500
     for text, language in texts:
         for source in ("report", "excerpt"):
+            composed = {r.id for r in rules.rules if r.concepts}
             found = [h.rule_id for h in rules.match(text, language, source)]
+            found = [rule_id for rule_id in found if rule_id not in composed]
             assert found == _naive_hits(rules, text, language, source), (text, source)
+
+
+LEXICON = """
+spelling:
+  en: {u: you}
+  fr: {jvais: je vais}
+emoji: {"\\u2744": coke}
+concepts:
+  intent: {en: [i will, i'm going to], fr: [je vais]}
+  act: {en: [kill, hurt], fr: [frapper]}
+  target: {en: [you], fr: [te, t]}
+  offer: {any: [dm, '#money'], en: [selling]}
+  substance: {any: [coke]}
+contexts:
+  games: &games [the match, au match]
+rules:
+- id: threat
+  category: harassment_threats
+  language: any
+  weight: 0.6
+  concepts: [intent, act, target]
+  within: 6
+  unless: *games
+- &sale
+  id: sale
+  category: illegal_goods_drugs
+  language: any
+  source: excerpt
+  weight: 0.5
+  concepts: [offer, substance]
+- <<: *sale
+  id: report.sale
+  source: report
+  weight: 1.0
+"""
+
+
+ONE_CONCEPT = "concepts: {a: {en: [x]}}\nrules:\n- {id: c, category: spam, language: en, weight: 1,"
+
+
+@pytest.fixture
+def composed(tmp_path: Path) -> RuleSet:
+    return load_rules(write_rules(tmp_path, LEXICON))
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("i will kill you", "en"),
+        ("i'm going to hurt u", "en"),  # SMS spelling read as the rule's word
+        ("I wiLL KILL you", None),  # unknown language: every language's words
+        ("i will k1ll you", "en"),  # leetspeak
+        ("i will kiiiill you", "en"),
+        ("jvais te frapper", "fr"),
+        ("je vais t'frapper", "fr"),
+        ("Je vais te frappér", "fr"),
+        ("i will really hurt you", "en"),  # within 6 words
+    ],
+)
+def test_a_compositional_rule_matches_how_people_write_it(
+    composed: RuleSet, text: str, language: str | None
+) -> None:
+    assert "threat" in ids(composed.match(text, language))
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("i will kill", "en"),  # no target
+        ("you will kill me", "en"),  # no first person
+        ("i will be there, and one day they'll kill time with you", "en"),  # too far apart
+        ("i will kill you at the match tomorrow", "en"),  # a context the rule steps aside for
+    ],
+)
+def test_a_compositional_rule_needs_all_its_parts(
+    composed: RuleSet, text: str, language: str | None
+) -> None:
+    assert "threat" not in ids(composed.match(text, language))
+
+
+def test_a_composition_reads_each_source_with_its_own_weight(composed: RuleSet) -> None:
+    text = "selling \u2744\ufe0f dm"
+    assert {(h.rule_id, h.weight) for h in composed.match(text, "en", "excerpt")} == {("sale", 0.5)}
+    assert {(h.rule_id, h.weight) for h in composed.match(text, "en", "report")} == {
+        ("report.sale", 1.0)
+    }
+    assert composed.match("coke 20e", "fr", "excerpt")[0].rule_id == "sale"  # an amount
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (f"{ONE_CONCEPT}\n  concepts: [b]}}", "'c': unknown concept"),
+        (f"{ONE_CONCEPT}\n  concepts: [a], at_least: 2}}", "'c'"),
+        (f"{ONE_CONCEPT}\n  concepts: [a], keywords: [x]}}", "'c'"),
+        ("concepts: {a: {de: [x]}}\nrules: []", "'a'"),
+        ("spelling: {en: {two words: x}}\nrules: []", "two words"),
+        ("contexts: {news: news}\nrules: []", "'news'"),
+        ("conceptz: {}\nrules: []", "conceptz"),
+    ],
+)  # fmt: skip
+def test_invalid_lexicon_or_composition_names_it(tmp_path: Path, body: str, message: str) -> None:
+    with pytest.raises(RuleError, match=message):
+        load_rules(write_rules(tmp_path, body))
+
+
+def test_deployed_rules_are_written_in_the_plain_spelling(deployed: RuleSet) -> None:
+    """A keyword or concept word written as a variant would never match: texts are rewritten."""
+    variants = {v for table in deployed.lexicon.spelling.values() for v in table}
+    variants -= {w for table in deployed.lexicon.spelling.values() for w in table.values()}
+    words = {
+        word
+        for rule in deployed.rules
+        for phrase in (*rule.keywords, *rule.unless)
+        for word in re.findall(r"[a-z0-9]+", normalize(phrase))
+    } | {
+        word
+        for by_language in deployed.lexicon.concepts.values()
+        for entries in by_language.values()
+        for entry in entries
+        for word in re.findall(r"[a-z0-9]+", entry)
+    }
+    assert not {w for w in words & variants if len(w) > 1}
