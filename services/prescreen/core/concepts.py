@@ -40,7 +40,8 @@ _TOKENS = re.compile(
     r"|(?P<money>[$£€] ?\d+(?:[.,]\d+)?k?\b"
     r"|\b\d+(?:[.,]\d+)? ?k? ?(?:[$£€]|(?:e|eur|euros?|usd|dollars?|bucks|balles|pounds?)\b))"
     r"|(?P<percent>\b\d+(?:[.,]\d+)? ?%)"
-    r"|(?P<word>[a-z0-9]+)"
+    # an English contraction is one word ("can't" is no French "t'" for "tu")
+    r"|(?P<word>[a-z0-9]+(?:'(?:t|s|re|ve|ll|d|m)\b)?)"
 )
 CLASSES = ("#num", "#money", "#percent", "#link", "#repeated")
 #: How many times the same words must come back for ``#repeated``.

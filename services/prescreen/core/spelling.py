@@ -30,7 +30,8 @@ LEET = str.maketrans("01345789@$!|€", "oieastbgasile")
 TYPO_MIN_LENGTH = 6
 _CACHE_LIMIT = 50_000
 _L = "0-9@$!|€"  # leet characters
-_WORD = re.compile(r"\b[a-z]+\b(?![-'])")  # not an elision (c'est) or a compound (t-shirt)
+# a whole word: not part of an elision (c'est, can't) or a compound (t-shirt)
+_WORD = re.compile(r"(?<![-'])\b[a-z]+\b(?![-'])")
 # a word with a letter beside a leet character (k1ll, c0ke, $ex, sh!t; also 24h or mp3,
 # which stay as they are: no known word comes out of them)
 _LEETED = rf"(?<![\w@$€!|])[a-z{_L}]*(?:[a-z][{_L}]|[{_L}][a-z])[a-z{_L}]*"
