@@ -65,6 +65,7 @@ from typing import Any
 import yaml
 
 from services.prescreen.core.concepts import (
+    Compositions,
     ConceptError,
     ConceptRule,
     Concepts,
@@ -605,13 +606,15 @@ class RuleSet:
             for source in ("report", "excerpt")
         }
         self._composed = {
-            (language, source): [
-                (i, ConceptRule(r.concepts, r.at_least, r.within))
-                for i, r in indexed
-                if r.concepts
-                and (language == _ALL or r.language in (language, "any"))
-                and r.source in (source, "any")
-            ]
+            (language, source): Compositions(
+                [
+                    (i, ConceptRule(r.concepts, r.at_least, r.within))
+                    for i, r in indexed
+                    if r.concepts
+                    and (language == _ALL or r.language in (language, "any"))
+                    and r.source in (source, "any")
+                ]
+            )
             for language in ("fr", "en", _ALL)
             for source in ("report", "excerpt")
         }
@@ -651,7 +654,7 @@ class RuleSet:
         if composed:
             found = self._concepts.find(tokens(normalized), language_key)
             if found:
-                indices.update(i for i, rule in composed if rule.matches(found))
+                indices.update(composed.hits(found))
         hits = []
         for index in sorted(indices):
             unless = self._unless[index]

@@ -22,8 +22,10 @@ nothing.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import islice
 
 #: Reduces a word to its stem (a Snowball stemmer of one language).
 Stemmer = Callable[[str], str]
@@ -35,14 +37,15 @@ LANGUAGES = ("fr", "en", "any")
 _ALL = "*"  # the view for texts of unknown language: every language's words
 _CACHE_LIMIT = 50_000
 
-_TOKENS = re.compile(
+# amounts, percentages and links stand as their class ("#money"): what they say is their kind
+_CLASSES = re.compile(
     r"(?P<link>(?:https?://|www\.)\S+|\b[a-z0-9-]+\.(?:com|net|org|info|fr|io|co|xyz|shop|biz)\b\S*)"
     r"|(?P<money>[$£€] ?\d+(?:[.,]\d+)?k?\b"
     r"|\b\d+(?:[.,]\d+)? ?k? ?(?:[$£€]|(?:e|eur|euros?|usd|dollars?|bucks|balles|pounds?)\b))"
     r"|(?P<percent>\b\d+(?:[.,]\d+)? ?%)"
-    # an English contraction is one word ("can't" is no French "t'" for "tu")
-    r"|(?P<word>[a-z0-9]+(?:'(?:t|s|re|ve|ll|d|m)\b)?)"
 )
+# an English contraction is one word ("can't" is no French "t'" for "tu")
+_WORDS = re.compile(r"#?[a-z0-9]+(?:'(?:t|s|re|ve|ll|d|m)\b)?")
 CLASSES = ("#num", "#money", "#percent", "#link", "#repeated")
 #: How many times the same words must come back for ``#repeated``.
 REPEATS = 3
@@ -50,11 +53,13 @@ REPEATS = 3
 
 def tokens(text: str) -> list[str]:
     """A normalised text's words, with amounts and links as their class."""
-    out = []
-    for match in _TOKENS.finditer(text):
-        kind = match.lastgroup
-        out.append(match.group() if kind == "word" else f"#{kind}")
-    return out
+    if "#" in text:
+        text = text.replace("#", " ")  # a hashtag is its word; "#" marks classes only
+    return _WORDS.findall(_CLASSES.sub(_class, text))
+
+
+def _class(match: re.Match[str]) -> str:
+    return f" #{match.lastgroup} "
 
 
 class ConceptError(ValueError):
@@ -97,17 +102,19 @@ class ConceptRule:
 
 
 class _Table:
-    """One language view: each word's key to the concepts it starts (alone or a phrase)."""
+    """One language view: each word's key to the concepts it starts, alone or as a phrase."""
 
     def __init__(self) -> None:
-        self.singles: dict[str, set[str]] = {}
-        self.phrases: dict[str, set[tuple[tuple[str, ...], str]]] = {}
+        #: key -> (concepts of that one word, (phrase keys, concept) of phrases it starts)
+        self.starts: dict[str, tuple[frozenset[str], tuple[tuple[tuple[str, ...], str], ...]]] = {}
 
     def add(self, keys: tuple[str, ...], concept: str) -> None:
+        singles, phrases = self.starts.get(keys[0], (frozenset(), ()))
         if len(keys) == 1:
-            self.singles.setdefault(keys[0], set()).add(concept)
-        else:
-            self.phrases.setdefault(keys[0], set()).add((keys, concept))
+            singles |= {concept}
+        elif (keys, concept) not in phrases:
+            phrases = (*phrases, (keys, concept))
+        self.starts[keys[0]] = (singles, phrases)
 
 
 class Concepts:
@@ -156,45 +163,82 @@ class Concepts:
     def find(self, words: Sequence[str], language: str | None) -> dict[str, list[int]]:
         """The concepts found in a text's words, each with the positions it starts at."""
         view = language if language in ("fr", "en") else _ALL
-        table = self._tables[view]
-        stem_languages: Iterable[str] = (view,) if view != _ALL else ("fr", "en")
-        keyed = [[self.key(word, lang) for word in words] for lang in stem_languages]
+        starts = self._tables[view].starts
         found: dict[str, list[int]] = {}
-        numbers = table.singles.get("#num", ())
-        for keys in keyed:
+        for stem_language in (view,) if view != _ALL else ("fr", "en"):
+            cache = self._keys[stem_language]
+            keys = [cache.get(word) or self.key(word, stem_language) for word in words]
             for position, key in enumerate(keys):
-                if numbers and words[position].isdigit():
-                    for name in numbers:
+                entry = starts.get(key)
+                if entry is None:
+                    continue
+                for name in entry[0]:
+                    _note(found, name, position)
+                for phrase, name in entry[1]:
+                    if tuple(keys[position : position + len(phrase)]) == phrase:
                         _note(found, name, position)
-                names = table.singles.get(key)
-                if names is not None:
-                    for name in names:
-                        _note(found, name, position)
-                phrases = table.phrases.get(key)
-                if phrases is not None:
-                    for phrase, name in phrases:
-                        if tuple(keys[position : position + len(phrase)]) == phrase:
-                            _note(found, name, position)
-        where = repeated(words)
-        if where is not None:
-            for name in table.singles.get("#repeated", ()):
-                _note(found, name, where)
+        _find_classes(starts, words, found)
         return found
+
+
+class Compositions:
+    """Compositional rules, each tried only when enough of its concepts were found."""
+
+    def __init__(self, rules: Sequence[tuple[int, ConceptRule]]) -> None:
+        self.rules = dict(rules)
+        self._by_concept: dict[str, list[int]] = {}
+        for index, rule in rules:
+            for name in set(rule.concepts):
+                self._by_concept.setdefault(name, []).append(index)
+
+    def __bool__(self) -> bool:
+        return bool(self.rules)
+
+    def hits(self, found: Mapping[str, Sequence[int]]) -> list[int]:
+        """The indices of the rules the concepts found satisfy."""
+        counts: dict[int, int] = {}
+        for name in found:
+            for index in self._by_concept.get(name, ()):
+                counts[index] = counts.get(index, 0) + 1
+        return [
+            index
+            for index, count in counts.items()
+            if count >= self.rules[index].at_least and self.rules[index].matches(found)
+        ]
 
 
 def repeated(words: Sequence[str]) -> int | None:
     """Where a pair of different words that comes back :data:`REPEATS` times starts."""
     if len(words) < 2 * REPEATS:
         return None
-    seen: dict[tuple[str, str], int] = {}
-    for position in range(len(words) - 1):
-        pair = (words[position], words[position + 1])
-        if pair[0] == pair[1]:
-            continue
-        count = seen[pair] = seen.get(pair, 0) + 1
-        if count >= REPEATS:
+    pairs = list(zip(words, islice(words, 1, None), strict=False))
+    counts = Counter(pairs)
+    if counts.most_common(1)[0][1] < REPEATS:
+        return None
+    for position, pair in enumerate(pairs):
+        if pair[0] != pair[1] and counts[pair] >= REPEATS:
             return position
     return None
+
+
+def _find_classes(
+    starts: Mapping[str, tuple[frozenset[str], object]],
+    words: Sequence[str],
+    found: dict[str, list[int]],
+) -> None:
+    """Note the concepts that stand for numbers and for repeated words."""
+    numbers = starts.get("#num")
+    if numbers is not None:
+        for position, word in enumerate(words):
+            if word.isdigit():
+                for name in numbers[0]:
+                    _note(found, name, position)
+    bulk = starts.get("#repeated")
+    if bulk is not None:
+        where = repeated(words)
+        if where is not None:
+            for name in bulk[0]:
+                _note(found, name, where)
 
 
 def _note(found: dict[str, list[int]], name: str, position: int) -> None:

@@ -6,6 +6,7 @@ import pytest
 
 from services.prescreen.adapters.stemmers import snowball
 from services.prescreen.core.concepts import (
+    Compositions,
     ConceptError,
     ConceptRule,
     Concepts,
@@ -91,6 +92,27 @@ def test_a_compositional_rule_needs_its_concepts_within_its_window() -> None:
     some = ConceptRule(("promise", "payment", "urgency"), at_least=2, within=10)
     assert some.matches({"promise": [1], "urgency": [4]})
     assert not some.matches({"promise": [1]})
+
+
+def test_compositions_report_exactly_the_rules_their_concepts_satisfy() -> None:
+    rules = [
+        (0, ConceptRule(("offer", "substance"), at_least=2, within=5)),
+        (7, ConceptRule(("promise", "payment", "urgency"), at_least=2, within=10)),
+    ]
+    composed = Compositions(rules)
+    assert composed.hits({"offer": [3], "substance": [6]}) == [0]
+    assert composed.hits({"offer": [3], "substance": [6], "promise": [1], "urgency": [4]}) in (
+        [0, 7],
+        [7, 0],
+    )
+    assert composed.hits({"offer": [3], "substance": [20]}) == []  # found, but too far apart
+    assert composed.hits({"offer": [3], "promise": [4]}) == []  # one of each rule is too few
+    assert not Compositions([])
+
+
+def test_a_hashtag_is_its_word_and_amounts_stand_as_their_class() -> None:
+    assert tokens("#weed dispo 20e www.shop.xyz") == ["weed", "dispo", "#money", "#link"]
+    assert tokens("#money") == ["money"]  # a user's hashtag never poses as a class
 
 
 def test_a_concept_entry_that_is_no_word_is_refused() -> None:
