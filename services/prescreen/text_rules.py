@@ -54,7 +54,7 @@ import hashlib
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -89,6 +89,7 @@ _SECTIONS = frozenset({"spelling", "emoji", "concepts", "contexts", "rules"})
 #: Words a compositional rule's concepts must fall within, unless it says.
 DEFAULT_WITHIN = 12
 _SEP = "[ \\-]"  # a space or hyphen in a keyword matches either
+_CACHE_LIMIT = 50_000  # words whose candidate terms are kept
 
 
 _WORD_ONLY = re.compile(r"[a-z0-9]+")
@@ -352,18 +353,6 @@ def _term(keyword: str) -> _Term:
     return _Term(tokens, text, prefix)
 
 
-def _conflict(a: _Term, b: _Term) -> bool:
-    """Whether two terms could both match at the same place (one would hide the other)."""
-    short, long = (a, b) if len(a.literal) <= len(b.literal) else (b, a)
-    if not long.literal.startswith(short.literal):
-        return False
-    if short.prefix or len(short.literal) == len(long.literal):
-        return True
-    # a whole-word term ends where a word ends, so it cannot match where the longer
-    # term goes on with a letter
-    return not re.match(r"\w", long.literal[len(short.literal)])
-
-
 class _Trie:
     """Terms sharing their first characters, emitted as one nested alternation."""
 
@@ -401,8 +390,8 @@ class _View:
             for keyword in rule.keywords:
                 owners.setdefault(_term(keyword), set()).add(index)
         # Patterns whose every alternative starts with literal words (``\b(?:coke|weed)...``)
-        # run only when one of those words is in the text: their words are scanned with the
-        # keywords, in the same few regexes, owned by ~index (a candidate, not yet a hit).
+        # run only when one of those words is in the text: their words are found with the
+        # keywords, owned by ~index (a candidate, not yet a hit).
         # The other patterns starting on a word boundary share one pre-filter scan; the rest
         # run on every text.
         anchored: list[tuple[int, Rule]] = []
@@ -416,7 +405,7 @@ class _View:
                     owners.setdefault(term, set()).add(~index)
             elif all(map(_anchored, rule.patterns)):
                 anchored.append((index, rule))
-        self.layers = _compile_layers(owners)
+        self.terms = _Terms(owners)
         self.triggered = {
             i: re.compile("|".join(r.patterns))
             for i, r in rules
@@ -438,44 +427,91 @@ class _View:
 
     def hits(self, text: str) -> set[int]:
         found: set[int] = set()
-        for regex, groups in self.layers:
-            for match in regex.finditer(text):
-                for owner in groups[match.lastgroup or ""]:
-                    if owner >= 0:
-                        found.add(owner)
-                    # a pattern's words start its match: it is tried where they were found
-                    elif ~owner not in found and self.triggered[~owner].match(text, match.start()):
-                        found.add(~owner)
+        for start, owners in self.terms.find(text):
+            for owner in owners:
+                if owner >= 0:
+                    found.add(owner)
+                # a pattern's words start its match: it is tried where they were found
+                elif ~owner not in found and self.triggered[~owner].match(text, start):
+                    found.add(~owner)
         if self.prefilter is not None and self.prefilter.search(text):
             found.update(i for i, regex in self.gated if regex.search(text))
         found.update(i for i, regex in self.free if regex.search(text))
         return found
 
 
-Layers = list[tuple[re.Pattern[str], dict[str, frozenset[int]]]]
+_WORD_RUN = re.compile(r"\w+")
+#: A term, checked where its first word was found, and the rules it belongs to.
+_Checked = tuple[re.Pattern[str], frozenset[int]]
+#: The terms a word may start, and one regex of them all when they are many.
+_Candidates = tuple[re.Pattern[str] | None, tuple[_Checked, ...]]
+_UNSEEN: Any = object()
 
 
-def _compile_layers(owners: Mapping[_Term, set[int]]) -> Layers:
-    """Terms as a few big regexes, each naming which rules own the term it found."""
-    compiled: Layers = []
-    for layer in _layers(owners):
-        trie, groups = _Trie(), dict[str, frozenset[int]]()
-        for term in layer:
-            name = f"t{len(groups)}"
-            groups[name] = frozenset(owners[term])
-            trie.add(term, f"(?P<{name}>)")
-        # a lookahead match is empty, so the scan tries every start and a term inside
-        # another term's span is found too
-        compiled.append((re.compile("(?<!\\w)(?=" + trie.regex() + ")"), groups))
-    return compiled
+class _Terms:
+    """Every term of a view, looked up by the word it starts with, then checked in place.
 
+    A term starting with a word character can only match where a word starts: its first
+    word is looked up (a prefix term's in its prefixes), and only the few terms found are
+    tried, each by its own regex at that place. A text costs one scan of its words, not a
+    regex tried at every character; a term inside another term's span is found too.
+    """
 
-def _scan(layers: Layers, text: str) -> set[int]:
-    found: set[int] = set()
-    for regex, groups in layers:
-        for match in regex.finditer(text):
-            found |= groups[match.lastgroup or ""]
-    return found
+    def __init__(self, owners: Mapping[_Term, set[int]]) -> None:
+        self._by_word: dict[str, list[_Checked]] = {}
+        self._by_prefix: dict[str, list[_Checked]] = {}
+        #: terms that start with no word character: scanned for everywhere, as a lookahead
+        self.loose: list[_Checked] = []
+        for term, owned in owners.items():
+            body = "".join(term.tokens) + ("\\w*" if term.prefix else "") + "(?!\\w)"
+            head = _WORD_RUN.match(term.literal)
+            if head is None:
+                self.loose.append((re.compile(f"(?<!\\w)(?={body})"), frozenset(owned)))
+                continue
+            checked = (re.compile(body), frozenset(owned))
+            one_word = head.end() == len(term.literal)
+            table = self._by_prefix if term.prefix and one_word else self._by_word
+            table.setdefault(head.group(), []).append(checked)
+        self._lengths = sorted({len(prefix) for prefix in self._by_prefix})
+        self._cache: dict[str, _Candidates | None] = {}
+        self._gates: dict[tuple[_Checked, ...], re.Pattern[str]] = {}
+
+    def find(self, text: str) -> Iterator[tuple[int, frozenset[int]]]:
+        """Where each term found in the text starts, with the rules it belongs to."""
+        cache = self._cache
+        for word in _WORD_RUN.finditer(text):
+            candidates = cache.get(word.group(), _UNSEEN)
+            if candidates is _UNSEEN:
+                candidates = self._candidates(word.group())
+            if candidates is not None:
+                gate, terms = candidates
+                start = word.start()
+                if gate is None or gate.match(text, start):
+                    for regex, owned in terms:
+                        if regex.match(text, start):
+                            yield start, owned
+        for regex, owned in self.loose:
+            for match in regex.finditer(text):
+                yield match.start(), owned
+
+    def _candidates(self, word: str) -> _Candidates | None:
+        found = list(self._by_word.get(word, ()))
+        for length in self._lengths:
+            if length > len(word):
+                break
+            found += self._by_prefix.get(word[:length], ())
+        if len(self._cache) >= _CACHE_LIMIT:
+            self._cache.clear()
+        terms = tuple(found)
+        # a common first word ("i", "je") starts dozens of phrases: one regex of them all
+        # says whether any is here before each is tried
+        gate = None
+        if len(terms) > 2:
+            gate = self._gates.get(terms)
+            if gate is None:
+                gate = self._gates[terms] = re.compile("|".join(r.pattern for r, _ in terms))
+        candidates = self._cache[word] = (gate, terms) if terms else None
+        return candidates
 
 
 @cache
@@ -561,19 +597,6 @@ def _class_chars(items: Any) -> str | None:
 
 def _anchored(pattern: str) -> bool:
     return pattern.startswith("\\b")
-
-
-def _layers(owners: Mapping[_Term, set[int]]) -> list[list[_Term]]:
-    """Split terms so that no two terms of different rules can start at the same place."""
-    layers: list[list[_Term]] = []
-    for term in sorted(owners, key=lambda t: (t.literal, t.prefix)):
-        for layer in layers:
-            if not any(owners[t] != owners[term] and _conflict(t, term) for t in layer):
-                layer.append(term)
-                break
-        else:
-            layers.append([term])
-    return layers
 
 
 class RuleSet:

@@ -101,19 +101,27 @@ class ConceptRule:
         return False
 
 
+#: A phrase's words' keys and the concept it stands for.
+_Phrase = tuple[tuple[str, ...], str]
+
+
 class _Table:
     """One language view: each word's key to the concepts it starts, alone or as a phrase."""
 
     def __init__(self) -> None:
-        #: key -> (concepts of that one word, (phrase keys, concept) of phrases it starts)
-        self.starts: dict[str, tuple[frozenset[str], tuple[tuple[tuple[str, ...], str], ...]]] = {}
+        #: key -> (concepts of that one word, the phrases it starts by their second key)
+        self.starts: dict[str, tuple[frozenset[str], dict[str, tuple[_Phrase, ...]]]] = {}
 
     def add(self, keys: tuple[str, ...], concept: str) -> None:
-        singles, phrases = self.starts.get(keys[0], (frozenset(), ()))
+        singles, phrases = self.starts.get(keys[0], (frozenset(), {}))
         if len(keys) == 1:
             singles |= {concept}
-        elif (keys, concept) not in phrases:
-            phrases = (*phrases, (keys, concept))
+        else:
+            # a common first word ("de", "i") starts dozens of phrases: the next word
+            # says which few to compare
+            same = phrases.get(keys[1], ())
+            if (keys, concept) not in same:
+                phrases[keys[1]] = (*same, (keys, concept))
         self.starts[keys[0]] = (singles, phrases)
 
 
@@ -168,15 +176,17 @@ class Concepts:
         for stem_language in (view,) if view != _ALL else ("fr", "en"):
             cache = self._keys[stem_language]
             keys = [cache.get(word) or self.key(word, stem_language) for word in words]
+            last = len(keys) - 1
             for position, key in enumerate(keys):
                 entry = starts.get(key)
                 if entry is None:
                     continue
                 for name in entry[0]:
                     _note(found, name, position)
-                for phrase, name in entry[1]:
-                    if tuple(keys[position : position + len(phrase)]) == phrase:
-                        _note(found, name, position)
+                if entry[1] and position < last:
+                    for phrase, name in entry[1].get(keys[position + 1], ()):
+                        if tuple(keys[position : position + len(phrase)]) == phrase:
+                            _note(found, name, position)
         _find_classes(starts, words, found)
         return found
 

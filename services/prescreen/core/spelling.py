@@ -39,6 +39,7 @@ _REPEATED = r"\b\w*([a-z])\1\1\w*"
 # three or more single letters apart: k i l l, c.o.k.e, k-i-l-l, k_i_l_l, k*i*l*l
 _SPACED = r"(?<![\w.*_-])(?:[a-z0-9@$][ .*_-]){2,}[a-z0-9@$](?![\w@$])"
 _SPACED_RE = re.compile(_SPACED)
+_SPACEABLE = frozenset("abcdefghijklmnopqrstuvwxyz0123456789@$")
 _SQUEEZES = (re.compile(r"(.)\1{2,}"), r"\1\1"), (re.compile(r"(.)\1{2,}"), r"\1")
 
 
@@ -65,9 +66,14 @@ class Spelling:
             )
         self._shapes = re.compile("|".join(f"(?:{s})" for s in shapes))
         self._cache: dict[str, str] = {}
+        self._plain_chunks: dict[str, bool] = {}
+        # an emoji code written with a space would lie across words
+        self._across = any(" " in code for code in self.emoji)
 
     def canonical(self, text: str) -> str:
         """The text with each word in the rules' spelling; untouched words stay as they are."""
+        if not self._across and self._plain(text):
+            return text
         shaped = self._shapes.search(text) is not None
         if shaped:
             text = self._shapes.sub(self._rewrite, text)
@@ -75,6 +81,28 @@ class Spelling:
             return text
         text = _WORD.sub(self._table, text)
         return " ".join(text.split())
+
+    def _plain(self, text: str) -> bool:
+        """Whether no word of the text needs rewriting, read word by word from a cache.
+
+        Every shape lies within a word (a space reads as the start or end of the text to
+        each), but spaced letters, which may go on across words ("k i l l", "c.o k.e"):
+        wherever two words could join into them, the whole text is read as before.
+        """
+        cache = self._plain_chunks
+        left = ""
+        for chunk in text.split(" "):
+            plain = cache.get(chunk)
+            if plain is None:
+                if len(cache) >= _CACHE_LIMIT:
+                    cache.clear()
+                plain = cache[chunk] = self._shapes.search(chunk) is None and (
+                    self._words.keys().isdisjoint(_WORD.findall(chunk))
+                )
+            if not plain or (left and chunk and _may_join(left, chunk)):
+                return False
+            left = chunk
+        return True
 
     def _table(self, match: re.Match[str]) -> str:
         word = match.group()
@@ -118,6 +146,17 @@ class Spelling:
             if squeezed in self._words:
                 return self._words[squeezed]
         return None
+
+
+def _may_join(left: str, right: str) -> bool:
+    """Whether spaced letters could go on from the end of one word to the next's start."""
+    # a spaced letter is one character with, beside it, a separator or a non-word
+    return (
+        left[-1] in _SPACEABLE
+        and (len(left) == 1 or not left[-2].isalnum())
+        and right[0] in _SPACEABLE
+        and (len(right) == 1 or not (right[1].isalnum() or right[1] in "@$"))
+    )
 
 
 def _typos(vocabulary: Iterable[str]) -> dict[str, str]:

@@ -78,3 +78,13 @@ def test_the_first_two_letters_are_not_taken_for_typos() -> None:
     # "treats" is "threats" without its second letter, and a word of its own
     spelling = Spelling(variants={}, emoji={}, vocabulary=["threats"])
     assert spelling.canonical("treats") == "treats"
+
+
+def test_words_read_plain_once_still_join_into_spaced_letters(spelling: Spelling) -> None:
+    # a word found plain is kept as plain, word by word; spaced letters lie across words
+    assert spelling.canonical("c.o k.e dispo") == "coke dispo"
+    assert spelling.canonical("un k i l l") == "un kill"
+    assert spelling.canonical("(k i l l)") == "(kill)"
+    assert spelling.canonical("un k i l l") == "un kill"  # the same words, now cached
+    assert spelling.canonical("il y a un chat") == "il y a un chat"
+    assert spelling.canonical("ok i will") == "ok i will"
