@@ -222,6 +222,8 @@ def repeated(words: Sequence[str]) -> int | None:
     if len(words) < 2 * REPEATS:
         return None
     pairs = list(zip(words, islice(words, 1, None), strict=False))
+    if len(pairs) - len(set(pairs)) < REPEATS - 1:
+        return None  # no pair can come back often enough: most texts, at the cost of a set
     counts = Counter(pairs)
     if counts.most_common(1)[0][1] < REPEATS:
         return None

@@ -66,7 +66,7 @@ class Spelling:
             )
         self._shapes = re.compile("|".join(f"(?:{s})" for s in shapes))
         self._cache: dict[str, str] = {}
-        self._plain_chunks: dict[str, bool] = {}
+        self._plain_chunks: dict[str, tuple[bool, bool, bool]] = {}
         # an emoji code written with a space would lie across words
         self._across = any(" " in code for code in self.emoji)
 
@@ -90,19 +90,34 @@ class Spelling:
         wherever two words could join into them, the whole text is read as before.
         """
         cache = self._plain_chunks
-        left = ""
+        joins = False
         for chunk in text.split(" "):
-            plain = cache.get(chunk)
-            if plain is None:
-                if len(cache) >= _CACHE_LIMIT:
-                    cache.clear()
-                plain = cache[chunk] = self._shapes.search(chunk) is None and (
-                    self._words.keys().isdisjoint(_WORD.findall(chunk))
-                )
-            if not plain or (left and chunk and _may_join(left, chunk)):
+            known = cache.get(chunk)
+            if known is None:
+                known = self._read(chunk)
+            plain, starts, ends = known
+            if not plain or (joins and starts):
                 return False
-            left = chunk
+            joins = ends
         return True
+
+    def _read(self, chunk: str) -> tuple[bool, bool, bool]:
+        """Whether a word is plain, and whether spaced letters could cross its start or end."""
+        if len(self._plain_chunks) >= _CACHE_LIMIT:
+            self._plain_chunks.clear()
+        plain = self._shapes.search(chunk) is None and (
+            self._words.keys().isdisjoint(_WORD.findall(chunk))
+        )
+        # a spaced letter is one character with, beside it, a separator or a non-word
+        starts = bool(chunk) and (
+            chunk[0] in _SPACEABLE
+            and (len(chunk) == 1 or not (chunk[1].isalnum() or chunk[1] in "@$"))
+        )
+        ends = bool(chunk) and (
+            chunk[-1] in _SPACEABLE and (len(chunk) == 1 or not chunk[-2].isalnum())
+        )
+        known = self._plain_chunks[chunk] = (plain, starts, ends)
+        return known
 
     def _table(self, match: re.Match[str]) -> str:
         word = match.group()
@@ -146,17 +161,6 @@ class Spelling:
             if squeezed in self._words:
                 return self._words[squeezed]
         return None
-
-
-def _may_join(left: str, right: str) -> bool:
-    """Whether spaced letters could go on from the end of one word to the next's start."""
-    # a spaced letter is one character with, beside it, a separator or a non-word
-    return (
-        left[-1] in _SPACEABLE
-        and (len(left) == 1 or not left[-2].isalnum())
-        and right[0] in _SPACEABLE
-        and (len(right) == 1 or not (right[1].isalnum() or right[1] in "@$"))
-    )
 
 
 def _typos(vocabulary: Iterable[str]) -> dict[str, str]:
