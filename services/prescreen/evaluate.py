@@ -238,6 +238,7 @@ def case_rows(run: EvalRun) -> list[dict[str, Any]]:
                 "id": item.id,
                 "language": item.language,
                 "expected_route": item.expected_route.value,
+                "harmful_text": item.harmful_text,
                 "expected_category": None
                 if item.expected_category is None
                 else item.expected_category.value,

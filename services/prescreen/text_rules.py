@@ -16,12 +16,31 @@ The rule file is a YAML list; each rule is a mapping::
         - selon la police              #   suppresses the rule (news, medicine, quotes)
       source: report                   # optional: only the reporter's own words (how people
                                        #   describe harm), only excerpts, or any (default)
+      # or, instead of keywords or patterns, a compositional rule over concepts:
+      concepts: [first_person, violent_act, second_person]  # each named in `concepts:`
+      within: 8                        # words the concepts must fall within (default 12)
+      at_least: 3                      # how many of them (default: all)
+
+A rule file is either that list, or a mapping that adds how people write and the concepts
+(:mod:`services.prescreen.core.spelling`, :mod:`services.prescreen.core.concepts`)::
+
+    spelling:                          # whole words as users write them -> as rules do
+      any: {u: you}
+      fr: {jvais: je vais}
+    emoji: {"\u2744": coke}            # an emoji standing for a word
+    concepts:                          # word families per language (fr, en, any)
+      substance: {any: [coke, mdma], fr: [beuh], en: [weed]}
+    contexts:                          # phrase lists named once, given as `unless: *news`
+      news: &news [selon la police, police said]
+    rules: [...]                       # the list above
 
 Texts, keywords and ``unless`` phrases are normalised alike: NFKD, combining marks dropped,
 casefolded, typographic apostrophes made ``'``, every default-ignorable character (zero-width,
 bidi controls: :mod:`services.prescreen.core.invisible`) dropped and runs of whitespace
 collapsed, so "Tuér" matches ``tuer``. A space or hyphen inside a keyword matches
-either one. Patterns must be written against that normalised form.
+either one. Texts are then rewritten in the rules' spelling (``k1ll u`` is ``kill you``):
+keywords, patterns and concepts are written in that spelling, never in a variant the
+``spelling`` table rewrites.
 
 Keywords are compiled into a few big regexes (a trie per layer, one layer per set of
 keywords that cannot start at the same place), and patterns starting with ``\b`` into one
@@ -35,7 +54,7 @@ import hashlib
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -45,16 +64,35 @@ from typing import Any
 
 import yaml
 
+from services.prescreen.core.concepts import (
+    Compositions,
+    ConceptError,
+    ConceptRule,
+    Concepts,
+    Stemmer,
+    tokens,
+)
 from services.prescreen.core.invisible import strip_invisible
+from services.prescreen.core.spelling import Spelling
 from shared.events import Category
 
 LANGUAGES = ("fr", "en", "any")
 SOURCES = ("any", "report", "excerpt")
 _ALL = "*"  # the view of every rule, for texts of unknown or other languages
 _FIELDS = frozenset(
-    {"id", "category", "language", "weight", "keywords", "patterns", "unless", "source"}
-)
+    {
+        "id", "category", "language", "weight", "keywords", "patterns", "unless", "source",
+        "concepts", "within", "at_least",
+    }
+)  # fmt: skip
+_SECTIONS = frozenset({"spelling", "emoji", "concepts", "contexts", "rules"})
+#: Words a compositional rule's concepts must fall within, unless it says.
+DEFAULT_WITHIN = 12
 _SEP = "[ \\-]"  # a space or hyphen in a keyword matches either
+_CACHE_LIMIT = 50_000  # words whose candidate terms are kept
+
+
+_WORD_ONLY = re.compile(r"[a-z0-9]+")
 
 
 class RuleError(ValueError):
@@ -74,6 +112,25 @@ class Rule:
     unless: tuple[str, ...] = ()
     #: Which texts the rule reads: ``any``, ``report`` (reporters' words) or ``excerpt``.
     source: str = "any"
+    #: A compositional rule: these concepts, ``at_least`` of them within ``within`` words.
+    concepts: tuple[str, ...] = ()
+    within: int = DEFAULT_WITHIN
+    at_least: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    """How people write and the concepts of a rule file (its sections beside ``rules``)."""
+
+    #: Per language (``fr``, ``en``, ``any``): a word as users write it -> as rules do.
+    spelling: Mapping[str, Mapping[str, str]]
+    #: An emoji -> the word it stands for.
+    emoji: Mapping[str, str]
+    #: A concept's name -> its words and phrases per language (``fr``, ``en``, ``any``).
+    concepts: Mapping[str, Mapping[str, Sequence[str]]]
+
+
+EMPTY_LEXICON = Lexicon({}, {}, {})
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,14 +177,64 @@ def normalize(text: str) -> str:
 # --- loading ---------------------------------------------------------------------------------
 
 
-def load_rules(path: str | Path) -> RuleSet:
+def load_rules(path: str | Path, *, stemmers: Mapping[str, Stemmer] | None = None) -> RuleSet:
     """Load and compile a rule file; raise :class:`RuleError` if it is invalid."""
     raw = Path(path).read_bytes()
     try:
         document = yaml.safe_load(raw)
     except yaml.YAMLError as exc:
         raise RuleError(f"{path}: not valid YAML: {exc}") from exc
-    return RuleSet(parse_rules(document), digest=hashlib.sha256(raw).hexdigest())
+    lexicon = EMPTY_LEXICON
+    if isinstance(document, Mapping):
+        lexicon = parse_lexicon(document)
+        document = document.get("rules")
+    return RuleSet(
+        parse_rules(document),
+        digest=hashlib.sha256(raw).hexdigest(),
+        lexicon=lexicon,
+        stemmers=stemmers,
+    )
+
+
+def parse_lexicon(document: Mapping[object, object]) -> Lexicon:
+    """The ``spelling``, ``emoji`` and ``concepts`` sections of a rule file."""
+    unknown = set(document) - _SECTIONS
+    if unknown:
+        raise RuleError(
+            f"a rule file is a list of rules or a mapping of the sections {sorted(_SECTIONS)}: "
+            f"unknown section(s) {sorted(map(str, unknown))}"
+        )
+    spelling = _mapping(document, "spelling")
+    by_language: dict[str, dict[str, str]] = {}
+    for language, table in spelling.items():
+        if language not in LANGUAGES or not isinstance(table, Mapping):
+            raise RuleError(f"spelling: {language!r} must be fr, en or any, with a mapping")
+        by_language[str(language)] = {}
+        for variant, word in table.items():
+            if not isinstance(word, str) or not _WORD_ONLY.fullmatch(normalize(str(variant))):
+                raise RuleError(f"spelling: {variant!r}: a single word, to a text")
+            by_language[str(language)][normalize(str(variant))] = normalize(word)
+    emoji = {normalize(str(e)): normalize(str(w)) for e, w in _mapping(document, "emoji").items()}
+    for name, phrases in _mapping(document, "contexts").items():
+        # named phrase lists that rules take as `unless` through YAML aliases
+        if not isinstance(phrases, list) or not all(isinstance(x, str) for x in phrases):
+            raise RuleError(f"context {name!r}: a list of phrases")
+    concepts: dict[str, dict[str, list[str]]] = {}
+    for name, entries in _mapping(document, "concepts").items():
+        if not isinstance(entries, Mapping) or not all(
+            isinstance(v, list) and all(isinstance(x, str) and x.strip() for x in v)
+            for v in entries.values()
+        ):
+            raise RuleError(f"concept {name!r}: lists of words per language (fr, en, any)")
+        concepts[str(name)] = {str(k): [normalize(x) for x in v] for k, v in entries.items()}
+    return Lexicon(by_language, emoji, concepts)
+
+
+def _mapping(document: Mapping[object, object], key: str) -> Mapping[object, Any]:
+    value = document.get(key) or {}
+    if not isinstance(value, Mapping):
+        raise RuleError(f"{key} must be a mapping")
+    return value
 
 
 def parse_rules(document: object) -> list[Rule]:
@@ -170,8 +277,16 @@ def _parse_rule(entry: object, position: int) -> Rule:
         raise RuleError(f"{where}: source must be one of {list(SOURCES)}")
     keywords = _strings(entry, "keywords", where)
     patterns = _strings(entry, "patterns", where)
-    if bool(keywords) == bool(patterns):
-        raise RuleError(f"{where}: needs either a non-empty keywords or patterns list")
+    concepts = _strings(entry, "concepts", where)
+    if sum(map(bool, (keywords, patterns, concepts))) != 1:
+        raise RuleError(f"{where}: needs one non-empty keywords, patterns or concepts list")
+    within = entry.get("within", DEFAULT_WITHIN)
+    at_least = entry.get("at_least", len(concepts))
+    if concepts and not (
+        isinstance(within, int) and within >= 1 and isinstance(at_least, int)
+        and 1 <= at_least <= len(concepts)
+    ):  # fmt: skip
+        raise RuleError(f"{where}: within >= 1 words, at_least between 1 and its concepts")
     for keyword in (*keywords, *_strings(entry, "unless", where)):
         _check_phrase(keyword, where)
     for pattern in patterns:
@@ -185,6 +300,9 @@ def _parse_rule(entry: object, position: int) -> Rule:
         patterns=patterns,
         unless=_strings(entry, "unless", where),
         source=str(source),
+        concepts=concepts,
+        within=int(within),
+        at_least=int(at_least) if concepts else 0,
     )
 
 
@@ -235,18 +353,6 @@ def _term(keyword: str) -> _Term:
     return _Term(tokens, text, prefix)
 
 
-def _conflict(a: _Term, b: _Term) -> bool:
-    """Whether two terms could both match at the same place (one would hide the other)."""
-    short, long = (a, b) if len(a.literal) <= len(b.literal) else (b, a)
-    if not long.literal.startswith(short.literal):
-        return False
-    if short.prefix or len(short.literal) == len(long.literal):
-        return True
-    # a whole-word term ends where a word ends, so it cannot match where the longer
-    # term goes on with a letter
-    return not re.match(r"\w", long.literal[len(short.literal)])
-
-
 class _Trie:
     """Terms sharing their first characters, emitted as one nested alternation."""
 
@@ -284,8 +390,8 @@ class _View:
             for keyword in rule.keywords:
                 owners.setdefault(_term(keyword), set()).add(index)
         # Patterns whose every alternative starts with literal words (``\b(?:coke|weed)...``)
-        # run only when one of those words is in the text: their words are scanned with the
-        # keywords, in the same few regexes, owned by ~index (a candidate, not yet a hit).
+        # run only when one of those words is in the text: their words are found with the
+        # keywords, owned by ~index (a candidate, not yet a hit).
         # The other patterns starting on a word boundary share one pre-filter scan; the rest
         # run on every text.
         anchored: list[tuple[int, Rule]] = []
@@ -299,7 +405,7 @@ class _View:
                     owners.setdefault(term, set()).add(~index)
             elif all(map(_anchored, rule.patterns)):
                 anchored.append((index, rule))
-        self.layers = _compile_layers(owners)
+        self.terms = _Terms(owners)
         self.triggered = {
             i: re.compile("|".join(r.patterns))
             for i, r in rules
@@ -321,44 +427,91 @@ class _View:
 
     def hits(self, text: str) -> set[int]:
         found: set[int] = set()
-        for regex, groups in self.layers:
-            for match in regex.finditer(text):
-                for owner in groups[match.lastgroup or ""]:
-                    if owner >= 0:
-                        found.add(owner)
-                    # a pattern's words start its match: it is tried where they were found
-                    elif ~owner not in found and self.triggered[~owner].match(text, match.start()):
-                        found.add(~owner)
+        for start, owners in self.terms.find(text):
+            for owner in owners:
+                if owner >= 0:
+                    found.add(owner)
+                # a pattern's words start its match: it is tried where they were found
+                elif ~owner not in found and self.triggered[~owner].match(text, start):
+                    found.add(~owner)
         if self.prefilter is not None and self.prefilter.search(text):
             found.update(i for i, regex in self.gated if regex.search(text))
         found.update(i for i, regex in self.free if regex.search(text))
         return found
 
 
-Layers = list[tuple[re.Pattern[str], dict[str, frozenset[int]]]]
+_WORD_RUN = re.compile(r"\w+")
+#: A term, checked where its first word was found, and the rules it belongs to.
+_Checked = tuple[re.Pattern[str], frozenset[int]]
+#: The terms a word may start, and one regex of them all when they are many.
+_Candidates = tuple[re.Pattern[str] | None, tuple[_Checked, ...]]
+_UNSEEN: Any = object()
 
 
-def _compile_layers(owners: Mapping[_Term, set[int]]) -> Layers:
-    """Terms as a few big regexes, each naming which rules own the term it found."""
-    compiled: Layers = []
-    for layer in _layers(owners):
-        trie, groups = _Trie(), dict[str, frozenset[int]]()
-        for term in layer:
-            name = f"t{len(groups)}"
-            groups[name] = frozenset(owners[term])
-            trie.add(term, f"(?P<{name}>)")
-        # a lookahead match is empty, so the scan tries every start and a term inside
-        # another term's span is found too
-        compiled.append((re.compile("(?<!\\w)(?=" + trie.regex() + ")"), groups))
-    return compiled
+class _Terms:
+    """Every term of a view, looked up by the word it starts with, then checked in place.
 
+    A term starting with a word character can only match where a word starts: its first
+    word is looked up (a prefix term's in its prefixes), and only the few terms found are
+    tried, each by its own regex at that place. A text costs one scan of its words, not a
+    regex tried at every character; a term inside another term's span is found too.
+    """
 
-def _scan(layers: Layers, text: str) -> set[int]:
-    found: set[int] = set()
-    for regex, groups in layers:
-        for match in regex.finditer(text):
-            found |= groups[match.lastgroup or ""]
-    return found
+    def __init__(self, owners: Mapping[_Term, set[int]]) -> None:
+        self._by_word: dict[str, list[_Checked]] = {}
+        self._by_prefix: dict[str, list[_Checked]] = {}
+        #: terms that start with no word character: scanned for everywhere, as a lookahead
+        self.loose: list[_Checked] = []
+        for term, owned in owners.items():
+            body = "".join(term.tokens) + ("\\w*" if term.prefix else "") + "(?!\\w)"
+            head = _WORD_RUN.match(term.literal)
+            if head is None:
+                self.loose.append((re.compile(f"(?<!\\w)(?={body})"), frozenset(owned)))
+                continue
+            checked = (re.compile(body), frozenset(owned))
+            one_word = head.end() == len(term.literal)
+            table = self._by_prefix if term.prefix and one_word else self._by_word
+            table.setdefault(head.group(), []).append(checked)
+        self._lengths = sorted({len(prefix) for prefix in self._by_prefix})
+        self._cache: dict[str, _Candidates | None] = {}
+        self._gates: dict[tuple[_Checked, ...], re.Pattern[str]] = {}
+
+    def find(self, text: str) -> Iterator[tuple[int, frozenset[int]]]:
+        """Where each term found in the text starts, with the rules it belongs to."""
+        cache = self._cache
+        for word in _WORD_RUN.finditer(text):
+            candidates = cache.get(word.group(), _UNSEEN)
+            if candidates is _UNSEEN:
+                candidates = self._candidates(word.group())
+            if candidates is not None:
+                gate, terms = candidates
+                start = word.start()
+                if gate is None or gate.match(text, start):
+                    for regex, owned in terms:
+                        if regex.match(text, start):
+                            yield start, owned
+        for regex, owned in self.loose:
+            for match in regex.finditer(text):
+                yield match.start(), owned
+
+    def _candidates(self, word: str) -> _Candidates | None:
+        found = list(self._by_word.get(word, ()))
+        for length in self._lengths:
+            if length > len(word):
+                break
+            found += self._by_prefix.get(word[:length], ())
+        if len(self._cache) >= _CACHE_LIMIT:
+            self._cache.clear()
+        terms = tuple(found)
+        # a common first word ("i", "je") starts dozens of phrases: one regex of them all
+        # says whether any is here before each is tried
+        gate = None
+        if len(terms) > 2:
+            gate = self._gates.get(terms)
+            if gate is None:
+                gate = self._gates[terms] = re.compile("|".join(r.pattern for r, _ in terms))
+        candidates = self._cache[word] = (gate, terms) if terms else None
+        return candidates
 
 
 @cache
@@ -446,24 +599,19 @@ def _anchored(pattern: str) -> bool:
     return pattern.startswith("\\b")
 
 
-def _layers(owners: Mapping[_Term, set[int]]) -> list[list[_Term]]:
-    """Split terms so that no two terms of different rules can start at the same place."""
-    layers: list[list[_Term]] = []
-    for term in sorted(owners, key=lambda t: (t.literal, t.prefix)):
-        for layer in layers:
-            if not any(owners[t] != owners[term] and _conflict(t, term) for t in layer):
-                layer.append(term)
-                break
-        else:
-            layers.append([term])
-    return layers
-
-
 class RuleSet:
     """Compiled rules: ``match`` says which rules a text hits."""
 
-    def __init__(self, rules: Sequence[Rule], *, digest: str = "") -> None:
+    def __init__(
+        self,
+        rules: Sequence[Rule],
+        *,
+        digest: str = "",
+        lexicon: Lexicon = EMPTY_LEXICON,
+        stemmers: Mapping[str, Stemmer] | None = None,
+    ) -> None:
         self.rules = tuple(rules)
+        self.lexicon = lexicon
         #: SHA-256 of the rule file, to version what screened a case.
         self.digest = digest
         indexed = list(enumerate(self.rules))
@@ -474,16 +622,42 @@ class RuleSet:
                     for i, r in indexed
                     if (language == _ALL or r.language in (language, "any"))
                     and r.source in (source, "any")
+                    and not r.concepts
                 ]
             )
             for language in ("fr", "en", _ALL)
             for source in ("report", "excerpt")
+        }
+        self._composed = {
+            (language, source): Compositions(
+                [
+                    (i, ConceptRule(r.concepts, r.at_least, r.within))
+                    for i, r in indexed
+                    if r.concepts
+                    and (language == _ALL or r.language in (language, "any"))
+                    and r.source in (source, "any")
+                ]
+            )
+            for language in ("fr", "en", _ALL)
+            for source in ("report", "excerpt")
+        }
+        self._concepts = _concepts(self.rules, lexicon, stemmers)
+        vocabulary = _vocabulary(self.rules, lexicon)
+        self._spelling = {
+            language: Spelling(
+                variants=_variants(lexicon, language), emoji=lexicon.emoji, vocabulary=vocabulary
+            )
+            for language in ("fr", "en", _ALL)
         }
         compiled: dict[tuple[str, ...], re.Pattern[str]] = {}
         self._unless = [
             compiled.setdefault(r.unless, _phrases_regex(r.unless)) if r.unless else None
             for r in self.rules
         ]
+
+    def canonical(self, text: str, language: str | None = None) -> str:
+        """The text as rules read it: normalised, then in the rules' spelling."""
+        return self._spelling[_view_key(language)].canonical(normalize(text))
 
     def match(
         self, text: str, language: str | None = None, source: str = "excerpt"
@@ -495,9 +669,15 @@ class RuleSet:
         ``source`` (``report`` or ``excerpt``, the default: a reported message) leaves out
         the rules written for the other.
         """
-        normalized = normalize(text)
-        view = (_view_key(language), "report" if source == "report" else "excerpt")
+        language_key = _view_key(language)
+        normalized = self._spelling[language_key].canonical(normalize(text))
+        view = (language_key, "report" if source == "report" else "excerpt")
         indices = self._views[view].hits(normalized)
+        composed = self._composed[view]
+        if composed:
+            found = self._concepts.find(tokens(normalized), language_key)
+            if found:
+                indices.update(composed.hits(found))
         hits = []
         for index in sorted(indices):
             unless = self._unless[index]
@@ -506,6 +686,50 @@ class RuleSet:
             rule = self.rules[index]
             hits.append(RuleHit(rule.id, rule.category, rule.weight))
         return hits
+
+
+def _concepts(
+    rules: Sequence[Rule], lexicon: Lexicon, stemmers: Mapping[str, Stemmer] | None
+) -> Concepts:
+    if stemmers is None:
+        # the C stemmers are an adapter; the rules' core takes any stem function
+        from services.prescreen.adapters.stemmers import snowball  # noqa: PLC0415
+
+        stemmers = snowball()
+    try:
+        concepts = Concepts(lexicon.concepts, stemmers)
+    except ConceptError as error:
+        raise RuleError(str(error)) from None
+    for rule in rules:
+        unknown = set(rule.concepts) - concepts.names
+        if unknown:
+            raise RuleError(f"rule {rule.id!r}: unknown concept(s) {sorted(unknown)}")
+    return concepts
+
+
+def _vocabulary(rules: Sequence[Rule], lexicon: Lexicon) -> set[str]:
+    """Every word the rules and concepts are written with: what respelling may produce."""
+    texts = [
+        *(k for r in rules for k in (*r.keywords, *r.unless)),
+        *(re.sub(r"\\.|\(\?:?|[^a-z ]", " ", p) for r in rules for p in r.patterns),
+        *(e for by_language in lexicon.concepts.values() for v in by_language.values() for e in v),
+        *(w for table in lexicon.spelling.values() for w in table.values()),
+    ]
+    return {word for text in texts for word in re.findall("[a-z]{2,}", normalize(text))}
+
+
+def _variants(lexicon: Lexicon, language: str) -> dict[str, str]:
+    """The spelling table of a view: ``any`` and the language's; both where they agree."""
+    table = dict(lexicon.spelling.get("any", {}))
+    if language in ("fr", "en"):
+        table.update(lexicon.spelling.get(language, {}))
+        return table
+    fr, en = lexicon.spelling.get("fr", {}), lexicon.spelling.get("en", {})
+    for variant in fr.keys() | en.keys():
+        meanings = {t[variant] for t in (fr, en) if variant in t}
+        if len(meanings) == 1:
+            table.setdefault(variant, meanings.pop())
+    return table
 
 
 def _view_key(language: str | None) -> str:

@@ -54,7 +54,19 @@ class LinguaIdentifier:
         return [self._one(text) for text in texts]
 
     def _one(self, text: str) -> str | None:
-        if sum(ch.isalpha() for ch in text[:200]) < self._min_letters:
+        if not _has_letters(text[:200], self._min_letters):
             return None
         found = self._detector.detect_language_of(text)
         return None if found is None else found.iso_code_639_1.name.lower()
+
+
+def _has_letters(text: str, least: int) -> bool:
+    """Whether the text holds at least ``least`` letters (counted until there are enough)."""
+    if least <= 0:
+        return True
+    for ch in text:
+        if ch.isalpha():
+            least -= 1
+            if not least:
+                return True
+    return False

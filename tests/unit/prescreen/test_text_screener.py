@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -63,13 +64,17 @@ def test_no_text_is_no_input(screener: TextScreener, model: CountingModel) -> No
 
 
 def test_french_threat_is_a_rule_finding(screener: TextScreener, model: CountingModel) -> None:
-    result = screen_one(screener, case(("Je vais te tuér, je sais où tu habites", "fr")))
+    text = "Je vais te tuér, je sais où tu habites"
+    result = screen_one(screener, case((text, "fr")))
     assert result.usability is Usability.USED
     refs = {(f.kind, f.ref) for f in result.findings}
     assert ("rule", "fr.harassment.death-threat") in refs
     assert ("rule", "fr.harassment.doxxing") in refs
     assert ("rule", "fr.harassment.threat-shape") in refs
-    assert result.scores[Category.HARASSMENT] == pytest.approx(1 - 0.2 * 0.4 * 0.4)
+    assert ("rule", "any.harassment.threat") in refs  # first person, violent act, the reader
+    assert result.scores[Category.HARASSMENT] == pytest.approx(
+        1 - math.prod(1 - hit.weight for hit in screener.rules.match(text, "fr"))
+    )
     # French text never reaches the English model
     assert model.calls == []
 
@@ -90,10 +95,11 @@ def test_model_scores_an_english_insult_above_a_neutral_sentence(screener: TextS
 def test_score_is_the_max_of_rule_and_model(rules: RuleSet) -> None:
     screener = TextScreener(rules, model=lambda texts: [0.3] * len(texts))
     result = screen_one(screener, case(("i will kill you", "en")))
-    assert result.scores[Category.HARASSMENT] == pytest.approx(1 - 0.2 * 0.4)  # two rules
-    screener = TextScreener(rules, model=lambda texts: [0.95] * len(texts))
+    # three rules: two phrases and the composition (first person, violent act, the reader)
+    assert result.scores[Category.HARASSMENT] == pytest.approx(1 - 0.2 * 0.4 * 0.4)
+    screener = TextScreener(rules, model=lambda texts: [0.99] * len(texts))
     result = screen_one(screener, case(("i will kill you", "en")))
-    assert result.scores[Category.HARASSMENT] == pytest.approx(0.95)
+    assert result.scores[Category.HARASSMENT] == pytest.approx(0.99)
 
 
 def test_whole_batch_in_one_model_call(screener: TextScreener, model: CountingModel) -> None:

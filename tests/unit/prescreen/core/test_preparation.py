@@ -72,3 +72,12 @@ def test_lingua_tells_french_from_english_and_leaves_short_texts_unknown() -> No
             "ok mdr",
         ]
     ) == ["fr", "en", None]
+
+
+def test_lingua_counts_letters_not_signs_or_digits_before_it_tries() -> None:
+    identifier = LinguaIdentifier(["en", "fr"])
+    # 9 letters among digits, signs and spaces: too few to tell
+    assert identifier.identify(["12345 !!! ok mdr ptdr 2024 ... :) 1000"]) == [None]
+    # the letters past the first 200 characters are not counted
+    assert identifier.identify([" " * 200 + "Proud to march at Pride with the gang"]) == [None]
+    assert identifier.identify(["Proud to march at Pride with the whole gang today"]) == ["en"]
