@@ -2,7 +2,7 @@
 
 Three stages: the intake, then two agents, each co-partitioned with the tables it writes:
 
-1. the intake (:mod:`services.surge.intake`, batches of plain aiokafka: it keeps no state)
+1. the intake (:mod:`services.surge.adapters.intake`, batches of plain aiokafka: it keeps no state)
    reads ``reports.accepted``, validates each event (bad ones go to
    ``reports.accepted.dlq``, with the headers every Crible consumer writes) and repartitions
    compact records by reporter onto ``surge.by_reporter``;
@@ -35,20 +35,8 @@ from faust.tables.recovery import Recovery
 from faust.types import EventT, StreamT, TableT
 
 from services.surge import metrics
-from services.surge.config import SurgeSettings
-from services.surge.detect import Burst, signal
-from services.surge.intake import INTAKE_GROUP, Intake
-from services.surge.records import (
-    Annotated,
-    packs,
-    partition_for,
-    subject_of,
-    unpack_accepted,
-    unpack_annotated,
-)
-from services.surge.reporters import ReporterState, expired
-from services.surge.stages import annotate, count, flush, since_key
-from services.surge.tables import (
+from services.surge.adapters.intake import INTAKE_GROUP, Intake
+from services.surge.adapters.tables import (
     Deferred,
     HeldWrites,
     SnapshotBeforeCommit,
@@ -57,8 +45,20 @@ from services.surge.tables import (
     reporter_codec,
     subject_codec,
 )
-from services.surge.transport import App
-from services.surge.watchdog import Watchdog
+from services.surge.adapters.transport import App
+from services.surge.config import SurgeSettings
+from services.surge.core.detect import Burst, signal
+from services.surge.core.records import (
+    Annotated,
+    packs,
+    partition_for,
+    subject_of,
+    unpack_accepted,
+    unpack_annotated,
+)
+from services.surge.core.reporters import ReporterState, expired
+from services.surge.core.stages import annotate, count, flush, since_key
+from services.surge.core.watchdog import Watchdog
 from shared import metrics as shared_metrics
 from shared.config import Settings
 from shared.events.surge import SurgeSignal

@@ -13,10 +13,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from services.surge.baseline import above_baseline
-from services.surge.campaigns import classify
-from services.surge.policy import Policy
-from services.surge.windows import Emitted, SubjectState, WindowSpec, windows_touched
+from services.surge.core.baseline import above_baseline
+from services.surge.core.campaigns import classify
+from services.surge.core.policy import Policy
+from services.surge.core.windows import Emitted, SubjectState, WindowSpec, windows_touched
 from shared.events.reports import Category, Subject
 from shared.events.surge import SurgeKind, SurgeSignal
 

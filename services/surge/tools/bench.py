@@ -33,9 +33,9 @@ import orjson
 import uvloop
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from services.surge.adapters.intake import INTAKE_GROUP
 from services.surge.app import GROUP
 from services.surge.config import SurgeSettings
-from services.surge.intake import INTAKE_GROUP
 from shared.cli.bench import PASSTHROUGH, PASSTHROUGH_GROUP, observe
 from shared.cli.reportgen import ReportStream
 from shared.config import Settings

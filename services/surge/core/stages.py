@@ -14,12 +14,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
-from services.surge.baseline import CategoryStats
-from services.surge.detect import Burst, bursts, touching
-from services.surge.policy import Policy
-from services.surge.records import Accepted, Annotated, fingerprint
-from services.surge.reporters import ReporterState, observe
-from services.surge.windows import SubjectState, windows_touched
+from services.surge.core.baseline import CategoryStats
+from services.surge.core.detect import Burst, bursts, touching
+from services.surge.core.policy import Policy
+from services.surge.core.records import Accepted, Annotated, fingerprint
+from services.surge.core.reporters import ReporterState, observe
+from services.surge.core.windows import SubjectState, windows_touched
 from shared.events.reports import ReportAccepted
 
 V = TypeVar("V")
