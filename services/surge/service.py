@@ -7,8 +7,10 @@ main task, beside the shared metrics endpoint, and stops it with everything else
 import logging
 import os
 
+from services.surge.adapters.app import SurgeApp
+from services.surge.adapters.health import AgentStalledError
 from services.surge.adapters.intake import INTAKE_GROUP
-from services.surge.app import GROUP, AgentStalledError, SurgeApp
+from services.surge.adapters.topology import GROUP
 from services.surge.config import SurgeSettings
 from shared.runtime import OwnGroup, Service, ServiceContext
 from shared.topics import REPORTS_ACCEPTED, SURGE_BY_REPORTER, SURGE_BY_SUBJECT

@@ -24,7 +24,7 @@ from aiokafka.structs import ConsumerRecord, TopicPartition
 from prometheus_client import REGISTRY
 
 from services.surge.adapters.intake import INTAKE_GROUP
-from services.surge.app import GROUP
+from services.surge.adapters.topology import GROUP
 from services.surge.core.records import fingerprint, partition_for, unpack_annotated
 from services.surge.core.stages import reporter_key
 from services.surge.core.windows import SubjectState
