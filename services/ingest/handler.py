@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 from services.ingest import events, metrics
-from services.ingest.adapters.postgres import PostgresCaseStore
+from services.ingest.adapters.postgres.cases import PostgresCaseStore
 from services.ingest.core import Ingestion, case_ids_of, ingest_reports
 from services.ingest.ports import CaseStorePort
 from shared.db import Connection

@@ -1,7 +1,7 @@
 """The ingest service as the runtime runs it: ``crible run ingest``."""
 
+from services.ingest.adapters.postgres.retention import RETENTION
 from services.ingest.handler import handle_decisions, handle_reports
-from services.ingest.retention import RETENTION
 from shared.events import ReportSubmitted
 from shared.events.decisions import ReviewDecision
 from shared.runtime import ConsumerSpec, Service

@@ -11,7 +11,7 @@ from services.ingest.core import CaseId, CaseState, Ingestion, Known, close_case
 from services.ingest.handler import ingest_batch
 from shared.events import ReportSubmitted
 from shared.topics import CASES, REPORTS_ACCEPTED
-from tests.unit.ingest.test_core import report
+from tests.unit.ingest.core.test_core import report
 
 
 class FakeCaseStore:
