@@ -1,55 +1,18 @@
-"""The ingest handler's wiring through its storage port, with an in-memory fake store."""
+"""Ingest's handlers through their storage port, against an in-memory fake store."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
-from datetime import datetime
+import uuid
 
 import orjson
 
-from services.ingest.core import CaseId, CaseState, Ingestion, Known, close_case
-from services.ingest.handler import ingest_batch
-from shared.events import ReportSubmitted
+from services.ingest.core import CaseId, CaseStatus
+from services.ingest.handler import close_decided, ingest_batch
+from shared.events import Category, ReportSubmitted
+from shared.events.decisions import DecisionOutcome, ReviewDecision
 from shared.topics import CASES, REPORTS_ACCEPTED
-from tests.unit.ingest.core.test_core import report
-
-
-class FakeCaseStore:
-    """Implements CaseStorePort with dicts; records what the handler asked for."""
-
-    def __init__(self) -> None:
-        self.bodies: dict[str, bytes] = {}
-        self.reporters: set[tuple[CaseId, int, str]] = set()
-        self.cases: dict[CaseId, CaseState] = {}
-        self.locked: list[set[CaseId]] = []
-
-    async def lock_cases(self, case_ids: Collection[CaseId]) -> None:
-        self.locked.append(set(case_ids))
-
-    async def load(self, reports: Sequence[ReportSubmitted], case_ids: Sequence[CaseId]) -> Known:
-        return Known(
-            report_ids={r.report_id for r in reports} & set(self.bodies),
-            cases={c: self.cases[c] for c in case_ids if c in self.cases},
-            reporters=set(self.reporters),
-        )
-
-    async def save(
-        self, ingestion: Ingestion, *, accepted_at: datetime, bodies: Mapping[str, bytes]
-    ) -> None:
-        for accepted in ingestion.accepted:
-            self.bodies[accepted.report.report_id] = bodies[accepted.report.report_id]
-            self.reporters.add(
-                (accepted.case_id, accepted.case_revision, accepted.report.reporter_id)
-            )
-        for change in ingestion.changes:
-            self.cases[change.state.case_id] = change.state
-
-    async def close_case(self, case_id: CaseId, *, revision: int) -> bool:
-        state = self.cases.get(case_id)
-        if state is None or state.revision != revision:
-            return False
-        self.cases[case_id] = close_case(state)
-        return True
+from tests.unit.ingest.core.test_core import SPAM_MESSAGE, T0, report
+from tests.unit.ingest.fakes import FakeCaseStore
 
 
 def bodies_of(reports: list[ReportSubmitted]) -> dict[str, bytes]:
@@ -95,3 +58,49 @@ async def test_closed_case_reopens_through_the_port() -> None:
 
     event = orjson.loads(handled.events[0].value)
     assert (event["event_type"], event["revision"]) == ("case.reopened", 2)
+
+
+def decision(case_id: CaseId, *, revision: int, final: bool = True) -> ReviewDecision:
+    return ReviewDecision(
+        schema_version=1,
+        decision_id=uuid.uuid4(),
+        case_id=uuid.UUID(case_id),
+        case_revision=revision,
+        subject=SPAM_MESSAGE,
+        category=Category.SPAM,
+        outcome=DecisionOutcome.NO_VIOLATION,
+        policy_reason="tos.spam.1",
+        explanation="",
+        reviewer_id="rev1",
+        final=final,
+        decided_at=T0,
+    )
+
+
+async def test_a_final_decision_closes_its_revision_and_the_next_report_reopens_it() -> None:
+    store = FakeCaseStore()
+    first = [report("r1")]
+    await ingest_batch(first, bodies=bodies_of(first), store=store)
+    case_id = next(iter(store.cases))
+
+    await close_decided([decision(case_id, revision=1)], store=store)
+
+    assert store.locked[-1] == {case_id}
+    assert store.cases[case_id].status is CaseStatus.CLOSED
+    later = [report("r2")]
+    handled = await ingest_batch(later, bodies=bodies_of(later), store=store)
+    assert orjson.loads(handled.events[0].value)["event_type"] == "case.reopened"
+
+
+async def test_a_first_of_two_reviews_or_a_stale_revision_leaves_the_case_open() -> None:
+    store = FakeCaseStore()
+    first = [report("r1")]
+    await ingest_batch(first, bodies=bodies_of(first), store=store)
+    case_id = next(iter(store.cases))
+
+    await close_decided(
+        [decision(case_id, revision=1, final=False), decision(case_id, revision=7)],
+        store=store,
+    )
+
+    assert store.cases[case_id].status is CaseStatus.OPEN
