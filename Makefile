@@ -50,8 +50,13 @@ screenshots: $(STAMP) browser ## Regenerate the consoles' (reviewers', legal off
 unit: $(STAMP) ## Unit tests only (no Kafka, no database; milliseconds)
 	$(BIN)/python -m pytest tests/unit
 
-lint: $(STAMP) ## ruff (lint and format check), mypy --strict, and the import contracts (lint-imports)
+# Cores and handlers are held to complexity 10, the rest to 15 (pyproject.toml): ruff has no
+# per-folder setting, so they are checked again with the limit overridden.
+CORES_AND_HANDLERS = $(wildcard services/*/core services/*/core.py services/*/handlers services/*/handler.py)
+
+lint: $(STAMP) ## ruff (lint, complexity, format check), mypy --strict, and the import contracts (lint-imports)
 	$(BIN)/ruff check .
+	$(BIN)/ruff check --select C901 --config 'lint.mccabe.max-complexity = 10' $(CORES_AND_HANDLERS)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy shared services tests
 	$(BIN)/mypy deploy/k8s/generate.py deploy/compose/make_secrets.py

@@ -1,4 +1,8 @@
-"""The ingest batch handler: validated reports in, stored cases and their events out."""
+"""Ingest's use cases: reports folded into cases, and final decisions closing them.
+
+Each takes the storage port its service binds (``service.py``), inside the runtime's
+transaction; none builds an adapter or sees a connection.
+"""
 
 from __future__ import annotations
 
@@ -7,24 +11,13 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 from services.ingest import events, metrics
-from services.ingest.adapters.postgres import PostgresCaseStore
 from services.ingest.core import Ingestion, case_ids_of, ingest_reports
 from services.ingest.ports import CaseStorePort
-from shared.db import Connection
 from shared.events import ReportSubmitted
 from shared.events.decisions import ReviewDecision
 from shared.publisher import Outbound
-from shared.runtime import Handled, Inbound
+from shared.runtime import Handled
 from shared.topics import CASES, REPORTS_ACCEPTED
-
-
-async def handle_reports(batch: Sequence[Inbound[ReportSubmitted]], conn: Connection) -> Handled:
-    """Fold a batch of reports into cases, inside the runner's transaction."""
-    return await ingest_batch(
-        [m.event for m in batch],
-        bodies={m.event.report_id: events.compact_json(m.event, m.raw) for m in batch},
-        store=PostgresCaseStore(conn),
-    )
 
 
 async def ingest_batch(
@@ -66,13 +59,12 @@ def _count(ingestion: Ingestion) -> None:
         metrics.CASES.labels(event_type.value, category.value).inc(n)
 
 
-async def handle_decisions(batch: Sequence[Inbound[ReviewDecision]], conn: Connection) -> Handled:
+async def close_decided(decisions: Sequence[ReviewDecision], *, store: CaseStorePort) -> Handled:
     """Close the case revisions that final decisions decided; the next report reopens them.
 
     Idempotent: a revision already closed, or already reopened as a newer one, is left alone.
     """
-    store = PostgresCaseStore(conn)
-    final = [m.event for m in batch if m.event.final]
+    final = [d for d in decisions if d.final]
     await store.lock_cases({str(d.case_id) for d in final})
     closed = 0
     for decision in final:

@@ -12,8 +12,8 @@ from typing import Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from services.surge.policy import Policy
-from services.surge.windows import WindowSpec
+from services.surge.core.policy import Policy
+from services.surge.core.windows import WindowSpec
 
 
 class WindowSetting(BaseModel):

@@ -7,9 +7,11 @@ main task, beside the shared metrics endpoint, and stops it with everything else
 import logging
 import os
 
-from services.surge.app import GROUP, AgentStalledError, SurgeApp
+from services.surge.adapters.app import SurgeApp
+from services.surge.adapters.health import AgentStalledError
+from services.surge.adapters.intake import INTAKE_GROUP
+from services.surge.adapters.topology import GROUP
 from services.surge.config import SurgeSettings
-from services.surge.intake import INTAKE_GROUP
 from shared.runtime import OwnGroup, Service, ServiceContext
 from shared.topics import REPORTS_ACCEPTED, SURGE_BY_REPORTER, SURGE_BY_SUBJECT
 
@@ -24,7 +26,12 @@ async def run_surge(context: ServiceContext) -> None:
         # faust and mode log every service's start and stop at INFO: one line each, dozens.
         # mode names a service's logger after its class's module: surge's subclasses of
         # faust's app, consumer and sensor log under theirs (they log nothing of their own).
-        for name in ("faust", "mode", "services.surge.transport", "services.surge.tables"):
+        for name in (
+            "faust",
+            "mode",
+            "services.surge.adapters.transport",
+            "services.surge.adapters.tables",
+        ):
             logging.getLogger(name).setLevel(logging.WARNING)
     surge = SurgeApp(context.settings, SurgeSettings())
     context.state["surge"] = surge

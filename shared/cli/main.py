@@ -231,10 +231,10 @@ def _chaos(args: argparse.Namespace) -> int:
     return run(args.registry, get_settings(), args=args)
 
 
-def _dashboards(_args: argparse.Namespace) -> int:
+def _dashboards(args: argparse.Namespace) -> int:
     from shared.cli.dashboards import export  # noqa: PLC0415
 
-    for path in export():
+    for path in export(args.registry):
         print(f"wrote {path}")
     return 0
 

@@ -6,7 +6,8 @@ A service package ``services/<name>/`` has ``service.py`` with its ``SPEC``, and
 level is still read for services not yet moved):
 ``bench.py`` with ``run(settings, options) -> exit status``, ``bench_<name>.py`` for more, and
 ``commands.py`` with ``register(subparsers)`` adding the service's own ``crible`` subcommands
-(e.g. ``crible banks``), which import what they need only when they run.
+(e.g. ``crible banks``), which import what they need only when they run; and
+``dashboard.py`` with ``PANELS``, its Grafana panels (``shared/panels.py``).
 """
 
 from __future__ import annotations
@@ -58,6 +59,11 @@ class Registry:
         """
         found = {n: _module(p, "adapters.http.api", "api") for n, p in self._packages.items()}
         return {name: import_module(m).openapi() for name, m in found.items() if m is not None}
+
+    def dashboards(self) -> list[tuple[str, Any]]:
+        """(name, ``PANELS`` of its ``dashboard.py`` or None) of every service, in order."""
+        found = {n: _module(p, "dashboard") for n, p in self._packages.items()}
+        return [(n, None if m is None else import_module(m).PANELS) for n, m in found.items()]
 
     def benchmarks(self) -> list[str]:
         """Every benchmark: a service's (``bench.py``) and named ones beside it.

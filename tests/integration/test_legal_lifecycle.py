@@ -18,7 +18,7 @@ from aiokafka import AIOKafkaProducer
 from prometheus_client import REGISTRY
 
 from services.dispatch.adapters.postgres.retention import rules as dispatch_rules
-from services.ingest.retention import rules as ingest_rules
+from services.ingest.adapters.postgres.retention import rules as ingest_rules
 from services.legal.adapters.postgres import legal_unit
 from services.legal.adapters.postgres.audit_log import entries, verify
 from services.legal.adapters.postgres.gauges import refresh_deadline_gauges

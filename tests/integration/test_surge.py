@@ -23,12 +23,12 @@ from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord, TopicPartition
 from prometheus_client import REGISTRY
 
-from services.surge.app import GROUP
-from services.surge.intake import INTAKE_GROUP
-from services.surge.records import fingerprint, partition_for, unpack_annotated
+from services.surge.adapters.intake import INTAKE_GROUP
+from services.surge.adapters.topology import GROUP
+from services.surge.core.records import fingerprint, partition_for, unpack_annotated
+from services.surge.core.stages import reporter_key
+from services.surge.core.windows import SubjectState
 from services.surge.service import EX_SOFTWARE, SPEC
-from services.surge.stages import reporter_key
-from services.surge.windows import SubjectState
 from shared.config import Settings
 from shared.events.surge import SurgeKind, SurgeSignal
 from shared.kafka import apply_topics, make_admin, make_plain_consumer, messages_written
@@ -476,7 +476,7 @@ async def test_an_agent_that_stops_consuming_with_lag_ends_the_process(
 WEDGED = """
 import asyncio, sys
 from services import main
-from services.surge.intake import Intake
+from services.surge.adapters.intake import Intake
 
 async def hang(self, records):
     await asyncio.Event().wait()

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from services.surge.policy import Policy
-from services.surge.records import Accepted, Annotated, fingerprint
-from services.surge.windows import WindowSpec
+from services.surge.core.policy import Policy
+from services.surge.core.records import Accepted, Annotated, fingerprint
+from services.surge.core.windows import WindowSpec
 
 #: 2026-11-28T10:00:00Z
 T0 = 1_795_860_000

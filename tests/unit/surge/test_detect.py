@@ -2,11 +2,11 @@
 
 from uuid import UUID
 
-from services.surge.baseline import CategoryStats, above_baseline
-from services.surge.campaigns import classify
-from services.surge.detect import bursts, signal, signal_id
-from services.surge.records import subject_of
-from services.surge.windows import Figures, SubjectState, WindowSpec, windows_touched
+from services.surge.core.baseline import CategoryStats, above_baseline
+from services.surge.core.campaigns import classify
+from services.surge.core.detect import bursts, signal, signal_id
+from services.surge.core.records import subject_of
+from services.surge.core.windows import Figures, SubjectState, WindowSpec, windows_touched
 from shared.events.surge import SurgeKind, SurgeSignal
 from tests.unit.surge.helpers import T0, annotated, policy
 

@@ -2,7 +2,7 @@
 
 import orjson
 
-from services.surge.records import pack, packs
+from services.surge.core.records import pack, packs
 
 
 def test_records_that_fill_more_than_one_message_are_packed_into_several_that_fit() -> None:

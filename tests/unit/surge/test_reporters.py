@@ -1,6 +1,6 @@
 """What a report says about its reporter: new or seen before, other subjects reported."""
 
-from services.surge.reporters import MAX_SUBJECTS, ReporterState, Seen, expired, observe
+from services.surge.core.reporters import MAX_SUBJECTS, ReporterState, Seen, expired, observe
 from tests.unit.surge.helpers import DAY, T0
 
 WEEK = 7 * DAY

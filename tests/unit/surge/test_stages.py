@@ -8,13 +8,13 @@ from typing import Any
 import orjson
 import pytest
 
-from services.surge.baseline import CategoryStats
-from services.surge.detect import Burst
-from services.surge.policy import Policy
-from services.surge.records import Accepted, Annotated, pack, unpack_accepted, unpack_annotated
-from services.surge.reporters import ReporterState
-from services.surge.stages import accepted_of, annotate, count, flush
-from services.surge.windows import SubjectState
+from services.surge.core.baseline import CategoryStats
+from services.surge.core.detect import Burst
+from services.surge.core.policy import Policy
+from services.surge.core.records import Accepted, Annotated, pack, unpack_accepted, unpack_annotated
+from services.surge.core.reporters import ReporterState
+from services.surge.core.stages import accepted_of, annotate, count, flush
+from services.surge.core.windows import SubjectState
 from shared.events.surge import SurgeKind
 from tests.unit.surge.helpers import DAY, T0, accepted, policy
 

@@ -1,6 +1,6 @@
 """The watchdog tells a stalled agent from an idle one."""
 
-from services.surge.watchdog import Watchdog
+from services.surge.core.watchdog import Watchdog
 
 
 class Clock:

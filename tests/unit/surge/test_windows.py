@@ -1,6 +1,6 @@
 """Hopping windows kept as buckets: arithmetic, counting once, expiry, the changelog form."""
 
-from services.surge.windows import SubjectState, WindowSpec, windows_touched
+from services.surge.core.windows import SubjectState, WindowSpec, windows_touched
 from tests.unit.surge.helpers import T0, annotated
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import reduce
 from math import gcd
 
-from services.surge.windows import WindowSpec
+from services.surge.core.windows import WindowSpec
 
 
 @dataclass(frozen=True, slots=True)

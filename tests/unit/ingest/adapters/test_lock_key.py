@@ -2,7 +2,7 @@
 
 import uuid
 
-from services.ingest.adapters.postgres import _lock_key
+from services.ingest.adapters.postgres.cases import _lock_key
 
 
 def test_lock_key_is_the_uuid_high_half_as_a_signed_bigint() -> None:

@@ -14,12 +14,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
-from services.surge.baseline import CategoryStats
-from services.surge.detect import Burst, bursts, touching
-from services.surge.policy import Policy
-from services.surge.records import Accepted, Annotated, fingerprint
-from services.surge.reporters import ReporterState, observe
-from services.surge.windows import SubjectState, windows_touched
+from services.surge.core.baseline import CategoryStats
+from services.surge.core.detect import Baseline, Burst, bursts, touching
+from services.surge.core.policy import Policy
+from services.surge.core.records import Accepted, Annotated, fingerprint
+from services.surge.core.reporters import ReporterState, observe
+from services.surge.core.windows import SubjectState, windows_touched
 from shared.events.reports import ReportAccepted
 
 V = TypeVar("V")
@@ -137,7 +137,6 @@ def count(
     policy: Policy,
 ) -> Counted:
     """Count ``records`` (all of one partition) into their subjects' windows."""
-    bucket_seconds = policy.bucket_seconds
     by_subject: dict[str, list[Annotated]] = {}
     for record in records:
         by_subject.setdefault(record.subject, []).append(record)
@@ -152,35 +151,72 @@ def count(
     for subject, group in by_subject.items():
         key = subject.encode()
         state = subjects.get(key) or SubjectState()
-        counted = []
-        for record in group:
-            first = state.add(record, bucket_seconds=bucket_seconds)
-            if first is None:
-                out.replays += 1
-                continue
-            counted.append(record.at)
-            ckey = category_key(partition, record.category)
-            cstats = stats.get(ckey) or categories.get(ckey) or CategoryStats()
-            cstats.add(record.at - record.at % bucket_seconds, new_subject=first)
-            stats[ckey] = cstats
+        counted = _add(
+            group,
+            state,
+            partition=partition,
+            stats=stats,
+            categories=categories,
+            policy=policy,
+            out=out,
+        )
         if not counted:
             continue
-        latest = state.latest
-        if latest is not None:
-            state.prune(latest - policy.horizon_seconds)
-        # Most subjects never come near a threshold: no window of theirs can be due (nor
-        # held: only windows that reached one are), and evaluating them cost the most.
-        if state.total() >= policy.lowest:
-            touched = windows_touched(policy.windows, counted)
-            found = bursts(state, touched, policy=policy, baseline=baseline)
-            out.due.extend((group[0], b) for b in found.due)
-            if found.held:
-                out.held.append(group[0])
+        _evaluate(state, group[0], counted=counted, policy=policy, baseline=baseline, out=out)
         subjects[key] = state
     for ckey, cstats in stats.items():
         cstats.prune(max(cstats.buckets) - policy.horizon_seconds)
         categories[ckey] = cstats
     return out
+
+
+def _add(
+    group: list[Annotated],
+    state: SubjectState,
+    *,
+    partition: int,
+    stats: dict[bytes, CategoryStats],
+    categories: Store[CategoryStats],
+    policy: Policy,
+    out: Counted,
+) -> list[int]:
+    """Add one subject's records to its state and their categories' stats; times counted."""
+    bucket_seconds = policy.bucket_seconds
+    counted = []
+    for record in group:
+        first = state.add(record, bucket_seconds=bucket_seconds)
+        if first is None:
+            out.replays += 1
+            continue
+        counted.append(record.at)
+        ckey = category_key(partition, record.category)
+        cstats = stats.get(ckey) or categories.get(ckey) or CategoryStats()
+        cstats.add(record.at - record.at % bucket_seconds, new_subject=first)
+        stats[ckey] = cstats
+    return counted
+
+
+def _evaluate(
+    state: SubjectState,
+    record: Annotated,
+    *,
+    counted: list[int],
+    policy: Policy,
+    baseline: Baseline,
+    out: Counted,
+) -> None:
+    """Prune a subject's state; note the bursts due (named by ``record``) and those held."""
+    latest = state.latest
+    if latest is not None:
+        state.prune(latest - policy.horizon_seconds)
+    # Most subjects never come near a threshold: no window of theirs can be due (nor
+    # held: only windows that reached one are), and evaluating them cost the most.
+    if state.total() >= policy.lowest:
+        touched = windows_touched(policy.windows, counted)
+        found = bursts(state, touched, policy=policy, baseline=baseline)
+        out.due.extend((record, b) for b in found.due)
+        if found.held:
+            out.held.append(record)
 
 
 def flush(state: SubjectState, *, policy: Policy) -> list[Burst]:

@@ -32,11 +32,12 @@ from datetime import UTC, datetime, timedelta
 import orjson
 import uvloop
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
 
-from services.surge.app import GROUP
+from services.surge.adapters.intake import INTAKE_GROUP
+from services.surge.adapters.topology import GROUP
 from services.surge.config import SurgeSettings
-from services.surge.intake import INTAKE_GROUP
-from shared.cli.bench import PASSTHROUGH, PASSTHROUGH_GROUP, observe
+from shared.cli.bench import PASSTHROUGH, PASSTHROUGH_GROUP, Measure, observe
 from shared.cli.reportgen import ReportStream
 from shared.config import Settings
 from shared.kafka import (
@@ -117,42 +118,9 @@ async def _throughput(
     env = dict(os.environ, CRIBLE_TOPIC_PREFIX=bench.topic_prefix, CRIBLE_METRICS_PORT="0")
     try:
         before = _load()
-        submitted = wire_name(REPORTS_SUBMITTED.name, bench.topic_prefix)
-        if ingest:
-            seconds = await _publish_submitted(bench, reports)
-            print(f"published {reports:,} reports.submitted in {seconds:.1f} s")
-        else:
-            seconds = await _publish_accepted(bench, reports, also_submitted=baseline)
-            print(f"published {reports:,} reports.accepted in {seconds:.1f} s")
-        if baseline:
-            raw = await observe(
-                bench,
-                [sys.executable, "-m", "shared.cli.bench"],
-                env=env,
-                group=bench.topic_prefix + PASSTHROUGH_GROUP,
-                topic=submitted,
-                total=reports,
-                workers=1,
-            )
-            print(
-                f"raw aiokafka passthrough (1 process): {raw.rate:,.0f} messages/s "
-                f"({raw.messages:,} in {raw.seconds:.2f} s)"
-            )
-        if ingest:
-            # As `crible bench ingest` times it; surge then reads what ingest accepted.
-            upstream = await observe(
-                bench,
-                [sys.executable, "-m", "services", "run", "ingest"],
-                env=env,
-                group=bench.topic_prefix + "crible-ingest",
-                topic=submitted,
-                total=reports,
-                workers=workers,
-            )
-            print(
-                f"ingest ({workers} process(es)): {upstream.rate:,.0f} reports/s "
-                f"({upstream.messages:,} in {upstream.seconds:.2f} s)"
-            )
+        await _publish(bench, reports=reports, baseline=baseline, ingest=ingest)
+        raw = await _passthrough(bench, env, reports=reports) if baseline else None
+        upstream = await _ingest(bench, env, reports=reports, workers=workers) if ingest else None
         accepted = await messages_written(
             bench, wire_name(REPORTS_ACCEPTED.name, bench.topic_prefix)
         )
@@ -169,16 +137,62 @@ async def _throughput(
             f"surge ({workers} process(es), 3 stages): {rate:,.0f} reports/s "
             f"({messages:,} in {elapsed:.2f} s, first commit to last stage done)"
         )
-        if baseline:
+        if raw is not None:
             print(f"ratio surge / passthrough: {rate / raw.rate:.2f}")
-        if ingest:
+        if upstream is not None:
             print(f"ratio surge / ingest: {rate / upstream.rate:.2f}")
         print(f"load average (1 min) at the start and the end: {before:.2f}, {_load():.2f}")
         signals = await messages_written(bench, wire_name(SURGE_SIGNALS.name, bench.topic_prefix))
         print(f"check: {signals:,} signals published on the way")
-        return rate, upstream.rate if ingest else None, messages > 0
+        return rate, None if upstream is None else upstream.rate, messages > 0
     finally:
         await delete_topics(bench)
+
+
+async def _publish(bench: Settings, *, reports: int, baseline: bool, ingest: bool) -> None:
+    """The round's reports: submitted for ingest to accept, else accepted directly."""
+    if ingest:
+        seconds = await _publish_submitted(bench, reports)
+        print(f"published {reports:,} reports.submitted in {seconds:.1f} s")
+    else:
+        seconds = await _publish_accepted(bench, reports, also_submitted=baseline)
+        print(f"published {reports:,} reports.accepted in {seconds:.1f} s")
+
+
+async def _passthrough(bench: Settings, env: dict[str, str], *, reports: int) -> Measure:
+    """The raw aiokafka passthrough over ``reports.submitted``, in one process."""
+    raw = await observe(
+        bench,
+        [sys.executable, "-m", "shared.cli.bench"],
+        env=env,
+        group=bench.topic_prefix + PASSTHROUGH_GROUP,
+        topic=wire_name(REPORTS_SUBMITTED.name, bench.topic_prefix),
+        total=reports,
+        workers=1,
+    )
+    print(
+        f"raw aiokafka passthrough (1 process): {raw.rate:,.0f} messages/s "
+        f"({raw.messages:,} in {raw.seconds:.2f} s)"
+    )
+    return raw
+
+
+async def _ingest(bench: Settings, env: dict[str, str], *, reports: int, workers: int) -> Measure:
+    """Ingest as `crible bench ingest` times it; surge then reads what ingest accepted."""
+    upstream = await observe(
+        bench,
+        [sys.executable, "-m", "services", "run", "ingest"],
+        env=env,
+        group=bench.topic_prefix + "crible-ingest",
+        topic=wire_name(REPORTS_SUBMITTED.name, bench.topic_prefix),
+        total=reports,
+        workers=workers,
+    )
+    print(
+        f"ingest ({workers} process(es)): {upstream.rate:,.0f} reports/s "
+        f"({upstream.messages:,} in {upstream.seconds:.2f} s)"
+    )
+    return upstream
 
 
 def _load() -> float:
@@ -280,26 +294,43 @@ async def _through_all_stages(
         while True:
             if time.monotonic() > deadline:
                 raise RuntimeError("surge did not get through the stream in 15 minutes")
-            for i, process in enumerate(processes):
-                if process.returncode is not None:
-                    print(f"a surge process exited ({process.returncode}); started again")
-                    processes[i] = await _surge(env)
-            offsets = await admin.list_consumer_group_offsets(group)
-            offsets.update(await admin.list_consumer_group_offsets(intake))
+            await _restart_exited(processes, env)
+            done = await _committed(admin, (group, intake), [source, *internal])
             now = time.perf_counter()
-            done = dict.fromkeys([source, *internal], 0)
-            for tp, o in offsets.items():
-                if tp.topic in done and o.offset > 0:
-                    done[tp.topic] += o.offset
             if done[source] and first is None:
                 first = (now, done[source])
-            if first is not None and done[source] >= total:
-                written = [await messages_written(settings, t) for t in internal]
-                if all(done[t] >= w for t, w in zip(internal, written, strict=True)):
-                    return total - first[1], now - first[0]
+            finished = first is not None and done[source] >= total
+            if first is not None and finished and await _stages_done(settings, done, internal):
+                return total - first[1], now - first[0]
             await asyncio.sleep(0.1)
     finally:
         await admin.close()
+
+
+async def _restart_exited(processes: list[asyncio.subprocess.Process], env: dict[str, str]) -> None:
+    """Start again each surge process that exited, as ``crible run all`` would."""
+    for i, process in enumerate(processes):
+        if process.returncode is not None:
+            print(f"a surge process exited ({process.returncode}); started again")
+            processes[i] = await _surge(env)
+
+
+async def _committed(
+    admin: AIOKafkaAdminClient, groups: tuple[str, ...], topics: list[str]
+) -> dict[str, int]:
+    """The offsets ``groups`` committed, summed per topic of ``topics``."""
+    done = dict.fromkeys(topics, 0)
+    for group in groups:
+        for tp, o in (await admin.list_consumer_group_offsets(group)).items():
+            if tp.topic in done and o.offset > 0:
+                done[tp.topic] += o.offset
+    return done
+
+
+async def _stages_done(settings: Settings, done: dict[str, int], internal: list[str]) -> bool:
+    """Whether the groups committed everything written on the internal topics."""
+    written = [await messages_written(settings, t) for t in internal]
+    return all(done[t] >= w for t, w in zip(internal, written, strict=True))
 
 
 async def _latency(settings: Settings, *, rate: float, bursts: int) -> None:

@@ -5,34 +5,22 @@ enough for the user to appeal the decision (DSA art. 20: at least 6 months) and 
 yearly transparency report (DSA art. 15 and 24) to be computed and checked: 13 months by
 default, ``CRIBLE_INGEST_REPORT_RETENTION_DAYS``. A case leaves when its last report has.
 Open cases keep everything. Run on a schedule by the ingest service itself, under its own
-database role (``shared/retention.py``).
+database role (``shared/retention.py``); its period is set in ``services/ingest/config.py``.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
-
+from services.ingest.config import IngestSettings
 from shared.retention import RetentionRule, periodic_retention
 
 BASIS = "platform policy: appeals (DSA art. 20) and yearly transparency reports (DSA art. 24)"
 
 
-class IngestRetention(BaseSettings):
-    """How long ingest keeps a closed case's reports."""
-
-    model_config = SettingsConfigDict(env_prefix="CRIBLE_INGEST_", extra="ignore", frozen=True)
-
-    report_retention_days: float = Field(
-        default=396, gt=0, description="A closed case's reports are kept this long."
-    )
-
-
 def rules() -> tuple[RetentionRule, ...]:
     """The rules under the configured period."""
-    period = timedelta(days=IngestRetention().report_retention_days)
+    period = timedelta(days=IngestSettings().report_retention_days)
     reports = RetentionRule(
         name="ingest.reports",
         basis=BASIS,

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.surge.records import Annotated
+from services.surge.core.records import Annotated
 
 
 @dataclass(frozen=True, slots=True)

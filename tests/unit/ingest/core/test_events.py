@@ -16,7 +16,7 @@ from shared.events import (
     ReportSubmitted,
 )
 from shared.events.cases import MAX_LANGUAGES_PER_CASE, MAX_REPORTS_PER_EVENT
-from tests.unit.ingest.test_core import report
+from tests.unit.ingest.core.test_core import report
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 

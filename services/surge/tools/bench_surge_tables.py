@@ -28,11 +28,11 @@ from typing import Any
 import httpx
 import uvloop
 
-from services.surge.records import Annotated, fingerprint, partition_for
-from services.surge.reporters import ReporterState, observe
-from services.surge.stages import reporter_key
-from services.surge.tables import reporter_codec, subject_codec
-from services.surge.windows import SubjectState
+from services.surge.adapters.tables import reporter_codec, subject_codec
+from services.surge.core.records import Annotated, fingerprint, partition_for
+from services.surge.core.reporters import ReporterState, observe
+from services.surge.core.stages import reporter_key
+from services.surge.core.windows import SubjectState
 from shared.config import Settings
 from shared.kafka import apply_topics, delete_topics, make_plain_producer
 from shared.topics import SURGE_APP, SURGE_REPORTERS, wire_name

@@ -13,10 +13,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from services.surge.baseline import above_baseline
-from services.surge.campaigns import classify
-from services.surge.policy import Policy
-from services.surge.windows import Emitted, SubjectState, WindowSpec, windows_touched
+from services.surge.core.baseline import above_baseline
+from services.surge.core.campaigns import classify
+from services.surge.core.policy import Policy
+from services.surge.core.windows import (
+    Emitted,
+    Figures,
+    SubjectState,
+    WindowSpec,
+    windows_touched,
+)
 from shared.events.reports import Category, Subject
 from shared.events.surge import SurgeKind, SurgeSignal
 
@@ -77,47 +83,68 @@ def bursts(
             continue
         key = spec.key(start)
         before = state.emitted.get(key)
-        if flush and before is None:
-            continue  # a flush only completes what was published
+        if before is None:
+            if flush:
+                continue  # a flush only completes what was published
         # Decided on the count alone, which is cheap (the figures are a union of reporters):
         # a new reporter always brings a new report, so nothing grew if the count did not.
-        if before is not None and not _grew(
-            before.count, count, 0.0 if flush else policy.republish_growth
-        ):
+        elif not _grew(before.count, count, 0.0 if flush else policy.republish_growth):
             held = held or count > before.count
             continue
         figures = state.figures(start, end)
-        category = figures.category
-        if before is None and not above_baseline(
-            reports=figures.count,
-            active_buckets=figures.active_buckets,
-            category=baseline(category, start, end),
-            own=state.own(category, start, end),
-            factor=policy.relative_factor,
-            min_subjects=policy.baseline_min_subjects,
+        if before is None and not _above_baseline(
+            state, figures, start=start, end=end, policy=policy, baseline=baseline
         ):
             continue
-        verdict = classify(
-            figures,
-            new_share=policy.new_reporter_share,
-            coreport_share=policy.coreport_share,
-            coreport_min=policy.coreport_min,
-        )
-        # The first publication decides the kind: the id does not carry it.
-        kind = verdict.kind if before is None else SurgeKind(before.kind)
-        state.emitted[key] = Emitted(kind.value, figures.count, figures.reporters)
-        due.append(
-            Burst(
-                spec=spec,
-                start=start,
-                kind=kind,
-                category=category,
-                count=figures.count,
-                reporters=figures.reporters,
-                new_share=verdict.new_share,
-            )
-        )
+        due.append(_published(state, figures, spec=spec, start=start, policy=policy))
     return Evaluation(due, held)
+
+
+def _above_baseline(
+    state: SubjectState,
+    figures: Figures,
+    *,
+    start: int,
+    end: int,
+    policy: Policy,
+    baseline: Baseline,
+) -> bool:
+    """Whether a window never published stands out from its category's baseline."""
+    category = figures.category
+    return above_baseline(
+        reports=figures.count,
+        active_buckets=figures.active_buckets,
+        category=baseline(category, start, end),
+        own=state.own(category, start, end),
+        factor=policy.relative_factor,
+        min_subjects=policy.baseline_min_subjects,
+    )
+
+
+def _published(
+    state: SubjectState, figures: Figures, *, spec: WindowSpec, start: int, policy: Policy
+) -> Burst:
+    """The window as a burst to publish, recorded in ``state.emitted`` as published."""
+    key = spec.key(start)
+    before = state.emitted.get(key)
+    verdict = classify(
+        figures,
+        new_share=policy.new_reporter_share,
+        coreport_share=policy.coreport_share,
+        coreport_min=policy.coreport_min,
+    )
+    # The first publication decides the kind: the id does not carry it.
+    kind = verdict.kind if before is None else SurgeKind(before.kind)
+    state.emitted[key] = Emitted(kind.value, figures.count, figures.reporters)
+    return Burst(
+        spec=spec,
+        start=start,
+        kind=kind,
+        category=figures.category,
+        count=figures.count,
+        reporters=figures.reporters,
+        new_share=verdict.new_share,
+    )
 
 
 def touching(state: SubjectState, policy: Policy) -> set[tuple[int, int]]:

@@ -19,9 +19,9 @@ from aiokafka import AIOKafkaProducer
 from faust.serializers import codecs
 from faust.types import TP, ConsumerT, TableT
 
-from services.surge.baseline import CategoryStats
-from services.surge.reporters import ReporterState
-from services.surge.windows import SubjectState
+from services.surge.core.baseline import CategoryStats
+from services.surge.core.reporters import ReporterState
+from services.surge.core.windows import SubjectState
 
 
 class StateCodec(codecs.Codec):

@@ -24,8 +24,8 @@ from aiokafka.structs import ConsumerRecord, TopicPartition
 
 from services.surge import metrics
 from services.surge.config import SurgeSettings
-from services.surge.records import packs, partition_for
-from services.surge.stages import accepted_of, reporter_key
+from services.surge.core.records import packs, partition_for
+from services.surge.core.stages import accepted_of, reporter_key
 from shared import metrics as shared_metrics
 from shared.config import Settings
 from shared.kafka import kafka_client_options

@@ -1,0 +1,116 @@
+"""Expiry of the tables: subjects and baselines whose windows all ended, reporters gone quiet.
+
+Event time drives it (each partition's newest event), so a replay expires what it expired
+the first time; the wall clock only spaces the sweeps out.
+"""
+
+from __future__ import annotations
+
+import time
+
+from services.surge import metrics
+from services.surge.adapters.tables import Deferred, Dirty
+from services.surge.adapters.topology import PARTITIONS, Topology
+from services.surge.core.policy import Policy
+from services.surge.core.records import partition_for
+from services.surge.core.reporters import expired
+from shared.topics import SURGE_BY_REPORTER, SURGE_BY_SUBJECT, TopicSpec
+
+#: (stage, partition)
+Watermark = tuple[str, int]
+
+
+class Sweeps:
+    """The stages' watermarks and the sweeps they trigger, at most one per stage and period."""
+
+    def __init__(self, topology: Topology, *, policy: Policy, every: float, dirty: Dirty) -> None:
+        self._topology = topology
+        self._policy = policy
+        self._every = every
+        self._dirty = dirty
+        self._watermarks: dict[Watermark, int] = {}
+        self._swept: dict[Watermark, float] = {}
+
+    def subjects(self, partition: int, at: int) -> None:
+        """Drop the subjects and baselines whose windows all ended."""
+        if not self._due("subjects", partition, at):
+            return
+        horizon = self._policy.horizon_seconds
+        before = {
+            p: mark - horizon for p, mark in self._marks("subjects", SURGE_BY_SUBJECT).items()
+        }
+        if not before:
+            return
+        self._expire_subjects(before)
+        self._expire_categories(before)
+        self.update_sizes()
+
+    def reporters(self, partition: int, at: int) -> None:
+        """Drop the reporters inactive for longer than the retention."""
+        if not self._due("reporters", partition, at):
+            return
+        now = self._marks("reporters", SURGE_BY_REPORTER)
+        if not now:
+            return
+        retention = self._policy.reporter_retention_seconds
+        latest = max(now.values())
+        table = self._topology.reporters
+        for key in list(table.keys()):
+            state = table.get(key)
+            if state is None or key.startswith(b"watching-since/"):
+                continue
+            if not expired(state, now=latest, retention_seconds=retention):
+                continue  # the common case, decided without hashing the key
+            where = partition_for(key.decode(), PARTITIONS)
+            if where in now and expired(state, now=now[where], retention_seconds=retention):
+                Deferred(table, where, self._dirty).delete(key)
+
+    def update_sizes(self) -> None:
+        """The table-size gauges."""
+        metrics.TABLE_KEYS.labels("subjects").set(len(self._topology.subjects))
+        metrics.TABLE_KEYS.labels("reporters").set(len(self._topology.reporters))
+        metrics.TABLE_KEYS.labels("categories").set(len(self._topology.categories))
+
+    def _due(self, stage: str, partition: int, at: int) -> bool:
+        """Note the partition's newest event time; whether the stage's sweep is due.
+
+        One sweep covers every partition of the stage: the stores hold the keys of all
+        partitions together, so it reads each key once.
+        """
+        tp = (stage, partition)
+        self._watermarks[tp] = max(at, self._watermarks.get(tp, at))
+        now = time.monotonic()
+        if now - self._swept.get((stage, -1), float("-inf")) < self._every:
+            return False
+        self._swept[(stage, -1)] = now
+        return True
+
+    def _marks(self, stage: str, spec: TopicSpec) -> dict[int, int]:
+        """The newest event time of each partition of ``spec`` this process holds."""
+        return {
+            p: self._watermarks[(stage, p)]
+            for p in self._topology.assigned(spec)
+            if (stage, p) in self._watermarks
+        }
+
+    def _expire_subjects(self, before: dict[int, int]) -> None:
+        latest_before = max(before.values())
+        table = self._topology.subjects
+        for key in list(table.keys()):
+            state = table.get(key)
+            latest = None if state is None else state.latest
+            if latest is not None and latest >= latest_before:
+                continue  # the common case, decided without hashing the key
+            where = partition_for(key.decode(), PARTITIONS)
+            if where in before and (latest is None or latest < before[where]):
+                Deferred(table, where, self._dirty).delete(key)
+
+    def _expire_categories(self, before: dict[int, int]) -> None:
+        table = self._topology.categories
+        for key in list(table.keys()):
+            where = int(key.split(b"/", 1)[0])
+            stats = table.get(key)
+            if where not in before or stats is None:
+                continue
+            if max(stats.buckets, default=before[where] - 1) < before[where]:
+                Deferred(table, where, self._dirty).delete(key)

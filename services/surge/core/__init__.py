@@ -1,0 +1,1 @@
+"""Surge's pure core: records, reporters, windows, baselines, bursts, the stages, the watchdog."""

@@ -1,0 +1,1 @@
+"""What operators run: the throughput and latency benchmark, and the tables' sizes one."""
