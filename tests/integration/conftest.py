@@ -170,7 +170,15 @@ async def running(spec: Service, settings: Settings) -> AsyncIterator[asyncio.Ev
         yield stop
     finally:
         stop.set()
-        await asyncio.wait_for(task, timeout=60)
+        # A stop that outlasts a minute is cancelled; one that ignores cancelling fails the
+        # test instead of hanging the suite (wait_for would wait for it for ever).
+        done, _ = await asyncio.wait({task}, timeout=60)
+        if not done:
+            task.cancel()
+            done, _ = await asyncio.wait({task}, timeout=10)
+            assert done, f"{spec.name} did not stop within 70 s, cancelled or not"
+            raise AssertionError(f"{spec.name} took more than 60 s to stop")
+        task.result()
 
 
 async def read_topic(

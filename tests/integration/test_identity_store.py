@@ -31,7 +31,14 @@ from services.legal.service import SPEC as LEGAL
 from shared.config import Settings
 from shared.events.identity import IdentityEvent
 from shared.kafka import apply_topics
-from shared.topics import IDENTITY_EVENTS, LEGAL_AUDIT_CHECKPOINTS, wire_name
+from shared.topics import (
+    IDENTITY_EVENTS,
+    LEGAL_AUDIT_CHECKPOINTS,
+    LEGAL_DISCLOSURES,
+    LEGAL_REQUESTS,
+    USER_NOTIFICATIONS,
+    wire_name,
+)
 from tests.integration.conftest import eventually, read_topic, running
 
 pytestmark = pytest.mark.integration
@@ -59,8 +66,10 @@ async def send(
 
 @pytest.fixture
 async def legal_settings(settings: Settings) -> Settings:
-    # The service also publishes the audit chain's checkpoints.
-    await apply_topics(settings, [IDENTITY_EVENTS, IDENTITY_EVENTS.dlq(), LEGAL_AUDIT_CHECKPOINTS])
+    # Every topic the legal service reads or writes exists, as after `crible topics apply`:
+    # a consumer left waiting for a missing topic made its stop outlast the test's minute.
+    topics = [IDENTITY_EVENTS, LEGAL_REQUESTS, LEGAL_DISCLOSURES, USER_NOTIFICATIONS]
+    await apply_topics(settings, [*topics, *(t.dlq() for t in topics), LEGAL_AUDIT_CHECKPOINTS])
     return settings
 
 
