@@ -117,7 +117,7 @@ schemas: $(STAMP) ## Re-export the JSON Schemas and AsyncAPI document under depl
 k8s: $(STAMP) ## Regenerate the Kubernetes manifests in deploy/k8s/ from the code
 	$(BIN)/python deploy/k8s/generate.py
 
-k8s-table: $(STAMP) ## Print the partition ceiling of each consumer group (README, Deployment)
+k8s-table: $(STAMP) ## Print the partition ceiling of each consumer group (for deploy/README.md)
 	$(BIN)/python deploy/k8s/generate.py --table
 
 compose-secrets: ## Make deploy/compose/secrets/ (git-ignored) for docker compose, once

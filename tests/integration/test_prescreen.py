@@ -308,7 +308,7 @@ async def test_screening_goes_on_while_the_external_model_is_down(
         assert verdict.route == "human_review"
 
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+README = Path(__file__).resolve().parents[2] / "services" / "prescreen" / "README.md"
 SHA256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 
 

@@ -262,8 +262,8 @@ def test_each_consumer_group_scales_on_its_lag_up_to_its_partitions() -> None:
 
 
 def test_the_readme_documents_each_groups_partition_ceiling(generator: Any) -> None:
-    readme = (facts.ROOT / "README.md").read_text()
-    assert generator.partition_table() in readme, "README: paste `make k8s-table`"
+    readme = (facts.ROOT / "deploy" / "README.md").read_text()
+    assert generator.partition_table() in readme, "deploy/README.md: paste `make k8s-table`"
 
 
 def test_every_topic_named_is_declared() -> None:
