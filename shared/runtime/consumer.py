@@ -112,7 +112,8 @@ class ConsumerRunner(Generic[E]):
         """Consume until the stop event is set, then finish the batches, commit and close."""
         self._consumer.subscribe(list(self.logical), listener=_Rebalance(self))
         try:
-            await self._retry.run("connect", self._consumer.start)
+            if not await self._connected():
+                return
             log.info("consumer started", extra={"group": self.group_id, "lanes": len(self._busy)})
             tasks = [asyncio.create_task(self._lane(i)) for i in range(len(self._busy))]
             helpers = [
@@ -136,6 +137,24 @@ class ConsumerRunner(Generic[E]):
                 if waiting is not None and not waiting.done():
                     waiting.cancel()
             log.info("consumer stopped", extra={"group": self.group_id})
+
+    async def _connected(self) -> bool:
+        """Start the consumer, or give up when the process is asked to stop first.
+
+        aiokafka's start waits for the metadata of every subscribed topic: a missing one
+        would hold the stop for as long as it waits.
+        """
+        start = asyncio.ensure_future(self._retry.run("connect", self._consumer.start))
+        stopping = asyncio.ensure_future(self._stop.wait())
+        await asyncio.wait({start, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if start.done():
+            start.result()
+            return True
+        start.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await start
+        return False
 
     async def _keep_polling(self) -> None:
         """While this process has no partitions, poll anyway, so that it rejoins its group.

@@ -17,12 +17,13 @@ from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 from pydantic import Field, SecretStr
 
+from services.ingest.service import SPEC as INGEST
 from shared.config import Settings
 from shared.db import Connection
 from shared.events.base import Event
 from shared.kafka import apply_topics, delete_topics, messages_written
 from shared.publisher import Outbound
-from shared.runtime import ConsumerSpec, Handled, Inbound, Service, ServiceContext
+from shared.runtime import ConsumerSpec, Handled, Inbound, Service, ServiceContext, serve
 from shared.topics import DAY_MS, TopicSpec, wire_name
 from tests.integration.conftest import MIGRATIONS, committed, eventually, running
 from tests.integration.probe import PROBE_IN, PROBE_OUT, TOPICS, Faults, create_tables, item
@@ -252,3 +253,18 @@ async def test_a_request_answers_while_the_broker_cannot_take_its_event_which_fo
         await eventually(lambda: has(probe, wire_name(LATE.name, probe.topic_prefix), 1))
         await eventually(lambda: db.fetchval("SELECT count(*) = 0 FROM probe.outbox"))
     assert await messages_written(probe, wire_name(LATE.name, probe.topic_prefix)) == 1
+
+
+async def test_a_service_whose_topic_is_missing_stops_when_asked(base_settings: Settings) -> None:
+    # No topic exists under this prefix: the consumer's start waits for metadata that never
+    # comes, and a stop must not wait with it (it waited about 30 s, once for ever).
+    settings = base_settings.model_copy(update={"topic_prefix": f"m{uuid.uuid4().hex[:10]}."})
+    stop = asyncio.Event()
+    task = asyncio.create_task(serve(INGEST, settings, stop=stop))
+    await asyncio.sleep(3)
+    stop.set()
+    done, _ = await asyncio.wait({task}, timeout=15)
+    if not done:
+        task.cancel()
+    assert done, "the service was still starting its consumer 15 s after the stop"
+    task.result()
