@@ -9,6 +9,7 @@ import multiprocessing
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 
@@ -315,19 +316,28 @@ def _tune_gc() -> None:
 EX_SOFTWARE = 70
 
 
-def install_stop_signals(*, grace_seconds: float = 25.0) -> asyncio.Event:
+def install_stop_signals(
+    *, grace_seconds: float = 25.0, same_request_seconds: float = 2.0
+) -> asyncio.Event:
     """An event set by SIGTERM or SIGINT: consumers finish their batch, commit, close.
 
     A stop signal always stops the process: if the graceful stop has not ended after
     ``grace_seconds`` (a client waiting on a broker that does not answer, a batch blocked on
     a lock), or at a second signal, it exits at once. Uncommitted work is redelivered.
+
+    Signals within ``same_request_seconds`` of the first count as one request: a Ctrl-C
+    reaches every process of the terminal's group, and the supervisor's SIGTERM follows it.
     """
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    first_at: list[float] = []
 
     def requested() -> None:
         if stop.is_set():
+            if time.monotonic() - first_at[0] < same_request_seconds:
+                return
             _exit_now("second stop signal")
+        first_at.append(time.monotonic())
         stop.set()
         # A thread, not the loop: the loop may be what is stuck.
         timer = threading.Timer(

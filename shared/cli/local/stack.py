@@ -209,7 +209,11 @@ def prepare(
 
 
 def run_forwarding_signals(command: Sequence[str], *, env: dict[str, str]) -> int:
-    """Run ``command``; pass SIGTERM on to it, and let it handle Ctrl-C (SIGINT) itself."""
+    """Run ``command``; pass SIGTERM and SIGINT on to it.
+
+    A Ctrl-C reaches the child from the terminal as well: the runtime counts signals that
+    close together as one request to stop.
+    """
     child = subprocess.Popen(command, env=env)  # noqa: S603 - the developer's own command
 
     def forward(signum: int, _frame: FrameType | None) -> None:
