@@ -12,6 +12,12 @@ LANGUAGES = ("en", "fr")
 DEFAULT = "en"
 #: The cookie that remembers the switch.
 LANGUAGE_COOKIE = "crible_lang"
+#: The words of the frame every console shares (``templates/frame.html``).
+FRAME_WORDS: dict[str, tuple[str, str]] = {
+    "skip": ("Skip to the content", "Aller au contenu"),
+    "language": ("Language", "Langue"),
+    "sign_out": ("Sign out", "Se déconnecter"),
+}
 
 
 def choose(accept_language: str | None, switch: str | None) -> str:
@@ -35,6 +41,6 @@ def choose(accept_language: str | None, switch: str | None) -> str:
 
 
 def translator(words: Mapping[str, tuple[str, str]], language: str) -> dict[str, str]:
-    """Every word in ``language`` (English where French is missing)."""
+    """Every word in ``language``, the frame's too (English where French is missing)."""
     index = 1 if language == "fr" else 0
-    return {key: pair[index] or pair[0] for key, pair in words.items()}
+    return {key: pair[index] or pair[0] for key, pair in {**FRAME_WORDS, **words}.items()}

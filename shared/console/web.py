@@ -14,9 +14,12 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 
 #: The shared stylesheet and icon.
 STATIC = Path(__file__).resolve().parent / "static"
+#: The frame and the sign-in page every console shares.
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 #: What every console response carries.
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self'; script-src 'self'; "
@@ -26,6 +29,16 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
 }
+
+
+def templates(own: Path) -> Environment:
+    """A console's templates: its own folder first, then the shared frame and sign-in page."""
+    return Environment(
+        loader=ChoiceLoader([FileSystemLoader(own), FileSystemLoader(TEMPLATES)]),
+        autoescape=select_autoescape(default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
 
 
 def mount_static(app: FastAPI, own: Path) -> None:

@@ -14,7 +14,6 @@ _WORDS: dict[str, tuple[str, str]] = {
     # key: (English, French)
     "title": ("Crible review console", "Console de modération Crible"),
     "sign_in": ("Sign in", "Se connecter"),
-    "sign_out": ("Sign out", "Se déconnecter"),
     "token": ("Reviewer token", "Jeton de modérateur"),
     "token_help": (
         "The token an administrator issued you with crible reviewers token.",
@@ -24,7 +23,6 @@ _WORDS: dict[str, tuple[str, str]] = {
     "queue": ("Queue", "File"),
     "appeals": ("Appeals", "Recours"),
     "supervisor": ("Supervision", "Supervision"),
-    "language": ("Language", "Langue"),
     "next_case": ("Take the next case", "Prendre le cas suivant"),
     "no_case": ("No case is waiting for you.", "Aucun cas ne vous attend."),
     "category": ("Category", "Catégorie"),

@@ -19,7 +19,6 @@ import httpx
 import orjson
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from services.dispatch.adapters.http import reviewing as use_cases
 from services.dispatch.adapters.http.console import i18n, views
@@ -41,19 +40,20 @@ from services.dispatch.core.reasons import ReasonRefusal
 from services.dispatch.core.reviewers import ReadRefusal, Role, may_read
 from services.dispatch.handlers.deciding import DecisionInput
 from shared.console.i18n import LANGUAGE_COOKIE
+from shared.console.sign_in import SignInCookies, mount_language_switch, mount_sign_out
 from shared.console.web import (
     SECURITY_HEADERS,
     add_server_timing,
     back,
-    is_secure,
     mount_static,
+    templates,
 )
 from shared.runtime.emit import Emitter
 
 _HERE = Path(__file__).resolve().parent
 #: The codes of a reason refused for the decision (``core/reasons.py``).
 REASON_REFUSALS = frozenset(r.value for r in ReasonRefusal)
-LOGIN_CSRF_COOKIE = "crible_login_csrf"
+COOKIES = SignInCookies(session=COOKIE, login_csrf="crible_login_csrf", lifetime=LIFETIME)
 _HEADERS = SECURITY_HEADERS
 
 
@@ -65,12 +65,7 @@ class Console:
         self.emitter = emitter
         self.config = config
         self.policy = config.review_policy()
-        self.templates = Environment(
-            loader=FileSystemLoader(_HERE / "templates"),
-            autoescape=select_autoescape(default=True),
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
+        self.templates = templates(_HERE / "templates")
 
     # -- rendering ---------------------------------------------------------------------
 
@@ -165,9 +160,6 @@ class Console:
         return _back(page if case.state is State.LEASED else "/console/queue", done)
 
 
-_secure = is_secure
-
-
 def _back(path: str, message: str | None = None) -> RedirectResponse:
     """A 303 to a console page (never elsewhere), with a message key."""
     return back(path, message, home="/console/queue")
@@ -205,23 +197,15 @@ def _sign_in_routes(app: FastAPI, console: Console) -> None:
 
     @app.get("/console/login", include_in_schema=False)
     async def login_page(request: Request) -> Response:
-        token = uuid.uuid4().hex
-        response = console.page(request, "login.html", None, login_csrf=token)
-        response.set_cookie(
-            LOGIN_CSRF_COOKIE,
-            token,
-            httponly=True,
-            samesite="strict",
-            secure=_secure(request),
-            path="/console",
+        return COOKIES.login_page(
+            request, lambda token: console.page(request, "login.html", None, login_csrf=token)
         )
-        return response
 
     @app.post("/console/login", include_in_schema=False)
     async def login(request: Request) -> Response:
         form = await request.form()
-        posted, expected = form.get("csrf"), request.cookies.get(LOGIN_CSRF_COOKIE)
-        if not isinstance(posted, str) or not expected or posted != expected:
+        expected = COOKIES.login_csrf_of(request, form.get("csrf"))
+        if expected is None:
             return console.problem(request, None, 403, "csrf")
         token = form.get("token")
         async with console.pool.acquire() as conn:
@@ -234,46 +218,15 @@ def _sign_in_routes(app: FastAPI, console: Console) -> None:
                 )
             value = await open_session(conn, reviewer)
         response = _back("/console/queue")
-        response.set_cookie(
-            COOKIE,
-            value,
-            max_age=int(LIFETIME.total_seconds()),
-            httponly=True,
-            samesite="strict",
-            secure=_secure(request),
-            path="/console",
-        )
-        response.delete_cookie(LOGIN_CSRF_COOKIE, path="/console")
+        COOKIES.signed_in(response, request, value)
         return response
 
-    @app.post("/console/logout", include_in_schema=False)
-    async def logout(request: Request) -> Response:
-        session = await console.session(request)
-        if session is None:
-            return _back("/console/login")
-        if await console.form(request, session) is None:
-            return console.problem(request, session, 403, "csrf")
+    async def close(secret: str | None) -> None:
         async with console.pool.acquire() as conn:
-            await close_session(conn, request.cookies.get(COOKIE))
-        response = _back("/console/login")
-        response.delete_cookie(COOKIE, path="/console")
-        return response
+            await close_session(conn, secret)
 
-    @app.get("/console/lang/{language}", include_in_schema=False)
-    async def switch(request: Request, language: str) -> Response:
-        """Remember the chosen language (a preference, not an action: no CSRF needed)."""
-        back = request.query_params.get("next", "/console/queue")
-        response = _back(back)
-        if language in i18n.LANGUAGES:
-            response.set_cookie(
-                LANGUAGE_COOKIE,
-                language,
-                max_age=365 * 24 * 3600,
-                samesite="strict",
-                secure=_secure(request),
-                path="/console",
-            )
-        return response
+    mount_sign_out(app, pages=console, cookies=COOKIES, end_session=close, redirect=_back)
+    mount_language_switch(app, home="/console/queue", redirect=_back)
 
 
 class _NotSignedInError(Exception):

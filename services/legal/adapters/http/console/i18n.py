@@ -7,9 +7,7 @@ from shared.console import i18n as shared_i18n
 WORDS: dict[str, tuple[str, str]] = {
     # key: (English, French)
     "title": ("Crible legal requests", "Crible · réquisitions judiciaires"),
-    "skip": ("Skip to the content", "Aller au contenu"),
     "sign_in": ("Sign in", "Se connecter"),
-    "sign_out": ("Sign out", "Se déconnecter"),
     "token": ("Legal officer token", "Jeton d'officier juridique"),
     "token_help": (
         (
@@ -22,7 +20,6 @@ WORDS: dict[str, tuple[str, str]] = {
         ),
     ),
     "bad_token": ("Unknown or disabled token.", "Jeton inconnu ou désactivé."),
-    "language": ("Language", "Langue"),
     "requests": ("Requests", "Réquisitions"),
     "preservations": ("Preservation orders", "Conservations"),
     "audit": ("Audit trail", "Journal d'audit"),

@@ -13,14 +13,13 @@ from typing import Any
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from services.legal.adapters.http.console import i18n
 from services.legal.adapters.http.console.sessions import COOKIE, OfficerSession, find_session
 from services.legal.adapters.postgres.units import Units
 from services.legal.core.approval import OfficerRole
 from shared.console.i18n import LANGUAGE_COOKIE
-from shared.console.web import SECURITY_HEADERS, back
+from shared.console.web import SECURITY_HEADERS, back, templates
 from shared.db import Connection
 
 HERE = Path(__file__).resolve().parent
@@ -59,12 +58,7 @@ class LegalConsole:
 
     def __init__(self, units: Units) -> None:
         self.units = units
-        self.templates = Environment(
-            loader=FileSystemLoader(HERE / "templates"),
-            autoescape=select_autoescape(default=True),
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
+        self.templates = templates(HERE / "templates")
         self.templates.filters["when"] = when
 
     def language(self, request: Request) -> str:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 from fastapi import FastAPI, Request, Response
 
 from services.legal.adapters.http.console.pages import HOME, LegalConsole, to
@@ -17,10 +15,9 @@ from services.legal.adapters.http.console.sessions import (
 from services.legal.adapters.postgres.principals import PostgresPrincipals
 from services.legal.core.audit import AuditStep
 from services.legal.core.model import fingerprint
-from shared.console.i18n import LANGUAGE_COOKIE, LANGUAGES
-from shared.console.web import is_secure, same_token
+from shared.console.sign_in import SignInCookies, mount_language_switch, mount_sign_out
 
-LOGIN_CSRF_COOKIE = "crible_legal_login_csrf"
+COOKIES = SignInCookies(session=COOKIE, login_csrf="crible_legal_login_csrf", lifetime=LIFETIME)
 
 
 def sign_in_routes(app: FastAPI, console: LegalConsole) -> None:
@@ -32,23 +29,15 @@ def sign_in_routes(app: FastAPI, console: LegalConsole) -> None:
 
     @app.get("/console/login", include_in_schema=False)
     async def login_page(request: Request) -> Response:
-        token = uuid.uuid4().hex
-        response = console.page(request, "login.html", None, login_csrf=token)
-        response.set_cookie(
-            LOGIN_CSRF_COOKIE,
-            token,
-            httponly=True,
-            samesite="strict",
-            secure=is_secure(request),
-            path="/console",
+        return COOKIES.login_page(
+            request, lambda token: console.page(request, "login.html", None, login_csrf=token)
         )
-        return response
 
     @app.post("/console/login", include_in_schema=False)
     async def login(request: Request) -> Response:
         form = await request.form()
-        posted, expected = form.get("csrf"), request.cookies.get(LOGIN_CSRF_COOKIE)
-        if not isinstance(posted, str) or not same_token(posted, expected):
+        expected = COOKIES.login_csrf_of(request, form.get("csrf"))
+        if expected is None:
             return console.problem(request, None, 403, "csrf")
         token = form.get("token")
         token = token.strip() if isinstance(token, str) else ""
@@ -67,42 +56,12 @@ def sign_in_routes(app: FastAPI, console: LegalConsole) -> None:
                 details={"session": fingerprint(session_hash(secret)), "via": "console"},
             )
         response = to(HOME)
-        response.set_cookie(
-            COOKIE,
-            secret,
-            max_age=int(LIFETIME.total_seconds()),
-            httponly=True,
-            samesite="strict",
-            secure=is_secure(request),
-            path="/console",
-        )
-        response.delete_cookie(LOGIN_CSRF_COOKIE, path="/console")
+        COOKIES.signed_in(response, request, secret)
         return response
 
-    @app.post("/console/logout", include_in_schema=False)
-    async def logout(request: Request) -> Response:
-        session = await console.session(request)
-        if session is None:
-            return to("/console/login")
-        if await console.form(request, session) is None:
-            return console.problem(request, session, 403, "csrf")
+    async def close(secret: str | None) -> None:
         async with console.units.pool.acquire() as conn:
-            await end_session(conn, request.cookies.get(COOKIE))
-        response = to("/console/login")
-        response.delete_cookie(COOKIE, path="/console")
-        return response
+            await end_session(conn, secret)
 
-    @app.get("/console/lang/{language}", include_in_schema=False)
-    async def switch(request: Request, language: str) -> Response:
-        """Remember the chosen language (a preference, not an action: no CSRF needed)."""
-        response = to(request.query_params.get("next", HOME))
-        if language in LANGUAGES:
-            response.set_cookie(
-                LANGUAGE_COOKIE,
-                language,
-                max_age=365 * 24 * 3600,
-                samesite="strict",
-                secure=is_secure(request),
-                path="/console",
-            )
-        return response
+    mount_sign_out(app, pages=console, cookies=COOKIES, end_session=close, redirect=to)
+    mount_language_switch(app, home=HOME, redirect=to)
