@@ -45,7 +45,7 @@ browser: ## Install Debian's chromium and chromium-driver when missing (the cons
 	bash deploy/browser/ensure-chromium.sh
 
 screenshots: $(STAMP) browser ## Regenerate the consoles' (reviewers', legal officers') and the transparency report's screenshots in deploy/screenshots/
-	CRIBLE_SCREENSHOTS=deploy/screenshots $(BIN)/crible local -- $(BIN)/python -m pytest -q tests/integration/test_console_browser.py tests/integration/legal/test_console_browser.py tests/integration/test_transparency.py -k "screenshots or signs_in or without_script"
+	CRIBLE_SCREENSHOTS=deploy/screenshots $(BIN)/crible local -- $(BIN)/python -m pytest -q tests/integration/dispatch/test_console_browser.py tests/integration/legal/test_console_browser.py tests/integration/legal/test_transparency.py -k "screenshots or signs_in or without_script"
 
 unit: $(STAMP) ## Unit tests only (no Kafka, no database; milliseconds)
 	$(BIN)/python -m pytest tests/unit

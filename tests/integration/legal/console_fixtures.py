@@ -20,7 +20,7 @@ from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
 from shared.config import Settings
-from tests.integration.test_legal_portal import (
+from tests.integration.legal.test_portal import (
     Authority,
     body,
     officer,
@@ -90,7 +90,7 @@ async def token_of(settings: Settings, officer_id: str, roles: str = "legal_offi
     if roles == "legal_officer":
         headers = await officer(settings, officer_id)
         return headers["Authorization"].removeprefix("Bearer ")
-    from tests.integration.test_prescreen import crible  # noqa: PLC0415
+    from tests.integration.prescreen.test_prescreen import crible  # noqa: PLC0415
 
     printed = await crible(
         settings, "legal", "officers", "add", officer_id, "--name", officer_id.title(),

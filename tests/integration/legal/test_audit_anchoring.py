@@ -40,7 +40,7 @@ from shared.events.legal import AuditCheckpoint
 from shared.kafka import make_plain_producer
 from shared.topics import LEGAL_AUDIT_CHECKPOINTS, wire_name
 from tests.integration.conftest import admin_connection, eventually
-from tests.integration.test_legal_portal import body, portal, register, submit
+from tests.integration.legal.test_portal import body, portal, register, submit
 
 pytestmark = pytest.mark.integration
 __all__ = ["portal"]  # the fixture, used by name

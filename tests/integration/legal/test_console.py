@@ -29,7 +29,7 @@ from tests.integration.legal.console_fixtures import (
     signed_pdf,
     token_of,
 )
-from tests.integration.test_legal_portal import body, portal, register, seed_history, submit
+from tests.integration.legal.test_portal import body, portal, register, seed_history, submit
 
 pytestmark = pytest.mark.integration
 __all__ = ["portal"]

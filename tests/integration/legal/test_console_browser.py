@@ -22,6 +22,13 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from shared.config import Settings
 from tests.e2e.browser import chromium_options, chromium_paths, fit_viewport, new_driver
+from tests.integration.dispatch.test_api import add_reviewer
+from tests.integration.dispatch.test_console_browser import (
+    _loaded,
+    in_browser,
+    navigate,
+    screenshot,
+)
 from tests.integration.legal.console_fixtures import (
     closing,
     emergency_epoc,
@@ -31,9 +38,7 @@ from tests.integration.legal.console_fixtures import (
     signed_pdf,
     token_of,
 )
-from tests.integration.test_console_browser import _loaded, in_browser, navigate, screenshot
-from tests.integration.test_dispatch_api import add_reviewer
-from tests.integration.test_legal_portal import portal, seed_history
+from tests.integration.legal.test_portal import portal, seed_history
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 __all__ = ["portal"]

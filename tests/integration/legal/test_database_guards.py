@@ -29,7 +29,7 @@ from services.legal.schedule import PERIODIC
 from shared.config import Settings
 from shared.runtime import ServiceContext
 from tests.integration.conftest import admin_connection
-from tests.integration.test_legal_portal import (
+from tests.integration.legal.test_portal import (
     body,
     officer,
     portal,
@@ -37,7 +37,7 @@ from tests.integration.test_legal_portal import (
     seed_history,
     submit,
 )
-from tests.integration.test_prescreen import crible
+from tests.integration.prescreen.test_prescreen import crible
 
 pytestmark = pytest.mark.integration
 __all__ = ["portal"]  # the fixture, used by name

@@ -27,9 +27,9 @@ from services.legal.config import LegalSettings
 from services.legal.handlers.retention import run_retention
 from shared.config import Settings
 from tests.integration.conftest import eventually
-from tests.integration.test_identity_store import event, send
-from tests.integration.test_legal_lifecycle import approve
-from tests.integration.test_legal_portal import (
+from tests.integration.legal.test_identity_store import event, send
+from tests.integration.legal.test_lifecycle import approve
+from tests.integration.legal.test_portal import (
     PATH,
     body,
     officer,

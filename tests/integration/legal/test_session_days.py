@@ -28,7 +28,7 @@ from shared.config import Settings
 from shared.events.identity import IdentityEvent
 from shared.events.legal import DataCategory
 from tests.integration.conftest import admin_connection
-from tests.integration.test_identity_store import opener_of
+from tests.integration.legal.test_identity_store import opener_of
 
 pytestmark = pytest.mark.integration
 

@@ -8,7 +8,7 @@ Cases are served by ``rank_at`` (``priority.rank_at``), which an index keeps in 
 request reads the first few index entries, not the whole queue.
 
 The SQL is the lease rule that runs; ``reviewers.eligible`` states it in Python for the
-review state machine, and ``tests/integration/test_dispatch_lease_rule.py`` checks on
+review state machine, and ``tests/integration/dispatch/test_lease_rule.py`` checks on
 generated queues that ``next_case`` leases the first case by rank ``eligible`` admits.
 """
 

@@ -27,8 +27,8 @@ from shared.topics import (
     STATEMENTS_OF_REASONS,
 )
 from tests.integration.conftest import DISPATCH_TOPICS, eventually, read_topic, running
-from tests.integration.test_dispatch_intake import publish_verdicts, verdict
-from tests.integration.test_prescreen import crible
+from tests.integration.dispatch.test_intake import publish_verdicts, verdict
+from tests.integration.prescreen.test_prescreen import crible
 
 pytestmark = pytest.mark.integration
 

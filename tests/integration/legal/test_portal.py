@@ -52,8 +52,8 @@ from tests.integration.conftest import (
     running,
     serving,
 )
-from tests.integration.test_identity_store import event, send
-from tests.integration.test_prescreen import crible
+from tests.integration.legal.test_identity_store import event, send
+from tests.integration.prescreen.test_prescreen import crible
 
 pytestmark = pytest.mark.integration
 

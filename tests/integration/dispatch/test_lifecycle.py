@@ -16,8 +16,8 @@ from services.dispatch.core.lifecycle import WAITING, State, allowed_pairs, retu
 from services.dispatch.service import SPEC as DISPATCH
 from shared.config import Settings
 from tests.integration.conftest import running, serving
-from tests.integration.dispatch_rows import entry_state, move_case
-from tests.integration.test_dispatch_api import add_reviewer, api_settings, decision
+from tests.integration.dispatch.rows import entry_state, move_case
+from tests.integration.dispatch.test_api import add_reviewer, api_settings, decision
 
 pytestmark = pytest.mark.integration
 __all__ = ["api_settings"]  # the fixture, used by name below

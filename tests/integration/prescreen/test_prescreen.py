@@ -27,7 +27,7 @@ from tests.integration.conftest import read_topic, running
 
 pytestmark = pytest.mark.integration
 
-BANKS = Path(__file__).resolve().parents[2] / "deploy" / "prescreen" / "banks"
+BANKS = Path(__file__).resolve().parents[3] / "deploy" / "prescreen" / "banks"
 TOPICS = [CASES, CASES.dlq(), SCREENING_VERDICTS, HASHBANKS_UPDATES, HASHBANKS_UPDATES.dlq()]
 
 
@@ -308,7 +308,7 @@ async def test_screening_goes_on_while_the_external_model_is_down(
         assert verdict.route == "human_review"
 
 
-README = Path(__file__).resolve().parents[2] / "services" / "prescreen" / "README.md"
+README = Path(__file__).resolve().parents[3] / "services" / "prescreen" / "README.md"
 SHA256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 
 

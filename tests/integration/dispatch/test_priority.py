@@ -1,7 +1,7 @@
 """The README's priority promises, each on the real stack: cases that differ in one factor,
 and the order in which ``next case`` serves them.
 
-Trusted reporters and surge signals have theirs in ``test_dispatch_review.py``.
+Trusted reporters and surge signals have theirs in ``test_review.py``.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from services.dispatch.service import SPEC as DISPATCH
 from shared.config import Settings
 from shared.topics import REPORTS_ACCEPTED
 from tests.integration.conftest import eventually, running, serving
-from tests.integration.test_dispatch_api import add_reviewer, api_settings
-from tests.integration.test_dispatch_intake import publish_verdicts, verdict
-from tests.integration.test_dispatch_review import accepted, publish, take
+from tests.integration.dispatch.test_api import add_reviewer, api_settings
+from tests.integration.dispatch.test_intake import publish_verdicts, verdict
+from tests.integration.dispatch.test_review import accepted, publish, take
 
 pytestmark = pytest.mark.integration
 __all__ = ["api_settings"]  # the fixture, used by name below

@@ -16,9 +16,9 @@ from services.dispatch.service import SPEC as DISPATCH
 from shared.config import Settings
 from shared.topics import ENFORCEMENT_ACTIONS, REPORTS_ACCEPTED, STATEMENTS_OF_REASONS
 from tests.integration.conftest import eventually, read_topic, running, serving
-from tests.integration.test_dispatch_api import add_reviewer, api_settings, at_least
-from tests.integration.test_dispatch_intake import publish_verdicts, verdict
-from tests.integration.test_dispatch_review import accepted, publish
+from tests.integration.dispatch.test_api import add_reviewer, api_settings, at_least
+from tests.integration.dispatch.test_intake import publish_verdicts, verdict
+from tests.integration.dispatch.test_review import accepted, publish
 
 pytestmark = pytest.mark.integration
 __all__ = ["api_settings"]

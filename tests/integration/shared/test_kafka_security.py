@@ -29,7 +29,7 @@ from shared.topics import (
 )
 from tests.integration.brokers import own_broker
 from tests.integration.conftest import INGEST_TOPICS, eventually, read_topic, running
-from tests.integration.test_ingest import encode, report
+from tests.integration.ingest.test_ingest import encode, report
 
 
 async def test_a_service_works_through_a_sasl_listener_and_anonymous_clients_are_refused(

@@ -32,9 +32,9 @@ from shared.retention import enforce_rule
 from shared.runtime.periodic import lock_name
 from shared.topics import USER_NOTIFICATIONS
 from tests.integration.conftest import audit_keys, eventually, read_topic
-from tests.integration.dispatch_rows import entry_state, move_case
-from tests.integration.test_identity_store import event, send
-from tests.integration.test_legal_portal import (
+from tests.integration.dispatch.rows import entry_state, move_case
+from tests.integration.legal.test_identity_store import event, send
+from tests.integration.legal.test_portal import (
     PATH,
     body,
     officer,

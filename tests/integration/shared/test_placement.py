@@ -18,7 +18,7 @@ from shared.publisher import Outbound, Publisher
 from shared.topics import DAY_MS, TopicSpec, wire_name
 from tests.integration.conftest import read_topic
 
-JAVA_PROGRAM = Path(__file__).parent / "java" / "Placement.java"
+JAVA_PROGRAM = Path(__file__).parents[1] / "java" / "Placement.java"
 KEYS = [f"case-{uuid.UUID(int=i * 7919)}" for i in range(60)] + ["message:c1:m1", "user:42", "é"]
 
 

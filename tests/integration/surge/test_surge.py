@@ -42,7 +42,7 @@ from shared.topics import (
     wire_name,
 )
 from tests.integration.conftest import committed, eventually, read_topic, running
-from tests.integration.test_supervisor import free_port
+from tests.integration.shared.test_supervisor import free_port
 
 pytestmark = pytest.mark.integration
 

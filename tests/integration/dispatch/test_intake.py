@@ -27,11 +27,11 @@ from shared.topics import (
     wire_name,
 )
 from tests.integration.conftest import DISPATCH_TOPICS, eventually, read_topic, running
-from tests.integration.test_prescreen import applied_updates, crible, wait_applied
+from tests.integration.prescreen.test_prescreen import applied_updates, crible, wait_applied
 
 pytestmark = pytest.mark.integration
 
-BANKS = Path(__file__).resolve().parents[2] / "deploy" / "prescreen" / "banks"
+BANKS = Path(__file__).resolve().parents[3] / "deploy" / "prescreen" / "banks"
 TOPICS = [CASES.dlq(), HASHBANKS_UPDATES, HASHBANKS_UPDATES.dlq(), *DISPATCH_TOPICS]
 
 

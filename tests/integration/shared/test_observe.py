@@ -27,9 +27,9 @@ from shared.config import Settings
 from shared.kafka import apply_topics, delete_topics
 from shared.topics import all_topics, wire_name
 from tests.integration.conftest import MIGRATIONS, eventually, running
+from tests.integration.legal.test_portal import free_port
 from tests.integration.probe import PROBE_IN, TOPICS, Faults, create_tables, item, probe_service
 from tests.integration.processes import service_env
-from tests.integration.test_legal_portal import free_port
 
 pytestmark = pytest.mark.integration
 TOKEN = "observe-s3cret"

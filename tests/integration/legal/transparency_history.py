@@ -39,7 +39,7 @@ from shared.events.legal import (
     TargetKind,
 )
 from tests.integration.conftest import admin_connection
-from tests.integration.dispatch_rows import entry_state, move_case
+from tests.integration.dispatch.rows import entry_state, move_case
 
 SUB, IP, TRAFFIC = DataCategory.SUBSCRIBER, DataCategory.IDENTIFICATION, DataCategory.TRAFFIC
 H, D = timedelta(hours=1), timedelta(days=1)

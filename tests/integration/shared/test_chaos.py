@@ -12,7 +12,7 @@ from shared.cli.chaos import chaos, table
 from shared.cli.chaos_plan import Plan
 from shared.cli.registry import Registry
 from shared.config import Settings
-from tests.integration.test_observe import free_port_run
+from tests.integration.shared.test_observe import free_port_run
 
 pytestmark = pytest.mark.integration
 

@@ -22,7 +22,7 @@ from shared.runtime import ConfigurationError
 from shared.runtime.liveness import LOCK_CLASS
 from shared.topics import CASES, REPORTS_SUBMITTED, wire_name
 from tests.integration.conftest import MIGRATIONS, eventually, read_topic, running
-from tests.integration.test_ingest import encode, report
+from tests.integration.ingest.test_ingest import encode, report
 
 
 async def leave_row(db: asyncpg.Connection, settings: Settings, *, worker: int, key: bytes) -> None:

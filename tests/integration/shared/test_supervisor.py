@@ -18,7 +18,7 @@ from aiokafka import AIOKafkaProducer
 from shared.config import Settings
 from shared.topics import REPORTS_SUBMITTED, wire_name
 from tests.integration.conftest import eventually
-from tests.integration.test_ingest import encode, report
+from tests.integration.ingest.test_ingest import encode, report
 
 
 def free_port() -> int:

@@ -23,7 +23,7 @@ from selenium.webdriver.common.by import By
 
 from services.legal.config import LegalSettings
 from tests.e2e.browser import new_driver, save_screenshot
-from tests.integration.transparency_history import (
+from tests.integration.legal.transparency_history import (
     PERIOD,
     SEEDED,
     legal_history,

@@ -20,7 +20,7 @@ import pytest
 from services.dispatch.adapters.postgres import queue
 from services.dispatch.core.reviewers import CaseTraits, Reviewer, Role, eligible
 from shared.events.reports import Category
-from tests.integration.dispatch_rows import move_case
+from tests.integration.dispatch.rows import move_case
 
 pytestmark = pytest.mark.integration
 

@@ -34,8 +34,8 @@ from shared.topics import (
     wire_name,
 )
 from tests.integration.conftest import eventually, read_topic, running, serving
-from tests.integration.test_dispatch_api import add_reviewer, api_settings, at_least, decision
-from tests.integration.test_dispatch_intake import publish_verdicts, verdict
+from tests.integration.dispatch.test_api import add_reviewer, api_settings, at_least, decision
+from tests.integration.dispatch.test_intake import publish_verdicts, verdict
 
 pytestmark = pytest.mark.integration
 __all__ = ["api_settings"]  # the fixture, used by name below
