@@ -1,6 +1,7 @@
-"""legal.sessions by day on the real PostgreSQL: days made ahead, a day past its year dropped
-whole (what a preservation order holds kept), a request reading only its period's days, and
-keys rotated across days, all as the service's own role."""
+"""legal.sessions by month on the real PostgreSQL: months made ahead, a month past its year
+dropped whole and the next trimmed to the day (what a preservation order holds kept), a
+request reading only its period's months, and keys rotated across months, all as the
+service's own role."""
 
 from __future__ import annotations
 
@@ -13,10 +14,11 @@ from typing import Any
 import asyncpg
 import pytest
 
-from services.legal.adapters.postgres import legal_unit, session_days
+from services.legal.adapters.postgres import legal_unit, session_months
 from services.legal.adapters.postgres.identity_store import account_rows, apply
 from services.legal.adapters.postgres.retention import PostgresRetention
 from services.legal.adapters.postgres.rotation import PostgresRotation
+from services.legal.adapters.postgres.session_months import month_of, next_month
 from services.legal.config import LegalSettings
 from services.legal.core.fieldcrypt import ACCOUNT_KEY
 from services.legal.core.identity import Sealer, changes_for, open_record
@@ -42,13 +44,14 @@ async def legal_db(
 ) -> AsyncIterator[asyncpg.Connection]:
     """A connection as ``crible_legal``, the service's own role (no DDL rights).
 
-    The day partitions are those a fresh store has (yesterday to a month ahead): the ones
-    earlier tests made are dropped, as an administrator would.
+    The month partitions are those a fresh store has (yesterday's month to a month ahead):
+    the ones earlier tests made are dropped, as an administrator would.
     """
+    fresh = month_of(TODAY - timedelta(days=1)), month_of(TODAY + timedelta(days=31))
     async with admin_connection() as admin:
-        for day in await session_days.days(admin):
-            if not TODAY - timedelta(days=1) <= day <= TODAY + timedelta(days=31):
-                await admin.execute(f"DROP TABLE {session_days.partition_name(day)}")
+        for month in await session_months.months(admin):
+            if not fresh[0] <= month <= fresh[1]:
+                await admin.execute(f"DROP TABLE {session_months.partition_name(month)}")
     conn = await asyncpg.connect(base_settings.database_url_for("legal").get_secret_value())
     yield conn
     await conn.close()
@@ -136,59 +139,69 @@ async def preserve(user: str) -> None:
         )
 
 
-async def test_the_days_ahead_are_made_and_old_rows_move_into_a_day_made_later(
+async def test_the_months_ahead_are_made_and_old_rows_move_into_a_month_made_later(
     legal_db: asyncpg.Connection,
 ) -> None:
-    far = TODAY + timedelta(days=50)
-    assert far not in await session_days.days(legal_db)
-    # A session beyond the days that exist waits in the default partition...
+    far = TODAY + timedelta(days=70)
+    assert month_of(far) not in await session_months.months(legal_db)
+    # A session beyond the months that exist waits in the default partition...
     await store_sessions(legal_db, "ahead", [at(far)])
     assert await partition_of(legal_db, "ahead") == ["legal.sessions_default"]
-    # ...and moves into its day once the hourly job has made it.
-    made = await session_days.create_ahead(legal_db, today=TODAY + timedelta(days=20))
-    assert made >= 19
-    assert await partition_of(legal_db, "ahead") == [f"legal.sessions_{far:%Y%m%d}"]
-    assert await session_days.create_ahead(legal_db, today=TODAY + timedelta(days=20)) == 0
+    # ...and moves into its month once the hourly job has made it.
+    made = await session_months.create_ahead(legal_db, today=TODAY + timedelta(days=45))
+    assert made >= 1
+    assert await partition_of(legal_db, "ahead") == [f"legal.sessions_{far:%Y%m}"]
+    assert await session_months.create_ahead(legal_db, today=TODAY + timedelta(days=45)) == 0
     # The service's role creates tables only through that function.
     with pytest.raises(asyncpg.InsufficientPrivilegeError):
         await legal_db.execute("CREATE TABLE legal.sessions_x (LIKE legal.sessions)")
 
 
-async def test_a_day_past_its_year_is_dropped_whole_and_a_preserved_account_keeps_its_rows(
+async def test_a_month_past_its_year_goes_whole_the_next_to_the_day_and_preserved_rows_stay(
     db: asyncpg.Connection, legal_db: asyncpg.Connection
 ) -> None:
-    old, older, recent = (TODAY - timedelta(days=d) for d in (400, 399, 100))
-    await session_days.create_days(legal_db, older - timedelta(days=1), older)
-    await session_days.create_days(legal_db, recent, recent)
-    await store_sessions(legal_db, "gone", [at(old, 8), at(old, 9), at(older), at(recent)])
-    await store_sessions(legal_db, "held", [at(old, 10), at(recent)])
+    # The run's time is an argument: the 15th of next month, within the order below.
+    run_at = datetime.combine(next_month(month_of(TODAY)).replace(day=15), time(12), UTC)
+    cutoff = run_at - timedelta(days=365)
+    trimmed, old = month_of(cutoff.date()), month_of(month_of(cutoff.date()) - timedelta(days=1))
+    recent = TODAY - timedelta(days=100)
+    await session_months.create_months(legal_db, old, cutoff.date())
+    await session_months.create_months(legal_db, recent, recent)
+    hour = timedelta(hours=1)
+    await store_sessions(
+        legal_db, "gone",
+        [at(old, 8), at(old, 9), cutoff - hour, cutoff + hour, at(recent)],
+    )  # fmt: skip
+    await store_sessions(legal_db, "held", [at(old, 10), cutoff - 2 * hour, at(recent)])
     await preserve("held")
-    assert await partition_of(legal_db, "held") == [
-        f"legal.sessions_{old:%Y%m%d}",
-        f"legal.sessions_{recent:%Y%m%d}",
-    ]
     config = LegalSettings()
     store = PostgresRetention(legal_db, config.retention(), config.audit_ring())
 
-    dry = {o.name: o for o in await run_retention(store, now=NOW, dry_run=True)}
-    assert (dry["legal.sessions"].due, dry["legal.sessions"].kept) == (3, 1)
-    assert dry["legal.sessions"].partitions == 2
-    assert {old, older} <= set(await session_days.days(legal_db))
+    dry = {o.name: o for o in await run_retention(store, now=run_at, dry_run=True)}
+    assert (dry["legal.sessions"].due, dry["legal.sessions"].kept) == (3, 2)
+    assert dry["legal.sessions"].partitions == 1
+    assert {old, trimmed} <= set(await session_months.months(legal_db))
+    assert len(await partition_of(legal_db, "gone")) == 5
 
-    done = {o.name: o for o in await run_retention(store, now=NOW)}
-    assert (done["legal.sessions"].due, done["legal.sessions"].kept) == (3, 1)
-    assert done["legal.sessions"].partitions == 2
-    assert not done["legal.sessions"].estimated  # small days are counted, not estimated
-    remaining = set(await session_days.days(legal_db))
+    done = {o.name: o for o in await run_retention(store, now=run_at)}
+    assert (done["legal.sessions"].due, done["legal.sessions"].kept) == (3, 2)
+    assert done["legal.sessions"].partitions == 1
+    assert not done["legal.sessions"].estimated  # small months are counted, not estimated
+    remaining = set(await session_months.months(legal_db))
     assert old not in remaining
-    assert older not in remaining
-    assert recent in remaining
-    # The order's account keeps its old session (now in the default partition) and reads it.
+    assert {trimmed, month_of(recent)} <= remaining
+    # Not a day more: the session an hour past its year went, the one an hour short stays.
+    assert await partition_of(legal_db, "gone") == [
+        f"legal.sessions_{trimmed:%Y%m}",
+        f"legal.sessions_{recent:%Y%m}",
+    ]
+    # The order's account keeps both its old sessions (the dropped month's in the default
+    # partition, the trimmed month's in place) and reads them.
     assert await partition_of(legal_db, "held") == [
         "legal.sessions_default",
-        f"legal.sessions_{recent:%Y%m%d}",
+        f"legal.sessions_{trimmed:%Y%m}",
+        f"legal.sessions_{recent:%Y%m}",
     ]
-    assert await partition_of(legal_db, "gone") == [f"legal.sessions_{recent:%Y%m%d}"]
     rows = await account_rows(legal_db, "held")
     assert rows is not None
     record = open_record(
@@ -197,63 +210,86 @@ async def test_a_day_past_its_year_is_dropped_whole_and_a_preserved_account_keep
         sessions=rows[2],
         cipher=await opener_of(db, "held", config.cipher()),
     )
-    assert [s.ip_address for s in record.sessions] == ["192.0.2.1", "192.0.2.2"]
-    # The run is on the audit chain, days and counts only.
+    assert [s.ip_address for s in record.sessions] == ["192.0.2.1", "192.0.2.2", "192.0.2.3"]
+    # The run is on the audit chain, partitions and counts only.
     details = await db.fetchval(
         "SELECT details::text FROM legal.audit WHERE step = 'retention_run' "
         "ORDER BY sequence DESC LIMIT 1"
     )
-    assert json.loads(details)["sessions_days_dropped"] == 2
-    again = {o.name: o for o in await run_retention(store, now=NOW)}
+    assert json.loads(details)["sessions_partitions_dropped"] == 1
+    assert json.loads(details)["sessions_deleted"] == 3
+    again = {o.name: o for o in await run_retention(store, now=run_at)}
     assert (again["legal.sessions"].due, again["legal.sessions"].partitions) == (0, 0)
+    assert again["legal.sessions"].kept == 2
 
 
-async def test_a_day_within_its_year_or_not_a_day_is_never_dropped(
+async def test_a_month_within_its_year_or_not_a_month_is_never_dropped(
     legal_db: asyncpg.Connection,
 ) -> None:
-    young = TODAY - timedelta(days=300)
-    await session_days.create_days(legal_db, young, young)
+    young = month_of(TODAY - timedelta(days=300))
+    await session_months.create_months(legal_db, young, young)
     cutoff = NOW - timedelta(days=365)
     with pytest.raises(asyncpg.InvalidParameterValueError, match="not past its retention"):
-        await legal_db.fetch("SELECT * FROM legal.drop_session_day($1, $2, $3)", young, cutoff, NOW)
-    # A day without a partition (nothing to name), and a cutoff in the future, are refused.
-    with pytest.raises(asyncpg.InvalidParameterValueError, match="not a day partition"):
         await legal_db.fetch(
-            "SELECT * FROM legal.drop_session_day($1, $2, $3)", date(1999, 1, 1), cutoff, NOW
+            "SELECT * FROM legal.drop_session_month($1, $2, $3)", young, cutoff, NOW
         )
-    assert young in await session_days.days(legal_db)
+    # A month without a partition (nothing to name) is refused.
+    with pytest.raises(asyncpg.InvalidParameterValueError, match="not a month partition"):
+        await legal_db.fetch(
+            "SELECT * FROM legal.drop_session_month($1, $2, $3)", date(1999, 1, 1), cutoff, NOW
+        )
+    assert young in await session_months.months(legal_db)
     # The service's role drops no table itself.
     with pytest.raises(asyncpg.InsufficientPrivilegeError):
-        await legal_db.execute(f"DROP TABLE legal.sessions_{young:%Y%m%d}")
+        await legal_db.execute(f"DROP TABLE legal.sessions_{young:%Y%m}")
 
 
-async def test_a_request_reads_only_the_days_of_its_period(legal_db: asyncpg.Connection) -> None:
-    first = TODAY - timedelta(days=60)
-    await session_days.create_days(legal_db, first, TODAY)
-    every_third_day = [at(first + timedelta(days=d)) for d in range(0, 60, 3)]
+async def explained_partitions(conn: asyncpg.Connection, user: str, period: Scope) -> set[str]:
+    """The partitions the store's read of ``user``'s sessions in ``period`` reads."""
+    recorder = Recorder(conn)
+    rows = await account_rows(recorder, user, period)  # type: ignore[arg-type]
+    assert rows is not None
+    sql, args = next(s for s in recorder.statements if "FROM legal.sessions" in s[0])
+    explained = await conn.fetchval(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", *args)
+    return scanned(json.loads(explained)[0]["Plan"]) - {"sessions_default"}
+
+
+async def test_a_request_reads_only_the_months_of_its_period(
+    legal_db: asyncpg.Connection,
+) -> None:
+    first = TODAY - timedelta(days=364)
+    await session_months.create_months(legal_db, first, TODAY)
+    every_third_day = [at(first + timedelta(days=d)) for d in range(0, 364, 3)]
     await store_sessions(legal_db, "reader", every_third_day)
+    low, high = TODAY - timedelta(days=45), TODAY - timedelta(days=21)
     period = Scope(
         categories=frozenset({DataCategory.IDENTIFICATION}),
-        date_from=at(TODAY - timedelta(days=30), 0),
-        date_to=at(TODAY - timedelta(days=21), 0),
+        date_from=at(low, 0),
+        date_to=at(high, 0),
     )
-    recorder = Recorder(legal_db)
-    rows = await account_rows(recorder, "reader", period)  # type: ignore[arg-type]
-    assert rows is not None
-    assert len(rows[2]) == 3  # days -30, -27, -24 of the sessions every third day
-    sql, args = next(s for s in recorder.statements if "FROM legal.sessions" in s[0])
-    explained = await legal_db.fetchval(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", *args)
-    days_read = scanned(json.loads(explained)[0]["Plan"]) - {"sessions_default"}
-    wanted = {f"sessions_{TODAY - timedelta(days=d):%Y%m%d}" for d in range(21, 31)}
-    assert days_read == wanted
+    read = await explained_partitions(legal_db, "reader", period)
+    assert read == {f"sessions_{month_of(low):%Y%m}", f"sessions_{month_of(high):%Y%m}"}
+    # A year is its 13 months (or 12), not its 365 days.
+    year = Scope(
+        categories=frozenset({DataCategory.IDENTIFICATION}),
+        date_from=at(first, 0),
+        date_to=at(TODAY, 23),
+    )
+    read = await explained_partitions(legal_db, "reader", year)
+    months, month = set(), month_of(first)
+    while month <= TODAY:
+        months.add(f"sessions_{month:%Y%m}")
+        month = next_month(month)
+    assert read == months
+    assert len(read) in (12, 13)
 
 
-async def test_rotate_key_moves_sessions_of_every_day_to_the_account_key(
+async def test_rotate_key_moves_sessions_of_every_month_to_the_account_key(
     db: asyncpg.Connection, legal_db: asyncpg.Connection
 ) -> None:
-    days = [TODAY - timedelta(days=d) for d in (40, 10)]
-    await session_days.create_days(legal_db, days[0], days[1])
-    # Sealed per field, as the store held them before account keys: two days and a stray.
+    days = [TODAY - timedelta(days=d) for d in (70, 10)]
+    await session_months.create_months(legal_db, days[0], days[1])
+    # Sealed per field, as the store held them before account keys: two months and a stray.
     await store_sessions(
         legal_db, "legacy", [at(days[0]), at(days[1]), at(TODAY + timedelta(days=200))],
         legacy=True,
