@@ -263,7 +263,7 @@ def _day_rows(
 
 
 async def _load(conn: asyncpg.Connection, total: int, *, today: date) -> float:
-    """Create the days and copy ``total`` sessions in, oldest day first; the seconds it took."""
+    """Create the months and copy ``total`` sessions in, oldest day first; the seconds it took."""
     rng = random.Random(24)  # noqa: S311 - bench data
     first = first_day(today)
     days = (today - first).days + 1
