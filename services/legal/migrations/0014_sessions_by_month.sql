@@ -10,6 +10,9 @@
 -- in UTC; the DEFAULT partition holds what no month covers (rows a preservation order kept
 -- after their month was dropped, and strays), deleted row by row as before. The service's
 -- role still makes and drops partitions only through the functions below (no DDL rights).
+-- A month past its year is detached in one short transaction (the lock on legal.sessions is
+-- held only for that), then dropped in the next: dropping frees the files, which takes time
+-- in proportion to the month's size, and is done holding a lock on that table alone.
 -- Every row is copied over in this transaction: on a large store, a maintenance window.
 
 ALTER TABLE legal.sessions RENAME TO sessions_before_0014;
@@ -87,12 +90,13 @@ BEGIN
     RETURN created;
 END $$;
 
--- Drop the month partition of ``month`` (its first day), whose whole month must be older
--- than ``cutoff`` (now minus the retention period). The rows of accounts a preservation
--- order holds at ``at`` go to the default partition first. Returns the rows dropped (from
--- the statistics when the partition was analysed: counting them would read the month
--- whole), whether that is an estimate, and the rows kept.
-CREATE FUNCTION legal.drop_session_month(month date, cutoff timestamptz, at timestamptz)
+-- Detach the month partition of ``month`` (its first day), whose whole month must be older
+-- than ``cutoff`` (now minus the retention period); legal.drop_detached_session_month drops
+-- it next. The rows of accounts a preservation order holds at ``at`` go to the default
+-- partition. Returns the rows detached (from the statistics when the partition was
+-- analysed: counting them would read the month whole), whether that is an estimate, and
+-- the rows kept.
+CREATE FUNCTION legal.detach_session_month(month date, cutoff timestamptz, at timestamptz)
 RETURNS TABLE (dropped bigint, estimated boolean, held bigint)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog SET TimeZone = 'UTC' AS $$
 DECLARE
@@ -139,17 +143,39 @@ BEGIN
         -- The month is no longer covered: these rows route to the default partition.
         INSERT INTO legal.sessions SELECT * FROM unnest(kept) ON CONFLICT DO NOTHING;
     END IF;
-    EXECUTE format('DROP TABLE legal.%I', name);
     dropped := greatest(dropped - held, 0);
     RETURN NEXT;
 END $$;
 
+-- Drop ``month``'s table once legal.detach_session_month has detached it: only a plain table
+-- of that name that is no partition (what that function leaves, even after a crash between
+-- the two), never one still attached. Returns whether there was one to drop.
+CREATE FUNCTION legal.drop_detached_session_month(month date) RETURNS boolean
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog SET TimeZone = 'UTC' AS $$
+DECLARE
+    name text := 'sessions_' || to_char(month, 'YYYYMM');
+    part oid := to_regclass('legal.' || name);
+BEGIN
+    IF part IS NULL THEN
+        RETURN false;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_inherits WHERE inhrelid = part)
+       OR (SELECT relkind FROM pg_class WHERE oid = part) <> 'r' THEN
+        RAISE EXCEPTION 'legal.% is not a detached month of legal.sessions', name
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    EXECUTE format('DROP TABLE legal.%I', name);
+    RETURN true;
+END $$;
+
 -- Only the service's role (and this schema's owner) may call them.
 REVOKE ALL ON FUNCTION legal.create_session_months(date, date) FROM PUBLIC;
-REVOKE ALL ON FUNCTION legal.drop_session_month(date, timestamptz, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION legal.detach_session_month(date, timestamptz, timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION legal.drop_detached_session_month(date) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION legal.create_session_months(date, date) TO crible_legal;
-GRANT EXECUTE ON FUNCTION legal.drop_session_month(date, timestamptz, timestamptz)
+GRANT EXECUTE ON FUNCTION legal.detach_session_month(date, timestamptz, timestamptz)
     TO crible_legal;
+GRANT EXECUTE ON FUNCTION legal.drop_detached_session_month(date) TO crible_legal;
 
 -- The months that hold rows within the retention window, and the month ahead; older rows go
 -- to the default partition, as they would arriving now (retention deletes them row by row).

@@ -223,6 +223,24 @@ async def test_a_month_past_its_year_goes_whole_the_next_to_the_day_and_preserve
     assert again["legal.sessions"].kept == 2
 
 
+async def test_a_month_detached_by_a_run_that_stopped_before_dropping_it_goes_at_the_next(
+    legal_db: asyncpg.Connection,
+) -> None:
+    old = month_of(TODAY - timedelta(days=420))
+    await session_months.create_months(legal_db, old, old)
+    await store_sessions(legal_db, "stopped", [at(old + timedelta(days=3))])
+    cutoff = NOW - timedelta(days=365)
+    await legal_db.fetch("SELECT * FROM legal.detach_session_month($1, $2, $3)", old, cutoff, NOW)
+    # The run stops here: the month is out of legal.sessions, its table still there.
+    assert await partition_of(legal_db, "stopped") == []
+    assert await session_months.detached(legal_db) == [old]
+    config = LegalSettings()
+    store = PostgresRetention(legal_db, config.retention(), config.audit_ring())
+    await run_retention(store, now=NOW)
+    assert await session_months.detached(legal_db) == []
+    assert await legal_db.fetchval("SELECT to_regclass($1)", f"legal.sessions_{old:%Y%m}") is None
+
+
 async def test_a_month_within_its_year_or_not_a_month_is_never_dropped(
     legal_db: asyncpg.Connection,
 ) -> None:
@@ -231,12 +249,15 @@ async def test_a_month_within_its_year_or_not_a_month_is_never_dropped(
     cutoff = NOW - timedelta(days=365)
     with pytest.raises(asyncpg.InvalidParameterValueError, match="not past its retention"):
         await legal_db.fetch(
-            "SELECT * FROM legal.drop_session_month($1, $2, $3)", young, cutoff, NOW
+            "SELECT * FROM legal.detach_session_month($1, $2, $3)", young, cutoff, NOW
         )
+    # Nor is a month still attached dropped as if it were detached.
+    with pytest.raises(asyncpg.InvalidParameterValueError, match="not a detached month"):
+        await legal_db.fetchval("SELECT legal.drop_detached_session_month($1)", young)
     # A month without a partition (nothing to name) is refused.
     with pytest.raises(asyncpg.InvalidParameterValueError, match="not a month partition"):
         await legal_db.fetch(
-            "SELECT * FROM legal.drop_session_month($1, $2, $3)", date(1999, 1, 1), cutoff, NOW
+            "SELECT * FROM legal.detach_session_month($1, $2, $3)", date(1999, 1, 1), cutoff, NOW
         )
     assert young in await session_months.months(legal_db)
     # The service's role drops no table itself.

@@ -84,6 +84,18 @@ async def months(conn: Connection) -> list[date]:
     return [datetime.strptime(r[0], "sessions_%Y%m").date() for r in names]  # noqa: DTZ007
 
 
+async def detached(conn: Connection) -> list[date]:
+    """Months detached and not yet dropped (only a run stopped in between leaves one)."""
+    names = await conn.fetch(
+        """SELECT c.relname FROM pg_class c
+           WHERE c.relnamespace = 'legal'::regnamespace AND c.relkind = 'r'
+             AND c.relname ~ '^sessions_[0-9]{6}$'
+             AND NOT EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid)
+           ORDER BY c.relname"""
+    )
+    return [datetime.strptime(r[0], "sessions_%Y%m").date() for r in names]  # noqa: DTZ007
+
+
 async def create_ahead(conn: Connection, *, today: date, ahead: int = DAYS_AHEAD) -> int:
     """Create the missing months from yesterday's to ``ahead`` days on; how many were made."""
     return await create_months(conn, today - timedelta(days=1), today + timedelta(days=ahead))
@@ -105,11 +117,17 @@ async def drop_due(
 ) -> MonthsOutcome:
     """Drop every month wholly older than ``cutoff``, then trim the one ``cutoff`` falls in.
 
-    Each month is dropped in a transaction of its own; one whose lock is not granted within
-    ``lock_timeout_ms`` (a long reader of ``legal.sessions``) is left for the next run rather
-    than making writers queue behind it. Dry, the rows are counted exactly and nothing goes.
+    Each month is detached in a transaction of its own, then dropped in the next: the first
+    holds the lock on ``legal.sessions`` briefly, the second frees the files holding a lock
+    on the detached table alone. A month whose lock is not granted within
+    ``lock_timeout_ms`` (a long reader of ``legal.sessions``) is left for the next run
+    rather than making writers queue behind it. Dry, the rows are counted exactly and
+    nothing goes.
     """
     started = time.monotonic()
+    if not dry_run:
+        for month in await detached(conn):  # a run stopped between detaching and dropping
+            await conn.fetchval("SELECT legal.drop_detached_session_month($1)", month)
     present = await months(conn)
     due = [month for month in present if month_end(month) <= cutoff]
     dropped = rows = held = trimmed = held_in_place = 0
@@ -123,11 +141,12 @@ async def drop_due(
             async with conn.transaction():
                 await conn.execute(f"SET LOCAL lock_timeout = {int(lock_timeout_ms)}")
                 (outcome,) = await conn.fetch(
-                    "SELECT * FROM legal.drop_session_month($1, $2, $3)", month, cutoff, now
+                    "SELECT * FROM legal.detach_session_month($1, $2, $3)", month, cutoff, now
                 )
         except asyncpg.LockNotAvailableError:
             log.warning("a session month waits for the next retention run: its lock was busy")
             continue
+        await conn.fetchval("SELECT legal.drop_detached_session_month($1)", month)
         dropped += 1
         rows += outcome["dropped"]
         held += outcome["held"]
