@@ -2,8 +2,8 @@
 
 - ``retention`` (every ``CRIBLE_LEGAL_RETENTION_EVERY_HOURS``, one process at a time):
   the identity store's retention job (``handlers/retention.py``);
-- ``session_days`` (hourly, one process at a time): the day partitions of
-  ``legal.sessions`` for the month ahead (``adapters/postgres/session_days.py``);
+- ``session_months`` (hourly, one process at a time): the month partitions of
+  ``legal.sessions`` for the month ahead (``adapters/postgres/session_months.py``);
 - ``notices`` (every ``CRIBLE_LEGAL_NOTICES_EVERY_SECONDS``, 60 by default, one process
   at a time): preservation orders whose time ran out are recorded as ended, packages whose
   link expired untaken are marked so, and the notices due are sent (``handlers/notices.py``);
@@ -22,7 +22,7 @@ import os
 from datetime import UTC, datetime
 
 from services.legal import metrics
-from services.legal.adapters.postgres import audit_log, session_days
+from services.legal.adapters.postgres import audit_log, session_months
 from services.legal.adapters.postgres.gauges import refresh_deadline_gauges
 from services.legal.adapters.postgres.retention import PostgresRetention
 from services.legal.adapters.postgres.units import Units
@@ -52,11 +52,11 @@ async def _retention(ctx: ServiceContext) -> None:
         await run_retention(store, now=datetime.now(UTC))
 
 
-async def _session_days(ctx: ServiceContext) -> None:
+async def _session_months(ctx: ServiceContext) -> None:
     async with _units(ctx).pool.acquire() as conn:
-        made = await session_days.create_ahead(conn, today=datetime.now(UTC).date())
+        made = await session_months.create_ahead(conn, today=datetime.now(UTC).date())
     if made:
-        log.info("session day partitions created", extra={"days": made})
+        log.info("session month partitions created", extra={"months": made})
 
 
 async def _notices(ctx: ServiceContext) -> None:
@@ -107,7 +107,7 @@ def _notices_every() -> float:
 
 PERIODIC = (
     retention_schedule("legal", _retention),
-    Periodic("session_days", 3600, _session_days, first_after_seconds=1),
+    Periodic("session_months", 3600, _session_months, first_after_seconds=1),
     Periodic("notices", _notices_every, _notices),
     Periodic("deadlines", 15, _deadlines, exclusive=False, first_after_seconds=1),
     Periodic("registrations", 60, _registrations, exclusive=False, first_after_seconds=3),

@@ -28,8 +28,8 @@ async def run_retention(
         table = outcome.name.removeprefix("legal.")
         details[f"{table}_due" if dry_run else f"{table}_deleted"] = outcome.due
         details[f"{table}_kept_preserved"] = outcome.kept
-        if outcome.partitions:  # days dropped whole; their rows as the statistics count them
-            details[f"{table}_days_due" if dry_run else f"{table}_days_dropped"] = (
+        if outcome.partitions:  # months dropped whole; their rows as the statistics count them
+            details[f"{table}_partitions_due" if dry_run else f"{table}_partitions_dropped"] = (
                 outcome.partitions
             )
             details[f"{table}_deleted_estimated"] = outcome.estimated

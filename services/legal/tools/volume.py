@@ -1,9 +1,10 @@
 """``crible bench legal --volume N``: the identity store at a platform's volume.
 
-N sessions (100,000,000 for the figures in the README) over the last 396 days, one day
-partition each (``session_days.py``), spread over N / 100 accounts (about 100 sessions an
-account a year, a session every few days), are copied in day after day as the intake would
-have written them. Three accounts' sessions are sealed with their own account keys by the
+N sessions (100,000,000 for the figures in the README) over the last 13 months and this one
+(from the first day of the month 13 months ago: about 400 days, in their month partitions,
+``session_months.py``), spread over N / 100 accounts (about 100 sessions an account a year,
+a session every few days), are copied in day after day as the intake would have written
+them. Three accounts' sessions are sealed with their own account keys by the
 store's own code and interleaved with the rest: a typical one (100 sessions in the year), a
 heavy one (10 a day) and one under a preservation order (one a day). The other accounts'
 addresses are random bytes of a sealed address's length: the store never opens them here,
@@ -12,9 +13,10 @@ and they take the same room.
 Then it prints: the load's rate; the bytes a session takes in the table and in each index;
 the time to read and open one account's year (the typical and the heavy account, the first
 read and the next ones, and the read alone of accounts never read before); the retention job
-on the month past its year (30 days dropped whole, the preserved account's rows kept) beside
-a writer making the intake's transactions, with that writer's longest transaction; and the
-intake's rate on the full store.
+beside a writer making the intake's transactions, with that writer's longest transaction:
+on the day the oldest month is past its year (the month dropped whole, the preserved
+account's rows kept), and on the day after (that day's sessions of the next month trimmed
+row by row); and the intake's rate on the full store, then on the emptied store.
 
 It needs a bench database: it refuses a ``legal.sessions`` holding rows of others, and
 empties it at the end (``--keep`` leaves the rows for a later ``--reuse``). 100 M sessions
@@ -39,7 +41,7 @@ from typing import Any
 
 import asyncpg
 
-from services.legal.adapters.postgres import legal_unit, session_days
+from services.legal.adapters.postgres import legal_unit, session_months
 from services.legal.adapters.postgres.identity_store import account_rows
 from services.legal.adapters.postgres.retention import PostgresRetention
 from services.legal.config import LegalSettings
@@ -58,14 +60,15 @@ from shared.config import Settings
 from shared.events.identity import IdentityEvent
 from shared.events.legal import DataCategory
 
-#: The year the law asks for, and the month past it that retention drops.
-DAYS = 396
+#: The most days loaded: the first day of the month 13 months ago to today.
+DAYS = 427
 PREFIX = "vol-"
 TYPICAL, HEAVY, PRESERVED = f"{PREFIX}typical", f"{PREFIX}heavy", f"{PREFIX}preserved"
 #: Sessions a day of the measured accounts (the typical one: about 100 in a year).
 PER_DAY = {TYPICAL: 100 / 365, HEAVY: 10.0, PRESERVED: 1.0}
 LOOKUP_TARGET_SECONDS = 0.05
 RETENTION_TARGET_SECONDS = 1.0
+ESTIMATED = " (as ANALYZE counted them)"
 COLUMNS = ["row_id", "platform_user_id", "observed_at", "utc_offset_minutes", "address", "key_id"]
 
 
@@ -102,7 +105,8 @@ async def run_volume(
             seconds = await _load(conn, args.volume, today=today)
             print(
                 f"loaded {args.volume:,} sessions in {seconds:.0f} s "
-                f"({args.volume / seconds:,.0f}/s) into {DAYS} day partitions; "
+                f"({args.volume / seconds:,.0f}/s) into {len(await session_months.months(conn))}"
+                " month partitions; "
                 f"load average {os.getloadavg()[0]:.1f}",
                 flush=True,
             )
@@ -118,11 +122,25 @@ async def run_volume(
             f"load average {os.getloadavg()[0]:.1f}",
             flush=True,
         )
+        if not args.keep:
+            await _clean(conn, today=today)
+            rate = await intake(settings)
+            print(
+                f"identity intake on the emptied store, right after: {rate:,.0f} events/s "
+                f"(1 worker); load average {os.getloadavg()[0]:.1f}",
+                flush=True,
+            )
     finally:
         if not args.keep:
             await _clean(conn, today=today)
         await conn.close()
     return 0
+
+
+def first_day(today: date) -> date:
+    """The first day loaded: the first of the month 13 months before ``today``'s."""
+    year_before = session_months.month_of(today).replace(year=today.year - 1)
+    return session_months.month_of(year_before - timedelta(days=1))
 
 
 async def _register(conn: asyncpg.Connection, users: Sequence[str], *, since: datetime) -> None:
@@ -189,7 +207,7 @@ def _session_event(user: str, n: int, when: datetime, rng: random.Random) -> Any
 
 
 async def _measured_rows(
-    conn: asyncpg.Connection, today: date, rng: random.Random
+    conn: asyncpg.Connection, first: date, days: int, rng: random.Random
 ) -> dict[date, list[tuple[Any, ...]]]:
     """The measured accounts' sessions, sealed with their account keys, by day."""
     settings = LegalSettings()
@@ -198,9 +216,9 @@ async def _measured_rows(
     n = 0
     for user, per_day in PER_DAY.items():
         sealer: Sealer = keys[user]
-        count = round(per_day * DAYS)
+        count = round(per_day * days)
         for i in range(count):
-            day = today - timedelta(days=DAYS - 1) + timedelta(days=i * DAYS // count)
+            day = first + timedelta(days=i * days // count)
             when = datetime.combine(day, datetime.min.time(), UTC) + timedelta(
                 seconds=rng.randrange(86400)
             )
@@ -245,32 +263,33 @@ def _day_rows(
 
 
 async def _load(conn: asyncpg.Connection, total: int, *, today: date) -> float:
-    """Create the days and copy ``total`` sessions in, oldest day first; the seconds it took."""
+    """Create the months and copy ``total`` sessions in, oldest day first; the seconds it took."""
     rng = random.Random(24)  # noqa: S311 - bench data
-    first = today - timedelta(days=DAYS - 1)
-    await session_days.create_days(conn, first, today + timedelta(days=1))
+    first = first_day(today)
+    days = (today - first).days + 1
+    await session_months.create_months(conn, first, today + timedelta(days=1))
     lengths = _sealed_lengths(rng)
-    measured = await _measured_rows(conn, today, rng)
+    measured = await _measured_rows(conn, first, days, rng)
     accounts = max(1, total // 100)
-    per_day = total // DAYS
+    per_day = total // days
     started = time.monotonic()
     make = functools.partial(_day_rows, accounts=accounts, lengths=lengths)
     pending = asyncio.create_task(
         asyncio.to_thread(make, first, per_day, measured=measured.get(first, []), seed=0)
     )
-    for n in range(DAYS):
+    for n in range(days):
         day = first + timedelta(days=n)
         rows = await pending
-        if n + 1 < DAYS:  # the next day is made while this one is copied
+        if n + 1 < days:  # the next day is made while this one is copied
             following = day + timedelta(days=1)
-            count = per_day if n + 2 < DAYS else total - per_day * (DAYS - 1)
+            count = per_day if n + 2 < days else total - per_day * (days - 1)
             pending = asyncio.create_task(
                 asyncio.to_thread(
                     make, following, count, measured=measured.get(following, []), seed=n + 1
                 )
             )
         await conn.copy_records_to_table(
-            f"sessions_{day:%Y%m%d}", schema_name="legal", records=rows, columns=COLUMNS
+            f"sessions_{day:%Y%m}", schema_name="legal", records=rows, columns=COLUMNS
         )
         if n % 30 == 29:
             done = per_day * (n + 1)
@@ -394,40 +413,60 @@ async def _writer(dsn: str, stop: asyncio.Event) -> list[float]:
 
 
 async def _retention(conn: asyncpg.Connection, dsn: str, *, now: datetime) -> None:
-    """The retention job on the month past its year, beside the intake's transactions."""
+    """The retention job beside the intake's transactions: a month dropped, then a day trimmed.
+
+    The job takes its time as an argument: first the day the oldest month is wholly past
+    its year (that month goes in one DROP, nothing to trim), then the day after (that day's
+    sessions of the next month go row by row), as the scheduled job meets them.
+    """
+    del now  # the runs' times follow from the oldest month loaded
     config = LegalSettings()
     store = PostgresRetention(conn, config.retention(), config.audit_ring())
-    cutoff = now - config.retention().connection_data
-    if not any(session_days.day_end(d) <= cutoff for d in await session_days.days(conn)):
-        # A run before dropped the month past its year: the job runs as it will in a month.
-        now += timedelta(days=30)
-        print("retention as it will run in 30 days (the month past its year was dropped)")
-    stop = asyncio.Event()
-    alone = asyncio.create_task(_writer(dsn, stop))
-    await asyncio.sleep(5)
-    stop.set()
-    baseline = await alone
+    oldest = min(await session_months.months(conn))
+    month_day = session_months.month_end(oldest) + config.retention().connection_data
+    baseline = await _writing(dsn, None)
+    for label, at in (
+        (f"the month {oldest:%Y-%m} past its year", month_day),
+        ("the next day, trimmed row by row", month_day + timedelta(days=1)),
+    ):
+        (outcomes, took), during = await _writing(dsn, _timed(run_retention(store, now=at)))
+        sessions = next(o for o in outcomes if o.name == "legal.sessions")
+        kept = await conn.fetchval(
+            "SELECT count(*) FROM legal.sessions WHERE platform_user_id = $1 AND observed_at < $2",
+            PRESERVED,
+            at - config.retention().connection_data,
+        )
+        print(
+            f"retention, {label}: {sessions.partitions} month(s) dropped whole and "
+            f"{sessions.due:,} sessions gone{ESTIMATED if sessions.estimated else ''}"
+            f" in {sessions.seconds:.2f} s (the whole run {took:.2f} s; target for a month "
+            f"< {RETENTION_TARGET_SECONDS:.0f} s); {kept} sessions of the preserved account "
+            f"past their year kept; the intake's transactions beside it: longest "
+            f"{max(during) * 1000:.1f} ms, p99 {_p99(during) * 1000:.1f} ms over "
+            f"{len(during):,} (alone: longest {max(baseline[1]) * 1000:.1f} ms, p99 "
+            f"{_p99(baseline[1]) * 1000:.1f} ms); load average {os.getloadavg()[0]:.1f}",
+            flush=True,
+        )
+
+
+async def _timed(job: Any) -> tuple[Any, float]:
+    started = time.perf_counter()
+    return await job, time.perf_counter() - started
+
+
+async def _writing(dsn: str, job: Any) -> tuple[Any, list[float]]:
+    """Await ``job`` (or 5 s, if None) beside the intake's transactions; its result and theirs."""
     stop = asyncio.Event()
     writer = asyncio.create_task(_writer(dsn, stop))
     await asyncio.sleep(1)
-    outcomes = await run_retention(store, now=now)
+    result = None
+    if job is None:
+        await asyncio.sleep(4)
+    else:
+        result = await job
     await asyncio.sleep(1)
     stop.set()
-    during = await writer
-    sessions = next(o for o in outcomes if o.name == "legal.sessions")
-    kept = await conn.fetchval(
-        "SELECT count(*) FROM legal.sessions_default WHERE platform_user_id = $1", PRESERVED
-    )
-    print(
-        f"retention: {sessions.partitions} days past their year dropped whole in "
-        f"{sessions.seconds:.2f} s ({sessions.due:,} sessions"
-        f"{', as ANALYZE counted them' if sessions.estimated else ''}; target "
-        f"< {RETENTION_TARGET_SECONDS:.0f} s); {kept} sessions of the preserved account kept; "
-        f"the intake's transactions beside it: longest {max(during) * 1000:.1f} ms, p99 "
-        f"{_p99(during) * 1000:.1f} ms over {len(during):,} (alone: longest "
-        f"{max(baseline) * 1000:.1f} ms, p99 {_p99(baseline) * 1000:.1f} ms)",
-        flush=True,
-    )
+    return result, await writer
 
 
 def _p99(values: Sequence[float]) -> float:
@@ -442,6 +481,6 @@ async def _clean(conn: asyncpg.Connection, *, today: date) -> None:
     await conn.execute(
         "DELETE FROM legal.account_keys WHERE platform_user_id LIKE $1", PREFIX + "%"
     )
-    for day in await session_days.days(conn):
-        if day < today - timedelta(days=1):
-            await conn.execute(f"DROP TABLE {session_days.partition_name(day)}")
+    for month in await session_months.months(conn):
+        if month < session_months.month_of(today - timedelta(days=1)):
+            await conn.execute(f"DROP TABLE {session_months.partition_name(month)}")

@@ -6,10 +6,11 @@ address, port, time) for 1 year after it was observed. The periods are configura
 (``LegalSettings``). An account under a running preservation order (CPP art. 60-2,
 Regulation 2023/1543 art. 11) is skipped, and the job says how many rows it kept so.
 
-Sessions are kept in day partitions (``session_days.py``): a day wholly past its year is
-dropped whole, its preserved rows moved to the default partition first; the rules below
-delete row by row only in the default partition (rows kept by an order, strays) and in the
-accounts' tables.
+Sessions are kept in month partitions (``session_months.py``): a month wholly past its year
+is dropped whole, its preserved rows moved to the default partition first, and the rows of
+the month the cutoff falls in that are past their year are trimmed row by row; the rules
+below delete row by row only in the default partition (rows kept by an order, strays) and
+in the accounts' tables.
 
 The job runs in the legal service on a schedule (``Periodic``, one process at a time by an
 advisory lock) and as ``crible legal retention [--dry-run]`` (the same lock). Counts go to
@@ -22,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 
-from services.legal.adapters.postgres import session_days
+from services.legal.adapters.postgres import session_months
 from services.legal.adapters.postgres.audit_log import record
 from services.legal.core.audit import AuditStep, DetailValue
 from services.legal.core.fieldcrypt import KeyRing
@@ -37,16 +38,16 @@ _PRESERVED = """EXISTS (SELECT 1 FROM legal.preservations p
 
 SESSIONS_BASIS = "décret n° 2021-1362 art. 1 (connection data: 1 year)"
 IDENTITY_BASIS = "décret n° 2021-1362 art. 1 (civil identity: 5 years after the account ends)"
-#: How long a day's drop may wait for its lock before it is left for the next run: dropping
-#: a day locks ``legal.sessions`` whole, and writers queue behind a waiting lock.
+#: How long a month's drop may wait for its lock before it is left for the next run: dropping
+#: a month locks ``legal.sessions`` whole, and writers queue behind a waiting lock.
 LOCK_TIMEOUT_MS = 500
 
 
 def rules(policy: RetentionPolicy) -> tuple[RetentionRule, ...]:
     """The identity store's rules under the configured periods."""
     preserved_s, preserved_a = _PRESERVED.format(alias="s"), _PRESERVED.format(alias="a")
-    # Row by row only in the default partition: the day partitions go whole.
-    default = session_days.DEFAULT_PARTITION
+    # Row by row only in the default partition: the months go whole (or trimmed, above).
+    default = session_months.DEFAULT_PARTITION
     sessions = RetentionRule(
         name="legal.sessions",
         basis=SESSIONS_BASIS,
@@ -93,16 +94,17 @@ class PostgresRetention:
         self._ring = ring
 
     async def enforce(self, *, now: datetime, dry_run: bool, batch: int) -> list[RuleOutcome]:
-        """Drop the days past their year, then apply every rule at ``now``.
+        """Drop the months past their year, trim the next, then apply every rule at ``now``.
 
         With ``dry_run``, count what is due instead.
         """
-        days = await session_days.drop_due(
+        months = await session_months.drop_due(
             self._conn,
             cutoff=now - self._retention.connection_data,
             now=now,
             dry_run=dry_run,
             lock_timeout_ms=LOCK_TIMEOUT_MS,
+            batch=batch,
         )
         outcomes = [
             await enforce_rule(self._conn, rule, now=now, dry_run=dry_run, batch=batch)
@@ -111,12 +113,13 @@ class PostgresRetention:
         sessions = outcomes[0]
         outcomes[0] = replace(
             sessions,
-            due=sessions.due + days.rows,
-            # Once dropped, a day's preserved rows are in the default partition, counted there.
-            kept=sessions.kept + (days.held if dry_run else 0),
-            seconds=sessions.seconds + days.seconds,
-            partitions=days.days,
-            estimated=days.estimated,
+            due=sessions.due + months.rows,
+            # Once dropped, a month's preserved rows are in the default partition, counted
+            # there; those of the trimmed month are still in it.
+            kept=sessions.kept + months.held_in_place + (months.held if dry_run else 0),
+            seconds=sessions.seconds + months.seconds,
+            partitions=months.months,
+            estimated=months.estimated,
         )
         return outcomes
 

@@ -9,11 +9,11 @@ from tests.unit.legal.fakes import FakeAudit, FakeKeys, FakeRetention
 NOW = datetime(2026, 12, 6, 12, tzinfo=UTC)
 
 
-async def test_a_run_puts_its_counts_and_the_days_dropped_on_the_audit_chain() -> None:
+async def test_a_run_puts_its_counts_and_the_partitions_dropped_on_the_audit_chain() -> None:
     audit = FakeAudit(FakeKeys().audit_ring())
     store = FakeRetention(
         [
-            RuleOutcome("legal.sessions", 253_000, 4, 0.2, partitions=30, estimated=True),
+            RuleOutcome("legal.sessions", 253_000, 4, 0.2, partitions=1, estimated=True),
             RuleOutcome("legal.accounts", 2, 0, 0.1),
         ],
         audit,
@@ -24,7 +24,7 @@ async def test_a_run_puts_its_counts_and_the_days_dropped_on_the_audit_chain() -
         "dry_run": False,
         "sessions_deleted": 253_000,
         "sessions_kept_preserved": 4,
-        "sessions_days_dropped": 30,
+        "sessions_partitions_dropped": 1,
         "sessions_deleted_estimated": True,
         "accounts_deleted": 2,
         "accounts_kept_preserved": 0,
@@ -39,6 +39,6 @@ async def test_a_dry_run_says_what_is_due_and_records_it_so() -> None:
         "dry_run": True,
         "sessions_due": 3,
         "sessions_kept_preserved": 1,
-        "sessions_days_due": 2,
+        "sessions_partitions_due": 2,
         "sessions_deleted_estimated": False,
     }
