@@ -102,30 +102,10 @@ BOARDS = (
     ),
 )
 
-#: The panels of services whose folders are being restructured in other issues (prescreen:
-#: 22, legal: 23 and 24), kept here until they move to their ``dashboard.py``; a service's
-#: own ``PANELS`` take their place as soon as it has one.
+#: The panels of services whose folders are being restructured in other issues (legal: 23
+#: and 24), kept here until they move to their ``dashboard.py``; a service's own ``PANELS``
+#: take their place as soon as it has one.
 NOT_YET_MOVED: dict[str, Panels] = {
-    "prescreen": {
-        PIPELINE: (
-            Panel(
-                "Screening verdicts per second",
-                (("sum by (route) (crible:prescreen_verdicts:rate5m)", "{{route}}"),),
-                "ops",
-            ),
-            Panel(
-                "Screener errors per second",
-                (
-                    (
-                        "sum by (screener) (rate(crible_prescreen_screener_errors_total[5m]))",
-                        "{{screener}}",
-                    ),
-                    ("max(crible_prescreen_external_circuit_state)", "external circuit (2 = open)"),
-                ),
-                "short",
-            ),
-        ),
-    },
     "legal": {
         LEGAL: (
             Panel("Requests by state", (("sum by (state) (crible_legal_requests)", "{{state}}"),)),
