@@ -2,7 +2,8 @@
 
 Two consumers: ``main`` screens case events (the screening runs in the stage, a thread off
 the event loop), ``banks`` writes bank updates to the tables. Beside them each worker follows
-``hashbanks.updates`` itself, so that every worker's banks change while it runs.
+``hashbanks.updates`` outside any group (a runtime follower), so that every worker's banks
+change while it runs.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from functools import partial
 from pathlib import Path
 from uuid import uuid4
 
-from services.prescreen.adapters.bank_feed import follow_updates, record_sizes
 from services.prescreen.adapters.lingua_languages import LinguaIdentifier
 from services.prescreen.adapters.onnx_classifier import ClassifierFilesError, OnnxClassifier
 from services.prescreen.adapters.postgres.banks import PostgresBankStore, load_banks
@@ -24,6 +24,7 @@ from services.prescreen.adapters.safety_model import SafetyModelConfig, SafetyMo
 from services.prescreen.banks import BankSet
 from services.prescreen.config import PrescreenSettings
 from services.prescreen.engine import Screened, ScreeningEngine
+from services.prescreen.handlers.bank_feed import apply_updates, record_sizes
 from services.prescreen.handlers.bank_updates import store_updates
 from services.prescreen.handlers.cases import publish_verdicts
 from services.prescreen.inbound import CaseToScreen
@@ -38,6 +39,7 @@ from shared.db import Connection
 from shared.events import Category
 from shared.events.screening import BankUpdate
 from shared.runtime import ConsumerSpec, Handled, Inbound, Service, ServiceContext, Stage
+from shared.runtime.follower import Follower
 from shared.topics import CASES, HASHBANKS_UPDATES, SCREENING_VERDICTS
 
 
@@ -167,10 +169,12 @@ async def _stop(ctx: ServiceContext) -> None:
                 screener.close()
 
 
-async def _follow(ctx: ServiceContext) -> None:
-    """Keep this worker's banks current with ``hashbanks.updates``."""
-    loaded = resources(ctx)
-    await follow_updates(ctx.settings, loaded.banks, loaded.bank_offsets, ctx.stop)
+def _bank_offsets(ctx: ServiceContext) -> dict[int, int]:
+    return resources(ctx).bank_offsets
+
+
+async def _apply_bank_updates(ctx: ServiceContext, updates: list[BankUpdate]) -> None:
+    await apply_updates(updates, banks=resources(ctx).banks)
 
 
 def _stage(ctx: ServiceContext) -> Stage:
@@ -210,5 +214,15 @@ SPEC = Service(
     consumers=(CASE_EVENTS, BANK_UPDATES),
     on_start=(_start,),
     on_stop=(_stop,),
-    main=_follow,
+    #: Every worker follows the bank updates from the snapshot it loaded, so that its banks
+    #: change while it runs.
+    followers=(
+        Follower(
+            "bank-feed",
+            HASHBANKS_UPDATES,
+            BankUpdate,
+            start=_bank_offsets,
+            apply=_apply_bank_updates,
+        ),
+    ),
 )
