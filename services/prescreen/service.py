@@ -23,13 +23,13 @@ from services.prescreen.adapters.postgres.screening import PostgresScreeningStor
 from services.prescreen.adapters.safety_model import SafetyModelConfig, SafetyModelScreener
 from services.prescreen.banks import BankSet
 from services.prescreen.config import PrescreenSettings
+from services.prescreen.core.inbound import CaseToScreen
+from services.prescreen.core.model import CaseInput, Screener, TextItem
+from services.prescreen.core.policy import load_policy
 from services.prescreen.engine import Screened, ScreeningEngine
 from services.prescreen.handlers.bank_feed import apply_updates, record_sizes
 from services.prescreen.handlers.bank_updates import store_updates
 from services.prescreen.handlers.cases import publish_verdicts
-from services.prescreen.inbound import CaseToScreen
-from services.prescreen.model import CaseInput, Screener, TextItem
-from services.prescreen.policy import load_policy
 from services.prescreen.screeners.external import ExternalModelConfig, ExternalModelScreener
 from services.prescreen.screeners.hashes import HashScreener
 from services.prescreen.screeners.offload import OffloadedScreener

@@ -14,10 +14,10 @@ from functools import cache
 from prometheus_client import Histogram
 
 from services.prescreen import metrics
+from services.prescreen.core.inbound import CaseToScreen
 from services.prescreen.core.screening_state import CaseScreening, CaseState, Outcome, judge
 from services.prescreen.core.screening_state import screened as screened_state
 from services.prescreen.engine import Screened
-from services.prescreen.inbound import CaseToScreen
 from services.prescreen.ports import ScreeningStorePort, ShadowRow, VerdictRow
 from services.prescreen.verdicts import Verdict, build_verdict, fingerprint
 from shared.publisher import Outbound

@@ -11,7 +11,7 @@ import pytest
 
 from services.prescreen.banks import BankSet
 from services.prescreen.config import DEPLOY, PrescreenSettings
-from services.prescreen.inbound import CaseToScreen
+from services.prescreen.core.inbound import CaseToScreen
 from services.prescreen.service import build_engine
 from services.prescreen.tools.bankfiles import BankFileError, read_bank_file, updates
 from services.prescreen.tools.evaluate import evaluate, load_bank_files, read_labelled, render

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 
 from services.prescreen.banks import BankSet
 from services.prescreen.config import PrescreenSettings
+from services.prescreen.core.inbound import CaseToScreen
 from services.prescreen.engine import Screened
 from services.prescreen.handlers.cases import publish_verdicts
-from services.prescreen.inbound import CaseToScreen
 from services.prescreen.service import build_engine
 from shared.topics import SCREENING_VERDICTS
 from tests.unit.prescreen.fakes import FakeScreeningStore
