@@ -21,7 +21,6 @@ The list file is a YAML list of lists::
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 import re
 from collections.abc import Mapping
@@ -31,9 +30,9 @@ from pathlib import Path
 
 import icu
 import tldextract
-import yaml
 from ada_url import URL, HostType
 
+from services.prescreen.adapters.yaml_files import read_yaml
 from shared.events import Category
 
 # Names reserved for documentation and tests (RFC 2606, RFC 6761): lists and fixtures use
@@ -209,12 +208,8 @@ class DomainIndex:
 
 def load_domain_lists(path: str | Path) -> DomainIndex:
     """Load a domain list file; raise :class:`DomainListError` if it is invalid."""
-    raw = Path(path).read_bytes()
-    try:
-        document = yaml.safe_load(raw)
-    except yaml.YAMLError as exc:
-        raise DomainListError(f"{path}: not valid YAML: {exc}") from exc
-    return DomainIndex(parse_domain_lists(document), digest=hashlib.sha256(raw).hexdigest())
+    document, digest = read_yaml(path, error=DomainListError)
+    return DomainIndex(parse_domain_lists(document), digest=digest)
 
 
 def parse_domain_lists(document: object) -> list[DomainList]:

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.prescreen import metrics
+from services.prescreen.core.inbound import CaseToScreen
 from services.prescreen.core.language import LanguageIdentifier, NoIdentifier
+from services.prescreen.core.model import CaseInput, Screener, ScreenerResult, Usability
+from services.prescreen.core.policy import Decision, Policy, decide
 from services.prescreen.core.preparation import identify, prepare, with_languages
-from services.prescreen.inbound import CaseToScreen
-from services.prescreen.model import CaseInput, Screener, ScreenerResult, Usability
-from services.prescreen.policy import Decision, Policy, decide
 from services.prescreen.screeners.offload import OffloadedScreener
 
 log = logging.getLogger(__name__)

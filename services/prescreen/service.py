@@ -2,35 +2,44 @@
 
 Two consumers: ``main`` screens case events (the screening runs in the stage, a thread off
 the event loop), ``banks`` writes bank updates to the tables. Beside them each worker follows
-``hashbanks.updates`` itself, so that every worker's banks change while it runs.
+``hashbanks.updates`` outside any group (a runtime follower), so that every worker's banks
+change while it runs.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from uuid import uuid4
 
 from services.prescreen.adapters.lingua_languages import LinguaIdentifier
 from services.prescreen.adapters.onnx_classifier import ClassifierFilesError, OnnxClassifier
+from services.prescreen.adapters.postgres.banks import PostgresBankStore, load_banks
+from services.prescreen.adapters.postgres.screening import PostgresScreeningStore
 from services.prescreen.adapters.safety_model import SafetyModelConfig, SafetyModelScreener
 from services.prescreen.banks import BankSet
-from services.prescreen.bankstore import follow_updates, handle_updates, load_banks
 from services.prescreen.config import PrescreenSettings
-from services.prescreen.engine import ScreeningEngine
-from services.prescreen.handler import handle_cases
-from services.prescreen.inbound import CaseToScreen
-from services.prescreen.model import CaseInput, Screener, TextItem
-from services.prescreen.policy import load_policy
+from services.prescreen.core.inbound import CaseToScreen
+from services.prescreen.core.model import CaseInput, Screener, TextItem
+from services.prescreen.core.policy import load_policy
+from services.prescreen.engine import Screened, ScreeningEngine
+from services.prescreen.handlers.bank_feed import apply_updates, record_sizes
+from services.prescreen.handlers.bank_updates import store_updates
+from services.prescreen.handlers.cases import publish_verdicts
 from services.prescreen.screeners.external import ExternalModelConfig, ExternalModelScreener
 from services.prescreen.screeners.hashes import HashScreener
 from services.prescreen.screeners.offload import OffloadedScreener
 from services.prescreen.screeners.text import TextScreener
 from services.prescreen.screeners.urls import UrlScreener
+from shared.db import Connection
 from shared.events import Category
 from shared.events.screening import BankUpdate
-from shared.runtime import ConsumerSpec, Service, ServiceContext, Stage
+from shared.runtime import ConsumerSpec, Handled, Inbound, Service, ServiceContext, Stage
+from shared.runtime.follower import Follower
 from shared.topics import CASES, HASHBANKS_UPDATES, SCREENING_VERDICTS
 
 
@@ -114,37 +123,80 @@ def text_screener(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Resources:
+    """What a prescreen worker loads at start and its stage and follower use."""
+
+    banks: BankSet
+    bank_offsets: dict[int, int]
+    engine: ScreeningEngine
+    stage_workers: int
+
+
+#: The key of prescreen's :class:`Resources` in the service context.
+_RESOURCES = "prescreen"
+
+
+def resources(ctx: ServiceContext) -> Resources:
+    """The resources :func:`_start` loaded for this worker."""
+    loaded = ctx.state[_RESOURCES]
+    if not isinstance(loaded, Resources):
+        raise TypeError("prescreen's resources are not loaded")
+    return loaded
+
+
 async def _start(ctx: ServiceContext) -> None:
     """Load the banks, rules, lists, policies and the text model before consuming."""
     config = PrescreenSettings()
     banks = BankSet()
     assert ctx.pool is not None  # noqa: S101 - prescreen uses the database
-    ctx.state["bank_offsets"] = await load_banks(ctx.pool, banks)
+    offsets = await load_banks(ctx.pool, banks)
+    record_sizes(banks)
     engine = await asyncio.to_thread(build_engine, config, banks)
     # One screening at start-up loads the text model now, not on the first batch.
     warm = CaseInput(str(uuid4()), 1, Category.OTHER, texts=(TextItem("report", "hello"),))
     await asyncio.to_thread(engine.screen, [warm])
-    ctx.state.update(banks=banks, engine=engine, workers=config.stage_workers)
+    ctx.state[_RESOURCES] = Resources(banks, offsets, engine, config.stage_workers)
 
 
 async def _stop(ctx: ServiceContext) -> None:
-    engine = ctx.state.get("engine")
-    if isinstance(engine, ScreeningEngine):
-        for screener in engine.screeners:
+    loaded = ctx.state.get(_RESOURCES)
+    if isinstance(loaded, Resources):
+        for screener in loaded.engine.screeners:
             if isinstance(
                 screener, ExternalModelScreener | OffloadedScreener | SafetyModelScreener
             ):
                 screener.close()
 
 
-async def _follow(ctx: ServiceContext) -> None:
-    """Keep this worker's banks current with ``hashbanks.updates``."""
-    await follow_updates(ctx.settings, ctx.state["banks"], ctx.state["bank_offsets"], ctx.stop)
+def _bank_offsets(ctx: ServiceContext) -> dict[int, int]:
+    return resources(ctx).bank_offsets
+
+
+async def _apply_bank_updates(ctx: ServiceContext, updates: list[BankUpdate]) -> None:
+    await apply_updates(updates, banks=resources(ctx).banks)
 
 
 def _stage(ctx: ServiceContext) -> Stage:
-    engine: ScreeningEngine = ctx.state["engine"]
-    return Stage(compute=engine.screen_events, executor="thread", workers=ctx.state["workers"])
+    loaded = resources(ctx)
+    return Stage(
+        compute=loaded.engine.screen_events, executor="thread", workers=loaded.stage_workers
+    )
+
+
+async def handle_cases(batch: Sequence[Inbound[CaseToScreen]], conn: Connection) -> Handled:
+    """Publish the verdicts the stage's screenings make due, inside the runtime's transaction."""
+    screened = [(m.event, m.staged) for m in batch]
+    if not all(isinstance(s, Screened) for _, s in screened):
+        raise TypeError("case events reach the handler screened by the consumer's stage")
+    return await publish_verdicts(
+        screened, store=PostgresScreeningStore(conn), now=datetime.now(UTC)
+    )
+
+
+async def handle_updates(batch: Sequence[Inbound[BankUpdate]], conn: Connection) -> Handled:
+    """Write bank updates to the tables, inside the runtime's transaction."""
+    return await store_updates(batch, store=PostgresBankStore(conn))
 
 
 CASE_EVENTS: ConsumerSpec[CaseToScreen] = ConsumerSpec(
@@ -162,5 +214,15 @@ SPEC = Service(
     consumers=(CASE_EVENTS, BANK_UPDATES),
     on_start=(_start,),
     on_stop=(_stop,),
-    main=_follow,
+    #: Every worker follows the bank updates from the snapshot it loaded, so that its banks
+    #: change while it runs.
+    followers=(
+        Follower(
+            "bank-feed",
+            HASHBANKS_UPDATES,
+            BankUpdate,
+            start=_bank_offsets,
+            apply=_apply_bank_updates,
+        ),
+    ),
 )

@@ -50,7 +50,6 @@ Start patterns with ``\b`` where possible: each other pattern costs a scan of ev
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 import unicodedata
@@ -62,8 +61,7 @@ from re import _constants as _sre  # type: ignore[attr-defined]
 from re import _parser as _sre_parse  # type: ignore[attr-defined]
 from typing import Any
 
-import yaml
-
+from services.prescreen.adapters.yaml_files import read_yaml
 from services.prescreen.core.concepts import (
     Compositions,
     ConceptError,
@@ -179,18 +177,14 @@ def normalize(text: str) -> str:
 
 def load_rules(path: str | Path, *, stemmers: Mapping[str, Stemmer] | None = None) -> RuleSet:
     """Load and compile a rule file; raise :class:`RuleError` if it is invalid."""
-    raw = Path(path).read_bytes()
-    try:
-        document = yaml.safe_load(raw)
-    except yaml.YAMLError as exc:
-        raise RuleError(f"{path}: not valid YAML: {exc}") from exc
+    document, digest = read_yaml(path, error=RuleError)
     lexicon = EMPTY_LEXICON
     if isinstance(document, Mapping):
         lexicon = parse_lexicon(document)
         document = document.get("rules")
     return RuleSet(
         parse_rules(document),
-        digest=hashlib.sha256(raw).hexdigest(),
+        digest=digest,
         lexicon=lexicon,
         stemmers=stemmers,
     )

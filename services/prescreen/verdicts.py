@@ -11,10 +11,10 @@ from typing import Any
 
 import orjson
 
+from services.prescreen.core.inbound import CaseToScreen
+from services.prescreen.core.model import ScreenerResult
+from services.prescreen.core.policy import Decision
 from services.prescreen.engine import Screened
-from services.prescreen.inbound import CaseToScreen
-from services.prescreen.model import ScreenerResult
-from services.prescreen.policy import Decision
 
 _NAMESPACE = uuid.UUID("5f0c6c1e-93b4-4f7e-8f0a-6c7d2b1e4a90")
 #: Bounds of the contract's lists: a verdict never fails its own schema.

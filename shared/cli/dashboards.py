@@ -17,7 +17,7 @@ from typing import Any
 
 from shared import dashboard as runtime
 from shared.cli.registry import Registry
-from shared.panels import INFRASTRUCTURE, LEGAL, PIPELINE, REVIEW, Panel, Panels
+from shared.panels import INFRASTRUCTURE, LEGAL, PIPELINE, REVIEW, Panel
 
 ROOT = Path(__file__).resolve().parents[2]
 DASHBOARDS = ROOT / "deploy" / "grafana" / "dashboards"
@@ -102,138 +102,11 @@ BOARDS = (
     ),
 )
 
-#: The panels of services whose folders are being restructured in other issues (prescreen:
-#: 22, legal: 23 and 24), kept here until they move to their ``dashboard.py``; a service's
-#: own ``PANELS`` take their place as soon as it has one.
-NOT_YET_MOVED: dict[str, Panels] = {
-    "prescreen": {
-        PIPELINE: (
-            Panel(
-                "Screening verdicts per second",
-                (("sum by (route) (crible:prescreen_verdicts:rate5m)", "{{route}}"),),
-                "ops",
-            ),
-            Panel(
-                "Screener errors per second",
-                (
-                    (
-                        "sum by (screener) (rate(crible_prescreen_screener_errors_total[5m]))",
-                        "{{screener}}",
-                    ),
-                    ("max(crible_prescreen_external_circuit_state)", "external circuit (2 = open)"),
-                ),
-                "short",
-            ),
-        ),
-    },
-    "legal": {
-        LEGAL: (
-            Panel("Requests by state", (("sum by (state) (crible_legal_requests)", "{{state}}"),)),
-            Panel(
-                "Deadlines",
-                (
-                    ('max(crible_legal_requests_due{within="1h"})', "due within 1 h"),
-                    ('max(crible_legal_requests_due{within="24h"})', "due within 24 h"),
-                    ("max(crible_legal_requests_overdue)", "overdue"),
-                ),
-                kind="stat",
-                description="Runbook: deploy/RUNBOOK.md#legal-request-overdue",
-            ),
-            Panel(
-                "Most overdue request",
-                (("max(crible_legal_oldest_overdue_seconds)", "late by"),),
-                "s",
-                kind="stat",
-            ),
-            Panel(
-                "Checks and answers per day",
-                (
-                    (
-                        "sum by (verdict) (increase(crible_legal_requests_checked_total[1d]))",
-                        "checked: {{verdict}}",
-                    ),
-                    (
-                        "sum by (outcome) (increase(crible_legal_disclosures_total[1d]))",
-                        "{{outcome}}",
-                    ),
-                ),
-            ),
-            Panel(
-                "Time to acknowledge and to comply (median)",
-                (
-                    (
-                        (
-                            "histogram_quantile(0.5, sum by (le) "
-                            "(rate(crible_legal_time_to_acknowledge_seconds_bucket[1d])))"
-                        ),
-                        "acknowledge",
-                    ),
-                    (
-                        (
-                            "histogram_quantile(0.5, sum by (le) "
-                            "(rate(crible_legal_time_to_comply_seconds_bucket[1d])))"
-                        ),
-                        "comply",
-                    ),
-                ),
-                "s",
-            ),
-            Panel(
-                "User notices sent per day",
-                (
-                    (
-                        "sum by (delayed_by) (increase(crible_legal_user_notices_total[1d]))",
-                        "{{delayed_by}}",
-                    ),
-                ),
-            ),
-            Panel(
-                "Retention: rows deleted per day",
-                (
-                    (
-                        "sum by (service, rule) (increase(crible_retention_deleted_total[1d]))",
-                        "{{rule}}",
-                    ),
-                    (
-                        "sum by (table) (crible_legal_retention_kept_preserved)",
-                        "kept by an order: {{table}}",
-                    ),
-                ),
-            ),
-            Panel(
-                "Since the last complete retention run",
-                (
-                    (
-                        (
-                            "time() - max by (service) "
-                            '(crible_periodic_last_success_timestamp_seconds{task="retention"})'
-                        ),
-                        "{{service}}",
-                    ),
-                ),
-                "s",
-                description="Runbook: deploy/RUNBOOK.md#retention-not-run",
-            ),
-            Panel(
-                "Identity events stored per second",
-                (
-                    (
-                        "sum by (event_type) (rate(crible_legal_identity_events_total[5m]))",
-                        "{{event_type}}",
-                    ),
-                ),
-                "ops",
-            ),
-        ),
-    },
-}
-
 
 def assembled(registry: Registry) -> tuple[Dashboard, ...]:
     """Every dashboard with its panels: the runtime's, then each service's in order."""
     declared = [runtime.PANELS]
-    for name, panels in registry.dashboards():
-        declared.append(panels if panels is not None else NOT_YET_MOVED.get(name, {}))
+    declared += [panels for _, panels in registry.dashboards() if panels is not None]
     return tuple(
         Dashboard(
             board.uid,

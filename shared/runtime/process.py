@@ -23,6 +23,7 @@ from shared.kafka import make_producer
 from shared.publisher import Publisher
 from shared.runtime.consumer import ConsumerRunner
 from shared.runtime.emit import Emitter
+from shared.runtime.follower import follow
 from shared.runtime.housekeeping import Housekeeping
 from shared.runtime.http import HttpHost
 from shared.runtime.liveness import WorkerLease
@@ -175,6 +176,7 @@ class ServiceProcess:
             )
         if service.main is not None:
             tasks.append(asyncio.create_task(service.main(self.context)))
+        tasks.extend(asyncio.create_task(follow(f, self.context)) for f in service.followers)
         tasks.extend(
             asyncio.create_task(run_periodic(task, self.context)) for task in service.periodic
         )

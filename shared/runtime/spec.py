@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar
 from pydantic import BaseModel, TypeAdapter
 
 from shared.publisher import Outbound
+from shared.runtime.follower import Follower
 from shared.topics import TopicSpec
 
 if TYPE_CHECKING:
@@ -184,8 +185,8 @@ class Service:
     on_stop: tuple[Hook, ...] = ()
     #: An HTTP API served in the same process and event loop as the consumers.
     http_app: AppFactory | None = None
-    #: A task run beside the consumers until stop is set (a feed every worker follows), or
-    #: instead of them for a service the runtime cannot drive itself (faust).
+    #: A task run beside the consumers until stop is set, or instead of them for a service
+    #: the runtime cannot drive itself (faust).
     main: CustomMain | None = None
     #: Whether the service uses PostgreSQL (a pool and the outbox).
     uses_database: bool = True
@@ -196,6 +197,8 @@ class Service:
     #: Consumer groups the service runs itself (not ``consumers``): the runtime reports
     #: their lag from the broker like its own groups'.
     own_groups: tuple[OwnGroup, ...] = ()
+    #: Topics every process reads whole, outside any group (``runtime/follower.py``).
+    followers: tuple[Follower[Any], ...] = ()
 
     @property
     def produces(self) -> tuple[TopicSpec, ...]:

@@ -2,7 +2,7 @@
 """Generate ``prescreen.jsonl``, the labelled evaluation set of the pre-screening stage.
 
 Run ``.venv/bin/python tests/eval/make_prescreen_set.py``: the set is written next to this
-script, one case a line, sorted by id, in the format ``services/prescreen/evaluate.py``
+script, one case a line, sorted by id, in the format ``services/prescreen/tools/evaluate.py``
 documents. The output is deterministic (``random.Random(SEED)`` chooses the bit flips, the
 bank entries and the reporter counts).
 

@@ -35,7 +35,7 @@ import onnxruntime
 import yaml
 from tokenizers import Tokenizer
 
-from services.prescreen.model import CaseInput, Finding, ScreenerResult, Usability
+from services.prescreen.core.model import CaseInput, Finding, ScreenerResult, Usability
 from shared.events import Category
 
 NAME = "classifier"

@@ -18,7 +18,7 @@ from dataclasses import replace
 from services.prescreen.core.invisible import displayed, strip_invisible
 from services.prescreen.core.language import LanguageIdentifier, primary
 from services.prescreen.core.links import MAX_TEXT_LINKS, find_links
-from services.prescreen.model import CaseInput, TextItem
+from services.prescreen.core.model import CaseInput, TextItem
 
 
 def prepare(cases: Sequence[CaseInput]) -> list[CaseInput]:

@@ -23,7 +23,7 @@ import httpx
 from prometheus_client import Counter, Gauge, Histogram
 
 from services.prescreen.core.circuit import CircuitBreaker, CircuitState
-from services.prescreen.model import CaseInput, Finding, ScreenerResult, Usability
+from services.prescreen.core.model import CaseInput, Finding, ScreenerResult, Usability
 from shared.events import Category
 
 log = logging.getLogger(__name__)

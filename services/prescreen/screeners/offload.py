@@ -13,7 +13,7 @@ import signal
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 
-from services.prescreen.model import (
+from services.prescreen.core.model import (
     CaseInput,
     Finding,
     Screener,

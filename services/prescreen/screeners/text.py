@@ -18,8 +18,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from services.prescreen.core.language import LanguageIdentifier, primary
+from services.prescreen.core.model import CaseInput, Finding, ScreenerResult, TextItem, Usability
 from services.prescreen.core.preparation import identify
-from services.prescreen.model import CaseInput, Finding, ScreenerResult, TextItem, Usability
 from services.prescreen.text_rules import RuleHit, RuleSet, combined_scores, load_rules
 from shared.events import Category
 

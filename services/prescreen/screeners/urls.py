@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from services.prescreen.core.links import refang
+from services.prescreen.core.model import CaseInput, Finding, ScreenerResult, Usability
 from services.prescreen.domains import DomainIndex, InvalidUrlError, load_domain_lists, url_host
-from services.prescreen.model import CaseInput, Finding, ScreenerResult, Usability
 from shared.events import Category
 
 VERSION = "2"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-from services.prescreen.model import CaseInput, Finding, ScreenerResult, Usability
+from services.prescreen.core.model import CaseInput, Finding, ScreenerResult, Usability
 from shared.events import Category
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from services.prescreen.bankfiles import BankFileError, read_bank_file, updates
+from services.prescreen.tools.bankfiles import BankFileError, read_bank_file, updates
 from shared.events.screening import BankUpdate, HashAdded, HashRemoved
 
 SHA256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"

@@ -15,7 +15,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from services.prescreen.core.circuit import CircuitBreaker, CircuitState
-from services.prescreen.model import CaseInput, Finding, Screener, TextItem, Usability
+from services.prescreen.core.model import CaseInput, Finding, Screener, TextItem, Usability
 from services.prescreen.screeners.external import ExternalModelConfig, ExternalModelScreener
 from shared.events import Category
 

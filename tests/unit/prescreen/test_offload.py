@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 
 from services.prescreen.config import DEPLOY
+from services.prescreen.core.model import CaseInput, TextItem, Usability
+from services.prescreen.core.policy import load_policy
 from services.prescreen.engine import ScreeningEngine
-from services.prescreen.model import CaseInput, TextItem, Usability
-from services.prescreen.policy import load_policy
 from services.prescreen.screeners.offload import OffloadedScreener
 from shared.events import Category
 from tests.unit.prescreen import offload_fixtures

@@ -17,7 +17,7 @@ from onnx import TensorProto, helper, numpy_helper
 from tokenizers import Tokenizer, models, pre_tokenizers
 
 from services.prescreen.adapters.onnx_classifier import ClassifierFilesError, OnnxClassifier
-from services.prescreen.model import CaseInput, TextItem, Usability
+from services.prescreen.core.model import CaseInput, TextItem, Usability
 from shared.events import Category
 
 VOCAB = {"[PAD]": 0, "[UNK]": 1, "idiot": 2, "imbecile": 3, "vermin": 4, "hello": 5, "bonjour": 6}

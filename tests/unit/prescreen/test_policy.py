@@ -8,15 +8,15 @@ from pathlib import Path
 import pytest
 
 from services.prescreen.config import DEPLOY
-from services.prescreen.engine import ScreeningEngine
-from services.prescreen.model import CaseInput, Finding, Route, ScreenerResult, Usability
-from services.prescreen.policy import (
+from services.prescreen.core.model import CaseInput, Finding, Route, ScreenerResult, Usability
+from services.prescreen.core.policy import (
     Policy,
     PolicyError,
     decide,
     load_policy,
     priority_hint,
 )
+from services.prescreen.engine import ScreeningEngine
 from shared.events import Category
 from shared.events.screening import Severity
 

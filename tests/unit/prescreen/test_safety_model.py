@@ -18,8 +18,8 @@ from services.prescreen.adapters.safety_model import (
 )
 from services.prescreen.config import DEPLOY
 from services.prescreen.core.circuit import CircuitState
+from services.prescreen.core.model import CaseInput, TextItem, Usability
 from services.prescreen.core.safety_prompts import Dialect
-from services.prescreen.model import CaseInput, TextItem, Usability
 from shared.events import Category
 from tests.fakes.safety_server import SafetyServer, completion
 

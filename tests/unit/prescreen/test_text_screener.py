@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from services.prescreen.model import CaseInput, ScreenerResult, TextItem, Usability
+from services.prescreen.core.model import CaseInput, ScreenerResult, TextItem, Usability
 from services.prescreen.screeners.text import TextScreener, profanity_model
 from services.prescreen.text_rules import Rule, RuleSet, load_rules
 from shared.events import Category

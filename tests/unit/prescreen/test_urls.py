@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from services.prescreen.core.model import CaseInput, ScreenerResult, Usability
 from services.prescreen.domains import (
     DomainIndex,
     DomainListError,
@@ -13,7 +14,6 @@ from services.prescreen.domains import (
     load_domain_lists,
     url_host,
 )
-from services.prescreen.model import CaseInput, ScreenerResult, Usability
 from services.prescreen.screeners.urls import UrlScreener
 from shared.events import Category
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from services.prescreen.adapters.lingua_languages import LinguaIdentifier
+from services.prescreen.core.model import CaseInput, TextItem
 from services.prescreen.core.preparation import identify, prepare
-from services.prescreen.model import CaseInput, TextItem
 from shared.events import Category
 
 

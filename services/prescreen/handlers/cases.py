@@ -1,64 +1,60 @@
-"""The prescreen batch handler: screened case events in, stored and published verdicts out.
+"""Screened case events in, stored and published verdicts out.
 
 The screening itself ran in the consumer's stage (:mod:`services.prescreen.engine`); this
-handler only orders it against what was already screened, inside the runner's transaction.
+handler only orders it against what was already screened, inside the runtime's transaction.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 
 from prometheus_client import Histogram
 
 from services.prescreen import metrics
+from services.prescreen.core.inbound import CaseToScreen
+from services.prescreen.core.screening_state import CaseScreening, CaseState, Outcome, judge
+from services.prescreen.core.screening_state import screened as screened_state
 from services.prescreen.engine import Screened
-from services.prescreen.inbound import CaseToScreen
-from services.prescreen.store import CaseScreening, ScreeningStore, ShadowRow, VerdictRow
+from services.prescreen.ports import ScreeningStorePort, ShadowRow, VerdictRow
 from services.prescreen.verdicts import Verdict, build_verdict, fingerprint
-from shared.db import Connection
 from shared.publisher import Outbound
-from shared.runtime import Handled, Inbound
+from shared.runtime import Handled
 from shared.topics import SCREENING_VERDICTS
 
 
-async def handle_cases(batch: Sequence[Inbound[CaseToScreen]], conn: Connection) -> Handled:
+async def publish_verdicts(
+    batch: Sequence[tuple[CaseToScreen, Screened]],
+    *,
+    store: ScreeningStorePort,
+    now: datetime,
+) -> Handled:
     """Publish a verdict for each case event that changes what its revision's verdict says."""
-    store = ScreeningStore(conn)
-    known = await store.lock_and_load([m.event.case_id for m in batch])
-    now = datetime.now(UTC)
+    known = await store.lock_and_load([event.case_id for event, _ in batch])
     states: dict[object, CaseScreening] = {}
     verdicts: list[tuple[Verdict, Screened]] = []
-    screened_all: list[Screened] = []
     skipped: Counter[str] = Counter()
-    for inbound in batch:
-        event, screened = inbound.event, inbound.staged
-        assert isinstance(screened, Screened)  # noqa: S101 - the consumer's stage made it
-        screened_all.append(screened)
+    for event, screened in batch:
+        state = CaseState(event.case_id, event.revision, event.report_count, event.event_id)
         last = states.get(event.case_id) or known.get(event.case_id)
-        if last is not None and (event.revision, event.report_count) <= (
-            last.revision,
-            last.report_count,
-        ):
-            # A redelivery, or an older state arriving late: the verdict standing is newer.
-            skipped["stale"] += 1
-            continue
         mark = fingerprint(screened)
-        if last is not None and last.revision == event.revision and last.fingerprint == mark:
-            skipped["unchanged"] += 1
-            states[event.case_id] = CaseScreening(
-                event.case_id, event.revision, event.report_count, event.event_id,
-                last.verdict_id, mark, now,
-            )  # fmt: skip
+        outcome = judge(last, state, fingerprint=mark)
+        if outcome is Outcome.STALE:
+            skipped[outcome.value] += 1
             continue
-        verdict = build_verdict(event, screened, now=now)
-        verdicts.append((verdict, screened))
-        states[event.case_id] = CaseScreening(
-            event.case_id, event.revision, event.report_count, event.event_id,
-            verdict.verdict_id, mark, now,
-        )  # fmt: skip
+        if outcome is Outcome.UNCHANGED:
+            assert last is not None  # noqa: S101 - judge says unchanged only after a verdict
+            skipped[outcome.value] += 1
+            standing = last.verdict_id
+        else:
+            verdict = build_verdict(event, screened, now=now)
+            verdicts.append((verdict, screened))
+            standing = verdict.verdict_id
+        states[event.case_id] = screened_state(
+            state, verdict_id=standing, fingerprint=mark, now=now
+        )
     await store.save(
         list(states.values()),
         [_verdict_row(v) for v, _ in verdicts],
@@ -67,6 +63,7 @@ async def handle_cases(batch: Sequence[Inbound[CaseToScreen]], conn: Connection)
     outbound = [
         Outbound(SCREENING_VERDICTS.name, str(v.case_id).encode(), v.body) for v, _ in verdicts
     ]
+    screened_all = [s for _, s in batch]
     return Handled(outbound, after_commit=lambda: _count(verdicts, screened_all, skipped))
 
 
@@ -124,6 +121,12 @@ def _count(
     )
     for (route, agrees), n in shadows.items():
         metrics.SHADOW_DECISIONS.labels(route, agrees).inc(n)
+    _count_results(screened)
+    for reason, n in skipped.items():
+        metrics.UNCHANGED.labels(reason).inc(n)
+
+
+def _count_results(screened: list[Screened]) -> None:
     usability: Counter[tuple[str, str]] = Counter()
     for one in screened:
         for result in one.results:
@@ -132,8 +135,6 @@ def _count(
                 _score_metric(result.screener, category.value).observe(score)
     for (screener, state), n in usability.items():
         metrics.USABILITY.labels(screener, state).inc(n)
-    for reason, n in skipped.items():
-        metrics.UNCHANGED.labels(reason).inc(n)
 
 
 @cache

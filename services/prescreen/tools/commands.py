@@ -78,7 +78,7 @@ def _definition_options(parser: argparse.ArgumentParser, *, required: bool) -> N
 def _banks(args: argparse.Namespace) -> int:
     from pydantic import ValidationError  # noqa: PLC0415
 
-    from services.prescreen.bankfiles import BankFileError  # noqa: PLC0415
+    from services.prescreen.tools.bankfiles import BankFileError  # noqa: PLC0415
 
     try:
         updates = _updates(args)
@@ -202,7 +202,7 @@ def _definition(args: argparse.Namespace, name: str, base: dict[str, Any] | None
 
 
 def _updates(args: argparse.Namespace) -> list[Any]:
-    from services.prescreen import bankfiles  # noqa: PLC0415
+    from services.prescreen.tools import bankfiles  # noqa: PLC0415
     from shared.events.screening import BankRemoved, HashAdded, HashRemoved  # noqa: PLC0415
 
     if args.action == "define":
@@ -278,9 +278,9 @@ async def _publish(updates: list[Any]) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from services.prescreen import evaluate  # noqa: PLC0415
     from services.prescreen.config import DEPLOY, PrescreenSettings  # noqa: PLC0415
     from services.prescreen.service import build_engine  # noqa: PLC0415
+    from services.prescreen.tools import evaluate  # noqa: PLC0415
 
     bank_files = args.banks if args.banks is not None else sorted(DEPLOY.glob("banks/*.json"))
     try:

@@ -31,7 +31,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from services.prescreen.model import CaseInput, Route, ScreenerResult, Usability
+from services.prescreen.core.model import CaseInput, Route, ScreenerResult, Usability
 from shared.events import Category
 from shared.events.screening import Severity
 

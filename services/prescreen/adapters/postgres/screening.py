@@ -1,63 +1,16 @@
-"""Prescreen's PostgreSQL tables: case screening state, verdicts, shadow decisions, banks."""
+"""Prescreen's screening tables: case screening states, verdicts, shadow decisions."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from uuid import UUID
 
+from services.prescreen.core.screening_state import CaseScreening
+from services.prescreen.ports import ShadowRow, VerdictRow
 from shared.db import Connection
 
 
-@dataclass(frozen=True, slots=True)
-class CaseScreening:
-    """The last case state screened, and the verdict that stands for its revision."""
-
-    case_id: UUID
-    revision: int
-    report_count: int
-    case_event_id: UUID
-    verdict_id: UUID
-    fingerprint: str
-    screened_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class VerdictRow:
-    """A published verdict, as stored."""
-
-    verdict_id: UUID
-    case_id: UUID
-    case_revision: int
-    case_event_id: UUID
-    route: str
-    screened_category: str
-    severity: str
-    priority_hint: int
-    policy_name: str
-    policy_version: int
-    qa_sample: bool
-    screened_at: datetime
-    body: str
-
-
-@dataclass(frozen=True, slots=True)
-class ShadowRow:
-    """What the shadow policy decided beside a published verdict."""
-
-    verdict_id: UUID
-    policy_name: str
-    policy_version: int
-    route: str
-    screened_category: str
-    severity: str
-    priority_hint: int
-    agrees: bool
-    decided_at: datetime
-
-
-class ScreeningStore:
+class PostgresScreeningStore:
     """Works inside the transaction of the connection it is given."""
 
     def __init__(self, conn: Connection) -> None:

@@ -12,7 +12,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from services.prescreen.model import CaseInput, MediaItem, TextItem
+from services.prescreen.core.model import CaseInput, MediaItem, TextItem
 from shared.events import Category, Subject
 
 

@@ -1,0 +1,1 @@
+"""Prescreen's PostgreSQL adapters: the only place its SQL lives."""

@@ -1,0 +1,1 @@
+"""Prescreen's use cases: each takes the ports its service binds (``service.py``)."""

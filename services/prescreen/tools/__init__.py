@@ -1,0 +1,1 @@
+"""What operators run for prescreen: its crible commands, benchmark and eval."""
