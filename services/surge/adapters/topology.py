@@ -115,6 +115,9 @@ class Topology:
 
 
 def _app(settings: Settings, surge: SurgeSettings) -> App:
+    if surge.data_dir is not None:
+        # faust creates the directory itself, but not its parents.
+        surge.data_dir.mkdir(parents=True, exist_ok=True)
     app = App(
         settings.topic_prefix + GROUP,
         broker=[f"kafka://{h.strip()}" for h in settings.kafka_bootstrap_servers.split(",")],

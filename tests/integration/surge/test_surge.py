@@ -214,7 +214,8 @@ async def test_a_sigkilled_app_still_knows_its_reporters_in_either_store(
         CRIBLE_SURGE_WINDOWS=WINDOWS,
         CRIBLE_SURGE_COMMIT_INTERVAL_SECONDS="0.5",
         CRIBLE_SURGE_REPORTERS_STORE=store,
-        CRIBLE_SURGE_DATA_DIR=str(tmp_path),
+        # Not there yet, nor its parent: the process makes them.
+        CRIBLE_SURGE_DATA_DIR=str(tmp_path / "surge" / "0"),
     )
     seasoned = _covering(surge, 40)
     first = await _start(env)
