@@ -63,6 +63,11 @@ DEFAULT_RESOURCES = {
     "limits": {"cpu": "1", "memory": "768Mi"},
 }
 UID = 10001  # the image's user (deploy/Dockerfile)
+#: Services that keep state on disk: (environment variable, mount path, size limit). Surge's
+#: reporters table is faust's RocksDB store there. An emptyDir outlives a container's
+#: restart in its pod (the table restores from where it was); a pod placed anew restores it
+#: from the changelog.
+STATE_VOLUMES = {"surge": ("CRIBLE_SURGE_DATA_DIR", "/var/lib/crible/surge", "20Gi")}
 
 
 @dataclass(frozen=True)
@@ -203,6 +208,11 @@ def _container(service: ServiceFacts, image: str) -> dict[str, Any]:
     if service.http_port is not None:
         env.append({"name": "CRIBLE_HTTP_PORT", "value": str(service.http_port)})
         ports.append({"name": "http", "containerPort": service.http_port})
+    mounts = [{"name": "tmp", "mountPath": "/tmp"}]  # noqa: S108
+    if service.name in STATE_VOLUMES:
+        variable, path, _size = STATE_VOLUMES[service.name]
+        env.append({"name": variable, "value": path})
+        mounts.append({"name": "state", "mountPath": path})
     env.append(_secret_ref("CRIBLE_METRICS_TOKEN", "crible-metrics", "token"))
     secret = f"crible-{service.name}"
     env.extend(_secret_ref(var, secret, key, required=req) for var, key, req in service.secret_env)
@@ -219,17 +229,22 @@ def _container(service: ServiceFacts, image: str) -> dict[str, Any]:
         "livenessProbe": _probe(period=15, failures=4),
         "readinessProbe": _probe("--ready", period=10, failures=3),
         "securityContext": _security()[1],
-        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],  # noqa: S108
+        "volumeMounts": mounts,
     }
 
 
-def _pod(containers: list[dict[str, Any]], account: str, **extra: Any) -> dict[str, Any]:
+def _pod(
+    containers: list[dict[str, Any]], account: str, *, state: str | None = None, **extra: Any
+) -> dict[str, Any]:
+    volumes: list[dict[str, Any]] = [{"name": "tmp", "emptyDir": {}}]
+    if state is not None:
+        volumes.append({"name": "state", "emptyDir": {"sizeLimit": state}})
     return {
         "serviceAccountName": account,
         "automountServiceAccountToken": False,
         "securityContext": _security()[0],
         "containers": containers,
-        "volumes": [{"name": "tmp", "emptyDir": {}}],
+        "volumes": volumes,
         **extra,
     }
 
@@ -251,7 +266,12 @@ def service_manifests(service: ServiceFacts, *, image: str, bootstrap: str) -> l
         "template": {
             "metadata": {"labels": _meta(name, service.name)["labels"]},
             # The runtime finishes and commits its batches on SIGTERM within 30 s.
-            "spec": _pod([_container(service, image)], name, terminationGracePeriodSeconds=60),
+            "spec": _pod(
+                [_container(service, image)],
+                name,
+                state=STATE_VOLUMES[service.name][2] if service.name in STATE_VOLUMES else None,
+                terminationGracePeriodSeconds=60,
+            ),
         },
     }
     if not service.triggers:  # otherwise the replica count is KEDA's, never the manifest's

@@ -7,7 +7,7 @@ setting (the README's configuration table lists them).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -125,11 +125,18 @@ class SurgeSettings(BaseSettings):
     sweep_seconds: float = Field(
         default=30.0, gt=0, description="How often expired windows and reporters are dropped."
     )
+    reporters_store: Literal["rocksdb", "memory"] = Field(
+        default="rocksdb",
+        description="Where the reporters table lives: faust's RocksDB store on disk (it "
+        "outgrows memory: every reporter of the retention) or memory. The subjects and "
+        "baselines are bounded by the longest window and stay in memory.",
+    )
     data_dir: Path | None = Field(
         default=None,
-        description="Where faust keeps its table bookkeeping (the tables are in memory and "
-        "rebuilt from their changelogs); by default a directory under the system's temporary "
-        "directory, never the working directory.",
+        description="Where faust keeps its tables' state (the RocksDB databases, one per "
+        "table and partition; kept across restarts, they restore from where they were) and "
+        "bookkeeping; by default a directory under the system's temporary directory, never "
+        "the working directory. One directory per process.",
     )
 
     @model_validator(mode="after")

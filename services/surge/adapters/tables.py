@@ -9,7 +9,6 @@ from the partition it belongs to.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -19,6 +18,7 @@ from aiokafka import AIOKafkaProducer
 from faust.serializers import codecs
 from faust.types import TP, ConsumerT, TableT
 
+from services.surge.adapters.stores import store_of
 from services.surge.core.baseline import CategoryStats
 from services.surge.core.reporters import ReporterState
 from services.surge.core.windows import SubjectState
@@ -76,17 +76,16 @@ class Deferred:
 
     def get(self, key: bytes) -> Any:
         """The value of ``key`` in the table's store."""
-        return self._table.data.get(key)
+        return store_of(self._table).get_in(self._partition, key)
 
     def __setitem__(self, key: bytes, value: Any) -> None:
         """Store ``value``; its changelog record is written at the next commit."""
-        self._table.data[key] = value
+        store_of(self._table).put_in(self._partition, key, value)
         self._dirty[(self._table.name, key)] = (self._table, self._partition)
 
     def delete(self, key: bytes) -> None:
         """Forget ``key``; a tombstone is written at the next commit."""
-        with contextlib.suppress(KeyError):
-            del self._table.data[key]
+        store_of(self._table).delete_in(self._partition, key)
         self._dirty[(self._table.name, key)] = (self._table, self._partition)
 
 
@@ -119,9 +118,7 @@ class HeldWrites:
         pending, self._pending = self._pending, {}
         by_partition: dict[tuple[TableT[bytes, Any], int], list[tuple[bytes, bytes | None]]] = {}
         for (_name, key), (table, partition) in pending.items():
-            value = table.data.get(key)
-            codec: StateCodec = table.value_serializer  # type: ignore[attr-defined]
-            payload = None if value is None else codec.dumps(value)
+            payload = store_of(table).encoded_in(partition, key)
             by_partition.setdefault((table, partition), []).append((key, payload))
         sent = []
         for (table, partition), records in by_partition.items():

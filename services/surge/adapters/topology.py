@@ -15,6 +15,7 @@ from typing import Any
 import faust
 from faust.types import TableT
 
+from services.surge.adapters.stores import ROCKSDB_OPTIONS, Table
 from services.surge.adapters.tables import (
     StateCodec,
     category_codec,
@@ -52,9 +53,12 @@ class Topology:
         self.by_reporter = self._topic(SURGE_BY_REPORTER)
         self.by_subject = self._topic(SURGE_BY_SUBJECT)
         self.signals = self._topic(SURGE_SIGNALS)
-        self.reporters = self._table(SURGE_REPORTERS, reporter_codec())
-        self.subjects = self._table(SURGE_SUBJECTS, subject_codec())
-        self.categories = self._table(SURGE_CATEGORIES, category_codec())
+        self.reporters = self._table(
+            SURGE_REPORTERS, reporter_codec(), store=f"{surge.reporters_store}://"
+        )
+        # Bounded by the longest window (an hour of reports): kept in memory.
+        self.subjects = self._table(SURGE_SUBJECTS, subject_codec(), store="memory://")
+        self.categories = self._table(SURGE_CATEGORIES, category_codec(), store="memory://")
         #: Wire names of the topics the process consumes, to their logical names.
         self.logical = {
             wire_name(t.name, self.prefix): t.name
@@ -76,7 +80,7 @@ class Topology:
             partitions=spec.partitions,
         )
 
-    def _table(self, spec: TopicSpec, codec: StateCodec) -> TableT[bytes, Any]:
+    def _table(self, spec: TopicSpec, codec: StateCodec, *, store: str) -> TableT[bytes, Any]:
         schema: faust.Schema[bytes, Any] = faust.Schema(
             key_type=bytes, key_serializer="raw", value_serializer=codec
         )
@@ -90,13 +94,18 @@ class Topology:
             allow_empty=True,
             maxsize=131_072,
         )
-        table = self.app.Table(
-            spec.name,
-            default=None,
-            key_type=bytes,
-            schema=schema,
-            partitions=spec.partitions,
-            changelog_topic=changelog,
+        table: TableT[bytes, Any] = self.app.tables.add(  # type: ignore[assignment]
+            Table(
+                self.app,
+                name=spec.name,
+                default=None,
+                key_type=bytes,
+                schema=schema,
+                partitions=spec.partitions,
+                changelog_topic=changelog,
+                store=store,
+                options=dict(ROCKSDB_OPTIONS) if store.startswith("rocksdb") else None,
+            )
         )
         # A table serialises what it writes with serializers derived from its types, not its
         # schema's (faust-streaming 0.15.3): without this its changelog would be written in
@@ -106,6 +115,9 @@ class Topology:
 
 
 def _app(settings: Settings, surge: SurgeSettings) -> App:
+    if surge.data_dir is not None:
+        # faust creates the directory itself, but not its parents.
+        surge.data_dir.mkdir(parents=True, exist_ok=True)
     app = App(
         settings.topic_prefix + GROUP,
         broker=[f"kafka://{h.strip()}" for h in settings.kafka_bootstrap_servers.split(",")],

@@ -22,12 +22,15 @@ import asyncio
 import contextlib
 import os
 import random
+import shutil
 import statistics
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import orjson
 import uvloop
@@ -124,7 +127,7 @@ async def _throughput(
         accepted = await messages_written(
             bench, wire_name(REPORTS_ACCEPTED.name, bench.topic_prefix)
         )
-        processes = [await _surge(env) for _ in range(workers)]
+        processes = [await _surge(env, slot=i) for i in range(workers)]
         try:
             messages, elapsed = await _through_all_stages(bench, accepted, processes, env)
         finally:
@@ -134,7 +137,8 @@ async def _throughput(
                 await process.wait()
         rate = messages / elapsed if elapsed > 0 else 0.0
         print(
-            f"surge ({workers} process(es), 3 stages): {rate:,.0f} reports/s "
+            f"surge ({workers} process(es), 3 stages, reporters in "
+            f"{SurgeSettings().reporters_store}): {rate:,.0f} reports/s "
             f"({messages:,} in {elapsed:.2f} s, first commit to last stage done)"
         )
         if raw is not None:
@@ -147,6 +151,9 @@ async def _throughput(
         return rate, None if upstream is None else upstream.rate, messages > 0
     finally:
         await delete_topics(bench)
+        shutil.rmtree(
+            Path(tempfile.gettempdir()) / f"{bench.topic_prefix}surge-state", ignore_errors=True
+        )
 
 
 async def _publish(bench: Settings, *, reports: int, baseline: bool, ingest: bool) -> None:
@@ -263,9 +270,17 @@ def _subject_key(subject: object) -> bytes:
     return f"{subject['kind']}:{subject['id']}".encode()
 
 
-async def _surge(env: dict[str, str]) -> asyncio.subprocess.Process:
+async def _surge(env: dict[str, str], *, slot: int = 0) -> asyncio.subprocess.Process:
+    """``crible run surge``; each ``slot`` its own state directory (RocksDB locks its own)."""
+    state = Path(tempfile.gettempdir()) / f"{env['CRIBLE_TOPIC_PREFIX']}surge-state" / str(slot)
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "services", "run", "surge", env=env, stderr=asyncio.subprocess.DEVNULL
+        sys.executable,
+        "-m",
+        "services",
+        "run",
+        "surge",
+        env={**env, "CRIBLE_SURGE_DATA_DIR": str(state)},
+        stderr=asyncio.subprocess.DEVNULL,
     )
 
 
@@ -312,7 +327,7 @@ async def _restart_exited(processes: list[asyncio.subprocess.Process], env: dict
     for i, process in enumerate(processes):
         if process.returncode is not None:
             print(f"a surge process exited ({process.returncode}); started again")
-            processes[i] = await _surge(env)
+            processes[i] = await _surge(env, slot=i)
 
 
 async def _committed(

@@ -7,7 +7,10 @@
 2. Restore: ``--reporters`` reporter records (one subject each, as the stages write them)
    on a fresh, prefixed ``surge.reporters.changelog``; then ``crible run surge`` is started
    and timed until its ``/readyz`` answers 200 (its tables recovered), and its resident
-   memory (VmRSS) is read then, beside a process started on empty tables.
+   memory (VmRSS) is read then, beside a process started on empty tables. With ``--store
+   rocksdb`` (the reporters table on disk, in a fresh state directory) the disk it takes
+   is measured too, and the process is started a second time on the state it left: a
+   restart restores only what its database lacks.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import logging
 import os
 import socket
 import sys
+import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable, Sequence
@@ -46,10 +50,15 @@ def run(settings: Settings, options: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(prog="crible bench surge_tables", description=__doc__)
     parser.add_argument("--reporters", type=int, default=1_000_000)
     parser.add_argument("--sample", type=int, default=100_000, help="entries measured in memory")
+    parser.add_argument(
+        "--store", choices=("rocksdb", "memory"), default="rocksdb", help="the reporters' store"
+    )
     args = parser.parse_args(options)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per probe otherwise
     _memory(args.sample)
-    return uvloop.run(_restore(settings, args.reporters))
+    with tempfile.TemporaryDirectory(prefix="crible-surge-state-") as state:
+        env = {"CRIBLE_SURGE_REPORTERS_STORE": args.store, "CRIBLE_SURGE_DATA_DIR": state}
+        return uvloop.run(_restore(settings, args.reporters, env=env))
 
 
 def _memory(sample: int) -> None:
@@ -119,27 +128,38 @@ def _per_entry(
     return held / count, wire
 
 
-async def _restore(settings: Settings, count: int) -> int:
+async def _restore(settings: Settings, count: int, *, env: dict[str, str]) -> int:
     bench = settings.model_copy(update={"topic_prefix": f"bench{time.time_ns()}."})
     await apply_topics(bench, SURGE_APP)
+    state = Path(env["CRIBLE_SURGE_DATA_DIR"])
+    print(f"reporters store: {env['CRIBLE_SURGE_REPORTERS_STORE']}")
     try:
-        empty_seconds, empty_rss = await _start_and_wait(bench)
+        empty_seconds, empty_rss = await _start_and_wait(bench, env)
+        empty_disk = _disk(state)
         print(
             f"surge on empty tables: ready in {empty_seconds:.1f} s, {empty_rss / 2**20:,.0f} MiB"
+            f" resident, {empty_disk / 2**20:,.1f} MiB on disk"
         )
         seconds = await _fill_reporters(bench, count)
         print(f"wrote {count:,} reporter records to the changelog in {seconds:.1f} s")
-        ready, rss = await _start_and_wait(bench)
-        per = (rss - empty_rss) / count
-        print(
-            f"restore of {count:,} reporters: ready in {ready:.1f} s "
-            f"({count / ready:,.0f} records/s), {rss / 2**20:,.0f} MiB resident, "
-            f"{per:,.0f} bytes per reporter beside the empty process"
-        )
-        print(f"load average (1 min) at the end: {os.getloadavg()[0]:.2f}")
+        for start in ("restore", "restart on the state left"):
+            ready, rss = await _start_and_wait(bench, env)
+            disk = _disk(state)
+            print(
+                f"{start}, {count:,} reporters: ready in {ready:.1f} s, "
+                f"{rss / 2**20:,.0f} MiB resident ({(rss - empty_rss) / count:,.0f} bytes per "
+                f"reporter beside the empty process), {disk / 2**20:,.1f} MiB on disk "
+                f"({(disk - empty_disk) / count:,.0f} bytes per reporter)"
+            )
+            print(f"load average (1 min): {os.getloadavg()[0]:.2f}")
         return 0
     finally:
         await delete_topics(bench)
+
+
+def _disk(path: Path) -> int:
+    """Bytes of the files under ``path``."""
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
 async def _fill_reporters(settings: Settings, count: int) -> float:
@@ -164,11 +184,16 @@ async def _fill_reporters(settings: Settings, count: int) -> float:
     return time.perf_counter() - started
 
 
-async def _start_and_wait(settings: Settings) -> tuple[float, int]:
+async def _start_and_wait(settings: Settings, extra: dict[str, str]) -> tuple[float, int]:
     """Start ``crible run surge``; (seconds until /readyz answers 200, VmRSS then)."""
     assert settings.metrics_token is not None  # noqa: S101 - the stack's settings have one
     port = _free_port()
-    env = dict(os.environ, CRIBLE_TOPIC_PREFIX=settings.topic_prefix, CRIBLE_METRICS_PORT=str(port))
+    env = dict(
+        os.environ,
+        **extra,
+        CRIBLE_TOPIC_PREFIX=settings.topic_prefix,
+        CRIBLE_METRICS_PORT=str(port),
+    )
     started = time.perf_counter()
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "services", "run", "surge", env=env, stderr=asyncio.subprocess.DEVNULL

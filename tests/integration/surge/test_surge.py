@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import itertools
 import os
 import signal
 import sys
@@ -23,6 +24,7 @@ from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord, TopicPartition
 from prometheus_client import REGISTRY
 
+from services.surge.adapters import sweeps
 from services.surge.adapters.intake import INTAKE_GROUP
 from services.surge.adapters.topology import GROUP
 from services.surge.core.records import fingerprint, partition_for, unpack_annotated
@@ -37,6 +39,7 @@ from shared.topics import (
     SURGE_APP,
     SURGE_BY_REPORTER,
     SURGE_BY_SUBJECT,
+    SURGE_REPORTERS,
     SURGE_SIGNALS,
     SURGE_SUBJECTS,
     wire_name,
@@ -157,6 +160,11 @@ async def test_a_burst_yields_one_signal_id_per_window_whose_figures_only_grow(
     assert _data_dirs(Path(tempfile.gettempdir()), surge.topic_prefix)
 
 
+def _databases(where: Path) -> set[str]:
+    """faust's RocksDB databases of the reporters table: one per partition, "<table>-<p>.db"."""
+    return {p.name for p in where.rglob("surge.reporters.changelog-*.db")}
+
+
 def _data_dirs(where: Path, prefix: str) -> list[Path]:
     return list(where.glob(f"{prefix}*-data"))
 
@@ -190,6 +198,98 @@ async def test_a_campaign_by_fresh_accounts_is_flagged_coordinated_and_a_genuine
     assert kinds == {"genuine": {SurgeKind.VIRAL}, "target": {SurgeKind.COORDINATED}}
     assert all(s.new_reporter_share == 1.0 for s in found if s.subject.id == "target")
     assert all(s.new_reporter_share == 0.0 for s in found if s.subject.id == "genuine")
+
+
+@pytest.mark.parametrize("store", ["rocksdb", "memory"])
+async def test_a_sigkilled_app_still_knows_its_reporters_in_either_store(
+    surge: Settings, producer: AIOKafkaProducer, store: str, tmp_path: Path
+) -> None:
+    """Seasoned reporters seen weeks ago, then a SIGKILL and a restart: the reporters table
+    comes back (RocksDB: from the databases it left on disk; memory: from its changelog),
+    so a burst by them is viral and one by fresh accounts coordinated, counted once."""
+    env = dict(
+        os.environ,
+        CRIBLE_TOPIC_PREFIX=surge.topic_prefix,
+        CRIBLE_METRICS_PORT="0",
+        CRIBLE_SURGE_WINDOWS=WINDOWS,
+        CRIBLE_SURGE_COMMIT_INTERVAL_SECONDS="0.5",
+        CRIBLE_SURGE_REPORTERS_STORE=store,
+        # Not there yet, nor its parent: the process makes them.
+        CRIBLE_SURGE_DATA_DIR=str(tmp_path / "surge" / "0"),
+    )
+    seasoned = _covering(surge, 40)
+    first = await _start(env)
+    try:
+        await publish(producer, surge, "old", burst("old", seasoned, at=NOW - timedelta(days=20)))
+        for name in STAGES:
+            await eventually(functools.partial(_all_committed, surge, name), timeout=90)
+    finally:
+        first.send_signal(signal.SIGKILL)
+        assert await first.wait() == -signal.SIGKILL
+    assert len(_databases(tmp_path)) == (SURGE_BY_REPORTER.partitions if store == "rocksdb" else 0)
+
+    second = await _start(env)
+    try:
+        await publish(producer, surge, "genuine", burst("genuine", seasoned[:15]))
+        await publish(producer, surge, "target", burst("target", [f"fresh{n}" for n in range(15)]))
+        found = await read_signals(
+            surge,
+            lambda s: (
+                set(largest(s, "genuine").values()) == {15}
+                and set(largest(s, "target").values()) == {15}
+            ),
+        )
+    finally:
+        second.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(second.wait(), timeout=60) == 0
+
+    kinds = {
+        name: {s.kind for s in found if s.subject.id == name} for name in ("genuine", "target")
+    }
+    assert kinds == {"genuine": {SurgeKind.VIRAL}, "target": {SurgeKind.COORDINATED}}
+    assert max(s.distinct_reporters for s in found if s.subject.id == "old") == len(seasoned)
+
+
+@pytest.mark.parametrize("store", ["rocksdb", "memory"])
+async def test_reporters_inactive_past_the_retention_are_forgotten_in_either_store(
+    surge: Settings,
+    producer: AIOKafkaProducer,
+    store: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every reporter last seen more than the retention before its partition's newest report
+    is forgotten (a tombstone on its changelog), and no active one. On disk the sweep reads a
+    slice of each partition at a time (here 5 reporters): it has to go round several times."""
+    monkeypatch.setenv("CRIBLE_SURGE_REPORTERS_STORE", store)
+    monkeypatch.setenv("CRIBLE_SURGE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("CRIBLE_SURGE_REPORTER_RETENTION_SECONDS", str(86400))
+    monkeypatch.setenv("CRIBLE_SURGE_SWEEP_SECONDS", "0.2")
+    monkeypatch.setattr(sweeps, "SWEEP_SLICE", 5)
+    gone = _covering(surge, 80)
+    active = _covering(surge, 20, prefix="active")
+    keys = {r: reporter_key(fingerprint(r)) for r in (*gone, *active)}
+
+    def swept(records: list[ConsumerRecord[bytes, bytes]]) -> bool:
+        latest = {r.key: r.value for r in records}
+        return all(latest.get(keys[r], b"") is None for r in gone) and all(
+            latest.get(keys[r]) for r in active
+        )
+
+    async def keep_reporting() -> None:
+        # Each batch of the reporter stage may start a sweep (one per period).
+        for n in itertools.count():
+            await publish(producer, surge, f"now{n}", burst(f"now{n}", active))
+            await asyncio.sleep(0.3)
+
+    async with running(SPEC, surge):
+        await publish(producer, surge, "old", burst("old", gone, at=NOW - timedelta(days=3)))
+        reporting = asyncio.create_task(keep_reporting())
+        try:
+            records = await read_topic(surge, SURGE_REPORTERS.name, until=swept, timeout=120)
+        finally:
+            reporting.cancel()
+    assert swept(records)
 
 
 @pytest.mark.parametrize("rewound", [False, True], ids=["from-changelog", "replayed"])
@@ -490,13 +590,13 @@ def accepted_value_of(dead: list[ConsumerRecord[bytes, bytes]]) -> bytes:
     return next(r.value for r in dead if r.value != b"{not json") or b""
 
 
-def _covering(settings: Settings, at_least: int) -> list[str]:
+def _covering(settings: Settings, at_least: int, *, prefix: str = "seasoned") -> list[str]:
     """Reporter ids that land on every partition of the reporter stage."""
     chosen: list[str] = []
     hit: set[int] = set()
     n = 0
     while len(chosen) < at_least or len(hit) < SURGE_BY_REPORTER.partitions:
-        reporter = f"seasoned{n}"
+        reporter = f"{prefix}{n}"
         where = partition_for(
             reporter_key(fingerprint(reporter)).decode(), SURGE_BY_REPORTER.partitions
         )

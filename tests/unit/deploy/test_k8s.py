@@ -270,3 +270,22 @@ def test_every_topic_named_is_declared() -> None:
     named = set().union(*(facts.topic_like_strings(doc) for doc in documents()))
     assert named
     assert named <= set(facts.declared_topics())
+
+
+def test_surge_keeps_its_tables_on_a_volume_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The reporters table is on disk (RocksDB): the root file system is read-only, so its
+    directory is a volume, and surge is told where it is."""
+    from services.surge.config import SurgeSettings  # noqa: PLC0415
+
+    surge = of_kind("Deployment")["crible-surge"]
+    pod = surge["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    data_dir = env["CRIBLE_SURGE_DATA_DIR"]
+    mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert volumes[mounts[data_dir]]["emptyDir"]["sizeLimit"]
+    for name, value in env.items():
+        if value is not None:
+            monkeypatch.setenv(name, value)
+    assert str(SurgeSettings().data_dir) == data_dir
