@@ -31,8 +31,8 @@ from services.legal.core.lifecycle import RequestState
 from services.legal.core.registrations import STEPS, findings
 from services.legal.handlers import checkpoints, downloads, notices, preservation
 from services.legal.handlers.retention import run_retention
-from shared.retention import retention_schedule
 from shared.runtime import Periodic, ServiceContext
+from shared.runtime.retention import retention_schedule
 
 log = logging.getLogger(__name__)
 #: Every state a request can be in (the gauge shows 0 for those with none).

@@ -22,7 +22,6 @@ from services.prescreen import metrics
 from services.prescreen.banks import MIN_PDQ_QUALITY, BankSet, Update, normalise_hash
 from shared.config import Settings
 from shared.db import Connection
-from shared.errors import StopRequestedError
 from shared.events import Category
 from shared.events.screening import (
     BankDefined,
@@ -35,6 +34,7 @@ from shared.events.screening import (
 )
 from shared.kafka import make_plain_consumer
 from shared.runtime import Handled, Inbound
+from shared.runtime.errors import StopRequestedError
 from shared.runtime.retry import RetryPolicy
 from shared.topics import HASHBANKS_UPDATES, wire_name
 

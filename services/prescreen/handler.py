@@ -19,8 +19,8 @@ from services.prescreen.inbound import CaseToScreen
 from services.prescreen.store import CaseScreening, ScreeningStore, ShadowRow, VerdictRow
 from services.prescreen.verdicts import Verdict, build_verdict, fingerprint
 from shared.db import Connection
-from shared.publisher import Outbound
 from shared.runtime import Handled, Inbound
+from shared.runtime.publisher import Outbound
 from shared.topics import SCREENING_VERDICTS
 
 

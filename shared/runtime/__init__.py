@@ -7,7 +7,7 @@ its own poll loop, signal handling or server start-up. The pieces, each in its m
 - :mod:`~shared.runtime.spec`: what a service declares;
 - :mod:`~shared.runtime.batch`: one batch from records to committed offsets;
 - :mod:`~shared.runtime.consumer`: group membership, lanes, commits;
-- :mod:`~shared.errors` and :mod:`~shared.runtime.retry`: what a failure means and
+- :mod:`~shared.runtime.errors` and :mod:`~shared.runtime.retry`: what a failure means and
   how long to retry it;
 - :mod:`~shared.runtime.emit` and :mod:`~shared.runtime.deadletter`: the outbox publisher
   and dead-letter copies;
@@ -17,8 +17,8 @@ its own poll loop, signal handling or server start-up. The pieces, each in its m
 - :mod:`~shared.runtime.process`: one process, one graceful stop.
 """
 
-from shared.errors import ConfigurationError, describe_error
 from shared.runtime.deadletter import dead_letter
+from shared.runtime.errors import ConfigurationError, describe_error
 from shared.runtime.process import install_stop_signals, serve
 from shared.runtime.spec import (
     BatchHandler,

@@ -34,8 +34,11 @@ from typing import Generic, TypeAlias, TypeVar
 import asyncpg
 from aiokafka.structs import ConsumerRecord
 
-from shared import metrics, outbox
-from shared.errors import (
+from shared import metrics
+from shared.runtime import outbox
+from shared.runtime.deadletter import dead_letter
+from shared.runtime.emit import Emitter
+from shared.runtime.errors import (
     ConfigurationError,
     Fault,
     RefusedError,
@@ -43,9 +46,7 @@ from shared.errors import (
     classify,
     record_at_fault,
 )
-from shared.publisher import Outbound
-from shared.runtime.deadletter import dead_letter
-from shared.runtime.emit import Emitter
+from shared.runtime.publisher import Outbound
 from shared.runtime.retry import RetryPolicy
 from shared.runtime.spec import ConsumerSpec, Handled, Inbound, Stage, decoder
 

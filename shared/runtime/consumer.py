@@ -27,10 +27,10 @@ from aiokafka.errors import CommitFailedError, IllegalStateError
 
 from shared import metrics
 from shared.config import Settings
-from shared.errors import StopRequestedError
 from shared.kafka import make_consumer
 from shared.runtime.batch import AbandonedError, BatchProcessor, Record
 from shared.runtime.emit import Emitter
+from shared.runtime.errors import StopRequestedError
 from shared.runtime.retry import RetryPolicy
 from shared.runtime.spec import ConsumerSpec
 from shared.topics import wire_name

@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
-from shared import metrics, outbox
+from shared import metrics
 from shared.db import Connection
-from shared.errors import PublishError
-from shared.publisher import Outbound, Publisher, Rejected
+from shared.runtime import outbox
 from shared.runtime.deadletter import undeliverable
+from shared.runtime.errors import PublishError
+from shared.runtime.publisher import Outbound, Publisher, Rejected
 from shared.runtime.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
@@ -72,7 +73,7 @@ class Emitter:
     async def store(self, conn: Connection, events: Sequence[Outbound]) -> int | None:
         """Check the events' sizes and write them in the caller's transaction; the row id.
 
-        Raises :class:`~shared.errors.RecordTooLargeError` before anything is
+        Raises :class:`~shared.runtime.errors.RecordTooLargeError` before anything is
         written if an event cannot fit its topic, so the transaction rolls back.
         """
         if not events:

@@ -16,11 +16,12 @@ from typing import Any
 
 import asyncpg
 
-from shared import metrics, outbox
+from shared import metrics
 from shared.config import Settings
-from shared.errors import Fault, StopRequestedError, classify
+from shared.runtime import outbox
 from shared.runtime.consumer import ConsumerRunner
 from shared.runtime.emit import Emitter
+from shared.runtime.errors import Fault, StopRequestedError, classify
 from shared.runtime.lag import BrokerLag, WatchedGroup
 from shared.runtime.outages import Outages
 from shared.runtime.spec import OwnGroup

@@ -18,16 +18,16 @@ import asyncpg
 from shared import metrics
 from shared.config import Settings
 from shared.db import create_pool
-from shared.errors import ConfigurationError, Fault, StopRequestedError, classify
 from shared.kafka import make_producer
-from shared.publisher import Publisher
 from shared.runtime.consumer import ConsumerRunner
 from shared.runtime.emit import Emitter
+from shared.runtime.errors import ConfigurationError, Fault, StopRequestedError, classify
 from shared.runtime.housekeeping import Housekeeping
 from shared.runtime.http import HttpHost
 from shared.runtime.liveness import WorkerLease
 from shared.runtime.parent import exit_with_parent
 from shared.runtime.periodic import run_periodic
+from shared.runtime.publisher import Publisher
 from shared.runtime.retry import RetryPolicy
 from shared.runtime.spec import ConsumerSpec, Service, ServiceContext, Stage, StageFactory
 from shared.topics import max_message_bytes
@@ -40,7 +40,7 @@ async def serve(service: Service, settings: Settings, *, stop: asyncio.Event | N
 
     Consumers finish their batch and commit, the HTTP API drains, shutdown hooks run,
     then the producer and the pool close. A fatal configuration error stops it too, raised
-    as :class:`~shared.errors.ConfigurationError` once everything is closed.
+    as :class:`~shared.runtime.errors.ConfigurationError` once everything is closed.
     """
     if stop is None:
         stop = install_stop_signals(grace_seconds=settings.stop_grace_seconds)

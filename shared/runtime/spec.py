@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, TypeAdapter
 
-from shared.publisher import Outbound
+from shared.runtime.publisher import Outbound
 from shared.topics import TopicSpec
 
 if TYPE_CHECKING:

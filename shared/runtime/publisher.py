@@ -17,13 +17,13 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
-from shared.errors import (
+from shared.murmur2 import partition_for_key
+from shared.runtime.errors import (
     KAFKA_RECORD_ERRORS,
     ConfigurationError,
     PublishError,
     RecordTooLargeError,
 )
-from shared.murmur2 import partition_for_key
 
 #: Bytes Kafka adds around one record in its own batch (batch header and record framing),
 #: rounded up: what counts against ``max.message.bytes`` beyond key, value and headers.
