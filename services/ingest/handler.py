@@ -16,7 +16,7 @@ from services.ingest.ports import CaseStorePort
 from shared.events import ReportSubmitted
 from shared.events.decisions import ReviewDecision
 from shared.runtime import Handled
-from shared.runtime.publisher import Outbound
+from shared.runtime.contract import Outbound
 from shared.topics import CASES, REPORTS_ACCEPTED
 
 

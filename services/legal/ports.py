@@ -26,7 +26,7 @@ from services.legal.core.model import Authority, Scope
 from services.legal.core.narrowing import Narrowing
 from services.legal.core.signatures import NonceStorePort
 from shared.events.legal import LegalRequest
-from shared.runtime.publisher import Outbound
+from shared.runtime.contract import Outbound
 from shared.runtime.retention import RuleOutcome
 
 __all__ = [

@@ -20,7 +20,7 @@ from services.prescreen.store import CaseScreening, ScreeningStore, ShadowRow, V
 from services.prescreen.verdicts import Verdict, build_verdict, fingerprint
 from shared.db import Connection
 from shared.runtime import Handled, Inbound
-from shared.runtime.publisher import Outbound
+from shared.runtime.contract import Outbound
 from shared.topics import SCREENING_VERDICTS
 
 

@@ -5,6 +5,7 @@ handlers; optional start-up and shutdown hooks, a CPU stage, an HTTP API) and ne
 its own poll loop, signal handling or server start-up. The pieces, each in its module:
 
 - :mod:`~shared.runtime.spec`: what a service declares;
+- :mod:`~shared.runtime.contract`: what a handler receives and returns;
 - :mod:`~shared.runtime.batch`: one batch from records to committed offsets;
 - :mod:`~shared.runtime.consumer`: group membership, lanes, commits;
 - :mod:`~shared.runtime.errors` and :mod:`~shared.runtime.retry`: what a failure means and
@@ -17,14 +18,13 @@ its own poll loop, signal handling or server start-up. The pieces, each in its m
 - :mod:`~shared.runtime.process`: one process, one graceful stop.
 """
 
+from shared.runtime.contract import Handled, Inbound, Outbound
 from shared.runtime.deadletter import dead_letter
 from shared.runtime.errors import ConfigurationError, describe_error
 from shared.runtime.process import install_stop_signals, serve
 from shared.runtime.spec import (
     BatchHandler,
     ConsumerSpec,
-    Handled,
-    Inbound,
     OwnGroup,
     Periodic,
     Service,
@@ -39,6 +39,7 @@ __all__ = [
     "ConsumerSpec",
     "Handled",
     "Inbound",
+    "Outbound",
     "OwnGroup",
     "Periodic",
     "Service",

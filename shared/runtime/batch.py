@@ -36,6 +36,7 @@ from aiokafka.structs import ConsumerRecord
 
 from shared import metrics
 from shared.runtime import outbox
+from shared.runtime.contract import Handled, Inbound, Outbound
 from shared.runtime.deadletter import dead_letter
 from shared.runtime.emit import Emitter
 from shared.runtime.errors import (
@@ -46,9 +47,8 @@ from shared.runtime.errors import (
     classify,
     record_at_fault,
 )
-from shared.runtime.publisher import Outbound
 from shared.runtime.retry import RetryPolicy
-from shared.runtime.spec import ConsumerSpec, Handled, Inbound, Stage, decoder
+from shared.runtime.spec import ConsumerSpec, Stage, decoder
 
 log = logging.getLogger(__name__)
 

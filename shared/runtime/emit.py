@@ -18,9 +18,10 @@ import asyncpg
 from shared import metrics
 from shared.db import Connection
 from shared.runtime import outbox
+from shared.runtime.contract import Outbound
 from shared.runtime.deadletter import undeliverable
 from shared.runtime.errors import PublishError
-from shared.runtime.publisher import Outbound, Publisher, Rejected
+from shared.runtime.publisher import Publisher, Rejected
 from shared.runtime.retry import RetryPolicy
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Sequence
 import asyncpg
 
 from shared.db import Connection, service_schema
-from shared.runtime.publisher import Outbound
+from shared.runtime.contract import Outbound
 
 #: SQL true for an outbox row (alias ``o``) whose worker no longer holds its liveness lock
 #: (``shared.runtime.liveness``: classid "CRIB", objid the worker id, two-key form).

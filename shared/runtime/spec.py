@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, TypeAdapter
 
-from shared.runtime.publisher import Outbound
+from shared.runtime.contract import Handled, Inbound
 from shared.topics import TopicSpec
 
 if TYPE_CHECKING:
@@ -26,36 +26,6 @@ if TYPE_CHECKING:
     from shared.runtime.emit import Emitter
 
 E = TypeVar("E")
-
-
-@dataclass(slots=True)
-class Inbound(Generic[E]):
-    """A validated event and where it came from (treat as read-only).
-
-    Not a frozen dataclass: one is built per record, and a frozen one costs twice as much.
-    """
-
-    event: E
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    #: The bytes as received (already validated into ``event``).
-    raw: bytes
-    #: What the consumer's :class:`Stage` computed for this event, if it has one.
-    staged: Any = None
-
-
-@dataclass(frozen=True, slots=True)
-class Handled:
-    """What a handler did: events to publish, and what to do once its transaction committed."""
-
-    events: Sequence[Outbound]
-    #: Runs once after the commit, e.g. to count business metrics exactly once per effect.
-    after_commit: Callable[[], None] | None = None
-    #: Records of the batch the handler refused, each with a reason free of their values:
-    #: dead-lettered once the rest committed (e.g. a statement a remote server rejected).
-    refused: Sequence[tuple[Inbound[Any], str]] = ()
 
 
 class BatchHandler(Protocol[E]):

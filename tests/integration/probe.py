@@ -18,7 +18,7 @@ import orjson
 from shared.db import Connection, migrate
 from shared.events.base import Event
 from shared.runtime import ConsumerSpec, Handled, Inbound, Service, Stage
-from shared.runtime.publisher import Outbound
+from shared.runtime.contract import Outbound
 from shared.topics import DAY_MS, TopicSpec
 
 PROBE_IN = TopicSpec("probe.in", 4, DAY_MS)

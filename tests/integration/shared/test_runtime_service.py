@@ -23,7 +23,7 @@ from shared.db import Connection
 from shared.events.base import Event
 from shared.kafka import apply_topics, delete_topics, messages_written
 from shared.runtime import ConsumerSpec, Handled, Inbound, Service, ServiceContext, serve
-from shared.runtime.publisher import Outbound
+from shared.runtime.contract import Outbound
 from shared.topics import DAY_MS, TopicSpec, wire_name
 from tests.integration.conftest import MIGRATIONS, committed, eventually, running
 from tests.integration.probe import PROBE_IN, PROBE_OUT, TOPICS, Faults, create_tables, item

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from shared.runtime.contract import Outbound
 from shared.runtime.deadletter import dead_letter, fit, undeliverable
-from shared.runtime.publisher import Outbound
 
 
 def test_a_copy_that_fits_is_left_whole() -> None:
