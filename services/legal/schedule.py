@@ -40,9 +40,9 @@ STATES = tuple(state.value for state in RequestState)
 
 
 def _units(ctx: ServiceContext) -> Units:
-    if ctx.pool is None or ctx.emitter is None:
+    if ctx.pool is None or ctx.outbox is None:
         raise RuntimeError("legal's scheduled jobs need the database")
-    return Units(ctx.pool, ctx.emitter)
+    return Units(ctx.pool, ctx.outbox)
 
 
 async def _retention(ctx: ServiceContext) -> None:

@@ -10,7 +10,7 @@ its own poll loop, signal handling or server start-up. The pieces, each in its m
 - :mod:`~shared.runtime.consumer`: group membership, lanes, commits;
 - :mod:`~shared.runtime.errors` and :mod:`~shared.runtime.retry`: what a failure means and
   how long to retry it;
-- :mod:`~shared.runtime.emit` and :mod:`~shared.runtime.deadletter`: the outbox publisher
+- :mod:`~shared.runtime.outbox` and :mod:`~shared.runtime.deadletter`: the outbox publisher
   and dead-letter copies;
 - :mod:`~shared.runtime.housekeeping`: lag (:mod:`~shared.runtime.lag`, from the broker),
   outages (:mod:`~shared.runtime.outages`), relay of orphaned outbox rows, readiness;

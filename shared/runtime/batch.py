@@ -35,10 +35,9 @@ import asyncpg
 from aiokafka.structs import ConsumerRecord
 
 from shared import metrics
-from shared.runtime import outbox
+from shared.runtime import outbox_table
 from shared.runtime.contract import Handled, Inbound, Outbound
 from shared.runtime.deadletter import dead_letter
-from shared.runtime.emit import Emitter
 from shared.runtime.errors import (
     ConfigurationError,
     Fault,
@@ -47,6 +46,7 @@ from shared.runtime.errors import (
     classify,
     record_at_fault,
 )
+from shared.runtime.outbox import Outbox
 from shared.runtime.retry import RetryPolicy
 from shared.runtime.spec import ConsumerSpec, Stage, decoder
 
@@ -95,7 +95,7 @@ class BatchProcessor(Generic[E]):
         service: str,
         consumer: ConsumerSpec[E],
         pool: asyncpg.Pool,
-        emitter: Emitter,
+        outbox: Outbox,
         retry: RetryPolicy,
         logical: dict[str, str],
         stop: asyncio.Event,
@@ -105,7 +105,7 @@ class BatchProcessor(Generic[E]):
         self._service = service
         self._spec = consumer
         self._pool = pool
-        self._emitter = emitter
+        self._outbox = outbox
         self._retry = retry
         self._logical = logical
         self._decoders = {
@@ -165,13 +165,13 @@ class BatchProcessor(Generic[E]):
                 f.error,
                 service=self._service,
                 topic=self._logical[f.record.topic],
-                limit=self._emitter.publisher.limit,
+                limit=self._outbox.publisher.limit,
             )
             for f in dead
         ]
         events = [e for _, events in attempt.applied for e in events]
         rows = [row for row, _ in attempt.applied if row is not None]
-        await self._emitter.publish(events + letters)
+        await self._outbox.publish(events + letters)
         settle(rows, records)
         self._count(records, dead, started)
 
@@ -261,7 +261,7 @@ class BatchProcessor(Generic[E]):
             async with self._pool.acquire() as conn, conn.transaction():
                 handled = await self._spec.handler(batch, conn)
                 events = list(handled.events)
-                row_id = await self._emitter.store(conn, events)
+                row_id = await self._outbox.store(conn, events)
                 stored = (row_id, events, handled)
         except Exception as error:
             # A failure during COMMIT (typically a lost connection) leaves the outcome
@@ -271,7 +271,7 @@ class BatchProcessor(Generic[E]):
                 raise
             row = stored[0]
             if not await self._retry.run(
-                "outbox", lambda: outbox.exists(self._pool, row, service=self._service)
+                "outbox", lambda: outbox_table.exists(self._pool, row, service=self._service)
             ):
                 raise
             metrics.COMMIT_RECOVERIES.labels(self._service).inc()

@@ -1,170 +1,188 @@
-"""The transactional outbox: a batch's events are stored with its effects, then published.
+"""Events go out through the outbox: stored with their effects, published once committed.
 
-A handler's effects and the events announcing them are committed in one PostgreSQL
-transaction (one outbox row per batch, in the ``outbox`` table of the service's own schema,
-so a service never sees another's pending events). The runner publishes the events, waits
-for Kafka's acknowledgement, then deletes the row. If a worker dies in between, a peer (or
-the worker itself once restarted) finds the orphaned row and publishes it: consumers
-deduplicate on event ids, so a second publication is harmless while a lost one would not be.
+The consumers' batches and the HTTP apps' requests use the same :class:`Outbox`, so an
+event created by an API call is published at once, in order with the rest, and survives a
+crash between the commit and Kafka's acknowledgement (the relay publishes it then).
 """
 
 from __future__ import annotations
 
-import struct
-from collections.abc import Awaitable, Callable, Sequence
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 
 import asyncpg
 
-from shared.db import Connection, service_schema
+from shared import metrics
+from shared.db import Connection
+from shared.runtime import outbox_table
 from shared.runtime.contract import Outbound
+from shared.runtime.deadletter import undeliverable
+from shared.runtime.errors import PublishError
+from shared.runtime.publisher import Publisher, Rejected
+from shared.runtime.retry import RetryPolicy
 
-#: SQL true for an outbox row (alias ``o``) whose worker no longer holds its liveness lock
-#: (``shared.runtime.liveness``: classid "CRIB", objid the worker id, two-key form).
-ORPHANED = """NOT EXISTS (
-    SELECT 1 FROM pg_locks l
-    WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
-      AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-      AND l.classid = 1129466178 AND l.objid = o.worker::oid
-)"""
-
-_HEAD = struct.Struct("!HiIH")  # topic length, key length (-1: none), value length, headers
-_HEADER = struct.Struct("!HI")
+log = logging.getLogger(__name__)
 
 
-def encode_records(records: Sequence[Outbound]) -> bytes:
-    """Pack records into one compact blob (length-prefixed, no pickling)."""
-    parts: list[bytes] = []
-    for record in records:
-        topic = record.topic.encode()
-        key = record.key
-        parts.append(
-            _HEAD.pack(
-                len(topic), -1 if key is None else len(key), len(record.value), len(record.headers)
-            )
-        )
-        parts.append(topic)
-        if key is not None:
-            parts.append(key)
-        parts.append(record.value)
-        for name, value in record.headers:
-            encoded = name.encode()
-            parts.append(_HEADER.pack(len(encoded), len(value)))
-            parts.append(encoded)
-            parts.append(value)
-    return b"".join(parts)
+@dataclass(slots=True)
+class Transaction:
+    """A database transaction whose events are published once it commits."""
+
+    conn: Connection
+    events: list[Outbound] = field(default_factory=list)
+
+    def emit(self, *events: Outbound) -> None:
+        """Publish ``events`` if, and once, the transaction commits."""
+        self.events.extend(events)
 
 
-def decode_records(blob: bytes) -> list[Outbound]:
-    """Unpack what :func:`encode_records` packed."""
-    records: list[Outbound] = []
-    view = memoryview(blob)
-    at = 0
-    while at < len(view):
-        topic_len, key_len, value_len, header_count = _HEAD.unpack_from(view, at)
-        at += _HEAD.size
-        topic = bytes(view[at : at + topic_len]).decode()
-        at += topic_len
-        key = None
-        if key_len >= 0:
-            key = bytes(view[at : at + key_len])
-            at += key_len
-        value = bytes(view[at : at + value_len])
-        at += value_len
-        headers: list[tuple[str, bytes]] = []
-        for _ in range(header_count):
-            name_len, header_len = _HEADER.unpack_from(view, at)
-            at += _HEADER.size
-            name = bytes(view[at : at + name_len]).decode()
-            at += name_len
-            headers.append((name, bytes(view[at : at + header_len])))
-            at += header_len
-        records.append(Outbound(topic, key, value, tuple(headers)))
-    return records
+class Outbox:
+    """Stores a unit of work's events in the outbox and publishes them after the commit."""
 
+    #: How long an HTTP request waits for its events to reach Kafka before it answers. Past
+    #: it (a broker outage) they keep going in the background: committed in the outbox, they
+    #: are published when the broker is back, by this process or by the relay after a crash.
+    request_wait: float = 5.0
 
-def _table(service: str) -> str:
-    return f"{service_schema(service)}.outbox"
+    def __init__(
+        self,
+        *,
+        service: str,
+        pool: asyncpg.Pool,
+        publisher: Publisher,
+        retry: RetryPolicy,
+        worker: int | None = None,
+        topic_prefix: str = "",
+    ) -> None:
+        self._service = service
+        self._pool = pool
+        self._publisher = publisher
+        self._retry = retry
+        self._worker = worker
+        self._topic_prefix = topic_prefix
+        #: Deliveries still running after their request answered (kept from the collector).
+        self._background: set[asyncio.Future[None]] = set()
 
+    @property
+    def publisher(self) -> Publisher:
+        """The publisher (its size limits are the topics')."""
+        return self._publisher
 
-async def store(
-    conn: Connection,
-    *,
-    service: str,
-    records: Sequence[Outbound],
-    worker: int | None = None,
-    topic_prefix: str = "",
-) -> int:
-    """Write a batch's events in the caller's transaction; return the outbox row id.
+    async def store(self, conn: Connection, events: Sequence[Outbound]) -> int | None:
+        """Check the events' sizes and write them in the caller's transaction; the row id.
 
-    ``worker`` is the id of the process's liveness lock (:mod:`shared.runtime.liveness`);
-    ``topic_prefix`` the environment whose topics the events go to.
-    """
-    row_id: int = await conn.fetchval(
-        f"INSERT INTO {_table(service)} (record_count, records, worker, topic_prefix) "
-        "VALUES ($1, $2, $3, $4) RETURNING id",
-        len(records),
-        encode_records(records),
-        worker,
-        topic_prefix,
-    )
-    return row_id
-
-
-async def exists(pool: asyncpg.Pool, row_id: int, *, service: str) -> bool:
-    """Whether an outbox row is stored (its transaction committed) and not yet published."""
-    return bool(
-        await pool.fetchval(
-            f"SELECT EXISTS (SELECT 1 FROM {_table(service)} WHERE id = $1)", row_id
-        )
-    )
-
-
-async def forget(pool: asyncpg.Pool, row_ids: Sequence[int], *, service: str) -> None:
-    """Delete rows whose events Kafka has acknowledged."""
-    if row_ids:
-        await pool.execute(
-            f"DELETE FROM {_table(service)} WHERE id = ANY($1::bigint[])", list(row_ids)
+        Raises :class:`~shared.runtime.errors.RecordTooLargeError` before anything is
+        written if an event cannot fit its topic, so the transaction rolls back.
+        """
+        if not events:
+            return None
+        for event in events:
+            self._publisher.check_size(event)
+        return await outbox_table.store(
+            conn,
+            service=self._service,
+            records=events,
+            worker=self._worker,
+            topic_prefix=self._topic_prefix,
         )
 
+    async def deliver(self, row_ids: Sequence[int], events: Sequence[Outbound]) -> None:
+        """Publish committed ``events`` (and dead letters), then forget their outbox rows."""
+        await self.publish(events)
+        await self.forget(row_ids)
 
-async def relay_orphans(
-    pool: asyncpg.Pool,
-    deliver: Callable[[list[Outbound]], Awaitable[object]],
-    *,
-    service: str,
-    topic_prefix: str,
-    older_than_seconds: float,
-) -> int:
-    """Publish (through ``deliver``) and delete rows a worker died before publishing.
+    async def publish(self, events: Sequence[Outbound]) -> None:
+        """Publish committed ``events`` (and dead letters) and wait for Kafka's acknowledgement.
 
-    A row is orphaned as soon as the worker that stored it no longer holds its liveness
-    lock (it died, and its session with it), or, for a row without a worker, once it is
-    older than ``older_than_seconds``. Rows of a live worker are in flight and left to it.
-    Only rows of this environment's topics (``topic_prefix``) are relayed, oldest first,
-    locked (``SKIP LOCKED``) while being published so two relaying workers never publish
-    the same row at once. Returns the number of rows relayed.
-    """
-    relayed = 0
-    while True:
-        async with pool.acquire() as conn, conn.transaction():
-            rows = await conn.fetch(
-                f"""
-                SELECT o.id, o.records FROM {_table(service)} o
-                WHERE (o.topic_prefix = $1 OR o.topic_prefix IS NULL)
-                  AND CASE WHEN o.worker IS NULL
-                           THEN o.created_at < now() - make_interval(secs => $2)
-                           ELSE {ORPHANED} END
-                ORDER BY o.id LIMIT 20 FOR UPDATE SKIP LOCKED
-                """,
-                topic_prefix,
-                older_than_seconds,
+        Failures of the broker are retried for as long as they last: the effects are
+        committed, so the only way forward is to publish them. An event the broker refuses
+        for its size goes to its topic's dead-letter topic instead.
+        """
+        rejected = await self._publish(events, stage="publish")
+        if rejected:
+            copies = [
+                undeliverable(r.record, r.error, service=self._service, limit=self._limit)
+                for r in rejected
+            ]
+            for r in rejected:
+                metrics.UNDELIVERABLE.labels(self._service, r.record.topic).inc()
+                log.error(
+                    "event refused by the broker; dead-lettered",
+                    extra={"topic": r.record.topic, "error": type(r.error).__name__},
+                )
+            for lost in await self._publish(copies, stage="publish-dlq"):
+                log.error(
+                    "dead-letter copy refused by the broker; dropped",
+                    extra={"topic": lost.record.topic, "error": type(lost.error).__name__},
+                )
+
+    async def forget(self, row_ids: Sequence[int]) -> None:
+        """Delete outbox rows whose events Kafka has acknowledged."""
+        if row_ids:
+            ids = list(row_ids)
+            await self._retry.run(
+                "outbox", lambda: outbox_table.forget(self._pool, ids, service=self._service)
             )
-            if not rows:
-                return relayed
-            for row in rows:
-                await deliver(decode_records(row["records"]))
-            await conn.execute(
-                f"DELETE FROM {_table(service)} WHERE id = ANY($1::bigint[])",
-                [r["id"] for r in rows],
+
+    def _limit(self, topic: str) -> int:
+        return self._publisher.limit(topic)
+
+    async def _publish(self, events: Sequence[Outbound], *, stage: str) -> list[Rejected]:
+        pending = list(events)
+        rejected: list[Rejected] = []
+
+        async def attempt() -> None:
+            nonlocal pending
+            try:
+                counts, refused = await self._publisher.publish(pending)
+            except PublishError as error:
+                pending = error.remaining
+                raise
+            pending = []
+            rejected.extend(refused)
+            for topic, count in counts.items():
+                metrics.PRODUCED.labels(self._service, topic).inc(count)
+
+        if pending:
+            await self._retry.run(stage, attempt, ambiguous_attempts=float("inf"))
+        return rejected
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        """A transaction for an HTTP request: emit events in it; they go out at commit.
+
+        The connection goes back to the pool before the events are published: forgetting
+        their outbox row takes a connection of its own, and a request waiting for Kafka must
+        not hold one that other requests need.
+        """
+        async with self._pool.acquire() as conn, conn.transaction():
+            tx = Transaction(conn)
+            yield tx
+            row_id = await self.store(conn, tx.events)
+        if tx.events:
+            await self._deliver_soon([row_id] if row_id is not None else [], tx.events)
+
+    async def _deliver_soon(self, row_ids: list[int], events: list[Outbound]) -> None:
+        """Deliver, waiting at most ``request_wait``; the rest continues in the background."""
+        delivery = asyncio.ensure_future(self.deliver(row_ids, events))
+        try:
+            await asyncio.wait_for(asyncio.shield(delivery), self.request_wait)
+        except TimeoutError:
+            log.warning(
+                "a request's events are not acknowledged yet; still publishing",
+                extra={"events": len(events)},
             )
-            relayed += len(rows)
+            self._background.add(delivery)
+            delivery.add_done_callback(self._settled)
+
+    def _settled(self, delivery: asyncio.Future[None]) -> None:
+        self._background.discard(delivery)
+        if not delivery.cancelled() and delivery.exception() is not None:
+            # Stopping mid-outage: the outbox row stays, and the relay publishes it later.
+            log.warning(
+                "background delivery stopped",
+                extra={"error": type(delivery.exception()).__name__},
+            )

@@ -20,11 +20,11 @@ from shared.config import Settings
 from shared.db import create_pool
 from shared.kafka import make_producer
 from shared.runtime.consumer import ConsumerRunner
-from shared.runtime.emit import Emitter
 from shared.runtime.errors import ConfigurationError, Fault, StopRequestedError, classify
 from shared.runtime.housekeeping import Housekeeping
 from shared.runtime.http import HttpHost
 from shared.runtime.liveness import WorkerLease
+from shared.runtime.outbox import Outbox
 from shared.runtime.parent import exit_with_parent
 from shared.runtime.periodic import run_periodic
 from shared.runtime.publisher import Publisher
@@ -127,9 +127,9 @@ class ServiceProcess:
             limit=max_message_bytes,
             metadata_refresh_seconds=settings.metadata_refresh_seconds,
         )
-        emitter = None
+        outbox = None
         if self.pool is not None:
-            emitter = Emitter(
+            outbox = Outbox(
                 service=service.name,
                 pool=self.pool,
                 publisher=publisher,
@@ -138,7 +138,7 @@ class ServiceProcess:
                 topic_prefix=settings.topic_prefix,
             )
         self.context = ServiceContext(
-            service=service.name, settings=settings, pool=self.pool, emitter=emitter, stop=self.stop
+            service=service.name, settings=settings, pool=self.pool, outbox=outbox, stop=self.stop
         )
         for hook in service.on_start:
             await hook(self.context)
@@ -146,14 +146,14 @@ class ServiceProcess:
             service=service.name,
             settings=settings,
             pool=self.pool,
-            emitter=emitter,
+            outbox=outbox,
             runners=self.runners,
             stop=self.stop,
             readiness=self.readiness,
             own_groups=service.own_groups,
         )
         self.runners.extend(
-            self._runner(spec, emitter)
+            self._runner(spec, outbox)
             for spec in service.consumers
             if spec.enabled is None or spec.enabled()
         )
@@ -180,10 +180,8 @@ class ServiceProcess:
         )
         await _until_stopped_or_failed(tasks, self.stop)
 
-    def _runner(
-        self, spec: ConsumerSpec[object], emitter: Emitter | None
-    ) -> ConsumerRunner[object]:
-        if self.pool is None or emitter is None:
+    def _runner(self, spec: ConsumerSpec[object], outbox: Outbox | None) -> ConsumerRunner[object]:
+        if self.pool is None or outbox is None:
             raise RuntimeError(f"{self.service.name}: consumers need the database (the outbox)")
         assert self.context is not None  # noqa: S101 - built before the runners
         spec = spec.bound(self.context)
@@ -195,7 +193,7 @@ class ServiceProcess:
             spec=spec,
             settings=self.settings,
             pool=self.pool,
-            emitter=emitter,
+            outbox=outbox,
             retry=self.retry,
             stop=self.stop,
             executor=executor,

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     from shared.config import Settings
     from shared.db import Connection
-    from shared.runtime.emit import Emitter
+    from shared.runtime.outbox import Outbox
 
 E = TypeVar("E")
 
@@ -105,7 +105,7 @@ class ServiceContext:
     service: str
     settings: Settings
     pool: asyncpg.Pool | None
-    emitter: Emitter | None
+    outbox: Outbox | None
     stop: asyncio.Event
     #: Hooks may keep what they load here (a model, a hash bank) for the handlers to find.
     state: dict[str, Any] = field(default_factory=dict)

@@ -19,7 +19,7 @@ from shared.kafka import messages_written
 from shared.runtime import ConfigurationError
 from shared.runtime.contract import Outbound
 from shared.runtime.liveness import LOCK_CLASS
-from shared.runtime.outbox import encode_records
+from shared.runtime.outbox_table import encode_records
 from shared.topics import CASES, REPORTS_SUBMITTED, wire_name
 from tests.integration.conftest import MIGRATIONS, eventually, read_topic, running
 from tests.integration.ingest.test_ingest import encode, report

@@ -75,12 +75,12 @@ def free_port() -> int:
 def api(context: ServiceContext) -> FastAPI:
     """An API that stores an item and announces it, as dispatch's decisions will."""
     app = FastAPI()
-    emitter = context.emitter
-    assert emitter is not None
+    outbox = context.outbox
+    assert outbox is not None
 
     @app.post("/items/{item_id}", status_code=201)
     async def create(item_id: str) -> dict[str, str]:
-        async with emitter.transaction() as tx:
+        async with outbox.transaction() as tx:
             await tx.conn.execute("INSERT INTO probe.items (id) VALUES ($1)", item_id)
             tx.emit(Outbound(PROBE_OUT.name, item_id.encode(), orjson.dumps({"id": item_id})))
         return {"id": item_id}
@@ -216,12 +216,12 @@ LATE = TopicSpec("probe.late", 1, DAY_MS)
 def late_api(context: ServiceContext) -> FastAPI:
     """An API announcing to a topic that does not exist yet (a broker that cannot take it)."""
     app = FastAPI()
-    emitter = context.emitter
-    assert emitter is not None
+    outbox = context.outbox
+    assert outbox is not None
 
     @app.post("/late/{item_id}", status_code=201)
     async def create(item_id: str) -> dict[str, str]:
-        async with emitter.transaction() as tx:
+        async with outbox.transaction() as tx:
             await tx.conn.execute("INSERT INTO probe.items (id) VALUES ($1)", item_id)
             tx.emit(Outbound(LATE.name, item_id.encode(), orjson.dumps({"id": item_id})))
         return {"id": item_id}
@@ -232,9 +232,9 @@ def late_api(context: ServiceContext) -> FastAPI:
 async def test_a_request_answers_while_the_broker_cannot_take_its_event_which_follows_later(
     probe: Settings, db: asyncpg.Connection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from shared.runtime.emit import Emitter  # noqa: PLC0415
+    from shared.runtime.outbox import Outbox  # noqa: PLC0415
 
-    monkeypatch.setattr(Emitter, "request_wait", 1.0)
+    monkeypatch.setattr(Outbox, "request_wait", 1.0)
     service = Service(name="probe", http_app=late_api)
     async with (
         running(service, probe),

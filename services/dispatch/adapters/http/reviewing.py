@@ -31,7 +31,7 @@ from services.dispatch.handlers.deciding import (
 )
 from services.dispatch.ports import Key
 from shared.events.reports import Category
-from shared.runtime.emit import Emitter
+from shared.runtime.outbox import Outbox
 
 
 class RequestRefusedError(Exception):
@@ -91,11 +91,11 @@ def holder_of(row: Any) -> CaseHolder:
 
 
 async def decide(
-    emitter: Emitter, reviewer: Reviewer, target: Key, body: DecisionInput, *, policy: ReviewPolicy
+    outbox: Outbox, reviewer: Reviewer, target: Key, body: DecisionInput, *, policy: ReviewPolicy
 ) -> DecisionResult:
     """Record a decision and its events in one transaction; count it once committed."""
     try:
-        async with emitter.transaction() as tx:
+        async with outbox.transaction() as tx:
             decided = await deciding.decide(
                 PostgresReviews(tx.conn, policy),
                 reviewer,
