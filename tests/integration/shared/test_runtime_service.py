@@ -72,6 +72,10 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+#: Items whose request committed, noted by the request's ``after_commit``.
+COMMITTED: list[str] = []
+
+
 def api(context: ServiceContext) -> FastAPI:
     """An API that stores an item and announces it, as dispatch's decisions will."""
     app = FastAPI()
@@ -82,7 +86,8 @@ def api(context: ServiceContext) -> FastAPI:
     async def create(item_id: str) -> dict[str, str]:
         async with outbox.transaction() as tx:
             await tx.conn.execute("INSERT INTO probe.items (id) VALUES ($1)", item_id)
-            tx.emit(Outbound(PROBE_OUT.name, item_id.encode(), orjson.dumps({"id": item_id})))
+            event = Outbound(PROBE_OUT.name, item_id.encode(), orjson.dumps({"id": item_id}))
+            tx.keep(Handled([event], after_commit=lambda: COMMITTED.append(item_id)))
         return {"id": item_id}
 
     return app
@@ -118,6 +123,7 @@ async def test_an_http_request_publishes_its_event_at_once_and_stops_with_the_co
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{probe.http_port}") as client:
             created = await client.post("/items/h1")
             assert created.status_code == 201
+            assert COMMITTED[-1:] == ["h1"]  # counted once committed, as a batch's are
             # Out through the outbox straight away, not 300 s later through the relay.
             await eventually(lambda: has(probe, out, 2), timeout=5)
         stop.set()
@@ -223,7 +229,7 @@ def late_api(context: ServiceContext) -> FastAPI:
     async def create(item_id: str) -> dict[str, str]:
         async with outbox.transaction() as tx:
             await tx.conn.execute("INSERT INTO probe.items (id) VALUES ($1)", item_id)
-            tx.emit(Outbound(LATE.name, item_id.encode(), orjson.dumps({"id": item_id})))
+            tx.keep(Handled([Outbound(LATE.name, item_id.encode(), orjson.dumps({"id": item_id}))]))
         return {"id": item_id}
 
     return app

@@ -31,6 +31,7 @@ from services.dispatch.handlers.deciding import (
 )
 from services.dispatch.ports import Key
 from shared.events.reports import Category
+from shared.runtime.contract import Handled
 from shared.runtime.outbox import Outbox
 
 
@@ -104,7 +105,7 @@ async def decide(
                 catalogue=shipped_catalogue(),
                 now=datetime.now(UTC),
             )
-            tx.emit(*decided.events)
+            tx.keep(Handled(decided.events))
     except _REFUSALS as error:
         raise refusal(error) from None
     _count(decided, body)
