@@ -24,7 +24,9 @@ from shared.runtime.contract import Outbound
 from shared.topics import SCREENING_VERDICTS
 
 
-async def handle_cases(batch: Sequence[Inbound[CaseToScreen]], conn: Connection) -> Handled:
+async def handle_cases(
+    batch: Sequence[Inbound[CaseToScreen, Screened]], conn: Connection
+) -> Handled:
     """Publish a verdict for each case event that changes what its revision's verdict says."""
     store = ScreeningStore(conn)
     known = await store.lock_and_load([m.event.case_id for m in batch])
@@ -35,7 +37,6 @@ async def handle_cases(batch: Sequence[Inbound[CaseToScreen]], conn: Connection)
     skipped: Counter[str] = Counter()
     for inbound in batch:
         event, screened = inbound.event, inbound.staged
-        assert isinstance(screened, Screened)  # noqa: S101 - the consumer's stage made it
         screened_all.append(screened)
         last = states.get(event.case_id) or known.get(event.case_id)
         if last is not None and (event.revision, event.report_count) <= (

@@ -18,7 +18,7 @@ from services.prescreen.adapters.safety_model import SafetyModelConfig, SafetyMo
 from services.prescreen.banks import BankSet
 from services.prescreen.bankstore import follow_updates, handle_updates, load_banks
 from services.prescreen.config import PrescreenSettings
-from services.prescreen.engine import ScreeningEngine
+from services.prescreen.engine import Screened, ScreeningEngine
 from services.prescreen.handler import handle_cases
 from services.prescreen.inbound import CaseToScreen
 from services.prescreen.model import CaseInput, Screener, TextItem
@@ -30,7 +30,7 @@ from services.prescreen.screeners.text import TextScreener
 from services.prescreen.screeners.urls import UrlScreener
 from shared.events import Category
 from shared.events.screening import BankUpdate
-from shared.runtime import ConsumerSpec, Service, ServiceContext, Stage
+from shared.runtime import ConsumerSpec, Resource, Service, ServiceContext, Stage
 from shared.topics import CASES, HASHBANKS_UPDATES, SCREENING_VERDICTS
 
 
@@ -114,22 +114,30 @@ def text_screener(
     )
 
 
+BANKS: Resource[BankSet] = Resource("banks")
+BANK_OFFSETS: Resource[dict[int, int]] = Resource("bank_offsets")
+ENGINE: Resource[ScreeningEngine] = Resource("engine")
+STAGE_WORKERS: Resource[int] = Resource("stage_workers")
+
+
 async def _start(ctx: ServiceContext) -> None:
     """Load the banks, rules, lists, policies and the text model before consuming."""
     config = PrescreenSettings()
     banks = BankSet()
     assert ctx.pool is not None  # noqa: S101 - prescreen uses the database
-    ctx.state["bank_offsets"] = await load_banks(ctx.pool, banks)
+    ctx.resources.put(BANK_OFFSETS, await load_banks(ctx.pool, banks))
     engine = await asyncio.to_thread(build_engine, config, banks)
     # One screening at start-up loads the text model now, not on the first batch.
     warm = CaseInput(str(uuid4()), 1, Category.OTHER, texts=(TextItem("report", "hello"),))
     await asyncio.to_thread(engine.screen, [warm])
-    ctx.state.update(banks=banks, engine=engine, workers=config.stage_workers)
+    ctx.resources.put(BANKS, banks)
+    ctx.resources.put(ENGINE, engine)
+    ctx.resources.put(STAGE_WORKERS, config.stage_workers)
 
 
 async def _stop(ctx: ServiceContext) -> None:
-    engine = ctx.state.get("engine")
-    if isinstance(engine, ScreeningEngine):
+    engine = ctx.resources.find(ENGINE)
+    if engine is not None:
         for screener in engine.screeners:
             if isinstance(
                 screener, ExternalModelScreener | OffloadedScreener | SafetyModelScreener
@@ -139,15 +147,16 @@ async def _stop(ctx: ServiceContext) -> None:
 
 async def _follow(ctx: ServiceContext) -> None:
     """Keep this worker's banks current with ``hashbanks.updates``."""
-    await follow_updates(ctx.settings, ctx.state["banks"], ctx.state["bank_offsets"], ctx.stop)
+    banks, offsets = ctx.resources.get(BANKS), ctx.resources.get(BANK_OFFSETS)
+    await follow_updates(ctx.settings, banks, offsets, ctx.stop)
 
 
-def _stage(ctx: ServiceContext) -> Stage:
-    engine: ScreeningEngine = ctx.state["engine"]
-    return Stage(compute=engine.screen_events, executor="thread", workers=ctx.state["workers"])
+def _stage(ctx: ServiceContext) -> Stage[Screened]:
+    engine, workers = ctx.resources.get(ENGINE), ctx.resources.get(STAGE_WORKERS)
+    return Stage(compute=engine.screen_events, executor="thread", workers=workers)
 
 
-CASE_EVENTS: ConsumerSpec[CaseToScreen] = ConsumerSpec(
+CASE_EVENTS: ConsumerSpec[CaseToScreen, Screened] = ConsumerSpec(
     models={CASES: CaseToScreen},
     handler=handle_cases,
     produces=(SCREENING_VERDICTS,),

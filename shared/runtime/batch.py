@@ -29,7 +29,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
-from typing import Generic, TypeAlias, TypeVar
+from typing import Any, Generic, TypeAlias, TypeVar
 
 import asyncpg
 from aiokafka.structs import ConsumerRecord
@@ -177,7 +177,7 @@ class BatchProcessor(Generic[E]):
 
     async def _attempt(self, records: list[Record]) -> _Attempt:
         attempt = _Attempt()
-        good: list[Inbound[E]] = []
+        good: list[Inbound[E, Any]] = []
         by_position: dict[tuple[str, int, int], Record] = {}
         for record in records:
             value = record.value or b""
@@ -187,7 +187,9 @@ class BatchProcessor(Generic[E]):
                 attempt.invalid.append(_Failure(record, error))
                 continue
             good.append(
-                Inbound(event, record.topic, record.partition, record.offset, record.key, value)
+                Inbound(
+                    event, record.topic, record.partition, record.offset, record.key, value, None
+                )
             )
             by_position[(record.topic, record.partition, record.offset)] = record
         if good:
@@ -201,7 +203,7 @@ class BatchProcessor(Generic[E]):
             await self._isolate(good, attempt, by_position, staged=staged, first=True)
         return attempt
 
-    async def _staged(self, batch: list[Inbound[E]]) -> list[Inbound[E]]:
+    async def _staged(self, batch: list[Inbound[E, Any]]) -> list[Inbound[E, Any]]:
         stage = self._spec.stage
         assert isinstance(stage, Stage)  # noqa: S101 - callers check; factories are bound
         loop = asyncio.get_running_loop()
@@ -213,7 +215,7 @@ class BatchProcessor(Generic[E]):
 
     async def _isolate(
         self,
-        batch: list[Inbound[E]],
+        batch: list[Inbound[E, Any]],
         attempt: _Attempt,
         by_position: dict[tuple[str, int, int], Record],
         *,
@@ -251,7 +253,7 @@ class BatchProcessor(Generic[E]):
                 attempt.invalid.append(_Failure(record, RefusedError(reason)))
 
     async def _apply(
-        self, batch: list[Inbound[E]], *, staged: bool
+        self, batch: list[Inbound[E, Any]], *, staged: bool
     ) -> tuple[int | None, list[Outbound], Handled]:
         """Handle ``batch`` and store its events in one transaction; return the outbox row."""
         if not staged:

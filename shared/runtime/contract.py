@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic
+
+from typing_extensions import TypeVar
 
 E = TypeVar("E")
+#: What the consumer's stage computed for an event; None for a consumer without a stage.
+S = TypeVar("S", default=None)
 
 
 #: Bytes Kafka adds around one record in its own batch (batch header and record framing),
@@ -35,7 +39,7 @@ class Outbound:
 
 
 @dataclass(slots=True)
-class Inbound(Generic[E]):
+class Inbound(Generic[E, S]):
     """A validated event and where it came from (treat as read-only).
 
     Not a frozen dataclass: one is built per record, and a frozen one costs twice as much.
@@ -48,8 +52,9 @@ class Inbound(Generic[E]):
     key: bytes | None
     #: The bytes as received (already validated into ``event``).
     raw: bytes
-    #: What the consumer's :class:`Stage` computed for this event, if it has one.
-    staged: Any = None
+    #: What the consumer's :class:`~shared.runtime.spec.Stage` computed for this event (its
+    #: result type is the consumer's ``S``); None for a consumer without a stage.
+    staged: S
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,4 +66,4 @@ class Handled:
     after_commit: Callable[[], None] | None = None
     #: Records of the batch the handler refused, each with a reason free of their values:
     #: dead-lettered once the rest committed (e.g. a statement a remote server rejected).
-    refused: Sequence[tuple[Inbound[Any], str]] = ()
+    refused: Sequence[tuple[Inbound[Any, Any], str]] = ()

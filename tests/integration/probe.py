@@ -71,10 +71,12 @@ async def create_tables(dsn: str, migrations: list[tuple[str, str]]) -> None:
     await migrate(dsn, [*migrations, PROBE_MIGRATIONS])
 
 
-def probe_service(faults: Faults, *, stage: Stage | None = None, name: str = "probe") -> Service:
+def probe_service(
+    faults: Faults, *, stage: Stage[int | None] | None = None, name: str = "probe"
+) -> Service:
     """The probe service, failing as ``faults`` says."""
 
-    async def handle(batch: Sequence[Inbound[Item]], conn: Connection) -> Handled:
+    async def handle(batch: Sequence[Inbound[Item, int | None]], conn: Connection) -> Handled:
         faults.handled_batches += 1
         faults.last_connection = conn
         if faults.everything is not None:

@@ -309,7 +309,7 @@ async def _seed(conn: asyncpg.Connection, cases: int, rng: random.Random) -> Non
         for offset in range(first, min(cases, first + SEED_BATCH)):
             raw = _verdict(rng, now)
             event = ScreeningVerdict.model_validate_json(raw)
-            batch.append(Inbound(event, topic, 0, offset, str(event.case_id).encode(), raw))
+            batch.append(Inbound(event, topic, 0, offset, str(event.case_id).encode(), raw, None))
         async with conn.transaction():
             await intake(batch, conn)  # no act_now verdicts: no events to publish
         if first and first % 20_000 == 0:
@@ -362,7 +362,7 @@ async def _case_page(conn: asyncpg.Connection, url: str, token: str, reports: in
         }  # fmt: skip
         report_raw = orjson.dumps(body)
         report = ReportAccepted.model_validate_json(report_raw)
-        accepted.append(Inbound(report, REPORTS_ACCEPTED.name, 0, i, None, report_raw))
+        accepted.append(Inbound(report, REPORTS_ACCEPTED.name, 0, i, None, report_raw, None))
     async with conn.transaction():
         await store_reports(accepted, conn)
     # Opened a month ago: first in the queue, so the next case is this one.
@@ -380,7 +380,7 @@ async def _case_page(conn: asyncpg.Connection, url: str, token: str, reports: in
     raw = orjson.dumps(verdict)
     event = ScreeningVerdict.model_validate_json(raw)
     async with conn.transaction():
-        await Intake()([Inbound(event, SCREENING_VERDICTS.name, 0, 0, None, raw)], conn)
+        await Intake()([Inbound(event, SCREENING_VERDICTS.name, 0, 0, None, raw, None)], conn)
     async with httpx.AsyncClient(base_url=url, follow_redirects=False, timeout=30) as client:
         login = await client.get("/console/login")
         csrf = login.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
