@@ -28,6 +28,7 @@ from services.prescreen.screeners.hashes import HashScreener
 from services.prescreen.screeners.offload import OffloadedScreener
 from services.prescreen.screeners.text import TextScreener
 from services.prescreen.screeners.urls import UrlScreener
+from shared.db import Connection
 from shared.events import Category
 from shared.events.screening import BankUpdate
 from shared.runtime import ConsumerSpec, Resource, Service, ServiceContext, Stage
@@ -156,7 +157,7 @@ def _stage(ctx: ServiceContext) -> Stage[Screened]:
     return Stage(compute=engine.screen_events, executor="thread", workers=workers)
 
 
-CASE_EVENTS: ConsumerSpec[CaseToScreen, Screened] = ConsumerSpec(
+CASE_EVENTS: ConsumerSpec[CaseToScreen, Connection, Screened] = ConsumerSpec(
     models={CASES: CaseToScreen},
     handler=handle_cases,
     produces=(SCREENING_VERDICTS,),

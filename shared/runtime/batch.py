@@ -93,7 +93,7 @@ class BatchProcessor(Generic[E]):
         self,
         *,
         service: str,
-        consumer: ConsumerSpec[E],
+        consumer: ConsumerSpec[E, Any, Any],
         pool: asyncpg.Pool,
         outbox: Outbox,
         retry: RetryPolicy,
@@ -261,7 +261,7 @@ class BatchProcessor(Generic[E]):
         stored: tuple[int | None, list[Outbound], Handled] | None = None
         try:
             async with self._pool.acquire() as conn, conn.transaction():
-                handled = await self._spec.handler(batch, conn)
+                handled = await self._spec.handler(batch, self._spec.ports(conn))
                 events = list(handled.events)
                 row_id = await self._outbox.store(conn, events)
                 stored = (row_id, events, handled)

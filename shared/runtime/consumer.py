@@ -55,7 +55,7 @@ class ConsumerRunner(Generic[E]):
         self,
         *,
         service: str,
-        spec: ConsumerSpec[E],
+        spec: ConsumerSpec[E, Any, Any],
         settings: Settings,
         pool: asyncpg.Pool,
         outbox: Outbox,

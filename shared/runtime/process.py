@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from typing import Any
 
 import asyncpg
 
@@ -180,7 +181,9 @@ class ServiceProcess:
         )
         await _until_stopped_or_failed(tasks, self.stop)
 
-    def _runner(self, spec: ConsumerSpec[object], outbox: Outbox | None) -> ConsumerRunner[object]:
+    def _runner(
+        self, spec: ConsumerSpec[object, Any, Any], outbox: Outbox | None
+    ) -> ConsumerRunner[object]:
         if self.pool is None or outbox is None:
             raise RuntimeError(f"{self.service.name}: consumers need the database (the outbox)")
         assert self.context is not None  # noqa: S101 - built before the runners

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, cast
 from pydantic import BaseModel, TypeAdapter
 from typing_extensions import TypeVar
 
+from shared.db import Connection
 from shared.runtime.contract import Handled, Inbound
 from shared.topics import TopicSpec
 
@@ -23,17 +24,23 @@ if TYPE_CHECKING:
     import asyncpg
 
     from shared.config import Settings
-    from shared.db import Connection
     from shared.runtime.outbox import Outbox
 
 E = TypeVar("E")
+#: The ports a consumer's handler works with, bound to the runtime's transaction.
+P = TypeVar("P", default=Connection)
+P_contra = TypeVar("P_contra", contravariant=True, default=Connection)
 S = TypeVar("S", default=None)
 
 
-class BatchHandler(Protocol[E, S]):
-    """Applies a batch of events inside the given transaction; returns events to publish."""
+class BatchHandler(Protocol[E, P_contra, S]):
+    """Applies a batch of events through its ports; returns events to publish.
 
-    async def __call__(self, batch: Sequence[Inbound[E, S]], conn: Connection) -> Handled:
+    The ports are bound to the transaction the runtime opened for the batch: the handler
+    never sees the transaction itself.
+    """
+
+    async def __call__(self, batch: Sequence[Inbound[E, S]], ports: P_contra, /) -> Handled:
         """Handle ``batch``; must be idempotent (the same batch may come again)."""
         ...
 
@@ -61,7 +68,7 @@ StageFactory = Callable[["ServiceContext"], Stage[S]]
 
 
 @dataclass(frozen=True)
-class ConsumerSpec(Generic[E, S]):
+class ConsumerSpec(Generic[E, P, S]):
     """One consumer of a service: its topics, their event types, its batch handler.
 
     A topic's type may be a pydantic model or any type pydantic validates, such as an
@@ -69,7 +76,10 @@ class ConsumerSpec(Generic[E, S]):
     """
 
     models: Mapping[TopicSpec, Any]
-    handler: BatchHandler[E, S]
+    handler: BatchHandler[E, P, S]
+    #: Binds the service's ports (its PostgreSQL adapters) to the batch's transaction. The
+    #: default hands over the connection itself, for a handler still writing its own SQL.
+    ports: Callable[[Connection], P] = field(default=lambda conn: conn)
     #: Names the consumer within its service; each consumer is its own consumer group.
     name: str = "main"
     #: Topics the handler publishes to (documentation, the demo view, dashboards).
@@ -82,7 +92,7 @@ class ConsumerSpec(Generic[E, S]):
     #: group's offsets: turned on later, it starts where it stopped.
     enabled: Callable[[], bool] | None = None
 
-    def bound(self, context: ServiceContext) -> ConsumerSpec[E, S]:
+    def bound(self, context: ServiceContext) -> ConsumerSpec[E, P, S]:
         """The consumer with its stage built for ``context`` (itself if the stage is plain)."""
         if self.stage is None or isinstance(self.stage, Stage):
             return self
@@ -188,7 +198,7 @@ class Service:
     """A Crible service as the runtime runs it: ``crible run <name>`` serves one of these."""
 
     name: str
-    consumers: tuple[ConsumerSpec[Any, Any], ...] = ()
+    consumers: tuple[ConsumerSpec[Any, Any, Any], ...] = ()
     on_start: tuple[Hook, ...] = ()
     on_stop: tuple[Hook, ...] = ()
     #: An HTTP API served in the same process and event loop as the consumers.
