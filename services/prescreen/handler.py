@@ -18,17 +18,15 @@ from services.prescreen.engine import Screened
 from services.prescreen.inbound import CaseToScreen
 from services.prescreen.store import CaseScreening, ScreeningStore, ShadowRow, VerdictRow
 from services.prescreen.verdicts import Verdict, build_verdict, fingerprint
-from shared.db import Connection
 from shared.runtime import Handled, Inbound
 from shared.runtime.contract import Outbound
 from shared.topics import SCREENING_VERDICTS
 
 
 async def handle_cases(
-    batch: Sequence[Inbound[CaseToScreen, Screened]], conn: Connection
+    batch: Sequence[Inbound[CaseToScreen, Screened]], store: ScreeningStore
 ) -> Handled:
     """Publish a verdict for each case event that changes what its revision's verdict says."""
-    store = ScreeningStore(conn)
     known = await store.lock_and_load([m.event.case_id for m in batch])
     now = datetime.now(UTC)
     states: dict[object, CaseScreening] = {}

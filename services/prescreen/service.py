@@ -28,7 +28,7 @@ from services.prescreen.screeners.hashes import HashScreener
 from services.prescreen.screeners.offload import OffloadedScreener
 from services.prescreen.screeners.text import TextScreener
 from services.prescreen.screeners.urls import UrlScreener
-from shared.db import Connection
+from services.prescreen.store import ScreeningStore
 from shared.events import Category
 from shared.events.screening import BankUpdate
 from shared.runtime import ConsumerSpec, Resource, Service, ServiceContext, Stage
@@ -157,9 +157,10 @@ def _stage(ctx: ServiceContext) -> Stage[Screened]:
     return Stage(compute=engine.screen_events, executor="thread", workers=workers)
 
 
-CASE_EVENTS: ConsumerSpec[CaseToScreen, Connection, Screened] = ConsumerSpec(
+CASE_EVENTS: ConsumerSpec[CaseToScreen, ScreeningStore, Screened] = ConsumerSpec(
     models={CASES: CaseToScreen},
     handler=handle_cases,
+    ports=ScreeningStore,
     produces=(SCREENING_VERDICTS,),
     stage=_stage,
 )
