@@ -89,7 +89,7 @@ def make_producer(settings: Settings) -> AIOKafkaProducer:
 
 
 def make_consumer(settings: Settings, *, group_id: str) -> AIOKafkaConsumer:
-    """A group consumer with auto-commit off: the runner commits after the work is durable."""
+    """A group consumer with auto-commit off: the runtime commits after the work is durable."""
     return AIOKafkaConsumer(
         **kafka_client_options(settings),
         group_id=group_id,
