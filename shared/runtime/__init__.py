@@ -10,8 +10,10 @@ its own poll loop, signal handling or server start-up. The pieces, each in its m
 - :mod:`~shared.runtime.consumer`: group membership, lanes, commits;
 - :mod:`~shared.runtime.errors` and :mod:`~shared.runtime.retry`: what a failure means and
   how long to retry it;
-- :mod:`~shared.runtime.outbox` and :mod:`~shared.runtime.deadletter`: the outbox publisher
-  and dead-letter copies;
+- :mod:`~shared.runtime.outbox`: the one way events leave, stored with their effects
+  (:mod:`~shared.runtime.outbox_table`) and sent once committed
+  (:mod:`~shared.runtime.publisher`); :mod:`~shared.runtime.deadletter`: dead-letter copies;
+- :mod:`~shared.runtime.retention` and :mod:`~shared.runtime.periodic`: work on a schedule;
 - :mod:`~shared.runtime.housekeeping`: lag (:mod:`~shared.runtime.lag`, from the broker),
   outages (:mod:`~shared.runtime.outages`), relay of orphaned outbox rows, readiness;
 - :mod:`~shared.runtime.http`: the HTTP API beside the consumers;
