@@ -1,1 +1,1 @@
-"""Crible's shared runtime: configuration, topics, event contracts, the consumer runner."""
+"""What every Crible service uses: the runtime, event contracts, topics, configuration, CLI."""

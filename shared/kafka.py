@@ -89,7 +89,7 @@ def make_producer(settings: Settings) -> AIOKafkaProducer:
 
 
 def make_consumer(settings: Settings, *, group_id: str) -> AIOKafkaConsumer:
-    """A group consumer with auto-commit off: the runner commits after the work is durable."""
+    """A group consumer with auto-commit off: the runtime commits after the work is durable."""
     return AIOKafkaConsumer(
         **kafka_client_options(settings),
         group_id=group_id,
@@ -221,8 +221,18 @@ async def _align_existing(
     wanted: dict[str, dict[str, str]],
     settings: Settings,
 ) -> dict[str, str]:
+    """Bring existing topics to their declared configuration and partition count."""
     outcome = dict.fromkeys(specs, "unchanged")
     metadata = await admin.describe_topics(list(specs))
+    _check_replicas(metadata, settings)
+    configured = await _align_configs(admin, specs, wanted)
+    grown = await _grow_partitions(admin, specs, metadata)
+    outcome.update(dict.fromkeys([*configured, *grown], "updated"))
+    return outcome
+
+
+def _check_replicas(metadata: list[dict[str, Any]], settings: Settings) -> None:
+    """Refuse topics whose replica count is not the configured replication factor."""
     wrong = sorted(
         t["topic"]
         for t in metadata
@@ -235,8 +245,14 @@ async def _align_existing(
             "replicas; reassign them (kafka-reassign-partitions) or correct "
             "CRIBLE_KAFKA_REPLICATION_FACTOR"
         )
+
+
+async def _described_configs(
+    admin: AIOKafkaAdminClient, names: Iterable[str]
+) -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str]]]:
+    """Each topic's whole configuration, and the part of it set on the topic itself."""
     described = await admin.describe_configs(
-        [ConfigResource(ConfigResourceType.TOPIC, name) for name in specs]
+        [ConfigResource(ConfigResourceType.TOPIC, name) for name in names]
     )
     current: dict[str, dict[str, str]] = {}
     dynamic: dict[str, dict[str, str]] = {}
@@ -246,6 +262,14 @@ async def _align_existing(
             # AlterConfigs replaces a topic's whole dynamic configuration: keep what someone
             # set that Crible does not declare (source 1: DYNAMIC_TOPIC_CONFIG).
             dynamic[name] = {e[0]: e[1] for e in entries if len(e) > 3 and e[3] == 1}
+    return current, dynamic
+
+
+async def _align_configs(
+    admin: AIOKafkaAdminClient, specs: dict[str, TopicSpec], wanted: dict[str, dict[str, str]]
+) -> list[str]:
+    """Set what differs from the declared configuration; the topics changed."""
+    current, dynamic = await _described_configs(admin, specs)
     changed = {
         name: {**dynamic.get(name, {}), **config}
         for name, config in wanted.items()
@@ -257,7 +281,13 @@ async def _align_existing(
         )
         for response in altered:
             _raise_errors("configure", [(r[3], r[0], r[1]) for r in response.resources])
-        outcome.update(dict.fromkeys(changed, "updated"))
+    return list(changed)
+
+
+async def _grow_partitions(
+    admin: AIOKafkaAdminClient, specs: dict[str, TopicSpec], metadata: list[dict[str, Any]]
+) -> list[str]:
+    """Add the partitions a topic lacks (never removes any); the topics grown."""
     grow = {
         t["topic"]: specs[t["topic"]].partitions
         for t in metadata
@@ -268,8 +298,7 @@ async def _align_existing(
             {name: NewPartitions(total_count=count) for name, count in grow.items()}
         )
         _raise_errors("add partitions to", grown.topic_errors)
-        outcome.update(dict.fromkeys(grow, "updated"))
-    return outcome
+    return list(grow)
 
 
 def _raise_errors(

@@ -1,9 +1,9 @@
 """The dispatch service as the runtime runs it: ``crible run dispatch``.
 
-This is where adapters meet handlers (the role of hexkit's ``inject.py``): each consumer's
-batch gets the PostgreSQL adapters of its transaction's connection, the handler runs, and its
-events and metrics go back to the runtime. Consumers, each its own group so that each scales
-on its own:
+This is where adapters meet handlers (the role of hexkit's ``inject.py``): each consumer
+names the PostgreSQL adapters the runtime binds to its batch's transaction (``ports=``), the
+handler runs on them, and its events and metrics go back to the runtime. Consumers, each its
+own group so that each scales on its own:
 
 - ``main``: screening verdicts into the review queue, automatic enforcement of ``act_now``;
 - ``reports``: the reports of each case (what reviewers read; who reported);
@@ -37,7 +37,7 @@ from services.dispatch.handlers import followers
 from services.dispatch.handlers.intake import take_verdicts
 from services.dispatch.handlers.statements import submit_statements
 from services.dispatch.metrics import watch_queue
-from shared.db import Connection
+from services.dispatch.ports import FollowerStore, StatementLedger, VerdictStore
 from shared.events.decisions import ReviewDecision, StatementIssued
 from shared.events.reports import ReportAccepted
 from shared.events.screening import ScreeningVerdict
@@ -68,12 +68,12 @@ class Intake:
         return load_catalogue()
 
     async def __call__(
-        self, batch: Sequence[Inbound[ScreeningVerdict]], conn: Connection
+        self, batch: Sequence[Inbound[ScreeningVerdict]], store: VerdictStore
     ) -> Handled:
         """Queue, update or record each verdict; publish automatic actions."""
         result = await take_verdicts(
             [(m.event, m.raw) for m in batch],
-            PostgresVerdicts(conn),
+            store,
             sla=self._sla,
             catalogue=self._catalogue,
             now=datetime.now(UTC),
@@ -86,19 +86,15 @@ class Intake:
         return Handled(result.events, after_commit=count)
 
 
-async def store_reports(batch: Sequence[Inbound[ReportAccepted]], conn: Connection) -> Handled:
+async def store_reports(batch: Sequence[Inbound[ReportAccepted]], store: FollowerStore) -> Handled:
     """Keep each accepted report; re-rank the waiting cases touched."""
-    await followers.store_reports(
-        [m.event for m in batch], PostgresFollowers(conn), datetime.now(UTC)
-    )
+    await followers.store_reports([m.event for m in batch], store, datetime.now(UTC))
     return Handled(())
 
 
-async def store_surges(batch: Sequence[Inbound[SurgeSignal]], conn: Connection) -> Handled:
+async def store_surges(batch: Sequence[Inbound[SurgeSignal]], store: FollowerStore) -> Handled:
     """Keep the largest figures of each signal; re-rank the cases of its subject."""
-    kinds = await followers.store_surges(
-        [m.event for m in batch], PostgresFollowers(conn), datetime.now(UTC)
-    )
+    kinds = await followers.store_surges([m.event for m in batch], store, datetime.now(UTC))
 
     def count() -> None:
         for kind in kinds:
@@ -107,9 +103,11 @@ async def store_surges(batch: Sequence[Inbound[SurgeSignal]], conn: Connection) 
     return Handled((), after_commit=count)
 
 
-async def weigh_reporters(batch: Sequence[Inbound[ReviewDecision]], conn: Connection) -> Handled:
+async def weigh_reporters(
+    batch: Sequence[Inbound[ReviewDecision]], store: FollowerStore
+) -> Handled:
     """Move the trust weights of the reporters of finally decided cases."""
-    moved = await followers.weigh_reporters([m.event for m in batch], PostgresFollowers(conn))
+    moved = await followers.weigh_reporters([m.event for m in batch], store)
 
     def count() -> None:
         for outcome in moved:
@@ -144,12 +142,10 @@ class StatementSubmission:
             await submitter.aclose()
 
     async def __call__(
-        self, batch: Sequence[Inbound[StatementIssued]], conn: Connection
+        self, batch: Sequence[Inbound[StatementIssued]], ledger: StatementLedger
     ) -> Handled:
         """Submit the statements of ``batch`` not yet settled (``handlers/statements.py``)."""
-        done = await submit_statements(
-            [m.event for m in batch], PostgresStatementLedger(conn), self._client()
-        )
+        done = await submit_statements([m.event for m in batch], ledger, self._client())
 
         def count() -> None:
             # After the commit only: a rolled-back batch is submitted again and counted then.
@@ -168,25 +164,36 @@ async def close_submitter(_context: ServiceContext) -> None:
     await _SUBMISSION.aclose()
 
 
-VERDICTS: ConsumerSpec[ScreeningVerdict] = ConsumerSpec(
+VERDICTS: ConsumerSpec[ScreeningVerdict, VerdictStore] = ConsumerSpec(
     models={SCREENING_VERDICTS: ScreeningVerdict},
     handler=Intake(),
+    ports=PostgresVerdicts,
     produces=(ENFORCEMENT_ACTIONS, STATEMENTS_OF_REASONS),
 )
-REPORTS: ConsumerSpec[ReportAccepted] = ConsumerSpec(
-    models={REPORTS_ACCEPTED: ReportAccepted}, handler=store_reports, name="reports"
+REPORTS: ConsumerSpec[ReportAccepted, FollowerStore] = ConsumerSpec(
+    models={REPORTS_ACCEPTED: ReportAccepted},
+    handler=store_reports,
+    ports=PostgresFollowers,
+    name="reports",
 )
-SURGES: ConsumerSpec[SurgeSignal] = ConsumerSpec(
-    models={SURGE_SIGNALS: SurgeSignal}, handler=store_surges, name="surges"
+SURGES: ConsumerSpec[SurgeSignal, FollowerStore] = ConsumerSpec(
+    models={SURGE_SIGNALS: SurgeSignal},
+    handler=store_surges,
+    ports=PostgresFollowers,
+    name="surges",
 )
-OUTCOMES: ConsumerSpec[ReviewDecision] = ConsumerSpec(
-    models={REVIEW_DECISIONS: ReviewDecision}, handler=weigh_reporters, name="outcomes"
+OUTCOMES: ConsumerSpec[ReviewDecision, FollowerStore] = ConsumerSpec(
+    models={REVIEW_DECISIONS: ReviewDecision},
+    handler=weigh_reporters,
+    ports=PostgresFollowers,
+    name="outcomes",
 )
 #: Off unless both the Transparency Database's URL and the token are set; a consumer not
 #: running keeps its group's offsets, so turning it on later submits the backlog.
-STATEMENTS: ConsumerSpec[StatementIssued] = ConsumerSpec(
+STATEMENTS: ConsumerSpec[StatementIssued, StatementLedger] = ConsumerSpec(
     models={STATEMENTS_OF_REASONS: StatementIssued},
     handler=_SUBMISSION,
+    ports=PostgresStatementLedger,
     name="statements",
     enabled=lambda: DispatchSettings().submits_statements,
 )

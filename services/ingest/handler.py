@@ -15,8 +15,8 @@ from services.ingest.core import Ingestion, case_ids_of, ingest_reports
 from services.ingest.ports import CaseStorePort
 from shared.events import ReportSubmitted
 from shared.events.decisions import ReviewDecision
-from shared.publisher import Outbound
 from shared.runtime import Handled
+from shared.runtime.contract import Outbound
 from shared.topics import CASES, REPORTS_ACCEPTED
 
 

@@ -11,6 +11,6 @@ from shared.runtime import ServiceContext
 def openapi() -> dict[str, Any]:
     """The portal's routes and shapes, built over a context whose database is never touched."""
     unused: Any = object()
-    ctx = ServiceContext(service="legal", settings=unused, pool=unused, emitter=unused, stop=unused)
+    ctx = ServiceContext(service="legal", settings=unused, pool=unused, outbox=unused, stop=unused)
     document: dict[str, Any] = build_portal(ctx).openapi()
     return document

@@ -26,8 +26,8 @@ from services.legal.core.model import Authority, Scope
 from services.legal.core.narrowing import Narrowing
 from services.legal.core.signatures import NonceStorePort
 from shared.events.legal import LegalRequest
-from shared.publisher import Outbound
-from shared.retention import RuleOutcome
+from shared.runtime.contract import Outbound
+from shared.runtime.retention import RuleOutcome
 
 __all__ = [
     "AuditChain", "BuiltPackage", "DueNotice", "IdentityStore", "KeyStore", "Legal",

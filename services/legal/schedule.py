@@ -31,8 +31,8 @@ from services.legal.core.lifecycle import RequestState
 from services.legal.core.registrations import STEPS, findings
 from services.legal.handlers import checkpoints, downloads, notices, preservation
 from services.legal.handlers.retention import run_retention
-from shared.retention import retention_schedule
 from shared.runtime import Periodic, ServiceContext
+from shared.runtime.retention import retention_schedule
 
 log = logging.getLogger(__name__)
 #: Every state a request can be in (the gauge shows 0 for those with none).
@@ -40,9 +40,9 @@ STATES = tuple(state.value for state in RequestState)
 
 
 def _units(ctx: ServiceContext) -> Units:
-    if ctx.pool is None or ctx.emitter is None:
+    if ctx.pool is None or ctx.outbox is None:
         raise RuntimeError("legal's scheduled jobs need the database")
-    return Units(ctx.pool, ctx.emitter)
+    return Units(ctx.pool, ctx.outbox)
 
 
 async def _retention(ctx: ServiceContext) -> None:

@@ -56,15 +56,21 @@ CONFIGURATION = _Configuration()
 Step = Callable[[Legal, Sequence[Inbound[Any]], Policy], Awaitable[Handled]]
 
 
+def _ports(conn: Connection) -> Legal:
+    """Legal's PostgreSQL ports over the runtime's transaction (the keys read at start)."""
+    keys, _ = CONFIGURATION.load()
+    return legal_unit(conn, keys)
+
+
 class _Bound:
-    """A handler given the PostgreSQL ports over the runtime's transaction."""
+    """A handler given the configured policy beside its ports."""
 
     def __init__(self, step: Step) -> None:
         self._step = step
 
-    async def __call__(self, batch: Sequence[Inbound[Any]], conn: Connection) -> Handled:
-        keys, policy = CONFIGURATION.load()
-        return await self._step(legal_unit(conn, keys), batch, policy)
+    async def __call__(self, batch: Sequence[Inbound[Any]], legal: Legal) -> Handled:
+        _, policy = CONFIGURATION.load()
+        return await self._step(legal, batch, policy)
 
 
 ACCOUNT_KEYS = AccountKeys()
@@ -78,12 +84,16 @@ async def _checks(legal: Legal, batch: Sequence[Inbound[Any]], policy: Policy) -
     return await check_batch(legal, batch, policy=policy, now=datetime.now(UTC))
 
 
-IDENTITY: ConsumerSpec[IdentityEvent] = ConsumerSpec(
-    models={IDENTITY_EVENTS: IdentityEvent}, handler=_Bound(_intake), name="identity"
+IDENTITY: ConsumerSpec[IdentityEvent, Legal] = ConsumerSpec(
+    models={IDENTITY_EVENTS: IdentityEvent},
+    handler=_Bound(_intake),
+    ports=_ports,
+    name="identity",
 )
-REQUESTS: ConsumerSpec[RequestReceived] = ConsumerSpec(
+REQUESTS: ConsumerSpec[RequestReceived, Legal] = ConsumerSpec(
     models={LEGAL_REQUESTS: RequestReceived},
     handler=_Bound(_checks),
+    ports=_ports,
     name="requests",
     produces=(LEGAL_DISCLOSURES,),
 )

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -35,10 +34,9 @@ from services.prescreen.screeners.hashes import HashScreener
 from services.prescreen.screeners.offload import OffloadedScreener
 from services.prescreen.screeners.text import TextScreener
 from services.prescreen.screeners.urls import UrlScreener
-from shared.db import Connection
 from shared.events import Category
 from shared.events.screening import BankUpdate
-from shared.runtime import ConsumerSpec, Handled, Inbound, Service, ServiceContext, Stage
+from shared.runtime import ConsumerSpec, Handled, Inbound, Resource, Service, ServiceContext, Stage
 from shared.runtime.follower import Follower
 from shared.topics import CASES, HASHBANKS_UPDATES, SCREENING_VERDICTS
 
@@ -123,26 +121,10 @@ def text_screener(
     )
 
 
-@dataclass(frozen=True, slots=True)
-class Resources:
-    """What a prescreen worker loads at start and its stage and follower use."""
-
-    banks: BankSet
-    bank_offsets: dict[int, int]
-    engine: ScreeningEngine
-    stage_workers: int
-
-
-#: The key of prescreen's :class:`Resources` in the service context.
-_RESOURCES = "prescreen"
-
-
-def resources(ctx: ServiceContext) -> Resources:
-    """The resources :func:`_start` loaded for this worker."""
-    loaded = ctx.state[_RESOURCES]
-    if not isinstance(loaded, Resources):
-        raise TypeError("prescreen's resources are not loaded")
-    return loaded
+BANKS: Resource[BankSet] = Resource("banks")
+BANK_OFFSETS: Resource[dict[int, int]] = Resource("bank_offsets")
+ENGINE: Resource[ScreeningEngine] = Resource("engine")
+STAGE_WORKERS: Resource[int] = Resource("stage_workers")
 
 
 async def _start(ctx: ServiceContext) -> None:
@@ -152,17 +134,20 @@ async def _start(ctx: ServiceContext) -> None:
     assert ctx.pool is not None  # noqa: S101 - prescreen uses the database
     offsets = await load_banks(ctx.pool, banks)
     record_sizes(banks)
+    ctx.resources.put(BANK_OFFSETS, offsets)
     engine = await asyncio.to_thread(build_engine, config, banks)
     # One screening at start-up loads the text model now, not on the first batch.
     warm = CaseInput(str(uuid4()), 1, Category.OTHER, texts=(TextItem("report", "hello"),))
     await asyncio.to_thread(engine.screen, [warm])
-    ctx.state[_RESOURCES] = Resources(banks, offsets, engine, config.stage_workers)
+    ctx.resources.put(BANKS, banks)
+    ctx.resources.put(ENGINE, engine)
+    ctx.resources.put(STAGE_WORKERS, config.stage_workers)
 
 
 async def _stop(ctx: ServiceContext) -> None:
-    loaded = ctx.state.get(_RESOURCES)
-    if isinstance(loaded, Resources):
-        for screener in loaded.engine.screeners:
+    engine = ctx.resources.find(ENGINE)
+    if engine is not None:
+        for screener in engine.screeners:
             if isinstance(
                 screener, ExternalModelScreener | OffloadedScreener | SafetyModelScreener
             ):
@@ -170,43 +155,43 @@ async def _stop(ctx: ServiceContext) -> None:
 
 
 def _bank_offsets(ctx: ServiceContext) -> dict[int, int]:
-    return resources(ctx).bank_offsets
+    return ctx.resources.get(BANK_OFFSETS)
 
 
 async def _apply_bank_updates(ctx: ServiceContext, updates: list[BankUpdate]) -> None:
-    await apply_updates(updates, banks=resources(ctx).banks)
+    await apply_updates(updates, banks=ctx.resources.get(BANKS))
 
 
-def _stage(ctx: ServiceContext) -> Stage:
-    loaded = resources(ctx)
-    return Stage(
-        compute=loaded.engine.screen_events, executor="thread", workers=loaded.stage_workers
-    )
+def _stage(ctx: ServiceContext) -> Stage[Screened]:
+    engine, workers = ctx.resources.get(ENGINE), ctx.resources.get(STAGE_WORKERS)
+    return Stage(compute=engine.screen_events, executor="thread", workers=workers)
 
 
-async def handle_cases(batch: Sequence[Inbound[CaseToScreen]], conn: Connection) -> Handled:
-    """Publish the verdicts the stage's screenings make due, inside the runtime's transaction."""
+async def handle_cases(
+    batch: Sequence[Inbound[CaseToScreen, Screened]], store: PostgresScreeningStore
+) -> Handled:
+    """Publish the verdicts the stage's screenings make due, in the runtime's transaction."""
     screened = [(m.event, m.staged) for m in batch]
-    if not all(isinstance(s, Screened) for _, s in screened):
-        raise TypeError("case events reach the handler screened by the consumer's stage")
-    return await publish_verdicts(
-        screened, store=PostgresScreeningStore(conn), now=datetime.now(UTC)
-    )
+    return await publish_verdicts(screened, store=store, now=datetime.now(UTC))
 
 
-async def handle_updates(batch: Sequence[Inbound[BankUpdate]], conn: Connection) -> Handled:
-    """Write bank updates to the tables, inside the runtime's transaction."""
-    return await store_updates(batch, store=PostgresBankStore(conn))
+async def handle_updates(batch: Sequence[Inbound[BankUpdate]], store: PostgresBankStore) -> Handled:
+    """Write bank updates to the tables, in the runtime's transaction."""
+    return await store_updates(batch, store=store)
 
 
-CASE_EVENTS: ConsumerSpec[CaseToScreen] = ConsumerSpec(
+CASE_EVENTS: ConsumerSpec[CaseToScreen, PostgresScreeningStore, Screened] = ConsumerSpec(
     models={CASES: CaseToScreen},
     handler=handle_cases,
+    ports=PostgresScreeningStore,
     produces=(SCREENING_VERDICTS,),
     stage=_stage,
 )
-BANK_UPDATES: ConsumerSpec[BankUpdate] = ConsumerSpec(
-    models={HASHBANKS_UPDATES: BankUpdate}, handler=handle_updates, name="banks"
+BANK_UPDATES: ConsumerSpec[BankUpdate, PostgresBankStore, None] = ConsumerSpec(
+    models={HASHBANKS_UPDATES: BankUpdate},
+    handler=handle_updates,
+    ports=PostgresBankStore,
+    name="banks",
 )
 
 SPEC = Service(

@@ -12,12 +12,14 @@ from services.surge.adapters.health import AgentStalledError
 from services.surge.adapters.intake import INTAKE_GROUP
 from services.surge.adapters.topology import GROUP
 from services.surge.config import SurgeSettings
-from shared.runtime import OwnGroup, Service, ServiceContext
+from shared.runtime import OwnGroup, Resource, Service, ServiceContext
 from shared.topics import REPORTS_ACCEPTED, SURGE_BY_REPORTER, SURGE_BY_SUBJECT
 
 log = logging.getLogger(__name__)
 #: Exit status of a stalled process (sysexits.h: internal software error).
 EX_SOFTWARE = 70
+#: The running faust app, for readiness.
+SURGE: Resource[SurgeApp] = Resource("surge")
 
 
 async def run_surge(context: ServiceContext) -> None:
@@ -34,7 +36,7 @@ async def run_surge(context: ServiceContext) -> None:
         ):
             logging.getLogger(name).setLevel(logging.WARNING)
     surge = SurgeApp(context.settings, SurgeSettings())
-    context.state["surge"] = surge
+    context.resources.put(SURGE, surge)
     try:
         await surge.run(context.stop, every=context.settings.housekeeping_seconds)
     except AgentStalledError as error:
@@ -47,7 +49,7 @@ async def run_surge(context: ServiceContext) -> None:
 
 
 def _readiness(context: ServiceContext) -> list[str]:
-    surge = context.state.get("surge")
+    surge = context.resources.find(SURGE)
     return ["starting"] if surge is None else surge.readiness()
 
 

@@ -29,13 +29,16 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
-from typing import Generic, TypeAlias, TypeVar
+from typing import Any, Generic, TypeAlias, TypeVar
 
 import asyncpg
 from aiokafka.structs import ConsumerRecord
 
-from shared import metrics, outbox
-from shared.errors import (
+from shared import metrics
+from shared.runtime import outbox_table
+from shared.runtime.contract import Handled, Inbound, Outbound
+from shared.runtime.deadletter import dead_letter
+from shared.runtime.errors import (
     ConfigurationError,
     Fault,
     RefusedError,
@@ -43,11 +46,9 @@ from shared.errors import (
     classify,
     record_at_fault,
 )
-from shared.publisher import Outbound
-from shared.runtime.deadletter import dead_letter
-from shared.runtime.emit import Emitter
+from shared.runtime.outbox import Outbox
 from shared.runtime.retry import RetryPolicy
-from shared.runtime.spec import ConsumerSpec, Handled, Inbound, Stage, decoder
+from shared.runtime.spec import ConsumerSpec, Stage, decoder
 
 log = logging.getLogger(__name__)
 
@@ -92,9 +93,9 @@ class BatchProcessor(Generic[E]):
         self,
         *,
         service: str,
-        consumer: ConsumerSpec[E],
+        consumer: ConsumerSpec[E, Any, Any],
         pool: asyncpg.Pool,
-        emitter: Emitter,
+        outbox: Outbox,
         retry: RetryPolicy,
         logical: dict[str, str],
         stop: asyncio.Event,
@@ -104,7 +105,7 @@ class BatchProcessor(Generic[E]):
         self._service = service
         self._spec = consumer
         self._pool = pool
-        self._emitter = emitter
+        self._outbox = outbox
         self._retry = retry
         self._logical = logical
         self._decoders = {
@@ -164,19 +165,19 @@ class BatchProcessor(Generic[E]):
                 f.error,
                 service=self._service,
                 topic=self._logical[f.record.topic],
-                limit=self._emitter.publisher.limit,
+                limit=self._outbox.publisher.limit,
             )
             for f in dead
         ]
         events = [e for _, events in attempt.applied for e in events]
         rows = [row for row, _ in attempt.applied if row is not None]
-        await self._emitter.publish(events + letters)
+        await self._outbox.publish(events + letters)
         settle(rows, records)
         self._count(records, dead, started)
 
     async def _attempt(self, records: list[Record]) -> _Attempt:
         attempt = _Attempt()
-        good: list[Inbound[E]] = []
+        good: list[Inbound[E, Any]] = []
         by_position: dict[tuple[str, int, int], Record] = {}
         for record in records:
             value = record.value or b""
@@ -186,7 +187,9 @@ class BatchProcessor(Generic[E]):
                 attempt.invalid.append(_Failure(record, error))
                 continue
             good.append(
-                Inbound(event, record.topic, record.partition, record.offset, record.key, value)
+                Inbound(
+                    event, record.topic, record.partition, record.offset, record.key, value, None
+                )
             )
             by_position[(record.topic, record.partition, record.offset)] = record
         if good:
@@ -200,7 +203,7 @@ class BatchProcessor(Generic[E]):
             await self._isolate(good, attempt, by_position, staged=staged, first=True)
         return attempt
 
-    async def _staged(self, batch: list[Inbound[E]]) -> list[Inbound[E]]:
+    async def _staged(self, batch: list[Inbound[E, Any]]) -> list[Inbound[E, Any]]:
         stage = self._spec.stage
         assert isinstance(stage, Stage)  # noqa: S101 - callers check; factories are bound
         loop = asyncio.get_running_loop()
@@ -212,7 +215,7 @@ class BatchProcessor(Generic[E]):
 
     async def _isolate(
         self,
-        batch: list[Inbound[E]],
+        batch: list[Inbound[E, Any]],
         attempt: _Attempt,
         by_position: dict[tuple[str, int, int], Record],
         *,
@@ -250,7 +253,7 @@ class BatchProcessor(Generic[E]):
                 attempt.invalid.append(_Failure(record, RefusedError(reason)))
 
     async def _apply(
-        self, batch: list[Inbound[E]], *, staged: bool
+        self, batch: list[Inbound[E, Any]], *, staged: bool
     ) -> tuple[int | None, list[Outbound], Handled]:
         """Handle ``batch`` and store its events in one transaction; return the outbox row."""
         if not staged:
@@ -258,9 +261,9 @@ class BatchProcessor(Generic[E]):
         stored: tuple[int | None, list[Outbound], Handled] | None = None
         try:
             async with self._pool.acquire() as conn, conn.transaction():
-                handled = await self._spec.handler(batch, conn)
+                handled = await self._spec.handler(batch, self._spec.ports(conn))
                 events = list(handled.events)
-                row_id = await self._emitter.store(conn, events)
+                row_id = await self._outbox.store(conn, events)
                 stored = (row_id, events, handled)
         except Exception as error:
             # A failure during COMMIT (typically a lost connection) leaves the outcome
@@ -270,7 +273,7 @@ class BatchProcessor(Generic[E]):
                 raise
             row = stored[0]
             if not await self._retry.run(
-                "outbox", lambda: outbox.exists(self._pool, row, service=self._service)
+                "outbox", lambda: outbox_table.exists(self._pool, row, service=self._service)
             ):
                 raise
             metrics.COMMIT_RECOVERIES.labels(self._service).inc()

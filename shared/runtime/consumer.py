@@ -27,10 +27,10 @@ from aiokafka.errors import CommitFailedError, IllegalStateError
 
 from shared import metrics
 from shared.config import Settings
-from shared.errors import StopRequestedError
 from shared.kafka import make_consumer
 from shared.runtime.batch import AbandonedError, BatchProcessor, Record
-from shared.runtime.emit import Emitter
+from shared.runtime.errors import StopRequestedError
+from shared.runtime.outbox import Outbox
 from shared.runtime.retry import RetryPolicy
 from shared.runtime.spec import ConsumerSpec
 from shared.topics import wire_name
@@ -55,10 +55,10 @@ class ConsumerRunner(Generic[E]):
         self,
         *,
         service: str,
-        spec: ConsumerSpec[E],
+        spec: ConsumerSpec[E, Any, Any],
         settings: Settings,
         pool: asyncpg.Pool,
-        emitter: Emitter,
+        outbox: Outbox,
         retry: RetryPolicy,
         stop: asyncio.Event,
         executor: Executor | None = None,
@@ -71,7 +71,7 @@ class ConsumerRunner(Generic[E]):
         self._consumer_name = spec.name
         self._settings = settings
         self._retry = retry
-        self._emitter = emitter
+        self._outbox = outbox
         self._stop = stop
         self._on_assigned = on_assigned
         self._consumer: AIOKafkaConsumer = make_consumer(settings, group_id=self.group_id)
@@ -95,7 +95,7 @@ class ConsumerRunner(Generic[E]):
             service=service,
             consumer=spec,
             pool=pool,
-            emitter=emitter,
+            outbox=outbox,
             retry=retry,
             logical=self.logical,
             stop=stop,
@@ -278,7 +278,7 @@ class ConsumerRunner(Generic[E]):
         async with self._settling:
             rows, self._unsettled_rows = self._unsettled_rows, []
             offsets, self._unsettled = self._unsettled, {}
-            await self._emitter.forget(rows)
+            await self._outbox.forget(rows)
             if not offsets:
                 return
             try:

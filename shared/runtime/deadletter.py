@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 from aiokafka.structs import ConsumerRecord
 
-from shared.errors import describe_error
-from shared.publisher import Outbound
+from shared.runtime.contract import Outbound
+from shared.runtime.errors import describe_error
 from shared.topics import DLQ_SUFFIX, carries_personal_data
 
 #: Set by ``crible dlq replay`` on what it sends back (``shared/cli/dlq.py``).

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from shared.errors import StopRequestedError
 from shared.kafka import make_plain_consumer
+from shared.runtime.errors import StopRequestedError
 from shared.runtime.retry import RetryPolicy
 from shared.topics import TopicSpec, wire_name
 

@@ -16,13 +16,14 @@ from typing import Any
 
 import asyncpg
 
-from shared import metrics, outbox
+from shared import metrics
 from shared.config import Settings
-from shared.errors import Fault, StopRequestedError, classify
+from shared.runtime import outbox_table
 from shared.runtime.consumer import ConsumerRunner
-from shared.runtime.emit import Emitter
+from shared.runtime.errors import Fault, StopRequestedError, classify
 from shared.runtime.lag import BrokerLag, WatchedGroup
 from shared.runtime.outages import Outages
+from shared.runtime.outbox import Outbox
 from shared.runtime.spec import OwnGroup
 from shared.topics import wire_name
 
@@ -41,7 +42,7 @@ class Housekeeping:
         service: str,
         settings: Settings,
         pool: asyncpg.Pool | None,
-        emitter: Emitter | None,
+        outbox: Outbox | None,
         runners: Sequence[ConsumerRunner[Any]],
         stop: asyncio.Event,
         readiness: Callable[[], object] | None = None,
@@ -50,7 +51,7 @@ class Housekeeping:
         self._service = service
         self._settings = settings
         self._pool = pool
-        self._emitter = emitter
+        self._outbox = outbox
         self._runners = runners
         self._own_groups = own_groups
         self._stop = stop
@@ -128,13 +129,13 @@ class Housekeeping:
 
     async def relay(self) -> int:
         """Publish the outbox rows that workers which died before publishing left behind."""
-        if self._pool is None or self._emitter is None:
+        if self._pool is None or self._outbox is None:
             return 0
-        emitter = self._emitter
+        outbox = self._outbox
         try:
-            relayed = await outbox.relay_orphans(
+            relayed = await outbox_table.relay_orphans(
                 self._pool,
-                lambda records: emitter.deliver([], records),
+                lambda records: outbox.deliver([], records),
                 service=self._service,
                 topic_prefix=self._settings.topic_prefix,
                 older_than_seconds=self._settings.outbox_orphan_seconds,

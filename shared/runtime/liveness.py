@@ -19,7 +19,7 @@ import asyncpg
 log = logging.getLogger(__name__)
 
 #: First key of every worker lock ("CRIB"); the second is the worker id. The relay's
-#: query (``shared.outbox.ORPHANED``) looks for exactly this lock.
+#: query (``shared.runtime.outbox_table.ORPHANED``) looks for exactly this lock.
 LOCK_CLASS = 0x43524942
 
 

@@ -12,23 +12,24 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from typing import Any
 
 import asyncpg
 
 from shared import metrics
 from shared.config import Settings
 from shared.db import create_pool
-from shared.errors import ConfigurationError, Fault, StopRequestedError, classify
 from shared.kafka import make_producer
-from shared.publisher import Publisher
 from shared.runtime.consumer import ConsumerRunner
-from shared.runtime.emit import Emitter
+from shared.runtime.errors import ConfigurationError, Fault, StopRequestedError, classify
 from shared.runtime.follower import follow
 from shared.runtime.housekeeping import Housekeeping
 from shared.runtime.http import HttpHost
 from shared.runtime.liveness import WorkerLease
+from shared.runtime.outbox import Outbox
 from shared.runtime.parent import exit_with_parent
 from shared.runtime.periodic import run_periodic
+from shared.runtime.publisher import Publisher
 from shared.runtime.retry import RetryPolicy
 from shared.runtime.spec import ConsumerSpec, Service, ServiceContext, Stage, StageFactory
 from shared.topics import max_message_bytes
@@ -41,7 +42,7 @@ async def serve(service: Service, settings: Settings, *, stop: asyncio.Event | N
 
     Consumers finish their batch and commit, the HTTP API drains, shutdown hooks run,
     then the producer and the pool close. A fatal configuration error stops it too, raised
-    as :class:`~shared.errors.ConfigurationError` once everything is closed.
+    as :class:`~shared.runtime.errors.ConfigurationError` once everything is closed.
     """
     if stop is None:
         stop = install_stop_signals(grace_seconds=settings.stop_grace_seconds)
@@ -128,9 +129,9 @@ class ServiceProcess:
             limit=max_message_bytes,
             metadata_refresh_seconds=settings.metadata_refresh_seconds,
         )
-        emitter = None
+        outbox = None
         if self.pool is not None:
-            emitter = Emitter(
+            outbox = Outbox(
                 service=service.name,
                 pool=self.pool,
                 publisher=publisher,
@@ -139,7 +140,7 @@ class ServiceProcess:
                 topic_prefix=settings.topic_prefix,
             )
         self.context = ServiceContext(
-            service=service.name, settings=settings, pool=self.pool, emitter=emitter, stop=self.stop
+            service=service.name, settings=settings, pool=self.pool, outbox=outbox, stop=self.stop
         )
         for hook in service.on_start:
             await hook(self.context)
@@ -147,14 +148,14 @@ class ServiceProcess:
             service=service.name,
             settings=settings,
             pool=self.pool,
-            emitter=emitter,
+            outbox=outbox,
             runners=self.runners,
             stop=self.stop,
             readiness=self.readiness,
             own_groups=service.own_groups,
         )
         self.runners.extend(
-            self._runner(spec, emitter)
+            self._runner(spec, outbox)
             for spec in service.consumers
             if spec.enabled is None or spec.enabled()
         )
@@ -183,9 +184,9 @@ class ServiceProcess:
         await _until_stopped_or_failed(tasks, self.stop)
 
     def _runner(
-        self, spec: ConsumerSpec[object], emitter: Emitter | None
+        self, spec: ConsumerSpec[object, Any, Any], outbox: Outbox | None
     ) -> ConsumerRunner[object]:
-        if self.pool is None or emitter is None:
+        if self.pool is None or outbox is None:
             raise RuntimeError(f"{self.service.name}: consumers need the database (the outbox)")
         assert self.context is not None  # noqa: S101 - built before the runners
         spec = spec.bound(self.context)
@@ -197,7 +198,7 @@ class ServiceProcess:
             spec=spec,
             settings=self.settings,
             pool=self.pool,
-            emitter=emitter,
+            outbox=outbox,
             retry=self.retry,
             stop=self.stop,
             executor=executor,

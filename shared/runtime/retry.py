@@ -10,7 +10,7 @@ from typing import TypeVar
 
 from shared import metrics
 from shared.config import Settings
-from shared.errors import Fault, StopRequestedError, classify
+from shared.runtime.errors import Fault, StopRequestedError, classify
 
 log = logging.getLogger(__name__)
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, cast
 
 from pydantic import BaseModel, TypeAdapter
+from typing_extensions import TypeVar
 
-from shared.publisher import Outbound
+from shared.db import Connection
+from shared.runtime.contract import Handled, Inbound
 from shared.runtime.follower import Follower
 from shared.topics import TopicSpec
 
@@ -23,52 +25,29 @@ if TYPE_CHECKING:
     import asyncpg
 
     from shared.config import Settings
-    from shared.db import Connection
-    from shared.runtime.emit import Emitter
+    from shared.runtime.outbox import Outbox
 
 E = TypeVar("E")
+#: The ports a consumer's handler works with, bound to the runtime's transaction.
+P = TypeVar("P", default=Connection)
+P_contra = TypeVar("P_contra", contravariant=True, default=Connection)
+S = TypeVar("S", default=None)
 
 
-@dataclass(slots=True)
-class Inbound(Generic[E]):
-    """A validated event and where it came from (treat as read-only).
+class BatchHandler(Protocol[E, P_contra, S]):
+    """Applies a batch of events through its ports; returns events to publish.
 
-    Not a frozen dataclass: one is built per record, and a frozen one costs twice as much.
+    The ports are bound to the transaction the runtime opened for the batch: the handler
+    never sees the transaction itself.
     """
 
-    event: E
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    #: The bytes as received (already validated into ``event``).
-    raw: bytes
-    #: What the consumer's :class:`Stage` computed for this event, if it has one.
-    staged: Any = None
-
-
-@dataclass(frozen=True, slots=True)
-class Handled:
-    """What a handler did: events to publish, and what to do once its transaction committed."""
-
-    events: Sequence[Outbound]
-    #: Runs once after the commit, e.g. to count business metrics exactly once per effect.
-    after_commit: Callable[[], None] | None = None
-    #: Records of the batch the handler refused, each with a reason free of their values:
-    #: dead-lettered once the rest committed (e.g. a statement a remote server rejected).
-    refused: Sequence[tuple[Inbound[Any], str]] = ()
-
-
-class BatchHandler(Protocol[E]):
-    """Applies a batch of events inside the given transaction; returns events to publish."""
-
-    async def __call__(self, batch: Sequence[Inbound[E]], conn: Connection) -> Handled:
+    async def __call__(self, batch: Sequence[Inbound[E, S]], ports: P_contra, /) -> Handled:
         """Handle ``batch``; must be idempotent (the same batch may come again)."""
         ...
 
 
 @dataclass(frozen=True, slots=True)
-class Stage:
+class Stage(Generic[S]):
     """CPU-heavy work on a whole batch, run off the event loop before the transaction opens.
 
     ``compute`` receives the batch's events and returns one result per event, in order; the
@@ -78,7 +57,7 @@ class Stage:
     open and heartbeats keep flowing while it runs.
     """
 
-    compute: Callable[[list[Any]], list[Any]]
+    compute: Callable[[list[Any]], Sequence[S]]
     executor: Literal["thread", "process"] = "thread"
     workers: int = 1
     #: Runs once in each worker process (``executor="process"``), e.g. to load a model.
@@ -86,11 +65,11 @@ class Stage:
 
 
 #: Builds a consumer's stage from the running service's context.
-StageFactory = Callable[["ServiceContext"], Stage]
+StageFactory = Callable[["ServiceContext"], Stage[S]]
 
 
 @dataclass(frozen=True)
-class ConsumerSpec(Generic[E]):
+class ConsumerSpec(Generic[E, P, S]):
     """One consumer of a service: its topics, their event types, its batch handler.
 
     A topic's type may be a pydantic model or any type pydantic validates, such as an
@@ -98,20 +77,23 @@ class ConsumerSpec(Generic[E]):
     """
 
     models: Mapping[TopicSpec, Any]
-    handler: BatchHandler[E]
+    handler: BatchHandler[E, P, S]
+    #: Binds the service's ports (its PostgreSQL adapters) to the batch's transaction. The
+    #: default hands over the connection itself, for a handler still writing its own SQL.
+    ports: Callable[[Connection], P] = field(default=lambda conn: conn)
     #: Names the consumer within its service; each consumer is its own consumer group.
     name: str = "main"
     #: Topics the handler publishes to (documentation, the demo view, dashboards).
     produces: tuple[TopicSpec, ...] = ()
     #: The CPU stage, or a function building it from the running service's context once the
-    #: start-up hooks have run (to reach a model or a hash bank they loaded into ``state``).
-    stage: Stage | StageFactory | None = None
+    #: start-up hooks have run (to reach a model or a hash bank they loaded as resources).
+    stage: Stage[S] | StageFactory[S] | None = None
     #: Whether to run the consumer in this process, asked at start-up (e.g. a submitter to
     #: an outside service that is off unless configured). A consumer not running keeps its
     #: group's offsets: turned on later, it starts where it stopped.
     enabled: Callable[[], bool] | None = None
 
-    def bound(self, context: ServiceContext) -> ConsumerSpec[E]:
+    def bound(self, context: ServiceContext) -> ConsumerSpec[E, P, S]:
         """The consumer with its stage built for ``context`` (itself if the stage is plain)."""
         if self.stage is None or isinstance(self.stage, Stage):
             return self
@@ -129,17 +111,54 @@ def decoder(model: Any) -> Callable[[bytes], Any]:
     return TypeAdapter(model).validate_json
 
 
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, eq=False)
+class Resource(Generic[T]):
+    """Names one thing a service's hooks load for its handlers, and its type.
+
+    Declared once beside the service (``ENGINE: Resource[ScreeningEngine] = Resource("engine")``);
+    two resources are the same only if they are the same object.
+    """
+
+    name: str
+
+
+class Resources:
+    """What a running service's start-up hooks loaded (a model, a hash bank), each typed."""
+
+    def __init__(self) -> None:
+        self._values: dict[Resource[Any], object] = {}
+
+    def put(self, resource: Resource[T], value: T) -> None:
+        """Keep ``value`` as ``resource`` for the rest of the service's life."""
+        self._values[resource] = value
+
+    def get(self, resource: Resource[T]) -> T:
+        """The value of ``resource``; a :class:`LookupError` if no hook loaded it yet."""
+        try:
+            value = self._values[resource]
+        except KeyError:
+            raise LookupError(f"resource {resource.name!r} is not loaded") from None
+        return cast("T", value)
+
+    def find(self, resource: Resource[T]) -> T | None:
+        """The value of ``resource``, or None if no hook loaded it (yet)."""
+        return cast("T | None", self._values.get(resource))
+
+
 @dataclass(frozen=True, slots=True)
 class ServiceContext:
-    """What a running service's hooks and HTTP app may use: one pool, one outbox publisher."""
+    """What a running service's hooks and HTTP app may use: one pool, one outbox."""
 
     service: str
     settings: Settings
     pool: asyncpg.Pool | None
-    emitter: Emitter | None
+    outbox: Outbox | None
     stop: asyncio.Event
-    #: Hooks may keep what they load here (a model, a hash bank) for the handlers to find.
-    state: dict[str, Any] = field(default_factory=dict)
+    #: What the hooks load (a model, a hash bank) for the stage, handlers and other hooks.
+    resources: Resources = field(default_factory=Resources)
 
 
 #: A start-up or shutdown hook.
@@ -180,7 +199,7 @@ class Service:
     """A Crible service as the runtime runs it: ``crible run <name>`` serves one of these."""
 
     name: str
-    consumers: tuple[ConsumerSpec[Any], ...] = ()
+    consumers: tuple[ConsumerSpec[Any, Any, Any], ...] = ()
     on_start: tuple[Hook, ...] = ()
     on_stop: tuple[Hook, ...] = ()
     #: An HTTP API served in the same process and event loop as the consumers.

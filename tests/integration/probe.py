@@ -17,8 +17,8 @@ import orjson
 
 from shared.db import Connection, migrate
 from shared.events.base import Event
-from shared.publisher import Outbound
 from shared.runtime import ConsumerSpec, Handled, Inbound, Service, Stage
+from shared.runtime.contract import Outbound
 from shared.topics import DAY_MS, TopicSpec
 
 PROBE_IN = TopicSpec("probe.in", 4, DAY_MS)
@@ -71,10 +71,12 @@ async def create_tables(dsn: str, migrations: list[tuple[str, str]]) -> None:
     await migrate(dsn, [*migrations, PROBE_MIGRATIONS])
 
 
-def probe_service(faults: Faults, *, stage: Stage | None = None, name: str = "probe") -> Service:
+def probe_service(
+    faults: Faults, *, stage: Stage[int | None] | None = None, name: str = "probe"
+) -> Service:
     """The probe service, failing as ``faults`` says."""
 
-    async def handle(batch: Sequence[Inbound[Item]], conn: Connection) -> Handled:
+    async def handle(batch: Sequence[Inbound[Item, int | None]], conn: Connection) -> Handled:
         faults.handled_batches += 1
         faults.last_connection = conn
         if faults.everything is not None:

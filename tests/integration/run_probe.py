@@ -14,7 +14,7 @@ from tests.integration.probe import Faults, probe_service, stage_length
 def main() -> None:
     """Serve the probe until SIGTERM."""
     configure_logging("probe")
-    stage = Stage(stage_length, executor="process", workers=2)
+    stage: Stage[int | None] = Stage(stage_length, executor="process", workers=2)
     uvloop.run(serve(probe_service(Faults(), stage=stage), get_settings()))
 
 

@@ -21,7 +21,7 @@ import orjson
 from services.dispatch.config import DispatchSettings
 from services.dispatch.core.statements import validate_statement
 from services.dispatch.ports import SubmitResult, SubmitStatus
-from shared.errors import ConfigurationError
+from shared.runtime.errors import ConfigurationError
 
 log = logging.getLogger(__name__)
 

@@ -44,7 +44,7 @@ from services.dispatch.ports import (
 )
 from shared.events.decisions import StatementIssued
 from shared.events.enforcement import Action
-from shared.publisher import Outbound
+from shared.runtime.contract import Outbound
 from shared.topics import ENFORCEMENT_ACTIONS, REVIEW_DECISIONS
 
 _NAMESPACE = uuid.UUID("9a4e1c07-52b8-4f3d-a6e2-0d8c7b5f1e24")

@@ -30,7 +30,7 @@ from shared.events.decisions import StatementIssued
 from shared.events.enforcement import EVIDENCE_CATEGORIES
 from shared.events.reports import Category, SubjectKind
 from shared.events.screening import Route, ScreeningVerdict
-from shared.publisher import Outbound
+from shared.runtime.contract import Outbound
 from shared.topics import ENFORCEMENT_ACTIONS
 
 _NAMESPACE = uuid.UUID("3c1f7a52-8d0e-4b6a-9f5e-2a7c4d9b1e63")

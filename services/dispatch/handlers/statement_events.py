@@ -8,7 +8,7 @@ from typing import Any
 
 from services.dispatch.core.statements import puid_for
 from shared.events.decisions import StatementIssued
-from shared.publisher import Outbound
+from shared.runtime.contract import Outbound
 from shared.topics import STATEMENTS_OF_REASONS
 
 

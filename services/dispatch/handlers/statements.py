@@ -34,7 +34,7 @@ REASON_LIMIT = 500
 class SubmissionPendingError(ConnectionError):
     """Some statements could not be stored for now: the runtime retries the whole batch.
 
-    A ``ConnectionError`` so that ``shared.errors.classify`` finds it transient: the batch
+    A ``ConnectionError`` so that ``shared.runtime.errors.classify`` finds it transient: the batch
     is retried with back-off, never split nor dead-lettered.
     """
 

@@ -49,7 +49,9 @@ import orjson
 import uvloop
 
 from services import SERVICES
+from services.dispatch.adapters.postgres.followers import PostgresFollowers
 from services.dispatch.adapters.postgres.queue import new_token, token_hash
+from services.dispatch.adapters.postgres.verdicts import PostgresVerdicts
 from services.dispatch.config import DispatchSettings
 from services.dispatch.core.decisions import Outcome
 from services.dispatch.core.reasons import shipped_catalogue
@@ -309,9 +311,9 @@ async def _seed(conn: asyncpg.Connection, cases: int, rng: random.Random) -> Non
         for offset in range(first, min(cases, first + SEED_BATCH)):
             raw = _verdict(rng, now)
             event = ScreeningVerdict.model_validate_json(raw)
-            batch.append(Inbound(event, topic, 0, offset, str(event.case_id).encode(), raw))
+            batch.append(Inbound(event, topic, 0, offset, str(event.case_id).encode(), raw, None))
         async with conn.transaction():
-            await intake(batch, conn)  # no act_now verdicts: no events to publish
+            await intake(batch, PostgresVerdicts(conn))  # no act_now verdicts: no events
         if first and first % 20_000 == 0:
             print(f"  ... {first:,} cases seeded", flush=True)
 
@@ -362,9 +364,9 @@ async def _case_page(conn: asyncpg.Connection, url: str, token: str, reports: in
         }  # fmt: skip
         report_raw = orjson.dumps(body)
         report = ReportAccepted.model_validate_json(report_raw)
-        accepted.append(Inbound(report, REPORTS_ACCEPTED.name, 0, i, None, report_raw))
+        accepted.append(Inbound(report, REPORTS_ACCEPTED.name, 0, i, None, report_raw, None))
     async with conn.transaction():
-        await store_reports(accepted, conn)
+        await store_reports(accepted, PostgresFollowers(conn))
     # Opened a month ago: first in the queue, so the next case is this one.
     verdict = orjson.loads(_verdict(random.Random(1), now - timedelta(days=30)))  # noqa: S311
     verdict |= {
@@ -380,7 +382,9 @@ async def _case_page(conn: asyncpg.Connection, url: str, token: str, reports: in
     raw = orjson.dumps(verdict)
     event = ScreeningVerdict.model_validate_json(raw)
     async with conn.transaction():
-        await Intake()([Inbound(event, SCREENING_VERDICTS.name, 0, 0, None, raw)], conn)
+        await Intake()(
+            [Inbound(event, SCREENING_VERDICTS.name, 0, 0, None, raw, None)], PostgresVerdicts(conn)
+        )
     async with httpx.AsyncClient(base_url=url, follow_redirects=False, timeout=30) as client:
         login = await client.get("/console/login")
         csrf = login.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]

@@ -188,7 +188,7 @@ async def submit_statements(
     from services.dispatch.adapters.sor_http import submitter_from  # noqa: PLC0415
     from services.dispatch.config import DispatchSettings  # noqa: PLC0415
     from shared.config import get_settings  # noqa: PLC0415
-    from shared.errors import ConfigurationError  # noqa: PLC0415
+    from shared.runtime.errors import ConfigurationError  # noqa: PLC0415
 
     statuses = ["pending", "submitted", "duplicate"] if resend else ["pending"]
     dispatch = settings or DispatchSettings()

@@ -15,7 +15,7 @@ from services.legal.core.audit import ChainVerdict, verify_chain
 from services.legal.core.checkpoint import Checkpoint, sign
 from services.legal.ports import Legal
 from shared.events.legal import AuditCheckpoint
-from shared.publisher import Outbound
+from shared.runtime.contract import Outbound
 from shared.topics import LEGAL_AUDIT_CHECKPOINTS
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
 from shared.events.legal import DataCategory, DisclosureEvent, DisclosureEventType, LegalRequest
-from shared.publisher import Outbound
+from shared.runtime.contract import Outbound
 from shared.topics import LEGAL_DISCLOSURES
 
 

@@ -19,7 +19,7 @@ from services.legal.core.policy import Policy
 from services.legal.ports import Legal
 from shared.events.legal import LegalRequest
 from shared.events.notifications import NoticeKind, UserNotification
-from shared.publisher import Outbound
+from shared.runtime.contract import Outbound
 from shared.topics import USER_NOTIFICATIONS
 
 _NAMESPACE = uuid.UUID("6f1d3a4e-4c1b-4d8e-9a53-2b7c8f0e1d21")

@@ -14,7 +14,7 @@ from datetime import datetime
 from services.legal import metrics
 from services.legal.core.audit import DetailValue
 from services.legal.ports import RetentionStore
-from shared.retention import RuleOutcome, count_deleted
+from shared.runtime.retention import RuleOutcome, count_deleted
 
 
 async def run_retention(

@@ -20,7 +20,7 @@ from services.legal.core.policy import Policy
 from services.legal.core.signatures import Submission, Verified, verify_submission
 from services.legal.ports import Legal, NonceStorePort
 from shared.events.legal import LegalRequest, RequestReceived
-from shared.publisher import Outbound
+from shared.runtime.contract import Outbound
 from shared.topics import LEGAL_REQUESTS
 
 #: The largest legal document accepted (a signed PDF of a few pages is well under it).

@@ -31,7 +31,7 @@ from services.legal.config import LegalSettings
 from shared.cli.registry import Registry
 from shared.config import Settings
 from shared.db import migrate
-from shared.retention import enforce_rule
+from shared.runtime.retention import enforce_rule
 
 USERS = 100_000
 PREFIX = "bench-retention-"

@@ -20,8 +20,8 @@ from services.prescreen.core.screening_state import screened as screened_state
 from services.prescreen.engine import Screened
 from services.prescreen.ports import ScreeningStorePort, ShadowRow, VerdictRow
 from services.prescreen.verdicts import Verdict, build_verdict, fingerprint
-from shared.publisher import Outbound
 from shared.runtime import Handled
+from shared.runtime.contract import Outbound
 from shared.topics import SCREENING_VERDICTS
 
 

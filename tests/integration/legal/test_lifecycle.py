@@ -28,8 +28,8 @@ from services.legal.handlers import notices
 from services.legal.handlers.retention import run_retention
 from services.legal.schedule import STATES
 from shared.config import Settings
-from shared.retention import enforce_rule
 from shared.runtime.periodic import lock_name
+from shared.runtime.retention import enforce_rule
 from shared.topics import USER_NOTIFICATIONS
 from tests.integration.conftest import audit_keys, eventually, read_topic
 from tests.integration.dispatch.rows import entry_state, move_case

@@ -16,10 +16,10 @@ from shared.config import Settings
 from shared.db import migrate
 from shared.events import ReportSubmitted
 from shared.kafka import messages_written
-from shared.outbox import encode_records
-from shared.publisher import Outbound
 from shared.runtime import ConfigurationError
+from shared.runtime.contract import Outbound
 from shared.runtime.liveness import LOCK_CLASS
+from shared.runtime.outbox_table import encode_records
 from shared.topics import CASES, REPORTS_SUBMITTED, wire_name
 from tests.integration.conftest import MIGRATIONS, eventually, read_topic, running
 from tests.integration.ingest.test_ingest import encode, report

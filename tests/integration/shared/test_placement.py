@@ -14,7 +14,8 @@ import pytest
 from shared.cli.local.kafka import LIBS
 from shared.config import Settings
 from shared.kafka import apply_topics, delete_topics, make_producer
-from shared.publisher import Outbound, Publisher
+from shared.runtime.contract import Outbound
+from shared.runtime.publisher import Publisher
 from shared.topics import DAY_MS, TopicSpec, wire_name
 from tests.integration.conftest import read_topic
 

@@ -17,8 +17,8 @@ from services.ingest.service import SPEC
 from shared.cli.local.postgres import set_password
 from shared.config import Settings
 from shared.db import migrate
-from shared.outbox import decode_records, encode_records
-from shared.publisher import Outbound
+from shared.runtime.contract import Outbound
+from shared.runtime.outbox_table import decode_records, encode_records
 from shared.topics import CASES
 from tests.integration.conftest import MIGRATIONS, eventually, read_topic, running
 

@@ -395,7 +395,7 @@ async def test_lag_shows_the_brokers_backlog_while_a_lane_is_stuck_on_a_lock(
 async def test_a_stage_runs_off_the_loop_and_a_record_it_cannot_handle_is_isolated(
     probe: Settings, db: asyncpg.Connection, producer: AIOKafkaProducer, executor: str
 ) -> None:
-    stage = Stage(compute=stage_length, executor=executor)  # type: ignore[arg-type]
+    stage: Stage[int | None] = Stage(compute=stage_length, executor=executor)  # type: ignore[arg-type]
     await send(producer, probe, item("abc"), item("boom"), item("abcdef"))
 
     async with running(probe_service(Faults(), stage=stage), probe):

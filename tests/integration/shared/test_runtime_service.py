@@ -22,8 +22,8 @@ from shared.config import Settings
 from shared.db import Connection
 from shared.events.base import Event
 from shared.kafka import apply_topics, delete_topics, messages_written
-from shared.publisher import Outbound
 from shared.runtime import ConsumerSpec, Handled, Inbound, Service, ServiceContext, serve
+from shared.runtime.contract import Outbound
 from shared.topics import DAY_MS, TopicSpec, wire_name
 from tests.integration.conftest import MIGRATIONS, committed, eventually, running
 from tests.integration.probe import PROBE_IN, PROBE_OUT, TOPICS, Faults, create_tables, item
@@ -72,17 +72,22 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+#: Items whose request committed, noted by the request's ``after_commit``.
+COMMITTED: list[str] = []
+
+
 def api(context: ServiceContext) -> FastAPI:
     """An API that stores an item and announces it, as dispatch's decisions will."""
     app = FastAPI()
-    emitter = context.emitter
-    assert emitter is not None
+    outbox = context.outbox
+    assert outbox is not None
 
     @app.post("/items/{item_id}", status_code=201)
     async def create(item_id: str) -> dict[str, str]:
-        async with emitter.transaction() as tx:
+        async with outbox.transaction() as tx:
             await tx.conn.execute("INSERT INTO probe.items (id) VALUES ($1)", item_id)
-            tx.emit(Outbound(PROBE_OUT.name, item_id.encode(), orjson.dumps({"id": item_id})))
+            event = Outbound(PROBE_OUT.name, item_id.encode(), orjson.dumps({"id": item_id}))
+            tx.keep(Handled([event], after_commit=lambda: COMMITTED.append(item_id)))
         return {"id": item_id}
 
     return app
@@ -118,6 +123,7 @@ async def test_an_http_request_publishes_its_event_at_once_and_stops_with_the_co
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{probe.http_port}") as client:
             created = await client.post("/items/h1")
             assert created.status_code == 201
+            assert COMMITTED[-1:] == ["h1"]  # counted once committed, as a batch's are
             # Out through the outbox straight away, not 300 s later through the relay.
             await eventually(lambda: has(probe, out, 2), timeout=5)
         stop.set()
@@ -216,14 +222,14 @@ LATE = TopicSpec("probe.late", 1, DAY_MS)
 def late_api(context: ServiceContext) -> FastAPI:
     """An API announcing to a topic that does not exist yet (a broker that cannot take it)."""
     app = FastAPI()
-    emitter = context.emitter
-    assert emitter is not None
+    outbox = context.outbox
+    assert outbox is not None
 
     @app.post("/late/{item_id}", status_code=201)
     async def create(item_id: str) -> dict[str, str]:
-        async with emitter.transaction() as tx:
+        async with outbox.transaction() as tx:
             await tx.conn.execute("INSERT INTO probe.items (id) VALUES ($1)", item_id)
-            tx.emit(Outbound(LATE.name, item_id.encode(), orjson.dumps({"id": item_id})))
+            tx.keep(Handled([Outbound(LATE.name, item_id.encode(), orjson.dumps({"id": item_id}))]))
         return {"id": item_id}
 
     return app
@@ -232,9 +238,9 @@ def late_api(context: ServiceContext) -> FastAPI:
 async def test_a_request_answers_while_the_broker_cannot_take_its_event_which_follows_later(
     probe: Settings, db: asyncpg.Connection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from shared.runtime.emit import Emitter  # noqa: PLC0415
+    from shared.runtime.outbox import Outbox  # noqa: PLC0415
 
-    monkeypatch.setattr(Emitter, "request_wait", 1.0)
+    monkeypatch.setattr(Outbox, "request_wait", 1.0)
     service = Service(name="probe", http_app=late_api)
     async with (
         running(service, probe),

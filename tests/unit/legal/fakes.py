@@ -44,7 +44,7 @@ from services.legal.ports import (
     StoredRequest,
 )
 from shared.events.legal import DataCategory, LegalRequest
-from shared.retention import RuleOutcome
+from shared.runtime.retention import RuleOutcome
 
 KEY = bytes(range(32))
 

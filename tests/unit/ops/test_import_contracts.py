@@ -1,4 +1,4 @@
-"""`make lint`'s import contracts (lint-imports) hold, and break when a core imports I/O.
+"""`make lint`'s import contracts hold, and break when a core imports I/O or shared a service.
 
 Each run is on a copy of the Python sources, so that a forbidden import can be written into
 one without touching the checkout.
@@ -71,6 +71,17 @@ def test_a_core_module_importing_asyncpg_breaks_its_contract(
 
     assert result.returncode != 0
     assert any(contract in name for name in _broken(result.stdout)), result.stdout
+
+
+def test_shared_importing_a_service_breaks_its_contract(tmp_path: Path) -> None:
+    root = _sources(tmp_path)
+    path = root / "shared/runtime/spec.py"
+    path.write_text(path.read_text() + "\nimport services.ingest.core  # noqa: E402\n")
+
+    result = _lint_imports(root)
+
+    assert result.returncode != 0
+    assert any("shared imports no service" in n for n in _broken(result.stdout)), result.stdout
 
 
 def _broken(report: str) -> list[str]:

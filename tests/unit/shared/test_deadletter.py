@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.publisher import Outbound
+from shared.runtime.contract import Outbound
 from shared.runtime.deadletter import dead_letter, fit, undeliverable
 
 

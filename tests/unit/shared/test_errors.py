@@ -7,7 +7,8 @@ import pytest
 from aiokafka import errors as kafka_errors
 from pydantic import ValidationError
 
-from shared.errors import (
+from shared.events import ReportSubmitted
+from shared.runtime.errors import (
     ConfigurationError,
     Fault,
     PublishError,
@@ -15,7 +16,6 @@ from shared.errors import (
     classify,
     describe_error,
 )
-from shared.events import ReportSubmitted
 
 
 def postgres_error(sqlstate: str) -> asyncpg.PostgresError:

@@ -1,7 +1,7 @@
 """The outbox blob must give back exactly the records that went in."""
 
-from shared.outbox import decode_records, encode_records
-from shared.publisher import Outbound
+from shared.runtime.contract import Outbound
+from shared.runtime.outbox_table import decode_records, encode_records
 
 
 def test_records_round_trip_with_keys_headers_and_empty_values() -> None:

@@ -8,7 +8,7 @@ import pytest
 from aiokafka import errors as kafka_errors
 
 from shared.config import Settings
-from shared.errors import StopRequestedError
+from shared.runtime.errors import StopRequestedError
 from shared.runtime.retry import RetryPolicy
 
 

@@ -33,7 +33,7 @@ from services.dispatch.core.decisions import Outcome
 from services.dispatch.core.reviewers import Reviewer, Role, may_read
 from services.dispatch.handlers.deciding import DecisionInput
 from shared.runtime import ServiceContext
-from shared.runtime.emit import Emitter
+from shared.runtime.outbox import Outbox
 
 
 class ReasonRequest(BaseModel):
@@ -75,7 +75,7 @@ def openapi() -> dict[str, Any]:
     """
     unused: Any = object()
     ctx = ServiceContext(
-        service="dispatch", settings=unused, pool=unused, emitter=unused, stop=unused
+        service="dispatch", settings=unused, pool=unused, outbox=unused, stop=unused
     )
     document: dict[str, Any] = build_app(ctx).openapi()
     return document
@@ -111,8 +111,8 @@ class TokenCache:
 def build_app(ctx: ServiceContext) -> FastAPI:
     """The API over the service's pool and outbox."""
     app = FastAPI(title="Crible reviewer API", version="1")
-    pool, emitter = ctx.pool, ctx.emitter
-    if pool is None or emitter is None:
+    pool, outbox = ctx.pool, ctx.outbox
+    if pool is None or outbox is None:
         raise RuntimeError("the reviewer API needs the database")
     config = DispatchSettings()
     policy = config.review_policy()
@@ -153,7 +153,7 @@ def build_app(ctx: ServiceContext) -> FastAPI:
 
     deps = _Deps(
         pool=pool,
-        emitter=emitter,
+        outbox=outbox,
         policy=policy,
         reviewing=Depends(role(Role.REVIEWER, Role.SENIOR, Role.ADMIN)),
         supervising=Depends(role(Role.SENIOR, Role.ADMIN)),
@@ -162,7 +162,7 @@ def build_app(ctx: ServiceContext) -> FastAPI:
     _lease_routes(app, deps)
     _decision_routes(app, deps)
     _overview_routes(app, deps)
-    mount_console(app, pool, emitter)
+    mount_console(app, pool, outbox)
     return app
 
 
@@ -171,7 +171,7 @@ class _Deps:
     """What the routes share: the pool, the outbox, the rules, the role checks."""
 
     pool: Any
-    emitter: Emitter
+    outbox: Outbox
     policy: review.ReviewPolicy
     reviewing: Any
     supervising: Any
@@ -261,7 +261,7 @@ def _decision_routes(app: FastAPI, deps: _Deps) -> None:
         (``final`` false); a disagreement escalates to a senior.
         """
         result = await use_cases.decide(
-            deps.emitter,
+            deps.outbox,
             reviewer,
             (case_id, revision),
             DecisionInput(body.outcome, body.policy_reason, body.explanation, body.idempotency_key),

@@ -31,7 +31,8 @@ from services.dispatch.handlers.deciding import (
 )
 from services.dispatch.ports import Key
 from shared.events.reports import Category
-from shared.runtime.emit import Emitter
+from shared.runtime.contract import Handled
+from shared.runtime.outbox import Outbox
 
 
 class RequestRefusedError(Exception):
@@ -91,11 +92,11 @@ def holder_of(row: Any) -> CaseHolder:
 
 
 async def decide(
-    emitter: Emitter, reviewer: Reviewer, target: Key, body: DecisionInput, *, policy: ReviewPolicy
+    outbox: Outbox, reviewer: Reviewer, target: Key, body: DecisionInput, *, policy: ReviewPolicy
 ) -> DecisionResult:
     """Record a decision and its events in one transaction; count it once committed."""
     try:
-        async with emitter.transaction() as tx:
+        async with outbox.transaction() as tx:
             decided = await deciding.decide(
                 PostgresReviews(tx.conn, policy),
                 reviewer,
@@ -104,7 +105,7 @@ async def decide(
                 catalogue=shipped_catalogue(),
                 now=datetime.now(UTC),
             )
-            tx.emit(*decided.events)
+            tx.keep(Handled(decided.events))
     except _REFUSALS as error:
         raise refusal(error) from None
     _count(decided, body)

@@ -17,7 +17,7 @@ from datetime import timedelta
 from services.dispatch.config import DispatchSettings
 from services.dispatch.core.evidence import EVIDENCE_PERIODS
 from services.dispatch.core.lifecycle import SETTLED, sql_list
-from shared.retention import RetentionRule, periodic_retention
+from shared.runtime.retention import RetentionRule, periodic_retention
 
 BASIS = "platform policy: appeals and disputes (DSA art. 20, 21), transparency (art. 15, 24)"
 _DUE = f"""FROM dispatch.cases c GROUP BY c.case_id

@@ -5,7 +5,7 @@ enough for the user to appeal the decision (DSA art. 20: at least 6 months) and 
 yearly transparency report (DSA art. 15 and 24) to be computed and checked: 13 months by
 default, ``CRIBLE_INGEST_REPORT_RETENTION_DAYS``. A case leaves when its last report has.
 Open cases keep everything. Run on a schedule by the ingest service itself, under its own
-database role (``shared/retention.py``); its period is set in ``services/ingest/config.py``.
+database role (``shared/runtime/retention.py``); its period is set in ``services/ingest/config.py``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from services.ingest.config import IngestSettings
-from shared.retention import RetentionRule, periodic_retention
+from shared.runtime.retention import RetentionRule, periodic_retention
 
 BASIS = "platform policy: appeals (DSA art. 20) and yearly transparency reports (DSA art. 24)"
 

@@ -150,10 +150,10 @@ def _is_json(request: Request) -> bool:
 def build_portal(ctx: ServiceContext) -> FastAPI:
     """The portal over the service's pool and outbox."""
     app = FastAPI(title="Crible authority portal", version="1")
-    pool, emitter = ctx.pool, ctx.emitter
-    if pool is None or emitter is None:
+    pool, outbox = ctx.pool, ctx.outbox
+    if pool is None or outbox is None:
         raise RuntimeError("the portal needs the database")
-    units = Units(pool, emitter)
+    units = Units(pool, outbox)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, error: RequestValidationError) -> JSONResponse:

@@ -29,7 +29,7 @@ from services.legal.core.audit import AuditStep, DetailValue
 from services.legal.core.fieldcrypt import KeyRing
 from services.legal.core.rules import RetentionPolicy
 from shared.db import Connection
-from shared.retention import RetentionRule, RuleOutcome, enforce_rule
+from shared.runtime.retention import RetentionRule, RuleOutcome, enforce_rule
 
 #: An account a running preservation order protects (``s`` is the row being considered).
 _PRESERVED = """EXISTS (SELECT 1 FROM legal.preservations p

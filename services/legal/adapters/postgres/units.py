@@ -17,15 +17,16 @@ from services.legal.config import ConfiguredKeys, LegalSettings
 from services.legal.core.policy import Policy
 from services.legal.ports import Legal
 from shared.db import Connection
-from shared.runtime.emit import Emitter
+from shared.runtime.contract import Handled
+from shared.runtime.outbox import Outbox
 
 
 class Units:
     """Opens units of work (HTTP routes, scheduled jobs) over the pool and outbox."""
 
-    def __init__(self, pool: asyncpg.Pool, emitter: Emitter) -> None:
+    def __init__(self, pool: asyncpg.Pool, outbox: Outbox) -> None:
         self.pool = pool
-        self._emitter = emitter
+        self._outbox = outbox
 
     @functools.cached_property
     def settings(self) -> LegalSettings:
@@ -46,11 +47,14 @@ class Units:
     async def transaction(self) -> AsyncIterator[tuple[Legal, Connection]]:
         """A unit over one transaction, and its connection (to authenticate the caller).
 
-        Its events go out once it commits, then its counts.
+        Once it commits its counts are taken and its events go out.
         """
-        async with self._emitter.transaction() as tx:
+        async with self._outbox.transaction() as tx:
             legal = legal_unit(tx.conn, self.keys)
             yield legal, tx.conn
-            tx.emit(*legal.events)
-        for count in legal.after_commit:
-            count()
+
+            def counted() -> None:
+                for count in legal.after_commit:
+                    count()
+
+            tx.keep(Handled(legal.events, after_commit=counted))

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from services.legal.handlers.retention import run_retention
-from shared.retention import RuleOutcome
+from shared.runtime.retention import RuleOutcome
 from tests.unit.legal.fakes import FakeAudit, FakeKeys, FakeRetention
 
 NOW = datetime(2026, 12, 6, 12, tzinfo=UTC)

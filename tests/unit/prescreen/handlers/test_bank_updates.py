@@ -17,7 +17,7 @@ SHA = "ab" * 32
 def inbound(update: Mapping[str, object], *, partition: int, offset: int) -> Inbound[BankUpdate]:
     raw = json.dumps({"schema_version": 1, **update}).encode()
     return Inbound(
-        BankUpdate.model_validate_json(raw), "hashbanks.updates", partition, offset, None, raw
+        BankUpdate.model_validate_json(raw), "hashbanks.updates", partition, offset, None, raw, None
     )
 
 

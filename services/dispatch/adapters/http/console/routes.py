@@ -48,7 +48,7 @@ from shared.console.web import (
     mount_static,
     templates,
 )
-from shared.runtime.emit import Emitter
+from shared.runtime.outbox import Outbox
 
 _HERE = Path(__file__).resolve().parent
 #: The codes of a reason refused for the decision (``core/reasons.py``).
@@ -60,9 +60,9 @@ _HEADERS = SECURITY_HEADERS
 class Console:
     """The console's pages over the service's pool and outbox."""
 
-    def __init__(self, pool: Any, emitter: Emitter, config: DispatchSettings) -> None:
+    def __init__(self, pool: Any, outbox: Outbox, config: DispatchSettings) -> None:
         self.pool = pool
-        self.emitter = emitter
+        self.outbox = outbox
         self.config = config
         self.policy = config.review_policy()
         self.templates = templates(_HERE / "templates")
@@ -165,9 +165,9 @@ def _back(path: str, message: str | None = None) -> RedirectResponse:
     return back(path, message, home="/console/queue")
 
 
-def mount_console(app: FastAPI, pool: Any, emitter: Emitter) -> None:
+def mount_console(app: FastAPI, pool: Any, outbox: Outbox) -> None:
     """Serve the console under ``/console`` in ``app``."""
-    console = Console(pool, emitter, DispatchSettings())
+    console = Console(pool, outbox, DispatchSettings())
     mount_static(app, _HERE / "static")
     add_server_timing(app)
 
@@ -395,7 +395,7 @@ def _decide_routes(app: FastAPI, console: Console) -> None:
             return _back(page, "needs_confirmation")
         try:
             result = await use_cases.decide(
-                console.emitter,
+                console.outbox,
                 session.reviewer,
                 (case_id, revision),
                 DecisionInput(outcome, reason, fields.get("explanation", "")[:2000], key),

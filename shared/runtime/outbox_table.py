@@ -2,7 +2,7 @@
 
 A handler's effects and the events announcing them are committed in one PostgreSQL
 transaction (one outbox row per batch, in the ``outbox`` table of the service's own schema,
-so a service never sees another's pending events). The runner publishes the events, waits
+so a service never sees another's pending events). The runtime publishes the events, waits
 for Kafka's acknowledgement, then deletes the row. If a worker dies in between, a peer (or
 the worker itself once restarted) finds the orphaned row and publishes it: consumers
 deduplicate on event ids, so a second publication is harmless while a lost one would not be.
@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Sequence
 import asyncpg
 
 from shared.db import Connection, service_schema
-from shared.publisher import Outbound
+from shared.runtime.contract import Outbound
 
 #: SQL true for an outbox row (alias ``o``) whose worker no longer holds its liveness lock
 #: (``shared.runtime.liveness``: classid "CRIB", objid the worker id, two-key form).

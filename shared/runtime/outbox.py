@@ -1,8 +1,9 @@
 """Events go out through the outbox: stored with their effects, published once committed.
 
-The consumers' batches and the HTTP apps' requests use the same :class:`Emitter`, so an
-event created by an API call is published at once, in order with the rest, and survives a
-crash between the commit and Kafka's acknowledgement (the relay publishes it then).
+Both ends of a unit of work are one :class:`~shared.runtime.contract.Handled`: a consumer's
+handler returns it for its batch, an HTTP request keeps it in its :meth:`Outbox.transaction`.
+Either way its events are published at once, in order with the rest, and survive a crash
+between the commit and Kafka's acknowledgement (the relay publishes them then).
 """
 
 from __future__ import annotations
@@ -11,15 +12,17 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import asyncpg
 
-from shared import metrics, outbox
+from shared import metrics
 from shared.db import Connection
-from shared.errors import PublishError
-from shared.publisher import Outbound, Publisher, Rejected
+from shared.runtime import outbox_table
+from shared.runtime.contract import Handled, Outbound
 from shared.runtime.deadletter import undeliverable
+from shared.runtime.errors import PublishError
+from shared.runtime.publisher import Publisher, Rejected
 from shared.runtime.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
@@ -27,17 +30,23 @@ log = logging.getLogger(__name__)
 
 @dataclass(slots=True)
 class Transaction:
-    """A database transaction whose events are published once it commits."""
+    """A database transaction for an HTTP request; it ends in what the request handled."""
 
     conn: Connection
-    events: list[Outbound] = field(default_factory=list)
+    handled: Handled | None = None
 
-    def emit(self, *events: Outbound) -> None:
-        """Publish ``events`` if, and once, the transaction commits."""
-        self.events.extend(events)
+    def keep(self, handled: Handled) -> None:
+        """Keep ``handled``'s events with the transaction; once it commits, publish them.
+
+        ``handled.after_commit`` runs then too, as for a consumer's batch. A transaction
+        keeps one outcome: the whole unit of work's.
+        """
+        if self.handled is not None:
+            raise RuntimeError("a transaction keeps one Handled: its unit of work's outcome")
+        self.handled = handled
 
 
-class Emitter:
+class Outbox:
     """Stores a unit of work's events in the outbox and publishes them after the commit."""
 
     #: How long an HTTP request waits for its events to reach Kafka before it answers. Past
@@ -72,14 +81,14 @@ class Emitter:
     async def store(self, conn: Connection, events: Sequence[Outbound]) -> int | None:
         """Check the events' sizes and write them in the caller's transaction; the row id.
 
-        Raises :class:`~shared.errors.RecordTooLargeError` before anything is
+        Raises :class:`~shared.runtime.errors.RecordTooLargeError` before anything is
         written if an event cannot fit its topic, so the transaction rolls back.
         """
         if not events:
             return None
         for event in events:
             self._publisher.check_size(event)
-        return await outbox.store(
+        return await outbox_table.store(
             conn,
             service=self._service,
             records=events,
@@ -122,7 +131,7 @@ class Emitter:
         if row_ids:
             ids = list(row_ids)
             await self._retry.run(
-                "outbox", lambda: outbox.forget(self._pool, ids, service=self._service)
+                "outbox", lambda: outbox_table.forget(self._pool, ids, service=self._service)
             )
 
     def _limit(self, topic: str) -> int:
@@ -150,7 +159,7 @@ class Emitter:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
-        """A transaction for an HTTP request: emit events in it; they go out at commit.
+        """A transaction for an HTTP request; ``keep`` its :class:`Handled` before it ends.
 
         The connection goes back to the pool before the events are published: forgetting
         their outbox row takes a connection of its own, and a request waiting for Kafka must
@@ -159,9 +168,16 @@ class Emitter:
         async with self._pool.acquire() as conn, conn.transaction():
             tx = Transaction(conn)
             yield tx
-            row_id = await self.store(conn, tx.events)
-        if tx.events:
-            await self._deliver_soon([row_id] if row_id is not None else [], tx.events)
+            events = list(tx.handled.events) if tx.handled is not None else []
+            row_id = await self.store(conn, events)
+        if tx.handled is not None and tx.handled.after_commit is not None:
+            try:
+                tx.handled.after_commit()
+            except Exception:
+                # Committed: a failing callback must not make the request look failed.
+                log.exception("after_commit callback failed")
+        if events:
+            await self._deliver_soon([row_id] if row_id is not None else [], events)
 
     async def _deliver_soon(self, row_ids: list[int], events: list[Outbound]) -> None:
         """Deliver, waiting at most ``request_wait``; the rest continues in the background."""

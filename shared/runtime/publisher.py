@@ -17,33 +17,14 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
-from shared.errors import (
+from shared.murmur2 import partition_for_key
+from shared.runtime.contract import Outbound
+from shared.runtime.errors import (
     KAFKA_RECORD_ERRORS,
     ConfigurationError,
     PublishError,
     RecordTooLargeError,
 )
-from shared.murmur2 import partition_for_key
-
-#: Bytes Kafka adds around one record in its own batch (batch header and record framing),
-#: rounded up: what counts against ``max.message.bytes`` beyond key, value and headers.
-RECORD_OVERHEAD = 128
-
-
-@dataclass(frozen=True, slots=True)
-class Outbound:
-    """A message to publish: logical topic name (the publisher adds the prefix), bytes, headers."""
-
-    topic: str
-    key: bytes | None
-    value: bytes
-    headers: tuple[tuple[str, bytes], ...] = ()
-
-    @property
-    def size(self) -> int:
-        """What the record weighs against its topic's ``max.message.bytes``, framing included."""
-        headers = sum(len(name) + len(value) + 10 for name, value in self.headers)
-        return len(self.key or b"") + len(self.value) + headers + RECORD_OVERHEAD
 
 
 @dataclass(frozen=True, slots=True)
