@@ -33,6 +33,7 @@ async def run_surge(context: ServiceContext) -> None:
             "mode",
             "services.surge.adapters.transport",
             "services.surge.adapters.tables",
+            "services.surge.adapters.stores",
         ):
             logging.getLogger(name).setLevel(logging.WARNING)
     surge = SurgeApp(context.settings, SurgeSettings())
