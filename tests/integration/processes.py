@@ -114,6 +114,15 @@ async def running_process(name: str, settings: Settings, **extra: str) -> AsyncI
                 worker.process.kill()
 
 
+async def ready(worker: Worker, *, within: float = 120) -> None:
+    """Wait until ``worker``'s ``/readyz`` answers 200; fail if it exits or takes too long."""
+    deadline = time.monotonic() + within
+    while (answer := await worker.readyz()) is None or answer[0] != 200:
+        assert worker.process.returncode is None, worker.lines[-3:]
+        assert time.monotonic() < deadline, answer
+        await asyncio.sleep(0.5)
+
+
 async def probe(port: int, path: str) -> tuple[int, str] | None:
     """GET ``path`` with the token: (status, body), None if refused; raises if dropped."""
     try:

@@ -23,12 +23,12 @@ from shared.topics import all_topics, wire_name
 from tests.integration.conftest import MIGRATIONS, committed, eventually
 from tests.integration.probe import PROBE_IN, TOPICS, create_tables, item
 from tests.integration.processes import (
-    Worker,
     alive,
     descendants,
     free_port,
     left_alive,
     probe,
+    ready,
     running_process,
     service_env,
 )
@@ -49,7 +49,7 @@ async def test_a_sigkilled_prescreen_worker_leaves_no_process_behind(
     every_topic: Settings, db: asyncpg.Connection
 ) -> None:
     async with running_process("prescreen", every_topic) as worker:
-        await _ready(worker)
+        await ready(worker)
         tree = descendants(worker.pid)
         assert len(tree) >= 2, "expected the text screener's child and the resource tracker"
         os.kill(worker.pid, signal.SIGKILL)
@@ -105,14 +105,6 @@ async def test_a_sigkilled_supervisor_leaves_no_service_running(
 async def _all_committed(settings: Settings) -> bool:
     done, end = await committed(settings, "crible-probe", PROBE_IN.name)
     return done == end > 0
-
-
-async def _ready(worker: Worker) -> None:
-    deadline = time.monotonic() + 120
-    while (answer := await worker.readyz()) is None or answer[0] != 200:
-        assert worker.process.returncode is None, worker.lines[-3:]
-        assert time.monotonic() < deadline, answer
-        await asyncio.sleep(0.5)
 
 
 async def _answers(port: int) -> None:

@@ -38,7 +38,7 @@ from tests.integration.probe import (
     item,
     probe_service,
 )
-from tests.integration.processes import Worker, running_process
+from tests.integration.processes import ready, running_process
 
 pytestmark = pytest.mark.integration
 #: The group forgets a silent member after 6 s, and a member that holds a batch for 10 s
@@ -116,7 +116,7 @@ async def test_a_worker_frozen_past_its_session_then_released_resumes_and_stops_
     payloads = list(stream.payloads(3_000, duplicate_rate=0.0))
     unique = {orjson.loads(value)["report_id"] for _, value in payloads}
     async with running_process("ingest", reports, **env) as worker:
-        await _ready(worker)
+        await ready(worker)
         for key, value in payloads[:1_000]:
             await producer.send(topic, value, key=key)
         await producer.flush()
@@ -152,14 +152,6 @@ async def _all_ingested(settings: Settings) -> bool:
     return done == end > 0
 
 
-async def _ready(worker: Worker) -> None:
-    deadline = time.monotonic() + 120
-    while (answer := await worker.readyz()) is None or answer[0] != 200:
-        assert worker.process.returncode is None, worker.lines[-3:]
-        assert time.monotonic() < deadline, answer
-        await asyncio.sleep(0.5)
-
-
 async def test_sigterm_stops_a_worker_whose_batch_waits_on_a_lock(
     reports: Settings, db: asyncpg.Connection, producer: AIOKafkaProducer
 ) -> None:
@@ -167,12 +159,12 @@ async def test_sigterm_stops_a_worker_whose_batch_waits_on_a_lock(
     stream = ReportStream(seed=21, subjects=10, namespace=reports.topic_prefix)
     key, value = next(iter(stream.payloads(1, duplicate_rate=0.0)))
     async with running_process("ingest", reports, CRIBLE_STOP_GRACE_SECONDS="5") as worker:
-        await _ready(worker)
+        await ready(worker)
         await db.execute("BEGIN")
         await db.execute("LOCK TABLE ingest.cases IN ACCESS EXCLUSIVE MODE")
         try:
             await producer.send_and_wait(topic, value, key=key)
-            await eventually(lambda: _waits_on_lock(db))
+            await eventually(lambda: waits_on_cases_lock(db))
             signalled = time.monotonic()
             code = await worker.stop(timeout=30)
             stopped = time.monotonic() - signalled
@@ -183,7 +175,7 @@ async def test_sigterm_stops_a_worker_whose_batch_waits_on_a_lock(
     assert any(line["msg"].startswith("exiting without a graceful stop") for line in worker.lines)
 
 
-async def _waits_on_lock(db: asyncpg.Connection) -> bool:
+async def waits_on_cases_lock(db: asyncpg.Connection) -> bool:
     waiting = await db.fetchval(
         "SELECT count(*) FROM pg_locks WHERE relation = 'ingest.cases'::regclass AND NOT granted"
     )

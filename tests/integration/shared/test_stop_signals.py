@@ -21,7 +21,8 @@ from shared.kafka import apply_topics, delete_topics
 from shared.runtime.process import EX_SOFTWARE
 from shared.topics import REPORTS_SUBMITTED, wire_name
 from tests.integration.conftest import INGEST_TOPICS, eventually
-from tests.integration.processes import Worker, exited, running_process
+from tests.integration.processes import Worker, exited, ready, running_process
+from tests.integration.shared.test_rejoin import waits_on_cases_lock
 
 pytestmark = pytest.mark.integration
 
@@ -38,7 +39,7 @@ async def test_ctrl_c_then_the_supervisors_sigterm_stop_a_service_gracefully(
     reports: Settings, db: asyncpg.Connection
 ) -> None:
     async with running_process("ingest", reports) as worker:
-        await _ready(worker)
+        await ready(worker)
         worker.process.send_signal(signal.SIGINT)  # the terminal's Ctrl-C,
         worker.process.send_signal(signal.SIGTERM)  # and the supervisor's, a moment later
         code = await exited(worker.process, within=60)
@@ -55,12 +56,12 @@ async def test_a_second_stop_request_made_later_ends_a_hanging_stop_at_once(
     stream = ReportStream(seed=5, subjects=3, namespace=reports.topic_prefix)
     key, value = next(iter(stream.payloads(1, duplicate_rate=0.0)))
     async with running_process("ingest", reports, CRIBLE_STOP_GRACE_SECONDS="120") as worker:
-        await _ready(worker)
+        await ready(worker)
         await db.execute("BEGIN")
         await db.execute("LOCK TABLE ingest.cases IN ACCESS EXCLUSIVE MODE")
         try:
             await producer.send_and_wait(topic, value, key=key)
-            await eventually(lambda: _waits_on_lock(db))
+            await eventually(lambda: waits_on_cases_lock(db))
             worker.process.send_signal(signal.SIGTERM)  # waits on the batch, for 120 s
             await asyncio.sleep(3)
             assert worker.process.returncode is None, "the first request did not wait"
@@ -74,21 +75,6 @@ async def test_a_second_stop_request_made_later_ends_a_hanging_stop_at_once(
     assert code == EX_SOFTWARE
     assert took < 30  # at once, not at the end of the 120 s grace
     assert _forced(worker) == ["exiting without a graceful stop: second stop signal"]
-
-
-async def _ready(worker: Worker) -> None:
-    deadline = time.monotonic() + 120
-    while (answer := await worker.readyz()) is None or answer[0] != 200:
-        assert worker.process.returncode is None, worker.lines[-3:]
-        assert time.monotonic() < deadline, answer
-        await asyncio.sleep(0.5)
-
-
-async def _waits_on_lock(db: asyncpg.Connection) -> bool:
-    waiting = await db.fetchval(
-        "SELECT count(*) FROM pg_locks WHERE relation = 'ingest.cases'::regclass AND NOT granted"
-    )
-    return bool(waiting)
 
 
 async def _log_read(worker: Worker) -> None:
