@@ -249,13 +249,8 @@ def parse_rules(document: object) -> list[Rule]:
 def _parse_rule(entry: object, position: int) -> Rule:
     if not isinstance(entry, Mapping):
         raise RuleError(f"rule #{position}: must be a mapping")
-    rule_id = entry.get("id")
-    if not isinstance(rule_id, str) or not rule_id.strip():
-        raise RuleError(f"rule #{position}: needs a non-empty string id")
+    rule_id = _rule_id(entry, position)
     where = f"rule {rule_id!r}"
-    unknown = set(entry) - _FIELDS
-    if unknown:
-        raise RuleError(f"{where}: unknown field(s) {sorted(map(str, unknown))}")
     try:
         category = Category(str(entry.get("category")))
     except ValueError:
@@ -274,13 +269,7 @@ def _parse_rule(entry: object, position: int) -> Rule:
     concepts = _strings(entry, "concepts", where)
     if sum(map(bool, (keywords, patterns, concepts))) != 1:
         raise RuleError(f"{where}: needs one non-empty keywords, patterns or concepts list")
-    within = entry.get("within", DEFAULT_WITHIN)
-    at_least = entry.get("at_least", len(concepts))
-    if concepts and not (
-        isinstance(within, int) and within >= 1 and isinstance(at_least, int)
-        and 1 <= at_least <= len(concepts)
-    ):  # fmt: skip
-        raise RuleError(f"{where}: within >= 1 words, at_least between 1 and its concepts")
+    within, at_least = _composition(entry, concepts, where)
     for keyword in (*keywords, *_strings(entry, "unless", where)):
         _check_phrase(keyword, where)
     for pattern in patterns:
@@ -295,9 +284,34 @@ def _parse_rule(entry: object, position: int) -> Rule:
         unless=_strings(entry, "unless", where),
         source=str(source),
         concepts=concepts,
-        within=int(within),
-        at_least=int(at_least) if concepts else 0,
+        within=within,
+        at_least=at_least,
     )
+
+
+def _rule_id(entry: Mapping[object, object], position: int) -> str:
+    """The rule's id, once its fields are known ones."""
+    rule_id = entry.get("id")
+    if not isinstance(rule_id, str) or not rule_id.strip():
+        raise RuleError(f"rule #{position}: needs a non-empty string id")
+    unknown = set(entry) - _FIELDS
+    if unknown:
+        raise RuleError(f"rule {rule_id!r}: unknown field(s) {sorted(map(str, unknown))}")
+    return rule_id
+
+
+def _composition(
+    entry: Mapping[Any, Any], concepts: tuple[str, ...], where: str
+) -> tuple[int, int]:
+    """A compositional rule's ``within`` and ``at_least`` (``at_least`` 0 for other rules)."""
+    within = entry.get("within", DEFAULT_WITHIN)
+    at_least = entry.get("at_least", len(concepts))
+    if concepts and not (
+        isinstance(within, int) and within >= 1 and isinstance(at_least, int)
+        and 1 <= at_least <= len(concepts)
+    ):  # fmt: skip
+        raise RuleError(f"{where}: within >= 1 words, at_least between 1 and its concepts")
+    return int(within), int(at_least) if concepts else 0
 
 
 def _strings(entry: Mapping[object, object], key: str, where: str) -> tuple[str, ...]:
