@@ -26,13 +26,11 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from pathlib import Path
 
 import icu
 import tldextract
 from ada_url import URL, HostType
 
-from services.prescreen.adapters.yaml_files import read_yaml
 from shared.events import Category
 
 # Names reserved for documentation and tests (RFC 2606, RFC 6761): lists and fixtures use
@@ -204,12 +202,6 @@ class DomainIndex:
             for listed, domain in self._by_skeleton.get(shape, ())
             if domain != name
         ]
-
-
-def load_domain_lists(path: str | Path) -> DomainIndex:
-    """Load a domain list file; raise :class:`DomainListError` if it is invalid."""
-    document, digest = read_yaml(path, error=DomainListError)
-    return DomainIndex(parse_domain_lists(document), digest=digest)
 
 
 def parse_domain_lists(document: object) -> list[DomainList]:

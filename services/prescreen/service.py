@@ -19,7 +19,10 @@ from services.prescreen.adapters.lingua_languages import LinguaIdentifier
 from services.prescreen.adapters.onnx_classifier import ClassifierFilesError, OnnxClassifier
 from services.prescreen.adapters.postgres.banks import PostgresBankStore, load_banks
 from services.prescreen.adapters.postgres.screening import PostgresScreeningStore
+from services.prescreen.adapters.profanity_model import profanity_model
 from services.prescreen.adapters.safety_model import SafetyModelConfig, SafetyModelScreener
+from services.prescreen.adapters.stemmers import snowball
+from services.prescreen.adapters.yaml_files import load_domain_lists, load_rules
 from services.prescreen.banks import BankSet
 from services.prescreen.config import PrescreenSettings
 from services.prescreen.core.inbound import CaseToScreen
@@ -57,7 +60,8 @@ def build_engine(config: PrescreenSettings, banks: BankSet) -> ScreeningEngine:
         text = OffloadedScreener(factory, name=here.name, version=here.version)
     else:
         text = factory()
-    screeners: list[Screener] = [HashScreener(banks), UrlScreener.from_file(config.domains), text]
+    urls = UrlScreener(load_domain_lists(config.domains))
+    screeners: list[Screener] = [HashScreener(banks), urls, text]
     if config.external_url:
         key = config.external_api_key
         screeners.append(
@@ -113,9 +117,10 @@ def text_screener(
     rules: Path, max_chars: int, reporter_weight: float, languages: tuple[str, ...]
 ) -> TextScreener:
     """The text screener (a picklable factory: offloaded, it is built in the child)."""
-    return TextScreener.from_file(
-        rules,
+    return TextScreener(
+        load_rules(rules, stemmers=snowball()),
         max_chars=max_chars,
+        model=profanity_model,
         reporter_weight=reporter_weight,
         languages=LinguaIdentifier(languages) if languages else None,
     )

@@ -56,12 +56,10 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from re import _constants as _sre  # type: ignore[attr-defined]
 from re import _parser as _sre_parse  # type: ignore[attr-defined]
 from typing import Any
 
-from services.prescreen.adapters.yaml_files import read_yaml
 from services.prescreen.core.concepts import (
     Compositions,
     ConceptError,
@@ -175,9 +173,8 @@ def normalize(text: str) -> str:
 # --- loading ---------------------------------------------------------------------------------
 
 
-def load_rules(path: str | Path, *, stemmers: Mapping[str, Stemmer] | None = None) -> RuleSet:
-    """Load and compile a rule file; raise :class:`RuleError` if it is invalid."""
-    document, digest = read_yaml(path, error=RuleError)
+def parse_rule_file(document: object, *, digest: str, stemmers: Mapping[str, Stemmer]) -> RuleSet:
+    """Compile a parsed rule file; raise :class:`RuleError` if it is invalid."""
     lexicon = EMPTY_LEXICON
     if isinstance(document, Mapping):
         lexicon = parse_lexicon(document)
@@ -616,7 +613,7 @@ class RuleSet:
         *,
         digest: str = "",
         lexicon: Lexicon = EMPTY_LEXICON,
-        stemmers: Mapping[str, Stemmer] | None = None,
+        stemmers: Mapping[str, Stemmer],
     ) -> None:
         self.rules = tuple(rules)
         self.lexicon = lexicon
@@ -696,14 +693,7 @@ class RuleSet:
         return hits
 
 
-def _concepts(
-    rules: Sequence[Rule], lexicon: Lexicon, stemmers: Mapping[str, Stemmer] | None
-) -> Concepts:
-    if stemmers is None:
-        # the C stemmers are an adapter; the rules' core takes any stem function
-        from services.prescreen.adapters.stemmers import snowball  # noqa: PLC0415
-
-        stemmers = snowball()
+def _concepts(rules: Sequence[Rule], lexicon: Lexicon, stemmers: Mapping[str, Stemmer]) -> Concepts:
     try:
         concepts = Concepts(lexicon.concepts, stemmers)
     except ConceptError as error:

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from pathlib import Path
 
 import yaml
+
+from services.prescreen.core.concepts import Stemmer
+from services.prescreen.domains import DomainIndex, DomainListError, parse_domain_lists
+from services.prescreen.text_rules import RuleError, RuleSet, parse_rule_file
 
 
 def read_yaml(path: str | Path, *, error: type[ValueError]) -> tuple[object, str]:
@@ -16,3 +21,15 @@ def read_yaml(path: str | Path, *, error: type[ValueError]) -> tuple[object, str
     except yaml.YAMLError as exc:
         raise error(f"{path}: not valid YAML: {exc}") from exc
     return document, hashlib.sha256(raw).hexdigest()
+
+
+def load_rules(path: str | Path, *, stemmers: Mapping[str, Stemmer]) -> RuleSet:
+    """Load and compile a rule file; raise :class:`RuleError` if it is invalid."""
+    document, digest = read_yaml(path, error=RuleError)
+    return parse_rule_file(document, digest=digest, stemmers=stemmers)
+
+
+def load_domain_lists(path: str | Path) -> DomainIndex:
+    """Load a domain list file; raise :class:`DomainListError` if it is invalid."""
+    document, digest = read_yaml(path, error=DomainListError)
+    return DomainIndex(parse_domain_lists(document), digest=digest)

@@ -15,12 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from pathlib import Path
 
 from services.prescreen.core.language import LanguageIdentifier, primary
 from services.prescreen.core.model import CaseInput, Finding, ScreenerResult, TextItem, Usability
 from services.prescreen.core.preparation import identify
-from services.prescreen.text_rules import RuleHit, RuleSet, combined_scores, load_rules
+from services.prescreen.text_rules import RuleHit, RuleSet, combined_scores
 from shared.events import Category
 
 VERSION = "2"
@@ -32,14 +31,6 @@ DEFAULT_REPORTER_WEIGHT = 0.6
 
 #: Scores a batch of texts at once, returning one probability per text.
 BatchModel = Callable[[list[str]], Sequence[float]]
-
-
-def profanity_model(texts: list[str]) -> Sequence[float]:
-    """alt-profanity-check's probability that each text is abusive (English only)."""
-    # imported on first use: loading the pickled model takes about a second
-    from profanity_check import predict_prob  # noqa: PLC0415
-
-    return [float(p) for p in predict_prob(texts)]
 
 
 def is_english(language: str | None) -> bool:
@@ -57,7 +48,7 @@ class TextScreener:
         rules: RuleSet,
         *,
         max_chars: int = DEFAULT_MAX_CHARS,
-        model: BatchModel = profanity_model,
+        model: BatchModel,
         reporter_weight: float = DEFAULT_REPORTER_WEIGHT,
         languages: LanguageIdentifier | None = None,
     ) -> None:
@@ -72,25 +63,6 @@ class TextScreener:
         self.languages = languages
         # the rules file's hash makes a rule change visible in every result it shaped
         self.version = f"{VERSION}+rules.{rules.digest[:12]}"
-
-    @classmethod
-    def from_file(
-        cls,
-        path: str | Path,
-        *,
-        max_chars: int = DEFAULT_MAX_CHARS,
-        model: BatchModel = profanity_model,
-        reporter_weight: float = DEFAULT_REPORTER_WEIGHT,
-        languages: LanguageIdentifier | None = None,
-    ) -> TextScreener:
-        """A screener with the rules of a YAML file."""
-        return cls(
-            load_rules(path),
-            max_chars=max_chars,
-            model=model,
-            reporter_weight=reporter_weight,
-            languages=languages,
-        )
 
     def screen(self, cases: Sequence[CaseInput]) -> list[ScreenerResult]:
         """Score every case; the model runs once over the batch's English texts."""

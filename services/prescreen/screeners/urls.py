@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from pathlib import Path
 
 from services.prescreen.core.links import refang
 from services.prescreen.core.model import CaseInput, Finding, ScreenerResult, Usability
-from services.prescreen.domains import DomainIndex, InvalidUrlError, load_domain_lists, url_host
+from services.prescreen.domains import DomainIndex, InvalidUrlError, url_host
 from shared.events import Category
 
 VERSION = "2"
@@ -27,11 +26,6 @@ class UrlScreener:
         self.index = index
         # the list file's hash makes a list change visible in every result it shaped
         self.version = f"{VERSION}+domains.{index.digest[:12]}"
-
-    @classmethod
-    def from_file(cls, path: str | Path) -> UrlScreener:
-        """A screener with the lists of a YAML file."""
-        return cls(load_domain_lists(path))
 
     def screen(self, cases: Sequence[CaseInput]) -> list[ScreenerResult]:
         """Score every case of the batch."""

@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from services.prescreen.adapters.stemmers import snowball
+from services.prescreen.adapters.yaml_files import load_rules
 from services.prescreen.text_rules import (
     RuleError,
     RuleHit,
     RuleSet,
     _phrases_regex,
     combined_scores,
-    load_rules,
     normalize,
 )
 from shared.events import Category
@@ -24,6 +25,7 @@ DUPLICATE = (
     "- id: r9\n  category: spam\n  language: fr\n  weight: 1\n  keywords: [b]"
 )
 DEPLOY_RULES = Path(__file__).parents[3] / "deploy" / "prescreen" / "rules.yaml"
+STEMMERS = snowball()
 
 
 def write_rules(tmp_path: Path, text: str) -> Path:
@@ -65,13 +67,14 @@ def small(tmp_path: Path) -> RuleSet:
               weight: 0.5
               keywords: [for sale]
             """,
-        )
+        ),
+        stemmers=STEMMERS,
     )
 
 
 @pytest.fixture(scope="module")
 def deployed() -> RuleSet:
-    return load_rules(DEPLOY_RULES)
+    return load_rules(DEPLOY_RULES, stemmers=STEMMERS)
 
 
 def ids(hits: list[RuleHit]) -> set[str]:
@@ -150,7 +153,7 @@ def test_combined_scores_count_each_rule_once() -> None:
 )
 def test_invalid_rule_file_names_the_rule(tmp_path: Path, body: str, message: str) -> None:
     with pytest.raises(RuleError, match=message):
-        load_rules(write_rules(tmp_path, body))
+        load_rules(write_rules(tmp_path, body), stemmers=STEMMERS)
 
 
 def test_deployed_rules_cover_every_category_in_both_languages(deployed: RuleSet) -> None:
@@ -230,7 +233,8 @@ def test_terms_are_found_by_their_first_word_wherever_they_start(tmp_path: Path)
             "- {id: prefix, category: harassment_threats, language: en, weight: 0.5,"
             " keywords: [threat*]}\n"
             "- {id: sign, category: fraud_scam, language: en, weight: 0.5, keywords: [$$$]}\n",
-        )
+        ),
+        stemmers=STEMMERS,
     )
 
     def ids(text: str) -> set[str]:
@@ -286,7 +290,7 @@ def _naive_hits(rules: RuleSet, text: str, language: str, source: str) -> list[s
 
 
 def test_the_compiled_scans_find_what_each_rule_alone_finds() -> None:
-    rules = load_rules(DEPLOY_RULES)
+    rules = load_rules(DEPLOY_RULES, stemmers=STEMMERS)
     labelled = Path(__file__).parents[2] / "eval" / "prescreen.jsonl"
     texts = [
         (t["text"], t.get("language") or row["id"][:2])
@@ -342,7 +346,7 @@ ONE_CONCEPT = "concepts: {a: {en: [x]}}\nrules:\n- {id: c, category: spam, langu
 
 @pytest.fixture
 def composed(tmp_path: Path) -> RuleSet:
-    return load_rules(write_rules(tmp_path, LEXICON))
+    return load_rules(write_rules(tmp_path, LEXICON), stemmers=STEMMERS)
 
 
 @pytest.mark.parametrize(
@@ -403,7 +407,7 @@ def test_a_composition_reads_each_source_with_its_own_weight(composed: RuleSet) 
 )  # fmt: skip
 def test_invalid_lexicon_or_composition_names_it(tmp_path: Path, body: str, message: str) -> None:
     with pytest.raises(RuleError, match=message):
-        load_rules(write_rules(tmp_path, body))
+        load_rules(write_rules(tmp_path, body), stemmers=STEMMERS)
 
 
 def test_deployed_rules_are_written_in_the_plain_spelling(deployed: RuleSet) -> None:

@@ -6,9 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from services.prescreen.adapters.profanity_model import profanity_model
+from services.prescreen.adapters.stemmers import snowball
+from services.prescreen.adapters.yaml_files import load_rules
 from services.prescreen.core.model import CaseInput, ScreenerResult, TextItem, Usability
-from services.prescreen.screeners.text import TextScreener, profanity_model
-from services.prescreen.text_rules import Rule, RuleSet, load_rules
+from services.prescreen.screeners.text import TextScreener
+from services.prescreen.text_rules import Rule, RuleSet
 from shared.events import Category
 
 DEPLOY_RULES = Path(__file__).parents[3] / "deploy" / "prescreen" / "rules.yaml"
@@ -27,7 +30,7 @@ class CountingModel:
 
 @pytest.fixture(scope="module")
 def rules() -> RuleSet:
-    return load_rules(DEPLOY_RULES)
+    return load_rules(DEPLOY_RULES, stemmers=snowball())
 
 
 @pytest.fixture
@@ -125,11 +128,6 @@ def test_oversized_text_is_truncated_with_a_note(rules: RuleSet, model: Counting
     assert refs == {"fr.harassment.doxxing", "fr.harassment.threat-shape"}
 
 
-def test_from_file(model: CountingModel) -> None:
-    screener = TextScreener.from_file(DEPLOY_RULES, max_chars=500, model=model)
-    assert screener.max_chars == 500
-
-
 def test_the_english_model_scores_english_texts_only(rules: RuleSet) -> None:
     screener = TextScreener(rules, model=lambda texts: [0.9] * len(texts))
     french, unknown, english = screener.screen(
@@ -145,7 +143,10 @@ def test_the_english_model_scores_english_texts_only(rules: RuleSet) -> None:
 
 
 def test_reporters_words_count_for_less_than_the_reported_message() -> None:
-    rules = RuleSet([Rule("en.threat", Category.HARASSMENT, "en", 0.8, keywords=("kill you",))])
+    rules = RuleSet(
+        [Rule("en.threat", Category.HARASSMENT, "en", 0.8, keywords=("kill you",))],
+        stemmers=snowball(),
+    )
     screener = TextScreener(rules, model=lambda texts: [0.0] * len(texts), reporter_weight=0.5)
     threat = "i will kill you"
     [excerpt, words] = screener.screen(
@@ -163,7 +164,8 @@ def test_reporters_words_count_for_less_than_the_reported_message() -> None:
 
 def test_rules_for_reporters_words_read_reporters_words_only() -> None:
     rules = RuleSet(
-        [Rule("en.report", Category.FRAUD, "en", 0.5, keywords=("scam",), source="report")]
+        [Rule("en.report", Category.FRAUD, "en", 0.5, keywords=("scam",), source="report")],
+        stemmers=snowball(),
     )
     screener = TextScreener(rules, model=lambda texts: [0.0] * len(texts), reporter_weight=1.0)
     said, quoted = screener.screen(

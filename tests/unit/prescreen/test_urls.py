@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from services.prescreen.adapters.yaml_files import load_domain_lists
 from services.prescreen.core.model import CaseInput, ScreenerResult, Usability
 from services.prescreen.domains import (
     DomainIndex,
     DomainListError,
     InvalidUrlError,
-    load_domain_lists,
     url_host,
 )
 from services.prescreen.screeners.urls import UrlScreener
@@ -173,7 +173,7 @@ def test_invalid_list_file(tmp_path: Path, body: str, message: str) -> None:
 
 
 def test_deployed_lists_load_and_match() -> None:
-    screener = UrlScreener.from_file(DEPLOY_DOMAINS)
+    screener = UrlScreener(load_domain_lists(DEPLOY_DOMAINS))
     assert screener.name == "urls"
     assert listed(screener, "https://secure.scam.example/") == {("scam", "scam.example")}
     # the punycode entry matches its Unicode spelling

@@ -7,6 +7,7 @@ import re
 import icu
 import pytest
 
+from services.prescreen.adapters.stemmers import snowball
 from services.prescreen.core.invisible import DEFAULT_IGNORABLE, displayed, strip_invisible
 from services.prescreen.text_rules import Rule, RuleSet
 from shared.events import Category
@@ -25,7 +26,10 @@ CLASSES = {
     "tag characters": ["\U000e0001", "\U000e0041", "\U000e007f"],
 }  # fmt: skip
 
-RULES = RuleSet([Rule("fr.threat", Category.HARASSMENT, "fr", 0.8, keywords=("je vais te tuer",))])
+RULES = RuleSet(
+    [Rule("fr.threat", Category.HARASSMENT, "fr", 0.8, keywords=("je vais te tuer",))],
+    stemmers=snowball(),
+)
 
 
 def _icu_set(name: str) -> set[int]:
