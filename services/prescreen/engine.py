@@ -11,15 +11,20 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from services.prescreen import metrics
 from services.prescreen.core.inbound import CaseToScreen
 from services.prescreen.core.language import LanguageIdentifier, NoIdentifier
-from services.prescreen.core.model import CaseInput, Screener, ScreenerResult, Usability
+from services.prescreen.core.model import (
+    BackgroundScreener,
+    CaseInput,
+    Screener,
+    ScreenerResult,
+    Usability,
+)
 from services.prescreen.core.policy import Decision, Policy, decide
 from services.prescreen.core.preparation import identify, prepare, with_languages
-from services.prescreen.screeners.offload import OffloadedScreener
 
 log = logging.getLogger(__name__)
 
@@ -64,11 +69,11 @@ class ScreeningEngine:
         cases = prepare(cases)
         metrics.PREPARE_SECONDS.observe(time.perf_counter() - begun)
         first = [(i, s) for i, s in enumerate(self.screeners) if not _reads_languages(s)]
-        # Offloaded screeners start first and work in their processes meanwhile.
+        # Background screeners start first and work in their processes meanwhile.
         started = {
             index: (time.perf_counter(), _submit(screener, cases))
             for index, screener in first
-            if isinstance(screener, OffloadedScreener)
+            if isinstance(screener, BackgroundScreener)
         }
         results = {
             index: self._collect(screener, cases, *started[index])
@@ -129,7 +134,7 @@ def _reads_languages(screener: Screener) -> bool:
     return bool(getattr(screener, "reads_languages", False))
 
 
-def _submit(screener: OffloadedScreener, cases: list[CaseInput]) -> Future[Any] | BaseException:
+def _submit(screener: BackgroundScreener, cases: list[CaseInput]) -> Future[Any] | BaseException:
     try:
         return screener.submit(cases)
     except Exception as error:  # noqa: BLE001 - reported with the screener's results
@@ -145,7 +150,8 @@ def _outcome(
         raise future
     if future is None:
         return screener.screen(cases)
-    return OffloadedScreener.results(future)
+    # only a background screener's batch has a future
+    return cast("BackgroundScreener", screener).results(future)
 
 
 def _checked(results: list[ScreenerResult], expected: int) -> list[ScreenerResult]:

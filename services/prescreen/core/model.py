@@ -8,13 +8,15 @@ one :class:`ScreenerResult` per case. The policy turns the results into a route.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from shared.events import Category
 from shared.events.screening import Route, Usability
 
 __all__ = [
+    "BackgroundScreener",
     "CaseInput",
     "Finding",
     "MediaItem",
@@ -107,4 +109,21 @@ class Screener(Protocol):
 
     def screen(self, cases: Sequence[CaseInput]) -> list[ScreenerResult]:
         """Score every case of the batch."""
+        ...
+
+
+@runtime_checkable
+class BackgroundScreener(Screener, Protocol):
+    """A screener working elsewhere (a child process), started before the others run.
+
+    ``submit`` starts a batch and ``results`` waits for it; meanwhile the engine's thread runs
+    the other screeners.
+    """
+
+    def submit(self, cases: Sequence[CaseInput]) -> Future[Any]:
+        """Start screening a batch; :meth:`results` waits for it."""
+        ...
+
+    def results(self, future: Future[Any]) -> list[ScreenerResult]:
+        """Wait for a submitted batch's results, one per case, in order."""
         ...

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from services.prescreen.config import DEPLOY
-from services.prescreen.core.model import CaseInput, TextItem, Usability
+from services.prescreen.core.model import BackgroundScreener, CaseInput, TextItem, Usability
 from services.prescreen.core.policy import load_policy
 from services.prescreen.engine import ScreeningEngine
 from services.prescreen.screeners.offload import OffloadedScreener
@@ -19,6 +19,8 @@ def case(text: str) -> CaseInput:
 
 def test_a_batch_is_screened_in_another_process_and_a_dead_child_is_replaced() -> None:
     offloaded = OffloadedScreener(offload_fixtures.make, name="pid", version="1")
+    # the engine starts a background screener's batch before running the others
+    assert isinstance(offloaded, BackgroundScreener)
     engine = ScreeningEngine([offloaded], load_policy(DEPLOY / "policy.yaml"))
     try:
         [first] = engine.screen([case("hello")])
