@@ -35,7 +35,8 @@ import numpy as np
 import uvloop
 
 from services.prescreen.banks import BankSet
-from services.prescreen.pdq_index import Hashes, measure
+from services.prescreen.pdq_index import Hashes
+from services.prescreen.tools.pdq_bench import measure
 from shared.cli.bench import observe
 from shared.config import Settings
 from shared.events import Category

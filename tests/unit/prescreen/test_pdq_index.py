@@ -7,7 +7,7 @@ import numpy.typing as npt
 import pytest
 
 from services.prescreen import pdq_index
-from services.prescreen.pdq_index import PdqIndex, measure, pack, parse_pdq
+from services.prescreen.pdq_index import PdqIndex, pack, parse_pdq
 
 Hashes = npt.NDArray[np.uint8]
 Result = list[list[tuple[int, int]]]
@@ -255,11 +255,3 @@ def test_pack() -> None:
 def test_memory_estimate() -> None:
     assert PdqIndex.estimate_nbytes(10_000_000) < 2 * 1024**3
     assert doctest.testmod(pdq_index).failed == 0
-
-
-def test_measure_small() -> None:
-    result = measure(5_000, 300, seed=3)
-    assert result["planted_recall"] == 1.0
-    assert result["brute_force_agreement"] == 1.0
-    assert result["faiss_agreement"] == 1.0
-    assert result["pdq_index_ms_per_query"] > 0
