@@ -10,7 +10,6 @@ import logging
 import time
 from collections.abc import Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
 from typing import Any, cast
 
 from services.prescreen import metrics
@@ -23,20 +22,11 @@ from services.prescreen.core.model import (
     ScreenerResult,
     Usability,
 )
-from services.prescreen.core.policy import Decision, Policy, decide
+from services.prescreen.core.policy import Policy, decide
 from services.prescreen.core.preparation import identify, prepare, with_languages
+from services.prescreen.core.verdicts import Screened
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class Screened:
-    """One case revision, screened: what each screener said and what the policies decided."""
-
-    case: CaseInput
-    results: tuple[ScreenerResult, ...]
-    live: Decision
-    shadow: Decision | None
 
 
 class ScreeningEngine:

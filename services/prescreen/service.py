@@ -23,20 +23,21 @@ from services.prescreen.adapters.profanity_model import profanity_model
 from services.prescreen.adapters.safety_model import SafetyModelConfig, SafetyModelScreener
 from services.prescreen.adapters.stemmers import snowball
 from services.prescreen.adapters.yaml_files import load_domain_lists, load_rules
-from services.prescreen.banks import BankSet
 from services.prescreen.config import PrescreenSettings
+from services.prescreen.core.banks import BankSet
+from services.prescreen.core.hash_screener import HashScreener
 from services.prescreen.core.inbound import CaseToScreen
 from services.prescreen.core.model import CaseInput, Screener, TextItem
 from services.prescreen.core.policy import load_policy
-from services.prescreen.engine import Screened, ScreeningEngine
+from services.prescreen.core.text_screener import TextScreener
+from services.prescreen.core.url_screener import UrlScreener
+from services.prescreen.core.verdicts import Screened
+from services.prescreen.engine import ScreeningEngine
 from services.prescreen.handlers.bank_feed import apply_updates, record_sizes
 from services.prescreen.handlers.bank_updates import store_updates
 from services.prescreen.handlers.cases import publish_verdicts
 from services.prescreen.screeners.external import ExternalModelConfig, ExternalModelScreener
-from services.prescreen.screeners.hashes import HashScreener
 from services.prescreen.screeners.offload import OffloadedScreener
-from services.prescreen.screeners.text import TextScreener
-from services.prescreen.screeners.urls import UrlScreener
 from shared.events import Category
 from shared.events.screening import BankUpdate
 from shared.runtime import ConsumerSpec, Handled, Inbound, Resource, Service, ServiceContext, Stage

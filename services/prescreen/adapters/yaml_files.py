@@ -9,8 +9,8 @@ from pathlib import Path
 import yaml
 
 from services.prescreen.core.concepts import Stemmer
-from services.prescreen.domains import DomainIndex, DomainListError, parse_domain_lists
-from services.prescreen.text_rules import RuleError, RuleSet, parse_rule_file
+from services.prescreen.core.domains import DomainIndex, DomainListError, parse_domain_lists
+from services.prescreen.core.text_rules import RuleError, RuleSet, parse_rule_file
 
 
 def read_yaml(path: str | Path, *, error: type[ValueError]) -> tuple[object, str]:

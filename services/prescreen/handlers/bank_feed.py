@@ -13,7 +13,7 @@ import time
 from collections.abc import Sequence
 
 from services.prescreen import metrics
-from services.prescreen.banks import BankSet
+from services.prescreen.core.banks import BankSet
 from shared.events.screening import BankUpdate
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from services.prescreen.banks import normalise_hash
+from services.prescreen.core.banks import normalise_hash
 from services.prescreen.ports import BankHashRow, BankStorePort
 from shared.events.screening import BankUpdate, HashAdded
 from shared.runtime import Handled, Inbound

@@ -17,9 +17,8 @@ from services.prescreen import metrics
 from services.prescreen.core.inbound import CaseToScreen
 from services.prescreen.core.screening_state import CaseScreening, CaseState, Outcome, judge
 from services.prescreen.core.screening_state import screened as screened_state
-from services.prescreen.engine import Screened
+from services.prescreen.core.verdicts import Screened, Verdict, build_verdict, fingerprint
 from services.prescreen.ports import ScreeningStorePort, ShadowRow, VerdictRow
-from services.prescreen.verdicts import Verdict, build_verdict, fingerprint
 from shared.runtime import Handled
 from shared.runtime.contract import Outbound
 from shared.topics import SCREENING_VERDICTS

@@ -34,8 +34,8 @@ import asyncpg
 import numpy as np
 import uvloop
 
-from services.prescreen.banks import BankSet
-from services.prescreen.pdq_index import Hashes
+from services.prescreen.core.banks import BankSet
+from services.prescreen.core.pdq_index import Hashes
 from services.prescreen.tools.pdq_bench import measure
 from shared.cli.bench import observe
 from shared.config import Settings

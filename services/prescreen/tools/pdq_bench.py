@@ -12,7 +12,7 @@ from typing import TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from services.prescreen.pdq_index import (
+from services.prescreen.core.pdq_index import (
     DEFAULT_MAX_DISTANCE,
     HASH_BYTES,
     Hashes,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from services.prescreen.banks import BankSet
+from services.prescreen.core.banks import BankSet
+from services.prescreen.core.hash_screener import HashScreener
 from services.prescreen.core.model import CaseInput, MediaItem, Usability
-from services.prescreen.screeners.hashes import HashScreener
 from shared.events import Category
 from shared.events.screening import BankDefined, BankRemoved, HashAdded, HashRemoved
 

@@ -164,8 +164,8 @@ def test_the_example_labels_file_is_valid() -> None:
 def test_the_service_runs_the_classifier_when_configured(
     files: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from services.prescreen.banks import BankSet  # noqa: PLC0415
     from services.prescreen.config import PrescreenSettings  # noqa: PLC0415
+    from services.prescreen.core.banks import BankSet  # noqa: PLC0415
     from services.prescreen.service import build_engine  # noqa: PLC0415
 
     monkeypatch.setenv("CRIBLE_PRESCREEN_CLASSIFIER_MODEL", str(files["model"]))

@@ -6,8 +6,8 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from services.prescreen import pdq_index
-from services.prescreen.pdq_index import PdqIndex, pack, parse_pdq
+from services.prescreen.core import pdq_index
+from services.prescreen.core.pdq_index import PdqIndex, pack, parse_pdq
 
 Hashes = npt.NDArray[np.uint8]
 Result = list[list[tuple[int, int]]]

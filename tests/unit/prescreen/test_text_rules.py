@@ -10,7 +10,7 @@ import pytest
 
 from services.prescreen.adapters.stemmers import snowball
 from services.prescreen.adapters.yaml_files import load_rules
-from services.prescreen.text_rules import (
+from services.prescreen.core.text_rules import (
     RuleError,
     RuleHit,
     RuleSet,

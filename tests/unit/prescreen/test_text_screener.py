@@ -10,8 +10,8 @@ from services.prescreen.adapters.profanity_model import profanity_model
 from services.prescreen.adapters.stemmers import snowball
 from services.prescreen.adapters.yaml_files import load_rules
 from services.prescreen.core.model import CaseInput, ScreenerResult, TextItem, Usability
-from services.prescreen.screeners.text import TextScreener
-from services.prescreen.text_rules import Rule, RuleSet
+from services.prescreen.core.text_rules import Rule, RuleSet
+from services.prescreen.core.text_screener import TextScreener
 from shared.events import Category
 
 DEPLOY_RULES = Path(__file__).parents[3] / "deploy" / "prescreen" / "rules.yaml"

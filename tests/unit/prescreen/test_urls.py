@@ -7,14 +7,14 @@ from pathlib import Path
 import pytest
 
 from services.prescreen.adapters.yaml_files import load_domain_lists
-from services.prescreen.core.model import CaseInput, ScreenerResult, Usability
-from services.prescreen.domains import (
+from services.prescreen.core.domains import (
     DomainIndex,
     DomainListError,
     InvalidUrlError,
     url_host,
 )
-from services.prescreen.screeners.urls import UrlScreener
+from services.prescreen.core.model import CaseInput, ScreenerResult, Usability
+from services.prescreen.core.url_screener import UrlScreener
 from shared.events import Category
 
 DEPLOY_DOMAINS = Path(__file__).parents[3] / "deploy" / "prescreen" / "domains.yaml"

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from services.prescreen.banks import BankSet
 from services.prescreen.config import DEPLOY, PrescreenSettings
+from services.prescreen.core.banks import BankSet
 from services.prescreen.core.inbound import CaseToScreen
+from services.prescreen.core.verdicts import build_verdict, fingerprint, verdict_id
 from services.prescreen.service import build_engine
 from services.prescreen.tools.bankfiles import BankFileError, read_bank_file, updates
 from services.prescreen.tools.evaluate import evaluate, load_bank_files, read_labelled, render
-from services.prescreen.verdicts import build_verdict, fingerprint, verdict_id
 from shared.events.screening import ScreeningVerdict
 
 

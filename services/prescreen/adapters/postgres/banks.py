@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 import asyncpg
 import numpy as np
 
-from services.prescreen.banks import MIN_PDQ_QUALITY, BankSet, Update, normalise_hash
+from services.prescreen.core.banks import MIN_PDQ_QUALITY, BankSet, Update, normalise_hash
 from services.prescreen.ports import BankHashRow
 from shared.db import Connection
 from shared.events import Category

@@ -46,7 +46,7 @@ def concepts() -> Concepts:
     ],
 )
 def test_a_word_matches_its_family(concepts: Concepts, text: str, language: str | None) -> None:
-    from services.prescreen.text_rules import normalize  # noqa: PLC0415
+    from services.prescreen.core.text_rules import normalize  # noqa: PLC0415
 
     assert "threaten" in concepts.find(tokens(normalize(text)), language)
 

@@ -9,7 +9,7 @@ import pytest
 
 from services.prescreen.adapters.stemmers import snowball
 from services.prescreen.core.invisible import DEFAULT_IGNORABLE, displayed, strip_invisible
-from services.prescreen.text_rules import Rule, RuleSet
+from services.prescreen.core.text_rules import Rule, RuleSet
 from shared.events import Category
 
 CLASSES = {

@@ -6,10 +6,10 @@ import json
 import uuid
 from datetime import UTC, datetime
 
-from services.prescreen.banks import BankSet
 from services.prescreen.config import PrescreenSettings
+from services.prescreen.core.banks import BankSet
 from services.prescreen.core.inbound import CaseToScreen
-from services.prescreen.engine import Screened
+from services.prescreen.core.verdicts import Screened
 from services.prescreen.handlers.cases import publish_verdicts
 from services.prescreen.service import build_engine
 from shared.topics import SCREENING_VERDICTS

@@ -19,7 +19,7 @@ from dataclasses import replace
 from services.prescreen.core.language import LanguageIdentifier, primary
 from services.prescreen.core.model import CaseInput, Finding, ScreenerResult, TextItem, Usability
 from services.prescreen.core.preparation import identify
-from services.prescreen.text_rules import RuleHit, RuleSet, combined_scores
+from services.prescreen.core.text_rules import RuleHit, RuleSet, combined_scores
 from shared.events import Category
 
 VERSION = "2"

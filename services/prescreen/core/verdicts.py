@@ -12,9 +12,8 @@ from typing import Any
 import orjson
 
 from services.prescreen.core.inbound import CaseToScreen
-from services.prescreen.core.model import ScreenerResult
+from services.prescreen.core.model import CaseInput, ScreenerResult
 from services.prescreen.core.policy import Decision
-from services.prescreen.engine import Screened
 
 _NAMESPACE = uuid.UUID("5f0c6c1e-93b4-4f7e-8f0a-6c7d2b1e4a90")
 #: Bounds of the contract's lists: a verdict never fails its own schema.
@@ -22,6 +21,16 @@ _MAX_MATCHES = 64
 _MAX_NOTES = 16
 _MAX_LANGUAGES = 32
 _LANGUAGE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{1,8})*")
+
+
+@dataclass(frozen=True, slots=True)
+class Screened:
+    """One case revision, screened: what each screener said and what the policies decided."""
+
+    case: CaseInput
+    results: tuple[ScreenerResult, ...]
+    live: Decision
+    shadow: Decision | None
 
 
 def verdict_id(case_event_id: uuid.UUID) -> uuid.UUID:

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
+from services.prescreen.core.domains import DomainIndex, InvalidUrlError, url_host
 from services.prescreen.core.links import refang
 from services.prescreen.core.model import CaseInput, Finding, ScreenerResult, Usability
-from services.prescreen.domains import DomainIndex, InvalidUrlError, url_host
 from shared.events import Category
 
 VERSION = "2"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from services.prescreen.banks import BankHit, BankSet, MediaLookup
+from services.prescreen.core.banks import BankHit, BankSet, MediaLookup
 from services.prescreen.core.model import CaseInput, Finding, ScreenerResult, Usability
 from shared.events import Category
 from shared.events.screening import BankKind, HashAlgorithm

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from services.prescreen.pdq_index import PdqIndex, parse_pdq
+from services.prescreen.core.pdq_index import PdqIndex, parse_pdq
 from shared.events import Category
 from shared.events.screening import (
     BankDefined,
