@@ -15,7 +15,9 @@ from functools import partial
 from pathlib import Path
 from uuid import uuid4
 
+from services.prescreen.adapters.external_model import ExternalModelConfig, ExternalModelScreener
 from services.prescreen.adapters.lingua_languages import LinguaIdentifier
+from services.prescreen.adapters.offloaded_screener import OffloadedScreener
 from services.prescreen.adapters.onnx_classifier import ClassifierFilesError, OnnxClassifier
 from services.prescreen.adapters.postgres.banks import PostgresBankStore, load_banks
 from services.prescreen.adapters.postgres.screening import PostgresScreeningStore
@@ -32,12 +34,10 @@ from services.prescreen.core.policy import load_policy
 from services.prescreen.core.text_screener import TextScreener
 from services.prescreen.core.url_screener import UrlScreener
 from services.prescreen.core.verdicts import Screened
-from services.prescreen.engine import ScreeningEngine
 from services.prescreen.handlers.bank_feed import apply_updates, record_sizes
 from services.prescreen.handlers.bank_updates import store_updates
 from services.prescreen.handlers.cases import publish_verdicts
-from services.prescreen.screeners.external import ExternalModelConfig, ExternalModelScreener
-from services.prescreen.screeners.offload import OffloadedScreener
+from services.prescreen.handlers.screening import ScreeningEngine
 from shared.events import Category
 from shared.events.screening import BankUpdate
 from shared.runtime import ConsumerSpec, Handled, Inbound, Resource, Service, ServiceContext, Stage

@@ -1,7 +1,8 @@
 """Screened case events in, stored and published verdicts out.
 
-The screening itself ran in the consumer's stage (:mod:`services.prescreen.engine`); this
-handler only orders it against what was already screened, inside the runtime's transaction.
+The screening itself ran in the consumer's stage (:mod:`services.prescreen.handlers.screening`);
+this handler only orders it against what was already screened, inside the runtime's
+transaction.
 """
 
 from __future__ import annotations

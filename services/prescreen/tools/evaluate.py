@@ -33,7 +33,7 @@ from services.prescreen.core.banks import BankSet
 from services.prescreen.core.model import CaseInput, MediaItem, Route, TextItem, Usability
 from services.prescreen.core.policy import Decision
 from services.prescreen.core.verdicts import Screened
-from services.prescreen.engine import ScreeningEngine
+from services.prescreen.handlers.screening import ScreeningEngine
 from services.prescreen.tools.bankfiles import read_bank_file, updates
 from shared.events import Category
 from shared.events.screening import BankDefined

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from prometheus_client import REGISTRY
 
+from services.prescreen.adapters.external_model import ExternalModelConfig, ExternalModelScreener
 from services.prescreen.core.circuit import CircuitBreaker, CircuitState
 from services.prescreen.core.model import CaseInput, Finding, Screener, TextItem, Usability
-from services.prescreen.screeners.external import ExternalModelConfig, ExternalModelScreener
 from shared.events import Category
 
 API_KEY = "sk-test-secret-1234"

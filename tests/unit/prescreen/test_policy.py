@@ -16,7 +16,7 @@ from services.prescreen.core.policy import (
     load_policy,
     priority_hint,
 )
-from services.prescreen.engine import ScreeningEngine
+from services.prescreen.handlers.screening import ScreeningEngine
 from shared.events import Category
 from shared.events.screening import Severity
 

@@ -1,1 +1,0 @@
-"""Pre-screening screeners: one module per kind of evidence (texts, links)."""
