@@ -10,7 +10,7 @@ from services.prescreen.core.model import BackgroundScreener, CaseInput, TextIte
 from services.prescreen.core.policy import load_policy
 from services.prescreen.handlers.screening import ScreeningEngine
 from shared.events import Category
-from tests.unit.prescreen import offload_fixtures
+from tests.unit.prescreen.adapters import offload_fixtures
 
 
 def case(text: str) -> CaseInput:

@@ -17,7 +17,7 @@ from services.prescreen.core.model import CaseInput, ScreenerResult, Usability
 from services.prescreen.core.url_screener import UrlScreener
 from shared.events import Category
 
-DEPLOY_DOMAINS = Path(__file__).parents[3] / "deploy" / "prescreen" / "domains.yaml"
+DEPLOY_DOMAINS = Path(__file__).parents[4] / "deploy" / "prescreen" / "domains.yaml"
 
 LISTS = """
 - name: scam

@@ -24,7 +24,7 @@ DUPLICATE = (
     "- id: r9\n  category: spam\n  language: fr\n  weight: 1\n  keywords: [a]\n"
     "- id: r9\n  category: spam\n  language: fr\n  weight: 1\n  keywords: [b]"
 )
-DEPLOY_RULES = Path(__file__).parents[3] / "deploy" / "prescreen" / "rules.yaml"
+DEPLOY_RULES = Path(__file__).parents[4] / "deploy" / "prescreen" / "rules.yaml"
 STEMMERS = snowball()
 
 
@@ -291,7 +291,7 @@ def _naive_hits(rules: RuleSet, text: str, language: str, source: str) -> list[s
 
 def test_the_compiled_scans_find_what_each_rule_alone_finds() -> None:
     rules = load_rules(DEPLOY_RULES, stemmers=STEMMERS)
-    labelled = Path(__file__).parents[2] / "eval" / "prescreen.jsonl"
+    labelled = Path(__file__).parents[3] / "eval" / "prescreen.jsonl"
     texts = [
         (t["text"], t.get("language") or row["id"][:2])
         for row in map(json.loads, labelled.read_text(encoding="utf-8").splitlines())

@@ -14,7 +14,7 @@ from services.prescreen.core.text_rules import Rule, RuleSet
 from services.prescreen.core.text_screener import TextScreener
 from shared.events import Category
 
-DEPLOY_RULES = Path(__file__).parents[3] / "deploy" / "prescreen" / "rules.yaml"
+DEPLOY_RULES = Path(__file__).parents[4] / "deploy" / "prescreen" / "rules.yaml"
 
 
 class CountingModel:

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from shared.events.reports import Category, Evidence, ReportSubmitted
 
-HELDOUT = Path(__file__).parents[1] / "eval" / "prescreen_heldout.jsonl"
+HELDOUT = Path(__file__).parents[3] / "eval" / "prescreen_heldout.jsonl"
 CATEGORIES = {c.value for c in Category if c is not Category.OTHER}
 LANGUAGES = ("en", "fr")
 ID = re.compile(r"^(en|fr)-h-[a-z]+-\d{3}$")
