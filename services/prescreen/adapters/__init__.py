@@ -1,1 +1,1 @@
-"""Prescreen's clients of outside things: model servers, model files, detectors."""
+"""Prescreen's clients of outside things: the database, files, models, detectors, processes."""

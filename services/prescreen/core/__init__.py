@@ -1,1 +1,1 @@
-"""Prescreen's pure core: text, links, languages and answers, with no I/O."""
+"""Prescreen's pure core: the screening model, rules, screeners, banks, policies, verdicts."""
