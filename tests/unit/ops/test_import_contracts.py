@@ -84,6 +84,37 @@ def test_shared_importing_a_service_breaks_its_contract(tmp_path: Path) -> None:
     assert any("shared imports no service" in n for n in _broken(result.stdout)), result.stdout
 
 
+#: Prescreen's layers, one forbidden import each: the rules reaching their stemmer adapter,
+#: the engine naming the offloaded screener's class, a screener recording its own metrics.
+PRESCREEN_LAYERS = [
+    (
+        "services/prescreen/core/text_rules.py",
+        "services.prescreen.adapters.stemmers",
+        "prescreen's core is pure",
+    ),
+    (
+        "services/prescreen/handlers/screening.py",
+        "services.prescreen.adapters.offloaded_screener",
+        "prescreen's handlers take ports",
+    ),
+    ("services/prescreen/core/text_screener.py", "services.prescreen.metrics", "prescreen's core"),
+]
+
+
+@pytest.mark.parametrize(("module", "imported", "contract"), PRESCREEN_LAYERS)
+def test_a_prescreen_layer_importing_one_above_it_breaks_its_contract(
+    tmp_path: Path, module: str, imported: str, contract: str
+) -> None:
+    root = _sources(tmp_path)
+    path = root / module
+    path.write_text(path.read_text() + f"\nimport {imported}  # noqa: E402\n")
+
+    result = _lint_imports(root)
+
+    assert result.returncode != 0
+    assert any(contract in name for name in _broken(result.stdout)), result.stdout
+
+
 def _broken(report: str) -> list[str]:
     """The names of the contracts the report says are broken (it wraps long names)."""
     summary = " ".join(report.split("Contracts:", maxsplit=1)[0].split())
