@@ -33,14 +33,18 @@ def prepare(cases: Sequence[CaseInput]) -> list[CaseInput]:
 
 def identify(cases: Sequence[CaseInput], identifier: LanguageIdentifier) -> list[CaseInput]:
     """The cases with every untagged text's language guessed (``None``: cannot tell)."""
-    untagged = [item.text for case in cases for item in case.texts if not item.language]
-    if not untagged:
+    if all(item.language for case in cases for item in case.texts):
         return list(cases)
-    guesses = iter(identifier.identify(untagged))
-    return with_languages(
-        cases,
-        [tuple(item.language or next(guesses) for item in case.texts) for case in cases],
-    )
+    return with_languages(cases, languages_of(cases, identifier))
+
+
+def languages_of(
+    cases: Sequence[CaseInput], identifier: LanguageIdentifier
+) -> list[tuple[str | None, ...]]:
+    """Each case's texts' languages: the tag, else the identifier's guess (one call)."""
+    untagged = [item.text for case in cases for item in case.texts if not item.language]
+    guesses = iter(identifier.identify(untagged) if untagged else ())
+    return [tuple(item.language or next(guesses) for item in case.texts) for case in cases]
 
 
 def with_languages(

@@ -14,11 +14,10 @@ its results, for the policy and the screeners that read them.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 
 from services.prescreen.core.language import LanguageIdentifier, primary
 from services.prescreen.core.model import CaseInput, Finding, ScreenerResult, TextItem, Usability
-from services.prescreen.core.preparation import identify
+from services.prescreen.core.preparation import languages_of
 from services.prescreen.core.text_rules import RuleHit, RuleSet, combined_scores
 from shared.events import Category
 
@@ -66,14 +65,23 @@ class TextScreener:
 
     def screen(self, cases: Sequence[CaseInput]) -> list[ScreenerResult]:
         """Score every case; the model runs once over the batch's English texts."""
-        if self.languages is not None:
-            cases = identify(cases, self.languages)
-        texts = [[t for t in case.texts if t.text.strip()] for case in cases]
+        if self.languages is None:
+            languages = [tuple(item.language for item in case.texts) for case in cases]
+        else:
+            languages = languages_of(cases, self.languages)
+        texts = [
+            [
+                (item, language)
+                for item, language in zip(case.texts, found, strict=True)
+                if item.text.strip()
+            ]
+            for case, found in zip(cases, languages, strict=True)
+        ]
         english = [
             (index, self._weight(item), self._clip(item.text))
             for index, items in enumerate(texts)
-            for item in items
-            if is_english(item.language)
+            for item, language in items
+            if is_english(language)
         ]
         probabilities: dict[int, float] = {}
         if english:
@@ -82,14 +90,11 @@ class TextScreener:
                 english, self.model([t for _, _, t in english]), strict=True
             ):
                 probabilities[index] = max(probabilities.get(index, 0.0), weight * probability)
-        results = [
-            self._result(items, probabilities.get(index)) for index, items in enumerate(texts)
-        ]
-        if self.languages is None:
-            return results
+        # the languages it identified go back with its results (none when it identifies none)
+        reported = languages if self.languages is not None else [()] * len(cases)
         return [
-            replace(result, languages=tuple(item.language for item in case.texts))
-            for case, result in zip(cases, results, strict=True)
+            self._result(items, probabilities.get(index), found)
+            for index, (items, found) in enumerate(zip(texts, reported, strict=True))
         ]
 
     def _weight(self, item: TextItem) -> float:
@@ -98,13 +103,18 @@ class TextScreener:
     def _clip(self, text: str) -> str:
         return text[: self.max_chars]
 
-    def _result(self, items: list[TextItem], probability: float | None) -> ScreenerResult:
+    def _result(
+        self,
+        items: list[tuple[TextItem, str | None]],
+        probability: float | None,
+        languages: tuple[str | None, ...],
+    ) -> ScreenerResult:
         if not items:
-            return ScreenerResult(self.name, self.version, Usability.NO_INPUT)
+            return ScreenerResult(self.name, self.version, Usability.NO_INPUT, languages=languages)
         hits: dict[str, tuple[RuleHit, str]] = {}
-        for item in items:
+        for item, language in items:
             weight = self._weight(item)
-            for hit in self.rules.match(self._clip(item.text), item.language, item.source):
+            for hit in self.rules.match(self._clip(item.text), language, item.source):
                 weighted = RuleHit(hit.rule_id, hit.category, hit.weight * weight)
                 if hit.rule_id not in hits or hits[hit.rule_id][0].weight < weighted.weight:
                     hits[hit.rule_id] = (weighted, item.source)
@@ -120,12 +130,12 @@ class TextScreener:
             scores[Category.HARASSMENT] = max(harassment, probability)
             if probability >= MODEL_THRESHOLD:
                 findings.append(Finding("model", Category.HARASSMENT, MODEL_REF))
-        long_texts = sum(len(item.text) > self.max_chars for item in items)
+        long_texts = sum(len(item.text) > self.max_chars for item, _ in items)
         notes = (
             (f"{long_texts} text(s) over {self.max_chars} characters, scored on their start",)
             if long_texts
             else ()
         )
         return ScreenerResult(
-            self.name, self.version, Usability.USED, scores, tuple(findings), notes
+            self.name, self.version, Usability.USED, scores, tuple(findings), notes, languages
         )
