@@ -83,7 +83,7 @@ class ConceptRule:
         # the shortest run of words holding at_least distinct concepts
         counts: dict[str, int] = {}
         start = 0
-        for position, name in events:
+        for end, (position, name) in enumerate(events, start=1):
             counts[name] = counts.get(name, 0) + 1
             while position - events[start][0] >= self.within:
                 gone = events[start][1]
@@ -92,10 +92,10 @@ class ConceptRule:
                     del counts[gone]
                 start += 1
             # one word standing for two concepts ("followers": promotion and a call to
-            # follow) is one signal, not two
+            # follow) is one signal, not two: the words counted are the window's only
             if (
                 len(counts) >= self.at_least
-                and len({p for p, _ in events[start:]}) >= self.at_least
+                and len({p for p, _ in events[start:end]}) >= self.at_least
             ):
                 return True
         return False

@@ -94,6 +94,18 @@ def test_a_compositional_rule_needs_its_concepts_within_its_window() -> None:
     assert not some.matches({"promise": [1]})
 
 
+def test_one_word_for_two_concepts_stays_one_signal_when_a_later_word_is_out_of_reach() -> None:
+    rule = ConceptRule(("offer", "substance"), at_least=2, within=5)
+    # "followers" at 3 stands for both; the next offer, 17 words on, is no part of its window
+    assert not rule.matches({"offer": [3, 20], "substance": [3]})
+    assert not rule.matches({"offer": [3], "substance": [3, 20]})
+    # within reach, a second word makes two signals
+    assert rule.matches({"offer": [3, 6], "substance": [3]})
+    three = ConceptRule(("promise", "payment", "urgency"), at_least=3, within=4)
+    assert not three.matches({"promise": [0], "payment": [0, 9], "urgency": [2]})
+    assert three.matches({"promise": [0], "payment": [0, 3], "urgency": [2]})
+
+
 def test_compositions_report_exactly_the_rules_their_concepts_satisfy() -> None:
     rules = [
         (0, ConceptRule(("offer", "substance"), at_least=2, within=5)),
