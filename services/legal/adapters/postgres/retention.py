@@ -92,6 +92,8 @@ class PostgresRetention:
         self._conn = conn
         self._retention = retention
         self._ring = ring
+        #: The session months' part of the last run (its detach and drop times, for a bench).
+        self.months: session_months.MonthsOutcome | None = None
 
     async def enforce(self, *, now: datetime, dry_run: bool, batch: int) -> list[RuleOutcome]:
         """Drop the months past their year, trim the next, then apply every rule at ``now``.
@@ -106,6 +108,7 @@ class PostgresRetention:
             lock_timeout_ms=LOCK_TIMEOUT_MS,
             batch=batch,
         )
+        self.months = months
         outcomes = [
             await enforce_rule(self._conn, rule, now=now, dry_run=dry_run, batch=batch)
             for rule in rules(self._retention)

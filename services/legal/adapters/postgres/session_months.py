@@ -38,6 +38,9 @@ class MonthsOutcome:
 
     ``held``: rows a preservation order kept out of the months dropped (now in the default
     partition); ``held_in_place``: those past their year in the trimmed month.
+    ``detaching``: the seconds the months' detach transactions took (what holds the lock on
+    ``legal.sessions``); ``removing``: the seconds their drops took (freeing the files, with a
+    lock on the detached table alone).
     """
 
     months: int
@@ -47,6 +50,8 @@ class MonthsOutcome:
     seconds: float
     trimmed: int = 0
     held_in_place: int = 0
+    detaching: float = 0.0
+    removing: float = 0.0
 
 
 def month_of(day: date) -> date:
@@ -131,12 +136,14 @@ async def drop_due(
     present = await months(conn)
     due = [month for month in present if month_end(month) <= cutoff]
     dropped = rows = held = trimmed = held_in_place = 0
+    detaching = removing = 0.0
     estimated = False
     for month in due:
         if dry_run:
             counts = await _count(conn, month, cutoff=cutoff, now=now)
             rows, held, dropped = rows + counts[0], held + counts[1], dropped + 1
             continue
+        begun = time.monotonic()
         try:
             async with conn.transaction():
                 await conn.execute(f"SET LOCAL lock_timeout = {int(lock_timeout_ms)}")
@@ -146,7 +153,17 @@ async def drop_due(
         except asyncpg.LockNotAvailableError:
             log.warning("a session month waits for the next retention run: its lock was busy")
             continue
+        detached_at = time.monotonic()
         await conn.fetchval("SELECT legal.drop_detached_session_month($1)", month)
+        detaching += detached_at - begun
+        removing += time.monotonic() - detached_at
+        log.info(
+            "a session month dropped",
+            extra={
+                "detach_ms": round((detached_at - begun) * 1000, 1),
+                "drop_ms": round((time.monotonic() - detached_at) * 1000, 1),
+            },
+        )
         dropped += 1
         rows += outcome["dropped"]
         held += outcome["held"]
@@ -165,6 +182,8 @@ async def drop_due(
         time.monotonic() - started,
         trimmed,
         held_in_place,
+        detaching,
+        removing,
     )
 
 
