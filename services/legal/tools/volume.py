@@ -3,12 +3,13 @@
 N sessions (100,000,000 for the figures in the README) over the last 13 months and this one
 (from the first day of the month 13 months ago: about 400 days, in their month partitions,
 ``session_months.py``), spread over N / 100 accounts (about 100 sessions an account a year,
-a session every few days), are copied in day after day as the intake would have written
-them. Three accounts' sessions are sealed with their own account keys by the
-store's own code and interleaved with the rest: a typical one (100 sessions in the year), a
-heavy one (10 a day) and one under a preservation order (one a day). The other accounts'
-addresses are random bytes of a sealed address's length: the store never opens them here,
-and they take the same room.
+a session every few days), each account with its data key in ``legal.account_keys``, are
+made inside PostgreSQL a month at a time, in the order the intake would have written them
+(``volume_load.py``). Three accounts' sessions are sealed with their own account keys by
+the store's own code and put in their place among the rest: a typical one (100 sessions in
+the year), a heavy one (10 a day) and one under a preservation order (one a day). The other
+sessions' addresses are real sealed addresses from a pool (bound to other rows: the store
+never opens them here), so they take the same room.
 
 Then it prints: the load's rate; the bytes a session takes in the table and in each index;
 the time to read and open one account's year (the typical and the heavy account, the first
@@ -27,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import functools
 import json
 import os
 import random
@@ -56,20 +56,20 @@ from services.legal.core.identity import (
 from services.legal.core.model import Scope
 from services.legal.handlers.account_keys import AccountKeys
 from services.legal.handlers.retention import run_retention
+from services.legal.tools import volume_load, volume_variants
 from shared.config import Settings
 from shared.events.identity import IdentityEvent
 from shared.events.legal import DataCategory
 
 #: The most days loaded: the first day of the month 13 months ago to today.
 DAYS = 427
-PREFIX = "vol-"
+PREFIX = volume_load.PREFIX
 TYPICAL, HEAVY, PRESERVED = f"{PREFIX}typical", f"{PREFIX}heavy", f"{PREFIX}preserved"
 #: Sessions a day of the measured accounts (the typical one: about 100 in a year).
 PER_DAY = {TYPICAL: 100 / 365, HEAVY: 10.0, PRESERVED: 1.0}
 LOOKUP_TARGET_SECONDS = 0.05
 RETENTION_TARGET_SECONDS = 1.0
 ESTIMATED = " (as ANALYZE counted them)"
-COLUMNS = ["row_id", "platform_user_id", "observed_at", "utc_offset_minutes", "address", "key_id"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -77,6 +77,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--volume", type=int, default=0, help="sessions to load (volume mode)")
     parser.add_argument("--keep", action="store_true", help="volume: leave the rows loaded")
     parser.add_argument("--reuse", action="store_true", help="volume: measure rows kept before")
+    parser.add_argument("--load-jobs", type=int, default=2, help="volume: months loaded at once")
+    parser.add_argument(
+        "--variant", choices=volume_variants.VARIANTS, default="none",
+        help="volume: a layout to try for one account's year (volume_variants.py)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--lookups-only", action="store_true",
+        help="volume: measure sizes and one account's year, not retention and intake",
+    )  # fmt: skip
 
 
 async def run_volume(
@@ -102,19 +111,24 @@ async def run_volume(
         if not loaded:
             await _register(conn, list(PER_DAY), since=now - timedelta(days=DAYS + 30))
             await preservation(conn, PRESERVED, now)
-            seconds = await _load(conn, args.volume, today=today)
+            load = await _load(dsn, conn, args.volume, today=today, jobs=args.load_jobs)
             print(
-                f"loaded {args.volume:,} sessions in {seconds:.0f} s "
-                f"({args.volume / seconds:,.0f}/s) into {len(await session_months.months(conn))}"
-                " month partitions; "
+                f"loaded {load.sessions:,} sessions and {args.volume // 100:,} account keys in "
+                f"{load.seconds:.0f} s ({load.sessions / load.seconds:,.0f} sessions/s, "
+                f"{args.load_jobs} months at once) into "
+                f"{len(await session_months.months(conn))} month partitions; "
                 f"load average {os.getloadavg()[0]:.1f}",
                 flush=True,
             )
+            print(await volume_variants.apply(conn, args.variant, today=today), flush=True)
             started = time.monotonic()
-            await conn.execute("ANALYZE legal.sessions")
+            # The months were analysed as they were vacuumed; the parent's own statistics.
+            await conn.execute("ANALYZE ONLY legal.sessions")
             print(f"analysed in {time.monotonic() - started:.0f} s", flush=True)
         await _sizes(conn)
         await _lookups(conn, now=now)
+        if args.lookups_only:
+            return 0
         await _retention(conn, dsn, now=now)
         rate = await intake(settings)
         print(
@@ -164,16 +178,16 @@ async def _foreign_rows(conn: asyncpg.Connection) -> bool:
     return bool(await conn.fetchval("SELECT EXISTS (SELECT 1 FROM legal.sessions)"))
 
 
-def _sealed_lengths(rng: random.Random) -> list[int]:
-    """The lengths of sealed addresses, IPv4 (70 %) and IPv6 (30 %), as the store seals them."""
+def _sealed_pool(rng: random.Random, size: int = 4096) -> volume_load.Pool:
+    """Addresses sealed by the store's own code, IPv4 (70 %) and IPv6 (30 %), as it packs them."""
     settings = LegalSettings()
     key = AccountKey(os.urandom(32))
-    lengths = []
-    for i in range(1000):
+    sealed = []
+    for i in range(size):
         body = _session_event("sample", i, datetime.now(UTC), rng)
         change = _insert(changes_for(body, cipher=key, index=settings.blind_index()))
-        lengths.append(len(change.address.pack()))
-    return lengths
+        sealed.append(change.address.pack())
+    return volume_load.Pool.of(sealed)
 
 
 def _insert(changes: Sequence[IdentityChange]) -> InsertSession:
@@ -208,11 +222,11 @@ def _session_event(user: str, n: int, when: datetime, rng: random.Random) -> Any
 
 async def _measured_rows(
     conn: asyncpg.Connection, first: date, days: int, rng: random.Random
-) -> dict[date, list[tuple[Any, ...]]]:
-    """The measured accounts' sessions, sealed with their account keys, by day."""
+) -> list[tuple[Any, ...]]:
+    """The measured accounts' sessions, sealed with their account keys."""
     settings = LegalSettings()
     keys = await AccountKeys().for_users(legal_unit(conn, settings.keys()), list(PER_DAY))
-    by_day: dict[date, list[tuple[Any, ...]]] = {}
+    rows: list[tuple[Any, ...]] = []
     n = 0
     for user, per_day in PER_DAY.items():
         sealer: Sealer = keys[user]
@@ -228,76 +242,24 @@ async def _measured_rows(
                     _session_event(user, n, when, rng), cipher=sealer, index=settings.blind_index()
                 )
             )
-            by_day.setdefault(day, []).append(
+            rows.append(
                 (change.row_id, user, change.observed_at, change.utc_offset_minutes,
                  change.address.pack(), change.key_id)
             )  # fmt: skip
-    return by_day
-
-
-def _day_rows(
-    day: date,
-    count: int,
-    *,
-    accounts: int,
-    lengths: list[int],
-    measured: list[tuple[Any, ...]],
-    seed: int,
-) -> list[tuple[Any, ...]]:
-    """One day's sessions in the order they were observed (the order the intake wrote them)."""
-    rng = random.Random(seed)  # noqa: S311 - bench data
-    start = datetime.combine(day, datetime.min.time(), UTC)
-    seconds = sorted(rng.random() * 86400 for _ in range(count))
-    noise = os.urandom(count * 80)
-    rows: list[tuple[Any, ...]] = []
-    for i, second in enumerate(seconds):
-        user = f"{PREFIX}{rng.randrange(accounts):07d}"
-        size = lengths[i % len(lengths)]
-        rows.append(
-            (f"{user}/{rng.getrandbits(128):032x}", user, start + timedelta(seconds=second),
-             60, noise[i * 80 : i * 80 + size], ACCOUNT_KEY)
-        )  # fmt: skip
-    rows.extend(measured)
-    rows.sort(key=lambda row: row[2])
     return rows
 
 
-async def _load(conn: asyncpg.Connection, total: int, *, today: date) -> float:
-    """Create the months and copy ``total`` sessions in, oldest day first; the seconds it took."""
+async def _load(
+    dsn: str, conn: asyncpg.Connection, total: int, *, today: date, jobs: int
+) -> volume_load.Loaded:
+    """Every month made and about ``total`` sessions loaded (the measured ones among them)."""
     rng = random.Random(24)  # noqa: S311 - bench data
     first = first_day(today)
-    days = (today - first).days + 1
-    await session_months.create_months(conn, first, today + timedelta(days=1))
-    lengths = _sealed_lengths(rng)
-    measured = await _measured_rows(conn, first, days, rng)
-    accounts = max(1, total // 100)
-    per_day = total // days
-    started = time.monotonic()
-    make = functools.partial(_day_rows, accounts=accounts, lengths=lengths)
-    pending = asyncio.create_task(
-        asyncio.to_thread(make, first, per_day, measured=measured.get(first, []), seed=0)
-    )
-    for n in range(days):
-        day = first + timedelta(days=n)
-        rows = await pending
-        if n + 1 < days:  # the next day is made while this one is copied
-            following = day + timedelta(days=1)
-            count = per_day if n + 2 < days else total - per_day * (days - 1)
-            pending = asyncio.create_task(
-                asyncio.to_thread(
-                    make, following, count, measured=measured.get(following, []), seed=n + 1
-                )
-            )
-        await conn.copy_records_to_table(
-            f"sessions_{day:%Y%m}", schema_name="legal", records=rows, columns=COLUMNS
-        )
-        if n % 30 == 29:
-            done = per_day * (n + 1)
-            print(
-                f"  {done:,} sessions, {done / (time.monotonic() - started):,.0f}/s",
-                flush=True,
-            )
-    return time.monotonic() - started
+    measured = await _measured_rows(conn, first, (today - first).days + 1, rng)
+    return await volume_load.load(
+        dsn, total, first=first, today=today, measured=measured, pool=_sealed_pool(rng),
+        cipher=LegalSettings().keys().cipher(), jobs=jobs,
+    )  # fmt: skip
 
 
 async def _sizes(conn: asyncpg.Connection) -> None:
@@ -333,6 +295,8 @@ class _Timed:
     read: float
     opened: float
     sessions: int
+    #: The processor time the opening took (the rest of its time is waiting for a core).
+    opening_cpu: float = 0.0
 
 
 async def _lookup(conn: asyncpg.Connection, user: str, scope: Scope, *, open_them: bool) -> _Timed:
@@ -342,17 +306,52 @@ async def _lookup(conn: asyncpg.Connection, user: str, scope: Scope, *, open_the
     read = time.perf_counter() - started
     if rows is None:
         raise RuntimeError(f"no account {user}")
+    cpu = 0.0
     if open_them:
         keys = await AccountKeys().for_users(
             legal_unit(conn, settings.keys()), [user], create=False
         )
+        cpu = time.process_time()
         record = open_record(
             rows[0], phone_numbers=rows[1], sessions=rows[2],
             cipher=FieldOpener(settings.cipher(), keys.get(user)),
         )  # fmt: skip
+        cpu = time.process_time() - cpu
         if len(record.sessions) != len(rows[2]):
             raise RuntimeError("a session did not open")
-    return _Timed(read, time.perf_counter() - started, len(rows[2]))
+    return _Timed(read, time.perf_counter() - started, len(rows[2]), cpu)
+
+
+class _Recorder:
+    """A connection that keeps the statements it runs (to explain the store's own query)."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn = conn
+        self.statements: list[tuple[str, tuple[Any, ...]]] = []
+
+    async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+        self.statements.append((sql, args))
+        return await self.conn.fetch(sql, *args)
+
+    async def fetchrow(self, sql: str, *args: Any) -> asyncpg.Record | None:
+        self.statements.append((sql, args))
+        return await self.conn.fetchrow(sql, *args)
+
+
+async def _explained(conn: asyncpg.Connection, user: str, scope: Scope) -> str:
+    """Where the store's query for ``user``'s sessions spends its time, as the server says."""
+    recorder = _Recorder(conn)
+    await account_rows(recorder, user, scope)  # type: ignore[arg-type]
+    sql, args = next(s for s in recorder.statements if "legal.sessions" in s[0])
+    (plan,) = json.loads(
+        await conn.fetchval(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {sql}", *args)
+    )
+    top = plan["Plan"]
+    return (
+        f"server: planning {plan['Planning Time']:.1f} ms, execution "
+        f"{plan['Execution Time']:.1f} ms, {top.get('Shared Hit Blocks', 0):,} pages from "
+        f"PostgreSQL's buffers and {top.get('Shared Read Blocks', 0):,} read in"
+    )
 
 
 async def _lookups(conn: asyncpg.Connection, *, now: datetime) -> None:
@@ -365,8 +364,9 @@ async def _lookups(conn: asyncpg.Connection, *, now: datetime) -> None:
             f"one account's year ({first.sessions:,} sessions): read and opened "
             f"{first.opened * 1000:.1f} ms the first time, then median "
             f"{statistics.median(r.opened for r in rest) * 1000:.1f} ms (read alone "
-            f"{statistics.median(r.read for r in rest) * 1000:.1f} ms; target "
-            f"< {LOOKUP_TARGET_SECONDS * 1000:.0f} ms)",
+            f"{statistics.median(r.read for r in rest) * 1000:.1f} ms, opening's processor "
+            f"time {statistics.median(r.opening_cpu for r in rest) * 1000:.1f} ms; target "
+            f"< {LOOKUP_TARGET_SECONDS * 1000:.0f} ms); {await _explained(conn, user, year)}",
             flush=True,
         )
     # Accounts nobody read since the load: their pages are wherever the machine left them.
@@ -374,7 +374,7 @@ async def _lookups(conn: asyncpg.Connection, *, now: datetime) -> None:
     accounts = max(1, int(await conn.fetchval("SELECT sum(reltuples) FROM pg_class c "
         "JOIN pg_inherits i ON i.inhrelid = c.oid WHERE i.inhparent = 'legal.sessions'::regclass"
     )) // 100)  # fmt: skip
-    users = [f"{PREFIX}{rng.randrange(accounts):07d}" for _ in range(30)]
+    users = [volume_load.account(rng.randrange(accounts)) for _ in range(30)]
     await _register(conn, users, since=now - timedelta(days=DAYS + 30))
     cold = [await _lookup(conn, user, year, open_them=False) for user in users]
     reads = sorted(r.read for r in cold)
@@ -436,8 +436,15 @@ async def _retention(conn: asyncpg.Connection, dsn: str, *, now: datetime) -> No
             PRESERVED,
             at - config.retention().connection_data,
         )
+        parts = ""
+        if store.months is not None and store.months.months:
+            parts = (
+                f" (detached in {store.months.detaching * 1000:.0f} ms: the lock on "
+                f"legal.sessions; dropped in {store.months.removing:.2f} s: the files freed, "
+                "a lock on the detached month alone)"
+            )
         print(
-            f"retention, {label}: {sessions.partitions} month(s) dropped whole and "
+            f"retention, {label}: {sessions.partitions} month(s) dropped whole{parts} and "
             f"{sessions.due:,} sessions gone{ESTIMATED if sessions.estimated else ''}"
             f" in {sessions.seconds:.2f} s (the whole run {took:.2f} s; target for a month "
             f"< {RETENTION_TARGET_SECONDS:.0f} s); {kept} sessions of the preserved account "
