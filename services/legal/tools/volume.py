@@ -147,6 +147,7 @@ async def run_volume(
     finally:
         if not args.keep:
             await _clean(conn, today=today)
+            await volume_variants.undo(conn, args.variant)
         await conn.close()
     return 0
 

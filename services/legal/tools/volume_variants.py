@@ -44,8 +44,9 @@ async def apply(conn: asyncpg.Connection, variant: str, *, today: date) -> str:
                 continue
             table = session_months.partition_name(month)
             index = await conn.fetchval(
-                "SELECT indexrelid::regclass::text FROM pg_index WHERE indrelid = $1::regclass "
-                "AND pg_get_indexdef(indexrelid) LIKE '%(platform_user_id, observed_at)'",
+                "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                "WHERE i.indrelid = $1::regclass "
+                "AND pg_get_indexdef(i.indexrelid) LIKE '%(platform_user_id, observed_at)'",
                 table,
             )
             await conn.execute(f"CLUSTER {table} USING {index}")
@@ -53,3 +54,13 @@ async def apply(conn: asyncpg.Connection, variant: str, *, today: date) -> str:
     elif variant != "none":
         raise ValueError(f"no variant {variant!r}")
     return f"variant {variant} in place in {time.monotonic() - started:.0f} s"
+
+
+async def undo(conn: asyncpg.Connection, variant: str) -> None:
+    """The store's own indexes back once the bench has emptied it (its rows are gone)."""
+    if variant == "covering":
+        await conn.execute(
+            "CREATE INDEX IF NOT EXISTS sessions_user_time ON legal.sessions "
+            "(platform_user_id, observed_at)"
+        )
+        await conn.execute("DROP INDEX IF EXISTS legal.sessions_user_time_covering")
