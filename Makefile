@@ -99,7 +99,7 @@ bench-legal: $(STAMP) ## Identity intake rate, and approval to package for 100,0
 bench-legal-console: $(STAMP) ## The officers' console's server time: 10,000 open requests, a 20-page document
 	$(BIN)/crible local -- $(BIN)/crible bench legal_console
 
-bench-legal-volume: $(STAMP) ## The identity store with 100,000,000 sessions: bytes per row, one account's year, a month's retention (about 35 GB of disk at its peak, 50 minutes on 2 busy cores)
+bench-legal-volume: $(STAMP) ## The identity store with 100,000,000 sessions: bytes per row, one account's year, a month's retention (about 28 GiB of disk plus WAL, about 15 minutes of loading on 2 busy cores)
 	$(BIN)/crible local -- $(BIN)/crible bench legal --volume 100000000
 
 bench-ingest-cluster: $(STAMP) ## Ingestion with 1, 2 and 4 workers on three brokers (200,000 reports, 3 rounds each)
