@@ -19,10 +19,13 @@ import contextlib
 import logging
 
 from aiokafka import AIOKafkaConsumer
+from faust.types import TP
 
 from services.surge.adapters.agents import Agents
 from services.surge.adapters.health import AgentStalledError, Health
 from services.surge.adapters.intake import Intake
+from services.surge.adapters.state import check_local_state
+from services.surge.adapters.stores import RocksStore, store_of
 from services.surge.adapters.sweeps import Sweeps
 from services.surge.adapters.tables import HeldWrites, SnapshotBeforeCommit
 from services.surge.adapters.topology import Topology
@@ -54,6 +57,7 @@ class SurgeApp:
         )
         self.app.sensors.add(SnapshotBeforeCommit(self._held_writes))
         self.app.consumer.before_commit = self._write_held  # type: ignore[attr-defined]
+        self.app.on_partitions_revoked.connect(self._on_revoked)  # type: ignore[arg-type]
         dirty = self._held_writes.dirty
         self.sweeps = Sweeps(
             self.topology, policy=surge.policy(), every=surge.sweep_seconds, dirty=dirty
@@ -79,6 +83,12 @@ class SurgeApp:
         """Run the app until ``stop`` is set; raise :class:`AgentStalledError` on a stall."""
         self._offsets = make_plain_consumer(self.settings)
         await self._offsets.start()
+        store = store_of(self.topology.reporters)
+        if isinstance(store, RocksStore):
+            changelog = self.topology.reporters.changelog_topic.get_topic_name()
+            await check_local_state(
+                self.settings, store, changelog=changelog, offsets=self._offsets
+            )
         await self._producer.start()
         await self.app.start()
         intake_stop = asyncio.Event()
@@ -101,7 +111,23 @@ class SurgeApp:
             await self._offsets.stop()
 
     async def _write_held(self) -> None:
-        await self._held_writes.write(self._producer)
+        await self._held_writes.write(self._producer, owned=self._owned)
+
+    def _owned(self, changelog: TP) -> bool:
+        """Whether this process holds ``changelog`` (its tables' partition) now."""
+        return changelog in self.app.assignor.assigned_actives()
+
+    async def _on_revoked(
+        self, _sender: object, *_args: object, signal: object, **_kwargs: object
+    ) -> None:
+        """Partitions are about to move: write what their tables hold back, all of it.
+
+        faust commits on revocation only when offsets moved; what it left held would be
+        written later, from a partition by then another process's (and dropped there).
+        """
+        del signal  # faust's signals name themselves to every receiver
+        self._held_writes.snapshot()
+        await self._write_held()
 
     async def _stop(self, intake: asyncio.Task[None], intake_stop: asyncio.Event) -> None:
         """Stop the intake (its last batch committed), then faust, each bounded."""

@@ -8,12 +8,17 @@ partition, which is the partition of the key's changelog record.
 
 from __future__ import annotations
 
+import logging
+import shutil
+from collections.abc import Set
 from typing import Any, Protocol, cast
 
 import faust
 from faust.stores import memory, rocksdb
-from faust.types import StoreT, TableT
+from faust.types import TP, CollectionT, StoreT, TableT
 from yarl import URL
+
+log = logging.getLogger(__name__)
 
 #: RocksDB's memory, per partition's database: its write buffers and block cache. faust's
 #: defaults (3 x 64 MiB buffers and a 2 GiB cache per database) would let eight
@@ -58,13 +63,17 @@ class MemoryStore(memory.Store[bytes, Any]):
         """The value of ``key``."""
         return self.data.get(key)
 
-    def put_in(self, partition: int, key: bytes, value: Any) -> None:  # noqa: ARG002
+    def put_in(self, partition: int, key: bytes, value: Any) -> None:
         """Store ``value`` under ``key``."""
         self.data[key] = value
+        # faust drops the keys of partitions the process no longer holds once a rebalance's
+        # recovery completes, by this map, which only its restore fills otherwise.
+        self._key_partition[key] = partition
 
     def delete_in(self, partition: int, key: bytes) -> None:  # noqa: ARG002
         """Forget ``key``."""
         self.data.pop(key, None)
+        self._key_partition.pop(key, None)
 
     def encoded_in(self, partition: int, key: bytes) -> bytes | None:
         """The value of ``key`` as its changelog record holds it."""
@@ -122,6 +131,46 @@ class RocksStore(rocksdb.Store):
             db.property_int_value("rocksdb.estimate-num-keys") or 0
             for db in self._dbs_for_actives()
         )
+
+    def revoke_partitions(self, table: CollectionT, tps: Set[TP]) -> None:
+        """Close the databases of partitions handed to another process.
+
+        faust's drops them unclosed: RocksDB's lock, write buffers and cache stay with the
+        process until the garbage collector finds the handle.
+        """
+        for tp in tps:
+            if tp.topic in table.changelog_topic.topics:
+                db = self._dbs.pop(tp.partition, None)
+                if db is not None:
+                    db.close()
+                    log.info("database closed", extra={"partition": tp.partition})
+
+    def on_disk(self) -> list[int]:
+        """The partitions whose database is on disk (open or not)."""
+        return [p for p in range(self.table.partitions or 0) if self.partition_path(p).is_dir()]
+
+    def persisted_in(self, partition: int) -> int | None:
+        """The changelog offset ``partition``'s database last recorded (opened, then closed)."""
+        db = self._db_for_partition(partition)
+        try:
+            raw = db.get(self.offset_key)
+        finally:
+            del self._dbs[partition]
+            db.close()
+        return None if raw is None else int(raw)
+
+    def remove(self, partition: int) -> None:
+        """Delete ``partition``'s database from disk (closed first)."""
+        db = self._dbs.pop(partition, None)
+        if db is not None:
+            db.close()
+        shutil.rmtree(self.partition_path(partition), ignore_errors=True)
+
+    async def stop(self) -> None:
+        """Close every database (faust's leaves them open)."""
+        for db in self._dbs.values():
+            db.close()
+        self._dbs.clear()
 
     def _set(self, key: bytes, value: bytes | None) -> None:  # noqa: ARG002 - faust's API
         raise TypeError(f"write {key!r} with put_in(partition, ...): no event names it here")

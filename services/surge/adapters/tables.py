@@ -108,16 +108,20 @@ class HeldWrites:
         self._pending.update(self.dirty)
         self.dirty.clear()
 
-    async def write(self, producer: AIOKafkaProducer) -> None:
+    async def write(self, producer: AIOKafkaProducer, *, owned: Callable[[TP], bool]) -> None:
         """Send the writes set aside to their changelogs, acknowledged by the broker.
 
         A value is read from the store as it is now: newer than its offsets is harmless
         (the messages read again change nothing), older never. Records are appended to
-        batches per changelog partition, sent whole.
+        batches per changelog partition, sent whole. A write of a changelog partition the
+        process no longer holds (``owned`` says) is dropped: its new owner writes there now,
+        and reads again the messages behind it.
         """
         pending, self._pending = self._pending, {}
         by_partition: dict[tuple[TableT[bytes, Any], int], list[tuple[bytes, bytes | None]]] = {}
         for (_name, key), (table, partition) in pending.items():
+            if not owned(TP(table.changelog_topic.get_topic_name(), partition)):
+                continue
             payload = store_of(table).encoded_in(partition, key)
             by_partition.setdefault((table, partition), []).append((key, payload))
         sent = []

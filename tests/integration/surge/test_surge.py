@@ -33,10 +33,9 @@ from services.surge.core.windows import SubjectState
 from services.surge.service import EX_SOFTWARE, SPEC
 from shared.config import Settings
 from shared.events.surge import SurgeKind, SurgeSignal
-from shared.kafka import apply_topics, make_admin, make_plain_consumer, messages_written
+from shared.kafka import make_admin, make_plain_consumer, messages_written
 from shared.topics import (
     REPORTS_ACCEPTED,
-    SURGE_APP,
     SURGE_BY_REPORTER,
     SURGE_BY_SUBJECT,
     SURGE_REPORTERS,
@@ -46,23 +45,12 @@ from shared.topics import (
 )
 from tests.integration.conftest import committed, eventually, read_topic, running
 from tests.integration.shared.test_supervisor import free_port
+from tests.integration.surge.conftest import WINDOWS
 
 pytestmark = pytest.mark.integration
 
 STAGES = (REPORTS_ACCEPTED.name, SURGE_BY_REPORTER.name, SURGE_BY_SUBJECT.name)
-TOPICS = SURGE_APP
-#: One 10-minute window stepping by a minute; 10 reports make a burst.
-WINDOWS = '[{"size_seconds": 600, "step_seconds": 60, "threshold": 10}]'
 NOW = datetime(2026, 11, 28, 10, 0, 30, tzinfo=UTC)
-
-
-@pytest.fixture
-async def surge(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    """The settings, with surge's topics created and its windows configured for the tests."""
-    await apply_topics(settings, TOPICS)
-    monkeypatch.setenv("CRIBLE_SURGE_WINDOWS", WINDOWS)
-    monkeypatch.setenv("CRIBLE_SURGE_BATCH_WITHIN_SECONDS", "0.02")
-    return settings
 
 
 def accepted(
