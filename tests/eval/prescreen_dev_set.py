@@ -11,6 +11,10 @@ says "tested"), in French and English. They were written before the eval was run
 and the rules were then tuned on them: their figures say nothing about text nobody tuned
 on (the unread half of ``prescreen.jsonl`` and ``prescreen_heldout.jsonl`` do).
 
+A second batch (``SECOND_BENIGN``, ``SECOND_HARMFUL``, ids ``<lang>-dev-second*``) was written
+the same day, while the frames were being tuned, to probe the same classes further: it is
+fitted twice over.
+
 ``python -m tests.eval.prescreen_dev_set`` writes ``prescreen_dev.jsonl`` beside this file
 (ids ``<lang>-dev-<class>-NNN``, the format ``services/prescreen/tools/evaluate.py``
 documents).
@@ -1163,6 +1167,249 @@ HARMFUL: dict[str, list[tuple[str, Case]]] = {
 }
 
 
+#: A second batch, written the same day while the frames were tuned (so fitted twice over):
+#: everyday texts of the same classes and harmful texts that borrow their words, reported
+#: under "other" by one person, the reported message only.
+SECOND_BENIGN: list[tuple[str, str]] = [
+    ("en", "The referee was robbed, we got slaughtered 5-0 and the fans wanted blood"),
+    ("en", "If City lose again tonight I'm going to kill someone, probably the manager"),
+    ("en", "I'm literally going to murder my sister if she borrows my charger again"),
+    ("en", "That exam destroyed me, I want to die, see you at the pub"),
+    ("en", "This heat is killing me, I'm dying out here"),
+    ("en", "My dad is going to kill me when he sees the car"),
+    ("en", "You're such an idiot sometimes but I'd be lost without you"),
+    ("en", "The movie ends with the hero shooting the villain in the head, amazing scene"),
+    (
+        "en",
+        "Our book club is reading a novel about a school shooter and the aftermath for the town",
+    ),
+    ("en", "The nurse said the cut was deep but clean and doesn't need stitches"),
+    ("en", "Selling my old Xbox with two controllers, 120 pounds, pick up only"),
+    ("en", "Get 50% off your first order with code WELCOME, offer ends Sunday"),
+    ("en", "Your verification code is 482913. Never share this code with anyone."),
+    ("en", "Congrats on the new job! Drinks on me Friday"),
+    ("en", "Who wants to split a pizza tonight? Send me 8 each"),
+    ("en", "Anyone know a good vet near the station? My cat is sick"),
+    ("en", "Heroin chic was a terrible fashion trend in the 90s"),
+    ("en", "Fight club rules: do not talk about fight club"),
+    ("en", "Cops shot a man in the street last night, investigation is ongoing"),
+    ("en", "The terrorist attack in the film was so realistic I had to look away"),
+    ("fr", "L'arbitre nous a volés, on s'est fait massacrer 5-0, les supporters étaient fous"),
+    ("fr", "Si le PSG perd encore ce soir je vais tuer quelqu'un, sûrement l'entraîneur"),
+    ("fr", "Je vais tuer ma sœur si elle reprend encore mon chargeur"),
+    ("fr", "Cet examen m'a achevé, j'ai envie de mourir, on se retrouve au bar"),
+    ("fr", "Cette chaleur me tue, je meurs de chaud"),
+    ("fr", "Mon père va me tuer quand il verra la voiture"),
+    ("fr", "T'es vraiment un boulet parfois mais je serais perdu sans toi"),
+    (
+        "fr",
+        "Le film finit avec le héros qui tire une balle dans la tête du méchant, scène incroyable",
+    ),
+    ("fr", "Mon club de lecture lit un roman sur une fusillade dans un lycée et ses suites"),
+    ("fr", "L'infirmière a dit que la coupure était profonde mais propre"),
+    ("fr", "Vends ma vieille Xbox avec deux manettes, 120 €, à récupérer sur place"),
+    (
+        "fr",
+        "-50 % sur votre première commande avec le code BIENVENUE, offre valable jusqu'à dimanche",
+    ),
+    ("fr", "Votre code de vérification est 482913. Ne le communiquez à personne."),
+    ("fr", "Félicitations pour le nouveau boulot ! Je paie ma tournée vendredi"),
+    ("fr", "Qui veut partager une pizza ce soir ? Envoyez-moi 8 € chacun"),
+    ("fr", "Quelqu'un connaît un bon véto près de la gare ? Mon chat est malade"),
+    ("fr", "Les flics ont tiré sur un homme hier soir, une enquête est en cours"),
+    ("fr", "L'attentat dans le film était tellement réaliste que j'ai détourné les yeux"),
+    ("en", "shut up you idiot, you know I love you"),
+    ("en", "you absolute muppet, you left your keys in the door again"),
+    ("en", "this fucking printer is useless, I hate mondays"),
+    ("en", "holy shit that goal was insane, what a fucking finish"),
+    ("en", "lmao you got wrecked, get good noob, rematch?"),
+    ("en", "omg you bitch, you got the job?!! so proud of you"),
+    ("en", "Someone called my friend a stupid bitch in the comments, I reported it"),
+    ("en", 'The troll wrote "you\'re a worthless piece of shit", disgusting'),
+    ("en", "As a queer woman I reclaim the word dyke, proud and loud"),
+    ("en", "fuck cancer, my mum finished her last chemo today"),
+    ("en", "this shit is so good, best burger in town"),
+    ("en", "you're a fucking legend mate, thanks for the lift"),
+    ("en", "Selling my DVD collection, all original, 3 each or 20 for the lot"),
+    ("en", "The official stream is free on the broadcaster's app tonight, kick off at 8"),
+    ("en", "Our newsletter: new opening hours, free parking on Sundays, join our loyalty club"),
+    ("en", "Join us for the charity run on Sunday, sign up at the town hall, all welcome"),
+    ("en", "Anyone selling tickets for Saturday? Happy to pay face value"),
+    ("en", "How do I get my stolen account back? Someone changed my password"),
+    (
+        "en",
+        "My account got hacked and they're messaging my friends asking for money, please ignore",
+    ),
+    ("en", "Investigators say the gang sold fake luxury bags online; customs seized 2,000 items"),
+    (
+        "en",
+        "Teachers are being trained to spot grooming: secrecy, gifts and isolation are warning signs",
+    ),
+    ("en", "Police warn parents after a man posed as a 14 year old online to contact children"),
+    ("en", "A man was convicted of sharing intimate images of his ex without consent"),
+    ("en", "New law makes deepfake porn a criminal offence, victims can now report it to police"),
+    ("en", "We're raising money for my brother's surgery, every little helps, link in bio"),
+    ("en", "Earn money by tutoring kids in maths, 20 per hour, contact the school office"),
+    ("en", "Free food at the community centre tonight, no questions asked, everyone welcome"),
+    ("fr", "Vends ma collection de DVD, tous originaux, 3 € pièce ou 20 € le lot"),
+    ("fr", "Le match est diffusé gratuitement sur la chaîne officielle ce soir"),
+    (
+        "fr",
+        "Notre newsletter : nouveaux horaires, parking gratuit le dimanche, rejoignez le club fidélité",
+    ),
+    ("fr", "Course solidaire dimanche, inscriptions à la mairie, tout le monde est bienvenu"),
+    ("fr", "Quelqu'un vend des places pour samedi ? Je paie le prix normal"),
+    ("fr", "Comment récupérer mon compte volé ? Quelqu'un a changé mon mot de passe"),
+    ("fr", "Mon compte a été piraté et ils demandent de l'argent à mes amis, ne répondez pas"),
+    (
+        "fr",
+        "Les enquêteurs affirment que le réseau vendait de faux sacs de luxe ; 2 000 articles saisis par les douanes",
+    ),
+    (
+        "fr",
+        "Les enseignants sont formés à repérer le grooming : secrets, cadeaux et isolement sont des signaux d'alerte",
+    ),
+    (
+        "fr",
+        "La police met en garde les parents : un homme se faisait passer pour un ado de 14 ans pour contacter des enfants",
+    ),
+    (
+        "fr",
+        "Un homme condamné pour avoir diffusé des photos intimes de son ex sans son consentement",
+    ),
+    (
+        "fr",
+        "Nouvelle loi : les deepfakes pornographiques deviennent un délit, les victimes peuvent porter plainte",
+    ),
+    ("fr", "On récolte de l'argent pour l'opération de mon frère, chaque euro compte, lien en bio"),
+    ("fr", "Cours de maths pour enfants, 20 € de l'heure, contactez le secrétariat de l'école"),
+    ("fr", "Repas gratuit au centre social ce soir, sans condition, tout le monde est bienvenu"),
+    ("fr", "wsh t'es trop un bouffon toi, bref on se voit demain"),
+    ("fr", "ferme-la un peu toi, t'es relou mdr"),
+    ("fr", "je vais te défoncer à FIFA ce soir, prépare-toi à pleurer"),
+    ("fr", "on va les écraser dimanche, ils vont rien comprendre"),
+    ("fr", "ce con d'ordi a encore planté, j'en ai marre"),
+    ("fr", "putain quel match de malade hier soir"),
+    ("fr", "t'es une grosse feignasse mais je t'aime bien"),
+    ("fr", "je te tue si tu me spoiles la fin de la série"),
+    ("fr", "les arbitres sont des voleurs, faut tous les virer"),
+    ("fr", "les Parisiens sont tous des arrogants, je rigole, on vous aime"),
+    ("fr", "ma fille de 12 ans veut Instagram, des conseils pour la protéger ?"),
+    ("fr", "Reportage : comment les réseaux recrutent des jeunes en ligne pour le djihad"),
+    ("fr", "Mon psy m'a dit que les pensées suicidaires, ça se soigne, et il avait raison"),
+    ("fr", "Formation premiers secours : que faire face à une overdose"),
+    ("fr", "Exposition photo sur les migrants de Calais à la médiathèque"),
+    ("en", "bro you're such a clown, see you tomorrow"),
+    ("en", "i'm going to destroy you at fifa tonight, get ready to cry"),
+    ("en", "this stupid laptop crashed again, I give up"),
+    ("en", "my 12 year old wants Instagram, any tips to keep her safe?"),
+    ("en", "Documentary on how extremist groups recruit teenagers online"),
+    ("en", "My therapist says suicidal thoughts are treatable, and she was right"),
+    ("en", "First aid course: what to do when someone overdoses"),
+    ("en", "Photo exhibition about the migrants in Calais at the library"),
+    ("en", "referees are thieves, sack them all"),
+    ("en", "All Londoners are arrogant, kidding, love you guys"),
+    ("en", "Finished my Spider-Man fan art, took me 20 hours! Prints available at the con"),
+    ("en", "My fan fiction about Harry and Hermione is up, chapter 3 out now, link in bio"),
+    ("en", "Cosplay of Zelda done, photos in my bio, made the armour myself"),
+    ("en", "Drew my own version of the Naruto cover, not official obviously, just for fun"),
+    ("en", "Covering my favourite Taylor Swift song on guitar, video link below"),
+    ("en", "Here's my remix of the new Daft Punk track, free download, no copyright intended"),
+    (
+        "fr",
+        "J'ai fini mon fan art de Spider-Man, 20 heures de travail ! Tirages dispo à la convention",
+    ),
+    ("fr", "Ma fanfiction sur Harry et Hermione est en ligne, chapitre 3, lien en bio"),
+    ("fr", "Cosplay de Zelda terminé, photos dans ma bio, armure faite maison"),
+    ("fr", "J'ai dessiné ma version de la couverture de One Piece, pas officiel bien sûr"),
+    ("fr", "Reprise à la guitare de ma chanson préférée de Stromae, lien de la vidéo en dessous"),
+    ("fr", "Mon remix du dernier morceau de Daft Punk, téléchargement gratuit"),
+]
+#: (language, category a correct screening names, text)
+SECOND_HARMFUL: list[tuple[str, str, str]] = [
+    ("en", "harassment_threats", "you're a worthless piece of shit, nobody wants you here"),
+    ("en", "harassment_threats", "shut up you stupid bitch, I'll make you regret it"),
+    ("en", "harassment_threats", "you fat ugly cow, everyone laughs at you behind your back"),
+    ("en", "harassment_threats", "I will kill you and your whole family, this is not a game"),
+    (
+        "en",
+        "harassment_threats",
+        "like in the movie, I'll find you and I'll kill you, you know where",
+    ),
+    (
+        "en",
+        "harassment_threats",
+        "you're a worthless piece of shit, everyone in the game hates you, kill yourself",
+    ),
+    (
+        "en",
+        "non_consensual_intimate_imagery",
+        "send me more pics or I'll share the ones I have with your whole school, lol",
+    ),
+    (
+        "en",
+        "terrorism_violent_extremism",
+        "the brothers did well at the match yesterday, next time we bomb the stadium",
+    ),
+    ("en", "hate_speech", "according to me all muslims are terrorists and should be deported"),
+    (
+        "en",
+        "illegal_goods_drugs",
+        "I'm a nurse and I can get you oxy without prescription, 20 each, dm me",
+    ),
+    ("en", "harassment_threats", "After the trial I'm going to find that witness and make her pay"),
+    ("en", "harassment_threats", "happy birthday, hope it's your last, nobody would miss you"),
+    (
+        "en",
+        "illegal_goods_drugs",
+        "Selling real euro banknotes, fake ones, undetectable, 100 for 30",
+    ),
+    (
+        "en",
+        "non_consensual_intimate_imagery",
+        "congrats on your new job, now send me 200 in gift cards or your wife sees the photos",
+    ),
+    ("fr", "harassment_threats", "je vais te tuer toi et ta famille, c'est pas un jeu"),
+    ("fr", "harassment_threats", "comme dans le film, je vais te retrouver et te buter"),
+    (
+        "fr",
+        "harassment_threats",
+        "t'es qu'une merde, tout le monde dans le jeu te déteste, va te pendre",
+    ),
+    (
+        "fr",
+        "non_consensual_intimate_imagery",
+        "envoie encore des photos ou je partage celles que j'ai à tout ton lycée mdr",
+    ),
+    (
+        "fr",
+        "terrorism_violent_extremism",
+        "les frères ont bien joué au match hier, la prochaine fois on fait sauter le stade",
+    ),
+    (
+        "fr",
+        "hate_speech",
+        "selon moi tous les musulmans sont des terroristes et doivent être expulsés",
+    ),
+    (
+        "fr",
+        "illegal_goods_drugs",
+        "je suis infirmière et je peux te trouver de l'oxy sans ordonnance, 20 € pièce, écris moi",
+    ),
+    ("fr", "harassment_threats", "après le procès je vais retrouver ce témoin et lui faire payer"),
+    (
+        "fr",
+        "harassment_threats",
+        "joyeux anniversaire, j'espère que c'est ton dernier, personne te regrettera",
+    ),
+    (
+        "fr",
+        "non_consensual_intimate_imagery",
+        "félicitations pour ton boulot, maintenant envoie 200 € en cartes cadeaux sinon ta femme voit les photos",
+    ),
+]
+
+
 def _texts(language: str, words: str | None, excerpt: str) -> list[dict[str, str]]:
     texts = [{"source": "report", "text": words, "language": language}] if words else []
     return [*texts, {"source": "excerpt", "text": excerpt}]
@@ -1196,6 +1443,10 @@ def cases() -> list[dict[str, object]]:
     for kind, harmful in HARMFUL.items():
         for category, entry in harmful:
             add(f"harm{kind.replace('_', '')}", entry, category)
+    for language, text in SECOND_BENIGN:
+        add("second", (language, "other", 1, None, text), None)
+    for language, category, text in SECOND_HARMFUL:
+        add("secondharm", (language, category, 1, None, text), category)
     return sorted(out, key=lambda case: str(case["id"]))
 
 
