@@ -31,6 +31,11 @@ class PrescreenSettings(BaseSettings):
         "(empty: none).",
     )
     rules: Path = Field(default=DEPLOY / "rules.yaml", description="Keyword and pattern rules.")
+    framing: Path = Field(
+        default=DEPLOY / "framing.yaml",
+        description="How a message frames what it names (news, lessons, care, games, banter): "
+        "frames that lower the text screener's scores.",
+    )
     domains: Path = Field(default=DEPLOY / "domains.yaml", description="Domain lists.")
     max_text_chars: int = Field(
         default=10_000, ge=100, description="Longer texts are cut to this for scoring."

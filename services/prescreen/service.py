@@ -24,9 +24,10 @@ from services.prescreen.adapters.postgres.screening import PostgresScreeningStor
 from services.prescreen.adapters.profanity_model import profanity_model
 from services.prescreen.adapters.safety_model import SafetyModelConfig, SafetyModelScreener
 from services.prescreen.adapters.stemmers import snowball
-from services.prescreen.adapters.yaml_files import load_domain_lists, load_rules
+from services.prescreen.adapters.yaml_files import load_domain_lists, load_framing, load_rules
 from services.prescreen.config import PrescreenSettings
 from services.prescreen.core.banks import BankSet
+from services.prescreen.core.framing import NO_FRAMING
 from services.prescreen.core.hash_screener import HashScreener
 from services.prescreen.core.inbound import CaseToScreen
 from services.prescreen.core.model import CaseInput, Screener, TextItem
@@ -53,11 +54,14 @@ def build_engine(config: PrescreenSettings, banks: BankSet) -> ScreeningEngine:
         config.max_text_chars,
         config.reporter_words_weight,
         _codes(config.languages),
+        config.framing,
     )
     text: Screener
     if config.text_in_process:
         # the child builds the screener and loads the language models; here only its version
-        here = text_screener(config.rules, config.max_text_chars, config.reporter_words_weight, ())
+        here = text_screener(
+            config.rules, config.max_text_chars, config.reporter_words_weight, (), config.framing
+        )
         text = OffloadedScreener(factory, name=here.name, version=here.version)
     else:
         text = factory()
@@ -115,7 +119,11 @@ def safety_config(config: PrescreenSettings) -> SafetyModelConfig:
 
 
 def text_screener(
-    rules: Path, max_chars: int, reporter_weight: float, languages: tuple[str, ...]
+    rules: Path,
+    max_chars: int,
+    reporter_weight: float,
+    languages: tuple[str, ...],
+    framing: Path | None = None,
 ) -> TextScreener:
     """The text screener (a picklable factory: offloaded, it is built in the child)."""
     return TextScreener(
@@ -124,6 +132,7 @@ def text_screener(
         model=profanity_model,
         reporter_weight=reporter_weight,
         languages=LinguaIdentifier(languages) if languages else None,
+        framing=load_framing(framing) if framing is not None else (NO_FRAMING, ""),
     )
 
 

@@ -1,4 +1,4 @@
-"""Prescreen's YAML files (rules, domain lists): read once, with the digest verdicts cite."""
+"""Prescreen's YAML files (rules, frames, domain lists): read once, with the digest cited."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import yaml
 
 from services.prescreen.core.concepts import Stemmer
 from services.prescreen.core.domains import DomainIndex, DomainListError, parse_domain_lists
-from services.prescreen.core.text_rules import RuleError, RuleSet, parse_rule_file
+from services.prescreen.core.framing import Framing, FramingError, parse_framing
+from services.prescreen.core.text_rules import RuleError, RuleSet, normalize, parse_rule_file
 
 
 def read_yaml(path: str | Path, *, error: type[ValueError]) -> tuple[object, str]:
@@ -27,6 +28,12 @@ def load_rules(path: str | Path, *, stemmers: Mapping[str, Stemmer]) -> RuleSet:
     """Load and compile a rule file; raise :class:`RuleError` if it is invalid."""
     document, digest = read_yaml(path, error=RuleError)
     return parse_rule_file(document, digest=digest, stemmers=stemmers)
+
+
+def load_framing(path: str | Path) -> tuple[Framing, str]:
+    """A framing file's frames and its digest; raise :class:`FramingError` if it is invalid."""
+    document, digest = read_yaml(path, error=FramingError)
+    return parse_framing(document, normalize=normalize), digest
 
 
 def load_domain_lists(path: str | Path) -> DomainIndex:

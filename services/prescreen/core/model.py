@@ -16,6 +16,7 @@ from shared.events import Category
 from shared.events.screening import Route, Usability
 
 __all__ = [
+    "REPORTERS_WORDS",
     "BackgroundScreener",
     "CaseInput",
     "Finding",
@@ -64,6 +65,10 @@ class CaseInput:
     languages: tuple[str, ...] = ()
     #: The language most of the case's text is in (tagged or identified), if known.
     language: str | None = None
+
+
+#: A finding's ``detail`` when it was found in a reporter's own words, not the reported content.
+REPORTERS_WORDS = "reporter's words"
 
 
 @dataclass(frozen=True, slots=True)

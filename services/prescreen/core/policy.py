@@ -15,9 +15,10 @@ screener already gave a score in the reported category toward a person: each dis
 reporter past the first adds ``per_reporter`` to that score, counting at most
 ``up_to_reporters`` of them (two to four independent people saying the same thing is
 evidence; beyond that, mass reporting is what surge flags and dispatch's reporter trust
-discounts). ``shadow_screeners`` lists screeners this policy does not route on: a new model
-runs in shadow mode first, its scores stored in every verdict and counted by the shadow
-policy only.
+discounts); with ``needs_content``, only when something beyond the reporters' own words gave
+that score (their words and their number are the same people's say, counted once).
+``shadow_screeners`` lists screeners this policy does not route on: a new model runs in
+shadow mode first, its scores stored in every verdict and counted by the shadow policy only.
 """
 
 from __future__ import annotations
@@ -31,7 +32,13 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from services.prescreen.core.model import CaseInput, Route, ScreenerResult, Usability
+from services.prescreen.core.model import (
+    REPORTERS_WORDS,
+    CaseInput,
+    Route,
+    ScreenerResult,
+    Usability,
+)
 from shared.events import Category
 from shared.events.screening import Severity
 
@@ -78,6 +85,8 @@ class Corroboration(BaseModel):
 
     per_reporter: float = Field(ge=0.0, le=0.5)
     up_to_reporters: int = Field(ge=1)
+    #: Only add to a score that something beyond the reporters' own words gave.
+    needs_content: bool = False
 
 
 class Policy(BaseModel):
@@ -135,13 +144,32 @@ def category_scores(
     return scores
 
 
-def corroborated(policy: Policy, case: CaseInput, scores: dict[Category, float]) -> None:
+def corroborated(
+    policy: Policy,
+    case: CaseInput,
+    scores: dict[Category, float],
+    results: Iterable[ScreenerResult] = (),
+) -> None:
     """Add the distinct reporters' weight to the reported category's score, if it has one."""
     rule, score = policy.corroboration, scores.get(case.category, 0.0)
     if rule is None or score <= 0.0 or case.reporter_count < 2:
         return
+    if rule.needs_content and reporters_words_only(results, case.category):
+        return
     extra = min(case.reporter_count, rule.up_to_reporters) - 1
     scores[case.category] = min(1.0, score + rule.per_reporter * extra)
+
+
+def reporters_words_only(results: Iterable[ScreenerResult], category: Category) -> bool:
+    """Whether every finding of the category is in reporters' own words (and there is one)."""
+    found = [
+        f.detail == REPORTERS_WORDS
+        for r in results
+        if r.usability is Usability.USED
+        for f in r.findings
+        if f.category == category
+    ]
+    return bool(found) and all(found)
 
 
 def hash_matched(results: Iterable[ScreenerResult]) -> set[Category]:
@@ -152,7 +180,8 @@ def hash_matched(results: Iterable[ScreenerResult]) -> set[Category]:
 def decide(policy: Policy, case: CaseInput, results: list[ScreenerResult]) -> Decision:
     """Route one case revision by the screeners' results."""
     scores = category_scores(results, policy.shadow_screeners)
-    corroborated(policy, case, scores)
+    routed = [r for r in results if r.screener not in policy.shadow_screeners]
+    corroborated(policy, case, scores, routed)
     matched = hash_matched(r for r in results if r.screener not in policy.shadow_screeners)
     best: tuple[int, int, float, Category] | None = None  # (route, severity, score, category)
     for category, score in scores.items():

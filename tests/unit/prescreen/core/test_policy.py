@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 
 from services.prescreen.config import DEPLOY
-from services.prescreen.core.model import CaseInput, Finding, Route, ScreenerResult, Usability
+from services.prescreen.core.model import (
+    REPORTERS_WORDS,
+    CaseInput,
+    Finding,
+    Route,
+    ScreenerResult,
+    Usability,
+)
 from services.prescreen.core.policy import (
     Policy,
     PolicyError,
@@ -164,6 +171,24 @@ def test_reporters_alone_do_not_make_a_score_and_count_up_to_four() -> None:
     assert decide(policy, case(Category.SPAM, 9), results).route is Route.HUMAN_REVIEW
     assert decide(policy, case(Category.SPAM, 3), results).route is Route.DISMISS  # 0.62
     assert decide(policy, case(Category.OTHER, 4), results).route is Route.DISMISS
+
+
+def test_reporters_do_not_corroborate_their_own_words() -> None:
+    # terrorism reviews at 0.4: the reporters' words gave 0.33, and two reporters add 0.1
+    policy = no_qa(LIVE)
+    assert policy.corroboration is not None
+    assert policy.corroboration.needs_content
+    said = Finding("rule", Category.TERRORISM, "fr.report.terrorism", detail=REPORTERS_WORDS)
+    shown = Finding("rule", Category.TERRORISM, "fr.terrorism.shape")
+    words = [used("text", {Category.TERRORISM: 0.33}, said)]
+    content = [used("text", {Category.TERRORISM: 0.33}, said, shown)]
+    assert decide(policy, case(Category.TERRORISM, 2), words).route is Route.DISMISS
+    assert decide(policy, case(Category.TERRORISM, 2), content).route is Route.HUMAN_REVIEW
+    # without needs_content, the reporters' number adds to their own words
+    lenient = policy.model_copy(
+        update={"corroboration": policy.corroboration.model_copy(update={"needs_content": False})}
+    )
+    assert decide(lenient, case(Category.TERRORISM, 2), words).route is Route.HUMAN_REVIEW
 
 
 def test_a_screener_in_shadow_mode_routes_only_the_shadow_policy() -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from services.prescreen.config import DEPLOY, PrescreenSettings
+from services.prescreen.core.policy import load_policy
 from services.prescreen.service import build_engine
 from services.prescreen.tools.bankfiles import BankFileError, read_bank_file, updates
 from services.prescreen.tools.evaluate import evaluate, load_bank_files, read_labelled, render
@@ -42,7 +43,11 @@ def test_the_eval_harness_scores_both_policies(tmp_path: Path) -> None:
     path.write_text("\n".join(json.dumps(line) for line in lines))
     items = read_labelled(path)
     run = evaluate(build_engine(PrescreenSettings(), banks), items)
-    assert [s.name for s in run.scores] == ["live default v2", "shadow default v3"]
+    live, shadow = load_policy(DEPLOY / "policy.yaml"), load_policy(DEPLOY / "policy-shadow.yaml")
+    assert [s.name for s in run.scores] == [
+        f"live default v{live.version}",
+        f"shadow default v{shadow.version}",
+    ]
     report = render(run)
     assert "child_sexual_abuse" in report
     assert "route accuracy" in report

@@ -1,0 +1,1461 @@
+# ruff: noqa: E501  (long texts)
+"""Issue 22's development cases for benign look-alikes (``prescreen_dev.jsonl``): FITTED.
+
+Written on 2026-12-07 by the engineer who then wrote issue 22's third-round rules and
+scoring (helper "22q"), from the classes of benign text that reach a person by mistake
+(news and court reporting, quoting to condemn, history lessons, medical and harm-reduction
+advice, game and sports talk, banter between friends, activism reclaiming words,
+legitimate sales and bank notices, parody, recovery groups) and from harmful texts that
+borrow their words (a threat with a game word, hate that says "the news", a sale that
+says "tested"), in French and English. They were written before the eval was run on them,
+and the rules were then tuned on them: their figures say nothing about text nobody tuned
+on (the unread half of ``prescreen.jsonl`` and ``prescreen_heldout.jsonl`` do).
+
+A second batch (``SECOND_BENIGN``, ``SECOND_HARMFUL``, ids ``<lang>-dev-second*``) was written
+the same day, while the frames were being tuned, to probe the same classes further: it is
+fitted twice over.
+
+``python -m tests.eval.prescreen_dev_set`` writes ``prescreen_dev.jsonl`` beside this file
+(ids ``<lang>-dev-<class>-NNN``, the format ``services/prescreen/tools/evaluate.py``
+documents).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+
+OUT = Path(__file__).resolve().parent / "prescreen_dev.jsonl"
+
+#: (language, category reported under, reporter count, reporter's words or None, excerpt)
+Case = tuple[str, str, int, str | None, str]
+
+#: Benign look-alikes per class: a correct screening dismisses them.
+BENIGN: dict[str, list[Case]] = {
+    "news": [
+        (
+            "en",
+            "harassment_threats",
+            1,
+            None,
+            "The man who sent death threats to the mayor was sentenced to 18 months on Tuesday; the court heard he had posted her address online.",
+        ),
+        (
+            "en",
+            "terrorism_violent_extremism",
+            1,
+            "terrorist content",
+            "Jurors were told the defendant wrote 'I will kill you all' in a group chat days before the attack.",
+        ),
+        (
+            "en",
+            "illegal_goods_drugs",
+            1,
+            None,
+            "Two men charged after officers found 40kg of cocaine hidden in a shipment of bananas at Felixstowe.",
+        ),
+        (
+            "en",
+            "hate_speech",
+            2,
+            "racism",
+            "Man arrested over racist abuse of England players after the Euro final, Met Police confirm.",
+        ),
+        (
+            "en",
+            "fraud_scam",
+            1,
+            None,
+            "Court hears how the gang lured pensioners with fake investment schemes promising 20% a month.",
+        ),
+        (
+            "en",
+            "child_sexual_abuse",
+            1,
+            None,
+            "A teacher was jailed today for possessing indecent images of children; the judge called it a grave breach of trust.",
+        ),
+        (
+            "fr",
+            "harassment_threats",
+            1,
+            None,
+            "Le tribunal correctionnel a condamné hier un homme pour des menaces de mort envoyées par SMS à son ex-compagne.",
+        ),
+        (
+            "fr",
+            "illegal_goods_drugs",
+            1,
+            "trafic",
+            "Un réseau de trafic de cannabis démantelé à Marseille : 12 interpellations et 30 kg de résine saisis.",
+        ),
+        (
+            "fr",
+            "terrorism_violent_extremism",
+            1,
+            None,
+            "Procès des attentats : l'accusé a reconnu avoir fourni les armes au commando, rapporte notre journaliste.",
+        ),
+        (
+            "fr",
+            "fraud_scam",
+            1,
+            None,
+            "Escroquerie aux faux placements : les enquêteurs estiment le préjudice à 4 millions d'euros.",
+        ),
+        (
+            "fr",
+            "harassment_threats",
+            2,
+            "harcèlement",
+            "Un influenceur condamné pour harcèlement en ligne après avoir poussé ses abonnés à insulter une journaliste.",
+        ),
+        (
+            "fr",
+            "hate_speech",
+            1,
+            None,
+            "Propos homophobes : le député devra répondre de ses déclarations devant la justice en mars.",
+        ),
+    ],
+    "quote": [
+        (
+            "en",
+            "hate_speech",
+            1,
+            None,
+            "Someone wrote 'go back to your country' under my friend's post. This is not okay and I reported it.",
+        ),
+        (
+            "en",
+            "hate_speech",
+            1,
+            "sexist",
+            'Can\'t believe people still say "women belong in the kitchen" in 2026. Do better.',
+        ),
+        (
+            "en",
+            "harassment_threats",
+            1,
+            None,
+            "My cousin got a message saying 'I know where you live' from a stranger. If this happens to you, screenshot everything and go to the police.",
+        ),
+        (
+            "en",
+            "self_harm",
+            1,
+            None,
+            'Screenshot of the abuse she received: "you should kill yourself". Disgusting. Sending her love.',
+        ),
+        (
+            "en",
+            "harassment_threats",
+            1,
+            None,
+            "The troll called him a worthless loser and the whole server banned him, good riddance.",
+        ),
+        (
+            "en",
+            "hate_speech",
+            2,
+            "hate",
+            "To the guy who said all immigrants are rapists: that's a lie and you know it.",
+        ),
+        (
+            "fr",
+            "hate_speech",
+            1,
+            None,
+            "Quelqu'un a écrit « rentre dans ton pays » sous la photo de ma voisine. C'est inadmissible, j'ai signalé.",
+        ),
+        (
+            "fr",
+            "harassment_threats",
+            1,
+            "menace",
+            "Il m'a écrit « je vais te retrouver », j'ai porté plainte et je conseille à tout le monde de faire pareil.",
+        ),
+        (
+            "fr",
+            "hate_speech",
+            1,
+            None,
+            "Entendre encore « les femmes c'est à la cuisine » en 2026, franchement, quelle honte.",
+        ),
+        (
+            "fr",
+            "harassment_threats",
+            1,
+            None,
+            "Le commentaire disait « va crever », on l'a tous signalé et le compte a été suspendu.",
+        ),
+        (
+            "fr",
+            "hate_speech",
+            2,
+            "raciste",
+            "Dire que les Roms sont tous des voleurs, c'est du racisme pur et simple.",
+        ),
+        (
+            "fr",
+            "harassment_threats",
+            1,
+            None,
+            "Elle a reçu « t'es qu'une grosse vache » en commentaire, soutien total à elle 💜",
+        ),
+    ],
+    "history": [
+        (
+            "en",
+            "hate_speech",
+            1,
+            None,
+            "For Monday read pages 40-55: how Nazi propaganda portrayed Jews as vermin and why it worked.",
+        ),
+        (
+            "en",
+            "hate_speech",
+            1,
+            "hate speech",
+            "Lecture notes: before the genocide, Rwandan radio called Tutsis cockroaches for months.",
+        ),
+        (
+            "en",
+            "terrorism_violent_extremism",
+            1,
+            None,
+            "Today's seminar covers the 1995 Oklahoma City bombing and the rise of militia movements in the 90s.",
+        ),
+        (
+            "en",
+            "terrorism_violent_extremism",
+            1,
+            None,
+            "The Crusades documentary was brutal, whole cities slaughtered in the name of religion.",
+        ),
+        (
+            "en",
+            "illegal_goods_drugs",
+            1,
+            None,
+            "Essay question: why did Prohibition make bootleg alcohol and organised crime so profitable?",
+        ),
+        (
+            "en",
+            "terrorism_violent_extremism",
+            1,
+            None,
+            "In 1943 the resistance blew up railway lines to slow the German army; our guide showed us the bridge.",
+        ),
+        (
+            "fr",
+            "hate_speech",
+            1,
+            None,
+            "Pour jeudi : lire le chapitre sur la propagande antisémite de Vichy et les caricatures de l'époque.",
+        ),
+        (
+            "fr",
+            "terrorism_violent_extremism",
+            1,
+            "violence",
+            "Exposé d'histoire : la Saint-Barthélemy, des milliers de protestants massacrés en 1572.",
+        ),
+        (
+            "fr",
+            "terrorism_violent_extremism",
+            1,
+            None,
+            "Le musée de la Résistance explique comment les maquisards faisaient sauter les voies ferrées.",
+        ),
+        (
+            "fr",
+            "terrorism_violent_extremism",
+            1,
+            None,
+            "Au programme du bac : la guerre d'Algérie, la torture et les attentats de l'OAS.",
+        ),
+        (
+            "fr",
+            "hate_speech",
+            1,
+            None,
+            "Cours sur la traite négrière : les esclaves étaient considérés comme des biens et vendus sur les marchés.",
+        ),
+        (
+            "fr",
+            "illegal_goods_drugs",
+            1,
+            None,
+            "Conférence sur la prohibition aux États-Unis et l'essor de la contrebande d'alcool.",
+        ),
+    ],
+    "care": [
+        (
+            "en",
+            "illegal_goods_drugs",
+            1,
+            None,
+            "Don't mix alcohol with your codeine, the pharmacist was very clear about that.",
+        ),
+        (
+            "en",
+            "illegal_goods_drugs",
+            1,
+            "drugs",
+            "Going to a festival and taking MDMA? Test your pills, sip water, and never redose straight away.",
+        ),
+        (
+            "en",
+            "self_harm",
+            1,
+            None,
+            "Our GP said the max dose of paracetamol is 4g a day, more than that can damage your liver.",
+        ),
+        (
+            "en",
+            "self_harm",
+            1,
+            None,
+            "Support group tonight for people who self-harm or used to, it's a safe space, no judgement.",
+        ),
+        (
+            "en",
+            "illegal_goods_drugs",
+            1,
+            None,
+            "Fentanyl test strips are now free at the needle exchange on King Street.",
+        ),
+        (
+            "en",
+            "illegal_goods_drugs",
+            1,
+            None,
+            "After my surgery they gave me oxycodone for a week, the nurse explained how to taper off.",
+        ),
+        (
+            "fr",
+            "illegal_goods_drugs",
+            1,
+            None,
+            "Mon médecin m'a prescrit du tramadol après l'opération, il faut pas dépasser 4 comprimés par jour.",
+        ),
+        (
+            "fr",
+            "illegal_goods_drugs",
+            1,
+            "drogue",
+            "En soirée, si quelqu'un a pris de la MD et fait un malaise, appelez le 15 et mettez-le en PLS.",
+        ),
+        (
+            "fr",
+            "illegal_goods_drugs",
+            1,
+            None,
+            "Atelier réduction des risques : kits d'injection stériles et tests de produits gratuits au CAARUD.",
+        ),
+        (
+            "fr",
+            "self_harm",
+            1,
+            None,
+            "Pour les idées noires, la ligne 3114 est ouverte jour et nuit, n'hésitez pas à appeler.",
+        ),
+        (
+            "fr",
+            "self_harm",
+            1,
+            None,
+            "Le psychiatre dit que les scarifications sont souvent une façon de gérer l'angoisse, il faut en parler sans juger.",
+        ),
+        (
+            "fr",
+            "illegal_goods_drugs",
+            1,
+            None,
+            "Attention à ne jamais associer benzodiazépines et alcool, le risque de surdose est réel.",
+        ),
+    ],
+    "game": [
+        (
+            "en",
+            "harassment_threats",
+            2,
+            "threats",
+            "we're going to annihilate them on saturday, their defence is a joke",
+        ),
+        (
+            "en",
+            "harassment_threats",
+            1,
+            None,
+            "headshot him from across the map lmao, he never saw it coming",
+        ),
+        (
+            "en",
+            "harassment_threats",
+            1,
+            None,
+            "just got ganked three times in a row by their jungler, I'm going to lose my mind",
+        ),
+        (
+            "en",
+            "terrorism_violent_extremism",
+            1,
+            "violent",
+            "Tonight we burn the whole map down in zombie mode, bring grenades",
+        ),
+        (
+            "en",
+            "harassment_threats",
+            1,
+            None,
+            "Your team got destroyed last night mate, 5-1, dead and buried",
+        ),
+        (
+            "en",
+            "terrorism_violent_extremism",
+            1,
+            None,
+            "wiping out the whole enemy squad with one airstrike is the best feeling in this game",
+        ),
+        (
+            "fr",
+            "harassment_threats",
+            1,
+            None,
+            "On va les exploser samedi, leur défense c'est du gruyère",
+        ),
+        (
+            "fr",
+            "harassment_threats",
+            1,
+            "violence",
+            "Je l'ai one shot au sniper depuis l'autre bout de la map, il a rien compris",
+        ),
+        (
+            "fr",
+            "terrorism_violent_extremism",
+            1,
+            None,
+            "Ce soir partie de Warzone, je prends le lance-roquettes et on rase leur base",
+        ),
+        (
+            "fr",
+            "harassment_threats",
+            2,
+            "menaces",
+            "Vous êtes morts dimanche, on va vous en mettre quatre au Vélodrome",
+        ),
+        (
+            "fr",
+            "harassment_threats",
+            1,
+            None,
+            "Ton équipe s'est fait massacrer hier soir, 6-0, même pas une occasion",
+        ),
+        (
+            "fr",
+            "harassment_threats",
+            1,
+            None,
+            "Je vais tous vous détruire à Smash ce soir, préparez-vous",
+        ),
+    ],
+    "banter": [
+        ("en", "harassment_threats", 1, "insult", "shut up you idiot, you know I love you 😂"),
+        (
+            "en",
+            "harassment_threats",
+            1,
+            None,
+            "you're such a loser for leaving at 10pm, the party only just started",
+        ),
+        (
+            "en",
+            "harassment_threats",
+            1,
+            None,
+            "I'm going to strangle my brother, he ate my leftovers AGAIN",
+        ),
+        ("en", "harassment_threats", 1, None, "omg you bitch, you got the job?!! so proud of you"),
+        (
+            "en",
+            "harassment_threats",
+            2,
+            "threat",
+            "if you're late one more time I'm disowning you lol",
+        ),
+        ("en", "harassment_threats", 1, None, "you ugly muppet, happy birthday!! 🎂"),
+        ("fr", "harassment_threats", 1, "insulte", "t'es vraiment trop con 😂 je t'adore"),
+        (
+            "fr",
+            "harassment_threats",
+            1,
+            None,
+            "je vais tuer mon frère, il a encore fini les céréales",
+        ),
+        (
+            "fr",
+            "harassment_threats",
+            1,
+            None,
+            "ma pauvre, t'es nulle en cuisine mais on t'aime quand même",
+        ),
+        (
+            "fr",
+            "harassment_threats",
+            1,
+            None,
+            "espèce de bouffon, t'as encore oublié ton portable chez moi mdr",
+        ),
+        (
+            "fr",
+            "harassment_threats",
+            2,
+            "menace",
+            "si t'es encore en retard je te renie, t'es prévenu 😂",
+        ),
+        (
+            "fr",
+            "harassment_threats",
+            1,
+            None,
+            "joyeux anniversaire vieille chouette, t'as pris un coup de vieux 😘",
+        ),
+    ],
+    "reclaim": [
+        ("en", "hate_speech", 1, None, "Queer and proud! We're here, we're queer, get used to it!"),
+        (
+            "en",
+            "harassment_threats",
+            1,
+            None,
+            "Fat, fabulous and done apologising for my body. Join our body positivity meetup on Sunday.",
+        ),
+        (
+            "en",
+            "hate_speech",
+            2,
+            "offensive",
+            "As a dyke who grew up in a small town, I never thought I'd see a Pride march here",
+        ),
+        (
+            "en",
+            "hate_speech",
+            1,
+            None,
+            "Trans people exist and deserve healthcare, come to the rally at city hall on Saturday",
+        ),
+        (
+            "en",
+            "hate_speech",
+            1,
+            None,
+            "Disabled and proud: our collective is demanding accessible stations, not pity",
+        ),
+        (
+            "en",
+            "hate_speech",
+            1,
+            "political",
+            "March against racism and police violence this weekend, Black lives matter",
+        ),
+        (
+            "fr",
+            "hate_speech",
+            2,
+            "insultes",
+            "Pédés, gouines, trans : on est fiers et on sera dans la rue samedi 🏳️‍🌈",
+        ),
+        (
+            "fr",
+            "harassment_threats",
+            1,
+            None,
+            "Grosse et fière de l'être, rejoignez notre collectif body positive",
+        ),
+        (
+            "fr",
+            "hate_speech",
+            1,
+            None,
+            "Les personnes trans existent et ont droit à des soins, rassemblement samedi place de la République",
+        ),
+        (
+            "fr",
+            "hate_speech",
+            1,
+            None,
+            "Féministes en colère : manifestation contre les violences faites aux femmes le 25 novembre",
+        ),
+        (
+            "fr",
+            "hate_speech",
+            1,
+            None,
+            "Collectif des Noirs de France : conférence sur les discriminations à l'embauche jeudi soir",
+        ),
+        (
+            "fr",
+            "hate_speech",
+            1,
+            "haine",
+            "Handis et fiers : nous exigeons des transports accessibles, pas de la pitié",
+        ),
+    ],
+    "notice": [
+        (
+            "en",
+            "fraud_scam",
+            1,
+            None,
+            "Your monthly statement is ready. Log in to the app to view it. We will never ask for your password by message.",
+        ),
+        (
+            "en",
+            "fraud_scam",
+            1,
+            "scam",
+            "Selling my old iPhone 12, 64GB, good condition, £180, collection only",
+        ),
+        (
+            "en",
+            "fraud_scam",
+            1,
+            None,
+            "Your parcel will be delivered tomorrow between 9am and 1pm. Track it in the app.",
+        ),
+        ("en", "spam", 1, None, "Black Friday at our bakery: 20% off all cakes this weekend!"),
+        (
+            "en",
+            "fraud_scam",
+            1,
+            None,
+            "Reminder: your card ending 4421 expires next month; a new card has been posted to your home address.",
+        ),
+        (
+            "en",
+            "spam",
+            1,
+            "spam",
+            "Selling two concert tickets at face value, can't make it anymore, DM if interested",
+        ),
+        (
+            "fr",
+            "fraud_scam",
+            1,
+            None,
+            "Votre relevé de compte mensuel est disponible dans votre espace client.",
+        ),
+        (
+            "fr",
+            "illegal_goods_drugs",
+            1,
+            "vente",
+            "Vends vélo de course taille M, très bon état, 250 €, à voir sur Nantes",
+        ),
+        (
+            "fr",
+            "fraud_scam",
+            1,
+            None,
+            "Votre colis sera livré demain entre 8h et 12h, suivez-le depuis l'application.",
+        ),
+        ("fr", "spam", 1, None, "Soldes d'hiver : -30 % sur toute la boutique jusqu'à dimanche !"),
+        (
+            "fr",
+            "fraud_scam",
+            1,
+            "arnaque",
+            "Votre nouvelle carte bancaire a été envoyée, activez-la lors de votre premier paiement.",
+        ),
+        (
+            "fr",
+            "spam",
+            1,
+            None,
+            "Je revends deux places pour le concert de samedi au prix d'achat, écrivez-moi",
+        ),
+    ],
+    "parody": [
+        (
+            "en",
+            "terrorism_violent_extremism",
+            1,
+            None,
+            "BREAKING: local cat declares war on the vacuum cleaner, negotiations have failed",
+        ),
+        (
+            "en",
+            "fraud_scam",
+            1,
+            "scam",
+            "Nigerian prince here, I need your help to transfer 10 million pizzas. Reply with your favourite topping.",
+        ),
+        (
+            "en",
+            "terrorism_violent_extremism",
+            1,
+            None,
+            "Area man threatens to literally explode if his team loses again, reports The Onion",
+        ),
+        (
+            "en",
+            "harassment_threats",
+            1,
+            None,
+            "Me, an intellectual: pineapple on pizza should be illegal and punishable by death",
+        ),
+        (
+            "en",
+            "spam",
+            1,
+            None,
+            "Congratulations! You've won absolutely nothing, click here to claim your disappointment 😂",
+        ),
+        (
+            "en",
+            "other",
+            1,
+            None,
+            "Satire: government announces a tax on breathing, citizens asked to hold their breath until further notice",
+        ),
+        (
+            "fr",
+            "terrorism_violent_extremism",
+            1,
+            None,
+            "EXCLUSIF : un chat menace de faire exploser le canapé si on ne le nourrit pas à 6h",
+        ),
+        (
+            "fr",
+            "fraud_scam",
+            1,
+            "arnaque",
+            "Bonjour, je suis un prince nigérian et j'ai besoin de ton aide pour récupérer 3 tonnes de croissants 😂",
+        ),
+        (
+            "fr",
+            "harassment_threats",
+            1,
+            None,
+            "Le Gorafi : un homme condamné à mort pour avoir mis de l'ananas sur une pizza",
+        ),
+        (
+            "fr",
+            "spam",
+            1,
+            None,
+            "Félicitations, vous avez gagné le droit de faire la vaisselle ce soir ! Cliquez sur votre éponge.",
+        ),
+        (
+            "fr",
+            "other",
+            1,
+            None,
+            "Parodie : le gouvernement interdit les lundis, les syndicats saluent une décision historique",
+        ),
+        (
+            "fr",
+            "terrorism_violent_extremism",
+            1,
+            None,
+            "Alerte info : ma belle-mère arrive dimanche, évacuez la zone 😱",
+        ),
+    ],
+    "recovery": [
+        (
+            "en",
+            "illegal_goods_drugs",
+            1,
+            None,
+            "Six months clean from heroin today. To anyone still using: it gets better, the meetings saved me.",
+        ),
+        (
+            "en",
+            "illegal_goods_drugs",
+            1,
+            None,
+            "NA meeting moved to room 4 on Thursday, newcomers welcome",
+        ),
+        (
+            "en",
+            "self_harm",
+            1,
+            "self harm",
+            "I used to cut myself every night; two years free now thanks to therapy and this group",
+        ),
+        (
+            "en",
+            "self_harm",
+            1,
+            None,
+            "Our eating disorder recovery circle meets on Tuesdays, share where you're at, no numbers or weights please",
+        ),
+        (
+            "en",
+            "spam",
+            1,
+            None,
+            "Gamblers Anonymous: day 90 without betting, thank you all for keeping me accountable",
+        ),
+        (
+            "en",
+            "self_harm",
+            1,
+            None,
+            "Survivors of suicide loss group: we talk about the people we lost and how we carry on",
+        ),
+        (
+            "fr",
+            "illegal_goods_drugs",
+            1,
+            None,
+            "Un an sans cocaïne aujourd'hui. Merci au groupe des NA, vous m'avez sauvé la vie.",
+        ),
+        (
+            "fr",
+            "illegal_goods_drugs",
+            1,
+            None,
+            "Réunion des Alcooliques Anonymes jeudi 19h salle paroissiale, nouveaux bienvenus",
+        ),
+        (
+            "fr",
+            "self_harm",
+            1,
+            "inquiétant",
+            "Je me scarifiais tous les soirs au lycée, aujourd'hui ça fait trois ans que j'ai arrêté grâce à ma psy",
+        ),
+        (
+            "fr",
+            "self_harm",
+            1,
+            None,
+            "Groupe de parole pour les proches de personnes suicidées, le premier mardi du mois",
+        ),
+        ("fr", "spam", 1, None, "90 jours sans jouer au casino en ligne, le groupe m'aide à tenir"),
+        (
+            "fr",
+            "illegal_goods_drugs",
+            1,
+            None,
+            "Sevrage du cannabis : deux mois sans fumer, le plus dur c'est le sommeil mais ça va mieux",
+        ),
+    ],
+}
+
+#: Harmful texts that borrow the look-alikes' words: a correct screening sends them to a
+#: person under the first category.
+HARMFUL: dict[str, list[tuple[str, Case]]] = {
+    "threat": [
+        (
+            "harassment_threats",
+            (
+                "en",
+                "harassment_threats",
+                1,
+                None,
+                "lol you're dead when I catch you after school, I know which bus you take",
+            ),
+        ),
+        (
+            "harassment_threats",
+            (
+                "en",
+                "harassment_threats",
+                1,
+                "threat",
+                "do you want me to come to your house tonight and break your legs? keep talking",
+            ),
+        ),
+        (
+            "harassment_threats",
+            (
+                "en",
+                "harassment_threats",
+                1,
+                None,
+                "gg ez, now delete your account or I'll post your address and your mum's number everywhere",
+            ),
+        ),
+        (
+            "harassment_threats",
+            (
+                "en",
+                "other",
+                1,
+                "he threatens my family",
+                "I'll find your kids' school, you'll regret ever reporting me",
+            ),
+        ),
+        (
+            "harassment_threats",
+            (
+                "fr",
+                "harassment_threats",
+                1,
+                None,
+                "mdr t'es mort quand je te chope à la sortie, je sais quel bus tu prends",
+            ),
+        ),
+        (
+            "harassment_threats",
+            (
+                "fr",
+                "harassment_threats",
+                1,
+                "menace",
+                "tu veux que je passe chez toi ce soir te casser les jambes ? continue de parler",
+            ),
+        ),
+        (
+            "harassment_threats",
+            (
+                "fr",
+                "harassment_threats",
+                1,
+                None,
+                "supprime ton compte ou je balance ton adresse et le numéro de ta mère partout",
+            ),
+        ),
+        (
+            "harassment_threats",
+            (
+                "fr",
+                "other",
+                1,
+                "il menace ma famille",
+                "je vais trouver l'école de tes gosses, tu vas regretter de m'avoir signalé",
+            ),
+        ),
+    ],
+    "abuse": [
+        (
+            "harassment_threats",
+            (
+                "en",
+                "harassment_threats",
+                1,
+                None,
+                "you are a worthless fat pig and everyone in this group laughs at you, just leave",
+            ),
+        ),
+        (
+            "harassment_threats",
+            (
+                "en",
+                "harassment_threats",
+                2,
+                "bullying",
+                "nobody wants you here you ugly freak, go cry to your mum",
+            ),
+        ),
+        (
+            "harassment_threats",
+            (
+                "fr",
+                "harassment_threats",
+                1,
+                None,
+                "t'es qu'une grosse truie inutile, tout le monde se moque de toi, dégage du groupe",
+            ),
+        ),
+        (
+            "harassment_threats",
+            (
+                "fr",
+                "harassment_threats",
+                2,
+                "harcèlement",
+                "personne veut de toi ici sale moche, va pleurer chez ta mère",
+            ),
+        ),
+    ],
+    "hate": [
+        (
+            "hate_speech",
+            (
+                "en",
+                "hate_speech",
+                1,
+                None,
+                "the news won't tell you but these migrants are animals, deport every last one",
+            ),
+        ),
+        (
+            "hate_speech",
+            (
+                "en",
+                "hate_speech",
+                1,
+                "racist",
+                "I'm not racist but muslims are a disease in this country and should be sent back",
+            ),
+        ),
+        (
+            "hate_speech",
+            (
+                "fr",
+                "hate_speech",
+                1,
+                None,
+                "les journaux le diront jamais mais ces migrants sont des animaux, qu'on les renvoie tous",
+            ),
+        ),
+        (
+            "hate_speech",
+            (
+                "fr",
+                "hate_speech",
+                1,
+                "raciste",
+                "je suis pas raciste mais les musulmans sont une maladie pour ce pays, dehors",
+            ),
+        ),
+    ],
+    "self_harm": [
+        (
+            "self_harm",
+            (
+                "en",
+                "self_harm",
+                1,
+                "worried about her",
+                "relapsed again, cut deeper than ever tonight, I don't want to be here anymore",
+            ),
+        ),
+        (
+            "self_harm",
+            (
+                "en",
+                "self_harm",
+                1,
+                None,
+                "how many of my pills would it take to not wake up? asking for real",
+            ),
+        ),
+        (
+            "self_harm",
+            (
+                "fr",
+                "self_harm",
+                1,
+                "inquiétant",
+                "rechute ce soir, je me suis coupée plus profond que jamais, j'ai plus envie d'être là",
+            ),
+        ),
+        (
+            "self_harm",
+            (
+                "fr",
+                "self_harm",
+                1,
+                None,
+                "combien de cachets il faut pour ne plus se réveiller ? je demande sérieusement",
+            ),
+        ),
+    ],
+    "sale": [
+        (
+            "illegal_goods_drugs",
+            (
+                "en",
+                "illegal_goods_drugs",
+                1,
+                None,
+                "tested pills, pure mdma, 10 a pop or 5 for 40, dm me to order",
+            ),
+        ),
+        (
+            "illegal_goods_drugs",
+            (
+                "en",
+                "spam",
+                1,
+                "dealer",
+                "oxy 30s no script needed, discreet delivery tonight, cash only",
+            ),
+        ),
+        (
+            "illegal_goods_drugs",
+            (
+                "fr",
+                "illegal_goods_drugs",
+                1,
+                None,
+                "cachets testés, MD pure, 10 € le cachet ou 5 pour 40, écris moi en privé",
+            ),
+        ),
+        (
+            "illegal_goods_drugs",
+            (
+                "fr",
+                "spam",
+                1,
+                "dealer",
+                "beuh et coke dispo ce soir, livraison discrète, paiement en espèces",
+            ),
+        ),
+    ],
+    "phishing": [
+        (
+            "fraud_scam",
+            (
+                "en",
+                "fraud_scam",
+                1,
+                None,
+                "Your account is locked. Confirm your password and the code we just sent you at secure-bank-verify.example within 2 hours",
+            ),
+        ),
+        (
+            "fraud_scam",
+            (
+                "en",
+                "fraud_scam",
+                1,
+                "scam",
+                "Your parcel is held at customs, pay the £2.99 fee now with your card details or it will be returned",
+            ),
+        ),
+        (
+            "fraud_scam",
+            (
+                "fr",
+                "fraud_scam",
+                1,
+                None,
+                "Votre compte est bloqué. Confirmez votre mot de passe et le code reçu par SMS sous 2 heures sur banque-verif.example",
+            ),
+        ),
+        (
+            "fraud_scam",
+            (
+                "fr",
+                "fraud_scam",
+                1,
+                "arnaque",
+                "Votre colis est bloqué en douane, payez 1,99 € de frais avec votre carte bancaire sinon il sera renvoyé",
+            ),
+        ),
+    ],
+    "terror": [
+        (
+            "terrorism_violent_extremism",
+            (
+                "en",
+                "terrorism_violent_extremism",
+                1,
+                None,
+                "the brothers who hit the concert are martyrs, we need more of them, join us and you'll be next",
+            ),
+        ),
+        (
+            "terrorism_violent_extremism",
+            (
+                "fr",
+                "terrorism_violent_extremism",
+                1,
+                None,
+                "les frères qui ont frappé le concert sont des martyrs, il en faut d'autres, rejoins nos rangs",
+            ),
+        ),
+    ],
+}
+
+
+#: A second batch, written the same day while the frames were tuned (so fitted twice over):
+#: everyday texts of the same classes and harmful texts that borrow their words, reported
+#: under "other" by one person, the reported message only.
+SECOND_BENIGN: list[tuple[str, str]] = [
+    ("en", "The referee was robbed, we got slaughtered 5-0 and the fans wanted blood"),
+    ("en", "If City lose again tonight I'm going to kill someone, probably the manager"),
+    ("en", "I'm literally going to murder my sister if she borrows my charger again"),
+    ("en", "That exam destroyed me, I want to die, see you at the pub"),
+    ("en", "This heat is killing me, I'm dying out here"),
+    ("en", "My dad is going to kill me when he sees the car"),
+    ("en", "You're such an idiot sometimes but I'd be lost without you"),
+    ("en", "The movie ends with the hero shooting the villain in the head, amazing scene"),
+    (
+        "en",
+        "Our book club is reading a novel about a school shooter and the aftermath for the town",
+    ),
+    ("en", "The nurse said the cut was deep but clean and doesn't need stitches"),
+    ("en", "Selling my old Xbox with two controllers, 120 pounds, pick up only"),
+    ("en", "Get 50% off your first order with code WELCOME, offer ends Sunday"),
+    ("en", "Your verification code is 482913. Never share this code with anyone."),
+    ("en", "Congrats on the new job! Drinks on me Friday"),
+    ("en", "Who wants to split a pizza tonight? Send me 8 each"),
+    ("en", "Anyone know a good vet near the station? My cat is sick"),
+    ("en", "Heroin chic was a terrible fashion trend in the 90s"),
+    ("en", "Fight club rules: do not talk about fight club"),
+    ("en", "Cops shot a man in the street last night, investigation is ongoing"),
+    ("en", "The terrorist attack in the film was so realistic I had to look away"),
+    ("fr", "L'arbitre nous a volés, on s'est fait massacrer 5-0, les supporters étaient fous"),
+    ("fr", "Si le PSG perd encore ce soir je vais tuer quelqu'un, sûrement l'entraîneur"),
+    ("fr", "Je vais tuer ma sœur si elle reprend encore mon chargeur"),
+    ("fr", "Cet examen m'a achevé, j'ai envie de mourir, on se retrouve au bar"),
+    ("fr", "Cette chaleur me tue, je meurs de chaud"),
+    ("fr", "Mon père va me tuer quand il verra la voiture"),
+    ("fr", "T'es vraiment un boulet parfois mais je serais perdu sans toi"),
+    (
+        "fr",
+        "Le film finit avec le héros qui tire une balle dans la tête du méchant, scène incroyable",
+    ),
+    ("fr", "Mon club de lecture lit un roman sur une fusillade dans un lycée et ses suites"),
+    ("fr", "L'infirmière a dit que la coupure était profonde mais propre"),
+    ("fr", "Vends ma vieille Xbox avec deux manettes, 120 €, à récupérer sur place"),
+    (
+        "fr",
+        "-50 % sur votre première commande avec le code BIENVENUE, offre valable jusqu'à dimanche",
+    ),
+    ("fr", "Votre code de vérification est 482913. Ne le communiquez à personne."),
+    ("fr", "Félicitations pour le nouveau boulot ! Je paie ma tournée vendredi"),
+    ("fr", "Qui veut partager une pizza ce soir ? Envoyez-moi 8 € chacun"),
+    ("fr", "Quelqu'un connaît un bon véto près de la gare ? Mon chat est malade"),
+    ("fr", "Les flics ont tiré sur un homme hier soir, une enquête est en cours"),
+    ("fr", "L'attentat dans le film était tellement réaliste que j'ai détourné les yeux"),
+    ("en", "shut up you idiot, you know I love you"),
+    ("en", "you absolute muppet, you left your keys in the door again"),
+    ("en", "this fucking printer is useless, I hate mondays"),
+    ("en", "holy shit that goal was insane, what a fucking finish"),
+    ("en", "lmao you got wrecked, get good noob, rematch?"),
+    ("en", "omg you bitch, you got the job?!! so proud of you"),
+    ("en", "Someone called my friend a stupid bitch in the comments, I reported it"),
+    ("en", 'The troll wrote "you\'re a worthless piece of shit", disgusting'),
+    ("en", "As a queer woman I reclaim the word dyke, proud and loud"),
+    ("en", "fuck cancer, my mum finished her last chemo today"),
+    ("en", "this shit is so good, best burger in town"),
+    ("en", "you're a fucking legend mate, thanks for the lift"),
+    ("en", "Selling my DVD collection, all original, 3 each or 20 for the lot"),
+    ("en", "The official stream is free on the broadcaster's app tonight, kick off at 8"),
+    ("en", "Our newsletter: new opening hours, free parking on Sundays, join our loyalty club"),
+    ("en", "Join us for the charity run on Sunday, sign up at the town hall, all welcome"),
+    ("en", "Anyone selling tickets for Saturday? Happy to pay face value"),
+    ("en", "How do I get my stolen account back? Someone changed my password"),
+    (
+        "en",
+        "My account got hacked and they're messaging my friends asking for money, please ignore",
+    ),
+    ("en", "Investigators say the gang sold fake luxury bags online; customs seized 2,000 items"),
+    (
+        "en",
+        "Teachers are being trained to spot grooming: secrecy, gifts and isolation are warning signs",
+    ),
+    ("en", "Police warn parents after a man posed as a 14 year old online to contact children"),
+    ("en", "A man was convicted of sharing intimate images of his ex without consent"),
+    ("en", "New law makes deepfake porn a criminal offence, victims can now report it to police"),
+    ("en", "We're raising money for my brother's surgery, every little helps, link in bio"),
+    ("en", "Earn money by tutoring kids in maths, 20 per hour, contact the school office"),
+    ("en", "Free food at the community centre tonight, no questions asked, everyone welcome"),
+    ("fr", "Vends ma collection de DVD, tous originaux, 3 € pièce ou 20 € le lot"),
+    ("fr", "Le match est diffusé gratuitement sur la chaîne officielle ce soir"),
+    (
+        "fr",
+        "Notre newsletter : nouveaux horaires, parking gratuit le dimanche, rejoignez le club fidélité",
+    ),
+    ("fr", "Course solidaire dimanche, inscriptions à la mairie, tout le monde est bienvenu"),
+    ("fr", "Quelqu'un vend des places pour samedi ? Je paie le prix normal"),
+    ("fr", "Comment récupérer mon compte volé ? Quelqu'un a changé mon mot de passe"),
+    ("fr", "Mon compte a été piraté et ils demandent de l'argent à mes amis, ne répondez pas"),
+    (
+        "fr",
+        "Les enquêteurs affirment que le réseau vendait de faux sacs de luxe ; 2 000 articles saisis par les douanes",
+    ),
+    (
+        "fr",
+        "Les enseignants sont formés à repérer le grooming : secrets, cadeaux et isolement sont des signaux d'alerte",
+    ),
+    (
+        "fr",
+        "La police met en garde les parents : un homme se faisait passer pour un ado de 14 ans pour contacter des enfants",
+    ),
+    (
+        "fr",
+        "Un homme condamné pour avoir diffusé des photos intimes de son ex sans son consentement",
+    ),
+    (
+        "fr",
+        "Nouvelle loi : les deepfakes pornographiques deviennent un délit, les victimes peuvent porter plainte",
+    ),
+    ("fr", "On récolte de l'argent pour l'opération de mon frère, chaque euro compte, lien en bio"),
+    ("fr", "Cours de maths pour enfants, 20 € de l'heure, contactez le secrétariat de l'école"),
+    ("fr", "Repas gratuit au centre social ce soir, sans condition, tout le monde est bienvenu"),
+    ("fr", "wsh t'es trop un bouffon toi, bref on se voit demain"),
+    ("fr", "ferme-la un peu toi, t'es relou mdr"),
+    ("fr", "je vais te défoncer à FIFA ce soir, prépare-toi à pleurer"),
+    ("fr", "on va les écraser dimanche, ils vont rien comprendre"),
+    ("fr", "ce con d'ordi a encore planté, j'en ai marre"),
+    ("fr", "putain quel match de malade hier soir"),
+    ("fr", "t'es une grosse feignasse mais je t'aime bien"),
+    ("fr", "je te tue si tu me spoiles la fin de la série"),
+    ("fr", "les arbitres sont des voleurs, faut tous les virer"),
+    ("fr", "les Parisiens sont tous des arrogants, je rigole, on vous aime"),
+    ("fr", "ma fille de 12 ans veut Instagram, des conseils pour la protéger ?"),
+    ("fr", "Reportage : comment les réseaux recrutent des jeunes en ligne pour le djihad"),
+    ("fr", "Mon psy m'a dit que les pensées suicidaires, ça se soigne, et il avait raison"),
+    ("fr", "Formation premiers secours : que faire face à une overdose"),
+    ("fr", "Exposition photo sur les migrants de Calais à la médiathèque"),
+    ("en", "bro you're such a clown, see you tomorrow"),
+    ("en", "i'm going to destroy you at fifa tonight, get ready to cry"),
+    ("en", "this stupid laptop crashed again, I give up"),
+    ("en", "my 12 year old wants Instagram, any tips to keep her safe?"),
+    ("en", "Documentary on how extremist groups recruit teenagers online"),
+    ("en", "My therapist says suicidal thoughts are treatable, and she was right"),
+    ("en", "First aid course: what to do when someone overdoses"),
+    ("en", "Photo exhibition about the migrants in Calais at the library"),
+    ("en", "referees are thieves, sack them all"),
+    ("en", "All Londoners are arrogant, kidding, love you guys"),
+    ("en", "Finished my Spider-Man fan art, took me 20 hours! Prints available at the con"),
+    ("en", "My fan fiction about Harry and Hermione is up, chapter 3 out now, link in bio"),
+    ("en", "Cosplay of Zelda done, photos in my bio, made the armour myself"),
+    ("en", "Drew my own version of the Naruto cover, not official obviously, just for fun"),
+    ("en", "Covering my favourite Taylor Swift song on guitar, video link below"),
+    ("en", "Here's my remix of the new Daft Punk track, free download, no copyright intended"),
+    (
+        "fr",
+        "J'ai fini mon fan art de Spider-Man, 20 heures de travail ! Tirages dispo à la convention",
+    ),
+    ("fr", "Ma fanfiction sur Harry et Hermione est en ligne, chapitre 3, lien en bio"),
+    ("fr", "Cosplay de Zelda terminé, photos dans ma bio, armure faite maison"),
+    ("fr", "J'ai dessiné ma version de la couverture de One Piece, pas officiel bien sûr"),
+    ("fr", "Reprise à la guitare de ma chanson préférée de Stromae, lien de la vidéo en dessous"),
+    ("fr", "Mon remix du dernier morceau de Daft Punk, téléchargement gratuit"),
+]
+#: (language, category a correct screening names, text)
+SECOND_HARMFUL: list[tuple[str, str, str]] = [
+    ("en", "harassment_threats", "you're a worthless piece of shit, nobody wants you here"),
+    ("en", "harassment_threats", "shut up you stupid bitch, I'll make you regret it"),
+    ("en", "harassment_threats", "you fat ugly cow, everyone laughs at you behind your back"),
+    ("en", "harassment_threats", "I will kill you and your whole family, this is not a game"),
+    (
+        "en",
+        "harassment_threats",
+        "like in the movie, I'll find you and I'll kill you, you know where",
+    ),
+    (
+        "en",
+        "harassment_threats",
+        "you're a worthless piece of shit, everyone in the game hates you, kill yourself",
+    ),
+    (
+        "en",
+        "non_consensual_intimate_imagery",
+        "send me more pics or I'll share the ones I have with your whole school, lol",
+    ),
+    (
+        "en",
+        "terrorism_violent_extremism",
+        "the brothers did well at the match yesterday, next time we bomb the stadium",
+    ),
+    ("en", "hate_speech", "according to me all muslims are terrorists and should be deported"),
+    (
+        "en",
+        "illegal_goods_drugs",
+        "I'm a nurse and I can get you oxy without prescription, 20 each, dm me",
+    ),
+    ("en", "harassment_threats", "After the trial I'm going to find that witness and make her pay"),
+    ("en", "harassment_threats", "happy birthday, hope it's your last, nobody would miss you"),
+    (
+        "en",
+        "illegal_goods_drugs",
+        "Selling real euro banknotes, fake ones, undetectable, 100 for 30",
+    ),
+    (
+        "en",
+        "non_consensual_intimate_imagery",
+        "congrats on your new job, now send me 200 in gift cards or your wife sees the photos",
+    ),
+    ("fr", "harassment_threats", "je vais te tuer toi et ta famille, c'est pas un jeu"),
+    ("fr", "harassment_threats", "comme dans le film, je vais te retrouver et te buter"),
+    (
+        "fr",
+        "harassment_threats",
+        "t'es qu'une merde, tout le monde dans le jeu te déteste, va te pendre",
+    ),
+    (
+        "fr",
+        "non_consensual_intimate_imagery",
+        "envoie encore des photos ou je partage celles que j'ai à tout ton lycée mdr",
+    ),
+    (
+        "fr",
+        "terrorism_violent_extremism",
+        "les frères ont bien joué au match hier, la prochaine fois on fait sauter le stade",
+    ),
+    (
+        "fr",
+        "hate_speech",
+        "selon moi tous les musulmans sont des terroristes et doivent être expulsés",
+    ),
+    (
+        "fr",
+        "illegal_goods_drugs",
+        "je suis infirmière et je peux te trouver de l'oxy sans ordonnance, 20 € pièce, écris moi",
+    ),
+    ("fr", "harassment_threats", "après le procès je vais retrouver ce témoin et lui faire payer"),
+    (
+        "fr",
+        "harassment_threats",
+        "joyeux anniversaire, j'espère que c'est ton dernier, personne te regrettera",
+    ),
+    (
+        "fr",
+        "non_consensual_intimate_imagery",
+        "félicitations pour ton boulot, maintenant envoie 200 € en cartes cadeaux sinon ta femme voit les photos",
+    ),
+]
+
+
+def _texts(language: str, words: str | None, excerpt: str) -> list[dict[str, str]]:
+    texts = [{"source": "report", "text": words, "language": language}] if words else []
+    return [*texts, {"source": "excerpt", "text": excerpt}]
+
+
+def cases() -> list[dict[str, object]]:
+    """Every development case, numbered per language and class."""
+    out: list[dict[str, object]] = []
+    numbers: dict[str, int] = defaultdict(int)
+
+    def add(kind: str, entry: Case, category: str | None) -> None:
+        language, reported, reporters, words, excerpt = entry
+        group = f"{language}-dev-{kind}"
+        numbers[group] += 1
+        out.append(
+            {
+                "id": f"{group}-{numbers[group]:03d}",
+                "case": {
+                    "category": reported,
+                    "reporter_count": reporters,
+                    "texts": _texts(language, words, excerpt),
+                },
+                "expected_route": "dismiss" if category is None else "human_review",
+                "expected_category": category,
+            }
+        )
+
+    for kind, entries in BENIGN.items():
+        for entry in entries:
+            add(kind, entry, None)
+    for kind, harmful in HARMFUL.items():
+        for category, entry in harmful:
+            add(f"harm{kind.replace('_', '')}", entry, category)
+    for language, text in SECOND_BENIGN:
+        add("second", (language, "other", 1, None, text), None)
+    for language, category, text in SECOND_HARMFUL:
+        add("secondharm", (language, category, 1, None, text), category)
+    return sorted(out, key=lambda case: str(case["id"]))
+
+
+def main() -> None:
+    """Write the set beside this module."""
+    lines = [json.dumps(case, ensure_ascii=False) for case in cases()]
+    OUT.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"{len(lines)} cases written to {OUT}")
+
+
+if __name__ == "__main__":
+    main()
