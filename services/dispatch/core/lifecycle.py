@@ -6,15 +6,17 @@ the lease ends by a decision, an escalation, a hold, or by going back where the 
 (released or expired). Dual review's first decision waits for a second reviewer
 (``awaiting_second_review``), a disagreement escalates; a decided case may be appealed once.
 
-``transition`` is the only source of these rules: the review state machine calls it for every
-move, the queue's SQL lists its states from here, and PostgreSQL enforces the same pairs with
-a trigger (migration 0007, whose table a test compares with :func:`allowed_pairs`).
+The rules are written once, as a table of moves read by ``transition``: the review state
+machine calls it for every move, the queue's SQL lists its states from here, and PostgreSQL
+enforces the same pairs with a trigger (migration 0007, whose table a test compares with
+:func:`allowed_pairs`).
 """
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -79,13 +81,33 @@ class TransitionRefusedError(Exception):
         self.move = move
 
 
-_FROM_LEASED = {
-    Move.RENEW: State.LEASED,
-    Move.DECIDE_FIRST: State.AWAITING_SECOND_REVIEW,
-    Move.DECIDE_SPLIT: State.ESCALATED,
-    Move.DECIDE: State.DECIDED,
-    Move.ESCALATE: State.ESCALATED,
-    Move.HOLD: State.HELD,
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    """Where a move may start, where it leads, and the refusal when it may not start."""
+
+    starts: frozenset[State]
+    refusal: Refusal
+    #: ``None`` for a return: the case goes back to the state it waited in (``back_to``).
+    leads_to: State | None
+
+
+_LEASED = frozenset({State.LEASED})
+
+#: Every move, as one table: the only place the lifecycle's rules are written.
+_RULES: dict[Move, _Rule] = {
+    Move.SCREEN_FOR_REVIEW: _Rule(ENTRY, Refusal.UNDER_REVIEW, State.QUEUED),
+    Move.SCREEN_DISMISS: _Rule(ENTRY, Refusal.UNDER_REVIEW, State.DISMISSED),
+    # A case in the queue may be leased, a leased one too: an expired lease is taken over.
+    Move.LEASE: _Rule(IN_QUEUE, Refusal.NOT_WAITING, State.LEASED),
+    Move.RENEW: _Rule(_LEASED, Refusal.NOT_LEASED, State.LEASED),
+    Move.GIVE_BACK: _Rule(_LEASED, Refusal.NOT_LEASED, None),
+    Move.DECIDE_FIRST: _Rule(_LEASED, Refusal.NOT_LEASED, State.AWAITING_SECOND_REVIEW),
+    Move.DECIDE_SPLIT: _Rule(_LEASED, Refusal.NOT_LEASED, State.ESCALATED),
+    Move.DECIDE: _Rule(_LEASED, Refusal.NOT_LEASED, State.DECIDED),
+    Move.ESCALATE: _Rule(_LEASED, Refusal.NOT_LEASED, State.ESCALATED),
+    Move.HOLD: _Rule(_LEASED, Refusal.NOT_LEASED, State.HELD),
+    Move.RESUME: _Rule(frozenset({State.HELD}), Refusal.NOT_HELD, None),
+    Move.APPEAL: _Rule(frozenset({State.DECIDED}), Refusal.NOT_DECIDED, State.APPEALED),
 }
 
 
@@ -95,34 +117,18 @@ def transition(state: State, move: Move, *, back_to: State | None = None) -> Sta
     ``back_to`` is where a case goes when a lease ends or a hold is resumed: the state it
     waited in (one of ``WAITING``).
     """
-    if move in (Move.SCREEN_FOR_REVIEW, Move.SCREEN_DISMISS):
-        if state not in ENTRY:
-            raise TransitionRefusedError(Refusal.UNDER_REVIEW, state, move)
-        return State.QUEUED if move is Move.SCREEN_FOR_REVIEW else State.DISMISSED
-    refusal: Refusal
-    if move is Move.LEASE:
-        if state in WAITING or state is State.LEASED:  # an expired lease is taken over
-            return State.LEASED
-        refusal = Refusal.NOT_WAITING
-    elif move is Move.GIVE_BACK:
-        if state is State.LEASED and back_to in WAITING:
-            return back_to
-        refusal = Refusal.NOT_LEASED
-    elif move in _FROM_LEASED:
-        if state is State.LEASED:
-            return _FROM_LEASED[move]
-        refusal = Refusal.NOT_LEASED
-    elif move is Move.RESUME:
-        if state is State.HELD and back_to in WAITING:
-            return back_to
-        refusal = Refusal.NOT_HELD
-    else:  # Move.APPEAL
-        if state is State.DECIDED:
-            return State.APPEALED
-        refusal = Refusal.NOT_DECIDED
-    raise TransitionRefusedError(
-        Refusal.DISMISSED if state is State.DISMISSED else refusal, state, move
-    )
+    rule = _RULES[move]
+    after = rule.leads_to if rule.leads_to is not None else _waiting(back_to)
+    if state in rule.starts and after is not None:
+        return after
+    # A dismissed case says so whatever was asked of it: only a new verdict moves it.
+    code = Refusal.DISMISSED if state is State.DISMISSED else rule.refusal
+    raise TransitionRefusedError(code, state, move)
+
+
+def _waiting(back_to: State | None) -> State | None:
+    """Where a return may go: ``back_to`` when it is a waiting state, else nowhere."""
+    return back_to if back_to in WAITING else None
 
 
 def _changes() -> dict[tuple[State, State], bool]:

@@ -74,20 +74,29 @@ class NarrowBody(BaseModel):
 
 def officer_routes(app: FastAPI, units: Units) -> None:
     """Mount the officers' steps on the portal."""
+    _disclosure_steps(app, units)
+    _preservation_steps(app, units)
 
-    async def step(request: Request, request_id: uuid.UUID, action: Action) -> Any:
-        async def authenticate(conn: Connection) -> Officer:
-            return await require_officer(conn, request)
 
-        taken = await take_step(units, request_id, action, authenticate=authenticate)
-        if taken.refused is not None:
-            return refusal(taken.refused)
-        return {"request_id": str(request_id), "result": taken.result}
+async def _answer(units: Units, request: Request, *, request_id: uuid.UUID, action: Action) -> Any:
+    """Take one step as the officer the request authenticates: its result, or its refusal."""
+
+    async def authenticate(conn: Connection) -> Officer:
+        return await require_officer(conn, request)
+
+    taken = await take_step(units, request_id, action, authenticate=authenticate)
+    if taken.refused is not None:
+        return refusal(taken.refused)
+    return {"request_id": str(request_id), "result": taken.result}
+
+
+def _disclosure_steps(app: FastAPI, units: Units) -> None:
+    """Prepare, narrow, approve or refuse a request: the steps to the authority's answer."""
 
     @app.post("/v1/officer/requests/{request_id}/prepare")
     async def prepare(request_id: uuid.UUID, request: Request) -> Any:
         """A first legal officer has read the request and its document, and prepares it."""
-        return await step(request, request_id, disclosure.prepare)
+        return await _answer(units, request, request_id=request_id, action=disclosure.prepare)
 
     @app.post("/v1/officer/requests/{request_id}/narrow")
     async def narrow(request_id: uuid.UUID, body: NarrowBody, request: Request) -> Any:
@@ -106,7 +115,7 @@ def officer_routes(app: FastAPI, units: Units) -> None:
                 date_to=body.date_to,
             )
 
-        return await step(request, request_id, action)
+        return await _answer(units, request, request_id=request_id, action=action)
 
     @app.post("/v1/officer/requests/{request_id}/approve")
     async def approve(request_id: uuid.UUID, request: Request) -> Any:
@@ -120,7 +129,7 @@ def officer_routes(app: FastAPI, units: Units) -> None:
                 legal, rid, officer, policy=units.policy, now=datetime.now(UTC)
             )
 
-        answer = await step(request, request_id, action)
+        answer = await _answer(units, request, request_id=request_id, action=action)
         if isinstance(answer, dict):
             await count_answer(units, request_id)
         return answer
@@ -139,7 +148,11 @@ def officer_routes(app: FastAPI, units: Units) -> None:
                 now=datetime.now(UTC),
             )
 
-        return await step(request, request_id, action)
+        return await _answer(units, request, request_id=request_id, action=action)
+
+
+def _preservation_steps(app: FastAPI, units: Units) -> None:
+    """Extend or lift a preservation order."""
 
     @app.post("/v1/officer/requests/{request_id}/extend")
     async def extend(request_id: uuid.UUID, request: Request) -> Any:
@@ -148,7 +161,7 @@ def officer_routes(app: FastAPI, units: Units) -> None:
         async def action(legal: Legal, rid: uuid.UUID, officer: Officer) -> Any:
             return await preservation.extend(legal, rid, officer, now=datetime.now(UTC))
 
-        answer = await step(request, request_id, action)
+        answer = await _answer(units, request, request_id=request_id, action=action)
         if isinstance(answer, dict):
             return {"request_id": str(request_id), "ends_at": answer["result"].isoformat()}
         return answer
@@ -156,7 +169,7 @@ def officer_routes(app: FastAPI, units: Units) -> None:
     @app.post("/v1/officer/requests/{request_id}/lift")
     async def lift(request_id: uuid.UUID, request: Request) -> Any:
         """End a preservation order the authority withdrew: retention applies again."""
-        answer = await step(request, request_id, preservation.lift)
+        answer = await _answer(units, request, request_id=request_id, action=preservation.lift)
         if isinstance(answer, dict):
             return {"request_id": str(request_id), "ends_at": None}
         return answer

@@ -75,6 +75,21 @@ def test_a_return_goes_only_to_a_waiting_state() -> None:
     assert (State.LEASED, State.DECIDED) not in returns()
 
 
+def test_every_move_is_allowed_somewhere_and_only_returns_heed_back_to() -> None:
+    # Each move leads somewhere from some state (none is dead in the table of moves), and a
+    # move with a fixed destination goes there whatever ``back_to`` says.
+    for move in Move:
+        outcomes = set()
+        for state, back_to in itertools.product(State, (None, *State)):
+            try:
+                outcomes.add((state, transition(state, move, back_to=back_to)))
+            except TransitionRefusedError:
+                continue
+        assert outcomes, move
+        if move not in (Move.GIVE_BACK, Move.RESUME):
+            assert len({after for _, after in outcomes}) == 1, move
+
+
 def test_nothing_leaves_decided_but_an_appeal_and_nothing_leaves_dismissed_but_a_verdict() -> None:
     assert {b for a, b in allowed_pairs() if a is State.DECIDED} == {State.APPEALED}
     assert {b for a, b in allowed_pairs() if a is State.DISMISSED} == {State.QUEUED}

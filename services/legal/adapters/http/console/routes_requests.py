@@ -8,7 +8,8 @@ refusals are audited as they are over the API.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
+from dataclasses import KW_ONLY, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -18,9 +19,10 @@ from fastapi import FastAPI, Request, Response
 from services.legal.adapters.documents import RenderError, page_count, render_page
 from services.legal.adapters.http.console.pages import HOME, LegalConsole, seconds_left, to
 from services.legal.adapters.http.console.sessions import COOKIE, OfficerSession, find_session
-from services.legal.adapters.http.steps import count_answer, take_step
+from services.legal.adapters.http.steps import Action, Authenticate, count_answer, take_step
 from services.legal.adapters.postgres.console_views import ConsoleViews
 from services.legal.adapters.postgres.requests_store import PostgresRequests
+from services.legal.adapters.postgres.units import Units
 from services.legal.core.approval import Officer
 from services.legal.core.audit import AuditStep
 from services.legal.core.documents import DocumentForm, viewable
@@ -38,7 +40,6 @@ from shared.db import Connection
 from shared.events.legal import DataCategory, plain_text
 
 PER_PAGE = 50
-Step = Callable[[Legal, uuid.UUID, Officer, dict[str, Any]], Awaitable[Any]]
 
 
 def _states(chosen: str | None) -> list[str]:
@@ -55,10 +56,11 @@ def _day(value: Any) -> date | None:
 
 
 def request_routes(app: FastAPI, console: LegalConsole) -> None:
-    """Mount the list, the request page, its document and the steps."""
+    """Mount the list, the request page, its document, the steps and the preservations."""
     _list_route(app, console)
     _page_routes(app, console)
     _step_routes(app, console)
+    _preservations_route(app, console)
 
 
 def _list_route(app: FastAPI, console: LegalConsole) -> None:
@@ -259,85 +261,151 @@ def _narrowing(fields: dict[str, Any], scope: Any) -> dict[str, Any]:
     }
 
 
-def _step_routes(app: FastAPI, console: LegalConsole) -> None:
-    officer_only = console.requires()
-    units = console.units
+#: Builds a step's call of its handler from the posted form.
+StepCall = Callable[[Units, dict[str, Any]], Action]
 
-    async def act(
-        request: Request, request_id: uuid.UUID, session: OfficerSession, step: Step, done: str
-    ) -> Response:
-        fields = await console.form(request, session)
-        if fields is None:
-            return console.problem(request, session, 403, "csrf")
-        page = f"/console/requests/{request_id}"
-        if step in confirmed and fields.get("confirmed") != "yes":
-            return to(page, "needs_confirmation")
 
-        async def authenticate(conn: Connection) -> Officer:
-            # Again inside the step's transaction: a session ended meanwhile proves nothing.
-            live = await find_session(conn, request.cookies.get(COOKIE))
-            if live is None:
-                raise NotAllowedError("not_signed_in", "the session has ended")
-            return live.officer
+@dataclass(frozen=True, slots=True)
+class ConsoleStep:
+    """One officer's step as the console posts it: its path, its handler, what follows it."""
 
-        async def action(legal: Legal, rid: uuid.UUID, officer: Officer) -> Any:
-            return await step(legal, rid, officer, fields)
+    name: str
+    call: StepCall
+    _: KW_ONLY
+    #: The message key shown when the step is taken.
+    done: str
+    #: Answers the authority or ends an order: the page asks a confirmation for it.
+    confirmed: bool = False
+    #: Answers the authority: its time to comply is counted once it committed.
+    answers: bool = False
 
-        taken = await take_step(units, request_id, action, authenticate=authenticate)
-        if taken.refused is not None:
-            return to(page, taken.refused.code)
-        if step is approve:
-            await count_answer(units, request_id)
-        return to(page, done)
 
-    async def narrow(legal: Legal, rid: uuid.UUID, officer: Officer, f: dict[str, Any]) -> Any:
+def form_text(fields: dict[str, Any], name: str) -> str:
+    """A free-text field as plain text; empty (the handler then refuses it) when it is not."""
+    try:
+        return plain_text(str(fields.get(name, "")))
+    except ValueError:
+        return ""
+
+
+def _narrow(units: Units, fields: dict[str, Any]) -> Action:
+    async def narrow(legal: Legal, rid: uuid.UUID, officer: Officer) -> Any:
         stored = await legal.requests.load(rid)
         scope = None if stored is None else (await legal.requests.current_scope(stored.request))[0]
-        try:
-            reason = plain_text(str(f.get("reason", "")))[:2000]
-        except ValueError:
-            reason = ""
         return await disclosure.narrow_request(
-            legal, rid, officer, policy=units.policy, now=datetime.now(UTC), reason=reason,
-            **(_narrowing(f, scope) if scope is not None else {"categories": None,
+            legal, rid, officer, policy=units.policy, now=datetime.now(UTC),
+            reason=form_text(fields, "reason")[:2000],
+            **(_narrowing(fields, scope) if scope is not None else {"categories": None,
                "date_from": None, "date_to": None}),
         )  # fmt: skip
 
-    async def prepare(legal: Legal, rid: uuid.UUID, officer: Officer, _: dict[str, Any]) -> Any:
-        return await disclosure.prepare(legal, rid, officer)
+    return narrow
 
-    async def approve(legal: Legal, rid: uuid.UUID, officer: Officer, _: dict[str, Any]) -> Any:
+
+def _prepare(_: Units, __: dict[str, Any]) -> Action:
+    return disclosure.prepare
+
+
+def _approve(units: Units, _: dict[str, Any]) -> Action:
+    async def approve(legal: Legal, rid: uuid.UUID, officer: Officer) -> Any:
         return await disclosure.approve(
             legal, rid, officer, policy=units.policy, now=datetime.now(UTC)
         )
 
-    async def refuse(legal: Legal, rid: uuid.UUID, officer: Officer, f: dict[str, Any]) -> Any:
-        try:
-            explanation = plain_text(str(f.get("explanation", "")))
-        except ValueError:
-            explanation = ""
+    return approve
+
+
+def _refuse(_: Units, fields: dict[str, Any]) -> Action:
+    async def refuse(legal: Legal, rid: uuid.UUID, officer: Officer) -> Any:
         return await refuse_request(
-            legal, rid, officer, code=str(f.get("code", "")), explanation=explanation,
-            now=datetime.now(UTC),
+            legal, rid, officer, code=str(fields.get("code", "")),
+            explanation=form_text(fields, "explanation"), now=datetime.now(UTC),
         )  # fmt: skip
 
-    async def extend(legal: Legal, rid: uuid.UUID, officer: Officer, _: dict[str, Any]) -> Any:
+    return refuse
+
+
+def _extend(_: Units, __: dict[str, Any]) -> Action:
+    async def extend(legal: Legal, rid: uuid.UUID, officer: Officer) -> Any:
         return await preservation.extend(legal, rid, officer, now=datetime.now(UTC))
 
-    async def lift(legal: Legal, rid: uuid.UUID, officer: Officer, _: dict[str, Any]) -> Any:
-        return await preservation.lift(legal, rid, officer)
+    return extend
 
-    #: Steps that answer the authority or end an order: the page asks a confirmation for them.
-    confirmed = {approve, refuse, lift}
-    for name, step, done in (
-        ("narrow", narrow, "narrowed_done"),
-        ("prepare", prepare, "prepared_done"),
-        ("approve", approve, "approved_done"),
-        ("refuse", refuse, "refused_done"),
-        ("extend", extend, "extended_done"),
-        ("lift", lift, "lifted_done"),
-    ):
-        _post(app, name, step, done=done, act=act, officer_only=officer_only)
+
+def _lift(_: Units, __: dict[str, Any]) -> Action:
+    return preservation.lift
+
+
+#: The officers' steps, in the order their routes are mounted.
+STEPS = (
+    ConsoleStep("narrow", _narrow, done="narrowed_done"),
+    ConsoleStep("prepare", _prepare, done="prepared_done"),
+    ConsoleStep("approve", _approve, done="approved_done", confirmed=True, answers=True),
+    ConsoleStep("refuse", _refuse, done="refused_done", confirmed=True),
+    ConsoleStep("extend", _extend, done="extended_done"),
+    ConsoleStep("lift", _lift, done="lifted_done", confirmed=True),
+)
+
+
+def _step_routes(app: FastAPI, console: LegalConsole) -> None:
+    officer_only = console.requires()
+    for step in STEPS:
+        _post(app, console, step, officer_only=officer_only)
+
+
+def _post(app: FastAPI, console: LegalConsole, step: ConsoleStep, *, officer_only: Any) -> None:
+    async def posted(
+        request: Request, request_id: uuid.UUID, session: OfficerSession = officer_only
+    ) -> Response:
+        return await _act(console, request, request_id=request_id, session=session, step=step)
+
+    app.post(
+        f"/console/requests/{{request_id}}/{step.name}",
+        include_in_schema=False,
+        name=f"legal_console_{step.name}",
+    )(posted)
+
+
+async def _act(
+    console: LegalConsole,
+    request: Request,
+    *,
+    request_id: uuid.UUID,
+    session: OfficerSession,
+    step: ConsoleStep,
+) -> Response:
+    """Take ``step`` from its form; back to the request's page with what became of it."""
+    fields = await console.form(request, session)
+    if fields is None:
+        return console.problem(request, session, 403, "csrf")
+    page = f"/console/requests/{request_id}"
+    if step.confirmed and fields.get("confirmed") != "yes":
+        return to(page, "needs_confirmation")
+    action = step.call(console.units, fields)
+    taken = await take_step(console.units, request_id, action, authenticate=_live_officer(request))
+    if taken.refused is not None:
+        return to(page, taken.refused.code)
+    if step.answers:
+        await count_answer(console.units, request_id)
+    return to(page, step.done)
+
+
+def _live_officer(request: Request) -> Authenticate:
+    """The session's officer, found again inside the step's transaction."""
+
+    async def authenticate(conn: Connection) -> Officer:
+        # Again inside the step's transaction: a session ended meanwhile proves nothing.
+        live = await find_session(conn, request.cookies.get(COOKIE))
+        if live is None:
+            raise NotAllowedError("not_signed_in", "the session has ended")
+        return live.officer
+
+    return authenticate
+
+
+def _preservations_route(app: FastAPI, console: LegalConsole) -> None:
+    officer_only = console.requires()
+    units = console.units
 
     @app.get("/console/preservations", include_in_schema=False)
     async def preservations(request: Request, session: OfficerSession = officer_only) -> Response:
@@ -347,20 +415,6 @@ def _step_routes(app: FastAPI, console: LegalConsole) -> None:
         for row in rows:
             row["left"] = seconds_left(row["ends_at"], now)
         return console.page(request, "preservations.html", session, rows=rows)
-
-
-def _post(app: FastAPI, name: str, step: Step, *, done: str, act: Any, officer_only: Any) -> None:
-    async def posted(
-        request: Request, request_id: uuid.UUID, session: OfficerSession = officer_only
-    ) -> Response:
-        response: Response = await act(request, request_id, session, step, done)
-        return response
-
-    app.post(
-        f"/console/requests/{{request_id}}/{name}",
-        include_in_schema=False,
-        name=f"legal_console_{name}",
-    )(posted)
 
 
 __all__ = ["HOME", "request_routes"]
