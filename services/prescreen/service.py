@@ -24,14 +24,18 @@ from services.prescreen.adapters.postgres.screening import PostgresScreeningStor
 from services.prescreen.adapters.profanity_model import profanity_model
 from services.prescreen.adapters.safety_model import SafetyModelConfig, SafetyModelScreener
 from services.prescreen.adapters.stemmers import snowball
-from services.prescreen.adapters.yaml_files import load_domain_lists, load_framing, load_rules
+from services.prescreen.adapters.yaml_files import (
+    load_domain_lists,
+    load_framing,
+    load_policy,
+    load_rules,
+)
 from services.prescreen.config import PrescreenSettings
 from services.prescreen.core.banks import BankSet
 from services.prescreen.core.framing import NO_FRAMING
 from services.prescreen.core.hash_screener import HashScreener
 from services.prescreen.core.inbound import CaseToScreen
 from services.prescreen.core.model import CaseInput, Screener, TextItem
-from services.prescreen.core.policy import load_policy
 from services.prescreen.core.text_screener import TextScreener
 from services.prescreen.core.url_screener import UrlScreener
 from services.prescreen.core.verdicts import Screened

@@ -1,4 +1,4 @@
-"""Prescreen's YAML files (rules, frames, domain lists): read once, with the digest cited."""
+"""Prescreen's YAML files (rules, frames, domain lists, policies): read once, digest cited."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import yaml
 from services.prescreen.core.concepts import Stemmer
 from services.prescreen.core.domains import DomainIndex, DomainListError, parse_domain_lists
 from services.prescreen.core.framing import Framing, FramingError, parse_framing
+from services.prescreen.core.policy import Policy, PolicyError, parse_policy
 from services.prescreen.core.text_rules import RuleError, RuleSet, normalize, parse_rule_file
 
 
@@ -40,3 +41,12 @@ def load_domain_lists(path: str | Path) -> DomainIndex:
     """Load a domain list file; raise :class:`DomainListError` if it is invalid."""
     document, digest = read_yaml(path, error=DomainListError)
     return DomainIndex(parse_domain_lists(document), digest=digest)
+
+
+def load_policy(path: str | Path) -> Policy:
+    """Read and check a policy file; raise :class:`PolicyError` if it is missing or invalid."""
+    try:
+        document, _ = read_yaml(path, error=PolicyError)
+    except OSError as error:
+        raise PolicyError(f"policy file {path}: {error}") from error
+    return parse_policy(document, source=str(path))

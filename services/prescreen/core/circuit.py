@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from enum import StrEnum
 
@@ -21,7 +20,8 @@ class CircuitBreaker:
 
     Closed: every call goes through. After ``failure_threshold`` failures in a row it opens:
     no call goes through for ``cooldown_seconds``. Then it is half-open: one call goes through;
-    its success closes the breaker, its failure opens it for another cool-down.
+    its success closes the breaker, its failure opens it for another cool-down. ``clock``
+    (monotonic seconds) is handed in by the adapter, as the core reads no clock itself.
     """
 
     def __init__(
@@ -29,7 +29,7 @@ class CircuitBreaker:
         *,
         failure_threshold: int,
         cooldown_seconds: float,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float],
     ) -> None:
         self._threshold, self._cooldown, self._clock = failure_threshold, cooldown_seconds, clock
         self._failures = 0

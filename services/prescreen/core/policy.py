@@ -27,9 +27,7 @@ import hashlib
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from services.prescreen.core.model import (
@@ -122,13 +120,12 @@ class Decision:
     policy_version: int
 
 
-def load_policy(path: str | Path) -> Policy:
-    """Read and check a policy file."""
+def parse_policy(document: object, *, source: str) -> Policy:
+    """Check a policy document (``source`` names it in the error)."""
     try:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-        return Policy.model_validate(raw)
-    except (OSError, yaml.YAMLError, ValidationError) as error:
-        raise PolicyError(f"policy file {path}: {error}") from error
+        return Policy.model_validate(document)
+    except ValidationError as error:
+        raise PolicyError(f"policy file {source}: {error}") from error
 
 
 def category_scores(

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 
 from services.prescreen.adapters.offloaded_screener import OffloadedScreener
+from services.prescreen.adapters.yaml_files import load_policy
 from services.prescreen.config import DEPLOY
 from services.prescreen.core.model import BackgroundScreener, CaseInput, TextItem, Usability
-from services.prescreen.core.policy import load_policy
 from services.prescreen.handlers.screening import ScreeningEngine
 from shared.events import Category
 from tests.unit.prescreen.adapters import offload_fixtures

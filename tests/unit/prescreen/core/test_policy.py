@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from services.prescreen.adapters.yaml_files import load_policy
 from services.prescreen.config import DEPLOY
 from services.prescreen.core.model import (
     REPORTERS_WORDS,
@@ -20,7 +21,6 @@ from services.prescreen.core.policy import (
     Policy,
     PolicyError,
     decide,
-    load_policy,
     priority_hint,
 )
 from services.prescreen.handlers.screening import ScreeningEngine

@@ -8,10 +8,9 @@ import pytest
 
 from services.prescreen.adapters.profanity_model import profanity_model
 from services.prescreen.adapters.stemmers import snowball
-from services.prescreen.adapters.yaml_files import load_framing, load_rules
+from services.prescreen.adapters.yaml_files import load_framing, load_policy, load_rules
 from services.prescreen.core.framing import Frame, Framing
 from services.prescreen.core.model import CaseInput, ScreenerResult, TextItem
-from services.prescreen.core.policy import load_policy
 from services.prescreen.core.text_rules import Rule, RuleSet
 from services.prescreen.core.text_screener import BatchModel, TextScreener
 from shared.events import Category

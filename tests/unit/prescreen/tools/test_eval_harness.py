@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from services.prescreen.adapters.yaml_files import load_policy
 from services.prescreen.config import DEPLOY, PrescreenSettings
-from services.prescreen.core.policy import load_policy
 from services.prescreen.service import build_engine
 from services.prescreen.tools.bankfiles import BankFileError, read_bank_file, updates
 from services.prescreen.tools.evaluate import evaluate, load_bank_files, read_labelled, render
