@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from faust.types import EventT, StreamT
@@ -161,7 +162,7 @@ class Agents:
             if due:
                 subject = subject_of(state.parts)
                 for burst in due:
-                    await self._send_signal(key, signal(subject, burst))
+                    await self._send_signal(key, signal(subject, burst, now=datetime.now(UTC)))
                 store[key] = state
 
     def look_through(self, partitions: set[int]) -> None:
@@ -192,7 +193,8 @@ class Agents:
     async def _publish(self, due: Iterable[tuple[Annotated, Burst]]) -> None:
         for record, burst in due:
             await self._send_signal(
-                record.subject.encode(), signal(subject_of(record.parts), burst)
+                record.subject.encode(),
+                signal(subject_of(record.parts), burst, now=datetime.now(UTC)),
             )
 
     async def _send_signal(self, key: bytes, surge: SurgeSignal) -> None:

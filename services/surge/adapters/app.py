@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 
 from aiokafka import AIOKafkaConsumer
 from faust.types import TP
@@ -43,7 +44,7 @@ class SurgeApp:
     def __init__(self, settings: Settings, surge: SurgeSettings) -> None:
         self.settings = settings
         self.surge = surge
-        self.watchdog = Watchdog(stall_seconds=surge.stall_seconds)
+        self.watchdog = Watchdog(stall_seconds=surge.stall_seconds, clock=time.monotonic)
         self._held_writes = HeldWrites()
         #: The watchdog's own client for offsets (outside faust and any group).
         self._offsets: AIOKafkaConsumer | None = None

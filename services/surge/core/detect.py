@@ -156,8 +156,8 @@ def _grew(before: int, now: int, growth: float) -> bool:
     return now >= max(before + 1, before * (1 + growth))
 
 
-def signal(subject: Subject, burst: Burst, *, now: datetime | None = None) -> SurgeSignal:
-    """The ``SurgeSignal`` announcing ``burst`` on ``subject``."""
+def signal(subject: Subject, burst: Burst, *, now: datetime) -> SurgeSignal:
+    """The ``SurgeSignal`` announcing ``burst`` on ``subject``, emitted at ``now``."""
     return SurgeSignal(
         schema_version=1,
         signal_id=signal_id(subject.key(), burst.spec, burst.start),
@@ -169,5 +169,5 @@ def signal(subject: Subject, burst: Burst, *, now: datetime | None = None) -> Su
         count=burst.count,
         distinct_reporters=min(burst.reporters, burst.count),
         new_reporter_share=round(burst.new_share, 4),
-        emitted_at=now or datetime.now(UTC),
+        emitted_at=now,
     )

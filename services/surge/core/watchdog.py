@@ -9,7 +9,6 @@ its supervisor (``crible run all``, or Kubernetes) starts a fresh one.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -26,7 +25,7 @@ class _Progress:
 class Watchdog:
     """Progress per partition, as the agents report it, against the high-water marks."""
 
-    def __init__(self, *, stall_seconds: float, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, *, stall_seconds: float, clock: Callable[[], float]):
         self._stall = stall_seconds
         self._clock = clock
         self._progress: dict[Partition, _Progress] = {}

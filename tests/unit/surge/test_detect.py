@@ -1,5 +1,6 @@
 """Thresholds, the category baseline, the campaign rules and the signals they yield."""
 
+from datetime import UTC, datetime
 from uuid import UUID
 
 from services.surge.core.baseline import CategoryStats, above_baseline
@@ -131,11 +132,13 @@ def test_the_signal_is_a_valid_contract_event() -> None:
         0
     ]
 
-    event = signal(subject_of(("channel", "ch1", None)), burst)
+    at = datetime(2026, 12, 7, 2, 0, tzinfo=UTC)
+    event = signal(subject_of(("channel", "ch1", None)), burst, now=at)
 
     again = SurgeSignal.model_validate_json(event.model_dump_json())
     assert again.signal_id == signal_id("channel:ch1", SPEC, burst.start)
     assert again.count == 12
+    assert again.emitted_at == at
     assert again.distinct_reporters == 12
     assert again.window_end.timestamp() - again.window_start.timestamp() == 600
 

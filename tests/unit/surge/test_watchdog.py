@@ -46,7 +46,7 @@ def test_an_idle_partition_is_not_stalled() -> None:
 
 
 def test_partitions_no_longer_assigned_are_forgotten() -> None:
-    dog = Watchdog(stall_seconds=60)
+    dog = Watchdog(stall_seconds=60, clock=lambda: 0.0)
     dog.processed("t", 0, 1)
     dog.processed("t", 1, 1)
 
