@@ -488,9 +488,9 @@ FR_HARMFUL = [
             "par contre efface nos msg, tes parents comprendraient pas"),
          rep("un adulte parle a ma fille de 12 ans en prive")),
     harm(CSA, CSA,
-         ex("echange dossiers petites 10-13, que du vrai pas d'IA. tu envoies en premier "
-            "sinon bloque"),
-         rep("ils s'echangent des photos d'enfants dans ce groupe")),
+         ex("qqn a les videos de la petite du live tiktok d'hier soir? celle de 10 ans. "
+            "je paye en carte cadeau, envoie en prive"),
+         rep("ils cherchent des videos d'une enfant de 10 ans dans ce groupe")),
     harm(CSA, CSA,
          ex("t trop belle pour une 5e franchement 😍 envoie une photo en maillot, juste pour "
             "moi. tes parents rentrent a quelle heure ce soir?")),
@@ -499,9 +499,10 @@ FR_HARMFUL = [
             "t'as 13 ans, qui va te croire toi?"),
          rep("mon fils se fait faire du chantage par quelqu'un, il a 13 ans")),
     harm(CSA, CSA,
-         ex("moi aussi jai 14 ans 😉 on se fait un facetime? camera allumee, t'es seule chez "
-            "toi?"),
-         rep("c'est un adulte qui se fait passer pour un ado sur le serveur"), n=2),
+         ex("c'est ton coach 😊 t'as été top à l'entraînement. viens plus tôt samedi, seul, "
+            "je te montrerai des exercices. dis rien aux autres ni à tes parents, ils "
+            "seraient jaloux"),
+         rep("le coach de mon fils de 11 ans lui écrit ça à minuit"), n=2),
     harm(CSA, SPAM,
          ex("📦 pack jeunettes réel pas IA 🔞 20€ en btc, lien mega en mp, premiers arrivés")),
     # terrorisme et extrémisme violent
@@ -514,8 +515,8 @@ FR_HARMFUL = [
             "pour vous, mécréants"),
          rep("message raciste")),
     harm(TER, TER,
-         ex("qqn a encore la video complete de christchurch + le manifeste?? faut la "
-            "repartager avant qu'ils suppriment tout")),
+         ex("les frères là-bas ont besoin de nous. cagnotte « aide humanitaire » lien en bio, "
+            "pas de questions. celui qui équipe un combattant a la même récompense que lui")),
     harm(TER, SPAM,
          ex("📢 nouveau numéro dispo, pdf sur le miroir habituel. uniquement entre frères "
             "de confiance, surtout ceux qui se préparent. pas sur les groupes ouverts")),
@@ -552,15 +553,15 @@ FR_HARMFUL = [
             "40 clips 10€")),
     # harcèlement et menaces
     harm(HAR, HAR,
-         ex("Tu sors du taf à 18h10. Jolie ta veste bleue aujourd'hui. Redis-moi que t'as "
-            "pas le temps de répondre.")),
+         ex("j'ai vu que t'avais changé de numéro. ta soeur a été sympa de me le donner 🙂 "
+            "on se voit quand? je passe devant chez toi tous les soirs tu sais")),
     harm(HAR, HATE,
          ex("personne veut de toi dans la classe. rends service a tout le monde et "
             "disparais. on a voté mdr 28 à 0"),
          rep("ma fille reçoit ça tous les jours du groupe de sa classe")),
     harm(HAR, HAR,
-         ex("ce serait dommage qu'il arrive qqch à ta belle caisse. ou au petit. retire ta "
-            "plainte et on en parle plus")),
+         ex("t'as 48h pour me rendre l'oseille. après c'est plus moi qui gère c'est les grands "
+            "du quartier, et eux ils savent où t'habites frérot")),
     harm(HAR, SPAM,
          ex("tu m'as bloqué sur 4 comptes. celui-là c'est le 5e. je te retrouverai "
             "toujours. toujours."),
@@ -574,9 +575,9 @@ FR_HARMFUL = [
             "passent te dire bonjour ce soir 👋 laisse la lumière allumée")),
     # fraude et arnaques
     harm(FRAUD, FRAUD,
-         ex("Coucou maman c'est moi, j'ai cassé mon tel, c'est mon nouveau numéro. "
-            "Tu pourrais me faire un virement pour une facture urgente? je te rembourse "
-            "demain, j'ai pas accès à ma banque sur ce tel bisous")),
+         ex("Bonjour, votre canapé m'intéresse, je paie par le service de livraison sécurisé. "
+            "Cliquez ici pour recevoir l'argent, il faut juste confirmer votre carte : "
+            "leboncoin-paiement-securise.com/recevoir")),
     harm(FRAUD, FRAUD,
          ex("Colissimo : votre colis est en attente, des frais de réexpédition de 1,99€ "
             "sont à régler sous 24h : suivi-colissimo-livraison.info")),
@@ -586,9 +587,9 @@ FR_HARMFUL = [
             "venez de recevoir par SMS. Ne le communiquez à personne d'autre."),
          rep("se fait passer pour ma banque")),
     harm(FRAUD, OTHER,
-         ex("Bonjour ! Je suis Léa, recruteuse 😊 On propose un job à domicile : liker des "
-            "vidéos, entre 150 et 600€ par jour, payé tous les jours. Répondez OUI pour "
-            "en savoir plus")),
+         ex("Bonjour, il vous reste 1 450€ sur votre Compte Formation qui seront perdus au "
+            "31/12. Pour les utiliser répondez avec votre numéro de sécu et vos identifiants "
+            "FranceConnect, un conseiller vous rappelle 🙂")),
     harm(FRAUD, FRAUD,
          ex("Ameli : votre carte Vitale arrive à expiration. Commandez la nouvelle avant "
             "le 30 pour continuer à être remboursé : ameli-renouvellement-carte.fr")),
@@ -599,8 +600,8 @@ FR_HARMFUL = [
          rep("on s'est rencontré ici il y a 3 semaines, maintenant il veut que j'investisse")),
     # discours de haine
     harm(HATE, HATE,
-         ex("ils se reproduisent comme des rats et après ils pleurent pour les HLM. "
-            "renvoyez les tous chez eux, jusqu'au dernier")),
+         ex("les roms faut les parquer loin des villes, voleurs de naissance, ça changera "
+            "jamais, c'est dans leur sang")),
     harm(HATE, HAR,
          ex("retourne dans ta jungle 🐒🍌 on veut pas de ta race ici"),
          rep("il envoie ça a mon pote apres chaque match")),
@@ -636,7 +637,8 @@ FR_HARMFUL = [
          ex("Permis, carte d'identité, passeport, enregistrés dans le fichier officiel. "
             "Tous pays UE. Rapide et discret. Contact sur télégram")),
     harm(DRUGS, DRUGS,
-         ex("jai de la keta et de la md pour samedi, 2 pour 50, je depose avant la teuf")),
+         ex("dispo sur le num habituel : puffs THC, gummies 🍬 et du sirop pour les soirées 💜 "
+            "livraison en scoot dans l'heure")),
     harm(DRUGS, DRUGS,
          ex("le ter-ter est ouvert 24/24 jusqu'à dimanche, 20 la barrette, passez par "
             "derrière le bat C, demandez le petit"), n=2),
@@ -646,8 +648,9 @@ FR_HARMFUL = [
             "tout le monde"),
          rep("mon amie vient de poster ça et répond plus")),
     harm(SELF, OTHER,
-         ex("règles de la semaine : moins de 500 kcal, si tu dépasses tu te punis. postez "
-            "vos cuisses pour le check ✨ pas d'excuses #proana")),
+         ex("qui fait le jeu du foulard ce soir en live? le dernier qui lâche a gagné 😵 "
+            "on commence à 22h"),
+         rep("des collégiens organisent ça dans le serveur")),
     harm(SELF, SELF,
          ex("c quoi la facon la moins douloureuse. serieux. je veux pas me rater encore "
             "une fois")),
@@ -677,7 +680,8 @@ FR_HARMFUL = [
             "rate pas ça !!"),
          rep("il arrête pas de m'ajouter a des groupes")),
     harm(SPAM, SPAM,
-         ex("célibataires ch4ud(e)s près de chez toi 😘 cl1que ici -> rencontre-now.click")),
+         ex("🎁 1 personne sur 100 gagne un iPhone 17 !! réponds GAGNANT à ce message et "
+            "transfère à 10 contacts 🎁🎁 sinon t'es pas éligible")),
     harm(SPAM, SPAM,
          ex("followers pas chers, likes, vues !! insta tiktok yt. livraison rapide. "
             "meilleursmm.shop")),
@@ -699,7 +703,8 @@ FR_HARMFUL = [
          ex("sac LV réplique qualité miroir, logo identique, boîte + facture, 90€"),
          rep("contrefaçon")),
     harm(IP, IP,
-         ex("le pdf complet du manuel de physique de prépa, la version payante, chut 📚")),
+         ex("dispo : Astérix intégrale en scan HD + tous les mangas de la semaine avant la "
+            "sortie en librairie, lien dans le canal, faites tourner")),
     harm(IP, IP,
          ex("match de ce soir en direct gratos : foot-direct-hd.stream sans inscription, "
             "UFC aussi"), n=2),
@@ -801,18 +806,16 @@ FR_BENIGN = [
        ex("dimanche on va les MASSACRER les marseillais. boucherie. prévoyez les "
           "mouchoirs"), n=3),
     ok(HAR,
-       ex("ta défense est tellement nulle que ma grand-mère te met un but. avec son "
-          "déambulateur. les yeux bandés")),
+       ex("t'as vu le clash d'hier? il l'a tué en 3 phases, mort et enterré le pauvre 😂 "
+          "RIP")),
     # chambrage entre amis, affection
     ok(HAR,
        ex("je vais te tuer 😂😂 t'as dit à maman pour la soirée???"),
        rep("menace de mort")),
     ok(HAR,
-       ex("espèce de débile je t'aime. arrête de crever dans tous les films d'horreur "
-          "qu'on regarde et viens")),
+       ex("mon gros bébé je vais te dévorer tout cru ce soir 😘 vivement que tu rentres")),
     ok(HAR,
-       ex("si tu manges encore ma part de pizza je t'enterre dans le jardin, dernier "
-          "avertissement")),
+       ex("toi t'es mort si tu spoiles la fin de la série à ma soeur 🔪😂")),
     ok(SELF,
        ex("ce partiel va me tuer. jveux mourir. pk j'ai pris médecine 😭 literally dying")),
     ok(NCII,
@@ -884,9 +887,9 @@ FR_BENIGN = [
        ex("« j'arrive dans le tieks, pas d'hésitation, toute l'équipe d'en face dans la "
           "conversation » — paroles de mon nouveau son, sortie vendredi 🎤🔥"),
        rep("menaces"), n=2),
-    ok(SELF,
-       ex("paroles que j'ai écrites pour le groupe : « je coule dans la rivière de ma "
-          "tête, l'eau est tiède, je laisse tout derrière »")),
+    ok(HAR,
+       ex("« la rue m'a élevé, la BAC m'a contrôlé, grandi sans daron mais j'ai jamais "
+          "volé » — mon couplet pour le concours de rap du lycée, votez pour moi 🙏")),
     # ventes et partages légitimes qui ressemblent aux autres
     ok(DRUGS,
        ex("vds lot de couteaux Sabatier neufs jamais servi, cadeau de mariage en double 😅 "
