@@ -722,7 +722,7 @@ FR_BENIGN = [
           "centre-ville."),
        rep("attentat"), n=5),
     ok(CSA,
-       ex("le prof de muscu de notre ancien collège a pris 9 ans aujourd'hui pour "
+       ex("le prof de sport de notre ancien collège a pris 9 ans aujourd'hui pour "
           "pédopiégeage en ligne. plus de 40 victimes selon le juge. respect aux filles "
           "qui ont témoigné")),
     ok(FRAUD,
