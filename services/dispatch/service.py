@@ -30,9 +30,10 @@ from services.dispatch.adapters.postgres.retention import RETENTION
 from services.dispatch.adapters.postgres.statements import PostgresStatementLedger
 from services.dispatch.adapters.postgres.verdicts import PostgresVerdicts
 from services.dispatch.adapters.sor_http import SorSubmitter, submitter_from
+from services.dispatch.adapters.yaml_files import DEFAULT_SLA_FILE, load_catalogue, load_sla
 from services.dispatch.config import DispatchSettings
-from services.dispatch.core.reasons import Catalogue, load_catalogue
-from services.dispatch.core.sla import DEFAULT_SLA_FILE, SlaConfig, load_sla
+from services.dispatch.core.reasons import Catalogue
+from services.dispatch.core.sla import SlaConfig
 from services.dispatch.handlers import followers
 from services.dispatch.handlers.intake import take_verdicts
 from services.dispatch.handlers.statements import submit_statements

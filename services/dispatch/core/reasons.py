@@ -1,12 +1,13 @@
 """The policy reasons a reviewer may give: one catalogue for the API, the console and statements.
 
-``deploy/dispatch/policy_reasons.yaml`` lists, per category, the reasons of a violation, each
-either an article of a law (``law``: the article in words, the explanation, where the law
-applies) or a clause of the terms of service (``clause``: the clause's own text), and the
-reasons of a "no violation" decision, which every category shares. A decision's
-``policy_reason`` must be one of its case's category for its outcome: nothing else reaches a
-statement of reasons. An automatic action cites the category's first clause of the terms: a
-machine match shows a breach of the terms; whether the content is illegal is for a person.
+``deploy/dispatch/policy_reasons.yaml`` (read by ``adapters/yaml_files.py``) lists, per
+category, the reasons of a violation, each either an article of a law (``law``: the article in
+words, the explanation, where the law applies) or a clause of the terms of service
+(``clause``: the clause's own text), and the reasons of a "no violation" decision, which every
+category shares. A decision's ``policy_reason`` must be one of its case's category for its
+outcome: nothing else reaches a statement of reasons. An automatic action cites the category's
+first clause of the terms: a machine match shows a breach of the terms; whether the content is
+illegal is for a person.
 """
 
 from __future__ import annotations
@@ -14,20 +15,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cache
-from pathlib import Path
 from typing import Annotated, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from shared.events.decisions import DecisionOutcome
 from shared.events.reports import Category
-
-#: The catalogue shipped with Crible.
-DEFAULT_CATALOGUE_FILE = (
-    Path(__file__).resolve().parents[3] / "deploy" / "dispatch" / "policy_reasons.yaml"
-)
 
 Code = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[\w.:/\-]+$")]
 Country = Literal[
@@ -164,11 +157,11 @@ class Catalogue:
         return next(r for r in self.violations[category] if r.ground is Ground.TERMS)
 
 
-def parse_catalogue(text: str, source: str = "<policy reasons>") -> Catalogue:
-    """The catalogue of a YAML text; ``ValueError`` naming ``source`` when it is invalid."""
+def parse_catalogue(document: object, *, source: str = "<policy reasons>") -> Catalogue:
+    """The catalogue of a parsed document; ``ValueError`` naming ``source`` when it is invalid."""
     try:
-        parsed = _File.model_validate(yaml.safe_load(text))
-    except (yaml.YAMLError, ValueError) as error:
+        parsed = _File.model_validate(document)
+    except ValueError as error:
         raise ValueError(f"{source}: {error}") from error
     codes: set[str] = {r.code for r in parsed.no_violation}
     violations: dict[Category, tuple[PolicyReason, ...]] = {}
@@ -206,14 +199,3 @@ def parse_catalogue(text: str, source: str = "<policy reasons>") -> Catalogue:
     if len(codes) != len(parsed.no_violation):
         raise ValueError(f"{source}: a no-violation code is listed twice")
     return Catalogue(violations=violations, no_violation=no_violation)
-
-
-def load_catalogue(path: Path = DEFAULT_CATALOGUE_FILE) -> Catalogue:
-    """Read and check a catalogue file."""
-    return parse_catalogue(path.read_text(encoding="utf-8"), str(path))
-
-
-@cache
-def shipped_catalogue() -> Catalogue:
-    """The catalogue shipped with Crible, read once."""
-    return load_catalogue()

@@ -1,23 +1,19 @@
 """Review deadlines: how long a case may wait for a decision, by category and severity.
 
-The figures are configuration (``deploy/dispatch/sla.yaml``): a case is due its category's
-hours (or the default) after it was opened, earlier when its severity has a shorter cap.
+The figures are configuration (``deploy/dispatch/sla.yaml``, read by
+``adapters/yaml_files.py``): a case is due its category's hours (or the default) after it was
+opened, earlier when its severity has a shorter cap.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Annotated
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.events.reports import Category
 from shared.events.screening import Severity
-
-#: The file shipped with Crible.
-DEFAULT_SLA_FILE = Path(__file__).resolve().parents[3] / "deploy" / "dispatch" / "sla.yaml"
 
 #: Hours to a decision: positive, at most a year (a larger figure is a typo).
 Hours = Annotated[float, Field(gt=0, le=24 * 366)]
@@ -54,21 +50,12 @@ class SlaConfigError(ValueError):
     """The SLA file cannot be read or is invalid."""
 
 
-def parse_sla(text: str, source: str = "<sla>") -> SlaConfig:
-    """Validate the YAML text of an SLA file; ``source`` names it in errors."""
+def parse_sla(document: object, *, source: str = "<sla>") -> SlaConfig:
+    """Validate the parsed document of an SLA file; ``source`` names it in errors."""
     try:
-        return SlaConfig.model_validate(yaml.safe_load(text))
-    except (yaml.YAMLError, ValueError) as error:
+        return SlaConfig.model_validate(document)
+    except ValueError as error:
         raise SlaConfigError(f"{source}: {error}") from error
-
-
-def load_sla(path: Path = DEFAULT_SLA_FILE) -> SlaConfig:
-    """Read and validate an SLA file."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise SlaConfigError(f"{path}: {error}") from error
-    return parse_sla(text, str(path))
 
 
 def breached(deadline: datetime, now: datetime) -> bool:

@@ -52,9 +52,9 @@ from services import SERVICES
 from services.dispatch.adapters.postgres.followers import PostgresFollowers
 from services.dispatch.adapters.postgres.queue import new_token, token_hash
 from services.dispatch.adapters.postgres.verdicts import PostgresVerdicts
+from services.dispatch.adapters.yaml_files import shipped_catalogue
 from services.dispatch.config import DispatchSettings
 from services.dispatch.core.decisions import Outcome
-from services.dispatch.core.reasons import shipped_catalogue
 from services.dispatch.core.reviewers import GENERAL_CLEARANCES
 from services.dispatch.service import Intake, store_reports
 from services.dispatch.tools.intake_latency import measure_intake

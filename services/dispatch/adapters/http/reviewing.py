@@ -16,9 +16,10 @@ from typing import Any
 
 from services.dispatch import metrics
 from services.dispatch.adapters.postgres.cases import PostgresReviews
+from services.dispatch.adapters.yaml_files import shipped_catalogue
 from services.dispatch.core import review
 from services.dispatch.core.lifecycle import State
-from services.dispatch.core.reasons import ReasonRefusedError, shipped_catalogue
+from services.dispatch.core.reasons import ReasonRefusedError
 from services.dispatch.core.review import Effect, ReviewPolicy
 from services.dispatch.core.reviewers import CaseHolder, ReadRefusal, Reviewer
 from services.dispatch.handlers import deciding

@@ -7,12 +7,12 @@ from uuid import uuid4
 
 import pytest
 
+from services.dispatch.adapters.yaml_files import shipped_catalogue
 from services.dispatch.core.reasons import (
     Ground,
     ReasonRefusal,
     ReasonRefusedError,
     parse_catalogue,
-    shipped_catalogue,
 )
 from services.dispatch.core.statements import (
     EEA_COUNTRIES,
@@ -113,17 +113,15 @@ def test_an_automatic_action_cites_a_clause_of_the_terms_of_its_category() -> No
 
 
 def test_a_catalogue_without_a_clause_for_a_category_or_with_a_wrong_ground_is_refused() -> None:
-    base = "jurisdictions: {fr: {countries: ['FR']}}\nterms: {countries: ['FR']}\n"
-    nv = "no_violation: [{code: nv.x, en: a, fr: b}]\n"
-    law_only = (
-        "categories:\n  spam: [{code: fr.x, en: a, fr: b, law: fr, legal_ground: g,"
-        " explanation: e}]\n"
-    )
+    base = {
+        "jurisdictions": {"fr": {"countries": ["FR"]}},
+        "terms": {"countries": ["FR"]},
+        "no_violation": [{"code": "nv.x", "en": "a", "fr": "b"}],
+    }
+    reason = {"en": "a", "fr": "b", "legal_ground": "g", "explanation": "e"}
+    law_only = {"spam": [{**reason, "code": "fr.x", "law": "fr"}]}
     with pytest.raises(ValueError, match="needs a clause"):
-        parse_catalogue(base + nv + law_only)
-    mixed = (
-        "categories:\n  spam: [{code: t.x, en: a, fr: b, clause: c, legal_ground: g,"
-        " explanation: e}]\n"
-    )
+        parse_catalogue({**base, "categories": law_only})
+    mixed = {"spam": [{**reason, "code": "t.x", "clause": "c"}]}
     with pytest.raises(ValueError, match="under the terms"):
-        parse_catalogue(base + nv + mixed)
+        parse_catalogue({**base, "categories": mixed})

@@ -9,9 +9,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from services.dispatch.adapters.yaml_files import shipped_catalogue
 from services.dispatch.core.decisions import Outcome
 from services.dispatch.core.lifecycle import State
-from services.dispatch.core.reasons import ReasonRefusal, ReasonRefusedError, shipped_catalogue
+from services.dispatch.core.reasons import ReasonRefusal, ReasonRefusedError
 from services.dispatch.core.review import ErrorCode, ReviewError
 from services.dispatch.core.reviewers import Reviewer
 from services.dispatch.handlers.deciding import (

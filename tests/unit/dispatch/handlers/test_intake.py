@@ -7,9 +7,8 @@ import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from services.dispatch.adapters.yaml_files import load_sla, shipped_catalogue
 from services.dispatch.core.lifecycle import State
-from services.dispatch.core.reasons import shipped_catalogue
-from services.dispatch.core.sla import load_sla
 from services.dispatch.handlers.intake import IntakeResult, take_verdicts
 from shared.events.reports import Category
 from shared.topics import ENFORCEMENT_ACTIONS, STATEMENTS_OF_REASONS

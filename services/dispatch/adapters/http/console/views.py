@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 
 import tldextract
 
+from services.dispatch.adapters.yaml_files import shipped_catalogue
 from services.dispatch.core.decisions import Outcome, applicable
-from services.dispatch.core.reasons import shipped_catalogue
 from shared.events.reports import Category, SubjectKind
 
 #: Outcomes the user cannot undo by deleting or editing: confirmed twice in the console.
