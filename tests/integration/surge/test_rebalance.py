@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import os
 import re
 import signal
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,7 +20,7 @@ from shared.config import Settings
 from shared.events.surge import SurgeKind, SurgeSignal
 from shared.topics import SURGE_BY_REPORTER
 from tests.integration.conftest import eventually
-from tests.integration.surge.conftest import WINDOWS
+from tests.integration.surge.conftest import start_surge, surge_env
 from tests.integration.surge.test_surge import (
     NOW,
     STAGES,
@@ -122,12 +120,8 @@ async def _all_stages_committed(surge: Settings) -> None:
 
 async def _start(surge: Settings, data_dir: Path, *, log: Path) -> asyncio.subprocess.Process:
     """`crible run surge` on the state directory ``data_dir``, its log (stderr) in ``log``."""
-    env = dict(
-        os.environ,
-        CRIBLE_TOPIC_PREFIX=surge.topic_prefix,
-        CRIBLE_METRICS_PORT="0",
-        CRIBLE_SURGE_WINDOWS=WINDOWS,
-        CRIBLE_SURGE_COMMIT_INTERVAL_SECONDS="0.5",
+    env = surge_env(
+        surge,
         CRIBLE_SURGE_SESSION_TIMEOUT_SECONDS="6",
         # A third of the reporters unknown is enough to call a burst coordinated: a process
         # that missed the partitions the other held would call "again" so.
@@ -135,10 +129,7 @@ async def _start(surge: Settings, data_dir: Path, *, log: Path) -> asyncio.subpr
         CRIBLE_SURGE_REPORTERS_STORE="rocksdb",
         CRIBLE_SURGE_DATA_DIR=str(data_dir),
     )
-    with log.open("wb") as stderr:
-        return await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "services", "run", "surge", env=env, stderr=stderr
-        )
+    return await start_surge(env, log=log)
 
 
 def _open_databases(process: asyncio.subprocess.Process) -> set[int]:

@@ -45,7 +45,7 @@ from shared.topics import (
 )
 from tests.integration.conftest import committed, eventually, read_topic, running
 from tests.integration.shared.test_supervisor import free_port
-from tests.integration.surge.conftest import WINDOWS
+from tests.integration.surge.conftest import start_surge, surge_env
 
 pytestmark = pytest.mark.integration
 
@@ -195,18 +195,14 @@ async def test_a_sigkilled_app_still_knows_its_reporters_in_either_store(
     """Seasoned reporters seen weeks ago, then a SIGKILL and a restart: the reporters table
     comes back (RocksDB: from the databases it left on disk; memory: from its changelog),
     so a burst by them is viral and one by fresh accounts coordinated, counted once."""
-    env = dict(
-        os.environ,
-        CRIBLE_TOPIC_PREFIX=surge.topic_prefix,
-        CRIBLE_METRICS_PORT="0",
-        CRIBLE_SURGE_WINDOWS=WINDOWS,
-        CRIBLE_SURGE_COMMIT_INTERVAL_SECONDS="0.5",
+    env = surge_env(
+        surge,
         CRIBLE_SURGE_REPORTERS_STORE=store,
         # Not there yet, nor its parent: the process makes them.
         CRIBLE_SURGE_DATA_DIR=str(tmp_path / "surge" / "0"),
     )
     seasoned = _covering(surge, 40)
-    first = await _start(env)
+    first = await start_surge(env)
     try:
         await publish(producer, surge, "old", burst("old", seasoned, at=NOW - timedelta(days=20)))
         for name in STAGES:
@@ -216,7 +212,7 @@ async def test_a_sigkilled_app_still_knows_its_reporters_in_either_store(
         assert await first.wait() == -signal.SIGKILL
     assert len(_databases(tmp_path)) == (SURGE_BY_REPORTER.partitions if store == "rocksdb" else 0)
 
-    second = await _start(env)
+    second = await start_surge(env)
     try:
         await publish(producer, surge, "genuine", burst("genuine", seasoned[:15]))
         await publish(producer, surge, "target", burst("target", [f"fresh{n}" for n in range(15)]))
@@ -287,15 +283,9 @@ async def test_a_sigkilled_app_resumes_its_tables_without_losing_or_doubling_cou
     """Killed once its first reports are committed, the app knows them from its changelog
     only; with the group's offsets then rewound to the start (as a redelivery after a
     rebalance would do), it reads them all again and must not count them twice."""
-    env = dict(
-        os.environ,
-        CRIBLE_TOPIC_PREFIX=surge.topic_prefix,
-        CRIBLE_METRICS_PORT="0",
-        CRIBLE_SURGE_WINDOWS=WINDOWS,
-        CRIBLE_SURGE_COMMIT_INTERVAL_SECONDS="0.5",
-    )
+    env = surge_env(surge)
     reporters = [f"u{n}" for n in range(12)]
-    first = await _start(env)
+    first = await start_surge(env)
     try:
         await publish(producer, surge, "chan", burst("chan", reporters[:6]))
         await _wait_for_changelog_count(surge, "channel:chan", 6)
@@ -307,7 +297,7 @@ async def test_a_sigkilled_app_resumes_its_tables_without_losing_or_doubling_cou
     if rewound:
         await eventually(functools.partial(_rewind, surge), timeout=60, every=1)
 
-    second = await _start(env)
+    second = await start_surge(env)
     try:
         await publish(producer, surge, "chan", burst("chan", reporters)[6:])
         # Every window reaches 12 (its final figures go out a little after its last growth).
@@ -337,12 +327,8 @@ async def test_sigkilled_and_restarted_in_a_stream_the_app_loses_nothing_and_com
     last stage, and the group's lag as the broker sees it reaches 0 within 30 s of that.
     The crawl was one offset per commit, one per record of the race: a commit every 5 s
     makes a dozen show."""
-    env = dict(
-        os.environ,
-        CRIBLE_TOPIC_PREFIX=surge.topic_prefix,
-        CRIBLE_METRICS_PORT="0",
-        CRIBLE_SURGE_COMMIT_INTERVAL_SECONDS="5",
-        CRIBLE_SURGE_SESSION_TIMEOUT_SECONDS="6",
+    env = surge_env(
+        surge, CRIBLE_SURGE_COMMIT_INTERVAL_SECONDS="5", CRIBLE_SURGE_SESSION_TIMEOUT_SECONDS="6"
     )
     sent = 0
 
@@ -356,14 +342,14 @@ async def test_sigkilled_and_restarted_in_a_stream_the_app_loses_nothing_and_com
             sent += 50
             await asyncio.sleep(0.1)
 
-    process = await _start(env)
+    process = await start_surge(env)
     lags = []
     try:
         await stream(6)
         for _ in range(3):
             process.send_signal(signal.SIGKILL)
             assert await process.wait() == -signal.SIGKILL
-            process = await _start(env)
+            process = await start_surge(env)
             await stream(12)  # beyond the dead member's session and the tables' recovery
             await _through_both_stages(surge, {fingerprint(f"k{n}") for n in range(sent)})
             lags.append(await _lag_after(surge, seconds=30))
@@ -487,7 +473,7 @@ async def test_readyz_answers_503_with_a_reason_while_the_app_starts_and_stops(
         CRIBLE_TOPIC_PREFIX=served.topic_prefix,
         CRIBLE_METRICS_PORT=str(served.metrics_port),
     )
-    process = await _start(env)
+    process = await start_surge(env)
     answers: list[tuple[str, int, str]] = []
     async with httpx.AsyncClient(timeout=10) as client:
         try:
@@ -593,18 +579,6 @@ def _covering(settings: Settings, at_least: int, *, prefix: str = "seasoned") ->
             hit.add(where)
         n += 1
     return chosen
-
-
-async def _start(env: dict[str, str]) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "services",
-        "run",
-        "surge",
-        env=env,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
 
 
 async def _wait_for_changelog_count(settings: Settings, subject: str, expected: int) -> None:
