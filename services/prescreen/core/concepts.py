@@ -92,13 +92,37 @@ class ConceptRule:
                     del counts[gone]
                 start += 1
             # one word standing for two concepts ("followers": promotion and a call to
-            # follow) is one signal, not two: the words counted are the window's only
+            # follow) is one signal, not two: each concept counted needs a word of its own
             if (
                 len(counts) >= self.at_least
                 and len({p for p, _ in events[start:end]}) >= self.at_least
+                and distinct_signals(events[start:end]) >= self.at_least
             ):
                 return True
         return False
+
+
+def distinct_signals(events: Sequence[tuple[int, str]]) -> int:
+    """How many concepts can each be given a word of its own (a bipartite matching).
+
+    Counting distinct concepts and distinct words apart is not enough: three concepts on
+    one word and two more words of one of them are two signals, not three.
+    """
+    positions: dict[str, list[int]] = {}
+    for position, name in events:
+        positions.setdefault(name, []).append(position)
+    owner: dict[int, str] = {}  # word position -> the concept it stands for
+
+    def assign(name: str, tried: set[int]) -> bool:
+        for position in positions[name]:
+            if position not in tried:
+                tried.add(position)
+                if position not in owner or assign(owner[position], tried):
+                    owner[position] = name
+                    return True
+        return False
+
+    return sum(assign(name, set()) for name in positions)
 
 
 #: A phrase's words' keys and the concept it stands for.

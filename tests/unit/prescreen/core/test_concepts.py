@@ -10,6 +10,7 @@ from services.prescreen.core.concepts import (
     ConceptError,
     ConceptRule,
     Concepts,
+    distinct_signals,
     repeated,
     tokens,
 )
@@ -104,6 +105,16 @@ def test_one_word_for_two_concepts_stays_one_signal_when_a_later_word_is_out_of_
     three = ConceptRule(("promise", "payment", "urgency"), at_least=3, within=4)
     assert not three.matches({"promise": [0], "payment": [0, 9], "urgency": [2]})
     assert three.matches({"promise": [0], "payment": [0, 3], "urgency": [2]})
+
+
+def test_each_concept_counted_needs_a_word_of_its_own() -> None:
+    rule = ConceptRule(("promise", "payment", "urgency"), at_least=3, within=10)
+    # one word stands for all three and two more words say only "payment": two signals
+    assert not rule.matches({"promise": [2], "payment": [2, 4, 6], "urgency": [2]})
+    # a word of its own for each concept makes three
+    assert rule.matches({"promise": [2], "payment": [2, 4], "urgency": [2, 6]})
+    assert distinct_signals([(2, "a"), (2, "b"), (2, "c"), (4, "a"), (6, "a")]) == 2
+    assert distinct_signals([(2, "a"), (2, "b"), (4, "a")]) == 2
 
 
 def test_compositions_report_exactly_the_rules_their_concepts_satisfy() -> None:
