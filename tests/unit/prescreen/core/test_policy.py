@@ -125,7 +125,7 @@ class _Fixed:
     version = "1"
 
     def screen(self, cases: Sequence[CaseInput]) -> list[ScreenerResult]:
-        return [used("fixed", {Category.HARASSMENT: 0.5}) for _ in cases]
+        return [used("fixed", {Category.HATE_SPEECH: 0.5}) for _ in cases]
 
 
 def test_a_failing_screener_is_reported_and_the_others_still_decide() -> None:
@@ -135,7 +135,7 @@ def test_a_failing_screener_is_reported_and_the_others_still_decide() -> None:
     assert boom.usability is Usability.UNAVAILABLE
     assert boom.notes == ("screener failed: RuntimeError",)
     assert fixed.usability is Usability.USED
-    # 0.5 is under the live harassment threshold (0.55) and over the shadow one (0.45)
+    # 0.5 is under the live hate speech threshold (0.55) and over the shadow one (0.45)
     assert screened.live.route is not Route.HUMAN_REVIEW or screened.live.qa_sample
     assert screened.shadow is not None
     assert screened.shadow.route is Route.HUMAN_REVIEW
