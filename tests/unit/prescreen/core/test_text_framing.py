@@ -117,9 +117,28 @@ def test_shipped_frames_leave_threats_for_review(
     assert result.scores[HARASSMENT] >= review
 
 
-def test_the_abuse_model_alone_never_sends_a_message_to_nobody_to_review() -> None:
-    certain = shipped_screener(model=lambda texts: [1.0] * len(texts))
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("see you at the trial, you are dead", "en"),
+        ("on se voit au procès, t'es mort", "fr"),
+        ("like in the movie, I will find you and I will kill you, I know where you live", "en"),
+        ("comme dans le film, je vais te retrouver et te tuer, je sais où tu habites", "fr"),
+    ],
+)
+def test_a_threat_that_names_a_trial_or_a_film_still_reaches_review(
+    shipped: TextScreener, text: str, language: str
+) -> None:
     review = load_policy(DEPLOY / "policy.yaml").rule(HARASSMENT).review
+    result = screen(shipped, TextItem("excerpt", text, language))
+    assert any(f.category == HARASSMENT and f.kind == "rule" for f in result.findings)
+    assert result.scores[HARASSMENT] >= review
+
+
+@pytest.mark.parametrize("policy", ["policy.yaml", "policy-shadow.yaml"])
+def test_the_abuse_model_alone_never_sends_a_message_to_nobody_to_review(policy: str) -> None:
+    certain = shipped_screener(model=lambda texts: [1.0] * len(texts))
+    review = load_policy(DEPLOY / policy).rule(HARASSMENT).review
     nobody = screen(certain, TextItem("excerpt", "this fucking printer is useless again", "en"))
     someone = screen(certain, TextItem("excerpt", "you are useless, get out", "en"))
     assert nobody.scores[HARASSMENT] < review
