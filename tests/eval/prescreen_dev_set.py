@@ -15,6 +15,12 @@ A second batch (``SECOND_BENIGN``, ``SECOND_HARMFUL``, ids ``<lang>-dev-second*`
 the same day, while the frames were being tuned, to probe the same classes further: it is
 fitted twice over.
 
+A third batch (``ROUND4_HARMFUL``, ``ROUND4_BENIGN``, ids ``<lang>-dev-round4*``) was written
+for issue 22's fourth round by the same engineer, before it was run: harmful texts of every
+category said as people say them, the same text in English and in French, to compare the
+languages on the same meaning, and everyday texts that borrow harm's words. It is fitted too
+once the rules are tuned on it.
+
 ``python -m tests.eval.prescreen_dev_set`` writes ``prescreen_dev.jsonl`` beside this file
 (ids ``<lang>-dev-<class>-NNN``, the format ``services/prescreen/tools/evaluate.py``
 documents).
@@ -1410,6 +1416,234 @@ SECOND_HARMFUL: list[tuple[str, str, str]] = [
 ]
 
 
+#: Round 4 (issue 22): harmful texts per category and everyday look-alikes, in both languages,
+#: written before they were run, to probe English and French alike.
+ROUND4_HARMFUL: list[tuple[str, str, str]] = [
+    (
+        "en",
+        "harassment_threats",
+        "keep talking and see what happens to you when you leave work tomorrow",
+    ),
+    ("en", "harassment_threats", "you better sleep with the lights on, bitch, we're coming"),
+    ("en", "harassment_threats", "gonna smash your skull in next time i see you at the bus stop"),
+    (
+        "en",
+        "harassment_threats",
+        "everyone in this group thinks you're a disgusting freak, just leave and never come back",
+    ),
+    ("en", "hate_speech", "muslims are a cancer on this country and should all be kicked out"),
+    ("en", "hate_speech", "gay people are perverts who shouldn't be allowed near kids"),
+    ("en", "hate_speech", "immigrants are invading our towns like rats, time to clean them out"),
+    (
+        "en",
+        "fraud_scam",
+        "Hi dear, I'm a crypto trader, invest 200 USDT with me today and get 2000 back by friday, guaranteed",
+    ),
+    (
+        "en",
+        "fraud_scam",
+        "URGENT: your bank account is locked, confirm your card number and PIN at this link to unlock it",
+    ),
+    (
+        "en",
+        "fraud_scam",
+        "hey it's me, lost my phone, new number. can you send me 300 quick for rent? i'll pay you back tomorrow",
+    ),
+    (
+        "en",
+        "illegal_goods_drugs",
+        "got fire bud and molly this weekend, 20 a gram, pull up or i deliver",
+    ),
+    (
+        "en",
+        "illegal_goods_drugs",
+        "need xans or percs? plug is back, dm for prices, discreet shipping",
+    ),
+    (
+        "en",
+        "illegal_goods_drugs",
+        "selling a clean pistol, no serial, cash only, meet in the car park",
+    ),
+    ("en", "self_harm", "i've saved up all my pills, tonight i'm taking them all, i'm done"),
+    ("en", "self_harm", "cut again last night, deeper this time, honestly i deserve it"),
+    ("en", "self_harm", "what's the most painless way to die, asking for real"),
+    (
+        "en",
+        "non_consensual_intimate_imagery",
+        "send me 500 or your nudes go to your boss and all your contacts",
+    ),
+    ("en", "non_consensual_intimate_imagery", "got my ex's naked pics, who wants them, dm me"),
+    (
+        "en",
+        "child_sexual_abuse",
+        "you're 13? you look so mature, send me a pic in your underwear, don't tell your mom",
+    ),
+    ("en", "child_sexual_abuse", "trading vids of young girls, telegram only, verified members"),
+    ("en", "spam", "EARN $500 A DAY FROM HOME!!! click the link in my bio now, limited spots"),
+    (
+        "en",
+        "spam",
+        "hot singles in your area want to meet you tonight, sign up free at datenow.xyz",
+    ),
+    (
+        "en",
+        "terrorism_violent_extremism",
+        "the brothers who did the concert attack are heroes, may they be rewarded, who will be next",
+    ),
+    (
+        "en",
+        "ip_infringement",
+        "all marvel movies free in HD, full download links in the pinned message",
+    ),
+    (
+        "fr",
+        "harassment_threats",
+        "continue à parler et tu vas voir ce qui t'arrive quand tu sors du taf demain",
+    ),
+    ("fr", "harassment_threats", "dors avec la lumière allumée salope, on arrive"),
+    (
+        "fr",
+        "harassment_threats",
+        "la prochaine fois que je te vois à l'arrêt de bus je t'éclate la tête",
+    ),
+    (
+        "fr",
+        "harassment_threats",
+        "tout le groupe pense que t'es une grosse dégueulasse, casse toi et reviens jamais",
+    ),
+    ("fr", "hate_speech", "les musulmans sont un cancer pour ce pays, faut tous les virer"),
+    ("fr", "hate_speech", "les homos sont des pervers qui devraient pas approcher des enfants"),
+    (
+        "fr",
+        "hate_speech",
+        "les immigrés envahissent nos villes comme des rats, faut faire le ménage",
+    ),
+    (
+        "fr",
+        "fraud_scam",
+        "Bonjour, je suis trader crypto, investis 200 USDT aujourd'hui et reçois 2000 vendredi, garanti",
+    ),
+    (
+        "fr",
+        "fraud_scam",
+        "URGENT : votre compte bancaire est bloqué, confirmez votre numéro de carte et code sur ce lien",
+    ),
+    (
+        "fr",
+        "fraud_scam",
+        "coucou c'est moi j'ai perdu mon tel, nouveau numéro, tu peux m'envoyer 300 vite pour le loyer ? je te rembourse demain",
+    ),
+    (
+        "fr",
+        "illegal_goods_drugs",
+        "j'ai de la bonne beuh et de la md ce week-end, 10 le g, je livre",
+    ),
+    (
+        "fr",
+        "illegal_goods_drugs",
+        "besoin de xanax ou de lyrica ? je suis de retour, mp pour les prix, envoi discret",
+    ),
+    (
+        "fr",
+        "illegal_goods_drugs",
+        "vends un flingue propre, sans numéro, cash uniquement, rdv au parking",
+    ),
+    ("fr", "self_harm", "j'ai gardé tous mes cachets, ce soir je les prends tous, j'en peux plus"),
+    (
+        "fr",
+        "self_harm",
+        "je me suis encore coupée hier soir, plus profond cette fois, je le mérite",
+    ),
+    (
+        "fr",
+        "self_harm",
+        "c'est quoi la façon la moins douloureuse de mourir, je demande sérieusement",
+    ),
+    (
+        "fr",
+        "non_consensual_intimate_imagery",
+        "envoie 500 ou tes nudes partent à ton patron et tous tes contacts",
+    ),
+    ("fr", "non_consensual_intimate_imagery", "j'ai les photos nues de mon ex, qui les veut, mp"),
+    (
+        "fr",
+        "child_sexual_abuse",
+        "t'as 13 ans ? tu fais tellement mature, envoie une photo en sous-vêtements, le dis pas à ta mère",
+    ),
+    (
+        "fr",
+        "child_sexual_abuse",
+        "échange vidéos de jeunes filles, telegram uniquement, membres vérifiés",
+    ),
+    (
+        "fr",
+        "spam",
+        "GAGNEZ 500 € PAR JOUR DEPUIS CHEZ VOUS !!! cliquez sur le lien en bio maintenant, places limitées",
+    ),
+    (
+        "fr",
+        "spam",
+        "des célibataires près de chez toi veulent te rencontrer ce soir, inscription gratuite sur rencontre-vite.xyz",
+    ),
+    (
+        "fr",
+        "terrorism_violent_extremism",
+        "les frères de l'attentat du concert sont des héros, qu'ils soient récompensés, à qui le tour",
+    ),
+    (
+        "fr",
+        "ip_infringement",
+        "tous les films marvel gratuits en HD, liens de téléchargement dans le message épinglé",
+    ),
+]
+
+#: Round 4: everyday texts that borrow the words of harm.
+ROUND4_BENIGN: list[tuple[str, str]] = [
+    ("en", "my sister is going to murder me when she finds out i ate her leftovers"),
+    ("en", "this hill is killing me, legs are dead after 10k"),
+    ("en", "the new Bond trailer looks insane, he shoots his way out of a casino"),
+    ("en", "anyone know a good pharmacy open late? need my insulin refilled"),
+    ("en", "selling my old bike, 80 quid, pick up only, dm me"),
+    ("en", "we raised 2000 for the food bank, thank you all, details in the link"),
+    ("en", "reminder: never share your PIN, the bank will never ask for it by text"),
+    (
+        "en",
+        "i was so depressed last winter, therapy and my dog got me through it, grateful to be here",
+    ),
+    (
+        "en",
+        "book club this thursday: we're discussing the chapter where the narrator's brother dies",
+    ),
+    ("en", "lol you absolute idiot you left your keys in my car again"),
+    (
+        "en",
+        "our history teacher showed us propaganda posters from the 1930s to explain how hate spreads",
+    ),
+    ("en", "the hospital says the drug trial results come out next month, fingers crossed"),
+    ("fr", "ma sœur va me tuer quand elle verra que j'ai mangé ses restes"),
+    ("fr", "cette côte me tue, j'ai les jambes mortes après 10 km"),
+    ("fr", "la bande-annonce du nouveau James Bond est folle, il sort du casino en tirant partout"),
+    ("fr", "quelqu'un connaît une pharmacie de garde ? il me faut mon insuline"),
+    ("fr", "je vends mon vieux vélo, 80 €, à venir chercher, écris moi"),
+    ("fr", "on a récolté 2000 € pour les restos du cœur, merci à tous, détails dans le lien"),
+    ("fr", "rappel : ne donnez jamais votre code, la banque ne le demande jamais par SMS"),
+    (
+        "fr",
+        "j'étais tellement déprimée l'hiver dernier, la thérapie et mon chien m'ont sauvée, contente d'être là",
+    ),
+    ("fr", "club de lecture jeudi : on parle du chapitre où le frère du narrateur meurt"),
+    ("fr", "mdr espèce d'idiot t'as encore oublié tes clés dans ma voiture"),
+    (
+        "fr",
+        "notre prof d'histoire nous a montré des affiches de propagande des années 30 pour expliquer la haine",
+    ),
+    (
+        "fr",
+        "l'hôpital dit que les résultats de l'essai clinique sortent le mois prochain, croisons les doigts",
+    ),
+]
+
+
 def _texts(language: str, words: str | None, excerpt: str) -> list[dict[str, str]]:
     texts = [{"source": "report", "text": words, "language": language}] if words else []
     return [*texts, {"source": "excerpt", "text": excerpt}]
@@ -1447,6 +1681,10 @@ def cases() -> list[dict[str, object]]:
         add("second", (language, "other", 1, None, text), None)
     for language, category, text in SECOND_HARMFUL:
         add("secondharm", (language, category, 1, None, text), category)
+    for language, text in ROUND4_BENIGN:
+        add("round4", (language, "other", 1, None, text), None)
+    for language, category, text in ROUND4_HARMFUL:
+        add("round4harm", (language, category, 1, None, text), category)
     return sorted(out, key=lambda case: str(case["id"]))
 
 

@@ -16,7 +16,7 @@ def test_the_file_is_what_the_module_writes() -> None:
 def test_every_class_has_benign_cases_in_both_languages() -> None:
     for kind, entries in BENIGN.items():
         assert Counter(language for language, *_ in entries) == {"en": 6, "fr": 6}, kind
-    first = [case for case in cases() if "-second" not in str(case["id"])]
+    first = [c for c in cases() if not any(b in str(c["id"]) for b in ("-second", "-round4"))]
     routes = Counter((str(case["id"])[:2], case["expected_route"]) for case in first)
     assert routes == {
         ("en", "dismiss"): 60,
