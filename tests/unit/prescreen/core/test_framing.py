@@ -158,6 +158,10 @@ def frames_of(framing: Framing, text: str) -> frozenset[str]:
         ("My cousin got a message saying 'I know where you live'", "quoting"),
         ("Il m'a écrit « je vais te retrouver »", "quoting"),
         ("Sharing intimate images without consent is a crime, the helpline can help", "prevention"),
+        ("He says women are too stupid to drive, he's wrong", "condemning"),
+        ("Ma grand-mère dit que les femmes conduisent mal, elle a tort", "condemning"),
+        ("'You're dead,' he wrote, the court heard", "quoting"),
+        ("Les affiches de propagande de 1933 au musée", "teaching"),
     ],
 )
 def test_the_shipped_frames_recognise_their_class(shipped: Framing, text: str, frame: str) -> None:
@@ -187,10 +191,24 @@ def test_the_shipped_frames_recognise_their_class(shipped: Framing, text: str, f
         "happy birthday, hope it's your last, nobody would miss you",
         "t'es qu'une merde, tout le monde dans le jeu te déteste, va te pendre",
         "you'll say 'sorry' when I find you",
+        # a death threat said to the reader is no report, even beside a trial
+        "see you at the trial, you are dead",
     ],
 )
 def test_harm_that_borrows_a_word_is_not_framed(shipped: Framing, text: str) -> None:
     assert frames_of(shipped, text) == frozenset()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Félicitations ! vous avez gagné une carte cadeau de 1000 €, payez les frais de port",
+        "you won a gift card of 1500 dollars, pay the shipping to claim",
+        "en 1200 euros par mois, garanti",
+    ],
+)
+def test_an_amount_is_no_year(shipped: Framing, text: str) -> None:
+    assert "teaching" not in frames_of(shipped, text)
 
 
 @pytest.mark.parametrize(
