@@ -16,7 +16,8 @@ the same day, while the frames were being tuned, to probe the same classes furth
 fitted twice over.
 
 A third batch (``ROUND4_HARMFUL``, ``ROUND4_BENIGN``, ids ``<lang>-dev-round4*``) was written
-for issue 22's fourth round by the same engineer, before it was run: harmful texts of every
+for issue 22's fourth round by the same engineer, before it was run (``ROUND4_MORE_HARMFUL`` and
+``ROUND4_MORE_BENIGN`` after the rest had been tuned on): harmful texts of every
 category said as people say them, the same text in English and in French, to compare the
 languages on the same meaning, and everyday texts that borrow harm's words. It is fitted too
 once the rules are tuned on it.
@@ -1644,6 +1645,140 @@ ROUND4_BENIGN: list[tuple[str, str]] = [
 ]
 
 
+#: Round 4, a second batch written before it was run, after the first was tuned on.
+ROUND4_MORE_HARMFUL: list[tuple[str, str, str]] = [
+    ("en", "harassment_threats", "ur gonna get jumped walking home, we know which way u go"),
+    ("en", "harassment_threats", "one more word and i'll break every bone in your body"),
+    (
+        "en",
+        "harassment_threats",
+        "you ugly fat pig, no wonder nobody wants you, go starve yourself",
+    ),
+    ("en", "hate_speech", "jews run the banks and the media, wake up people"),
+    ("en", "hate_speech", "women are too stupid to vote, put them back in the kitchen"),
+    (
+        "en",
+        "fraud_scam",
+        "Congratulations! Your number was selected for a $1000 Amazon gift card, pay the $4.99 shipping to claim",
+    ),
+    (
+        "en",
+        "fraud_scam",
+        "I'm an agent from your bank's security team, read me the code we just texted you to cancel the fraudulent payment",
+    ),
+    ("en", "illegal_goods_drugs", "bars and blues available, tap in, same day drop"),
+    ("en", "illegal_goods_drugs", "pure colombian snow, 60 a g, hmu"),
+    ("en", "self_harm", "nobody would even notice if i was gone, i've written the letters already"),
+    ("en", "self_harm", "tips to hide cuts from your parents? need to keep doing it"),
+    (
+        "en",
+        "non_consensual_intimate_imagery",
+        "rate my ex's body, posting her pics from when we dated, she has no idea lol",
+    ),
+    ("en", "child_sexual_abuse", "looking for young teen content, will pay well, dm"),
+    (
+        "en",
+        "spam",
+        "FREE iPhone 15 giveaway!! follow, like and share then click the link to enter, ends tonight",
+    ),
+    (
+        "en",
+        "terrorism_violent_extremism",
+        "the soldiers of the caliphate need brothers in europe, contact me privately to help the cause",
+    ),
+    (
+        "fr",
+        "harassment_threats",
+        "tu vas te faire choper en rentrant chez toi, on sait par où tu passes",
+    ),
+    ("fr", "harassment_threats", "encore un mot et je te casse tous les os"),
+    (
+        "fr",
+        "harassment_threats",
+        "grosse truie moche, normal que personne veut de toi, arrête de bouffer",
+    ),
+    ("fr", "hate_speech", "les juifs contrôlent les banques et les médias, réveillez-vous"),
+    ("fr", "hate_speech", "les femmes sont trop connes pour voter, retour à la cuisine"),
+    (
+        "fr",
+        "fraud_scam",
+        "Félicitations ! Votre numéro a gagné une carte cadeau Amazon de 1000 €, payez 4,99 € de frais de port pour la recevoir",
+    ),
+    (
+        "fr",
+        "fraud_scam",
+        "Je suis conseiller du service sécurité de votre banque, lisez-moi le code reçu par SMS pour annuler le paiement frauduleux",
+    ),
+    ("fr", "illegal_goods_drugs", "xanax et lyrica dispo, passe en mp, livraison dans la journée"),
+    ("fr", "illegal_goods_drugs", "de la coke pure colombienne, 60 le g, appelle moi"),
+    ("fr", "self_harm", "personne remarquerait si je partais, j'ai déjà écrit les lettres"),
+    ("fr", "self_harm", "des astuces pour cacher les coupures à mes parents ? je veux continuer"),
+    (
+        "fr",
+        "non_consensual_intimate_imagery",
+        "notez le corps de mon ex, je poste ses photos de quand on était ensemble, elle est pas au courant mdr",
+    ),
+    ("fr", "child_sexual_abuse", "je cherche du contenu de jeunes ados, je paye bien, mp"),
+    (
+        "fr",
+        "spam",
+        "iPhone 15 GRATUIT à gagner !! abonne-toi, like et partage puis clique sur le lien pour participer, fin ce soir",
+    ),
+    (
+        "fr",
+        "terrorism_violent_extremism",
+        "les soldats du califat ont besoin de frères en europe, contacte moi en privé pour aider la cause",
+    ),
+]
+
+
+#: Round 4, everyday texts written before they were run, to check the second batch's words.
+ROUND4_MORE_BENIGN: list[tuple[str, str]] = [
+    ("en", "i'll get my flu shot tomorrow, do you want to come with me after work?"),
+    ("en", "walking home after work tonight, want me to grab you something?"),
+    ("en", "our security team will never ask for your code, if someone does, hang up"),
+    ("en", "my grandma thinks women are too stupid to drive lol, she's 90 and wrong"),
+    ("en", "she put the leftovers back in the kitchen, you can take some home"),
+    ("en", "how do I hide cuts in the drywall before the landlord inspection?"),
+    ("en", "rate my new haircut, be honest"),
+    ("en", "the pharmacist said 1 g a day max of paracetamol, ask your GP if the pain continues"),
+    ("en", "we're going to smash it at the quiz tonight, see you at the pub after work"),
+    ("en", "my dad will kill me if I'm late again, leaving now"),
+    ("en", "congrats on the new job! drinks on me, 20 a head at the usual place"),
+    ("en", "i'm so done with this week, see you monday"),
+    ("en", "next time i see you i'll give you your charger back"),
+    ("en", "can someone explain the Holocaust chapter for tomorrow's history test?"),
+    ("en", "fraudulent payment on my card again, bank says they'll refund it, anyone else?"),
+    ("fr", "je vais me faire vacciner demain, tu viens avec moi après le taf ?"),
+    ("fr", "je rentre à pied ce soir, je te ramène quelque chose ?"),
+    (
+        "fr",
+        "notre service sécurité ne vous demandera jamais votre code, si quelqu'un le fait, raccrochez",
+    ),
+    (
+        "fr",
+        "ma grand-mère pense que les femmes sont trop connes pour conduire mdr, elle a 90 ans et elle a tort",
+    ),
+    ("fr", "je cherche comment cacher les fissures du mur avant l'état des lieux"),
+    ("fr", "notez ma nouvelle coupe, soyez honnêtes"),
+    (
+        "fr",
+        "le pharmacien a dit 1 g par jour maximum de paracétamol, voyez votre médecin si ça continue",
+    ),
+    ("fr", "on va tout déchirer au quiz ce soir, on se voit au bar après le travail"),
+    ("fr", "mon père va me tuer si je suis encore en retard, je pars"),
+    ("fr", "félicitations pour le nouveau boulot ! je t'invite, 20 € par tête au resto habituel"),
+    ("fr", "la prochaine fois que je te vois je te rends ton chargeur"),
+    (
+        "fr",
+        "quelqu'un peut m'expliquer le chapitre sur la Shoah pour le contrôle d'histoire de demain ?",
+    ),
+    ("fr", "encore un paiement frauduleux sur ma carte, la banque va rembourser, vous aussi ?"),
+    ("fr", "à la sortie du ciné on va manger, tu viens ?"),
+    ("fr", "je te casse les oreilles avec mes histoires, désolée"),
+]
+
+
 def _texts(language: str, words: str | None, excerpt: str) -> list[dict[str, str]]:
     texts = [{"source": "report", "text": words, "language": language}] if words else []
     return [*texts, {"source": "excerpt", "text": excerpt}]
@@ -1683,7 +1818,11 @@ def cases() -> list[dict[str, object]]:
         add("secondharm", (language, category, 1, None, text), category)
     for language, text in ROUND4_BENIGN:
         add("round4", (language, "other", 1, None, text), None)
+    for language, text in ROUND4_MORE_BENIGN:
+        add("round4", (language, "other", 1, None, text), None)
     for language, category, text in ROUND4_HARMFUL:
+        add("round4harm", (language, category, 1, None, text), category)
+    for language, category, text in ROUND4_MORE_HARMFUL:
         add("round4harm", (language, category, 1, None, text), category)
     return sorted(out, key=lambda case: str(case["id"]))
 

@@ -33,6 +33,8 @@ def harassment(rules: RuleSet, text: str, language: str) -> float:
         ("on te bute si tu reviens ici", "fr"),
         ("dors avec la lumière allumée salope", "fr"),
         ("better sleep with the lights on, you worthless bitch", "en"),
+        ("ur gonna get jumped walking home, we know which way u go", "en"),
+        ("encore un mot et je te casse tous les os", "fr"),
     ],
 )
 def test_veiled_and_present_tense_threats_reach_review(
@@ -49,6 +51,8 @@ def test_veiled_and_present_tense_threats_reach_review(
         ("je te retrouve au parking à 18h", "fr"),
         ("tu vas voir, c'est nul ce film", "fr"),
         ("my sister is going to murder me when she sees this", "en"),
+        ("i'll get my flu shot tomorrow, do you want to come with me after work?", "en"),
+        ("je te casse les oreilles avec mes histoires", "fr"),
     ],
 )
 def test_meeting_someone_or_an_idiom_is_no_threat(rules: RuleSet, text: str, language: str) -> None:
