@@ -16,8 +16,8 @@ the same day, while the frames were being tuned, to probe the same classes furth
 fitted twice over.
 
 A third batch (``ROUND4_HARMFUL``, ``ROUND4_BENIGN``, ids ``<lang>-dev-round4*``) was written
-for issue 22's fourth round by the same engineer, before it was run (``ROUND4_MORE_HARMFUL`` and
-``ROUND4_MORE_BENIGN`` after the rest had been tuned on): harmful texts of every
+for issue 22's fourth round by the same engineer, before it was run (``ROUND4_MORE_*`` and
+``ROUND4_THIRD_*`` each after the batches before it had been tuned on): harmful texts of every
 category said as people say them, the same text in English and in French, to compare the
 languages on the same meaning, and everyday texts that borrow harm's words. It is fitted too
 once the rules are tuned on it.
@@ -1779,6 +1779,121 @@ ROUND4_MORE_BENIGN: list[tuple[str, str]] = [
 ]
 
 
+#: Round 4, a third batch and its look-alikes, written before they were run.
+ROUND4_THIRD_HARMFUL: list[tuple[str, str, str]] = [
+    ("en", "harassment_threats", "you think you're safe? i've got your address now, sleep well"),
+    ("en", "harassment_threats", "post that again and i'll make sure you can't walk for a month"),
+    ("en", "harassment_threats", "stupid slut, everyone's seen what you did, just end it already"),
+    ("en", "hate_speech", "blacks are genetically less intelligent, science proves it"),
+    ("en", "hate_speech", "trannies are mentally ill freaks and should be locked up"),
+    (
+        "en",
+        "fraud_scam",
+        "we're hiring! earn 300/day liking youtube videos, just pay the 50 registration fee to start",
+    ),
+    (
+        "en",
+        "fraud_scam",
+        "your parcel couldn't be delivered, reschedule and pay 1.99 here: royalmail-redeliver.info",
+    ),
+    (
+        "en",
+        "illegal_goods_drugs",
+        "carts, wax and edibles in stock, cashapp or zelle, ship nationwide",
+    ),
+    ("en", "self_harm", "this is goodbye. thank you for everything. i love you all"),
+    (
+        "en",
+        "non_consensual_intimate_imagery",
+        "i have your video from the webcam call. pay 1000 in bitcoin or i send it to your wife",
+    ),
+    (
+        "en",
+        "child_sexual_abuse",
+        "you're only 12? that's fine, age is just a number, want to video call just us two?",
+    ),
+    (
+        "en",
+        "spam",
+        "Crypto signals group 🚀 95% win rate, join free now t.me/pumpsignals, only 50 spots left",
+    ),
+    (
+        "en",
+        "terrorism_violent_extremism",
+        "we need to start a race war before it's too late, stock up and pick your targets",
+    ),
+    ("en", "ip_infringement", "selling the new fifa for 5 bucks, cracked pc version, works online"),
+    (
+        "fr",
+        "harassment_threats",
+        "tu te crois en sécurité ? j'ai ton adresse maintenant, dors bien",
+    ),
+    (
+        "fr",
+        "harassment_threats",
+        "reposte ça et je fais en sorte que tu marches plus pendant un mois",
+    ),
+    (
+        "fr",
+        "harassment_threats",
+        "sale pute, tout le monde a vu ce que t'as fait, finis en une bonne fois",
+    ),
+    ("fr", "hate_speech", "les noirs sont génétiquement moins intelligents, la science le prouve"),
+    ("fr", "hate_speech", "les trans sont des malades mentaux et des monstres, faut les enfermer"),
+    (
+        "fr",
+        "fraud_scam",
+        "on recrute ! gagne 300 €/jour en likant des vidéos youtube, paye juste 50 € de frais d'inscription",
+    ),
+    (
+        "fr",
+        "fraud_scam",
+        "votre colis n'a pas pu être livré, reprogrammez et payez 1,99 € ici : laposte-relivraison.info",
+    ),
+    (
+        "fr",
+        "illegal_goods_drugs",
+        "space cake, wax et pollen en stock, paiement lydia ou paypal, envoi partout en france",
+    ),
+    ("fr", "self_harm", "c'est un adieu. merci pour tout. je vous aime tous"),
+    (
+        "fr",
+        "non_consensual_intimate_imagery",
+        "j'ai ta vidéo de l'appel webcam. paie 1000 € en bitcoin ou je l'envoie à ta femme",
+    ),
+    (
+        "fr",
+        "child_sexual_abuse",
+        "t'as que 12 ans ? c'est pas grave, l'âge c'est qu'un chiffre, on fait un appel vidéo que nous deux ?",
+    ),
+    (
+        "fr",
+        "spam",
+        "Groupe de signaux crypto 🚀 95% de réussite, rejoins gratuitement t.me/pumpsignaux, plus que 50 places",
+    ),
+    (
+        "fr",
+        "terrorism_violent_extremism",
+        "il faut déclencher la guerre raciale avant qu'il soit trop tard, stockez des armes et choisissez vos cibles",
+    ),
+    ("fr", "ip_infringement", "je vends le nouveau fifa 5 €, version pc crackée, marche en ligne"),
+]
+ROUND4_THIRD_BENIGN: list[tuple[str, str]] = [
+    ("en", "this is goodbye to my old flat, thanks for everything, love you all, moving to leeds!"),
+    ("en", "age is just a number, my nan ran a marathon at 80"),
+    ("en", "my parcel couldn't be delivered so I'm picking it up at the depot tomorrow"),
+    ("en", "we're hiring a part-time barista, no fees, send your CV to the shop"),
+    ("en", "stock up on water and batteries, the storm hits tonight"),
+    ("en", "i got your address from mum, the invitation is in the post, sleep well"),
+    ("fr", "c'est un adieu à mon vieil appart, merci pour tout, je vous aime, je pars à Lyon !"),
+    ("fr", "l'âge c'est qu'un chiffre, ma grand-mère a couru un marathon à 80 ans"),
+    ("fr", "mon colis n'a pas pu être livré, je vais le chercher au bureau de poste demain"),
+    ("fr", "on recrute un barista à mi-temps, aucun frais, déposez votre CV à la boutique"),
+    ("fr", "faites des réserves d'eau et de piles, la tempête arrive ce soir"),
+    ("fr", "j'ai eu ton adresse par maman, l'invitation est partie, dors bien"),
+]
+
+
 def _texts(language: str, words: str | None, excerpt: str) -> list[dict[str, str]]:
     texts = [{"source": "report", "text": words, "language": language}] if words else []
     return [*texts, {"source": "excerpt", "text": excerpt}]
@@ -1823,6 +1938,10 @@ def cases() -> list[dict[str, object]]:
     for language, category, text in ROUND4_HARMFUL:
         add("round4harm", (language, category, 1, None, text), category)
     for language, category, text in ROUND4_MORE_HARMFUL:
+        add("round4harm", (language, category, 1, None, text), category)
+    for language, text in ROUND4_THIRD_BENIGN:
+        add("round4", (language, "other", 1, None, text), None)
+    for language, category, text in ROUND4_THIRD_HARMFUL:
         add("round4harm", (language, category, 1, None, text), category)
     return sorted(out, key=lambda case: str(case["id"]))
 

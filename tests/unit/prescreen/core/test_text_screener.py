@@ -125,7 +125,11 @@ def test_oversized_text_is_truncated_with_a_note(rules: RuleSet, model: Counting
     assert result.notes == ("1 text(s) over 100 characters, scored on their start",)
     # the threat lies past the limit: only the short text's rules are found
     refs = {f.ref for f in result.findings}
-    assert refs == {"fr.harassment.doxxing", "fr.harassment.threat-shape"}
+    assert refs == {
+        "fr.harassment.doxxing",
+        "fr.harassment.threat-shape",
+        "any.harassment.ominous-info",
+    }
 
 
 def test_the_english_model_scores_english_texts_only(rules: RuleSet) -> None:

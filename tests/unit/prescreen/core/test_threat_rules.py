@@ -35,6 +35,7 @@ def harassment(rules: RuleSet, text: str, language: str) -> float:
         ("better sleep with the lights on, you worthless bitch", "en"),
         ("ur gonna get jumped walking home, we know which way u go", "en"),
         ("encore un mot et je te casse tous les os", "fr"),
+        ("post that again and I'll make sure you can't walk for a month", "en"),
     ],
 )
 def test_veiled_and_present_tense_threats_reach_review(
@@ -53,6 +54,7 @@ def test_veiled_and_present_tense_threats_reach_review(
         ("my sister is going to murder me when she sees this", "en"),
         ("i'll get my flu shot tomorrow, do you want to come with me after work?", "en"),
         ("je te casse les oreilles avec mes histoires", "fr"),
+        ("i got your address from mum, the invitation is in the post, sleep well", "en"),
     ],
 )
 def test_meeting_someone_or_an_idiom_is_no_threat(rules: RuleSet, text: str, language: str) -> None:
