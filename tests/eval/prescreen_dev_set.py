@@ -16,8 +16,8 @@ the same day, while the frames were being tuned, to probe the same classes furth
 fitted twice over.
 
 A third batch (``ROUND4_HARMFUL``, ``ROUND4_BENIGN``, ids ``<lang>-dev-round4*``) was written
-for issue 22's fourth round by the same engineer, before it was run (``ROUND4_MORE_*`` and
-``ROUND4_THIRD_*`` each after the batches before it had been tuned on): harmful texts of every
+for issue 22's fourth round by the same engineer, before it was run (``ROUND4_MORE_*``,
+``ROUND4_THIRD_*`` and ``ROUND4_FOURTH_*`` each after the batches before it had been tuned on): harmful texts of every
 category said as people say them, the same text in English and in French, to compare the
 languages on the same meaning, and everyday texts that borrow harm's words. It is fitted too
 once the rules are tuned on it.
@@ -1894,6 +1894,71 @@ ROUND4_THIRD_BENIGN: list[tuple[str, str]] = [
 ]
 
 
+#: Round 4, look-alikes of the classes the held-out set names, written before they were run.
+ROUND4_FOURTH_BENIGN: list[tuple[str, str]] = [
+    (
+        "en",
+        "drew fanart of the villain stabbing the hero in episode 9, took me 12 hours, hope you like it",
+    ),
+    ("en", "bro we're gonna murder them on saturday, their defence is trash, 3-0 easy"),
+    (
+        "en",
+        "someone spray painted 'gays go home' on the community centre, we painted over it together today",
+    ),
+    (
+        "en",
+        "your order #4471 has shipped; track it with the link in your account, questions? reply to this email",
+    ),
+    ("en", "naloxone kits are free at the pharmacy, carry one if anyone you know uses opioids"),
+    (
+        "en",
+        "2 years sober today. to anyone in their first week: it gets better, come to the tuesday meeting",
+    ),
+    ("en", "lmao you absolute muppet, you sent the meme to the family chat"),
+    (
+        "en",
+        "history homework: why did the nazis call jews vermin, and how did that help the genocide?",
+    ),
+    ("en", "trans and proud, happy pride everyone, love you all"),
+    ("en", "selling two concert tickets at face value, can't go anymore, paypal ok"),
+    ("en", "the series finale where she shoots her own brother wrecked me"),
+    ("en", "my doctor upped my sertraline dose, anyone else get side effects in the first weeks?"),
+    (
+        "fr",
+        "j'ai dessiné le méchant qui poignarde le héros dans l'épisode 9, 12 heures de boulot, j'espère que ça vous plaît",
+    ),
+    ("fr", "frérot on va les massacrer samedi, leur défense c'est de la merde, 3-0 facile"),
+    (
+        "fr",
+        "quelqu'un a tagué « les pédés dehors » sur le centre social, on l'a repeint ensemble aujourd'hui",
+    ),
+    (
+        "fr",
+        "votre commande n°4471 a été expédiée ; suivez-la avec le lien dans votre compte, une question ? répondez à ce mail",
+    ),
+    (
+        "fr",
+        "des kits de naloxone sont gratuits en pharmacie, ayez-en un si un proche consomme des opioïdes",
+    ),
+    (
+        "fr",
+        "2 ans sans alcool aujourd'hui. à ceux qui commencent : ça va mieux, venez à la réunion du mardi",
+    ),
+    ("fr", "mdr espèce de boulet t'as envoyé le mème sur le groupe de la famille"),
+    (
+        "fr",
+        "devoir d'histoire : pourquoi les nazis traitaient les juifs de vermine, et comment ça a servi le génocide ?",
+    ),
+    ("fr", "trans et fière, bonne marche des fiertés à toutes et tous, je vous aime"),
+    ("fr", "je vends deux places de concert au prix coûtant, je peux plus y aller, paypal ok"),
+    ("fr", "le dernier épisode où elle tue son propre frère m'a détruit"),
+    (
+        "fr",
+        "mon médecin a augmenté ma dose de sertraline, vous avez eu des effets secondaires les premières semaines ?",
+    ),
+]
+
+
 def _texts(language: str, words: str | None, excerpt: str) -> list[dict[str, str]]:
     texts = [{"source": "report", "text": words, "language": language}] if words else []
     return [*texts, {"source": "excerpt", "text": excerpt}]
@@ -1927,22 +1992,21 @@ def cases() -> list[dict[str, object]]:
     for kind, harmful in HARMFUL.items():
         for category, entry in harmful:
             add(f"harm{kind.replace('_', '')}", entry, category)
-    for language, text in SECOND_BENIGN:
-        add("second", (language, "other", 1, None, text), None)
-    for language, category, text in SECOND_HARMFUL:
-        add("secondharm", (language, category, 1, None, text), category)
-    for language, text in ROUND4_BENIGN:
-        add("round4", (language, "other", 1, None, text), None)
-    for language, text in ROUND4_MORE_BENIGN:
-        add("round4", (language, "other", 1, None, text), None)
-    for language, category, text in ROUND4_HARMFUL:
-        add("round4harm", (language, category, 1, None, text), category)
-    for language, category, text in ROUND4_MORE_HARMFUL:
-        add("round4harm", (language, category, 1, None, text), category)
-    for language, text in ROUND4_THIRD_BENIGN:
-        add("round4", (language, "other", 1, None, text), None)
-    for language, category, text in ROUND4_THIRD_HARMFUL:
-        add("round4harm", (language, category, 1, None, text), category)
+    everyday = (
+        ("second", SECOND_BENIGN),
+        ("round4", [*ROUND4_BENIGN, *ROUND4_MORE_BENIGN, *ROUND4_THIRD_BENIGN]),
+        ("round4", ROUND4_FOURTH_BENIGN),
+    )
+    for kind, texts in everyday:
+        for language, text in texts:
+            add(kind, (language, "other", 1, None, text), None)
+    harmful = (
+        ("secondharm", SECOND_HARMFUL),
+        ("round4harm", [*ROUND4_HARMFUL, *ROUND4_MORE_HARMFUL, *ROUND4_THIRD_HARMFUL]),
+    )
+    for kind, labelled in harmful:
+        for language, category, text in labelled:
+            add(kind, (language, category, 1, None, text), category)
     return sorted(out, key=lambda case: str(case["id"]))
 
 

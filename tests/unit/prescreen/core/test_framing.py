@@ -162,6 +162,10 @@ def frames_of(framing: Framing, text: str) -> frozenset[str]:
         ("Ma grand-mère dit que les femmes conduisent mal, elle a tort", "condemning"),
         ("'You're dead,' he wrote, the court heard", "quoting"),
         ("Les affiches de propagande de 1933 au musée", "teaching"),
+        ("History homework: why did the nazis call them vermin?", "teaching"),
+        ("Devoir d'histoire : pourquoi les nazis les traitaient de vermine ?", "teaching"),
+        ("Someone spray painted 'go home' on the door", "quoting"),
+        ("Quelqu'un a tagué « dehors » sur le mur", "quoting"),
     ],
 )
 def test_the_shipped_frames_recognise_their_class(shipped: Framing, text: str, frame: str) -> None:
