@@ -17,7 +17,7 @@ fitted twice over.
 
 A third batch (``ROUND4_HARMFUL``, ``ROUND4_BENIGN``, ids ``<lang>-dev-round4*``) was written
 for issue 22's fourth round by the same engineer, before it was run (``ROUND4_MORE_*``,
-``ROUND4_THIRD_*`` and ``ROUND4_FOURTH_*`` each after the batches before it had been tuned on): harmful texts of every
+``ROUND4_THIRD_*``, ``ROUND4_FOURTH_*`` and ``ROUND4_FIFTH_*`` each after the batches before it had been tuned on): harmful texts of every
 category said as people say them, the same text in English and in French, to compare the
 languages on the same meaning, and everyday texts that borrow harm's words. It is fitted too
 once the rules are tuned on it.
@@ -1959,6 +1959,87 @@ ROUND4_FOURTH_BENIGN: list[tuple[str, str]] = [
 ]
 
 
+#: Round 4, a fifth batch as people type (SMS spelling, emojis, leetspeak, polite scams).
+ROUND4_FIFTH_HARMFUL: list[tuple[str, str, str]] = [
+    ("en", "harassment_threats", "u better watch urself, ppl like u have accidents"),
+    ("en", "harassment_threats", "ill find u and ur lil sister, count on it"),
+    ("en", "illegal_goods_drugs", "❄️❄️ and 🍃 on deck, 24/7, hmu on snap"),
+    ("en", "illegal_goods_drugs", "anyone need some adderall for exams? 5 a pill, got plenty"),
+    (
+        "en",
+        "fraud_scam",
+        "Dear customer, kindly update your billing information within 24 hours to avoid suspension of your Netflix account: netflix-billing-help.com",
+    ),
+    (
+        "en",
+        "fraud_scam",
+        "Good afternoon, I am contacting you regarding an investment opportunity with returns of 15% weekly. Minimum deposit is 250 USD.",
+    ),
+    ("en", "hate_speech", "g4ys should be b4nned from teaching, they r all p3dos"),
+    ("en", "self_harm", "bought a rope today. im so tired of everything"),
+    (
+        "en",
+        "spam",
+        "Earn free robux!!! 100% legit no scam, go to freerobux.xyz and enter ur username and password",
+    ),
+    (
+        "en",
+        "non_consensual_intimate_imagery",
+        "i still have the vid of u from that night, would be a shame if ur parents saw it",
+    ),
+    (
+        "en",
+        "child_sexual_abuse",
+        "hey cutie how old r u? 12? thats fine ur so pretty, add me on snap and dont tell anyone",
+    ),
+    (
+        "en",
+        "terrorism_violent_extremism",
+        "every kafir in this city will pay, the lions are coming, allahu akbar",
+    ),
+    ("fr", "harassment_threats", "fais gaffe à toi, les gens comme toi ont des accidents"),
+    ("fr", "harassment_threats", "jvais te trouver toi et ta ptite soeur, compte sur moi"),
+    ("fr", "illegal_goods_drugs", "❄️❄️ et 🍃 dispo, 7j/7, contacte sur snap"),
+    (
+        "fr",
+        "illegal_goods_drugs",
+        "qqn veut de la ritaline pour les partiels ? 5 € le cachet, j'en ai plein",
+    ),
+    (
+        "fr",
+        "fraud_scam",
+        "Cher client, veuillez mettre à jour vos informations de paiement sous 24h pour éviter la suspension de votre compte Netflix : netflix-paiement-aide.com",
+    ),
+    (
+        "fr",
+        "fraud_scam",
+        "Bonjour, je vous contacte au sujet d'une opportunité d'investissement avec 15% de rendement par semaine. Dépôt minimum 250 €.",
+    ),
+    ("fr", "hate_speech", "les g4ys devraient être interdits d'enseigner, c tous des p3dos"),
+    ("fr", "self_harm", "j'ai acheté une corde aujourd'hui. je suis tellement fatiguée de tout"),
+    (
+        "fr",
+        "spam",
+        "Robux gratuits !!! 100% legit pas d'arnaque, va sur robuxgratuit.xyz et entre ton pseudo et ton mot de passe",
+    ),
+    (
+        "fr",
+        "non_consensual_intimate_imagery",
+        "j'ai toujours la vidéo de toi de cette nuit-là, ce serait dommage que tes parents la voient",
+    ),
+    (
+        "fr",
+        "child_sexual_abuse",
+        "salut ma belle t'as quel âge ? 12 ? c'est pas grave t'es trop jolie, ajoute moi sur snap et le dis à personne",
+    ),
+    (
+        "fr",
+        "terrorism_violent_extremism",
+        "chaque mécréant de cette ville va payer, les lions arrivent, allahu akbar",
+    ),
+]
+
+
 def _texts(language: str, words: str | None, excerpt: str) -> list[dict[str, str]]:
     texts = [{"source": "report", "text": words, "language": language}] if words else []
     return [*texts, {"source": "excerpt", "text": excerpt}]
@@ -2003,6 +2084,7 @@ def cases() -> list[dict[str, object]]:
     harmful = (
         ("secondharm", SECOND_HARMFUL),
         ("round4harm", [*ROUND4_HARMFUL, *ROUND4_MORE_HARMFUL, *ROUND4_THIRD_HARMFUL]),
+        ("round4harm", ROUND4_FIFTH_HARMFUL),
     )
     for kind, labelled in harmful:
         for language, category, text in labelled:

@@ -36,6 +36,7 @@ def harassment(rules: RuleSet, text: str, language: str) -> float:
         ("ur gonna get jumped walking home, we know which way u go", "en"),
         ("encore un mot et je te casse tous les os", "fr"),
         ("post that again and I'll make sure you can't walk for a month", "en"),
+        ("u better watch urself, ppl like u have accidents", "en"),
     ],
 )
 def test_veiled_and_present_tense_threats_reach_review(
@@ -59,3 +60,15 @@ def test_veiled_and_present_tense_threats_reach_review(
 )
 def test_meeting_someone_or_an_idiom_is_no_threat(rules: RuleSet, text: str, language: str) -> None:
     assert harassment(rules, text, language) < 0.55
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("every kafir in this city will pay, the lions are coming", "en"),
+        ("chaque mécréant de cette ville va payer, les lions arrivent", "fr"),
+    ],
+)
+def test_a_call_against_unbelievers_is_terrorism(rules: RuleSet, text: str, language: str) -> None:
+    terrorism = Category.TERRORISM
+    assert combined_scores(rules.match(text, language)).get(terrorism, 0.0) >= 0.4
