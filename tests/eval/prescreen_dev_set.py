@@ -17,7 +17,7 @@ fitted twice over.
 
 A third batch (``ROUND4_HARMFUL``, ``ROUND4_BENIGN``, ids ``<lang>-dev-round4*``) was written
 for issue 22's fourth round by the same engineer, before it was run (``ROUND4_MORE_*``,
-``ROUND4_THIRD_*``, ``ROUND4_FOURTH_*`` and ``ROUND4_FIFTH_*`` each after the batches before it had been tuned on): harmful texts of every
+``ROUND4_THIRD_*``, ``ROUND4_FOURTH_*``, ``ROUND4_FIFTH_*`` and ``ROUND4_SIXTH_*`` each after the batches before it had been tuned on): harmful texts of every
 category said as people say them, the same text in English and in French, to compare the
 languages on the same meaning, and everyday texts that borrow harm's words. It is fitted too
 once the rules are tuned on it.
@@ -2040,6 +2040,38 @@ ROUND4_FIFTH_HARMFUL: list[tuple[str, str, str]] = [
 ]
 
 
+#: Round 4, everyday texts that use the words the batches before added, written before they were run.
+ROUND4_SIXTH_BENIGN: list[tuple[str, str]] = [
+    ("en", "giveaway time! win a signed copy of my new book, follow and share, no purchase needed"),
+    ("en", "anyone need a spare charger? got plenty at the office"),
+    ("en", "my toddler still has accidents at night, any tips for potty training?"),
+    ("en", "tired of living in this city, the rent is insane, thinking of moving to the coast"),
+    ("en", "bought a rope today for the climbing course, first session on saturday!"),
+    ("en", "the car's suspension is making a weird noise, anyone know a good garage?"),
+    ("en", "summer camp for young teens, ages 13-15, sign up before june"),
+    ("en", "it would be a shame if you missed the party, come on!"),
+    ("en", "my cat is genetically incapable of being quiet at 5am"),
+    ("en", "just us two for dinner tonight? the kids are at grandma's"),
+    ("en", "paid with cashapp, thanks for the lamp, it looks great"),
+    ("en", "i'm walking home now, see you in 10"),
+    (
+        "fr",
+        "concours ! gagnez un exemplaire dédicacé de mon livre, abonnez-vous et partagez, sans obligation d'achat",
+    ),
+    ("fr", "quelqu'un veut un chargeur ? j'en ai plein au bureau"),
+    ("fr", "mon petit a encore des accidents la nuit, des conseils pour la propreté ?"),
+    ("fr", "marre de vivre dans cette ville, les loyers sont fous, je pense déménager"),
+    ("fr", "j'ai acheté une corde pour le cours d'escalade, première séance samedi !"),
+    ("fr", "la suspension de la voiture fait un bruit bizarre, quelqu'un connaît un bon garage ?"),
+    ("fr", "colonie pour les jeunes ados de 13 à 15 ans, inscriptions avant juin"),
+    ("fr", "ce serait dommage que tu rates la soirée, viens !"),
+    ("fr", "c'est une surprise pour maman, le dis à personne"),
+    ("fr", "juste nous deux ce soir au resto ? les enfants sont chez mamie"),
+    ("fr", "payé par paylib, merci pour la lampe, elle est super"),
+    ("fr", "je rentre à pied là, à dans 10 min"),
+]
+
+
 def _texts(language: str, words: str | None, excerpt: str) -> list[dict[str, str]]:
     texts = [{"source": "report", "text": words, "language": language}] if words else []
     return [*texts, {"source": "excerpt", "text": excerpt}]
@@ -2076,7 +2108,7 @@ def cases() -> list[dict[str, object]]:
     everyday = (
         ("second", SECOND_BENIGN),
         ("round4", [*ROUND4_BENIGN, *ROUND4_MORE_BENIGN, *ROUND4_THIRD_BENIGN]),
-        ("round4", ROUND4_FOURTH_BENIGN),
+        ("round4", [*ROUND4_FOURTH_BENIGN, *ROUND4_SIXTH_BENIGN]),
     )
     for kind, texts in everyday:
         for language, text in texts:
