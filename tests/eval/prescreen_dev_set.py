@@ -17,7 +17,8 @@ fitted twice over.
 
 A third batch (``ROUND4_HARMFUL``, ``ROUND4_BENIGN``, ids ``<lang>-dev-round4*``) was written
 for issue 22's fourth round by the same engineer, before it was run (``ROUND4_MORE_*``,
-``ROUND4_THIRD_*``, ``ROUND4_FOURTH_*``, ``ROUND4_FIFTH_*`` and ``ROUND4_SIXTH_*`` each after the batches before it had been tuned on): harmful texts of every
+``ROUND4_THIRD_*``, ``ROUND4_FOURTH_*``, ``ROUND4_FIFTH_*``, ``ROUND4_SIXTH_*`` and ``ROUND4_SEVENTH_*``
+each after the batches before it had been tuned on): harmful texts of every
 category said as people say them, the same text in English and in French, to compare the
 languages on the same meaning, and everyday texts that borrow harm's words. It is fitted too
 once the rules are tuned on it.
@@ -2072,6 +2073,60 @@ ROUND4_SIXTH_BENIGN: list[tuple[str, str]] = [
 ]
 
 
+#: Round 4, a seventh batch: sexual harassment, bullying, denial, slur-named groups (no slur is
+#: listed in the rules: the two that name a group by a slur stay unmatched).
+ROUND4_SEVENTH_HARMFUL: list[tuple[str, str, str]] = [
+    ("en", "harassment_threats", "send me pics of ur tits or i tell everyone ur a slut"),
+    ("en", "harassment_threats", "i want to bend you over and make you scream, answer me bitch"),
+    (
+        "en",
+        "harassment_threats",
+        "nobody at school likes you, everyone laughs behind your back, you should just disappear",
+    ),
+    ("en", "hate_speech", "muzzies breed like rabbits and want sharia here, they're a plague"),
+    ("en", "hate_speech", "the holocaust is a lie made up by zionists to control us"),
+    (
+        "en",
+        "fraud_scam",
+        "Grandma it's me, I'm in jail and need 2000 for bail, please don't tell mom, send it via western union",
+    ),
+    ("en", "illegal_goods_drugs", "ket, 2cb and mandy for the festival, bulk discounts, dm"),
+    ("en", "self_harm", "i don't want to be here anymore, i've been thinking about it every night"),
+    (
+        "fr",
+        "harassment_threats",
+        "envoie des photos de tes seins ou je dis à tout le monde que t'es une salope",
+    ),
+    (
+        "fr",
+        "harassment_threats",
+        "j'ai envie de te prendre par derrière et de te faire crier, réponds salope",
+    ),
+    (
+        "fr",
+        "harassment_threats",
+        "personne t'aime au lycée, tout le monde se moque de toi, tu devrais disparaître",
+    ),
+    (
+        "fr",
+        "hate_speech",
+        "les bougnoules se reproduisent comme des lapins et veulent la charia ici, c'est une peste",
+    ),
+    (
+        "fr",
+        "hate_speech",
+        "la shoah c'est un mensonge inventé par les sionistes pour nous contrôler",
+    ),
+    (
+        "fr",
+        "fraud_scam",
+        "Mamie c'est moi, je suis en prison et j'ai besoin de 2000 € pour la caution, dis rien à maman, envoie par western union",
+    ),
+    ("fr", "illegal_goods_drugs", "kéta, 2cb et md pour le festival, prix de gros, mp"),
+    ("fr", "self_harm", "je veux plus être là, j'y pense tous les soirs"),
+]
+
+
 def _texts(language: str, words: str | None, excerpt: str) -> list[dict[str, str]]:
     texts = [{"source": "report", "text": words, "language": language}] if words else []
     return [*texts, {"source": "excerpt", "text": excerpt}]
@@ -2116,7 +2171,7 @@ def cases() -> list[dict[str, object]]:
     harmful = (
         ("secondharm", SECOND_HARMFUL),
         ("round4harm", [*ROUND4_HARMFUL, *ROUND4_MORE_HARMFUL, *ROUND4_THIRD_HARMFUL]),
-        ("round4harm", ROUND4_FIFTH_HARMFUL),
+        ("round4harm", [*ROUND4_FIFTH_HARMFUL, *ROUND4_SEVENTH_HARMFUL]),
     )
     for kind, labelled in harmful:
         for language, category, text in labelled:

@@ -197,6 +197,7 @@ def test_the_shipped_frames_recognise_their_class(shipped: Framing, text: str, f
         "you'll say 'sorry' when I find you",
         # a death threat said to the reader is no report, even beside a trial
         "see you at the trial, you are dead",
+        "the holocaust is a lie made up to control us",  # denial, not counter-speech
     ],
 )
 def test_harm_that_borrows_a_word_is_not_framed(shipped: Framing, text: str) -> None:
