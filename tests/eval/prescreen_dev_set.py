@@ -17,8 +17,8 @@ fitted twice over.
 
 A third batch (``ROUND4_HARMFUL``, ``ROUND4_BENIGN``, ids ``<lang>-dev-round4*``) was written
 for issue 22's fourth round by the same engineer, before it was run (``ROUND4_MORE_*``,
-``ROUND4_THIRD_*``, ``ROUND4_FOURTH_*``, ``ROUND4_FIFTH_*``, ``ROUND4_SIXTH_*`` and ``ROUND4_SEVENTH_*``
-each after the batches before it had been tuned on): harmful texts of every
+``ROUND4_THIRD_*``, ``ROUND4_FOURTH_*``, ``ROUND4_FIFTH_*``, ``ROUND4_SIXTH_*``, ``ROUND4_SEVENTH_*``
+and ``ROUND4_EIGHTH_*`` each after the batches before it had been tuned on): harmful texts of every
 category said as people say them, the same text in English and in French, to compare the
 languages on the same meaning, and everyday texts that borrow harm's words. It is fitted too
 once the rules are tuned on it.
@@ -2127,6 +2127,31 @@ ROUND4_SEVENTH_HARMFUL: list[tuple[str, str, str]] = [
 ]
 
 
+#: Round 4, trash talk and banter, written before they were run.
+ROUND4_EIGHTH_BENIGN: list[tuple[str, str]] = [
+    ("en", "you're dead meat in the next round, i'm coming for your base"),
+    ("en", "ur so trash at this game it's actually impressive lmao"),
+    ("en", "shut up loser, you owe me a pint after that penalty miss"),
+    ("en", "gonna destroy you at mario kart tonight, prepare to cry"),
+    ("en", "you absolute muppet, how did you lock yourself out again"),
+    ("en", "she killed it on stage tonight, absolute legend"),
+    ("en", "i swear i'll strangle my brother if he eats my fries again lol"),
+    ("en", "our defence got murdered today, 5-1, embarrassing"),
+    ("en", "dude you're such an idiot, i love you, happy birthday"),
+    ("en", "i'm going to kill this exam tomorrow, wish me luck"),
+    ("fr", "t'es mort au prochain round, j'arrive sur ta base"),
+    ("fr", "t'es tellement nul à ce jeu c'est impressionnant mdr"),
+    ("fr", "ta gueule le nul, tu me dois une bière après ce penalty raté"),
+    ("fr", "je vais te démonter à mario kart ce soir, prépare les mouchoirs"),
+    ("fr", "espèce de boulet, comment t'as encore fait pour t'enfermer dehors"),
+    ("fr", "elle a tout déchiré sur scène ce soir, une légende"),
+    ("fr", "je jure que je vais étrangler mon frère s'il mange encore mes frites mdr"),
+    ("fr", "notre défense s'est fait massacrer aujourd'hui, 5-1, la honte"),
+    ("fr", "t'es vraiment qu'un idiot, je t'aime, joyeux anniversaire"),
+    ("fr", "je vais tuer cet exam demain, croisez les doigts"),
+]
+
+
 def _texts(language: str, words: str | None, excerpt: str) -> list[dict[str, str]]:
     texts = [{"source": "report", "text": words, "language": language}] if words else []
     return [*texts, {"source": "excerpt", "text": excerpt}]
@@ -2163,7 +2188,7 @@ def cases() -> list[dict[str, object]]:
     everyday = (
         ("second", SECOND_BENIGN),
         ("round4", [*ROUND4_BENIGN, *ROUND4_MORE_BENIGN, *ROUND4_THIRD_BENIGN]),
-        ("round4", [*ROUND4_FOURTH_BENIGN, *ROUND4_SIXTH_BENIGN]),
+        ("round4", [*ROUND4_FOURTH_BENIGN, *ROUND4_SIXTH_BENIGN, *ROUND4_EIGHTH_BENIGN]),
     )
     for kind, texts in everyday:
         for language, text in texts:

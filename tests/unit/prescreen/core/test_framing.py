@@ -141,6 +141,7 @@ def frames_of(framing: Framing, text: str) -> frozenset[str]:
         ("Six months clean today, the meetings saved me", "recovery"),
         ("we're murdering you 4-0 on sunday", "game"),
         ("Je vais tous vous détruire à Smash ce soir", "game"),
+        ("t'es mort au prochain round, j'arrive sur ta base", "game"),
         ("shut up you idiot, you know I love you", "affection"),
         ("t'es vraiment trop con, je t'adore", "affection"),
         ("Le Gorafi : un homme condamné pour de l'ananas", "parody"),
