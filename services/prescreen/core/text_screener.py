@@ -53,6 +53,15 @@ def is_english(language: str | None) -> bool:
     return primary(language) == "en"
 
 
+def rules_language(item: TextItem, identified: str | None) -> str | None:
+    """Whose rules read a text: its tag's language; an untagged text, every language's.
+
+    An identifier's guess on chat text can be wrong (English slang read as French lost every
+    English rule and the English model): the guess still chooses the model and thresholds.
+    """
+    return identified if item.language else None
+
+
 class TextScreener:
     """Scores a case's texts with the rules and, for English texts, the abuse model."""
 
@@ -176,7 +185,9 @@ class TextScreener:
             weight = self._weight(item)
             matched = [
                 RuleHit(hit.rule_id, hit.category, hit.weight * weight)
-                for hit in self.rules.match(self._clip(item.text), language, item.source)
+                for hit in self.rules.match(
+                    self._clip(item.text), rules_language(item, language), item.source
+                )
             ]
             for hit in matched:
                 if hit.rule_id not in hits or hits[hit.rule_id][0].weight < hit.weight:

@@ -180,3 +180,29 @@ def test_rules_for_reporters_words_read_reporters_words_only() -> None:
     )
     assert said.scores[Category.FRAUD] == pytest.approx(0.5)
     assert quoted.scores.get(Category.FRAUD, 0.0) == 0.0
+
+
+class _AlwaysFrench:
+    """An identifier that reads every text as French, as lingua did English slang."""
+
+    def identify(self, texts: Sequence[str]) -> list[str | None]:
+        return ["fr"] * len(texts)
+
+
+def test_an_untagged_text_is_read_by_every_language_s_rules() -> None:
+    sale = RuleSet(
+        [Rule("en.offer", Category.ILLEGAL_GOODS, "en", 0.6, keywords=("edibles in stock",))],
+        stemmers=snowball(),
+    )
+    screener = TextScreener(sale, model=lambda texts: [0.0] * len(texts), languages=_AlwaysFrench())
+    untagged, tagged = screener.screen(
+        [
+            case(("carts and edibles in stock, cashapp", None)),
+            case(("carts and edibles in stock, cashapp", "fr")),
+        ]
+    )
+    # the guess is reported (it chooses the model and thresholds), the rules read it all
+    assert untagged.languages == ("fr",)
+    assert untagged.scores[Category.ILLEGAL_GOODS] == pytest.approx(0.6)
+    # a tag is the writer's word for it: only that language's rules
+    assert Category.ILLEGAL_GOODS not in tagged.scores
