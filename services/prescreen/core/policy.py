@@ -15,8 +15,10 @@ screener already gave a score in the reported category toward a person: each dis
 reporter past the first adds ``per_reporter`` to that score, counting at most
 ``up_to_reporters`` of them (two to four independent people saying the same thing is
 evidence; beyond that, mass reporting is what surge flags and dispatch's reporter trust
-discounts); with ``needs_content``, only when something beyond the reporters' own words gave
-that score (their words and their number are the same people's say, counted once).
+discounts); with ``needs_content``, only when a screener found the category in the case
+itself, beyond the reporters' own words (their words and their number are the same people's
+say, counted once; a score with no finding, such as the abuse model's low probability of
+any English text, is no evidence to corroborate).
 ``shadow_screeners`` lists screeners this policy does not route on: a new model runs in
 shadow mode first, its scores stored in every verdict and counted by the shadow policy only.
 """
@@ -83,7 +85,7 @@ class Corroboration(BaseModel):
 
     per_reporter: float = Field(ge=0.0, le=0.5)
     up_to_reporters: int = Field(ge=1)
-    #: Only add to a score that something beyond the reporters' own words gave.
+    #: Only add to a score that a finding in the case itself, not in reporters' words, shows.
     needs_content: bool = False
 
 
@@ -151,22 +153,25 @@ def corroborated(
     rule, score = policy.corroboration, scores.get(case.category, 0.0)
     if rule is None or score <= 0.0 or case.reporter_count < 2:
         return
-    if rule.needs_content and reporters_words_only(results, case.category):
+    if rule.needs_content and not content_found(results, case.category):
         return
     extra = min(case.reporter_count, rule.up_to_reporters) - 1
     scores[case.category] = min(1.0, score + rule.per_reporter * extra)
 
 
-def reporters_words_only(results: Iterable[ScreenerResult], category: Category) -> bool:
-    """Whether every finding of the category is in reporters' own words (and there is one)."""
-    found = [
-        f.detail == REPORTERS_WORDS
+def content_found(results: Iterable[ScreenerResult], category: Category) -> bool:
+    """Whether a screener found the category in the case itself, not in reporters' words.
+
+    A score with no finding is no evidence: the English abuse model gives every English text
+    some probability, and only from its threshold up does it name a finding.
+    """
+    return any(
+        f.detail != REPORTERS_WORDS
         for r in results
         if r.usability is Usability.USED
         for f in r.findings
         if f.category == category
-    ]
-    return bool(found) and all(found)
+    )
 
 
 def hash_matched(results: Iterable[ScreenerResult]) -> set[Category]:

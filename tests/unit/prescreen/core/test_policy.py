@@ -158,7 +158,8 @@ def test_distinct_reporters_move_a_scored_case_toward_a_person(
     reporters: int, route: Route
 ) -> None:
     # harassment reviews at 0.55; each reporter past the first adds 0.1 to a score it has
-    results = [used("text", {Category.HARASSMENT: 0.48})]
+    found = Finding("rule", Category.HARASSMENT, "en.harassment.insults")
+    results = [used("text", {Category.HARASSMENT: 0.48}, found)]
     decision = decide(no_qa(LIVE), case(Category.HARASSMENT, reporters), results)
     assert decision.route is route
 
@@ -166,7 +167,8 @@ def test_distinct_reporters_move_a_scored_case_toward_a_person(
 def test_reporters_alone_do_not_make_a_score_and_count_up_to_four() -> None:
     policy = no_qa(LIVE)
     assert decide(policy, case(Category.SELF_HARM, 4), [used("text", {})]).route is Route.DISMISS
-    results = [used("text", {Category.SPAM: 0.42})]  # spam reviews at 0.7
+    found = Finding("rule", Category.SPAM, "en.spam.promotion")
+    results = [used("text", {Category.SPAM: 0.42}, found)]  # spam reviews at 0.7
     assert decide(policy, case(Category.SPAM, 4), results).route is Route.HUMAN_REVIEW  # 0.72
     assert decide(policy, case(Category.SPAM, 9), results).route is Route.HUMAN_REVIEW
     assert decide(policy, case(Category.SPAM, 3), results).route is Route.DISMISS  # 0.62
@@ -189,6 +191,17 @@ def test_reporters_do_not_corroborate_their_own_words() -> None:
         update={"corroboration": policy.corroboration.model_copy(update={"needs_content": False})}
     )
     assert decide(lenient, case(Category.TERRORISM, 2), words).route is Route.HUMAN_REVIEW
+
+
+def test_reporters_do_not_corroborate_a_score_no_screener_found() -> None:
+    # the abuse model gives every English text some probability; under its threshold it
+    # names no finding, and four reporters' number is no evidence to add to it
+    policy = no_qa(LIVE)
+    faint = [used("text", {Category.HARASSMENT: 0.3})]
+    assert decide(policy, case(Category.HARASSMENT, 4), faint).route is Route.DISMISS
+    model = Finding("model", Category.HARASSMENT, "profanity-check")
+    found = [used("text", {Category.HARASSMENT: 0.3}, model)]
+    assert decide(policy, case(Category.HARASSMENT, 4), found).route is Route.HUMAN_REVIEW
 
 
 def test_a_screener_in_shadow_mode_routes_only_the_shadow_policy() -> None:
