@@ -738,11 +738,23 @@ def _view_key(language: str | None) -> str:
 
 
 def combined_scores(hits: Iterable[RuleHit]) -> dict[Category, float]:
-    """Per category, 1 - prod(1 - weight) over the distinct rules hit."""
+    """Per category, 1 - prod(1 - weight) over the distinct rules hit.
+
+    A rule written in both languages (``fr.ncii.revenge``, ``en.ncii.revenge``) counts once,
+    at its stronger hit: a text every language's rules read says one thing once.
+    """
     weights: dict[Category, dict[str, float]] = {}
     for hit in hits:
-        weights.setdefault(hit.category, {})[hit.rule_id] = hit.weight
+        by_rule = weights.setdefault(hit.category, {})
+        family = rule_family(hit.rule_id)
+        by_rule[family] = max(by_rule.get(family, 0.0), hit.weight)
     return {
         category: 1.0 - math.prod(1.0 - w for w in by_rule.values())
         for category, by_rule in weights.items()
     }
+
+
+def rule_family(rule_id: str) -> str:
+    """A rule's id without its language (``ncii.revenge`` for ``fr.ncii.revenge``)."""
+    language, _, rest = rule_id.partition(".")
+    return rest if language in ("fr", "en") and rest else rule_id

@@ -123,6 +123,15 @@ def test_patterns_apply_to_every_language(small: RuleSet) -> None:
     assert ids(small.match("va sur WWW.Exemple.fr", "fr")) == {"any.spam"}
 
 
+def test_a_rule_written_in_both_languages_counts_once() -> None:
+    both = [
+        RuleHit("fr.ncii.revenge", Category.NON_CONSENSUAL_IMAGERY, 0.6),
+        RuleHit("en.ncii.revenge", Category.NON_CONSENSUAL_IMAGERY, 0.6),
+        RuleHit("any.ncii.exposed", Category.NON_CONSENSUAL_IMAGERY, 0.5),
+    ]
+    assert combined_scores(both) == pytest.approx({Category.NON_CONSENSUAL_IMAGERY: 1 - 0.4 * 0.5})
+
+
 def test_combined_scores_count_each_rule_once() -> None:
     hits = [
         RuleHit("a", Category.SPAM, 0.5),
