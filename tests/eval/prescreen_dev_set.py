@@ -2193,12 +2193,12 @@ def cases() -> list[dict[str, object]]:
     for kind, texts in everyday:
         for language, text in texts:
             add(kind, (language, "other", 1, None, text), None)
-    harmful = (
+    labelled_sets = (
         ("secondharm", SECOND_HARMFUL),
         ("round4harm", [*ROUND4_HARMFUL, *ROUND4_MORE_HARMFUL, *ROUND4_THIRD_HARMFUL]),
         ("round4harm", [*ROUND4_FIFTH_HARMFUL, *ROUND4_SEVENTH_HARMFUL]),
     )
-    for kind, labelled in harmful:
+    for kind, labelled in labelled_sets:
         for language, category, text in labelled:
             add(kind, (language, category, 1, None, text), category)
     return sorted(out, key=lambda case: str(case["id"]))
