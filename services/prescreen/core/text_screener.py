@@ -4,7 +4,8 @@ Reporters' own words are screened too, with a lower weight (``reporter_weight``)
 describes harm in their own words ("he threatened to kill me") and rules written for that
 (``source: report``) read them, but reporters can be wrong or lie, and campaigns of false
 reports exist, so a hit in their words counts for less than the same hit in the reported
-message. The abuse model scores English texts only (tagged or identified as English).
+message. The abuse model scores English reported messages only (tagged or identified as
+English): reporters' words are read by the rules written for them.
 
 How a reported message frames what it names (news, a lesson, a quote held up to condemn,
 care, a game, banter: :mod:`services.prescreen.core.framing`) lowers its scores; the abuse
@@ -107,11 +108,13 @@ class TextScreener:
             ]
             for case, found in zip(cases, languages, strict=True)
         ]
+        # the model reads reported messages only: in a reporter's words it scored the
+        # accusation ("this is racist" at 0.95), in English only, since it reads no French
         english = [
             (index, item)
             for index, items in enumerate(texts)
             for item, language in items
-            if is_english(language)
+            if is_english(language) and item.source != "report"
         ]
         probabilities: dict[int, float] = {}
         readings: dict[str, Reading] = {}  # each message read for frames once a batch

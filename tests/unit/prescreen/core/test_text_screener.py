@@ -206,3 +206,17 @@ def test_an_untagged_text_is_read_by_every_language_s_rules() -> None:
     assert untagged.scores[Category.ILLEGAL_GOODS] == pytest.approx(0.6)
     # a tag is the writer's word for it: only that language's rules
     assert Category.ILLEGAL_GOODS not in tagged.scores
+
+
+def test_the_abuse_model_reads_the_reported_message_not_the_reporter_s_words() -> None:
+    accusation = TextItem("report", "this is racist, disgusting", "en")
+    message = TextItem("excerpt", "Black History Month reading list, share yours", "en")
+    screener = TextScreener(
+        RuleSet([], stemmers=snowball()),
+        model=lambda texts: [0.95 if "racist" in t else 0.02 for t in texts],
+    )
+    [result] = screener.screen(
+        [CaseInput("c", 1, Category.HATE_SPEECH, texts=(accusation, message))]
+    )
+    assert result.scores[Category.HARASSMENT] == pytest.approx(0.02)
+    assert not [f for f in result.findings if f.kind == "model"]
