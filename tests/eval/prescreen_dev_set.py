@@ -18,7 +18,7 @@ fitted twice over.
 A third batch (``ROUND4_HARMFUL``, ``ROUND4_BENIGN``, ids ``<lang>-dev-round4*``) was written
 for issue 22's fourth round by the same engineer, before it was run (``ROUND4_MORE_*``,
 ``ROUND4_THIRD_*``, ``ROUND4_FOURTH_*``, ``ROUND4_FIFTH_*``, ``ROUND4_SIXTH_*``, ``ROUND4_SEVENTH_*``
-and ``ROUND4_EIGHTH_*`` each after the batches before it had been tuned on): harmful texts of every
+``ROUND4_EIGHTH_*`` and ``ROUND4_REPORTED_BENIGN`` each after the batches before it had been tuned on): harmful texts of every
 category said as people say them, the same text in English and in French, to compare the
 languages on the same meaning, and everyday texts that borrow harm's words. It is fitted too
 once the rules are tuned on it.
@@ -2152,6 +2152,97 @@ ROUND4_EIGHTH_BENIGN: list[tuple[str, str]] = [
 ]
 
 
+#: Round 4, everyday messages that two to four people reported with an accusation, written
+#: before they were run.
+#: (language, category reported, reporters, reporter's words, excerpt)
+ROUND4_REPORTED_BENIGN: list[Case] = [
+    (
+        "en",
+        "hate_speech",
+        4,
+        "this is racist",
+        "Black History Month reading list: Baldwin, Morrison, Angelou. Share yours!",
+    ),
+    (
+        "en",
+        "harassment_threats",
+        3,
+        "he is threatening people",
+        "Reminder: the neighbourhood watch meeting is thursday, bring your questions about the break-ins",
+    ),
+    (
+        "en",
+        "fraud_scam",
+        4,
+        "scam",
+        "Our bakery's loyalty card: buy 9 coffees, get the 10th free. No app, no sign up.",
+    ),
+    (
+        "en",
+        "illegal_goods_drugs",
+        3,
+        "drug dealer",
+        "Pharmacy opening hours change next week: 8am to 8pm, prescriptions ready in 2 hours",
+    ),
+    (
+        "en",
+        "spam",
+        4,
+        "spam spam spam",
+        "Choir practice moved to the church hall, same time, tea and biscuits after",
+    ),
+    (
+        "en",
+        "self_harm",
+        2,
+        "she talks about suicide",
+        "Our charity run raised 3000 for the suicide prevention helpline, thank you all",
+    ),
+    (
+        "fr",
+        "hate_speech",
+        4,
+        "c'est raciste",
+        "Liste de lecture pour le mois de l'histoire des noirs : Césaire, Fanon, Condé. Partagez les vôtres !",
+    ),
+    (
+        "fr",
+        "harassment_threats",
+        3,
+        "il menace les gens",
+        "Rappel : la réunion des voisins vigilants est jeudi, venez avec vos questions sur les cambriolages",
+    ),
+    (
+        "fr",
+        "fraud_scam",
+        4,
+        "arnaque",
+        "La carte fidélité de la boulangerie : 9 cafés achetés, le 10e offert. Pas d'appli, pas d'inscription.",
+    ),
+    (
+        "fr",
+        "illegal_goods_drugs",
+        3,
+        "dealer",
+        "Les horaires de la pharmacie changent la semaine prochaine : 8h-20h, ordonnances prêtes en 2 heures",
+    ),
+    (
+        "fr",
+        "spam",
+        4,
+        "spam spam spam",
+        "La répétition de la chorale est déplacée à la salle paroissiale, même heure, thé et biscuits après",
+    ),
+    (
+        "fr",
+        "self_harm",
+        2,
+        "elle parle de suicide",
+        "Notre course solidaire a récolté 3000 € pour la ligne d'écoute prévention suicide, merci à tous",
+    ),
+]
+
+
 def _texts(language: str, words: str | None, excerpt: str) -> list[dict[str, str]]:
     texts = [{"source": "report", "text": words, "language": language}] if words else []
     return [*texts, {"source": "excerpt", "text": excerpt}]
@@ -2182,6 +2273,8 @@ def cases() -> list[dict[str, object]]:
     for kind, entries in BENIGN.items():
         for entry in entries:
             add(kind, entry, None)
+    for entry in ROUND4_REPORTED_BENIGN:
+        add("round4reported", entry, None)
     for kind, harmful in HARMFUL.items():
         for category, entry in harmful:
             add(f"harm{kind.replace('_', '')}", entry, category)
