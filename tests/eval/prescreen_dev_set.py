@@ -15,13 +15,12 @@ A second batch (``SECOND_BENIGN``, ``SECOND_HARMFUL``, ids ``<lang>-dev-second*`
 the same day, while the frames were being tuned, to probe the same classes further: it is
 fitted twice over.
 
-A third batch (``ROUND4_HARMFUL``, ``ROUND4_BENIGN``, ids ``<lang>-dev-round4*``) was written
-for issue 22's fourth round by the same engineer, before it was run (``ROUND4_MORE_*``,
-``ROUND4_THIRD_*``, ``ROUND4_FOURTH_*``, ``ROUND4_FIFTH_*``, ``ROUND4_SIXTH_*``, ``ROUND4_SEVENTH_*``
-``ROUND4_EIGHTH_*`` and ``ROUND4_REPORTED_BENIGN`` each after the batches before it had been tuned on): harmful texts of every
-category said as people say them, the same text in English and in French, to compare the
-languages on the same meaning, and everyday texts that borrow harm's words. It is fitted too
-once the rules are tuned on it.
+A third batch (``ROUND4_*``, ids ``<lang>-dev-round4*``) was written for issue 22's fourth
+round by the same engineer, in eight parts, each before it was run and after the parts
+before it had been tuned on: harmful texts of every category said as people say them (the
+same text in English and in French, to compare the languages on the same meaning), everyday
+texts that borrow harm's words or this round's new words, and everyday messages reported
+by two to four people with an accusation. It is fitted too once the rules are tuned on it.
 
 ``python -m tests.eval.prescreen_dev_set`` writes ``prescreen_dev.jsonl`` beside this file
 (ids ``<lang>-dev-<class>-NNN``, the format ``services/prescreen/tools/evaluate.py``
