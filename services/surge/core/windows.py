@@ -4,14 +4,18 @@ faust's own windowed tables write one changelog record per window an event falls
 a 10-minute window stepping by a minute): here a subject keeps one bucket per step, and any
 hopping window is the union of its buckets. A bucket remembers the fingerprints of its
 reports, so a report delivered twice (a replay after a rebalance or a crash) counts once.
+A bucket is one array of words (:mod:`services.surge.core.bucket`): the buckets hold every
+report of the longest window.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from services.surge.core.bucket import Bucket
 from services.surge.core.records import Annotated
 
 
@@ -34,16 +38,8 @@ class WindowSpec:
         return f"{self.size}:{start}"
 
 
-@dataclass(slots=True)
-class Bucket:
-    """What one step of time holds for one subject."""
-
-    reports: set[int] = field(default_factory=set)
-    #: Reporter fingerprint -> whether the reporter was new when reporting.
-    reporters: dict[int, bool] = field(default_factory=dict)
-    categories: dict[str, int] = field(default_factory=dict)
-    #: Other subject's fingerprint -> reporters of this bucket who had reported it before.
-    linked: dict[int, int] = field(default_factory=dict)
+#: The changelog form of a subject's state: 2 since buckets are words (1 had no "v").
+WIRE_VERSION = 2
 
 
 @dataclass(slots=True)
@@ -93,48 +89,41 @@ class SubjectState:
         bucket = self.buckets.get(start)
         if bucket is None:
             bucket = self.buckets[start] = Bucket()
-        elif report.report in bucket.reports:
-            return None
-        bucket.reports.add(report.report)
-        if report.reporter not in bucket.reporters:
-            bucket.reporters[report.reporter] = report.new
-            for other in report.others:
-                bucket.linked[other] = bucket.linked.get(other, 0) + 1
-        elif report.new:
-            bucket.reporters[report.reporter] = True
-        first = report.category not in bucket.categories
-        bucket.categories[report.category] = bucket.categories.get(report.category, 0) + 1
-        return first
+        return bucket.add(
+            report.report,
+            reporter=report.reporter,
+            new=report.new,
+            others=report.others,
+            category=report.category,
+        )
 
     def total(self) -> int:
         """Reports in every bucket kept (the horizon, once pruned)."""
-        return sum(len(b.reports) for b in self.buckets.values())
+        return sum(b.reports for b in self.buckets.values())
 
     def count(self, start: int, end: int) -> int:
         """Reports in ``[start, end)``: cheap, decides whether the rest is worth computing."""
-        return sum(len(b.reports) for s, b in self.buckets.items() if start <= s < end)
+        return sum(b.reports for s, b in self.buckets.items() if start <= s < end)
 
     def figures(self, start: int, end: int) -> Figures:
         """Everything the rules need about ``[start, end)``."""
         inside = [b for s, b in self.buckets.items() if start <= s < end]
         reporters: dict[int, bool] = {}
-        linked: dict[int, int] = {}
-        categories: dict[str, int] = {}
+        linked: Counter[int] = Counter()
+        categories: Counter[str] = Counter()
         for bucket in inside:
-            for reporter, new in bucket.reporters.items():
+            for reporter, new in bucket.reporters():
                 reporters[reporter] = new or reporters.get(reporter, False)
-            for other, n in bucket.linked.items():
-                linked[other] = linked.get(other, 0) + n
-            for category, n in bucket.categories.items():
-                categories[category] = categories.get(category, 0) + n
+            linked.update(bucket.links())
+            categories.update(bucket.categories())
         return Figures(
-            count=sum(len(b.reports) for b in inside),
+            count=sum(b.reports for b in inside),
             reporters=len(reporters),
             # A reporter can sit in several buckets of the window: the set is capped by it.
             new_reporters=sum(reporters.values()),
             linked=min(max(linked.values(), default=0), len(reporters)),
             active_buckets=len(inside),
-            categories=categories,
+            categories=dict(categories),
         )
 
     def own(self, category: str, start: int, end: int) -> tuple[int, int]:
@@ -144,8 +133,8 @@ class SubjectState:
         """
         reports = buckets = 0
         for s, b in self.buckets.items():
-            if start <= s < end and category in b.categories:
-                reports += b.categories[category]
+            if start <= s < end and (n := b.category_reports(category)):
+                reports += n
                 buckets += 1
         return reports, buckets
 
@@ -162,33 +151,32 @@ class SubjectState:
         return max(self.buckets, default=None)
 
     def to_wire(self) -> dict[str, Any]:
-        """A JSON-ready form (the changelog's)."""
+        """A JSON-ready form (the changelog's): each bucket's words in base64."""
         return {
-            "b": [
-                [
-                    start,
-                    sorted(b.reports),
-                    [[r, n] for r, n in b.reporters.items()],
-                    b.categories,
-                    [[o, n] for o, n in b.linked.items()],
-                ]
-                for start, b in self.buckets.items()
-            ],
+            "v": WIRE_VERSION,
+            "b": [[start, *b.to_wire()] for start, b in self.buckets.items()],
             "e": [[k, e.kind, e.count, e.reporters] for k, e in self.emitted.items()],
             "p": self.parts,
         }
 
     @classmethod
     def from_wire(cls, wire: dict[str, Any]) -> SubjectState:
-        """The state :meth:`to_wire` wrote."""
+        """The state :meth:`to_wire` wrote, or the form before it (sets and dicts as lists).
+
+        Changelogs written before an upgrade hold the earlier form until compacted away.
+        """
         state = cls()
-        for start, reports, reporters, categories, linked in wire["b"]:
-            state.buckets[start] = Bucket(
-                reports=set(reports),
-                reporters={r: bool(n) for r, n in reporters},
-                categories=dict(categories),
-                linked=dict(linked),
-            )
+        if wire.get("v") == WIRE_VERSION:
+            for start, *bucket in wire["b"]:
+                state.buckets[start] = Bucket.from_wire(*bucket)
+        else:
+            for start, reports, reporters, categories, linked in wire["b"]:
+                state.buckets[start] = Bucket.from_sets(
+                    reports,
+                    reporters={r: bool(n) for r, n in reporters},
+                    categories=dict(categories),
+                    linked=dict(linked),
+                )
         for key, kind, count, reporters in wire["e"]:
             state.emitted[key] = Emitted(kind, count, reporters)
         parts = wire.get("p")

@@ -1,6 +1,14 @@
 """Hopping windows kept as buckets: arithmetic, counting once, expiry, the changelog form."""
 
-from services.surge.core.windows import SubjectState, WindowSpec, windows_touched
+import gc
+import random
+import tracemalloc
+from collections import Counter
+
+import orjson
+
+from services.surge.core.records import Annotated, fingerprint
+from services.surge.core.windows import Figures, SubjectState, WindowSpec, windows_touched
 from tests.unit.surge.helpers import T0, annotated
 
 
@@ -92,3 +100,91 @@ def test_windows_touched_by_several_instants_are_listed_once() -> None:
     touched = windows_touched(specs, [T0, T0 + 1, T0 + 2])
 
     assert len(touched) == 10 + 12
+
+
+def test_figures_match_the_reports_they_were_built_from() -> None:
+    rng = random.Random(20)
+    reports = [rng.randrange(400) for _ in range(1500)]  # some delivered more than once
+    records = [
+        annotated(
+            n,
+            reporter=f"u{n % 60}",
+            at=T0 + n * 7919 % 900,
+            category=("spam", "hate_speech", "scam")[n % 3],
+            new=rng.random() < 0.3,
+            others=tuple(sorted(rng.sample(range(1, 12), rng.randrange(4)))),
+        )
+        for n in reports
+    ]
+    state = SubjectState()
+    for record in records:
+        state.add(record, bucket_seconds=60)
+
+    for start, end in ((T0, T0 + 600), (T0 + 300, T0 + 900), (T0 + 60, T0 + 120)):
+        assert state.figures(start, end) == _figures_of(records, start, end)
+        again = SubjectState.from_wire(orjson.loads(orjson.dumps(state.to_wire())))
+        assert again.figures(start, end) == state.figures(start, end)
+
+
+def _figures_of(records: list[Annotated], start: int, end: int) -> Figures:
+    """The figures of ``[start, end)`` computed from scratch: a report's first delivery."""
+    counted: dict[int, Annotated] = {}
+    for record in records:
+        if start <= record.at < end:
+            counted.setdefault(record.report, record)
+    firsts: dict[tuple[int, int], Annotated] = {}  # (bucket, reporter): its first report
+    new: dict[int, bool] = {}
+    for record in counted.values():
+        firsts.setdefault((record.at - record.at % 60, record.reporter), record)
+        new[record.reporter] = new.get(record.reporter, False) or record.new
+    linked = Counter(o for r in firsts.values() for o in r.others)
+    return Figures(
+        count=len(counted),
+        reporters=len(new),
+        new_reporters=sum(new.values()),
+        linked=min(max(linked.values(), default=0), len(new)),
+        active_buckets=len({r.at - r.at % 60 for r in counted.values()}),
+        categories=dict(Counter(r.category for r in counted.values())),
+    )
+
+
+def test_changelog_values_of_the_form_before_buckets_were_words_are_read() -> None:
+    r1, r2, r3 = (fingerprint(f"r{n}") for n in range(3))
+    u1, u2 = fingerprint("u1"), fingerprint("u2")
+    before = {  # as SubjectState.to_wire wrote it until buckets were words
+        "b": [
+            [T0, [r1, r2], [[u1, True], [u2, False]], {"spam": 2}, [[7, 2], [8, 1]]],
+            [T0 + 60, [r3], [[u1, False]], {"scam": 1}, []],
+        ],
+        "e": [["600:1795859460", "viral", 3, 2]],
+        "p": ["channel", "ch1", None],
+    }
+
+    state = SubjectState.from_wire(orjson.loads(orjson.dumps(before)))
+
+    assert state.figures(T0, T0 + 120) == Figures(
+        count=3,
+        reporters=2,
+        new_reporters=1,
+        linked=2,
+        active_buckets=2,
+        categories={"spam": 2, "scam": 1},
+    )
+    assert state.emitted["600:1795859460"].count == 3
+    assert state.parts == ("channel", "ch1", None)
+    replay = Annotated(r2, u2, "channel:ch1", ("channel", "ch1", None), "spam", T0 + 5, new=False)
+    assert state.add(replay, bucket_seconds=60) is None
+
+
+def test_a_report_kept_costs_a_few_words_not_a_set_entry() -> None:
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    state = SubjectState()
+    for n in range(3000):  # 50 reports a minute over an hour, each reporter once a minute
+        state.add(annotated(n, reporter=f"u{n % 50}", at=T0 + n * 60 // 50), bucket_seconds=60)
+    kept = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+
+    assert state.count(T0, T0 + 3600) == 3000
+    assert kept / 3000 < 32  # two words a report and a bucket's fixed cost (sets: 170)

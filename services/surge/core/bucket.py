@@ -1,0 +1,167 @@
+"""One step of one subject's reports, held in a single array of 64-bit words.
+
+A subject keeps a bucket per step for the longest window (an hour by default), so the
+buckets hold every report of the last hour. As Python sets and dicts of ints a report cost
+about 500 bytes kept (an int object and a hash slot per fingerprint, a dict per bucket);
+here it costs two words (its fingerprint, its reporter's) and a word per other subject its
+reporter had reported, beside a bucket's fixed ~140 bytes.
+
+Layout: ``[R, P, L | R reports | P reporters | L links | categories]``
+
+- reports: fingerprints, sorted (a report delivered twice is found by bisection);
+- reporters: ``fingerprint << 1 | new``, sorted (fingerprints are 63-bit);
+- links: the other subjects each reporter had reported before, once per reporter (a
+  multiset: a subject's count is how often it appears), at most
+  :data:`~services.surge.core.reporters.MAX_SUBJECTS` words per reporter;
+- categories: ``index << 32 | reports``, the index into a table of names kept per process.
+"""
+
+from __future__ import annotations
+
+import base64
+import sys
+from array import array
+from bisect import bisect_left
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+
+_HEADER = 3
+#: Category names by index, and their indexes: process-local (the wire form has names).
+_NAMES: list[str] = []
+_INDEXES: dict[str, int] = {}
+
+
+def category_index(name: str) -> int:
+    """The index standing for category ``name`` in this process's buckets."""
+    index = _INDEXES.get(name)
+    if index is None:
+        index = _INDEXES[name] = len(_NAMES)
+        _NAMES.append(name)
+    return index
+
+
+class Bucket(array):  # type: ignore[type-arg]
+    """One step of one subject: reports, reporters, links and categories as words."""
+
+    __slots__ = ()
+
+    def __new__(cls, words: Iterable[int] = (0, 0, 0)) -> Bucket:
+        """A bucket from its words (an empty one by default)."""
+        return super().__new__(cls, "Q", words)
+
+    @property
+    def reports(self) -> int:
+        """How many distinct reports the bucket holds."""
+        return self[0]
+
+    def add(
+        self, report: int, *, reporter: int, new: bool, others: Sequence[int], category: str
+    ) -> bool | None:
+        """Count ``report``; None if it was counted before.
+
+        Otherwise whether it is the first of its category in the bucket. ``others``: the
+        subjects its reporter had reported before, linked once per reporter.
+        """
+        reports = self[0]
+        end = _HEADER + reports
+        at = bisect_left(self, report, _HEADER, end)
+        if at < end and self[at] == report:
+            return None
+        self.insert(at, report)
+        self[0] = reports + 1
+        if self._see(reporter, new=new, start=end + 1) and others:
+            links = _HEADER + self[0] + self[1] + self[2]
+            self[links:links] = array("Q", others)
+            self[2] += len(others)
+        return self._count(category_index(category))
+
+    def reporters(self) -> Iterator[tuple[int, bool]]:
+        """(reporter fingerprint, whether new when reporting) for each reporter."""
+        start = _HEADER + self[0]
+        for word in self[start : start + self[1]]:
+            yield word >> 1, bool(word & 1)
+
+    def links(self) -> array:  # type: ignore[type-arg]
+        """The links: one word per (reporter, other subject it had reported)."""
+        start = _HEADER + self[0] + self[1]
+        return self[start : start + self[2]]
+
+    def categories(self) -> dict[str, int]:
+        """Reports per category name."""
+        start = _HEADER + self[0] + self[1] + self[2]
+        return {_NAMES[word >> 32]: word & 0xFFFFFFFF for word in self[start:]}
+
+    def category_reports(self, name: str) -> int:
+        """Reports of category ``name`` (0 if none)."""
+        index = _INDEXES.get(name)
+        start = _HEADER + self[0] + self[1] + self[2]
+        for word in self[start:]:
+            if word >> 32 == index:
+                return word & 0xFFFFFFFF
+        return 0
+
+    def _see(self, reporter: int, *, new: bool, start: int) -> bool:
+        """Note ``reporter`` (new or not), kept sorted from word ``start``; whether unseen."""
+        end = start + self[1]
+        word = reporter << 1
+        at = bisect_left(self, word, start, end)
+        if at < end and self[at] >> 1 == reporter:
+            if new:
+                self[at] = word | 1
+            return False
+        self.insert(at, word | new)
+        self[1] += 1
+        return True
+
+    def _count(self, index: int) -> bool:
+        """Count a report of category ``index``; whether it is the category's first here."""
+        start = _HEADER + self[0] + self[1] + self[2]
+        for at in range(start, len(self)):
+            if self[at] >> 32 == index:
+                self[at] += 1
+                return False
+        self.append(index << 32 | 1)
+        return True
+
+    def to_wire(self) -> tuple[int, int, str, dict[str, int]]:
+        """(reports, reporters, every fingerprint as little-endian words in base64, categories).
+
+        The words are the reports', the reporters' and the links', in the bucket's order.
+        """
+        words = array("Q", self[_HEADER : _HEADER + self[0] + self[1] + self[2]])
+        if sys.byteorder == "big":
+            words.byteswap()
+        return self[0], self[1], base64.b64encode(words.tobytes()).decode(), self.categories()
+
+    @classmethod
+    def from_wire(
+        cls, reports: int, reporters: int, words: str, categories: dict[str, int]
+    ) -> Bucket:
+        """The bucket :meth:`to_wire` wrote."""
+        body = array("Q", base64.b64decode(words))
+        if sys.byteorder == "big":
+            body.byteswap()
+        bucket = cls((reports, reporters, len(body) - reports - reporters))
+        bucket.extend(body)
+        bucket.extend(category_index(name) << 32 | n for name, n in categories.items())
+        return bucket
+
+    @classmethod
+    def from_sets(
+        cls,
+        reports: Iterable[int],
+        *,
+        reporters: dict[int, bool],
+        categories: dict[str, int],
+        linked: dict[int, int],
+    ) -> Bucket:
+        """A bucket from the sets and dicts buckets were kept in before (their wire form)."""
+        report_words = sorted(reports)
+        reporter_words = sorted(r << 1 | n for r, n in reporters.items())
+        link_words = list(Counter(linked).elements())
+        bucket = cls((len(report_words), len(reporter_words), len(link_words)))
+        bucket.extend(report_words)
+        bucket.extend(reporter_words)
+        bucket.extend(link_words)
+        bucket.extend(category_index(name) << 32 | n for name, n in categories.items())
+        return bucket
