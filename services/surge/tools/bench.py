@@ -146,14 +146,13 @@ async def _throughput(
         if upstream is not None:
             print(f"ratio surge / ingest: {rate / upstream.rate:.2f}")
         print(f"load average (1 min) at the start and the end: {before:.2f}, {_load():.2f}")
+        print(f"surge's log: {_overlapping(env)} 'Timer commit is overlapping'")
         signals = await messages_written(bench, wire_name(SURGE_SIGNALS.name, bench.topic_prefix))
         print(f"check: {signals:,} signals published on the way")
         return rate, None if upstream is None else upstream.rate, messages > 0
     finally:
         await delete_topics(bench)
-        shutil.rmtree(
-            Path(tempfile.gettempdir()) / f"{bench.topic_prefix}surge-state", ignore_errors=True
-        )
+        shutil.rmtree(_state(env), ignore_errors=True)
 
 
 async def _publish(bench: Settings, *, reports: int, baseline: bool, ingest: bool) -> None:
@@ -270,18 +269,37 @@ def _subject_key(subject: object) -> bytes:
     return f"{subject['kind']}:{subject['id']}".encode()
 
 
+def _state(env: dict[str, str]) -> Path:
+    """The round's surge state: one directory per process, and their logs."""
+    return Path(tempfile.gettempdir()) / f"{env['CRIBLE_TOPIC_PREFIX']}surge-state"
+
+
 async def _surge(env: dict[str, str], *, slot: int = 0) -> asyncio.subprocess.Process:
-    """``crible run surge``; each ``slot`` its own state directory (RocksDB locks its own)."""
-    state = Path(tempfile.gettempdir()) / f"{env['CRIBLE_TOPIC_PREFIX']}surge-state" / str(slot)
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "services",
-        "run",
-        "surge",
-        env={**env, "CRIBLE_SURGE_DATA_DIR": str(state)},
-        stderr=asyncio.subprocess.DEVNULL,
-    )
+    """``crible run surge``; each ``slot`` its own state directory (RocksDB locks its own).
+
+    Its log (stderr) is appended to ``surge-<slot>.log`` beside them (:func:`_overlapping`).
+    """
+    state = _state(env)
+    state.mkdir(parents=True, exist_ok=True)
+    with (state / f"surge-{slot}.log").open("ab") as log:
+        return await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "services",
+            "run",
+            "surge",
+            env={**env, "CRIBLE_SURGE_DATA_DIR": str(state / str(slot))},
+            stderr=log,
+        )
+
+
+#: What faust logs when a commit outlasts its interval (the next one is due already).
+OVERLAPPING = b"Timer commit is overlapping"
+
+
+def _overlapping(env: dict[str, str]) -> int:
+    """How often the round's surge processes logged :data:`OVERLAPPING`."""
+    return sum(log.read_bytes().count(OVERLAPPING) for log in _state(env).glob("surge-*.log"))
 
 
 async def _through_all_stages(
@@ -398,6 +416,7 @@ async def _latency(settings: Settings, *, rate: float, bursts: int) -> None:
             process.terminate()
         await process.wait()
         await delete_topics(bench)
+        shutil.rmtree(_state(env), ignore_errors=True)
     delays = sorted(seen[s] - crossed[s] for s in crossed if s in seen)
     if not delays:
         print("no signal seen")

@@ -2,8 +2,9 @@
 
 1. Bytes per reporter and per subject, as the stages build them (the pure core, measured
    with tracemalloc): a reporter seen on one subject and on five, a subject with three
-   reports in a minute, and each further report of a subject; beside each, the bytes of
-   its changelog record.
+   reports in a minute, and each further report of a subject; a subject's hour of reports
+   at a few rates (bytes per report kept: what the subjects table holds is the longest
+   window's reports); beside each, the bytes of its changelog record.
 2. Restore: ``--reporters`` reporter records (one subject each, as the stages write them)
    on a fresh, prefixed ``surge.reporters.changelog``; then ``crible run surge`` is started
    and timed until its ``/readyz`` answers 200 (its tables recovered), and its resident
@@ -99,18 +100,38 @@ def _memory(sample: int) -> None:
             f"subject with {reports} reports in its last hour: {held:,.0f} bytes in memory "
             f"({held / reports:,.0f} per report), {wire:,.0f} bytes per changelog record"
         )
+    for per_minute, links in HOURS:
+
+        def hour(n: int, per_minute: int = per_minute, links: int = links) -> tuple[bytes, Any]:
+            state = SubjectState()
+            for r in range(per_minute * 60):
+                report = _report(n, r, reporter=r % 50, links=links)
+                state.add(report._replace(at=NOW + r // per_minute * 60), bucket_seconds=60)
+            return f"channel:s{n}".encode(), state
+
+        kept = per_minute * 60
+        held, wire = _per_entry(max(1, sample // kept), hour, subjects.dumps)
+        print(
+            f"subject with {per_minute} report(s) a minute for an hour, {links} link(s) per "
+            f"reporter: {held / kept:,.0f} bytes in memory per report kept; changelog record "
+            f"{wire:,.0f} bytes ({wire / kept:,.0f} per report)"
+        )
 
 
-def _report(subject: int, n: int) -> Annotated:
+#: A subject's hour of reports: (reports a minute, other subjects each reporter had reported).
+HOURS = ((1, 0), (1, 5), (10, 0), (50, 0), (50, 5))
+
+
+def _report(subject: int, n: int, *, reporter: int | None = None, links: int = 0) -> Annotated:
     return Annotated(
         report=fingerprint(f"r{subject}-{n}"),
-        reporter=fingerprint(f"u{subject}-{n}"),
+        reporter=fingerprint(f"u{subject}-{n if reporter is None else reporter}"),
         subject=f"channel:s{subject}",
         parts=("channel", f"s{subject}", None),
         category="spam",
         at=NOW + n % 3600,
         new=False,
-        others=(),
+        others=tuple(fingerprint(f"o{subject}-{k}") for k in range(links)),
     )
 
 
