@@ -118,12 +118,18 @@ class HeldWrites:
         and reads again the messages behind it.
         """
         pending, self._pending = self._pending, {}
+        keys: dict[tuple[TableT[bytes, Any], int], list[bytes]] = {}
+        for (_name, key), at in pending.items():
+            keys.setdefault(at, []).append(key)
         by_partition: dict[tuple[TableT[bytes, Any], int], list[tuple[bytes, bytes | None]]] = {}
-        for (_name, key), (table, partition) in pending.items():
-            if not owned(TP(table.changelog_topic.get_topic_name(), partition)):
-                continue
-            payload = store_of(table).encoded_in(partition, key)
-            by_partition.setdefault((table, partition), []).append((key, payload))
+        for (table, partition), held in keys.items():
+            # Asked once per changelog partition: faust builds the set of its partitions anew
+            # at every question, which cost more than the write itself when asked per key.
+            if owned(TP(table.changelog_topic.get_topic_name(), partition)):
+                store = store_of(table)
+                by_partition[(table, partition)] = [
+                    (key, store.encoded_in(partition, key)) for key in held
+                ]
         sent = []
         for (table, partition), records in by_partition.items():
             topic = table.changelog_topic.get_topic_name()

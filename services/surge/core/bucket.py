@@ -24,6 +24,12 @@ from array import array
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    _Words = array[int]
+else:
+    _Words = array  # not subscriptable at run time before Python 3.12
 
 _HEADER = 3
 #: Category names by index, and their indexes: process-local (the wire form has names).
@@ -40,7 +46,7 @@ def category_index(name: str) -> int:
     return index
 
 
-class Bucket(array):  # type: ignore[type-arg]
+class Bucket(_Words):
     """One step of one subject: reports, reporters, links and categories as words."""
 
     __slots__ = ()
@@ -81,7 +87,7 @@ class Bucket(array):  # type: ignore[type-arg]
         for word in self[start : start + self[1]]:
             yield word >> 1, bool(word & 1)
 
-    def links(self) -> array:  # type: ignore[type-arg]
+    def links(self) -> array[int]:
         """The links: one word per (reporter, other subject it had reported)."""
         start = _HEADER + self[0] + self[1]
         return self[start : start + self[2]]
