@@ -23,7 +23,7 @@ import sys
 from array import array
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -32,6 +32,8 @@ else:
     _Words = array  # not subscriptable at run time before Python 3.12
 
 _HEADER = 3
+#: The low half of a category's word: its reports.
+_COUNT = 0xFFFFFFFF
 #: Category names by index, and their indexes: process-local (the wire form has names).
 _NAMES: list[str] = []
 _INDEXES: dict[str, int] = {}
@@ -44,6 +46,31 @@ def category_index(name: str) -> int:
         index = _INDEXES[name] = len(_NAMES)
         _NAMES.append(name)
     return index
+
+
+def reporters_in(buckets: Iterable[Bucket]) -> tuple[int, int]:
+    """(distinct reporters, those of them new when reporting in any) over ``buckets``."""
+    words: set[int] = set()
+    for bucket in buckets:
+        words.update(bucket.reporter_words())
+    return len({w >> 1 for w in words}), len({w >> 1 for w in words if w & 1})
+
+
+def linked_in(buckets: Iterable[Bucket]) -> int:
+    """The most reporters of ``buckets`` who had reported one same other subject."""
+    links: array[int] = array("Q")
+    for bucket in buckets:
+        links.extend(bucket.links())
+    return max(Counter(links).values(), default=0)
+
+
+def categories_in(buckets: Iterable[Bucket]) -> dict[str, int]:
+    """Reports per category name over ``buckets``."""
+    counts: dict[int, int] = {}
+    for bucket in buckets:
+        for word in bucket.category_words():
+            counts[word >> 32] = counts.get(word >> 32, 0) + (word & _COUNT)
+    return {_NAMES[index]: n for index, n in counts.items()}
 
 
 class Bucket(_Words):
@@ -81,21 +108,23 @@ class Bucket(_Words):
             self[2] += len(others)
         return self._count(category_index(category))
 
-    def reporters(self) -> Iterator[tuple[int, bool]]:
-        """(reporter fingerprint, whether new when reporting) for each reporter."""
+    def reporter_words(self) -> array[int]:
+        """The reporters' words (``fingerprint << 1 | new``): see :func:`reporters_in`."""
         start = _HEADER + self[0]
-        for word in self[start : start + self[1]]:
-            yield word >> 1, bool(word & 1)
+        return self[start : start + self[1]]
 
     def links(self) -> array[int]:
         """The links: one word per (reporter, other subject it had reported)."""
         start = _HEADER + self[0] + self[1]
         return self[start : start + self[2]]
 
+    def category_words(self) -> array[int]:
+        """The categories' words (``index << 32 | reports``)."""
+        return self[_HEADER + self[0] + self[1] + self[2] :]
+
     def categories(self) -> dict[str, int]:
         """Reports per category name."""
-        start = _HEADER + self[0] + self[1] + self[2]
-        return {_NAMES[word >> 32]: word & 0xFFFFFFFF for word in self[start:]}
+        return categories_in((self,))
 
     def category_reports(self, name: str) -> int:
         """Reports of category ``name`` (0 if none)."""
@@ -103,7 +132,7 @@ class Bucket(_Words):
         start = _HEADER + self[0] + self[1] + self[2]
         for word in self[start:]:
             if word >> 32 == index:
-                return word & 0xFFFFFFFF
+                return word & _COUNT
         return 0
 
     def _see(self, reporter: int, *, new: bool, start: int) -> bool:

@@ -10,12 +10,11 @@ report of the longest window.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.surge.core.bucket import Bucket
+from services.surge.core.bucket import Bucket, categories_in, linked_in, reporters_in
 from services.surge.core.records import Annotated
 
 
@@ -108,22 +107,15 @@ class SubjectState:
     def figures(self, start: int, end: int) -> Figures:
         """Everything the rules need about ``[start, end)``."""
         inside = [b for s, b in self.buckets.items() if start <= s < end]
-        reporters: dict[int, bool] = {}
-        linked: Counter[int] = Counter()
-        categories: Counter[str] = Counter()
-        for bucket in inside:
-            for reporter, new in bucket.reporters():
-                reporters[reporter] = new or reporters.get(reporter, False)
-            linked.update(bucket.links())
-            categories.update(bucket.categories())
+        reporters, new = reporters_in(inside)
         return Figures(
             count=sum(b.reports for b in inside),
-            reporters=len(reporters),
+            reporters=reporters,
             # A reporter can sit in several buckets of the window: the set is capped by it.
-            new_reporters=sum(reporters.values()),
-            linked=min(max(linked.values(), default=0), len(reporters)),
+            new_reporters=new,
+            linked=min(linked_in(inside), reporters),
             active_buckets=len(inside),
-            categories=dict(categories),
+            categories=categories_in(inside),
         )
 
     def own(self, category: str, start: int, end: int) -> tuple[int, int]:
