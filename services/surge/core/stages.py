@@ -17,7 +17,7 @@ from typing import Protocol, TypeVar
 from services.surge.core.baseline import CategoryStats
 from services.surge.core.detect import Baseline, Burst, bursts, touching
 from services.surge.core.policy import Policy
-from services.surge.core.records import Accepted, Annotated, fingerprint
+from services.surge.core.records import Accepted, Annotated, fingerprint, subject_fingerprint
 from services.surge.core.reporters import ReporterState, observe
 from services.surge.core.windows import SubjectState, windows_touched
 from shared.events.reports import ReportAccepted
@@ -84,7 +84,7 @@ def annotate(
         reporter = record.reporter
         key = reporter_key(reporter)
         state = changed.get(key) or reporters.get(key)
-        subject = fingerprint(record.subject)
+        subject = subject_fingerprint(record.subject)
         state, seen = observe(
             state,
             subject=subject,
