@@ -17,6 +17,7 @@ import faust
 from faust.serializers import codecs
 from faust.stores import memory, rocksdb
 from faust.types import TP, CollectionT, StoreT, TableT
+from rocksdict import WriteBatch
 from yarl import URL
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,9 @@ class PartitionedStore(Protocol):
 
     def encoded_in(self, partition: int, key: bytes) -> bytes | None:
         """The value of ``key`` as its changelog record holds it, or None."""
+
+    def write_out(self, partition: int, keys: list[bytes]) -> list[tuple[bytes, bytes | None]]:
+        """The changelog records of ``keys`` (key, value or None), the values kept on disk."""
 
     def count(self) -> int:
         """How many keys the store holds (an estimate for RocksDB)."""
@@ -103,31 +107,69 @@ class MemoryStore(_Coded, memory.Store[bytes, Any]):
         value = self.get_in(partition, key)
         return None if value is None else self._encode_value(value)
 
+    def write_out(self, partition: int, keys: list[bytes]) -> list[tuple[bytes, bytes | None]]:
+        """The changelog records of ``keys`` (in memory, nothing more to keep)."""
+        return [(key, self.encoded_in(partition, key)) for key in keys]
+
     def count(self) -> int:
         """How many keys the store holds."""
         return len(self.data)
 
 
 class RocksStore(_Coded, rocksdb.Store):
-    """faust's RocksDB store (rocksdict), one database per partition, named by the caller."""
+    """faust's RocksDB store (rocksdict), one database per partition, named by the caller.
+
+    Values written are held as objects until the commit writes them out (:meth:`write_out`),
+    encoded once, to the database in one batch per partition and to the changelog: a put and
+    a read back per reporter cost about a fifth of the process's time under load. The
+    database is written before the changelog offset it records, as before.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: Values written since the last commit, per partition (not yet in the database).
+        self._unwritten: dict[int, dict[bytes, Any]] = {}
 
     def get_in(self, partition: int, key: bytes) -> Any:
-        """The value of ``key`` in ``partition``'s database."""
-        raw = self.encoded_in(partition, key)
+        """The value of ``key`` in ``partition``'s database (or written since the commit)."""
+        held = self._unwritten.get(partition)
+        if held is not None and key in held:
+            return held[key]
+        raw: bytes | None = self._db_for_partition(partition).get(key)
         return None if raw is None else self._decode_value(raw)
 
     def put_in(self, partition: int, key: bytes, value: Any) -> None:
-        """Store ``value`` under ``key`` in ``partition``'s database."""
-        self._db_for_partition(partition).put(key, self._encode_value(value))
+        """Store ``value`` under ``key``: in ``partition``'s database at the next commit."""
+        self._unwritten.setdefault(partition, {})[key] = value
 
     def delete_in(self, partition: int, key: bytes) -> None:
         """Forget ``key`` in ``partition``'s database."""
+        self._unwritten.get(partition, {}).pop(key, None)
         self._db_for_partition(partition).delete(key)
 
     def encoded_in(self, partition: int, key: bytes) -> bytes | None:
-        """The value of ``key`` as stored (and as its changelog record holds it)."""
+        """The value of ``key`` as its changelog record holds it."""
+        held = self._unwritten.get(partition)
+        if held is not None and key in held:
+            return self._encode_value(held[key])
         raw: bytes | None = self._db_for_partition(partition).get(key)
         return raw
+
+    def write_out(self, partition: int, keys: list[bytes]) -> list[tuple[bytes, bytes | None]]:
+        """The changelog records of ``keys``; the values held for them written to disk."""
+        held = self._unwritten.get(partition, {})
+        db = self._db_for_partition(partition)
+        batch = WriteBatch(raw_mode=True)
+        records: list[tuple[bytes, bytes | None]] = []
+        for key in keys:
+            if key in held:
+                raw = self._encode_value(held.pop(key))
+                batch.put(key, raw)
+            else:
+                raw = db.get(key)
+            records.append((key, raw))
+        db.write(batch)
+        return records
 
     def scan_in(
         self, partition: int, *, after: bytes | None, limit: int
@@ -140,10 +182,13 @@ class RocksStore(_Coded, rocksdb.Store):
             it.seek(after)
             if it.valid() and it.key() == after:
                 it.next()
+        held = self._unwritten.get(partition, {})
         out: list[tuple[bytes, Any]] = []
         while it.valid() and len(out) < limit:
             key = it.key()
-            if key != self.offset_key:
+            if key in held:
+                out.append((key, held[key]))
+            elif key != self.offset_key:
                 out.append((key, self._decode_value(it.value())))
             it.next()
         return out
@@ -163,6 +208,8 @@ class RocksStore(_Coded, rocksdb.Store):
         """
         for tp in tps:
             if tp.topic in table.changelog_topic.topics:
+                # Its writes since the commit are its new owner's to make (from the messages).
+                self._unwritten.pop(tp.partition, None)
                 db = self._dbs.pop(tp.partition, None)
                 if db is not None:
                     db.close()
@@ -184,6 +231,7 @@ class RocksStore(_Coded, rocksdb.Store):
 
     def remove(self, partition: int) -> None:
         """Delete ``partition``'s database from disk (closed first)."""
+        self._unwritten.pop(partition, None)
         db = self._dbs.pop(partition, None)
         if db is not None:
             db.close()

@@ -126,10 +126,7 @@ class HeldWrites:
             # Asked once per changelog partition: faust builds the set of its partitions anew
             # at every question, which cost more than the write itself when asked per key.
             if owned(TP(table.changelog_topic.get_topic_name(), partition)):
-                store = store_of(table)
-                by_partition[(table, partition)] = [
-                    (key, store.encoded_in(partition, key)) for key in held
-                ]
+                by_partition[(table, partition)] = store_of(table).write_out(partition, held)
         sent = []
         for (table, partition), records in by_partition.items():
             topic = table.changelog_topic.get_topic_name()
