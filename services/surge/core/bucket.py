@@ -158,28 +158,33 @@ class Bucket(_Words):
         self.append(index << 32 | 1)
         return True
 
-    def to_wire(self) -> tuple[int, int, str, dict[str, int]]:
-        """(reports, reporters, every fingerprint as little-endian words in base64, categories).
+    def to_wire(self) -> tuple[int, str, dict[str, int], str, list[int]]:
+        """The changelog's form: (reports, their and the reporters' words, categories, links).
 
-        The words are the reports', the reporters' and the links', in the bucket's order.
+        Words are little-endian in base64; the links are each other subject once (in base64)
+        with how many reporters had reported it: many reporters of a burst share theirs.
         """
-        words = array("Q", self[_HEADER : _HEADER + self[0] + self[1] + self[2]])
-        if sys.byteorder == "big":
-            words.byteswap()
-        return self[0], self[1], base64.b64encode(words.tobytes()).decode(), self.categories()
+        links = Counter(self.links())
+        return (
+            self[0],
+            _base64(self[_HEADER : _HEADER + self[0] + self[1]]),
+            self.categories(),
+            _base64(array("Q", links)),
+            list(links.values()),
+        )
 
     @classmethod
     def from_wire(
-        cls, reports: int, reporters: int, words: str, categories: dict[str, int]
+        cls, reports: int, words: str, categories: dict[str, int], others: str, counts: list[int]
     ) -> Bucket:
         """The bucket :meth:`to_wire` wrote."""
-        body = array("Q", base64.b64decode(words))
-        if sys.byteorder == "big":
-            body.byteswap()
-        bucket = cls((reports, reporters, len(body) - reports - reporters))
-        bucket.extend(body)
-        bucket.extend(category_index(name) << 32 | n for name, n in categories.items())
-        return bucket
+        body = _words(words)
+        return cls.from_sets(
+            body[:reports],
+            reporters={w >> 1: bool(w & 1) for w in body[reports:]},
+            categories=categories,
+            linked=dict(zip(_words(others), counts, strict=True)),
+        )
 
     @classmethod
     def from_sets(
@@ -190,7 +195,7 @@ class Bucket(_Words):
         categories: dict[str, int],
         linked: dict[int, int],
     ) -> Bucket:
-        """A bucket from the sets and dicts buckets were kept in before (their wire form)."""
+        """A bucket from sets and dicts (the changelog's form before buckets were words)."""
         report_words = sorted(reports)
         reporter_words = sorted(r << 1 | n for r, n in reporters.items())
         link_words = list(Counter(linked).elements())
@@ -200,3 +205,19 @@ class Bucket(_Words):
         bucket.extend(link_words)
         bucket.extend(category_index(name) << 32 | n for name, n in categories.items())
         return bucket
+
+
+def _base64(words: array[int]) -> str:
+    """``words`` as little-endian 64-bit words in base64."""
+    if sys.byteorder == "big":
+        words = array("Q", words)
+        words.byteswap()
+    return base64.b64encode(words.tobytes()).decode()
+
+
+def _words(text: str) -> array[int]:
+    """The words :func:`_base64` wrote."""
+    words = array("Q", base64.b64decode(text))
+    if sys.byteorder == "big":
+        words.byteswap()
+    return words
