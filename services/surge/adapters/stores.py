@@ -73,7 +73,7 @@ class _Coded:
     def _encode_value(self, value: Any) -> bytes | None:
         codec = self.value_serializer
         if isinstance(codec, codecs.Codec):
-            return cast(bytes, codec.dumps(value))
+            return codec.dumps(value)
         return cast(bytes | None, super()._encode_value(value))  # type: ignore[misc]
 
     def _decode_value(self, value: bytes | None) -> Any:

@@ -24,7 +24,7 @@ from array import array
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 if TYPE_CHECKING:
     _Words = array[int]
@@ -80,7 +80,7 @@ class Bucket(_Words):
 
     def __new__(cls, words: Iterable[int] = (0, 0, 0)) -> Bucket:
         """A bucket from its words (an empty one by default)."""
-        return super().__new__(cls, "Q", words)
+        return cast(Bucket, super().__new__(cls, "Q", words))
 
     @property
     def reports(self) -> int:
