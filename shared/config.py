@@ -94,8 +94,9 @@ class Settings(BaseSettings):
     consumer_lanes: int = Field(
         default=4,
         ge=1,
-        description="Concurrent batch loops per process, each over its own partitions; "
-        "lets one batch use the CPU while another waits for the database.",
+        description="Most concurrent batch loops per process, each over its own partitions: "
+        "one runs while the consumer keeps up, all of them while a backlog lasts (one batch "
+        "uses the CPU while another waits for the database).",
     )
     consumer_poll_timeout_ms: int = Field(
         default=200, ge=1, description="How long an idle consumer waits for records."

@@ -88,6 +88,23 @@ ASSIGNMENTS = Counter(
     "Partition assignments a consumer received: one at start, one more per rebalance.",
     ["service", "consumer"],
 )
+ACTIVE_LANES = Gauge(
+    "crible_consumer_active_lanes",
+    "Lanes a consumer runs now: one while it keeps up, all of them while a backlog lasts.",
+    ["service", "consumer"],
+)
+LANE_CHANGES = Counter(
+    "crible_consumer_lane_changes_total",
+    "Times a consumer dealt its partitions anew to follow its backlog (grow or shrink).",
+    ["service", "consumer", "direction"],
+)
+BATCH_WAIT = Histogram(
+    "crible_batch_wait_seconds",
+    "From the oldest record's timestamp (its publication) to its batch's processing start: "
+    "time in Kafka, in the fetch buffer and waiting for a lane.",
+    ["service"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
 READY = Gauge(
     "crible_ready",
     "1 when the process is connected to Kafka and PostgreSQL and has its partitions.",

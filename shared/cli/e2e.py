@@ -260,13 +260,15 @@ class Batches:
     count: float = 0.0
     records: float = 0.0
     seconds: float = 0.0
+    #: summed time from each batch's oldest record's publication to its processing start
+    waited: float = 0.0
     #: cumulative count of batches per duration bucket's upper bound
     buckets: tuple[tuple[float, float], ...] = ()
 
     @classmethod
     def parse(cls, exposition: str) -> Batches:
         """From a process's exposition (all zero if it has no consumer batches)."""
-        count = records = seconds = 0.0
+        count = records = seconds = waited = 0.0
         buckets: dict[float, float] = {}
         for family in text_string_to_metric_families(exposition):
             for sample in family.samples:
@@ -276,10 +278,12 @@ class Batches:
                     seconds += sample.value
                 elif sample.name == "crible_batch_size_messages_sum":
                     records += sample.value
+                elif sample.name == "crible_batch_wait_seconds_sum":
+                    waited += sample.value
                 elif sample.name == "crible_handler_duration_seconds_bucket":
                     bound = float(sample.labels["le"])
                     buckets[bound] = buckets.get(bound, 0.0) + sample.value
-        return cls(count, records, seconds, tuple(sorted(buckets.items())))
+        return cls(count, records, seconds, waited, tuple(sorted(buckets.items())))
 
     def since(self, before: Batches) -> Batches:
         """What happened between ``before`` and this."""
@@ -288,6 +292,7 @@ class Batches:
             self.count - before.count,
             self.records - before.records,
             self.seconds - before.seconds,
+            self.waited - before.waited,
             tuple((b, n - earlier.get(b, 0.0)) for b, n in self.buckets),
         )
 
@@ -298,7 +303,9 @@ class Batches:
         p99 = next((b for b, n in self.buckets if n >= 0.99 * self.count), float("inf"))
         return (
             f"{self.count:.0f} batches of {self.records / self.count:.1f} records, "
-            f"{self.seconds / self.count * 1000:.0f} ms each on average, p99 ≤ {p99 * 1000:.0f} ms"
+            f"{self.seconds / self.count * 1000:.0f} ms each on average, "
+            f"p99 ≤ {p99 * 1000:.0f} ms; oldest record published "
+            f"{self.waited / self.count * 1000:.0f} ms before on average"
         )
 
 

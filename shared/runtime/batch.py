@@ -132,6 +132,8 @@ class BatchProcessor(Generic[E]):
         ``abandon`` says the lane must give the batch up (raises :class:`AbandonedError`).
         """
         started = time.perf_counter()
+        oldest = min(record.timestamp for record in records) / 1000
+        metrics.BATCH_WAIT.labels(self._service).observe(max(0.0, time.time() - oldest))
         stalls = 0
         while True:
             attempt = await self._attempt(records)

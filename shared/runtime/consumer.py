@@ -3,8 +3,10 @@
 Lanes are several batch loops in one process, each over its own share of the partitions:
 while one lane waits for PostgreSQL or Kafka, another decodes and folds its batch. A
 partition belongs to one lane at a time, so its records are processed and committed in
-order. Partitions are dealt to lanes afresh at every rebalance, so every lane has work
-whatever share of the topic the group gives this process.
+order. Lanes follow the backlog: one lane takes every partition while the consumer keeps
+up (bigger batches, less CPU per record), all of them while a backlog lasts (a batch comes
+back full, or a batch's worth waits); the partitions are dealt afresh then, and at every
+rebalance, so every active lane has work whatever share of the topic the group gives.
 
 While the process has no partitions (starting, rebalancing, or after it lost its group:
 frozen past the session timeout, or a batch held past ``max.poll.interval.ms``), a task of
@@ -42,10 +44,31 @@ E = TypeVar("E")
 _NOWHERE = TopicPartition("", -1)
 
 
-def deal(partitions: set[TopicPartition], lanes: int) -> list[list[TopicPartition]]:
-    """Deal ``partitions`` to ``lanes`` in turn, so that no lane is idle while another has two."""
+def deal(
+    partitions: set[TopicPartition], lanes: int, *, active: int | None = None
+) -> list[list[TopicPartition]]:
+    """Deal ``partitions`` in turn to the first ``active`` of ``lanes`` (all by default).
+
+    No active lane is idle while another has two; the others get none.
+    """
+    active = lanes if active is None else active
     ordered = sorted(partitions, key=lambda tp: (tp.topic, tp.partition))
-    return [ordered[lane::lanes] for lane in range(lanes)]
+    return [ordered[lane::active] if lane < active else [] for lane in range(lanes)]
+
+
+def lanes_for(active: int, *, most: int, batch: int, waiting: int, max_batch: int) -> int:
+    """How many lanes to run after a poll brought ``batch`` records with ``waiting`` more.
+
+    All of them once a batch comes back full or a batch's worth waits (a backlog); one once
+    less than an eighth of a batch waits (keeping up). Between the two, no change: a
+    consumer does not deal its partitions anew at every wobble.
+    """
+    full = batch >= max_batch
+    if full or waiting >= max_batch:
+        return most
+    if waiting < max(1, max_batch // 8):
+        return 1
+    return active
 
 
 class ConsumerRunner(Generic[E]):
@@ -78,6 +101,19 @@ class ConsumerRunner(Generic[E]):
         lanes = settings.consumer_lanes
         self._owned: list[list[TopicPartition]] = [[] for _ in range(lanes)]
         self._busy = [asyncio.Lock() for _ in range(lanes)]
+        #: Held by a lane from its poll to the end of its batch: a new deal waits for them.
+        self._turns = [asyncio.Lock() for _ in range(lanes)]
+        #: Lanes holding partitions now (the others wait): see :func:`lanes_for`.
+        self._active = 1
+        self._partitions: set[TopicPartition] = set()
+        #: The next offset of each partition no lane was handed yet (for the backlog).
+        self._handed: dict[TopicPartition, int] = {}
+        self._redeal: asyncio.Future[Any] | None = None
+        self._redealing = False
+        #: Set when a lane ends its turn or its batch stalls (a deal waiting looks again).
+        self._turn_ended = asyncio.Event()
+        #: Lanes whose batch is stalled (an outage or a bug): no deal waits for them.
+        self._stalled: set[int] = set()
         self._assigned = asyncio.Event()
         self._revoking = False
         self._keeper: asyncio.Future[Any] | None = None
@@ -91,6 +127,9 @@ class ConsumerRunner(Generic[E]):
         self._abandoned: set[asyncio.Future[Any]] = set()
         #: How many assignments this process received (a rebalance adds one).
         self.assignments = 0
+        metrics.ACTIVE_LANES.labels(service, spec.name).set(self._active)
+        for direction in ("grow", "shrink"):
+            metrics.LANE_CHANGES.labels(service, spec.name, direction)  # counted from 0
         self._processor = BatchProcessor(
             service=service,
             consumer=spec,
@@ -132,8 +171,8 @@ class ConsumerRunner(Generic[E]):
                 failed[0].result()
         finally:
             await self._consumer.stop()
-            # Polls waiting for an assignment that will never come.
-            for waiting in [self._keeper, self._stopping, *self._abandoned]:
+            # Polls waiting for an assignment that will never come, a deal waiting for lanes.
+            for waiting in [self._keeper, self._stopping, self._redeal, *self._abandoned]:
                 if waiting is not None and not waiting.done():
                     waiting.cancel()
             log.info("consumer stopped", extra={"group": self.group_id})
@@ -187,30 +226,99 @@ class ConsumerRunner(Generic[E]):
         try:
             while not self._stop.is_set():
                 mine = self._owned[index]
-                if not self.ready or not mine:  # the keeper polls meanwhile
+                if not self.ready or not mine or self._redealing:  # the keeper polls meanwhile
                     await self._retry.pause(self._settings.consumer_poll_timeout_ms / 1000)
                     continue
-                records = await self._poll(mine)
-                if not records:
-                    continue
-                async with self._busy[index]:
-                    if self._owned[index] is not mine or self._revoking:
-                        self._give_back(records)  # moved while the lane waited for its lock
-                        continue
-                    await self._process(records, mine)
+                async with self._turns[index]:  # no await since the check: a deal waits
+                    records = await self._poll(mine)
+                    if records:
+                        await self._take(index, records, mine)
+                self._turn_ended.set()
+                self._follow_backlog(len(records))
         except StopRequestedError:
             log.info("stopped while retrying; the unfinished batch will be redelivered")
 
-    async def _process(self, records: list[Record], mine: list[TopicPartition]) -> None:
+    async def _take(self, index: int, records: list[Record], mine: list[TopicPartition]) -> None:
+        """Process a lane's batch under its lock, unless its partitions moved meanwhile."""
+        async with self._busy[index]:
+            if self._owned[index] is not mine or self._revoking:
+                self._give_back(records)  # moved while the lane waited for its lock
+                return
+            await self._process(records, mine, index)
+
+    def _follow_backlog(self, batch: int) -> None:
+        """After a lane's turn: more lanes or fewer, if the backlog says so."""
+        if self._stalled or not self.ready:
+            return
+        if self._redeal is not None and not self._redeal.done():
+            return
+        lanes = lanes_for(
+            self._active,
+            most=len(self._busy),
+            batch=batch,
+            waiting=self._waiting(),
+            max_batch=self._settings.consumer_max_batch,
+        )
+        if lanes != self._active:
+            self._redealing = True  # from now on no lane starts a turn
+            self._redeal = asyncio.ensure_future(self._deal_anew(lanes))
+
+    def _waiting(self) -> int:
+        """Records of this process's partitions on the broker that no lane was handed yet."""
+        assigned = self._consumer.assignment()
+        total = 0
+        for tp, handed in self._handed.items():
+            high = self._consumer.highwater(tp) if tp in assigned else None
+            if high is not None:
+                total += max(0, high - handed)
+        return total
+
+    async def _deal_anew(self, lanes: int) -> None:
+        """Deal the partitions to ``lanes`` lanes once every lane has ended its turn.
+
+        No lane holds records then (fetched or in a batch), so no partition's records are
+        in two lanes at once and none is given back behind a newer one; a rebalance
+        meanwhile deals afresh and is dealt again here. A stalled batch may last: the
+        lanes then go on as they are.
+        """
+        try:
+            while any(turn.locked() for turn in self._turns):
+                if self._stalled:
+                    return
+                self._turn_ended.clear()
+                await self._turn_ended.wait()
+            if self._revoking or not self._assigned.is_set():
+                return  # the next assignment deals with the new count
+            direction = "grow" if lanes > self._active else "shrink"
+            self._active = lanes
+            self._owned = deal(self._partitions, len(self._busy), active=lanes)
+            metrics.ACTIVE_LANES.labels(self.service, self._consumer_name).set(lanes)
+            metrics.LANE_CHANGES.labels(self.service, self._consumer_name, direction).inc()
+            log.info(
+                "lanes follow the backlog",
+                extra={"group": self.group_id, "lanes": [len(o) for o in self._owned]},
+            )
+        finally:
+            self._redealing = False
+
+    async def _process(self, records: list[Record], mine: list[TopicPartition], index: int) -> None:
         try:
             await self._processor.process(
                 records,
                 settle=self._settle_later,
                 more=lambda: self._more(mine),
-                abandon=lambda: self._revoking,
+                abandon=lambda: self._stalling(index),
             )
         except AbandonedError:
             log.info("stalled batch given up for the rebalance; it will be redelivered")
+        finally:
+            self._stalled.discard(index)
+
+    def _stalling(self, index: int) -> bool:
+        """A lane's batch stalled (and backed off): whether to give it up for a rebalance."""
+        self._stalled.add(index)
+        self._turn_ended.set()  # a deal waiting for this lane gives up
+        return self._revoking
 
     async def _poll(self, partitions: list[TopicPartition]) -> list[Record]:
         """The next records of ``partitions``, or none if the stop came or they moved."""
@@ -241,6 +349,7 @@ class ConsumerRunner(Generic[E]):
             # Fetched across a rebalance: these partitions may be another lane's now.
             self._give_back(records)
             return []
+        self._note_handed(records)
         return records
 
     async def _more(self, partitions: list[TopicPartition]) -> list[Record]:
@@ -253,7 +362,14 @@ class ConsumerRunner(Generic[E]):
             )
         except IllegalStateError:
             return []
-        return [record for records in batches.values() for record in records]
+        records = [record for records in batches.values() for record in records]
+        self._note_handed(records)
+        return records
+
+    def _note_handed(self, records: list[Record]) -> None:
+        for record in records:
+            tp = TopicPartition(record.topic, record.partition)
+            self._handed[tp] = max(self._handed.get(tp, 0), record.offset + 1)
 
     def _give_back(self, records: list[Record]) -> None:
         """Rewind to the first of ``records`` where still assigned: they will come again."""
@@ -264,6 +380,7 @@ class ConsumerRunner(Generic[E]):
         for tp, offset in first.items():
             with contextlib.suppress(IllegalStateError):
                 self._consumer.seek(tp, offset)
+                self._handed[tp] = offset
 
     def _settle_later(self, rows: list[int], records: list[Record]) -> None:
         """A batch's events are acknowledged: its outbox rows and offsets wait to be settled."""
@@ -310,7 +427,9 @@ class ConsumerRunner(Generic[E]):
         await self._settle()  # its offsets are committed before its partitions move
 
     async def _assign(self, partitions: set[TopicPartition]) -> None:
-        self._owned = deal(partitions, len(self._busy))
+        self._partitions = partitions
+        self._handed = {}
+        self._owned = deal(partitions, len(self._busy), active=self._active)
         self.assignments += 1
         metrics.ASSIGNMENTS.labels(self.service, self._consumer_name).inc()
         if self._on_assigned is not None:
