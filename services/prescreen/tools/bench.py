@@ -5,9 +5,10 @@
    queries in the same run (ms per query, agreement with an exact brute force).
 2. The same number of PDQ hashes is stored as a bank in PostgreSQL, as ``crible banks``
    would leave it; every worker loads it at start-up.
-3. Throughput: N case events (French and English texts, links, media hashes, some near the
-   bank) are published, then ``crible run prescreen`` (one process, then two) screens them
-   with every local screener on; the group's commits are timed from outside.
+3. Throughput: N case events (French and English texts, each generated and practically
+   never repeated, links, media hashes, some near the bank) are published, then
+   ``crible run prescreen`` (one process, then two) screens them with every local screener
+   on; the group's commits are timed from outside.
 4. Latency: with one worker running, case events are published at ``--rate`` per second and
    the p50/p99 time from a case event's write to its verdict's write is read from Kafka's
    record timestamps.
@@ -36,6 +37,7 @@ import uvloop
 
 from services.prescreen.core.banks import BankSet
 from services.prescreen.core.pdq_index import Hashes
+from services.prescreen.tools.bench_texts import SENTENCES, generated_text
 from services.prescreen.tools.pdq_bench import measure
 from shared.cli.bench import observe
 from shared.config import Settings
@@ -49,36 +51,7 @@ from shared.kafka import (
 )
 from shared.topics import CASES, HASHBANKS_UPDATES, SCREENING_VERDICTS, wire_name
 
-TEXTS = (
-    ("fr", "Ce compte vend de la drogue, livraison discrète partout en France"),
-    ("fr", "Il m'envoie des menaces tous les jours, je vais te retrouver dit-il"),
-    ("fr", "Arnaque au faux conseiller bancaire, il demande les codes de la carte"),
-    ("fr", "Rien de grave, juste une blague entre amis sur le match d'hier"),
-    ("en", "This channel posts pirated movies every night, full HD links"),
-    ("en", "He keeps saying he will hurt me if I don't pay"),
-    ("en", "Spam spam spam, buy followers cheap, DM now"),
-    ("en", "Just a photo of my cat, reported by mistake"),
-)
-WORDS = (
-    "please",
-    "help",
-    "urgent",
-    "again",
-    "today",
-    "group",
-    "message",
-    "photo",
-    "link",
-    "vite",
-    "encore",
-    "toujours",
-    "compte",
-    "signaler",
-    "merci",
-    "bonjour",
-    "channel",
-    "video",
-)
+LANGUAGES = tuple(SENTENCES)
 URLS = (
     "https://www.lemonde.fr/international/article/2026/11/28/x.html",
     "https://login.secure-bank-verify.example/account",
@@ -214,9 +187,9 @@ async def _drop_bank(settings: Settings, bank: str) -> None:
 def _case_event(rng: random.Random, bank: Hashes, category: str = "other") -> dict[str, Any]:
     now = datetime.now(UTC).isoformat()
     case_id = str(uuid.uuid4())
-    language, text = rng.choice(TEXTS)
     # Every text and link differs, as real ones do: nothing is screened from a cache.
-    text = f"{text} {' '.join(rng.choices(WORDS, k=rng.randrange(3, 12)))} {rng.getrandbits(24)}"
+    language = rng.choice(LANGUAGES)
+    text = generated_text(rng, language)
     media: list[dict[str, Any]] = []
     if rng.random() < 0.3:
         row = bank[rng.randrange(len(bank))].copy() if rng.random() < 0.3 else None
@@ -227,7 +200,7 @@ def _case_event(rng: random.Random, bank: Hashes, category: str = "other") -> di
     if rng.random() < 0.2:
         media.append({"sha256": f"{rng.getrandbits(256):064x}"})
     evidence = {
-        "message_excerpt": rng.choice(TEXTS)[1],
+        "message_excerpt": generated_text(rng, rng.choice(LANGUAGES)),
         "media": media,
         "urls": [f"{rng.choice(URLS)}?ref={rng.getrandbits(32):x}"] if rng.random() < 0.4 else [],
     }
