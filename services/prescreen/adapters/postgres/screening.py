@@ -38,30 +38,47 @@ class PostgresScreeningStore:
         verdicts: Sequence[VerdictRow],
         shadows: Sequence[ShadowRow],
     ) -> None:
-        """Store the new case states, verdicts and shadow decisions (idempotently)."""
+        """Store the new case states, verdicts and shadow decisions (idempotently).
+
+        Each table gets one statement over arrays of the batch's rows (``unnest``), not one
+        execution per row: PostgreSQL plans and starts the statement once per batch.
+        """
         if verdicts:
-            await self._conn.executemany(
+            await self._conn.execute(
                 """INSERT INTO prescreen.verdicts (verdict_id, case_id, case_revision,
                        case_event_id, route, screened_category, severity, priority_hint,
                        policy_name, policy_version, qa_sample, screened_at, body)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                   SELECT v.verdict_id, v.case_id, v.case_revision, v.case_event_id, v.route,
+                          v.screened_category, v.severity, v.priority_hint, v.policy_name,
+                          v.policy_version, v.qa_sample, v.screened_at, v.body::json
+                   FROM unnest($1::uuid[], $2::uuid[], $3::integer[], $4::uuid[], $5::text[],
+                               $6::text[], $7::text[], $8::integer[], $9::text[],
+                               $10::integer[], $11::boolean[], $12::timestamptz[], $13::text[])
+                        AS v(verdict_id, case_id, case_revision, case_event_id, route,
+                             screened_category, severity, priority_hint, policy_name,
+                             policy_version, qa_sample, screened_at, body)
                    ON CONFLICT (verdict_id) DO NOTHING""",
-                [_values(v) for v in verdicts],
+                *_columns(verdicts),
             )
         if shadows:
-            await self._conn.executemany(
+            await self._conn.execute(
                 """INSERT INTO prescreen.shadow_decisions (verdict_id, policy_name,
                        policy_version, route, screened_category, severity, priority_hint,
                        agrees, decided_at)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                   SELECT * FROM unnest($1::uuid[], $2::text[], $3::integer[], $4::text[],
+                                        $5::text[], $6::text[], $7::integer[], $8::boolean[],
+                                        $9::timestamptz[])
                    ON CONFLICT (verdict_id) DO NOTHING""",
-                [_values(s) for s in shadows],
+                *_columns(shadows),
             )
         if states:
-            await self._conn.executemany(
+            # one row per case (the handler keeps each case's last state): an upsert may
+            # not touch a row twice in one statement
+            await self._conn.execute(
                 """INSERT INTO prescreen.case_screening (case_id, revision, report_count,
                        case_event_id, verdict_id, fingerprint, screened_at)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7)
+                   SELECT * FROM unnest($1::uuid[], $2::integer[], $3::integer[], $4::uuid[],
+                                        $5::uuid[], $6::text[], $7::timestamptz[])
                    ON CONFLICT (case_id) DO UPDATE SET revision = EXCLUDED.revision,
                        report_count = EXCLUDED.report_count,
                        case_event_id = EXCLUDED.case_event_id,
@@ -69,9 +86,11 @@ class PostgresScreeningStore:
                        screened_at = EXCLUDED.screened_at
                    WHERE (case_screening.revision, case_screening.report_count)
                        < (EXCLUDED.revision, EXCLUDED.report_count)""",
-                [_values(s) for s in states],
+                *_columns(states),
             )
 
 
-def _values(row: CaseScreening | VerdictRow | ShadowRow) -> tuple[object, ...]:
-    return tuple(getattr(row, name) for name in row.__slots__)
+def _columns(rows: Sequence[CaseScreening | VerdictRow | ShadowRow]) -> list[list[object]]:
+    """The rows' fields as one list per column, in the dataclass's field order."""
+    names = rows[0].__slots__
+    return [[getattr(row, name) for row in rows] for name in names]
