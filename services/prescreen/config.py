@@ -100,3 +100,8 @@ class PrescreenSettings(BaseSettings):
         description="Run the text screener in a child process, beside the others (uses a "
         "second core when there is one).",
     )
+    text_processes: int = Field(
+        default=1,
+        ge=1,
+        description="Child processes sharing each batch's text screening (with text_in_process).",
+    )

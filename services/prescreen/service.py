@@ -66,7 +66,9 @@ def build_engine(config: PrescreenSettings, banks: BankSet) -> ScreeningEngine:
         here = text_screener(
             config.rules, config.max_text_chars, config.reporter_words_weight, (), config.framing
         )
-        text = OffloadedScreener(factory, name=here.name, version=here.version)
+        text = OffloadedScreener(
+            factory, name=here.name, version=here.version, processes=config.text_processes
+        )
     else:
         text = factory()
     urls = UrlScreener(load_domain_lists(config.domains))

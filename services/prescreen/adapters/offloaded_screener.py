@@ -10,8 +10,9 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 
 from services.prescreen.core.model import (
     CaseInput,
@@ -88,6 +89,31 @@ def _screen_in_child(cases: list[_Texts]) -> list[_Result]:
     ]
 
 
+def _joined(parts: list[Future[list[_Result]]]) -> Future[list[_Result]]:
+    """One future of the parts' results, concatenated in order (the first failure, if any)."""
+    if len(parts) == 1:
+        return parts[0]
+    joined: Future[list[_Result]] = Future()
+    left = [len(parts)]
+    lock = threading.Lock()
+
+    def done(_: Future[list[_Result]]) -> None:
+        with lock:
+            left[0] -= 1
+            if left[0]:
+                return
+        for part in parts:
+            failed = CancelledError() if part.cancelled() else part.exception()
+            if failed is not None:
+                joined.set_exception(failed)
+                return
+        joined.set_result([r for p in parts for r in p.result()])
+
+    for part in parts:
+        part.add_done_callback(done)
+    return joined
+
+
 class OffloadedScreener:
     """A screener run in a child process; ``submit`` starts a batch, ``results`` waits for it.
 
@@ -97,30 +123,41 @@ class OffloadedScreener:
     one): the child builds its own screener with it.
     """
 
-    def __init__(self, factory: Callable[[], Screener], *, name: str, version: str) -> None:
+    def __init__(
+        self, factory: Callable[[], Screener], *, name: str, version: str, processes: int = 1
+    ) -> None:
+        if processes < 1:
+            raise ValueError("an offloaded screener needs at least one process")
         self.name = name
         self.version = version
         self._factory = factory
+        self._processes = processes
         self._pool = self._new_pool()
 
     def _new_pool(self) -> ProcessPoolExecutor:
         # spawn: a fresh interpreter, never a fork of a process with an event loop and threads
         return ProcessPoolExecutor(
-            max_workers=1,
+            max_workers=self._processes,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_start_child,
             initargs=(self._factory, os.getpid()),
         )
 
     def submit(self, cases: Sequence[CaseInput]) -> Future[list[_Result]]:
-        """Start screening a batch (the cases' texts) in the child; see :meth:`results`."""
+        """Start screening a batch (the cases' texts) in the children; see :meth:`results`.
+
+        With several processes the batch is cut into one run of cases each, screened side by
+        side; the future holds their results in the batch's order.
+        """
         payload = [_to_child(c) for c in cases]
+        size = -(-len(payload) // self._processes) or 1
+        runs = [payload[start : start + size] for start in range(0, len(payload), size)] or [[]]
         try:
-            return self._pool.submit(_screen_in_child, payload)
-        except RuntimeError:  # the pool broke (the child died): start another one
+            return _joined([self._pool.submit(_screen_in_child, run) for run in runs])
+        except RuntimeError:  # the pool broke (a child died): start another one
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = self._new_pool()
-            return self._pool.submit(_screen_in_child, payload)
+            return _joined([self._pool.submit(_screen_in_child, run) for run in runs])
 
     @staticmethod
     def results(future: Future[list[_Result]]) -> list[ScreenerResult]:

@@ -10,7 +10,7 @@ from shared.events import Category
 
 
 class PidScreener:
-    """Says which process screened each case; a case whose text is ``die`` kills it."""
+    """Says which process screened each case (and which case); a text ``die`` kills it."""
 
     name = "pid"
     version = "1"
@@ -24,10 +24,10 @@ class PidScreener:
                 self.version,
                 Usability.USED,
                 {Category.SPAM: 0.25},
-                (Finding("rule", Category.SPAM, f"pid-{os.getpid()}"),),
+                (Finding("rule", Category.SPAM, f"pid-{os.getpid()}", detail=case.case_id),),
                 ("note",),
             )
-            for _ in cases
+            for case in cases
         ]
 
 

@@ -40,3 +40,22 @@ def test_a_batch_is_screened_in_another_process_and_a_dead_child_is_replaced() -
         assert after.results[0].findings[0].ref != finding.ref  # a new child
     finally:
         offloaded.close()
+
+
+def test_children_sharing_a_batch_give_its_results_in_order() -> None:
+    offloaded = OffloadedScreener(offload_fixtures.make, name="pid", version="1", processes=2)
+    cases = [
+        CaseInput(f"c{n}", 1, Category.OTHER, texts=(TextItem("report", "hi"),)) for n in range(7)
+    ]
+    try:
+        results = offloaded.screen(cases)
+        assert [r.findings[0].detail for r in results] == [c.case_id for c in cases]
+        assert all(r.findings[0].ref != f"pid-{os.getpid()}" for r in results)
+        assert offloaded.screen([]) == []
+
+        dying = [*cases[:5], case("die"), cases[6]]  # in the second child's run
+        engine = ScreeningEngine([offloaded], load_policy(DEPLOY / "policy.yaml"))
+        assert {s.results[0].usability for s in engine.screen(dying)} == {Usability.UNAVAILABLE}
+        assert [r.findings[0].detail for r in offloaded.screen(cases)] == [c.case_id for c in cases]
+    finally:
+        offloaded.close()
