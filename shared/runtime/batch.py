@@ -284,6 +284,7 @@ class BatchProcessor(Generic[E]):
                 extra={"error": type(error).__name__},
             )
         row_id, events, handled = stored
+        self._outbox.hold(row_id)
         if handled.after_commit is not None:
             try:
                 handled.after_commit()

@@ -395,7 +395,14 @@ class ConsumerRunner(Generic[E]):
         async with self._settling:
             rows, self._unsettled_rows = self._unsettled_rows, []
             offsets, self._unsettled = self._unsettled, {}
-            await self._outbox.forget(rows)
+            try:
+                await self._outbox.forget(rows)
+            except Exception:
+                # Kept for the next settle: offsets never go past rows still to forget.
+                self._unsettled_rows[:0] = rows
+                for tp, offset in offsets.items():
+                    self._unsettled[tp] = max(self._unsettled.get(tp, 0), offset)
+                raise
             if not offsets:
                 return
             try:
@@ -414,7 +421,15 @@ class ConsumerRunner(Generic[E]):
             await self._retry.pause(every)  # what the next batches add is settled together
             self._acknowledged.clear()
             if self._unsettled or self._unsettled_rows:
-                await self._settle()
+                try:
+                    await self._settle()
+                except StopRequestedError:
+                    return
+                except Exception as error:  # noqa: BLE001 - kept, and settled at the next tick
+                    log.warning(
+                        "settling failed; will retry", extra={"error": type(error).__name__}
+                    )
+                    self._acknowledged.set()
 
     def _revoke_started(self) -> None:
         self._revoking = True

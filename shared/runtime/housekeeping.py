@@ -139,6 +139,8 @@ class Housekeeping:
                 service=self._service,
                 topic_prefix=self._settings.topic_prefix,
                 older_than_seconds=self._settings.outbox_orphan_seconds,
+                worker=outbox.worker,
+                held=outbox.held,
             )
         except StopRequestedError:
             return 0

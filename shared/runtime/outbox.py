@@ -72,6 +72,25 @@ class Outbox:
         self._topic_prefix = topic_prefix
         #: Deliveries still running after their request answered (kept from the collector).
         self._background: set[asyncio.Future[None]] = set()
+        #: Committed rows this process knows it still has to publish or forget. Any other row
+        #: carrying its worker id was lost track of (a commit reported as failed that did
+        #: commit, a forget that failed): the relay publishes those too, once they are old.
+        self._held: set[int] = set()
+
+    @property
+    def worker(self) -> int | None:
+        """The id of this process's liveness lock, written on the rows it stores."""
+        return self._worker
+
+    @property
+    def held(self) -> list[int]:
+        """The committed rows this process is still publishing or forgetting."""
+        return list(self._held)
+
+    def hold(self, row_id: int | None) -> None:
+        """Note that ``row_id`` committed: this process publishes and forgets it."""
+        if row_id is not None:
+            self._held.add(row_id)
 
     @property
     def publisher(self) -> Publisher:
@@ -133,6 +152,7 @@ class Outbox:
             await self._retry.run(
                 "outbox", lambda: outbox_table.forget(self._pool, ids, service=self._service)
             )
+            self._held.difference_update(ids)
 
     def _limit(self, topic: str) -> int:
         return self._publisher.limit(topic)
@@ -170,6 +190,7 @@ class Outbox:
             yield tx
             events = list(tx.handled.events) if tx.handled is not None else []
             row_id = await self.store(conn, events)
+        self.hold(row_id)
         if tx.handled is not None and tx.handled.after_commit is not None:
             try:
                 tx.handled.after_commit()

@@ -134,12 +134,17 @@ async def relay_orphans(
     service: str,
     topic_prefix: str,
     older_than_seconds: float,
+    worker: int | None = None,
+    held: Sequence[int] = (),
 ) -> int:
     """Publish (through ``deliver``) and delete rows a worker died before publishing.
 
     A row is orphaned as soon as the worker that stored it no longer holds its liveness
     lock (it died, and its session with it), or, for a row without a worker, once it is
-    older than ``older_than_seconds``. Rows of a live worker are in flight and left to it.
+    older than ``older_than_seconds``. Rows of another live worker are in flight and left to
+    it. Rows of the calling ``worker`` that are not among those it ``held`` are orphans too
+    once that old: it lost track of them (a commit reported as failed although it
+    committed), and nobody else would ever publish them while it lives.
     Only rows of this environment's topics (``topic_prefix``) are relayed, oldest first,
     locked (``SKIP LOCKED``) while being published so two relaying workers never publish
     the same row at once. Returns the number of rows relayed.
@@ -153,11 +158,16 @@ async def relay_orphans(
                 WHERE (o.topic_prefix = $1 OR o.topic_prefix IS NULL)
                   AND CASE WHEN o.worker IS NULL
                            THEN o.created_at < now() - make_interval(secs => $2)
+                           WHEN o.worker = $3
+                           THEN o.created_at < now() - make_interval(secs => $2)
+                                AND o.id <> ALL($4::bigint[])
                            ELSE {ORPHANED} END
                 ORDER BY o.id LIMIT 20 FOR UPDATE SKIP LOCKED
                 """,
                 topic_prefix,
                 older_than_seconds,
+                worker,
+                list(held),
             )
             if not rows:
                 return relayed

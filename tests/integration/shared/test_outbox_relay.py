@@ -3,6 +3,7 @@ and a privilege the service lost stops it instead of dead-lettering its stream."
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 
 import asyncpg
@@ -25,15 +26,18 @@ from tests.integration.conftest import MIGRATIONS, eventually, read_topic, runni
 from tests.integration.ingest.test_ingest import encode, report
 
 
-async def leave_row(db: asyncpg.Connection, settings: Settings, *, worker: int, key: bytes) -> None:
+async def leave_row(
+    db: asyncpg.Connection, settings: Settings, *, worker: int, key: bytes, age: float = 0.0
+) -> None:
     """An outbox row as a worker leaves it between its commit and its publication."""
     events = [Outbound(CASES.name, key, orjson.dumps({"left": key.decode()}))]
     await db.execute(
-        "INSERT INTO ingest.outbox (record_count, records, worker, topic_prefix) "
-        "VALUES (1, $1, $2, $3)",
+        "INSERT INTO ingest.outbox (record_count, records, worker, topic_prefix, created_at) "
+        "VALUES (1, $1, $2, $3, now() - make_interval(secs => $4))",
         encode_records(events),
         worker,
         settings.topic_prefix,
+        age,
     )
 
 
@@ -66,6 +70,37 @@ async def test_a_dead_workers_events_go_out_at_once_and_a_live_workers_are_left_
             await holder.close()
 
     assert await messages_written(settings, cases) == 2
+
+
+async def test_a_row_a_live_worker_lost_track_of_goes_out_once_it_is_old(
+    settings: Settings, db: asyncpg.Connection
+) -> None:
+    """A commit reported as failed that did commit leaves a row with a live worker's id.
+
+    Nobody else publishes it while that worker holds its lock, so the worker's own relay
+    does, once the row is older than the orphan age and is not among the rows the worker
+    is still publishing; a young row of its own is left alone meanwhile.
+    """
+    quick = settings.model_copy(update={"outbox_orphan_seconds": 60.0, "outbox_relay_seconds": 0.5})
+    cases = wire_name(CASES.name, settings.topic_prefix)
+    async with running(SPEC, quick):
+        worker = await eventually(
+            lambda: db.fetchval(
+                """SELECT l.objid::bigint FROM pg_locks l JOIN pg_stat_activity a USING (pid)
+                   WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1
+                     AND a.application_name = 'crible-ingest-lease'""",
+                LOCK_CLASS,
+            )
+        )
+        await leave_row(db, settings, worker=worker, key=b"young")
+        await leave_row(db, settings, worker=worker, key=b"lost-track-of", age=120)
+        relayed = await read_topic(settings, CASES.name, until=lambda rs: len(rs) >= 1)
+        assert [r.key for r in relayed] == [b"lost-track-of"]
+        await asyncio.sleep(3)  # six more relay rounds
+        young = await db.fetch("SELECT worker FROM ingest.outbox")
+        assert [r["worker"] for r in young] == [worker]
+
+    assert await messages_written(settings, cases) == 1
 
 
 async def test_rows_of_another_environment_are_not_relayed_into_this_one(
