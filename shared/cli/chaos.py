@@ -337,7 +337,11 @@ async def check(
         }
         outbox = 0
         for schema in OUTBOXES:
-            outbox += await conn.fetchval(f"SELECT count(*) FROM {schema}.outbox")
+            # This run's rows only: another environment's (a test's, left in the same
+            # database) are not this pipeline's to publish.
+            outbox += await conn.fetchval(
+                f"SELECT count(*) FROM {schema}.outbox WHERE topic_prefix = $1", ns
+            )
         accounts = await conn.fetchval(
             "SELECT count(*) FROM legal.accounts WHERE platform_user_id LIKE $1 || '%'", ns
         )

@@ -12,6 +12,8 @@ from shared.cli.chaos import chaos, table
 from shared.cli.chaos_plan import Plan
 from shared.cli.registry import Registry
 from shared.config import Settings
+from shared.runtime.contract import Outbound
+from shared.runtime.outbox_table import encode_records
 from tests.integration.shared.test_observe import free_port_run
 
 pytestmark = pytest.mark.integration
@@ -31,6 +33,13 @@ async def test_one_kill_per_service_under_load_keeps_every_invariant(
         metrics_base_port=free_port_run(len(SERVICES)),
         http_base_port=free_port_run(len(SERVICES)),
         env=(("CRIBLE_CONSUMER_SESSION_TIMEOUT_MS", "6000"),),
+    )
+    # Another environment's row in the same database (a test's, say) is not this run's to
+    # publish: its pipeline relays only its own prefix, and the check counts only those.
+    await db.execute(
+        "INSERT INTO ingest.outbox (record_count, records, worker, topic_prefix) "
+        "VALUES (1, $1, NULL, 'elsewhere.')",
+        encode_records([Outbound("cases", b"k", b"{}")]),
     )
     checks = await chaos(Registry(SERVICES), base_settings, plan=plan)
     print(table(checks))
