@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import asyncpg
+from aiokafka import errors as kafka_errors
 
 from shared import metrics
 from shared.config import Settings
@@ -31,6 +32,16 @@ log = logging.getLogger(__name__)
 
 #: The longest a round of broker questions may take before it counts as failed.
 KAFKA_CHECK_SECONDS = 10.0
+#: How long a broker that answers but has no group coordinator yet (a fresh broker creating
+#: its offsets topic, a coordinator moving after a broker restart) is given before it counts
+#: as an outage: the consumers wait for their coordinator by themselves meanwhile.
+COORDINATOR_GRACE_SECONDS = 30.0
+#: Errors of a broker that answers while its group coordinator is loading or moving.
+_COORDINATOR_SETTLING = (
+    kafka_errors.CoordinatorLoadInProgressError,
+    kafka_errors.CoordinatorNotAvailableError,
+    kafka_errors.NotCoordinatorError,
+)
 
 
 class Housekeeping:
@@ -109,6 +120,8 @@ class Housekeeping:
         while not self._stop.is_set():
             try:
                 await asyncio.wait_for(self._lag.update(self.groups()), KAFKA_CHECK_SECONDS)
+            except _COORDINATOR_SETTLING as error:
+                self.outages.failed("kafka", error, grace=COORDINATOR_GRACE_SECONDS)
             except Exception as error:  # noqa: BLE001 - logged once per outage, retried
                 self.outages.failed("kafka", error)
             else:

@@ -29,14 +29,26 @@ class Outages:
     def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._down: dict[str, _Outage] = {}
+        #: Dependencies failing within their grace: since when, and how many checks.
+        self._settling: dict[str, _Outage] = {}
 
-    def failed(self, dependency: str, error: BaseException) -> None:
-        """A check of ``dependency`` (``kafka``, ``database``) failed."""
+    def failed(self, dependency: str, error: BaseException, *, grace: float = 0.0) -> None:
+        """A check of ``dependency`` (``kafka``, ``database``) failed.
+
+        ``grace``: how long failures like this one may last before they are an outage (a
+        broker that answers while its group coordinator loads); 0 makes this one an outage.
+        """
         outage = self._down.get(dependency)
         if outage is not None:
             outage.failed_checks += 1
             return
-        self._down[dependency] = _Outage(self._clock(), 1, type(error).__name__)
+        now = self._clock()
+        settling = self._settling.setdefault(dependency, _Outage(now, 0, type(error).__name__))
+        settling.failed_checks += 1
+        if now - settling.since < grace:
+            return
+        self._down[dependency] = self._settling.pop(dependency)
+        self._down[dependency].error = type(error).__name__
         log.error(
             "%s unreachable: outage started",
             dependency,
@@ -45,6 +57,7 @@ class Outages:
 
     def succeeded(self, dependency: str) -> None:
         """A check of ``dependency`` succeeded."""
+        self._settling.pop(dependency, None)
         outage = self._down.pop(dependency, None)
         if outage is None:
             return

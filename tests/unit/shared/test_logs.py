@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 import pytest
+from aiokafka.errors import GroupCoordinatorNotAvailableError
 
 from shared.logs import REPEATED, RepeatFolder
 from shared.runtime.outages import Outages
@@ -85,3 +86,26 @@ def test_an_outage_is_logged_when_it_starts_and_when_it_ends(
     ]
     ended = caplog.records[1]
     assert (ended.outage_s, ended.failed_checks) == (39, 40)  # type: ignore[attr-defined]
+
+
+def test_a_coordinator_still_loading_is_an_outage_only_once_it_outlasts_its_grace(
+    clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    outages = Outages(clock=clock)
+    loading = GroupCoordinatorNotAvailableError()
+    with caplog.at_level(logging.WARNING, logger="shared.runtime.outages"):
+        for second in range(0, 30, 5):  # a fresh broker creating its offsets topic
+            clock.now = second
+            outages.failed("kafka", loading, grace=30)
+        outages.succeeded("kafka")
+        assert caplog.records == []
+        assert not outages.down("kafka")
+        for second in range(100, 140, 5):  # a coordinator that never comes
+            clock.now = second
+            outages.failed("kafka", loading, grace=30)
+    assert outages.down("kafka")
+    assert [r.getMessage() for r in caplog.records] == ["kafka unreachable: outage started"]
+    clock.now = 150
+    outages.succeeded("kafka")
+    ended = caplog.records[-1]
+    assert (ended.outage_s, ended.failed_checks) == (50, 8)  # type: ignore[attr-defined]
