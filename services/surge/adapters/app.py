@@ -127,6 +127,7 @@ class SurgeApp:
         written later, from a partition by then another process's (and dropped there).
         """
         del signal  # faust's signals name themselves to every receiver
+        self.health.revoked()
         self._held_writes.snapshot()
         await self._write_held()
 

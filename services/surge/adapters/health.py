@@ -117,6 +117,15 @@ class Health:
         logical = self._topology.logical
         return {(tp.topic, tp.partition): tp for tp in assigned if tp.topic in logical}
 
+    def revoked(self) -> None:
+        """Partitions are moving: every one held after the rebalance is looked through again.
+
+        A partition can leave and come back to this process between two checks; its held
+        windows may have been dropped by a flush meanwhile (it was not assigned then), and
+        only a look through finds them again.
+        """
+        self._owned = set()
+
     def _note_owned(self) -> None:
         """Hand the subject partitions newly recovered here to ``on_owned``."""
         owned = self._topology.assigned(SURGE_BY_SUBJECT)
