@@ -10,12 +10,16 @@ crawl, one offset per commit, for minutes:
   after it: its first record looks like it follows a hole, which faust counts as
   acknowledged (the "gap": the dropped records, and that record too). The dropped ones are
   committed unprocessed, and the records fetched again are discarded as read already;
+- a record fetched after that seek but before the flow resumes is dropped by faust's
+  fetch loop (its delivery is cancelled by the suspended flow) and counted as read: its
+  partition stops until the next rebalance, and the watchdog restarts the process;
 - its list of acknowledged offsets then holds offsets twice, and it commits only the first
   run of consecutive offsets of that sorted list: with duplicates, a run is two long.
 
 Here the records fetched before a partition was sought are skipped (the seek fetches them
-again), and the acknowledged offsets are deduplicated (those committed dropped) before
-faust picks the run to commit, so a duplicate from any other path cannot slow commits down.
+again), records are held while the flow is suspended, and the acknowledged offsets are
+deduplicated (those committed dropped) before faust picks the run to commit, so a duplicate
+from any other path cannot slow commits down.
 """
 
 from __future__ import annotations
@@ -50,14 +54,30 @@ class Consumer(driver.Consumer):
             if offset is not None:
                 self._committed_offset[tp] = offset or None
 
+    def seek_state(self, tp: TP) -> dict[str, int]:
+        """Seeks of ``tp`` so far, and when the batch being delivered was fetched (a log)."""
+        return {"seeks": self._seeks.get(tp, 0), "fetched_after": self._fetched_after.get(tp, 0)}
+
     async def _wait_next_records(self, timeout: float) -> Any:  # noqa: ASYNC109 - faust's
         fetched = await super()._wait_next_records(timeout)
         self._fetched_after = dict(self._seeks)
         return fetched
 
     async def getmany(self, timeout: float) -> AsyncIterator[tuple[TP, Message]]:  # noqa: ASYNC109
-        """The records of one fetch, less those of partitions sought since."""
+        """The records of one fetch, less those of partitions sought since.
+
+        A record is held while the flow is suspended: once its tables are recovered faust
+        resumes the stream partitions and seeks them *before* it resumes the flow, and its
+        fetch loop drops a record that arrives in between (its delivery is cancelled by the
+        suspension) while counting it as read; nothing reads it again until the next seek.
+        """
+        held: set[TP] | None = None  # the assignment once the fetch had to wait
         async for tp, message in super().getmany(timeout):
+            if not self.flow_active:
+                await self.can_resume_flow.wait()
+                held = self.assignment()
+            if held is not None and tp not in held:
+                continue  # moved away meanwhile: its new owner reads it
             if self._seeks.get(tp, 0) == self._fetched_after.get(tp, 0):
                 yield tp, message
 
