@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +17,7 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import TopicPartition
 from faust.exceptions import ConsumerNotStarted
 from faust.tables.recovery import Recovery
+from faust.types import TP
 
 from services.surge import metrics
 from services.surge.adapters.intake import INTAKE_GROUP, Intake
@@ -26,6 +28,9 @@ from shared.kafka import make_admin
 from shared.topics import REPORTS_ACCEPTED, SURGE_BY_SUBJECT, wire_name
 
 log = logging.getLogger(__name__)
+
+#: How often a recovery that lasts is reported, with what it still waits for.
+RECOVERY_REPORT_SECONDS = 20.0
 
 
 class AgentStalledError(RuntimeError):
@@ -57,6 +62,9 @@ class Health:
         self._owned: set[int] = set()
         #: Whether the process is stopping (readiness answers so at once).
         self.stopping = False
+        #: Since when the tables have been recovering, and when that was last reported.
+        self._recovering_since: float | None = None
+        self._reported_at = 0.0
 
     @property
     def _recovery(self) -> Recovery:
@@ -96,13 +104,46 @@ class Health:
         if not self._recovery.completed.is_set():
             # Agents wait for the tables: the clock starts once they can run.
             self._watchdog.forget(set())
+            await self._report_recovery()
             return
+        self._recovering_since = None
         self._watchdog.forget(set(watched))
         self._note_owned()
         highwaters = await self._highwaters(offsets, watched)
         # (The group's lag gauge is the runtime's, from the broker: Service.own_groups.)
         self._update_sizes()
         self._raise_if_stalled(highwaters)
+
+    async def _report_recovery(self) -> None:
+        """Every ``RECOVERY_REPORT_SECONDS`` of a recovery, what it still waits for.
+
+        faust says only that no event came; an operator needs to know how far each
+        changelog partition is read (the consumer's position) against what recovery counted.
+        """
+        now = time.monotonic()
+        if self._recovering_since is None:
+            self._recovering_since = self._reported_at = now
+            return
+        if now - self._reported_at < RECOVERY_REPORT_SECONDS:
+            return
+        self._reported_at = now
+        consumer = self._topology.app.consumer
+        waiting = []
+        for tp, stats in self._recovery.active_stats().items():
+            try:
+                # aiokafka may wait for a position it has to look up: bounded.
+                position = await asyncio.wait_for(consumer.position(tp), timeout=2)
+            except Exception:  # noqa: BLE001 - a diagnosis; the partition may have moved
+                position = None
+            paused = tp in getattr(consumer, "_paused_partitions", ())  # faust has no getter
+            waiting.append(
+                f"{tp.topic}[{tp.partition}] recovered to {stats.offset} of {stats.highwater}, "
+                f"position {position}, {'paused' if paused else 'fetching'}"
+            )
+        log.warning(
+            "tables still recovering",
+            extra={"seconds": round(now - self._recovering_since), "waiting_for": waiting},
+        )
 
     def _raise_if_ended(self, intake_task: asyncio.Task[None]) -> None:
         crash = self._topology.app.crash_reason
@@ -154,9 +195,28 @@ class Health:
             metrics.STALLS.labels(self._topology.logical[topic]).inc()
             log.critical(
                 "agent stopped consuming with lag; exiting for a restart",
-                extra={"topic": self._topology.logical[topic], "partition": partition},
+                extra={
+                    "topic": self._topology.logical[topic],
+                    "partition": partition,
+                    "highwater": highwaters.get((topic, partition)),
+                    "consumer": self._consumer_state(TP(topic, partition)),
+                },
             )
         raise AgentStalledError(f"no progress for {self._stall_seconds} s with lag")
+
+    def _consumer_state(self, tp: TP) -> dict[str, object]:
+        """What faust's consumer knows of ``tp``: the diagnosis of a stall, for the log."""
+        consumer = self._topology.app.consumer
+        known = {
+            "assigned": tp in consumer.assignment(),
+            "paused": tp in getattr(consumer, "_paused_partitions", ()),
+            "read_offset": getattr(consumer, "_read_offset", {}).get(tp),
+            "committed": getattr(consumer, "_committed_offset", {}).get(tp),
+            "acked": len(getattr(consumer, "_acked", {}).get(tp, ())),
+            "flow_active": getattr(consumer, "flow_active", None),
+        }
+        known.update(getattr(consumer, "seek_state", lambda _tp: {})(tp))
+        return known
 
     async def _committed(self, offsets: AIOKafkaConsumer, partitions: list[Any]) -> dict[Any, int]:
         """Where the groups stand on newly assigned partitions.
