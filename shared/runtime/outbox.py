@@ -118,7 +118,12 @@ class Outbox:
     async def deliver(self, row_ids: Sequence[int], events: Sequence[Outbound]) -> None:
         """Publish committed ``events`` (and dead letters), then forget their outbox rows."""
         await self.publish(events)
-        await self.forget(row_ids)
+        try:
+            await self.forget(row_ids)
+        except Exception:
+            # Nothing here tries again: let the relay delete them (publishing them again).
+            self._held.difference_update(row_ids)
+            raise
 
     async def publish(self, events: Sequence[Outbound]) -> None:
         """Publish committed ``events`` (and dead letters) and wait for Kafka's acknowledgement.
