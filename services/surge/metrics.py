@@ -31,3 +31,9 @@ STALLS = Counter(
     "for its supervisor to restart it).",
     ["topic"],
 )
+READ_AGAIN = Counter(
+    "crible_surge_read_again_total",
+    "Times a partition whose lag stopped moving was read again from its next offset to "
+    "process (records faust's consumer lost track of around a rebalance), before any stall.",
+    ["topic"],
+)

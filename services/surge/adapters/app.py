@@ -44,7 +44,12 @@ class SurgeApp:
     def __init__(self, settings: Settings, surge: SurgeSettings) -> None:
         self.settings = settings
         self.surge = surge
-        self.watchdog = Watchdog(stall_seconds=surge.stall_seconds, clock=time.monotonic)
+        self.watchdog = Watchdog(
+            stall_seconds=surge.stall_seconds,
+            # Twice more before the stall: a lost record is read again well before it.
+            reread_seconds=surge.stall_seconds / 3,
+            clock=time.monotonic,
+        )
         self._held_writes = HeldWrites()
         #: The watchdog's own client for offsets (outside faust and any group).
         self._offsets: AIOKafkaConsumer | None = None

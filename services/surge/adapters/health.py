@@ -22,6 +22,7 @@ from faust.types import TP
 from services.surge import metrics
 from services.surge.adapters.intake import INTAKE_GROUP, Intake
 from services.surge.adapters.topology import GROUP, Topology
+from services.surge.adapters.transport import Consumer
 from services.surge.core.watchdog import Partition, Watchdog
 from shared.config import Settings
 from shared.kafka import make_admin
@@ -112,7 +113,29 @@ class Health:
         highwaters = await self._highwaters(offsets, watched)
         # (The group's lag gauge is the runtime's, from the broker: Service.own_groups.)
         self._update_sizes()
+        await self._read_again(highwaters)
         self._raise_if_stalled(highwaters)
+
+    async def _read_again(self, highwaters: dict[Partition, int]) -> None:
+        """Partitions of faust's topics whose lag stopped moving: read from where they are."""
+        consumer = self._topology.app.consumer
+        for (topic, partition), offset in self._watchdog.to_read_again(highwaters).items():
+            tp = TP(topic, partition)
+            if not isinstance(consumer, Consumer) or tp not in consumer.assignment():
+                continue  # the intake's (a plain consumer of its own) or moved away
+            state = self._consumer_state(tp)
+            await consumer.read_again(tp, offset)
+            metrics.READ_AGAIN.labels(self._topology.logical[topic]).inc()
+            log.warning(
+                "partition stopped with lag; reading it again from the next offset to process",
+                extra={
+                    "topic": self._topology.logical[topic],
+                    "partition": partition,
+                    "offset": offset,
+                    "highwater": highwaters.get((topic, partition)),
+                    "consumer": state,
+                },
+            )
 
     async def _report_recovery(self) -> None:
         """Every ``RECOVERY_REPORT_SECONDS`` of a recovery, what it still waits for.

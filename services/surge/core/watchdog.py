@@ -3,8 +3,10 @@
 faust restarts an agent that raises, but an agent can also hang or die without a trace
 after long runs: its partitions stay assigned to the process and nothing moves. The
 watchdog compares, per partition, the next offset to process with the high-water mark: lag
-that does not move for ``stall_seconds`` is a stall, and the process exits non-zero so that
-its supervisor (``crible run all``, or Kubernetes) starts a fresh one.
+that does not move for ``reread_seconds`` is read again from the next offset to process
+(faust's consumer can lose track of records around a rebalance), and lag that does not move
+for ``stall_seconds`` is a stall: the process exits non-zero so that its supervisor
+(``crible run all``, or Kubernetes) starts a fresh one.
 """
 
 from __future__ import annotations
@@ -20,13 +22,17 @@ Partition = tuple[str, int]
 class _Progress:
     next_offset: int
     moved_at: float
+    reread_at: float = float("-inf")
 
 
 class Watchdog:
     """Progress per partition, as the agents report it, against the high-water marks."""
 
-    def __init__(self, *, stall_seconds: float, clock: Callable[[], float]):
+    def __init__(
+        self, *, stall_seconds: float, clock: Callable[[], float], reread_seconds: float = 15.0
+    ):
         self._stall = stall_seconds
+        self._reread = reread_seconds
         self._clock = clock
         self._progress: dict[Partition, _Progress] = {}
 
@@ -64,12 +70,31 @@ class Watchdog:
 
     def stalled(self, highwaters: Mapping[Partition, int]) -> list[Partition]:
         """Partitions with lag whose progress has not moved for ``stall_seconds``."""
+        return self._still(highwaters, self._stall)
+
+    def to_read_again(self, highwaters: Mapping[Partition, int]) -> dict[Partition, int]:
+        """Partitions whose lag has not moved for ``reread_seconds``, and where to read from.
+
+        The next offset to process, once per ``reread_seconds`` of no progress: records the
+        consumer lost track of around a rebalance are read again from there before the
+        process gives up at ``stall_seconds``.
+        """
         now = self._clock()
-        stalled = []
+        due = {}
+        for tp in self._still(highwaters, self._reread):
+            progress = self._progress[tp]
+            if now - max(progress.moved_at, progress.reread_at) >= self._reread:
+                progress.reread_at = now
+                due[tp] = progress.next_offset
+        return due
+
+    def _still(self, highwaters: Mapping[Partition, int], seconds: float) -> list[Partition]:
+        now = self._clock()
+        still = []
         for tp, lag in self.lag(highwaters).items():
             progress = self._progress[tp]
             if lag == 0:
                 progress.moved_at = now  # idle, not stalled: the clock starts at new lag
-            elif now - progress.moved_at >= self._stall:
-                stalled.append(tp)
-        return stalled
+            elif now - progress.moved_at >= seconds:
+                still.append(tp)
+        return still

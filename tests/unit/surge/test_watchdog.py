@@ -54,3 +54,37 @@ def test_partitions_no_longer_assigned_are_forgotten() -> None:
 
     assert not dog.known(("t", 0))
     assert dog.known(("t", 1))
+
+
+def test_lag_that_stops_moving_is_read_again_from_the_next_offset_before_any_stall() -> None:
+    clock = Clock()
+    dog = Watchdog(stall_seconds=60, reread_seconds=20, clock=clock)
+    dog.processed("t", 0, 9)
+
+    clock.now = 19
+    assert dog.to_read_again({("t", 0): 20}) == {}
+    clock.now = 21
+    assert dog.to_read_again({("t", 0): 20}) == {("t", 0): 10}
+    clock.now = 30
+    assert dog.to_read_again({("t", 0): 20}) == {}  # once per 20 s of no progress
+    clock.now = 41
+    assert dog.to_read_again({("t", 0): 20}) == {("t", 0): 10}
+    assert dog.stalled({("t", 0): 20}) == []
+    clock.now = 45
+    dog.processed("t", 0, 19)  # read again, and processed; then more lag
+    clock.now = 60
+    assert dog.to_read_again({("t", 0): 30}) == {}
+    clock.now = 66
+    assert dog.to_read_again({("t", 0): 30}) == {("t", 0): 20}
+    clock.now = 100
+    assert dog.stalled({("t", 0): 30}) == []  # 55 s since it moved
+    clock.now = 106
+    assert dog.stalled({("t", 0): 30}) == [("t", 0)]
+
+
+def test_an_idle_partition_is_never_read_again() -> None:
+    clock = Clock()
+    dog = Watchdog(stall_seconds=60, reread_seconds=20, clock=clock)
+    dog.processed("t", 0, 9)
+    clock.now = 100
+    assert dog.to_read_again({("t", 0): 10}) == {}
