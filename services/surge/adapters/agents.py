@@ -33,6 +33,7 @@ from services.surge.core.records import (
 from services.surge.core.reporters import ReporterState
 from services.surge.core.stages import annotate, count, flush, since_key
 from services.surge.core.watchdog import Watchdog
+from services.surge.core.windows import SubjectState
 from shared import metrics as shared_metrics
 from shared.events.surge import SurgeSignal
 from shared.runtime.deadletter import dead_letter
@@ -140,7 +141,9 @@ class Agents:
             if counted.replays:
                 metrics.REPLAYS.inc(counted.replays)
             metrics.RECORDS.labels("subjects").inc(len(records))
-            self._sweeps.subjects(partition, max(r.at for r in records))
+            for key, state in self._sweeps.subjects(partition, max(r.at for r in records)):
+                self._held.pop(key, None)
+                await self._flush_one(key, state)
         self._progress(events)
 
     async def flush(self) -> None:
@@ -156,14 +159,20 @@ class Agents:
         for key, partition in held.items():
             store = Deferred(self._topology.subjects, partition, self._dirty)
             state = store.get(key)
-            if partition not in assigned or state is None or state.parts is None:
+            if partition not in assigned or state is None:
                 continue
-            due = flush(state, policy=self._policy)
-            if due:
-                subject = subject_of(state.parts)
-                for burst in due:
-                    await self._send_signal(key, signal(subject, burst, now=datetime.now(UTC)))
+            if await self._flush_one(key, state):
                 store[key] = state
+
+    async def _flush_one(self, key: bytes, state: SubjectState) -> bool:
+        """Publish the last figures of ``state``'s grown windows; whether any was due."""
+        if state.parts is None:
+            return False
+        due = flush(state, policy=self._policy)
+        subject = subject_of(state.parts)
+        for burst in due:
+            await self._send_signal(key, signal(subject, burst, now=datetime.now(UTC)))
+        return bool(due)
 
     def look_through(self, partitions: set[int]) -> None:
         """Hold for a flush every subject of ``partitions`` that has published windows."""

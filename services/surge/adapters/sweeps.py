@@ -15,6 +15,7 @@ from services.surge.adapters.topology import PARTITIONS, Topology
 from services.surge.core.policy import Policy
 from services.surge.core.records import partition_for
 from services.surge.core.reporters import expired
+from services.surge.core.windows import SubjectState
 from shared.topics import SURGE_BY_REPORTER, SURGE_BY_SUBJECT, TopicSpec
 
 #: Reporters read from disk per partition and sweep.
@@ -37,19 +38,25 @@ class Sweeps:
         #: Where each partition's sweep of reporters on disk resumes (None: from the start).
         self._cursors: dict[int, bytes | None] = {}
 
-    def subjects(self, partition: int, at: int) -> None:
-        """Drop the subjects and baselines whose windows all ended."""
+    def subjects(self, partition: int, at: int) -> list[tuple[bytes, SubjectState]]:
+        """Drop the subjects and baselines whose windows all ended.
+
+        Returns the dropped subjects that had published windows, with their last state: the
+        caller publishes what grew since (a flush), so a window's last figures go out even
+        when the sweep comes before the flush.
+        """
         if not self._due("subjects", partition, at):
-            return
+            return []
         horizon = self._policy.horizon_seconds
         before = {
             p: mark - horizon for p, mark in self._marks("subjects", SURGE_BY_SUBJECT).items()
         }
         if not before:
-            return
-        self._expire_subjects(before)
+            return []
+        dropped = self._expire_subjects(before)
         self._expire_categories(before)
         self.update_sizes()
+        return dropped
 
     def reporters(self, partition: int, at: int) -> None:
         """Drop the reporters inactive for longer than the retention."""
@@ -123,9 +130,10 @@ class Sweeps:
             if (stage, p) in self._watermarks
         }
 
-    def _expire_subjects(self, before: dict[int, int]) -> None:
+    def _expire_subjects(self, before: dict[int, int]) -> list[tuple[bytes, SubjectState]]:
         latest_before = max(before.values())
         table = self._topology.subjects
+        dropped = []
         for key in list(table.keys()):
             state = table.get(key)
             latest = None if state is None else state.latest
@@ -134,6 +142,9 @@ class Sweeps:
             where = partition_for(key.decode(), PARTITIONS)
             if where in before and (latest is None or latest < before[where]):
                 Deferred(table, where, self._dirty).delete(key)
+                if state is not None and state.emitted:
+                    dropped.append((key, state))
+        return dropped
 
     def _expire_categories(self, before: dict[int, int]) -> None:
         table = self._topology.categories

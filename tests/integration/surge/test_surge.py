@@ -148,6 +148,34 @@ async def test_a_burst_yields_one_signal_id_per_window_whose_figures_only_grow(
     assert _data_dirs(Path(tempfile.gettempdir()), surge.topic_prefix)
 
 
+async def test_a_subject_swept_away_before_its_flush_still_publishes_its_last_figures(
+    surge: Settings, producer: AIOKafkaProducer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A late burst grows by less than the republish step, so its last figures wait for a
+    flush; a newer report on its partition ends its windows first, and the sweep drops the
+    subject: the figures it grew to go out then (no flush runs in this test)."""
+    monkeypatch.setenv("CRIBLE_SURGE_SWEEP_SECONDS", "0.2")
+    no_flush = surge.model_copy(update={"housekeeping_seconds": 600.0})
+    late = NOW - timedelta(days=2)
+    where = partition_for("channel:late", SURGE_BY_SUBJECT.partitions)
+    partner = next(
+        f"now{n}"
+        for n in itertools.count()
+        if partition_for(f"channel:now{n}", SURGE_BY_SUBJECT.partitions) == where
+    )
+    async with running(SPEC, no_flush):
+        await publish(producer, surge, "late", burst("late", [f"l{n}" for n in range(20)], at=late))
+        await read_signals(no_flush, lambda s: set(largest(s, "late").values()) == {20})
+        more = burst("late", [f"m{n}" for n in range(3)], at=late + timedelta(seconds=20))
+        await publish(producer, surge, "late", more)  # 23 < 20 x 1.25: held for a flush
+        await asyncio.sleep(2)
+        await publish(producer, surge, partner, burst(partner, ["p0"]))
+        found = await read_signals(no_flush, lambda s: set(largest(s, "late").values()) == {23})
+
+    assert set(largest(found, "late").values()) == {23}
+    assert len(largest(found, "late")) == 10  # every 10-minute window holding the minute
+
+
 def _databases(where: Path) -> set[str]:
     """faust's RocksDB databases of the reporters table: one per partition, "<table>-<p>.db"."""
     return {p.name for p in where.rglob("surge.reporters.changelog-*.db")}
