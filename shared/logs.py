@@ -130,11 +130,26 @@ def _identity(record: logging.LogRecord) -> tuple[object, ...]:
     return (record.name, record.levelno, record.getMessage(), extras, error)
 
 
+def rebalance_commits_are_warnings(record: logging.LogRecord) -> bool:
+    """Aiokafka's "OffsetCommit failed ... will rejoin" as a warning, not an error.
+
+    A commit refused because the group moved on (a rebalance) is routine: the client
+    rejoins by itself and the records are read again by their new owner. An ERROR line for
+    it would page an operator for nothing.
+    """
+    if record.levelno == logging.ERROR and record.name.startswith("aiokafka"):
+        message = record.getMessage()
+        if message.startswith("OffsetCommit failed") and "will rejoin" in message:
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+    return True
+
+
 def configure_logging(service: str, level: str = "INFO", *, fold_seconds: float = 30.0) -> None:
     """Send every log record of the process to stderr as JSON lines, repeats folded."""
     global _FOLDER  # noqa: PLW0603 - the process's one folder, replaced when reconfigured
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter(service))
+    handler.addFilter(rebalance_commits_are_warnings)
     if _FOLDER is not None:
         _FOLDER.flush()
         _FOLDER = None

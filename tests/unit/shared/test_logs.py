@@ -8,7 +8,7 @@ import logging
 import pytest
 from aiokafka.errors import GroupCoordinatorNotAvailableError
 
-from shared.logs import REPEATED, RepeatFolder
+from shared.logs import REPEATED, RepeatFolder, rebalance_commits_are_warnings
 from shared.runtime.outages import Outages
 
 
@@ -109,3 +109,16 @@ def test_a_coordinator_still_loading_is_an_outage_only_once_it_outlasts_its_grac
     outages.succeeded("kafka")
     ended = caplog.records[-1]
     assert (ended.outage_s, ended.failed_checks) == (50, 8)  # type: ignore[attr-defined]
+
+
+def test_a_commit_refused_by_a_rebalance_is_a_warning_and_other_errors_stay_errors() -> None:
+    refused = record(
+        "OffsetCommit failed for group g due to group error ([Error 22] "
+        "IllegalGenerationError: g), will rejoin"
+    )
+    refused.name = "aiokafka.consumer.group_coordinator"
+    other = record("Unable connect to node with id 1")
+    assert rebalance_commits_are_warnings(refused)
+    assert rebalance_commits_are_warnings(other)
+    assert (refused.levelno, refused.levelname) == (logging.WARNING, "WARNING")
+    assert other.levelno == logging.ERROR
