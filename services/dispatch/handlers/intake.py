@@ -25,7 +25,7 @@ from services.dispatch.core.reasons import Catalogue
 from services.dispatch.core.sla import SlaConfig
 from services.dispatch.core.statements import AUTOMATIC_OUTCOME, Restriction, statement_of
 from services.dispatch.handlers.statement_events import issued, outbound
-from services.dispatch.ports import KnownCase, Preservation, QueuedVerdict, VerdictStore
+from services.dispatch.ports import Key, KnownCase, Preservation, QueuedVerdict, VerdictStore
 from shared.events.decisions import StatementIssued
 from shared.events.enforcement import EVIDENCE_CATEGORIES
 from shared.events.reports import Category, SubjectKind
@@ -85,8 +85,7 @@ async def take_verdicts(
     """Queue, update or record each verdict (with its record's bytes); act on act_now."""
     keys = sorted({(v.case_id, v.case_revision) for v, _ in verdicts})
     known = await store.known(keys)
-    counts = {(v.case_id, v.case_revision): v.reporter_count for v, _ in verdicts}
-    facts = await store.facts(keys, counts, now)
+    facts = await store.facts(keys, _reporter_counts(verdicts), now)
     surges = await store.surges(v.subject.key() for v, _ in verdicts)
     result = IntakeResult()
     statements: list[StatementIssued] = []
@@ -137,6 +136,19 @@ async def take_verdicts(
     await store.save_verdicts(queued)  # one round trip for the batch
     await store.keep_statements(statements)
     return result
+
+
+def _reporter_counts(verdicts: Sequence[tuple[ScreeningVerdict, bytes]]) -> dict[Key, int]:
+    """Each case revision's reporters as its newest verdict of the batch counts them.
+
+    That verdict's row is the one the batch leaves, ranked as it would be on its own.
+    """
+    newest: dict[Key, ScreeningVerdict] = {}
+    for verdict, _ in verdicts:
+        key = (verdict.case_id, verdict.case_revision)
+        if key not in newest or verdict.report_count > newest[key].report_count:
+            newest[key] = verdict
+    return {key: verdict.reporter_count for key, verdict in newest.items()}
 
 
 def _evidence(verdict: ScreeningVerdict, action_id: uuid.UUID, now: datetime) -> Preservation:

@@ -127,3 +127,17 @@ async def test_velocity_is_over_the_case_s_own_life() -> None:
     assert store.saved[burst, 1].rank.reports_per_hour > 50
     assert store.saved[burst, 1].rank.rank_at < store.saved[slow, 1].rank.rank_at
     assert store.saved[burst, 1].rank.facts.reports == 15
+
+
+async def test_a_batch_ranks_each_case_as_its_newest_verdict_alone_would() -> None:
+    batched, alone, case_id = FakeVerdictStore(), FakeVerdictStore(), uuid.uuid4()
+    newest = verdict(case_id, NOW, report_count=3, reporter_count=2)
+    await take(
+        batched,
+        verdict(case_id, NOW, report_count=1, reporter_count=1),
+        newest,
+        verdict(case_id, NOW, report_count=2, reporter_count=1),  # older: ignored
+    )
+    await take(alone, newest)
+    assert batched.saved[case_id, 1].rank == alone.saved[case_id, 1].rank
+    assert batched.saved[case_id, 1].rank.crowd.reporter_weight == 2.0
