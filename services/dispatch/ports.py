@@ -205,8 +205,8 @@ class StatementStore(Protocol):
 class EvidenceStore(Protocol):
     """Where preserved evidence is kept for the authorities."""
 
-    async def preserve(self, evidence: Preservation) -> None:
-        """Keep the evidence of a case revision (the first preservation stands)."""
+    async def preserve(self, evidence: Sequence[Preservation]) -> None:
+        """Keep the evidence of each case revision (the first preservation stands)."""
         ...
 
 

@@ -155,14 +155,16 @@ async def decide(
     ):
         # Kept here, in the action's transaction, before the platform removes anything.
         await store.preserve(
-            Preservation(
-                case=target,
-                category=stored.case.category,
-                action_id=action_id,
-                subject=stored.subject.model_dump(mode="json", exclude_none=True),
-                matches=[m for s in stored.screeners for m in s.get("matches") or ()],
-                preserved_at=now,
-            )
+            [
+                Preservation(
+                    case=target,
+                    category=stored.case.category,
+                    action_id=action_id,
+                    subject=stored.subject.model_dump(mode="json", exclude_none=True),
+                    matches=[m for s in stored.screeners for m in s.get("matches") or ()],
+                    preserved_at=now,
+                )
+            ]
         )
     await store.keep_statements(statements)
     result = DecisionResult(

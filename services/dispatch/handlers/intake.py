@@ -89,6 +89,7 @@ async def take_verdicts(
     surges = await store.surges(v.subject.key() for v, _ in verdicts)
     result = IntakeResult()
     statements: list[StatementIssued] = []
+    preserved: list[Preservation] = []
     queued: list[QueuedVerdict] = []
     for verdict, raw in verdicts:
         key = (verdict.case_id, verdict.case_revision)
@@ -99,8 +100,7 @@ async def take_verdicts(
         if verdict.route is Route.ACT_NOW and action_id is None:
             action_id = automatic_action_id(*key)
             if verdict.screened_category in EVIDENCE_CATEGORIES:
-                # Kept in the action's own transaction, before the platform removes anything.
-                await store.preserve(_evidence(verdict, action_id, now))
+                preserved.append(_evidence(verdict, action_id, now))
             event, statement = _automatic_action(verdict, action_id, now, catalogue)
             result.events.append(event)
             if statement is not None:
@@ -133,7 +133,10 @@ async def take_verdicts(
             )
         )
         known[key] = KnownCase(verdict.report_count, state, action_id, opened_at)
-    await store.save_verdicts(queued)  # one round trip for the batch
+    if preserved:
+        # Kept in the actions' own transaction, before the platform removes anything.
+        await store.preserve(preserved)
+    await store.save_verdicts(queued)
     await store.keep_statements(statements)
     return result
 

@@ -93,9 +93,10 @@ class FakeVerdictStore(FakeFacts):
                 one = replace(one, due_at=min(before.due_at, one.due_at))  # noqa: PLW2901
             self.saved[key] = one
 
-    async def preserve(self, evidence: Preservation) -> None:
-        if all(p.case != evidence.case for p in self.preserved):
-            self.preserved.append(evidence)
+    async def preserve(self, evidence: Sequence[Preservation]) -> None:
+        for one in evidence:
+            if all(p.case != one.case for p in self.preserved):
+                self.preserved.append(one)
 
     async def keep_statements(self, statements: Sequence[StatementIssued]) -> None:
         self.statements.extend(statements)
@@ -203,8 +204,8 @@ class FakeReviewStore:
     async def record_appeal(self, appeal: AppealRecord) -> None:
         self.appeals.append(appeal)
 
-    async def preserve(self, evidence: Preservation) -> None:
-        self.preserved.append(evidence)
+    async def preserve(self, evidence: Sequence[Preservation]) -> None:
+        self.preserved.extend(evidence)
 
     async def keep_statements(self, statements: Sequence[StatementIssued]) -> None:
         self.statements.extend(statements)

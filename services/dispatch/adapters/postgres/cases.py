@@ -195,7 +195,7 @@ class PostgresReviews:
             appeal.filed_by,
         )
 
-    async def preserve(self, evidence: Preservation) -> None:
+    async def preserve(self, evidence: Sequence[Preservation]) -> None:
         """See ``evidence.preserve``."""
         await preserve(self.conn, evidence)
 

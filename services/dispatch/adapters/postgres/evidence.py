@@ -24,24 +24,41 @@ _REPORTS = """coalesce((SELECT jsonb_agg(jsonb_build_object(
                WHERE r.case_id = {case} AND r.revision = {revision}), '[]'::jsonb)"""
 
 
-async def preserve(conn: Connection, evidence: Preservation) -> None:
-    """Keep the evidence of a case revision (the first preservation stands)."""
-    until, basis = keep_until(evidence.category, evidence.preserved_at)
+async def preserve(conn: Connection, evidence: Sequence[Preservation]) -> None:
+    """Keep the evidence of each case revision (the first preservation stands).
+
+    One statement over arrays (``unnest``) for all of them.
+    """
+    rows = []
+    for one in evidence:
+        until, basis = keep_until(one.category, one.preserved_at)
+        rows.append(
+            (
+                one.case[0],
+                one.case[1],
+                one.category.value,
+                one.action_id,
+                orjson.dumps(dict(one.subject)).decode(),
+                orjson.dumps([dict(m) for m in one.matches]).decode(),
+                one.preserved_at,
+                until,
+                basis,
+            )
+        )
+    if not rows:
+        return
     await conn.execute(
         f"""INSERT INTO dispatch.preserved_evidence (case_id, revision, category, action_id,
                 subject, matches, reports, preserved_at, keep_until, basis)
-            VALUES ($1, $2, $3, $4, $5, $6, {_REPORTS.format(case="$1", revision="$2")},
-                    $7, $8, $9)
+            SELECT e.case_id, e.revision, e.category, e.action_id, e.subject::json,
+                   e.matches::json, {_REPORTS.format(case="e.case_id", revision="e.revision")},
+                   e.preserved_at, e.keep_until, e.basis
+            FROM unnest($1::uuid[], $2::int[], $3::text[], $4::uuid[], $5::text[], $6::text[],
+                        $7::timestamptz[], $8::timestamptz[], $9::text[])
+                 AS e (case_id, revision, category, action_id, subject, matches,
+                       preserved_at, keep_until, basis)
             ON CONFLICT (case_id, revision) DO NOTHING""",
-        evidence.case[0],
-        evidence.case[1],
-        evidence.category.value,
-        evidence.action_id,
-        orjson.dumps(dict(evidence.subject)).decode(),
-        orjson.dumps([dict(m) for m in evidence.matches]).decode(),
-        evidence.preserved_at,
-        until,
-        basis,
+        *(list(column) for column in zip(*rows, strict=True)),
     )
 
 

@@ -23,7 +23,7 @@ class PostgresFollowers(PostgresRanking):
 
     async def store_reports(self, reports: Sequence[ReportAccepted]) -> None:
         """Keep each report once."""
-        rows = []
+        rows: list[tuple[object, ...]] = []
         for accepted in reports:
             report = accepted.report
             evidence = None
@@ -44,11 +44,21 @@ class PostgresFollowers(PostgresRanking):
                     report.reported_at,
                 )
             )
-        await self.conn.executemany(
+        if not rows:
+            return
+        # One statement over arrays for the batch; a report seen before, or twice in the
+        # batch, is kept once.
+        await self.conn.execute(
             """INSERT INTO dispatch.case_reports (case_id, revision, report_id, reporter_id,
                    language, category, text, evidence, reported_at)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING""",
-            rows,
+               SELECT r.case_id, r.revision, r.report_id, r.reporter_id, r.language,
+                      r.category, r.text, r.evidence::json, r.reported_at
+               FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[],
+                           $6::text[], $7::text[], $8::text[], $9::timestamptz[])
+                    AS r (case_id, revision, report_id, reporter_id, language, category,
+                          text, evidence, reported_at)
+               ON CONFLICT DO NOTHING""",
+            *(list(column) for column in zip(*rows, strict=True)),
         )
 
     async def refresh_evidence(self, keys: Sequence[Key]) -> None:

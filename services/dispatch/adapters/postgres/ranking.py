@@ -23,39 +23,50 @@ async def case_facts(
     """Each case revision's facts from its stored reports and its reporters' weights.
 
     Reporters whose reports have not arrived yet count as neutral (1.0): the verdict gives
-    their number before the reports consumer has stored them.
+    their number before the reports consumer has stored them; so do reporters without a
+    stored weight. One row per case revision, with the weights its reporters have stored.
     """
     rows = await conn.fetch(
-        """SELECT cr.case_id, cr.revision, cr.reporter_id, count(*) AS reports,
-                  min(cr.reported_at) AS first_at, min(rp.weight) AS weight,
-                  min(rp.updated_at) AS updated_at
-           FROM dispatch.case_reports cr
-           LEFT JOIN dispatch.reporters rp ON rp.reporter_id = cr.reporter_id
-           WHERE (cr.case_id, cr.revision) IN (SELECT * FROM unnest($1::uuid[], $2::int[]))
-           GROUP BY cr.case_id, cr.revision, cr.reporter_id""",
+        """WITH reporter AS (
+               SELECT cr.case_id, cr.revision, cr.reporter_id, count(*) AS reports,
+                      min(cr.reported_at) AS first_at
+               FROM dispatch.case_reports cr
+               WHERE (cr.case_id, cr.revision) IN (SELECT * FROM unnest($1::uuid[], $2::int[]))
+               GROUP BY cr.case_id, cr.revision, cr.reporter_id)
+           SELECT r.case_id, r.revision, sum(r.reports)::bigint AS reports,
+                  min(r.first_at) AS first_at, count(*) AS reporters,
+                  array_agg(rp.weight ORDER BY rp.reporter_id)
+                      FILTER (WHERE rp.reporter_id IS NOT NULL) AS weights,
+                  array_agg(rp.updated_at ORDER BY rp.reporter_id)
+                      FILTER (WHERE rp.reporter_id IS NOT NULL) AS moved
+           FROM reporter r LEFT JOIN dispatch.reporters rp ON rp.reporter_id = r.reporter_id
+           GROUP BY r.case_id, r.revision""",
         [k[0] for k in keys],
         [k[1] for k in keys],
     )
-    weights: dict[Key, list[float]] = {}
-    reports: dict[Key, int] = {}
-    first: dict[Key, datetime] = {}
-    for r in rows:
-        key = (r["case_id"], r["revision"])
-        weight = NEUTRAL_WEIGHT
-        if r["weight"] is not None:
-            weight = current_weight(r["weight"], r["updated_at"], now)
-        weights.setdefault(key, []).append(weight)
-        reports[key] = reports.get(key, 0) + r["reports"]
-        first[key] = min(first.get(key, r["first_at"]), r["first_at"])
+    found = {(r["case_id"], r["revision"]): r for r in rows}
     facts = {}
     for key in keys:
-        known = weights.get(key, [])
-        missing = max(reporter_counts.get(key, 0) - len(known), 0)
+        row = found.get(key)
+        if row is None:
+            facts[key] = CaseFacts(
+                reporter_weight=reporter_counts.get(key, 0) * NEUTRAL_WEIGHT,
+                reports=0,
+                reporters=0,
+                first_reported_at=None,
+            )
+            continue
+        stored = [
+            current_weight(weight, moved, now)
+            for weight, moved in zip(row["weights"] or (), row["moved"] or (), strict=True)
+        ]
+        neutral = row["reporters"] - len(stored)
+        missing = max(reporter_counts.get(key, 0) - row["reporters"], 0)
         facts[key] = CaseFacts(
-            reporter_weight=sum(known) + missing * NEUTRAL_WEIGHT,
-            reports=reports.get(key, 0),
-            reporters=len(known),
-            first_reported_at=first.get(key),
+            reporter_weight=sum(stored) + (neutral + missing) * NEUTRAL_WEIGHT,
+            reports=row["reports"],
+            reporters=row["reporters"],
+            first_reported_at=row["first_at"],
         )
     return facts
 
@@ -127,23 +138,33 @@ class PostgresRanking:
 
     async def save_ranks(self, ranks: Sequence[tuple[Key, Rank]]) -> None:
         """Store new ranks, figures and counts; ``opened_at`` never changes."""
-        await self.conn.executemany(
-            """UPDATE dispatch.cases SET reporter_weight = $3, surge_viral = $4,
-                   surge_coordinated = $5, urgency = $6, rank_at = $7, reports_per_hour = $8,
-                   reports_seen = $9, reporters_seen = $10
-               WHERE case_id = $1 AND revision = $2""",
-            [
-                (
-                    *key,
-                    r.crowd.reporter_weight,
-                    r.crowd.viral,
-                    r.crowd.coordinated,
-                    r.urgency,
-                    r.rank_at,
-                    r.reports_per_hour,
-                    r.facts.reports,
-                    r.facts.reporters,
-                )
-                for key, r in ranks
-            ],
+        if not ranks:
+            return
+        # One statement over arrays for the batch (``waiting`` gives each case once).
+        rows = [
+            (
+                *key,
+                r.crowd.reporter_weight,
+                r.crowd.viral,
+                r.crowd.coordinated,
+                r.urgency,
+                r.rank_at,
+                r.reports_per_hour,
+                r.facts.reports,
+                r.facts.reporters,
+            )
+            for key, r in ranks
+        ]
+        await self.conn.execute(
+            """UPDATE dispatch.cases SET reporter_weight = r.reporter_weight,
+                   surge_viral = r.surge_viral, surge_coordinated = r.surge_coordinated,
+                   urgency = r.urgency, rank_at = r.rank_at,
+                   reports_per_hour = r.reports_per_hour, reports_seen = r.reports_seen,
+                   reporters_seen = r.reporters_seen
+               FROM unnest($1::uuid[], $2::int[], $3::real[], $4::int[], $5::int[],
+                           $6::real[], $7::timestamptz[], $8::real[], $9::int[], $10::int[])
+                    AS r (case_id, revision, reporter_weight, surge_viral, surge_coordinated,
+                          urgency, rank_at, reports_per_hour, reports_seen, reporters_seen)
+               WHERE cases.case_id = r.case_id AND cases.revision = r.revision""",
+            *(list(column) for column in zip(*rows, strict=True)),
         )

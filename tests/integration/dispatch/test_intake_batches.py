@@ -1,0 +1,190 @@
+"""Dispatch's batch statements on the real database: a batch stores what its records one at a
+time store, and a batch handled twice changes nothing.
+
+Intake and the reports consumer write a whole batch in one statement over arrays; these tests
+hold them to the effects of handling the same records one by one, row for row.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import pytest
+
+from services.dispatch.adapters.postgres.followers import PostgresFollowers
+from services.dispatch.adapters.postgres.verdicts import PostgresVerdicts
+from services.dispatch.adapters.yaml_files import load_sla, shipped_catalogue
+from services.dispatch.handlers.followers import store_reports
+from services.dispatch.handlers.intake import take_verdicts
+from shared.events.reports import ReportAccepted
+from shared.events.screening import ScreeningVerdict
+from tests.integration.dispatch.rows import move_case
+from tests.unit.dispatch.handlers.builders import report, verdict
+
+pytestmark = pytest.mark.integration
+
+NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
+#: What intake and the reports consumer write, each in an order that makes rows comparable.
+TABLES = {
+    "cases": "case_id, revision",
+    "case_reports": "case_id, revision, report_id",
+    "preserved_evidence": "case_id, revision",
+    "statements": "puid",
+}
+CSAM = [{"name": "hashes", "version": "1", "usability": "used", "scores": {},
+         "matches": [{"kind": "hash", "category": "child_sexual_abuse", "ref": "demo-csam"}],
+         "notes": []}]  # fmt: skip
+
+
+async def take(db: asyncpg.Connection, verdicts: Sequence[tuple[ScreeningVerdict, bytes]]) -> int:
+    """One intake batch in its own transaction; how many events it published."""
+    async with db.transaction():
+        result = await take_verdicts(
+            verdicts, PostgresVerdicts(db), sla=load_sla(), catalogue=shipped_catalogue(), now=NOW
+        )
+    return len(result.events)
+
+
+async def keep(db: asyncpg.Connection, reports: Sequence[ReportAccepted]) -> None:
+    """One batch of the reports consumer in its own transaction."""
+    async with db.transaction():
+        await store_reports(reports, PostgresFollowers(db), NOW)
+
+
+async def tables(db: asyncpg.Connection) -> dict[str, list[dict[str, Any]]]:
+    """Every row intake and the reports consumer write, in a fixed order."""
+    return {
+        t: [dict(r) for r in await db.fetch(f"SELECT * FROM dispatch.{t} ORDER BY {order}")]
+        for t, order in TABLES.items()
+    }
+
+
+async def empty(db: asyncpg.Connection) -> None:
+    await db.execute(f"TRUNCATE {', '.join(f'dispatch.{t}' for t in TABLES)} CASCADE")
+
+
+def verdicts(ids: dict[str, uuid.UUID]) -> list[tuple[ScreeningVerdict, bytes]]:
+    """Verdicts that move cases every way intake moves them, several per case revision."""
+    at = NOW - timedelta(minutes=5)
+    return [
+        verdict(ids["growing"], at, report_count=1),
+        verdict(
+            ids["growing"],
+            at,
+            report_count=3,
+            reporter_count=2,
+            severity="high",
+            reporter_languages=["fr", "pt-BR"],
+        ),
+        verdict(ids["growing"], at, report_count=2),  # older than the last: nothing
+        verdict(ids["undismissed"], at, route="dismiss"),
+        verdict(ids["undismissed"], at, report_count=2),
+        verdict(ids["sampled"], at, route="dismiss", qa_sample=True, reporter_languages=[]),
+        verdict(
+            ids["acted"],
+            at,
+            route="act_now",
+            screened_category="child_sexual_abuse",
+            severity="critical",
+            screeners=CSAM,
+        ),
+        verdict(
+            ids["acted"],
+            at,
+            route="act_now",
+            report_count=2,
+            screened_category="child_sexual_abuse",
+            severity="critical",
+        ),
+        verdict(ids["leased"], at, route="dismiss", report_count=2),  # a person has it
+        verdict(ids["leased"], at, report_count=3, severity="low"),
+    ]
+
+
+async def seed_leased(db: asyncpg.Connection, first: tuple[ScreeningVerdict, bytes]) -> None:
+    """A case revision a reviewer holds, queued by an earlier verdict."""
+    await take(db, [first])
+    await db.execute(
+        "INSERT INTO dispatch.reviewers (reviewer_id, name, languages, clearances, roles, "
+        "exposure_cap) VALUES ('alice', 'Alice', '{fr}', '{hate_speech}', '{reviewer}', 40) "
+        "ON CONFLICT DO NOTHING"
+    )
+    await move_case(db, first[0].case_id, "leased", reviewer="alice")
+    await db.execute(
+        "UPDATE dispatch.cases SET lease_expires_at = $2 WHERE case_id = $1",
+        first[0].case_id,
+        NOW + timedelta(minutes=5),
+    )
+
+
+async def test_a_batch_of_verdicts_stores_what_they_store_one_at_a_time_and_once(
+    db: asyncpg.Connection,
+) -> None:
+    names = ("growing", "undismissed", "sampled", "acted", "leased")
+    ids = {name: uuid.uuid4() for name in names}
+    batch = verdicts(ids)
+    first = verdict(ids["leased"], NOW - timedelta(hours=1))
+
+    await seed_leased(db, first)
+    published = [await take(db, [one]) for one in batch]
+    one_at_a_time = await tables(db)
+
+    await empty(db)
+    await seed_leased(db, first)
+    assert await take(db, batch) == sum(published) == 2  # the removal and its statement
+    assert await tables(db) == one_at_a_time
+
+    # The same batch again (a redelivery) changes nothing and publishes nothing.
+    assert await take(db, batch) == 0
+    assert await tables(db) == one_at_a_time
+
+    cases = {r["case_id"]: r for r in one_at_a_time["cases"]}
+    growing = cases[ids["growing"]]
+    assert (growing["report_count"], growing["severity"], growing["languages"]) == (
+        3,
+        "high",
+        ["fr", "pt-BR"],
+    )
+    assert cases[ids["undismissed"]]["state"] == "queued"
+    assert (cases[ids["sampled"]]["state"], cases[ids["sampled"]]["languages"]) == ("queued", [])
+    assert cases[ids["acted"]]["report_count"] == 2
+    assert cases[ids["acted"]]["in_force"] is not None
+    assert (cases[ids["leased"]]["state"], cases[ids["leased"]]["report_count"]) == ("leased", 3)
+    assert [r["case_id"] for r in one_at_a_time["preserved_evidence"]] == [ids["acted"]]
+    assert len(one_at_a_time["statements"]) == 1
+
+
+async def test_a_batch_of_reports_stores_and_ranks_as_one_at_a_time_and_once(
+    db: asyncpg.Connection,
+) -> None:
+    ids = [uuid.uuid4() for _ in range(3)]
+    queued = [verdict(case_id, NOW - timedelta(hours=2), report_count=4) for case_id in ids]
+    first = report(ids[0], "r1", NOW - timedelta(hours=2))
+    reports = [
+        first,
+        report(ids[0], "r2", NOW - timedelta(minutes=30)),
+        first,  # redelivered within the batch: kept once
+        report(ids[1], "r1", NOW - timedelta(hours=1)),
+        report(ids[2], "r3", NOW - timedelta(minutes=1)),
+        report(uuid.uuid4(), "r4", NOW),  # its verdict has not arrived yet
+    ]
+
+    await take(db, queued)
+    for one in reports:
+        await keep(db, [one])
+    one_at_a_time = await tables(db)
+
+    await empty(db)
+    await take(db, queued)
+    await keep(db, reports)
+    assert await tables(db) == one_at_a_time
+    await keep(db, reports)
+    assert await tables(db) == one_at_a_time
+
+    assert len(one_at_a_time["case_reports"]) == 5
+    seen = {r["case_id"]: (r["reports_seen"], r["reporters_seen"]) for r in one_at_a_time["cases"]}
+    assert seen == {ids[0]: (2, 2), ids[1]: (1, 1), ids[2]: (1, 1)}
