@@ -66,14 +66,38 @@ class Spelling:
             )
         self._shapes = re.compile("|".join(f"(?:{s})" for s in shapes))
         self._cache: dict[str, str] = {}
+        #: segments as rewritten (see :meth:`canonical`)
+        self._done: dict[str, str] = {}
         self._plain_chunks: dict[str, tuple[bool, bool, bool]] = {}
         # an emoji code written with a space would lie across words
         self._across = any(" " in code for code in self.emoji)
 
     def canonical(self, text: str) -> str:
-        """The text with each word in the rules' spelling; untouched words stay as they are."""
-        if not self._across and self._plain(text):
+        """The text with each word in the rules' spelling; untouched words stay as they are.
+
+        Read segment by segment: a segment is a word, or words that spaced letters could
+        join ("k i l l"); no rewrite reaches across two segments, so each is rewritten alone
+        and remembered, and a text costs a lookup per word once its words were seen.
+        """
+        if self._across:
+            return self._rewritten(text)
+        segments = self._segments(text)
+        if segments is None:
             return text
+        done = self._done
+        out = []
+        for segment in segments:
+            found = done.get(segment)
+            if found is None:
+                if len(done) >= _CACHE_LIMIT:
+                    done.clear()
+                found = done[segment] = self._rewritten(segment)
+            if found:
+                out.append(found)
+        return " ".join(out)
+
+    def _rewritten(self, text: str) -> str:
+        """The whole text rewritten at once: shapes, then the tables' words."""
         shaped = self._shapes.search(text) is not None
         if shaped:
             text = self._shapes.sub(self._rewrite, text)
@@ -82,24 +106,35 @@ class Spelling:
         text = _WORD.sub(self._table, text)
         return " ".join(text.split())
 
-    def _plain(self, text: str) -> bool:
-        """Whether no word of the text needs rewriting, read word by word from a cache.
+    def _segments(self, text: str) -> list[str] | None:
+        """The text's segments, or None when no word of it needs rewriting (most texts).
 
         Every shape lies within a word (a space reads as the start or end of the text to
         each), but spaced letters, which may go on across words ("k i l l", "c.o k.e"):
-        wherever two words could join into them, the whole text is read as before.
+        words that could join into them make one segment.
         """
         cache = self._plain_chunks
-        joins = False
+        segments: list[str] = []
+        current: list[str] = []
+        rewrite = joins = False
         for chunk in text.split(" "):
             known = cache.get(chunk)
             if known is None:
                 known = self._read(chunk)
             plain, starts, ends = known
-            if not plain or (joins and starts):
-                return False
+            if joins and starts and current:
+                current.append(chunk)
+                rewrite = True
+            else:
+                if current:
+                    segments.append(" ".join(current) if len(current) > 1 else current[0])
+                current = [chunk]
+            rewrite = rewrite or not plain
             joins = ends
-        return True
+        if not rewrite:
+            return None
+        segments.append(" ".join(current) if len(current) > 1 else current[0])
+        return segments
 
     def _read(self, chunk: str) -> tuple[bool, bool, bool]:
         """Whether a word is plain, and whether spaced letters could cross its start or end."""
