@@ -125,18 +125,40 @@ class _Phrases:
                 self._prefixes.append((words[0], owner))
             else:
                 self._by_first.setdefault(words[0], []).append((words, prefix, owner))
+        #: what each word seen starts: its phrases, and the owners of the prefixes it has
+        self._seen: dict[str, _Starts] = {}
 
     def owners(self, words: Sequence[str]) -> set[str]:
         """The owners of the phrases that occur in a text's words."""
         found: set[str] = set()
+        seen = self._seen
         for index, word in enumerate(words):
-            for phrase, prefix, owner in self._by_first.get(word, ()):
+            starts = seen.get(word)
+            if starts is None:
+                starts = self._starts(word)
+            if starts is _NONE:
+                continue
+            phrases, prefixed = starts
+            for phrase, prefix, owner in phrases:
                 if owner not in found and _at(words, index, phrase, prefix=prefix):
                     found.add(owner)
-            for stem, owner in self._prefixes:
-                if word.startswith(stem):
-                    found.add(owner)
+            found.update(prefixed)
         return found
+
+    def _starts(self, word: str) -> _Starts:
+        if len(self._seen) >= _CACHE_LIMIT:
+            self._seen.clear()
+        phrases = tuple(self._by_first.get(word, ()))
+        prefixed = tuple(owner for stem, owner in self._prefixes if word.startswith(stem))
+        starts = self._seen[word] = (phrases, prefixed) if phrases or prefixed else _NONE
+        return starts
+
+
+#: A word's phrases (words, prefix, owner) and the owners of the one-word prefixes it has.
+_Starts = tuple[tuple[tuple[tuple[str, ...], bool, str], ...], tuple[str, ...]]
+_NONE: _Starts = ((), ())
+#: Words whose phrases and prefixes are remembered.
+_CACHE_LIMIT = 50_000
 
 
 def _at(words: Sequence[str], index: int, phrase: tuple[str, ...], *, prefix: bool) -> bool:
