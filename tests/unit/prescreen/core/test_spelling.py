@@ -88,3 +88,15 @@ def test_words_read_plain_once_still_join_into_spaced_letters(spelling: Spelling
     assert spelling.canonical("un k i l l") == "un kill"  # the same words, now cached
     assert spelling.canonical("il y a un chat") == "il y a un chat"
     assert spelling.canonical("ok i will") == "ok i will"
+
+
+def test_a_text_is_respelled_word_by_word_wherever_its_words_need_it(
+    spelling: Spelling,
+) -> None:
+    # each word (or run of spaced letters) is respelled alone and remembered: the same
+    # words read the same in any text, beside plain words, handles and numbers
+    assert spelling.canonical("jvais k1ll u @3fa2b1c 450") == "je vais kill you @3fa2b1c 450"
+    assert spelling.canonical("450 u k1ll jvais") == "450 you kill je vais"
+    assert spelling.canonical("ok k i l l, u, c.o k.e") == "ok kill, you, coke"
+    assert spelling.canonical("\u2744 dispo, k1ll!!! u") == "coke dispo, kill!!! you"
+    assert spelling.canonical("mp3 u 24h") == "mp3 you 24h"
