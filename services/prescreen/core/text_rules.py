@@ -448,9 +448,13 @@ class _View:
 _WORD_RUN = re.compile(r"\w+")
 #: A term, checked where its first word was found, and the rules it belongs to.
 _Checked = tuple[re.Pattern[str], frozenset[int]]
-#: The terms a word may start, and one regex of them all when they are many.
-_Candidates = tuple[re.Pattern[str] | None, tuple[_Checked, ...]]
+#: The terms a word may start: one regex of them all when they are many, the terms, and the
+#: phrases picked by the word that follows it.
+_Candidates = tuple[
+    re.Pattern[str] | None, tuple[_Checked, ...], Mapping[str, tuple[_Checked, ...]]
+]
 _UNSEEN: Any = object()
+_NO_PAIRS: Mapping[str, tuple[_Checked, ...]] = {}
 
 
 class _Terms:
@@ -458,13 +462,16 @@ class _Terms:
 
     A term starting with a word character can only match where a word starts: its first
     word is looked up (a prefix term's in its prefixes), and only the few terms found are
-    tried, each by its own regex at that place. A text costs one scan of its words, not a
-    regex tried at every character; a term inside another term's span is found too.
+    tried, each by its own regex at that place; a phrase whose second word is written out
+    is picked by its first two words. A text costs one scan of its words, not a regex
+    tried at every character; a term inside another term's span is found too.
     """
 
     def __init__(self, owners: Mapping[_Term, set[int]]) -> None:
         self._by_word: dict[str, list[_Checked]] = {}
         self._by_prefix: dict[str, list[_Checked]] = {}
+        #: first word -> second word -> the phrases they start
+        self._by_pair: dict[str, dict[str, list[_Checked]]] = {}
         #: terms that start with no word character: scanned for everywhere, as a lookahead
         self.loose: list[_Checked] = []
         for term, owned in owners.items():
@@ -475,6 +482,11 @@ class _Terms:
                 continue
             checked = (re.compile(body), frozenset(owned))
             one_word = head.end() == len(term.literal)
+            second = _second_word(term)
+            if second is not None:
+                pairs = self._by_pair.setdefault(head.group(), {})
+                pairs.setdefault(second, []).append(checked)
+                continue
             table = self._by_prefix if term.prefix and one_word else self._by_word
             table.setdefault(head.group(), []).append(checked)
         self._lengths = sorted({len(prefix) for prefix in self._by_prefix})
@@ -484,17 +496,28 @@ class _Terms:
     def find(self, text: str) -> Iterator[tuple[int, frozenset[int]]]:
         """Where each term found in the text starts, with the rules it belongs to."""
         cache = self._cache
+        begun, pairs = 0, _NO_PAIRS  # the phrases the previous word starts, by second word
         for word in _WORD_RUN.finditer(text):
-            candidates = cache.get(word.group(), _UNSEEN)
+            value = word.group()
+            for regex, owned in pairs.get(value, ()):
+                if regex.match(text, begun):
+                    yield begun, owned
+            candidates = cache.get(value, _UNSEEN)
             if candidates is _UNSEEN:
-                candidates = self._candidates(word.group())
-            if candidates is not None:
-                gate, terms = candidates
-                start = word.start()
-                if gate is None or gate.match(text, start):
-                    for regex, owned in terms:
-                        if regex.match(text, start):
-                            yield start, owned
+                candidates = self._candidates(value)
+            if candidates is None:
+                pairs = _NO_PAIRS
+                continue
+            gate, terms, pairs = candidates
+            begun = word.start()
+            if terms and (gate is None or gate.match(text, begun)):
+                for regex, owned in terms:
+                    if regex.match(text, begun):
+                        yield begun, owned
+        if self.loose:
+            yield from self._loose(text)
+
+    def _loose(self, text: str) -> Iterator[tuple[int, frozenset[int]]]:
         for regex, owned in self.loose:
             for match in regex.finditer(text):
                 yield match.start(), owned
@@ -515,8 +538,22 @@ class _Terms:
             gate = self._gates.get(terms)
             if gate is None:
                 gate = self._gates[terms] = re.compile("|".join(r.pattern for r, _ in terms))
-        candidates = self._cache[word] = (gate, terms) if terms else None
+        pairs = {second: tuple(c) for second, c in self._by_pair.get(word, {}).items()}
+        candidates = self._cache[word] = (gate, terms, pairs) if terms or pairs else None
         return candidates
+
+
+def _second_word(term: _Term) -> str | None:
+    """A phrase's second word when it is written out whole, else None.
+
+    Where the phrase matches, the text's second word is exactly that word (what separates
+    the two is no word character, and what follows it either), so the pair picks it. A
+    prefix's last word is not written out whole: "je vais te tu*" has one, "tu*" none.
+    """
+    words = list(_WORD_RUN.finditer(term.literal))
+    if len(words) < 2 or (term.prefix and words[1].end() == len(term.literal)):
+        return None
+    return words[1].group()
 
 
 @cache
