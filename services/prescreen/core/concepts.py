@@ -25,6 +25,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import islice
 
 #: Reduces a word to its stem (a Snowball stemmer of one language).
@@ -52,10 +53,36 @@ REPEATS = 3
 
 
 def tokens(text: str) -> list[str]:
-    """A normalised text's words, with amounts and links as their class."""
+    """A normalised text's words, with amounts and links as their class.
+
+    Read segment by segment, each remembered: a class spans words only after a number, a
+    currency sign or a "k" ("300 euros", "$ 20", "20 k €", "30 %"), so a segment is a word
+    and, after such a word, the words that follow it.
+    """
     if "#" in text:
         text = text.replace("#", " ")  # a hashtag is its word; "#" marks classes only
-    return _WORDS.findall(_CLASSES.sub(_class, text))
+    chunks = text.split(" ")
+    if "" in chunks:  # runs of spaces: read at once
+        return _WORDS.findall(_CLASSES.sub(_class, text))
+    words: list[str] = []
+    segment = chunks[0]
+    for chunk in islice(chunks, 1, None):
+        if segment[-1] in _JOINS:
+            segment += " " + chunk
+        else:
+            words += _segment_tokens(segment)
+            segment = chunk
+    words += _segment_tokens(segment)
+    return words
+
+
+#: The last characters after which a class may go on into the next word.
+_JOINS = frozenset("0123456789k$£€")
+
+
+@lru_cache(maxsize=_CACHE_LIMIT)
+def _segment_tokens(segment: str) -> tuple[str, ...]:
+    return tuple(_WORDS.findall(_CLASSES.sub(_class, segment)))
 
 
 def _class(match: re.Match[str]) -> str:

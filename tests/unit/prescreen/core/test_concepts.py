@@ -143,3 +143,22 @@ def test_a_concept_entry_that_is_no_word_is_refused() -> None:
         Concepts({"broken": {"en": ["#nothing"]}}, snowball())
     with pytest.raises(ConceptError, match="language"):
         Concepts({"broken": {"de": ["wort"]}}, snowball())
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("dispo 300 euros la barrette", ["dispo", "#money", "la", "barrette"]),
+        ("only $ 20 today", ["only", "#money", "today"]),
+        ("20 k € cash", ["#money", "cash"]),
+        ("30 % off now", ["#percent", "off", "now"]),
+        ("talk 5 euros", ["talk", "#money"]),
+        ("go www.scam.example now, 2.com", ["go", "#link", "now", "#link"]),
+        ("#promo 50%", ["promo", "#percent"]),
+        ("mp3 13 ans", ["mp3", "13", "ans"]),
+    ],
+)
+def test_amounts_and_links_across_words_are_their_class(text: str, words: list[str]) -> None:
+    # read word by word and remembered: the same words give the same classes in any text
+    assert tokens(text) == words
+    assert tokens(f"ok {text} ok") == ["ok", *words, "ok"]
