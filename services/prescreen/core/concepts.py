@@ -233,7 +233,12 @@ class Concepts:
                 if entry is None:
                     continue
                 for name in entry[0]:
-                    _note(found, name, position)
+                    # _note, inlined: the commonest call of the rules
+                    positions = found.get(name)
+                    if positions is None:
+                        found[name] = [position]
+                    elif positions[-1] != position:
+                        positions.append(position)
                 if entry[1] and position < last:
                     for phrase, name in entry[1].get(keys[position + 1], ()):
                         if tuple(keys[position : position + len(phrase)]) == phrase:
@@ -270,8 +275,8 @@ class Compositions:
 
 def repeated(words: Sequence[str]) -> int | None:
     """Where a pair of different words that comes back :data:`REPEATS` times starts."""
-    if len(words) < 2 * REPEATS:
-        return None
+    if len(words) < 2 * REPEATS or len(words) - len(set(words)) < REPEATS - 1:
+        return None  # a pair back three times brings its words back too: most texts
     pairs = list(zip(words, islice(words, 1, None), strict=False))
     if len(pairs) - len(set(pairs)) < REPEATS - 1:
         return None  # no pair can come back often enough: most texts, at the cost of a set
