@@ -136,11 +136,10 @@ class Sweeps:
         dropped = []
         for key in list(table.keys()):
             state = table.get(key)
-            latest = None if state is None else state.latest
-            if latest is not None and latest >= latest_before:
+            if state is not None and not state.ended(latest_before):
                 continue  # the common case, decided without hashing the key
             where = partition_for(key.decode(), PARTITIONS)
-            if where in before and (latest is None or latest < before[where]):
+            if where in before and (state is None or state.ended(before[where])):
                 Deferred(table, where, self._dirty).delete(key)
                 if state is not None and state.emitted:
                     dropped.append((key, state))
@@ -153,5 +152,5 @@ class Sweeps:
             stats = table.get(key)
             if where not in before or stats is None:
                 continue
-            if max(stats.buckets, default=before[where] - 1) < before[where]:
+            if stats.ended(before[where]):
                 Deferred(table, where, self._dirty).delete(key)

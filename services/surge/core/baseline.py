@@ -39,6 +39,10 @@ class CategoryStats:
         for start in [s for s in self.buckets if s < before]:
             del self.buckets[start]
 
+    def ended(self, before: int) -> bool:
+        """Whether every bucket started before ``before`` (the stats can be dropped)."""
+        return max(self.buckets, default=before - 1) < before
+
     def to_wire(self) -> list[list[int]]:
         """A JSON-ready form (the changelog's)."""
         return [[s, r, n] for s, (r, n) in self.buckets.items()]

@@ -137,6 +137,11 @@ class SubjectState:
         for key in [k for k in self.emitted if _window_end(k) < before]:
             del self.emitted[key]
 
+    def ended(self, before: int) -> bool:
+        """Whether every window of the subject ended before ``before`` (it can be dropped)."""
+        latest = self.latest
+        return latest is None or latest < before
+
     @property
     def latest(self) -> int | None:
         """The start of the subject's newest bucket."""

@@ -154,6 +154,9 @@ def test_category_stats_round_trip_and_expire() -> None:
 
     assert stats.totals(T0, T0 + 600) == (2, 1)
     assert again.totals(T0, T0 + 1200) == (1, 1)
+    assert not again.ended(T0 + 600)
+    assert again.ended(T0 + 601)
+    assert CategoryStats().ended(T0)
 
 
 def test_growth_too_small_to_publish_is_held_for_a_flush() -> None:

@@ -83,6 +83,15 @@ def test_prune_forgets_buckets_before_the_horizon() -> None:
     assert list(state.buckets) == [T0 + 900]
 
 
+def test_a_subject_ends_once_its_newest_bucket_is_before_the_horizon() -> None:
+    state = SubjectState()
+    state.add(annotated(1, at=T0 + 90), bucket_seconds=60)
+
+    assert not state.ended(T0 + 60)
+    assert state.ended(T0 + 61)
+    assert SubjectState().ended(T0)
+
+
 def test_the_changelog_form_round_trips() -> None:
     state = SubjectState()
     for n in range(3):
