@@ -127,7 +127,7 @@ async def _throughput(
         accepted = await messages_written(
             bench, wire_name(REPORTS_ACCEPTED.name, bench.topic_prefix)
         )
-        processes = [await _surge(env, slot=i) for i in range(workers)]
+        processes = [await surge_process(env, slot=i) for i in range(workers)]
         try:
             messages, elapsed = await _through_all_stages(bench, accepted, processes, env)
         finally:
@@ -152,7 +152,7 @@ async def _throughput(
         return rate, None if upstream is None else upstream.rate, messages > 0
     finally:
         await delete_topics(bench)
-        shutil.rmtree(_state(env), ignore_errors=True)
+        shutil.rmtree(surge_state(env), ignore_errors=True)
 
 
 async def _publish(bench: Settings, *, reports: int, baseline: bool, ingest: bool) -> None:
@@ -238,7 +238,7 @@ async def _publish_accepted(settings: Settings, count: int, *, also_submitted: b
         futures = []
         for _ in range(count):
             report = stream.report()
-            value = _accepted(report, now)
+            value = accepted_event(report, now)
             key = _subject_key(report["subject"])
             futures.append(await producer.send(accepted, value, key=key))
             if also_submitted:
@@ -249,7 +249,8 @@ async def _publish_accepted(settings: Settings, count: int, *, also_submitted: b
     return time.perf_counter() - started
 
 
-def _accepted(report: dict[str, object], now: str) -> bytes:
+def accepted_event(report: dict[str, object], now: str) -> bytes:
+    """``report`` as the ``ReportAccepted`` event ingest writes for it (accepted ``now``)."""
     return orjson.dumps(
         {
             "schema_version": 1,
@@ -269,17 +270,17 @@ def _subject_key(subject: object) -> bytes:
     return f"{subject['kind']}:{subject['id']}".encode()
 
 
-def _state(env: dict[str, str]) -> Path:
+def surge_state(env: dict[str, str]) -> Path:
     """The round's surge state: one directory per process, and their logs."""
     return Path(tempfile.gettempdir()) / f"{env['CRIBLE_TOPIC_PREFIX']}surge-state"
 
 
-async def _surge(env: dict[str, str], *, slot: int = 0) -> asyncio.subprocess.Process:
+async def surge_process(env: dict[str, str], *, slot: int = 0) -> asyncio.subprocess.Process:
     """``crible run surge``; each ``slot`` its own state directory (RocksDB locks its own).
 
     Its log (stderr) is appended to ``surge-<slot>.log`` beside them (:func:`_overlapping`).
     """
-    state = _state(env)
+    state = surge_state(env)
     state.mkdir(parents=True, exist_ok=True)
     with (state / f"surge-{slot}.log").open("ab") as log:
         return await asyncio.create_subprocess_exec(
@@ -299,7 +300,7 @@ OVERLAPPING = b"Timer commit is overlapping"
 
 def _overlapping(env: dict[str, str]) -> int:
     """How often the round's surge processes logged :data:`OVERLAPPING`."""
-    return sum(log.read_bytes().count(OVERLAPPING) for log in _state(env).glob("surge-*.log"))
+    return sum(log.read_bytes().count(OVERLAPPING) for log in surge_state(env).glob("surge-*.log"))
 
 
 async def _through_all_stages(
@@ -328,7 +329,7 @@ async def _through_all_stages(
             if time.monotonic() > deadline:
                 raise RuntimeError("surge did not get through the stream in 15 minutes")
             await _restart_exited(processes, env)
-            done = await _committed(admin, (group, intake), [source, *internal])
+            done = await committed(admin, (group, intake), [source, *internal])
             now = time.perf_counter()
             if done[source] and first is None:
                 first = (now, done[source])
@@ -345,10 +346,10 @@ async def _restart_exited(processes: list[asyncio.subprocess.Process], env: dict
     for i, process in enumerate(processes):
         if process.returncode is not None:
             print(f"a surge process exited ({process.returncode}); started again")
-            processes[i] = await _surge(env, slot=i)
+            processes[i] = await surge_process(env, slot=i)
 
 
-async def _committed(
+async def committed(
     admin: AIOKafkaAdminClient, groups: tuple[str, ...], topics: list[str]
 ) -> dict[str, int]:
     """The offsets ``groups`` committed, summed per topic of ``topics``."""
@@ -371,7 +372,7 @@ async def _latency(settings: Settings, *, rate: float, bursts: int) -> None:
     bench = settings.model_copy(update={"topic_prefix": f"bench{time.time_ns()}."})
     await apply_topics(bench, TOPICS)
     env = dict(os.environ, CRIBLE_TOPIC_PREFIX=bench.topic_prefix, CRIBLE_METRICS_PORT="0")
-    process = await _surge(env)
+    process = await surge_process(env)
     threshold = SurgeSettings().specs()[0].threshold
     producer = make_plain_producer(bench, linger_ms=1)
     consumer = make_plain_consumer(
@@ -416,7 +417,7 @@ async def _latency(settings: Settings, *, rate: float, bursts: int) -> None:
             process.terminate()
         await process.wait()
         await delete_topics(bench)
-        shutil.rmtree(_state(env), ignore_errors=True)
+        shutil.rmtree(surge_state(env), ignore_errors=True)
     delays = sorted(seen[s] - crossed[s] for s in crossed if s in seen)
     if not delays:
         print("no signal seen")
@@ -439,7 +440,7 @@ def _burst_report(subject: str, n: int, now: datetime, *, reporter: str | None =
         "subject": {"kind": "channel", "id": subject},
         "category": "spam",
     }
-    return _accepted(report, now.isoformat())
+    return accepted_event(report, now.isoformat())
 
 
 async def _warm_up(

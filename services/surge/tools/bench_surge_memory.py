@@ -8,34 +8,50 @@ soak's generator spaces reports 3 ms apart: 500 reports/s sent is 333 per event-
 Every ``--every`` event-minutes it prints what the tables hold (subjects, reports and links
 kept, reporters) and the memory Python traces for them (tracemalloc, by the module that
 allocated it), with the process's resident memory. ``--windows`` (JSON, as
-``CRIBLE_SURGE_WINDOWS``) shortens the longest window to show the level in minutes.
+``CRIBLE_SURGE_WINDOWS``) shortens the longest window to show the level in minutes, and
+``--coreport-seconds`` how far back a reporter's other subjects are linked (a report keeps
+a word per such subject, up to 32).
+
+With ``--live``, the same mix is published instead as ``ReportAccepted`` events, at
+``--rate`` per second of wall time, to a fresh, prefixed ``reports.accepted`` read by a
+``crible run surge`` started with those settings (on the running stack), and each minute
+prints that process's resident memory and how far its intake got.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import gc
 import linecache
+import os
 import random
+import shutil
 import time
 import tracemalloc
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
+import uvloop
 from pydantic import TypeAdapter
 
-from services.surge.config import SurgeSettings, WindowSetting
+from services.surge.adapters.intake import INTAKE_GROUP
+from services.surge.config import SurgeSettings
 from services.surge.core.baseline import CategoryStats
 from services.surge.core.policy import Policy
 from services.surge.core.records import Accepted, fingerprint, partition_for
 from services.surge.core.reporters import ReporterState
 from services.surge.core.stages import annotate, count
 from services.surge.core.windows import SubjectState
+from services.surge.tools.bench import accepted_event, committed, surge_process, surge_state
 from services.surge.tools.bench_surge_tables import NOW
+from shared.cli.reportgen import ReportStream, subject_key
 from shared.config import Settings
 from shared.events.reports import Category
-from shared.topics import REPORTS_ACCEPTED
+from shared.kafka import apply_topics, delete_topics, make_admin, make_plain_producer
+from shared.topics import REPORTS_ACCEPTED, SURGE_APP, wire_name
 
 PARTITIONS = REPORTS_ACCEPTED.partitions
 #: How often the app's sweeps run (``CRIBLE_SURGE_SWEEP_SECONDS``), here in event time.
@@ -62,19 +78,32 @@ class Tables:
     since: dict[int, int] = field(default_factory=dict)
 
 
-def run(settings: Settings, options: Sequence[str]) -> int:  # noqa: ARG001 - no stack needed
+def run(settings: Settings, options: Sequence[str]) -> int:
     """Parse the benchmark's options and run it."""
     parser = argparse.ArgumentParser(prog="crible bench surge_memory", description=__doc__)
-    parser.add_argument("--minutes", type=int, default=75, help="event minutes to feed")
-    parser.add_argument("--rate", type=int, default=333, help="reports per event-second")
+    parser.add_argument(
+        "--minutes", type=int, default=75, help="event minutes to feed (minutes, --live)"
+    )
+    parser.add_argument(
+        "--rate", type=int, default=333, help="reports per event-second (per second, --live)"
+    )
     parser.add_argument("--subjects", type=int, default=20_000)
     parser.add_argument("--reporters", type=int, default=20_000)
     parser.add_argument("--every", type=int, default=5, help="event minutes between samples")
     parser.add_argument("--windows", default=None, help="JSON, as CRIBLE_SURGE_WINDOWS")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--top", type=int, default=0, help="allocating lines shown per sample")
+    parser.add_argument("--coreport-seconds", type=int, default=None)
+    parser.add_argument("--live", action="store_true", help="a real surge process, fed")
     args = parser.parse_args(options)
-    policy = _policy(args.windows)
+    overrides = {
+        name: value
+        for name, value in (("windows", args.windows), ("coreport_seconds", args.coreport_seconds))
+        if value is not None
+    }
+    if args.live:
+        return uvloop.run(_live(settings, args, overrides))
+    policy = _policy(overrides)
     print(
         f"surge_memory: {args.minutes} event minutes at {args.rate} reports/s, "
         f"{args.subjects:,} subjects, {args.reporters:,} reporters; windows "
@@ -92,11 +121,13 @@ def run(settings: Settings, options: Sequence[str]) -> int:  # noqa: ARG001 - no
     return 0
 
 
-def _policy(windows: str | None) -> Policy:
-    if windows is None:
-        return SurgeSettings().policy()
-    specs = TypeAdapter(tuple[WindowSetting, ...]).validate_json(windows)
-    return SurgeSettings(windows=specs).policy()
+def _policy(overrides: dict[str, object]) -> Policy:
+    """The policy of ``CRIBLE_SURGE_`` settings with ``overrides`` (their JSON forms)."""
+    fields = {
+        name: TypeAdapter(SurgeSettings.model_fields[name].annotation).validate_json(str(value))
+        for name, value in overrides.items()
+    }
+    return SurgeSettings(**fields).policy()  # type: ignore[arg-type]
 
 
 def _feed(args: argparse.Namespace, policy: Policy) -> None:
@@ -208,8 +239,54 @@ def _table_of(filename: str, lineno: int) -> str:
     return "caches and harness"
 
 
-def _rss() -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
+def _rss(pid: int | str = "self") -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) * 1024
+    return 0
+
+
+async def _live(settings: Settings, args: argparse.Namespace, overrides: dict[str, object]) -> int:
+    """The mix through a real ``crible run surge``: its resident memory each minute."""
+    bench = settings.model_copy(update={"topic_prefix": f"bench{time.time_ns()}."})
+    await apply_topics(bench, SURGE_APP)
+    env = dict(os.environ, CRIBLE_TOPIC_PREFIX=bench.topic_prefix, CRIBLE_METRICS_PORT="0")
+    env.update({f"CRIBLE_SURGE_{name.upper()}": str(value) for name, value in overrides.items()})
+    process = await surge_process(env)
+    producer = make_plain_producer(bench, linger_ms=5)
+    admin = make_admin(bench)
+    await producer.start()
+    await admin.start()
+    topic = wire_name(REPORTS_ACCEPTED.name, bench.topic_prefix)
+    stream = ReportStream(seed=args.seed, subjects=args.subjects, reporters=args.reporters)
+    print("minute | surge RSS MiB | reports sent | taken in by surge | load (1 min)")
+    try:
+        sent = 0
+        started = time.monotonic()
+        for minute in range(args.minutes + 1):
+            if process.returncode is not None:
+                raise RuntimeError(f"surge exited ({process.returncode})")
+            done = await committed(admin, (bench.topic_prefix + INTAKE_GROUP,), [topic])
+            print(
+                f"{minute} | {_rss(process.pid) / 2**20:,.0f} | {sent:,} | {done[topic]:,}"
+                f" | {os.getloadavg()[0]:.2f}",
+                flush=True,
+            )
+            while sent < args.rate * 60 * (minute + 1):
+                due = int((time.monotonic() - started) * args.rate)
+                for _ in range(due - sent):
+                    report = stream.report()
+                    now = datetime.now(UTC).isoformat()
+                    key = subject_key(report["subject"]).encode()
+                    await producer.send(topic, accepted_event(report, now), key=key)
+                sent = max(sent, due)
+                await asyncio.sleep(0.05)
+    finally:
+        await producer.stop()
+        await admin.close()
+        if process.returncode is None:
+            process.terminate()
+        await process.wait()
+        await delete_topics(bench)
+        shutil.rmtree(surge_state(env), ignore_errors=True)
     return 0
