@@ -33,9 +33,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import orjson
 import uvloop
-from pydantic import TypeAdapter
 
 from services.surge.adapters.intake import INTAKE_GROUP
 from services.surge.config import SurgeSettings
@@ -123,11 +124,8 @@ def run(settings: Settings, options: Sequence[str]) -> int:
 
 def _policy(overrides: dict[str, object]) -> Policy:
     """The policy of ``CRIBLE_SURGE_`` settings with ``overrides`` (their JSON forms)."""
-    fields = {
-        name: TypeAdapter(SurgeSettings.model_fields[name].annotation).validate_json(str(value))
-        for name, value in overrides.items()
-    }
-    return SurgeSettings(**fields).policy()  # type: ignore[arg-type]
+    fields: dict[str, Any] = {name: orjson.loads(str(value)) for name, value in overrides.items()}
+    return SurgeSettings(**fields).policy()
 
 
 def _feed(args: argparse.Namespace, policy: Policy) -> None:
