@@ -19,7 +19,7 @@ from services.surge.core.windows import SubjectState
 from shared.topics import SURGE_BY_REPORTER, SURGE_BY_SUBJECT, TopicSpec
 
 #: Reporters read from disk per partition and sweep.
-SWEEP_SLICE = 20_000
+SWEEP_SLICE = 5_000
 
 #: (stage, partition)
 Watermark = tuple[str, int]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import reduce
 from math import gcd
 
@@ -24,17 +24,15 @@ class Policy:
     republish_growth: float = 0.25
     reporter_retention_seconds: int = 30 * 86400
 
-    @property
-    def bucket_seconds(self) -> int:
-        """The granularity of the state: every window is made of whole buckets."""
-        return reduce(gcd, (w.step for w in self.windows))
+    #: The granularity of the state: every window is made of whole buckets.
+    bucket_seconds: int = field(init=False)
+    #: The lowest threshold: a subject with fewer reports in its horizon has no burst.
+    lowest: int = field(init=False)
+    #: How long a subject's buckets are kept: the longest window.
+    horizon_seconds: int = field(init=False)
 
-    @property
-    def lowest(self) -> int:
-        """The lowest threshold: a subject with fewer reports in its horizon has no burst."""
-        return min(w.threshold for w in self.windows)
-
-    @property
-    def horizon_seconds(self) -> int:
-        """How long a subject's buckets are kept: the longest window."""
-        return max(w.size for w in self.windows)
+    def __post_init__(self) -> None:
+        # Computed once: the stages read them for every subject of every message.
+        object.__setattr__(self, "bucket_seconds", reduce(gcd, (w.step for w in self.windows)))
+        object.__setattr__(self, "lowest", min(w.threshold for w in self.windows))
+        object.__setattr__(self, "horizon_seconds", max(w.size for w in self.windows))

@@ -22,7 +22,7 @@ class ReporterState:
 
     def to_wire(self) -> list[Any]:
         """A JSON-ready form (the changelog's)."""
-        return [self.first_seen, [[s, t] for s, t in self.subjects.items()]]
+        return [self.first_seen, list(self.subjects.items())]  # pairs: JSON arrays
 
     @classmethod
     def from_wire(cls, wire: list[Any]) -> ReporterState:
