@@ -154,3 +154,32 @@ def test_a_held_subject_is_flushed_with_its_last_figures() -> None:
     assert due == []
     assert tables.held == ["channel:ch1"]
     assert {b.count for b in flushed} == {11}
+
+
+def test_what_the_tables_keep_levels_off_once_the_longest_window_has_passed() -> None:
+    """A steady stream over many subjects: reports kept stop growing after the horizon."""
+    tables = Tables()
+    rules = policy()  # one 10-minute window: the horizon
+    kept = []
+    for minute in range(30):
+        at = T0 + minute * 60
+        tables.run(
+            [
+                accepted(
+                    minute * 100 + n,
+                    reporter=f"u{n % 40}",
+                    subject=f"s{(n + 7 * minute) % 50}",  # each reporter: 50 subjects in turn
+                    at=at,
+                )
+                for n in range(100)
+            ],
+            rules,
+        )
+        for key in [k for k, s in tables.subjects.items() if s.ended(at - rules.horizon_seconds)]:
+            del tables.subjects[key]
+        kept.append(sum(s.total() for s in tables.subjects.values()))
+
+    assert kept[9] == 1000  # ten minutes of 100 reports
+    assert max(kept[10:]) <= 1100  # the window and the minute being filled, no more
+    assert kept[-1] == kept[15]
+    assert max(len(r.subjects) for r in tables.reporters.values()) == 32  # of 50 reported
