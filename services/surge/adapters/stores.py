@@ -37,7 +37,8 @@ ROCKSDB_OPTIONS: dict[str, Any] = {
 #: :data:`ROCKSDB_WRITE_BUFFERS` of it). Per database (a cache and two write buffers each)
 #: it was 32 MiB a partition: 256 MiB with eight, filled within minutes by reporters
 #: rewritten at every report. Index and filter blocks stay beside it (faust's default: read
-#: without a cache lookup), about 1.5 bytes per reporter on disk.
+#: without a cache lookup): a few bytes per reporter on disk (3 bits of Bloom filter per key,
+#: an index entry per 4 KiB block).
 ROCKSDB_MEMORY = 64 * 1024**2
 ROCKSDB_WRITE_BUFFERS = 32 * 1024**2
 
