@@ -14,7 +14,7 @@ from typing import Any, cast
 
 from services.prescreen import metrics
 from services.prescreen.core.inbound import CaseToScreen
-from services.prescreen.core.language import LanguageIdentifier, NoIdentifier
+from services.prescreen.core.language import LanguageIdentifier
 from services.prescreen.core.model import (
     BackgroundScreener,
     CaseInput,
@@ -43,7 +43,8 @@ class ScreeningEngine:
         self.screeners = tuple(screeners)
         self.live = live
         self.shadow = shadow
-        self.languages = languages or NoIdentifier()
+        #: None: untagged texts stay of unknown language (no identifier, none to run).
+        self.languages = languages
 
     def screen_events(self, events: list[CaseToScreen]) -> list[Screened]:
         """The stage's compute: one :class:`Screened` per event, in order."""
@@ -91,6 +92,10 @@ class ScreeningEngine:
         for batch in results:
             if any(r.languages for r in batch):
                 return with_languages(cases, [r.languages for r in batch])
+        if self.languages is None:
+            # prepare() already set each case's main language from its tags, and an untagged
+            # text stays unknown: rebuilding every case would change nothing
+            return cases
         return identify(cases, self.languages)
 
     def _run(self, screener: Screener, cases: list[CaseInput]) -> list[ScreenerResult]:
