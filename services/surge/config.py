@@ -90,6 +90,14 @@ class SurgeSettings(BaseSettings):
     coreport_min: int = Field(
         default=5, ge=2, description="Fewest reporters a co-reporting set needs to count."
     )
+    links_seconds: int | None = Field(
+        default=None,
+        gt=0,
+        description="How long a bucket keeps its co-reporting links after the subject's "
+        "newest: a burst's co-reporting share is judged on the reporters of its buckets this "
+        "recent (default: the shortest window's size). Older buckets keep only their reports "
+        "and reporters, so the longest window costs two words a report.",
+    )
     republish_growth: float = Field(
         default=0.25,
         ge=0,
@@ -167,6 +175,7 @@ class SurgeSettings(BaseSettings):
             coreport_seconds=self.coreport_seconds,
             coreport_share=self.coreport_share,
             coreport_min=self.coreport_min,
+            links_seconds=self.links_seconds,
             republish_growth=self.republish_growth,
             reporter_retention_seconds=self.reporter_retention_seconds,
         )

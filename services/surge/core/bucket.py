@@ -87,6 +87,11 @@ class Bucket(_Words):
         """How many distinct reports the bucket holds."""
         return self[0]
 
+    @property
+    def link_count(self) -> int:
+        """How many link words the bucket holds."""
+        return self[2]
+
     def add(
         self, report: int, *, reporter: int, new: bool, others: Sequence[int], category: str
     ) -> bool | None:
@@ -117,6 +122,14 @@ class Bucket(_Words):
         """The links: one word per (reporter, other subject it had reported)."""
         start = _HEADER + self[0] + self[1]
         return self[start : start + self[2]]
+
+    def without_links(self) -> Bucket:
+        """A copy of the bucket without its links, no larger than its words."""
+        links = _HEADER + self[0] + self[1]
+        bucket = Bucket((self[0], self[1], 0))
+        bucket.extend(self[_HEADER:links])
+        bucket.extend(self[links + self[2] :])
+        return bucket
 
     def category_words(self) -> array[int]:
         """The categories' words (``index << 32 | reports``)."""

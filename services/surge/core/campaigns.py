@@ -27,12 +27,13 @@ def classify(
     """The kind of the burst ``figures`` describe.
 
     ``coordinated`` when at least ``new_share`` of its reporters are new, or at least
-    ``coreport_share`` of them (and ``coreport_min`` or more) reported one same other subject
-    before; ``viral`` otherwise.
+    ``coreport_share`` of the reporters of its buckets that keep links (and ``coreport_min``
+    or more) reported one same other subject before; ``viral`` otherwise.
     """
     reporters = max(figures.reporters, 1)
     new = figures.new_reporters / reporters
-    linked = figures.linked / reporters if figures.linked >= coreport_min else 0.0
+    linked_reporters = max(figures.linked_reporters, 1)
+    linked = figures.linked / linked_reporters if figures.linked >= coreport_min else 0.0
     coordinated = new >= new_share or linked >= coreport_share
     return Verdict(
         kind=SurgeKind.COORDINATED if coordinated else SurgeKind.VIRAL,

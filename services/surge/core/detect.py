@@ -73,8 +73,12 @@ def bursts(
     A published window is due again once its figures grew by ``republish_growth``, or at
     all with ``flush``. Each due window is recorded in ``state.emitted`` as published.
     """
-    due = []
+    due: list[Burst] = []
     held = False
+    latest = state.latest
+    if latest is None:
+        return Evaluation(due, held)
+    links_from = policy.links_from(latest)
     for index, start in sorted(touched):
         spec = policy.windows[index]
         end = start + spec.size
@@ -91,7 +95,7 @@ def bursts(
         elif not _grew(before.count, count, 0.0 if flush else policy.republish_growth):
             held = held or count > before.count
             continue
-        figures = state.figures(start, end)
+        figures = state.figures(start, end, links_from=links_from)
         if before is None and not _above_baseline(
             state, figures, start=start, end=end, policy=policy, baseline=baseline
         ):

@@ -23,6 +23,8 @@ class Policy:
     coreport_min: int = 5
     republish_growth: float = 0.25
     reporter_retention_seconds: int = 30 * 86400
+    #: How long a bucket keeps its links (None: the shortest window's size).
+    links_seconds: int | None = None
 
     #: The granularity of the state: every window is made of whole buckets.
     bucket_seconds: int = field(init=False)
@@ -30,9 +32,19 @@ class Policy:
     lowest: int = field(init=False)
     #: How long a subject's buckets are kept: the longest window.
     horizon_seconds: int = field(init=False)
+    #: ``links_seconds`` resolved: a bucket keeps its links this long after the newest.
+    links_kept_seconds: int = field(init=False)
 
     def __post_init__(self) -> None:
         # Computed once: the stages read them for every subject of every message.
         object.__setattr__(self, "bucket_seconds", reduce(gcd, (w.step for w in self.windows)))
         object.__setattr__(self, "lowest", min(w.threshold for w in self.windows))
         object.__setattr__(self, "horizon_seconds", max(w.size for w in self.windows))
+        kept = (
+            min(w.size for w in self.windows) if self.links_seconds is None else self.links_seconds
+        )
+        object.__setattr__(self, "links_kept_seconds", kept)
+
+    def links_from(self, latest: int) -> int:
+        """The oldest bucket start that keeps its links, ``latest`` the subject's newest."""
+        return latest - self.links_kept_seconds + self.bucket_seconds

@@ -209,6 +209,7 @@ def _evaluate(
     latest = state.latest
     if latest is not None:
         state.prune(latest - policy.horizon_seconds)
+        state.drop_links(policy.links_from(latest))
     # Most subjects never come near a threshold: no window of theirs can be due (nor
     # held: only windows that reached one are), and evaluating them cost the most.
     if state.total() >= policy.lowest:

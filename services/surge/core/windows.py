@@ -57,8 +57,11 @@ class Figures:
     count: int
     reporters: int
     new_reporters: int
-    #: Reporters in the largest set that reported one same other subject before.
+    #: Reporters in the largest set that reported one same other subject before, among
+    #: the reporters of the window's buckets that keep their links.
     linked: int
+    #: Distinct reporters of the window's buckets that keep their links (the share's base).
+    linked_reporters: int
     active_buckets: int
     categories: dict[str, int]
 
@@ -104,16 +107,27 @@ class SubjectState:
         """Reports in ``[start, end)``: cheap, decides whether the rest is worth computing."""
         return sum(b.reports for s, b in self.buckets.items() if start <= s < end)
 
-    def figures(self, start: int, end: int) -> Figures:
-        """Everything the rules need about ``[start, end)``."""
+    def figures(self, start: int, end: int, *, links_from: int | None = None) -> Figures:
+        """Everything the rules need about ``[start, end)``.
+
+        Co-reporting is judged on the buckets from ``links_from`` on (None: every bucket).
+        """
         inside = [b for s, b in self.buckets.items() if start <= s < end]
         reporters, new = reporters_in(inside)
+        if links_from is None:
+            linked_part, linked_reporters = inside, reporters
+        else:
+            linked_part = [
+                b for s, b in self.buckets.items() if links_from <= s and start <= s < end
+            ]
+            linked_reporters = reporters_in(linked_part)[0]
         return Figures(
             count=sum(b.reports for b in inside),
             reporters=reporters,
-            # A reporter can sit in several buckets of the window: the set is capped by it.
             new_reporters=new,
-            linked=min(linked_in(inside), reporters),
+            # A reporter can sit in several buckets of the window: the set is capped by it.
+            linked=min(linked_in(linked_part), linked_reporters),
+            linked_reporters=linked_reporters,
             active_buckets=len(inside),
             categories=categories_in(inside),
         )
@@ -136,6 +150,12 @@ class SubjectState:
             del self.buckets[start]
         for key in [k for k in self.emitted if _window_end(k) < before]:
             del self.emitted[key]
+
+    def drop_links(self, before: int) -> None:
+        """Drop the links of buckets that start before ``before`` (compacting them)."""
+        for start, bucket in self.buckets.items():
+            if start < before and bucket.link_count:
+                self.buckets[start] = bucket.without_links()
 
     def ended(self, before: int) -> bool:
         """Whether every window of the subject ended before ``before`` (it can be dropped)."""

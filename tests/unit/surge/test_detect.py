@@ -31,6 +31,7 @@ def figures(reporters: int, *, new: int = 0, linked: int = 0) -> Figures:
         reporters=reporters,
         new_reporters=new,
         linked=linked,
+        linked_reporters=reporters,
         active_buckets=1,
         categories={"spam": reporters},
     )

@@ -14,9 +14,9 @@ from services.surge.core.policy import Policy
 from services.surge.core.records import Accepted, Annotated, pack, unpack_accepted, unpack_annotated
 from services.surge.core.reporters import ReporterState
 from services.surge.core.stages import accepted_of, annotate, count, flush
-from services.surge.core.windows import SubjectState
+from services.surge.core.windows import SubjectState, WindowSpec
 from shared.events.surge import SurgeKind
-from tests.unit.surge.helpers import DAY, T0, accepted, policy
+from tests.unit.surge.helpers import DAY, T0, accepted, annotated, policy
 
 
 class Tables:
@@ -183,3 +183,76 @@ def test_what_the_tables_keep_levels_off_once_the_longest_window_has_passed() ->
     assert max(kept[10:]) <= 1100  # the window and the minute being filled, no more
     assert kept[-1] == kept[15]
     assert max(len(r.subjects) for r in tables.reporters.values()) == 32  # of 50 reported
+
+
+HOUR_POLICY = {
+    "windows": (
+        WindowSpec(size=600, step=60, threshold=10),
+        WindowSpec(size=3600, step=300, threshold=60),
+    )
+}
+
+
+def test_a_bucket_older_than_the_shortest_window_keeps_its_reports_not_its_links() -> None:
+    tables = Tables()
+    rules = policy(**HOUR_POLICY)
+    people = [f"p{n}" for n in range(6)]
+    history(tables, people, subject="elsewhere", at=T0 - DAY)  # every report of ch1 linked
+    for minute in range(15):
+        tables.run(
+            [
+                accepted(100 * minute + n, reporter=p, at=T0 + 60 * minute)
+                for n, p in enumerate(people)
+            ],
+            rules,
+        )
+
+    state = tables.subjects[b"channel:ch1"]
+    newest = T0 + 14 * 60
+    assert {s for s, b in state.buckets.items() if b.link_count} == {
+        newest - 60 * m for m in range(10)
+    }
+    assert state.count(T0, T0 + 3600) == 90  # every report still counted over the hour
+    assert state.figures(T0, T0 + 3600).reporters == 6
+
+
+def test_an_hour_s_co_reporting_share_is_judged_on_its_newest_minutes() -> None:
+    tables = Tables()
+    rules = policy(**HOUR_POLICY)
+    brigade = [f"b{n}" for n in range(8)]
+    history(tables, brigade, subject="target1", at=T0 - DAY)
+    # 40 minutes of unrelated reporters, fewer a window than the 10-minute threshold.
+    for n in range(32):
+        tables.run([accepted(n, reporter=f"passer{n}", at=T0 + 75 * n)], rules)
+    # Then the brigade, within minutes: the hour reaches its threshold with them.
+    due = tables.run(
+        [
+            accepted(1000 + n, reporter=b, at=T0 + 3000 + 60 * (n % 4))
+            for n, b in enumerate(brigade * 4)
+        ],
+        rules,
+    )
+
+    hour = [b for b in due if b.spec.size == 3600]
+    assert hour
+    assert {b.kind for b in hour} == {SurgeKind.COORDINATED}
+
+
+def test_an_hour_of_reports_keeps_links_for_its_newest_minutes_only() -> None:
+    rules = policy(**HOUR_POLICY)
+    subjects: dict[bytes, SubjectState] = {}
+    others = tuple(range(1, 33))  # every reporter had reported 32 other subjects
+    for minute in range(60):
+        records = [
+            annotated(
+                100 * minute + n, reporter=f"u{minute}-{n}", at=T0 + 60 * minute, others=others
+            )
+            for n in range(50)
+        ]
+        count(records, partition=0, subjects=subjects, categories={}, policy=rules)
+
+    state = subjects[b"channel:ch1"]
+    words = sum(len(b) for b in state.buckets.values())
+    assert state.count(T0, T0 + 3600) == 3000
+    # Without the rule every report kept its reporter's 32 links: 34 words a report or more.
+    assert words / 3000 < 34 / 3

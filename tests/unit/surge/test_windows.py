@@ -152,6 +152,7 @@ def _figures_of(records: list[Annotated], start: int, end: int) -> Figures:
         reporters=len(new),
         new_reporters=sum(new.values()),
         linked=min(max(linked.values(), default=0), len(new)),
+        linked_reporters=len(new),
         active_buckets=len({r.at - r.at % 60 for r in counted.values()}),
         categories=dict(Counter(r.category for r in counted.values())),
     )
@@ -176,6 +177,7 @@ def test_changelog_values_of_the_form_before_buckets_were_words_are_read() -> No
         reporters=2,
         new_reporters=1,
         linked=2,
+        linked_reporters=2,
         active_buckets=2,
         categories={"spam": 2, "scam": 1},
     )
