@@ -153,7 +153,7 @@ def _published(
 
 def touching(state: SubjectState, policy: Policy) -> set[tuple[int, int]]:
     """Every window (spec index, start) that holds one of the subject's buckets."""
-    return windows_touched(policy.windows, state.buckets)
+    return windows_touched(policy.windows, state.starts())
 
 
 def _grew(before: int, now: int, growth: float) -> bool:

@@ -10,10 +10,11 @@ report of the longest window.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from services.surge.core.archive import Archive
 from services.surge.core.bucket import Bucket, categories_in, linked_in, reporters_in
 from services.surge.core.records import Annotated
 
@@ -73,9 +74,14 @@ class Figures:
 
 @dataclass(slots=True)
 class SubjectState:
-    """A subject's recent buckets and the signals published for its windows."""
+    """A subject's buckets and the signals published for its windows.
+
+    The buckets past their links' time, but the newest, are packed in ``archive``; the others
+    are ``buckets``.
+    """
 
     buckets: dict[int, Bucket] = field(default_factory=dict)
+    archive: Archive = field(default_factory=Archive)
     emitted: dict[str, Emitted] = field(default_factory=dict)
     #: The subject's kind, id and chat id: what its signals name.
     parts: tuple[str, str, str | None] | None = None
@@ -90,7 +96,10 @@ class SubjectState:
         start = report.at - report.at % bucket_seconds
         bucket = self.buckets.get(start)
         if bucket is None:
-            bucket = self.buckets[start] = Bucket()
+            # Only a late report can fall in an archived bucket: all are older than the newest.
+            latest = self.latest
+            old = None if latest is None or start > latest else self.archive.take(start)
+            bucket = self.buckets[start] = Bucket() if old is None else old
         return bucket.add(
             report.report,
             reporter=report.reporter,
@@ -101,25 +110,25 @@ class SubjectState:
 
     def total(self) -> int:
         """Reports in every bucket kept (the horizon, once pruned)."""
-        return sum(b.reports for b in self.buckets.values())
+        return sum(b.reports for b in self.buckets.values()) + self.archive.reports()
 
     def count(self, start: int, end: int) -> int:
         """Reports in ``[start, end)``: cheap, decides whether the rest is worth computing."""
-        return sum(b.reports for s, b in self.buckets.items() if start <= s < end)
+        recent = sum(b.reports for s, b in self.buckets.items() if start <= s < end)
+        return recent + self.archive.reports(start, end)
 
     def figures(self, start: int, end: int, *, links_from: int | None = None) -> Figures:
         """Everything the rules need about ``[start, end)``.
 
         Co-reporting is judged on the buckets from ``links_from`` on (None: every bucket).
         """
-        inside = [b for s, b in self.buckets.items() if start <= s < end]
+        spans = [(s, b) for s, b in self._all() if start <= s < end]
+        inside = [b for _s, b in spans]
         reporters, new = reporters_in(inside)
         if links_from is None:
             linked_part, linked_reporters = inside, reporters
         else:
-            linked_part = [
-                b for s, b in self.buckets.items() if links_from <= s and start <= s < end
-            ]
+            linked_part = [b for s, b in spans if links_from <= s]
             linked_reporters = reporters_in(linked_part)[0]
         return Figures(
             count=sum(b.reports for b in inside),
@@ -138,7 +147,7 @@ class SubjectState:
         What the subject itself put into its category's baseline.
         """
         reports = buckets = 0
-        for s, b in self.buckets.items():
+        for s, b in self._all():
             if start <= s < end and (n := b.category_reports(category)):
                 reports += n
                 buckets += 1
@@ -148,14 +157,24 @@ class SubjectState:
         """Forget buckets and signals of windows that ended before ``before``."""
         for start in [s for s in self.buckets if s < before]:
             del self.buckets[start]
+        self.archive.drop_before(before)
         for key in [k for k in self.emitted if _window_end(k) < before]:
             del self.emitted[key]
 
     def drop_links(self, before: int) -> None:
-        """Drop the links of buckets that start before ``before`` (compacting them)."""
-        for start, bucket in self.buckets.items():
-            if start < before and bucket.link_count:
-                self.buckets[start] = bucket.without_links()
+        """Archive the buckets (but the newest) that start before ``before``, without links."""
+        latest = self.latest
+        old = sorted(s for s in self.buckets if s < before and s != latest)
+        self.archive.put_all([(s, self.buckets.pop(s)) for s in old])
+
+    def starts(self) -> list[int]:
+        """The start of every bucket kept."""
+        return [*self.archive.starts(), *self.buckets]
+
+    def _all(self) -> Iterator[tuple[int, Bucket]]:
+        """(start, bucket) of every bucket kept: the archived ones as copies."""
+        yield from self.archive.buckets()
+        yield from self.buckets.items()
 
     def ended(self, before: int) -> bool:
         """Whether every window of the subject ended before ``before`` (it can be dropped)."""
@@ -164,14 +183,14 @@ class SubjectState:
 
     @property
     def latest(self) -> int | None:
-        """The start of the subject's newest bucket."""
+        """The start of the subject's newest bucket (never archived)."""
         return max(self.buckets, default=None)
 
     def to_wire(self) -> dict[str, Any]:
         """A JSON-ready form (the changelog's): each bucket's words in base64."""
         return {
             "v": WIRE_VERSION,
-            "b": [[start, *b.to_wire()] for start, b in self.buckets.items()],
+            "b": [[start, *b.to_wire()] for start, b in self._all()],
             "e": [[k, e.kind, e.count, e.reporters] for k, e in self.emitted.items()],
             "p": self.parts,
         }
@@ -194,6 +213,10 @@ class SubjectState:
                     categories=dict(categories),
                     linked=dict(linked),
                 )
+        # Buckets without links are archived (their links' time unknown here: none to drop).
+        latest = state.latest
+        old = sorted(s for s, b in state.buckets.items() if s != latest and not b.link_count)
+        state.archive.put_all([(s, state.buckets.pop(s)) for s in old])
         for key, kind, count, reporters in wire["e"]:
             state.emitted[key] = Emitted(kind, count, reporters)
         parts = wire.get("p")

@@ -59,7 +59,12 @@ PARTITIONS = REPORTS_ACCEPTED.partitions
 SWEEP_SECONDS = 30
 #: Where the tables' memory is allocated (tracemalloc's attribution): module -> table.
 #: The stages allocate the tables' keys and new states (by the line: see :func:`_table_of`).
-ROOMS = {"bucket.py": "subjects", "windows.py": "subjects", "reporters.py": "reporters"}
+ROOMS = {
+    "bucket.py": "subjects",
+    "archive.py": "subjects",
+    "windows.py": "subjects",
+    "reporters.py": "reporters",
+}
 #: The stages' lines that allocate a table's keys, new states and its dict's slots.
 STAGE_LINES = {
     "reporters": ("reporter_key(", "reporters[key] ="),

@@ -199,3 +199,48 @@ def test_a_report_kept_costs_a_few_words_not_a_set_entry() -> None:
 
     assert state.count(T0, T0 + 3600) == 3000
     assert kept / 3000 < 32  # two words a report and a bucket's fixed cost (sets: 170)
+
+
+def test_archived_buckets_give_the_figures_they_gave_before() -> None:
+    rng = random.Random(21)
+    records = [
+        annotated(
+            rng.randrange(600),  # some delivered more than once, late or not
+            reporter=f"u{rng.randrange(40)}",
+            at=T0 + rng.randrange(1800),
+            category=("spam", "hate_speech", "scam")[n % 3],
+            new=rng.random() < 0.3,
+            others=tuple(sorted(rng.sample(range(1, 12), rng.randrange(4)))),
+        )
+        for n in range(1500)
+    ]
+    cutoff = T0 + 1200
+    plain, archived = SubjectState(), SubjectState()
+    for n, record in enumerate(records):
+        plain.add(record, bucket_seconds=60)
+        archived.add(record, bucket_seconds=60)
+        if n % 100 == 99:
+            archived.drop_links(cutoff)
+    again = SubjectState.from_wire(orjson.loads(orjson.dumps(archived.to_wire())))
+
+    assert len(archived.archive) > 0
+    assert sorted(archived.starts()) == sorted(plain.starts())
+    assert archived.total() == plain.total()
+    for start, end in ((T0, T0 + 600), (T0 + 900, T0 + 1500), (T0, T0 + 1800)):
+        expected = plain.figures(start, end, links_from=cutoff)
+        assert archived.figures(start, end, links_from=cutoff) == expected
+        assert again.figures(start, end, links_from=cutoff) == expected
+        assert archived.count(start, end) == plain.count(start, end)
+        assert archived.own("spam", start, end) == plain.own("spam", start, end)
+
+
+def test_a_report_delivered_again_into_an_archived_bucket_counts_once() -> None:
+    state = SubjectState()
+    state.add(annotated(1, at=T0), bucket_seconds=60)
+    state.add(annotated(2, at=T0 + 900), bucket_seconds=60)
+    state.drop_links(T0 + 600)
+
+    assert state.archive.starts() == [T0]
+    assert state.add(annotated(1, at=T0), bucket_seconds=60) is None
+    assert state.add(annotated(3, at=T0 + 5), bucket_seconds=60) is False
+    assert state.count(T0, T0 + 60) == 2
