@@ -4,7 +4,8 @@ Past its links' time a bucket keeps only its reports, reporters and categories: 
 in a sparse subject (most hold a report or two), beside ~140 bytes of its own as an array
 in a dict. Packed here, an old bucket costs one word more than its words.
 
-Layout: per bucket, in order of start, ``start << 32 | n`` then its ``n`` words (a
+Layout: the reports of every bucket (read for each subject at each message), then per
+bucket, in order of start, ``start << 32 | n`` and its ``n`` words (a
 :class:`~services.surge.core.bucket.Bucket` without links).
 """
 
@@ -31,11 +32,11 @@ class Archive(_Words):
 
     def __new__(cls) -> Archive:
         """An empty archive."""
-        return cast(Archive, super().__new__(cls, "Q"))
+        return cast(Archive, super().__new__(cls, "Q", (0,)))
 
     def spans(self) -> Iterator[tuple[int, int, int]]:
         """(start, offset of its words, their number) of every bucket, oldest first."""
-        at = 0
+        at = 1
         while at < len(self):
             word = self[at]
             yield word >> 32, at + 1, word & _SIZE
@@ -45,7 +46,12 @@ class Archive(_Words):
         """The start of every bucket."""
         return [start for start, _at, _n in self.spans()]
 
-    def reports(self, start: int = 0, end: int = 1 << 32) -> int:
+    @property
+    def total(self) -> int:
+        """Reports of every bucket."""
+        return self[0]
+
+    def reports(self, start: int, end: int) -> int:
         """Reports of the buckets that start in ``[start, end)``."""
         return sum(self[at] for s, at, _n in self.spans() if start <= s < end)
 
@@ -64,6 +70,7 @@ class Archive(_Words):
                 break
         self[where:where] = array("Q", [start << 32 | len(words)])
         self[where + 1 : where + 1] = words
+        self[0] += words.reports
 
     def put_all(self, buckets: list[tuple[int, Bucket]]) -> None:
         """Keep ``buckets`` (start, bucket), sorted by start: appended when all are newer."""
@@ -78,6 +85,7 @@ class Archive(_Words):
             words = bucket.without_links()
             self.append(start << 32 | len(words))
             self.extend(words)
+            self[0] += words.reports
 
     def take(self, start: int) -> Bucket | None:
         """Remove and return the bucket of ``start``, if kept here."""
@@ -85,14 +93,18 @@ class Archive(_Words):
             if s == start:
                 bucket = Bucket(self[at : at + n])
                 del self[at - 1 : at + n]
+                self[0] -= bucket.reports
                 return bucket
         return None
 
     def drop_before(self, before: int) -> None:
         """Forget the buckets that start before ``before``."""
-        end = 0
+        end = 1
+        dropped = 0
         for s, at, n in self.spans():
             if s >= before:
                 break
             end = at + n
-        del self[:end]
+            dropped += self[at]
+        del self[1:end]
+        self[0] -= dropped

@@ -110,7 +110,7 @@ class SubjectState:
 
     def total(self) -> int:
         """Reports in every bucket kept (the horizon, once pruned)."""
-        return sum(b.reports for b in self.buckets.values()) + self.archive.reports()
+        return sum(b.reports for b in self.buckets.values()) + self.archive.total
 
     def count(self, start: int, end: int) -> int:
         """Reports in ``[start, end)``: cheap, decides whether the rest is worth computing."""
