@@ -51,9 +51,15 @@ class Archive(_Words):
         """Reports of every bucket."""
         return self[0]
 
-    def reports(self, start: int, end: int) -> int:
-        """Reports of the buckets that start in ``[start, end)``."""
-        return sum(self[at] for s, at, _n in self.spans() if start <= s < end)
+    def reports_by_start(self) -> list[tuple[int, int]]:
+        """(start, reports) of every bucket, oldest first."""
+        out = []
+        at = 1
+        while at < len(self):
+            word = self[at]
+            out.append((word >> 32, self[at + 1]))
+            at += 1 + (word & _SIZE)
+        return out
 
     def buckets(self) -> Iterator[tuple[int, Bucket]]:
         """(start, a copy of the bucket) of every bucket, oldest first."""

@@ -21,6 +21,7 @@ from services.surge.core.windows import (
     Figures,
     SubjectState,
     WindowSpec,
+    reports_in,
     windows_touched,
 )
 from shared.events.reports import Category, Subject
@@ -79,10 +80,11 @@ def bursts(
     if latest is None:
         return Evaluation(due, held)
     links_from = policy.links_from(latest)
+    by_start = state.reports_by_start()
     for index, start in sorted(touched):
         spec = policy.windows[index]
         end = start + spec.size
-        count = state.count(start, end)
+        count = reports_in(by_start, start, end)
         if count < spec.threshold:
             continue
         key = spec.key(start)

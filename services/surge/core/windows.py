@@ -114,8 +114,14 @@ class SubjectState:
 
     def count(self, start: int, end: int) -> int:
         """Reports in ``[start, end)``: cheap, decides whether the rest is worth computing."""
-        recent = sum(b.reports for s, b in self.buckets.items() if start <= s < end)
-        return recent + self.archive.reports(start, end)
+        return reports_in(self.reports_by_start(), start, end)
+
+    def reports_by_start(self) -> list[tuple[int, int]]:
+        """(start, reports) of every bucket: for :func:`reports_in` over many windows."""
+        return [
+            *self.archive.reports_by_start(),
+            *((s, b.reports) for s, b in self.buckets.items()),
+        ]
 
     def figures(self, start: int, end: int, *, links_from: int | None = None) -> Figures:
         """Everything the rules need about ``[start, end)``.
@@ -227,6 +233,11 @@ class SubjectState:
 def _window_end(key: str) -> int:
     size, _, start = key.partition(":")
     return int(start) + int(size)
+
+
+def reports_in(by_start: list[tuple[int, int]], start: int, end: int) -> int:
+    """Reports in ``[start, end)`` from :meth:`SubjectState.reports_by_start`."""
+    return sum(n for s, n in by_start if start <= s < end)
 
 
 def windows_touched(specs: Iterable[WindowSpec], times: Iterable[int]) -> set[tuple[int, int]]:
