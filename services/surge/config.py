@@ -158,6 +158,8 @@ class SurgeSettings(BaseSettings):
                 )
             if w.size_seconds < w.step_seconds:
                 raise ValueError("a window is at least as long as its step")
+        if self.links_seconds is not None and self.links_seconds < bucket:
+            raise ValueError(f"links_seconds is at least the smallest step ({bucket}s)")
         return self
 
     def specs(self) -> tuple[WindowSpec, ...]:
