@@ -14,13 +14,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
+from services.surge.core.accepted import AcceptedSeen
 from services.surge.core.baseline import CategoryStats
 from services.surge.core.detect import Baseline, Burst, bursts, touching
 from services.surge.core.policy import Policy
 from services.surge.core.records import Accepted, Annotated, fingerprint, subject_fingerprint
 from services.surge.core.reporters import ReporterState, observe
 from services.surge.core.windows import SubjectState, windows_touched
-from shared.events.reports import ReportAccepted
 
 V = TypeVar("V")
 
@@ -40,12 +40,12 @@ class Store(Protocol[V]):
 def accepted_of(value: bytes | None) -> Accepted | None:
     """The record of a ``reports.accepted`` message; None for a repeat.
 
-    A repeat's reporter was already counted. Raises on anything that is not a valid
-    ``ReportAccepted``.
+    A repeat's reporter was already counted. Raises when a field surge uses is not as
+    ``ReportAccepted`` has it (:mod:`.accepted`).
     """
     if value is None:
         raise ValueError("a reports.accepted message has no value")
-    event = ReportAccepted.model_validate_json(value)
+    event = AcceptedSeen.model_validate_json(value)
     if event.repeat:
         return None
     report = event.report
