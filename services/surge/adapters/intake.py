@@ -24,8 +24,7 @@ from aiokafka.structs import ConsumerRecord, TopicPartition
 
 from services.surge import metrics
 from services.surge.config import SurgeSettings
-from services.surge.core.records import packs, partition_for
-from services.surge.core.stages import accepted_of, reporter_key
+from services.surge.core.intake import place
 from shared import metrics as shared_metrics
 from shared.config import Settings
 from shared.kafka import kafka_client_options
@@ -97,31 +96,16 @@ class Intake:
 
     async def take_in(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
         """Validate a batch of accepted reports, repartition them by reporter, acknowledged."""
-        by_partition: dict[int, list[tuple[object, ...]]] = {}
-        sent = []
-        bad = 0
-        for record in records:
-            try:
-                accepted = accepted_of(record.value)
-            except ValueError as error:  # pydantic's ValidationError is one
-                sent.append(await self._dead_letter(record, error))
-                bad += 1
-                continue
-            if accepted is not None:
-                # Placed by the reporters table's key: the table stays co-partitioned.
-                where = partition_for(reporter_key(accepted.reporter).decode(), PARTITIONS)
-                by_partition.setdefault(where, []).append(tuple(accepted))
-        limit = max_message_bytes(SURGE_BY_REPORTER.name)
-        sent.extend(
-            [
-                await self._send(value, partition)
-                for partition, packed in by_partition.items()
-                for value in packs(packed, limit=limit)
-            ]
+        placed = place(
+            [record.value for record in records],
+            partitions=PARTITIONS,
+            limit=max_message_bytes(SURGE_BY_REPORTER.name),
         )
+        sent = [await self._dead_letter(records[at], error) for at, error in placed.refused]
+        sent.extend([await self._send(value, partition) for partition, value in placed.messages])
         await asyncio.gather(*sent)
         counted = shared_metrics.CONSUMED.labels(SERVICE, REPORTS_ACCEPTED.name, "processed")
-        counted.inc(len(records) - bad)
+        counted.inc(len(records) - len(placed.refused))
         metrics.RECORDS.labels("intake").inc(len(records))
 
     async def _send(self, value: bytes, partition: int) -> asyncio.Future[object]:
