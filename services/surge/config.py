@@ -115,6 +115,11 @@ class SurgeSettings(BaseSettings):
     batch_within_seconds: float = Field(
         default=0.05, gt=0, description="How long the intake waits to fill a batch."
     )
+    intake_worker: bool = Field(
+        default=True,
+        description="Read and place the intake's batches in a worker process of its own, "
+        "beside the event loop of the faust stages (off: in that loop).",
+    )
     stall_seconds: float = Field(
         default=60.0,
         gt=0,

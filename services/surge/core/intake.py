@@ -1,7 +1,7 @@
 """The intake's work on a batch of ``reports.accepted`` values: read, placed, packed.
 
-A pure function of the values: the intake (:mod:`services.surge.adapters.intake`) sends
-what it returns, and the dead letters of the values it refused.
+A pure function of the values, so that it can run in a process of its own (the intake's
+worker: :mod:`services.surge.adapters.intake`) beside the faust stages' event loop.
 """
 
 from __future__ import annotations

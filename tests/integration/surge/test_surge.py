@@ -44,6 +44,7 @@ from shared.topics import (
     wire_name,
 )
 from tests.integration.conftest import committed, eventually, read_topic, running
+from tests.integration.processes import descendants, left_alive
 from tests.integration.shared.test_supervisor import free_port
 from tests.integration.surge.conftest import start_surge, surge_env
 
@@ -386,6 +387,23 @@ async def test_sigkilled_and_restarted_in_a_stream_the_app_loses_nothing_and_com
         assert await asyncio.wait_for(process.wait(), timeout=60) == 0
 
     assert lags == [0, 0, 0]
+
+
+async def test_a_sigkilled_app_leaves_no_process_behind(
+    surge: Settings, producer: AIOKafkaProducer
+) -> None:
+    """The intake's worker process (and multiprocessing's resource tracker) end with it."""
+    process = await start_surge(surge_env(surge))
+    try:
+        await publish(producer, surge, "t", burst("t", [f"u{n}" for n in range(10)]))
+        await read_signals(surge, lambda s: 10 in largest(s, "t").values())
+        tree = descendants(process.pid)
+        assert len(tree) >= 2, "expected the intake's worker and the resource tracker"
+    finally:
+        process.kill()
+        await process.wait()
+    await asyncio.sleep(5)
+    assert left_alive(tree) == []
 
 
 async def _publish_spread(producer: AIOKafkaProducer, settings: Settings, ns: range) -> None:
