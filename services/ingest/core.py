@@ -15,13 +15,14 @@ Rules:
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
-from shared.events import CaseEventType, Category, ReportSubmitted, Subject, SubjectKind
+from shared.events import CaseEventType, Category, ReportSubmitted, Subject
 from shared.events.cases import MAX_LANGUAGES_PER_CASE
 
 _CASE_NAMESPACE = uuid.UUID("6f1b9a51-5c1e-4c55-9d0f-3c7d0f0b6c11")
@@ -39,21 +40,18 @@ class CaseStatus(StrEnum):
 CaseId = str
 
 
+#: How many case ids :func:`case_id_for` remembers, the most recently used: memory stays
+#: bounded whatever the number of subjects, and the subjects that recur keep theirs.
+RECENT_CASE_IDS = 1 << 14
+
+
 def case_id_for(subject: Subject, category: Category) -> CaseId:
     """The one case id of a subject and category, the same in every worker."""
-    # Looked up for every report of every batch; uuid5 (SHA-1) only for subjects not seen lately.
-    key = (subject.kind, subject.chat_id, subject.id, category)
-    case_id = _recent_case_ids.get(key)
-    if case_id is None:
-        if len(_recent_case_ids) > 1 << 17:
-            _recent_case_ids.clear()  # bounded memory; hot subjects come straight back
-        case_id = _recent_case_ids[key] = _case_id(subject.key(), category.value)
-    return case_id
+    return _case_id(subject.key(), category.value)
 
 
-_recent_case_ids: dict[tuple[SubjectKind, str | None, str, Category], CaseId] = {}
-
-
+# Looked up for every report of every batch; uuid5 (SHA-1) only for subjects not seen lately.
+@functools.lru_cache(maxsize=RECENT_CASE_IDS)
 def _case_id(subject_key: str, category: str) -> CaseId:
     return str(uuid.uuid5(_CASE_NAMESPACE, f"{subject_key}|{category}"))
 

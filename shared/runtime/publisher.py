@@ -8,6 +8,7 @@ whole batch again (a record acknowledged once is not sent twice by a retry).
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import time
 from collections import Counter
@@ -25,6 +26,19 @@ from shared.runtime.errors import (
     PublishError,
     RecordTooLargeError,
 )
+
+#: How many keys the process remembers the partition of, the most recently used: memory
+#: stays bounded however many keys (cases, subjects) pass, and the keys that recur keep theirs.
+PLACED_KEYS = 1 << 14
+
+# murmur2 is pure Python; keys (case ids, subjects) recur batch after batch. A key's partition
+# depends on the partition count alone, so a topic that gains partitions places keys anew.
+_partition_for_key = functools.lru_cache(maxsize=PLACED_KEYS)(partition_for_key)
+
+
+def partition_of(key: bytes, partitions: Sequence[int]) -> int:
+    """The partition among ``partitions`` (a topic's, sorted) where the Java client puts ``key``."""
+    return partitions[_partition_for_key(key, len(partitions))]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +71,6 @@ class Publisher:
         self._limit = limit
         self._refresh_seconds = metadata_refresh_seconds
         self._partitions: dict[str, tuple[list[int], float]] = {}
-        # murmur2 is pure Python in aiokafka; keys (case ids, subjects) recur batch after batch.
-        self._placed: dict[tuple[str, bytes], int] = {}
         self._round_robin = itertools.count()
 
     def limit(self, topic: str) -> int:
@@ -143,14 +155,7 @@ class Publisher:
     def _place(self, record: Outbound, partitions: list[int]) -> int:
         if record.key is None:
             return partitions[next(self._round_robin) % len(partitions)]
-        placed = (record.topic, record.key)
-        partition = self._placed.get(placed, -1)
-        if partition < 0:
-            if len(self._placed) > 200_000:
-                self._placed.clear()
-            partition = partitions[partition_for_key(record.key, len(partitions))]
-            self._placed[placed] = partition
-        return partition
+        return partition_of(record.key, partitions)
 
     async def _partitions_of(self, logical: str) -> list[int]:
         """The topic's partitions, looked up again every ``metadata_refresh_seconds``."""
@@ -166,9 +171,6 @@ class Publisher:
         if not found:
             raise ConfigurationError(f"topic {topic} does not exist; run `crible topics apply`")
         partitions = sorted(found)
-        if known is not None and partitions != known[0]:
-            # Keys move to where every other producer now puts them.
-            self._placed = {k: p for k, p in self._placed.items() if k[0] != logical}
         self._partitions[logical] = (partitions, now)
         return partitions
 

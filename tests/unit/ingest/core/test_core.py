@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import gc
+import tracemalloc
 from datetime import UTC, datetime, timedelta
 
 from services.ingest.core import (
+    RECENT_CASE_IDS,
     CaseStatus,
     Ingestion,
     Known,
@@ -117,6 +120,29 @@ def test_case_id_is_stable_and_depends_on_subject_and_category() -> None:
     assert case_id_for(same, Category.SPAM) != case_id_for(same, Category.HATE_SPEECH)
     user = Subject(kind=SubjectKind.USER, id="m1")
     assert case_id_for(user, Category.SPAM) != case_id_for(same, Category.SPAM)
+
+
+def test_memory_for_case_ids_levels_off_however_many_subjects_are_reported() -> None:
+    def traced_after(subjects: range) -> int:
+        for n in subjects:
+            subject = Subject(kind=SubjectKind.USER, id=f"user-{n:09d}-from-the-long-tail")
+            case_id_for(subject, Category.SPAM)
+        gc.collect()
+        return tracemalloc.get_traced_memory()[0]
+
+    tracemalloc.start()
+    try:
+        start = tracemalloc.get_traced_memory()[0]
+        filled = traced_after(range(RECENT_CASE_IDS))
+        later = traced_after(range(RECENT_CASE_IDS, 4 * RECENT_CASE_IDS))
+    finally:
+        tracemalloc.stop()
+
+    # Three times as many new subjects again keep little more (the cache's table may grow
+    # once); without a bound they would keep three times as much again.
+    assert filled - start > 0
+    assert later - filled < (filled - start) / 4
+    assert case_id_for(SPAM_MESSAGE, Category.SPAM) == case_id_for(SPAM_MESSAGE, Category.SPAM)
 
 
 def test_decided_case_reopens_as_next_revision_with_fresh_counts() -> None:
