@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import gc
-import tracemalloc
 import uuid
 
 from shared.murmur2 import partition_for_key
 from shared.runtime.publisher import PLACED_KEYS, partition_of
+from tests.unit.bounded_memory import assert_memory_levels_off
 
 
 def test_a_key_goes_where_the_java_client_puts_it_also_after_partitions_are_added() -> None:
@@ -19,22 +18,6 @@ def test_a_key_goes_where_the_java_client_puts_it_also_after_partitions_are_adde
 
 def test_memory_for_placements_levels_off_however_many_keys_pass() -> None:
     partitions = list(range(8))
-
-    def traced_after(keys: range) -> int:
-        for n in keys:
-            partition_of(str(uuid.UUID(int=n)).encode(), partitions)
-        gc.collect()
-        return tracemalloc.get_traced_memory()[0]
-
-    tracemalloc.start()
-    try:
-        start = tracemalloc.get_traced_memory()[0]
-        filled = traced_after(range(PLACED_KEYS))
-        later = traced_after(range(PLACED_KEYS, 4 * PLACED_KEYS))
-    finally:
-        tracemalloc.stop()
-
-    # Three times as many new keys again keep little more (the cache's table may grow once);
-    # without a bound they would keep three times as much again.
-    assert filled - start > 0
-    assert later - filled < (filled - start) / 4
+    assert_memory_levels_off(
+        lambda n: partition_of(str(uuid.UUID(int=n)).encode(), partitions), bound=PLACED_KEYS
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from services.surge.core.policy import Policy
 from services.surge.core.records import Accepted, Annotated, fingerprint
 from services.surge.core.windows import WindowSpec
@@ -52,3 +54,27 @@ def annotated(
 ) -> Annotated:
     a = accepted(n, reporter=reporter, subject=subject, at=at, category=category)
     return Annotated(a.report, a.reporter, a.subject, a.parts, a.category, a.at, new, others)
+
+
+def accepted_event(**changes: Any) -> dict[str, Any]:
+    """A valid ``ReportAccepted`` as ingest writes it, with ``changes`` to its report."""
+    report: dict[str, Any] = {
+        "schema_version": 1,
+        "report_id": "r1",
+        "reported_at": "2026-11-28T10:00:00+00:00",
+        "reporter_id": "u1",
+        "reporter_language": "fr",
+        "subject": {"kind": "message", "id": "m1", "chat_id": "c1"},
+        "category": "spam",
+        "text": "Crypto airdrop, send 0.1 BTC",
+        "evidence": {"message_excerpt": "airdrop", "media": [], "urls": ["hxxp://a[.]b"]},
+    }
+    report.update(changes)
+    return {
+        "schema_version": 1,
+        "report": report,
+        "case_id": "9a7d1e4e-2b0c-4f55-9d8c-1f2e3d4c5b6a",
+        "case_revision": 1,
+        "repeat": False,
+        "accepted_at": "2026-11-28T10:00:01+00:00",
+    }

@@ -14,30 +14,7 @@ from services.surge.core.stages import accepted_of
 from shared.events.reports import ReportAccepted, ReportSubmitted
 from shared.runtime.errors import describe_error
 from tests.unit.surge.helpers import T0
-
-
-def event(**changes: Any) -> dict[str, Any]:
-    """A valid ``ReportAccepted`` as ingest writes it, with ``changes`` to its report."""
-    report: dict[str, Any] = {
-        "schema_version": 1,
-        "report_id": "r1",
-        "reported_at": "2026-11-28T10:00:00+00:00",
-        "reporter_id": "u1",
-        "reporter_language": "fr",
-        "subject": {"kind": "message", "id": "m1", "chat_id": "c1"},
-        "category": "spam",
-        "text": "Crypto airdrop, send 0.1 BTC",
-        "evidence": {"message_excerpt": "airdrop", "media": [], "urls": ["hxxp://a[.]b"]},
-    }
-    report.update(changes)
-    return {
-        "schema_version": 1,
-        "report": report,
-        "case_id": "9a7d1e4e-2b0c-4f55-9d8c-1f2e3d4c5b6a",
-        "case_revision": 1,
-        "repeat": False,
-        "accepted_at": "2026-11-28T10:00:01+00:00",
-    }
+from tests.unit.surge.helpers import accepted_event as event
 
 
 def test_a_valid_event_gives_the_record_surge_counts() -> None:

@@ -9,7 +9,7 @@ import orjson
 from services.surge.core.intake import place
 from services.surge.core.records import partition_for, unpack_accepted
 from services.surge.core.stages import accepted_of, reporter_key
-from tests.unit.surge.test_accepted import event
+from tests.unit.surge.helpers import accepted_event as event
 
 
 def test_each_record_goes_to_its_reporter_s_partition_in_order() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import orjson
 import pytest
@@ -16,7 +15,7 @@ from services.surge.core.reporters import ReporterState
 from services.surge.core.stages import accepted_of, annotate, count, flush
 from services.surge.core.windows import SubjectState, WindowSpec
 from shared.events.surge import SurgeKind
-from tests.unit.surge.helpers import DAY, T0, accepted, annotated, policy
+from tests.unit.surge.helpers import DAY, T0, accepted, accepted_event, annotated, policy
 
 
 class Tables:
@@ -106,22 +105,7 @@ def test_reports_split_across_messages_add_up() -> None:
 
 
 def test_accepted_of_reads_a_valid_event_and_skips_repeats() -> None:
-    event: dict[str, Any] = {
-        "schema_version": 1,
-        "report": {
-            "schema_version": 1,
-            "report_id": "r1",
-            "reported_at": "2026-11-28T10:00:00+00:00",
-            "reporter_id": "u1",
-            "reporter_language": "fr",
-            "subject": {"kind": "message", "id": "m1", "chat_id": "c1"},
-            "category": "spam",
-        },
-        "case_id": "9a7d1e4e-2b0c-4f55-9d8c-1f2e3d4c5b6a",
-        "case_revision": 1,
-        "repeat": False,
-        "accepted_at": "2026-11-28T10:00:01+00:00",
-    }
+    event = accepted_event()
 
     record = accepted_of(orjson.dumps(event))
     repeat = accepted_of(orjson.dumps({**event, "repeat": True}))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import gc
-import tracemalloc
 from datetime import UTC, datetime, timedelta
 
 from services.ingest.core import (
@@ -17,6 +15,7 @@ from services.ingest.core import (
     ingest_reports,
 )
 from shared.events import CaseEventType, Category, ReportSubmitted, Subject, SubjectKind
+from tests.unit.bounded_memory import assert_memory_levels_off
 
 T0 = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 SPAM_MESSAGE = Subject(kind=SubjectKind.MESSAGE, id="m1", chat_id="c1")
@@ -123,25 +122,11 @@ def test_case_id_is_stable_and_depends_on_subject_and_category() -> None:
 
 
 def test_memory_for_case_ids_levels_off_however_many_subjects_are_reported() -> None:
-    def traced_after(subjects: range) -> int:
-        for n in subjects:
-            subject = Subject(kind=SubjectKind.USER, id=f"user-{n:09d}-from-the-long-tail")
-            case_id_for(subject, Category.SPAM)
-        gc.collect()
-        return tracemalloc.get_traced_memory()[0]
+    def report_on(n: int) -> object:
+        subject = Subject(kind=SubjectKind.USER, id=f"user-{n:09d}-from-the-long-tail")
+        return case_id_for(subject, Category.SPAM)
 
-    tracemalloc.start()
-    try:
-        start = tracemalloc.get_traced_memory()[0]
-        filled = traced_after(range(RECENT_CASE_IDS))
-        later = traced_after(range(RECENT_CASE_IDS, 4 * RECENT_CASE_IDS))
-    finally:
-        tracemalloc.stop()
-
-    # Three times as many new subjects again keep little more (the cache's table may grow
-    # once); without a bound they would keep three times as much again.
-    assert filled - start > 0
-    assert later - filled < (filled - start) / 4
+    assert_memory_levels_off(report_on, bound=RECENT_CASE_IDS)
     assert case_id_for(SPAM_MESSAGE, Category.SPAM) == case_id_for(SPAM_MESSAGE, Category.SPAM)
 
 
