@@ -471,6 +471,7 @@ async def _soak(run: _Run, pipeline: Pipeline) -> None:
     )
     print("  minute " + " ".join(f"{n:>10}" for n in names) + "   load", flush=True)
     history: dict[str, list[float]] = {n: [] for n in names}
+    loads: list[float] = []
     with LoadSampler() as load:
         for minute in range(minutes + 1):
             services = pipeline.services()
@@ -480,7 +481,8 @@ async def _soak(run: _Run, pipeline: Pipeline) -> None:
                 size = 0 if pid is None else sum(rss_bytes(p) for p in [pid, *descendants(pid)])
                 history[name].append(size / 1e6)
                 row.append(f"{size / 1e6:>10.0f}")
-            print(f"  {minute:>6} " + " ".join(row) + f"   {load.latest():.2f}", flush=True)
+            loads.append(load.latest())
+            print(f"  {minute:>6} " + " ".join(row) + f"   {loads[-1]:.2f}", flush=True)
             if minute < minutes:
                 await run.publisher.steady(f"soak {minute}", rate=options.rate, seconds=60)
         await run.drained(within=600)
@@ -498,6 +500,22 @@ async def _soak(run: _Run, pipeline: Pipeline) -> None:
             merged[hop].extend(values)
     print(render("soak after its first minute", merged, load=load))
     print(verdict_line(merged), flush=True)
+    print(render_minutes(run.timeline, minutes, loads), flush=True)
+
+
+def render_minutes(timeline: Timeline, minutes: int, loads: Sequence[float]) -> str:
+    """Each soak minute's hop p99s, to see whether a hop grows with the run's length."""
+    lines = ["soak by minute: p99 ms per hop (n of the last hop), load at the minute's start"]
+    lines.append("  minute " + " ".join(f"{hop.split(' → ')[-1]:>12}" for hop in HOPS) + "   load")
+    for minute in range(minutes):
+        hops = timeline.samples(f"soak {minute}")
+        cells = [
+            f"{percentile(hops[hop], 0.99) * 1000:>12.0f}" if hops[hop] else f"{'-':>12}"
+            for hop in HOPS
+        ]
+        load = f"{loads[minute]:.2f}" if minute < len(loads) else "n/a"
+        lines.append(f"  {minute:>6} " + " ".join(cells) + f"   {load} (n {len(hops[HOPS[2]])})")
+    return "\n".join(lines)
 
 
 def parse(argv: Sequence[str]) -> Options:
