@@ -245,8 +245,8 @@ class FollowerStore(RankStore, Protocol):
         """Keep each report once."""
         ...
 
-    async def refresh_evidence(self, keys: Sequence[Key]) -> None:
-        """Add newly arrived reports to the preserved evidence of these case revisions."""
+    async def add_to_evidence(self, reports: Sequence[ReportAccepted]) -> None:
+        """Add these reports to the preserved evidence of their case revisions, if any."""
         ...
 
     async def store_surges(self, signals: Sequence[SurgeSignal], now: datetime) -> None:

@@ -111,7 +111,8 @@ async def db(base_settings: Settings) -> AsyncIterator[asyncpg.Connection]:
         "TRUNCATE dispatch.exposures, dispatch.appeals, dispatch.decisions, dispatch.cases, "
         "dispatch.reviewers, dispatch.outbox, dispatch.case_reports, dispatch.reporters, "
         "dispatch.weighed_decisions, dispatch.surges, dispatch.statements, dispatch.sessions, "
-        "dispatch.preserved_evidence"
+        "dispatch.preserved_evidence, dispatch.preserved_reports, dispatch.case_reporters, "
+        "dispatch.case_weighted, dispatch.case_tallies"
     )
     # Legal records refuse TRUNCATE and DELETE (guard_* triggers), for every login role: the
     # tests empty them as an administrator would, with the triggers off for that session.

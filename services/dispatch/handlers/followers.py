@@ -31,8 +31,10 @@ async def store_reports(
     """Keep each accepted report of a case revision; re-rank the waiting ones touched."""
     await store.store_reports(reports)
     keys: list[Key] = sorted({(r.case_id, r.case_revision) for r in reports})
-    await store.refresh_evidence(keys)
     await rerank(store, keys, now)
+    # After the re-rank has locked the waiting case rows: an intake preserving one of them
+    # now has either committed (its evidence is seen here) or waits (and copies these).
+    await store.add_to_evidence(reports)
 
 
 async def store_surges(

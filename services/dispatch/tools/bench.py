@@ -72,7 +72,8 @@ TABLES = (
     "dispatch.exposures, dispatch.appeals, dispatch.decisions, dispatch.cases, "
     "dispatch.reviewers, dispatch.outbox, dispatch.case_reports, dispatch.reporters, "
     "dispatch.weighed_decisions, dispatch.surges, dispatch.statements, dispatch.sessions, "
-    "dispatch.preserved_evidence"
+    "dispatch.preserved_evidence, dispatch.preserved_reports, dispatch.case_reporters, "
+    "dispatch.case_weighted, dispatch.case_tallies"
 )
 #: Verdicts per intake transaction while seeding.
 SEED_BATCH = 1000

@@ -93,8 +93,11 @@ async def test_a_report_of_banked_media_is_removed_at_once_and_queued_for_a_pers
         # The report reaches the preserved evidence too, whenever it arrives.
         evidence = await eventually(
             lambda: db.fetchrow(
-                """SELECT * FROM dispatch.preserved_evidence
-                   WHERE jsonb_array_length(reports) = 1"""
+                """SELECT e.*, (SELECT jsonb_agg(to_jsonb(r)) FROM dispatch.preserved_reports r
+                               WHERE r.case_id = e.case_id) AS reports
+                   FROM dispatch.preserved_evidence e
+                   WHERE EXISTS (SELECT 1 FROM dispatch.preserved_reports r
+                                 WHERE r.case_id = e.case_id)"""
             )
         )
 

@@ -18,8 +18,11 @@ import pytest
 from services.dispatch.adapters.postgres.followers import PostgresFollowers
 from services.dispatch.adapters.postgres.verdicts import PostgresVerdicts
 from services.dispatch.adapters.yaml_files import load_sla, shipped_catalogue
+from services.dispatch.core.reporters import NEUTRAL_WEIGHT, current_weight
 from services.dispatch.handlers.followers import store_reports
 from services.dispatch.handlers.intake import take_verdicts
+from services.dispatch.ports import ReporterWeight
+from shared.config import Settings
 from shared.events.reports import ReportAccepted
 from shared.events.screening import ScreeningVerdict
 from tests.integration.dispatch.rows import move_case
@@ -32,7 +35,11 @@ NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
 TABLES = {
     "cases": "case_id, revision",
     "case_reports": "case_id, revision, report_id",
+    "case_reporters": "case_id, revision, reporter_id",
+    "case_tallies": "case_id, revision",
+    "case_weighted": "case_id, revision, reporter_id",
     "preserved_evidence": "case_id, revision",
+    "preserved_reports": "case_id, revision, report_id",
     "statements": "puid",
 }
 CSAM = [{"name": "hashes", "version": "1", "usability": "used", "scores": {},
@@ -188,3 +195,81 @@ async def test_a_batch_of_reports_stores_and_ranks_as_one_at_a_time_and_once(
     assert len(one_at_a_time["case_reports"]) == 5
     seen = {r["case_id"]: (r["reports_seen"], r["reporters_seen"]) for r in one_at_a_time["cases"]}
     assert seen == {ids[0]: (2, 2), ids[1]: (1, 1), ids[2]: (1, 1)}
+
+
+#: What a batch reads and writes, from PostgreSQL's counters of the current transaction.
+_TOUCHED = """SELECT relname, seq_tup_read + coalesce(idx_tup_fetch, 0) AS read,
+                     n_tup_ins AS inserted, n_tup_upd AS updated
+              FROM pg_stat_xact_user_tables WHERE schemaname = 'dispatch'"""
+
+
+async def touched_by_one_more(
+    db: asyncpg.Connection, dsn: str, history: int
+) -> dict[str, tuple[int, ...]]:
+    """Rows a verdict and a report of a preserved case revision touch after ``history`` reports.
+
+    The revision was acted on (its evidence preserved) and has gathered ``history`` reports
+    from as many reporters, one of them weighed; then one more report and a newer verdict
+    arrive, in one transaction whose counters are read before it ends.
+    """
+    await empty(db)
+    await db.execute("TRUNCATE dispatch.reporters")
+    case_id, at = uuid.uuid4(), NOW - timedelta(hours=1)
+    acted = {"route": "act_now", "screened_category": "child_sexual_abuse", "screeners": CSAM}
+    await take(db, [verdict(case_id, at, severity="critical", **acted)])
+    for start in range(0, history, 500):
+        count = min(500, history - start)
+        await keep(db, [report(case_id, f"u{n}", at) for n in range(start, start + count)])
+    async with db.transaction():  # u0 weighed by a decision, as the outcomes consumer does
+        store = PostgresFollowers(db)
+        await store.lock_weights(["u0"], at)
+        await store.set_weights([ReporterWeight("u0", 0.5, at)], confirmed=False)
+    await db.execute("ANALYZE dispatch.case_reports")
+    await db.execute("ANALYZE dispatch.case_reporters")
+    await db.execute("ANALYZE dispatch.preserved_reports")
+    newer = verdict(
+        case_id,
+        at,
+        severity="critical",
+        report_count=history + 2,
+        reporter_count=history + 1,
+        **acted,
+    )
+    # A connection of its own: a backend's counters hold what it has not yet reported.
+    conn = await asyncpg.connect(dsn)
+    try:
+        async with conn.transaction():
+            await take_verdicts(
+                [newer],
+                PostgresVerdicts(conn),
+                sla=load_sla(),
+                catalogue=shipped_catalogue(),
+                now=NOW,
+            )
+            await store_reports([report(case_id, "late", at)], PostgresFollowers(conn), NOW)
+            rows = await conn.fetch(_TOUCHED)
+            facts = await PostgresFollowers(conn).facts([(case_id, 1)], {}, NOW)
+    finally:
+        await conn.close()
+    assert facts[case_id, 1].reports == history + 1  # the tallies are right, too
+    assert facts[case_id, 1].reporters == history + 1
+    # u0's stored weight, the others neutral.
+    weighed = current_weight(0.5, at, NOW)
+    assert facts[case_id, 1].reporter_weight == pytest.approx(weighed + history * NEUTRAL_WEIGHT)
+    return {r["relname"]: (r["read"], r["inserted"], r["updated"]) for r in rows}
+
+
+async def test_a_batch_costs_the_same_whatever_its_case_revision_gathered_before(
+    db: asyncpg.Connection, base_settings: Settings
+) -> None:
+    """Rows read or written per verdict and per report do not grow with the case's history.
+
+    A case revision's facts were read from all its reports, and its preserved evidence
+    rewritten whole, on every batch: a hot case cost more with every report (issue 20).
+    """
+    dsn = base_settings.database_url.get_secret_value()
+    small = await touched_by_one_more(db, dsn, 500)
+    large = await touched_by_one_more(db, dsn, 2500)
+    assert large == small
+    assert large["preserved_reports"] == (0, 1, 0)  # the new report, inserted alone
+    assert "preserved_evidence" not in large or large["preserved_evidence"][2] == 0

@@ -446,8 +446,8 @@ async def test_dispatch_keeps_decisions_for_their_period_and_open_or_unsubmitted
     for case_id, until in ((gone, NOW + timedelta(days=10)), (expired, NOW - timedelta(days=1))):
         await db.execute(
             """INSERT INTO dispatch.preserved_evidence (case_id, revision, category, action_id,
-                   subject, matches, reports, preserved_at, keep_until, basis)
-               VALUES ($1, 1, 'terrorism_violent_extremism', $1, '{}', '[]', '[]', $2, $3,
+                   subject, matches, preserved_at, keep_until, basis)
+               VALUES ($1, 1, 'terrorism_violent_extremism', $1, '{}', '[]', $2, $3,
                        'Regulation (EU) 2021/784 art. 6')""",
             case_id,
             until - timedelta(days=183),

@@ -128,8 +128,8 @@ class FakeFollowerStore(FakeFacts):
             if all(k.report.report_id != r.report.report_id for k in kept):
                 kept.append(r)
 
-    async def refresh_evidence(self, keys: Sequence[Key]) -> None:
-        self.refreshed.extend(keys)
+    async def add_to_evidence(self, reports: Sequence[ReportAccepted]) -> None:
+        self.refreshed.extend(sorted({(r.case_id, r.case_revision) for r in reports}))
 
     async def store_surges(self, signals: Sequence[SurgeSignal], now: datetime) -> None:
         for s in signals:

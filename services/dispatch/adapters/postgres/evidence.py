@@ -1,8 +1,9 @@
 """Preserved evidence in PostgreSQL: written in the transaction of the action that preserves.
 
 The row is committed with the enforcement action's outbox record, so dispatch holds the
-evidence before the platform is told to remove anything. Reports that arrive later are added
-(the reports consumer calls :func:`refresh_reports`).
+evidence before the platform is told to remove anything. Its reports are rows of
+``dispatch.preserved_reports``: those stored by then are copied with it, and the reports
+consumer adds each later one (:func:`add_reports`), one insert per report.
 """
 
 from __future__ import annotations
@@ -16,12 +17,17 @@ from services.dispatch.core.evidence import keep_until
 from services.dispatch.ports import Preservation
 from shared.db import Connection
 
-_REPORTS = """coalesce((SELECT jsonb_agg(jsonb_build_object(
-                   'report_id', r.report_id, 'reporter_id', r.reporter_id,
-                   'reported_at', r.reported_at, 'language', r.language, 'text', r.text,
-                   'evidence', r.evidence::jsonb) ORDER BY r.reported_at, r.report_id)
-               FROM dispatch.case_reports r
-               WHERE r.case_id = {case} AND r.revision = {revision}), '[]'::jsonb)"""
+#: Copies reports of preserved case revisions into ``preserved_reports``; ``{where}`` picks
+#: which (``r`` the stored report, ``e`` its preserved evidence).
+_COPY = """INSERT INTO dispatch.preserved_reports (case_id, revision, report_id, reporter_id,
+               reported_at, language, text, evidence)
+           SELECT r.case_id, r.revision, r.report_id, r.reporter_id, r.reported_at, r.language,
+                  r.text, r.evidence::jsonb
+           FROM dispatch.case_reports r
+           JOIN dispatch.preserved_evidence e ON e.case_id = r.case_id AND e.revision = r.revision
+           WHERE {where}
+           ORDER BY r.case_id, r.revision, r.report_id
+           ON CONFLICT DO NOTHING"""
 
 
 async def preserve(conn: Connection, evidence: Sequence[Preservation]) -> None:
@@ -48,26 +54,39 @@ async def preserve(conn: Connection, evidence: Sequence[Preservation]) -> None:
     if not rows:
         return
     await conn.execute(
-        f"""INSERT INTO dispatch.preserved_evidence (case_id, revision, category, action_id,
-                subject, matches, reports, preserved_at, keep_until, basis)
-            SELECT e.case_id, e.revision, e.category, e.action_id, e.subject::json,
-                   e.matches::json, {_REPORTS.format(case="e.case_id", revision="e.revision")},
-                   e.preserved_at, e.keep_until, e.basis
-            FROM unnest($1::uuid[], $2::int[], $3::text[], $4::uuid[], $5::text[], $6::text[],
-                        $7::timestamptz[], $8::timestamptz[], $9::text[])
-                 AS e (case_id, revision, category, action_id, subject, matches,
-                       preserved_at, keep_until, basis)
-            ON CONFLICT (case_id, revision) DO NOTHING""",
+        """INSERT INTO dispatch.preserved_evidence (case_id, revision, category, action_id,
+               subject, matches, preserved_at, keep_until, basis)
+           SELECT e.case_id, e.revision, e.category, e.action_id, e.subject::json,
+                  e.matches::json, e.preserved_at, e.keep_until, e.basis
+           FROM unnest($1::uuid[], $2::int[], $3::text[], $4::uuid[], $5::text[], $6::text[],
+                       $7::timestamptz[], $8::timestamptz[], $9::text[])
+                AS e (case_id, revision, category, action_id, subject, matches,
+                      preserved_at, keep_until, basis)
+           ON CONFLICT (case_id, revision) DO NOTHING""",
         *(list(column) for column in zip(*rows, strict=True)),
+    )
+    # The reports stored so far, once per revision; later ones come with their batch.
+    await conn.execute(
+        _COPY.format(
+            where="(r.case_id, r.revision) IN (SELECT * FROM unnest($1::uuid[], $2::int[]))"
+        ),
+        [row[0] for row in rows],
+        [row[1] for row in rows],
     )
 
 
-async def refresh_reports(conn: Connection, keys: Sequence[tuple[uuid.UUID, int]]) -> None:
-    """Add the reports that arrived since to the preserved evidence of these case revisions."""
+async def add_reports(conn: Connection, reports: Sequence[tuple[uuid.UUID, int, str]]) -> None:
+    """Add these new reports (case, revision, report id) to their preserved evidence, if any.
+
+    Only the batch's reports are copied: the cost of a batch does not grow with how many
+    reports a preserved case revision already has.
+    """
     await conn.execute(
-        f"""UPDATE dispatch.preserved_evidence e
-            SET reports = {_REPORTS.format(case="e.case_id", revision="e.revision")}
-            WHERE (e.case_id, e.revision) IN (SELECT * FROM unnest($1::uuid[], $2::int[]))""",
-        [k[0] for k in keys],
-        [k[1] for k in keys],
+        _COPY.format(
+            where="""(r.case_id, r.revision, r.report_id) IN
+                         (SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[]))"""
+        ),
+        [r[0] for r in reports],
+        [r[1] for r in reports],
+        [r[2] for r in reports],
     )

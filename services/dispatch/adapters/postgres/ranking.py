@@ -20,27 +20,28 @@ from shared.events.screening import Severity
 async def case_facts(
     conn: Connection, keys: Sequence[Key], reporter_counts: Mapping[Key, int], now: datetime
 ) -> dict[Key, CaseFacts]:
-    """Each case revision's facts from its stored reports and its reporters' weights.
+    """Each case revision's facts from its tallies and its reporters' weights.
 
     Reporters whose reports have not arrived yet count as neutral (1.0): the verdict gives
     their number before the reports consumer has stored them; so do reporters without a
-    stored weight. One row per case revision, with the weights its reporters have stored.
+    stored weight. The counts come from ``case_tallies``, one row per case revision kept
+    as reports arrive, and the weights from ``case_weighted`` (its reporters who have one),
+    not from its reports: the cost does not grow with its history.
     """
     rows = await conn.fetch(
-        """WITH reporter AS (
-               SELECT cr.case_id, cr.revision, cr.reporter_id, count(*) AS reports,
-                      min(cr.reported_at) AS first_at
-               FROM dispatch.case_reports cr
-               WHERE (cr.case_id, cr.revision) IN (SELECT * FROM unnest($1::uuid[], $2::int[]))
-               GROUP BY cr.case_id, cr.revision, cr.reporter_id)
-           SELECT r.case_id, r.revision, sum(r.reports)::bigint AS reports,
-                  min(r.first_at) AS first_at, count(*) AS reporters,
-                  array_agg(rp.weight ORDER BY rp.reporter_id)
-                      FILTER (WHERE rp.reporter_id IS NOT NULL) AS weights,
-                  array_agg(rp.updated_at ORDER BY rp.reporter_id)
-                      FILTER (WHERE rp.reporter_id IS NOT NULL) AS moved
-           FROM reporter r LEFT JOIN dispatch.reporters rp ON rp.reporter_id = r.reporter_id
-           GROUP BY r.case_id, r.revision""",
+        """WITH k AS (SELECT * FROM unnest($1::uuid[], $2::int[]) AS k (case_id, revision))
+           SELECT t.case_id, t.revision, t.reports, t.first_at, t.reporters, w.weights, w.moved
+           FROM k JOIN dispatch.case_tallies t
+                ON t.case_id = k.case_id AND t.revision = k.revision
+           LEFT JOIN (
+               SELECT cr.case_id, cr.revision,
+                      array_agg(rp.weight ORDER BY rp.reporter_id) AS weights,
+                      array_agg(rp.updated_at ORDER BY rp.reporter_id) AS moved
+               FROM k JOIN dispatch.case_weighted cr
+                    ON cr.case_id = k.case_id AND cr.revision = k.revision
+               JOIN dispatch.reporters rp ON rp.reporter_id = cr.reporter_id
+               GROUP BY cr.case_id, cr.revision) w
+               ON w.case_id = t.case_id AND w.revision = t.revision""",
         [k[0] for k in keys],
         [k[1] for k in keys],
     )
