@@ -17,7 +17,8 @@ and prescreen when they publish, after their commit), and the review queue row's
 queue is read every quarter second; a row rewritten by a newer verdict before it was read
 gives no sample for the older one. Every phase waits for every group's lag to reach 0
 before the next. ``--soak`` runs ``--soak-minutes`` at ``--rate`` instead and prints every
-service's resident memory every minute. The load average is printed beside every figure.
+service's resident memory every minute, then each minute's p99 per hop. The load average is
+printed beside every figure.
 """
 
 from __future__ import annotations
