@@ -152,7 +152,7 @@ class SurgeSettings(BaseSettings):
         "reports/s is hundreds of MB).",
     )
     subjects_hot_mib: float = Field(
-        default=32,
+        default=16,
         ge=0,
         description="On disk, the subjects kept decoded in memory, least recently used "
         "dropped first: MiB of their changelog form (0: every read decodes from RocksDB).",
