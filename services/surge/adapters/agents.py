@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from faust.types import EventT, StreamT
 
 from services.surge import metrics
+from services.surge.adapters.stores import RocksStore, store_of
 from services.surge.adapters.sweeps import Sweeps
 from services.surge.adapters.tables import Deferred, Dirty
 from services.surge.adapters.topology import PARTITIONS, Topology
@@ -48,6 +49,8 @@ from shared.topics import (
 log = logging.getLogger(__name__)
 
 SERVICE = "surge"
+#: Subjects decoded at once when looking a partition on disk through.
+LOOK_SLICE = 1_000
 R = TypeVar("R")
 
 
@@ -177,6 +180,19 @@ class Agents:
     def look_through(self, partitions: set[int]) -> None:
         """Hold for a flush every subject of ``partitions`` that has published windows."""
         subjects = self._topology.subjects
+        store = store_of(subjects)
+        if isinstance(store, RocksStore):
+            for partition in partitions:
+                after: bytes | None = None
+                while True:  # in slices: every subject decoded at once would fill memory
+                    entries = store.scan_in(partition, after=after, limit=LOOK_SLICE)
+                    for key, state in entries:
+                        if state is not None and state.emitted:
+                            self._held[key] = partition
+                    if len(entries) < LOOK_SLICE:
+                        break
+                    after = entries[-1][0]
+            return
         for key in list(subjects.keys()):
             partition = partition_for(key.decode(), PARTITIONS)
             state = subjects.get(key)

@@ -89,12 +89,12 @@ class SurgeApp:
         """Run the app until ``stop`` is set; raise :class:`AgentStalledError` on a stall."""
         self._offsets = make_plain_consumer(self.settings)
         await self._offsets.start()
-        store = store_of(self.topology.reporters)
-        if isinstance(store, RocksStore):
-            changelog = self.topology.reporters.changelog_topic.get_topic_name()
-            await check_local_state(
-                self.settings, store, changelog=changelog, offsets=self._offsets
-            )
+        on_disk = [
+            (store, table.changelog_topic.get_topic_name())
+            for table in (self.topology.reporters, self.topology.subjects)
+            if isinstance(store := store_of(table), RocksStore)
+        ]
+        await check_local_state(self.settings, on_disk, offsets=self._offsets)
         await self._producer.start()
         await self.app.start()
         intake_stop = asyncio.Event()

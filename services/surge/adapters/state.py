@@ -27,34 +27,40 @@ CLUSTER_FILE = "crible-cluster-id"
 
 
 async def check_local_state(
-    settings: Settings, store: RocksStore, *, changelog: str, offsets: AIOKafkaConsumer
+    settings: Settings, stores: list[tuple[RocksStore, str]], *, offsets: AIOKafkaConsumer
 ) -> list[int]:
     """Remove the databases that belong to no changelog of this cluster; their partitions.
 
-    ``changelog`` is the store's changelog topic as named on the cluster; ``offsets`` a
-    started client that reads its end offsets.
+    ``stores`` pairs each store on disk with its changelog topic as named on the cluster
+    (they share one state directory, and its one marker); ``offsets`` a started client that
+    reads their end offsets.
     """
+    if not stores:
+        return []
     cluster = await cluster_id(settings)
-    marker = store.path / CLUSTER_FILE
+    marker = stores[0][0].path / CLUSTER_FILE
     remembered = marker.read_text().strip() if marker.is_file() else None
-    local = store.on_disk()
-    if remembered != cluster:
-        stale, reason = local, "restored from another cluster (or from one not recorded)"
-    else:
-        stale, reason = (
-            await _ahead_of(store, local, changelog=changelog, offsets=offsets),
-            ("ahead of its changelog: the topic was created again"),
-        )
-    for partition in stale:
-        store.remove(partition)
-    if stale:
-        log.warning(
-            "local state removed; the changelog restores it",
-            extra={"partitions": stale, "reason": reason},
-        )
+    removed = []
+    for store, changelog in stores:
+        local = store.on_disk()
+        if remembered != cluster:
+            stale, reason = local, "restored from another cluster (or from one not recorded)"
+        else:
+            stale, reason = (
+                await _ahead_of(store, local, changelog=changelog, offsets=offsets),
+                ("ahead of its changelog: the topic was created again"),
+            )
+        for partition in stale:
+            store.remove(partition)
+        if stale:
+            log.warning(
+                "local state removed; the changelog restores it",
+                extra={"table": store.table_name, "partitions": stale, "reason": reason},
+            )
+        removed.extend(stale)
     marker.parent.mkdir(parents=True, exist_ok=True)
     marker.write_text(cluster)
-    return stale
+    return removed
 
 
 async def cluster_id(settings: Settings) -> str:

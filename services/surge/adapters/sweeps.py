@@ -7,6 +7,8 @@ the first time; the wall clock only spaces the sweeps out.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from typing import Any
 
 from services.surge import metrics
 from services.surge.adapters.stores import RocksStore, store_of
@@ -18,7 +20,7 @@ from services.surge.core.reporters import expired
 from services.surge.core.windows import SubjectState
 from shared.topics import SURGE_BY_REPORTER, SURGE_BY_SUBJECT, TopicSpec
 
-#: Reporters read from disk per partition and sweep.
+#: Keys read from disk per table, partition and sweep.
 SWEEP_SLICE = 5_000
 
 #: (stage, partition)
@@ -35,8 +37,8 @@ class Sweeps:
         self._dirty = dirty
         self._watermarks: dict[Watermark, int] = {}
         self._swept: dict[Watermark, float] = {}
-        #: Where each partition's sweep of reporters on disk resumes (None: from the start).
-        self._cursors: dict[int, bytes | None] = {}
+        #: Where each table's and partition's sweep on disk resumes (None: from the start).
+        self._cursors: dict[tuple[str, int], bytes | None] = {}
 
     def subjects(self, partition: int, at: int) -> list[tuple[bytes, SubjectState]]:
         """Drop the subjects and baselines whose windows all ended.
@@ -91,16 +93,22 @@ class Sweeps:
         """
         table = self._topology.reporters
         retention = self._policy.reporter_retention_seconds
-        for partition, at in now.items():
-            entries = store.scan_in(
-                partition, after=self._cursors.get(partition), limit=SWEEP_SLICE
-            )
-            self._cursors[partition] = entries[-1][0] if len(entries) == SWEEP_SLICE else None
-            for key, state in entries:
-                if key.startswith(b"watching-since/"):
-                    continue
-                if expired(state, now=at, retention_seconds=retention):
-                    Deferred(table, partition, self._dirty).delete(key)
+        for partition, key, state in self._slices("reporters", store, now):
+            if key.startswith(b"watching-since/"):
+                continue
+            if expired(state, now=now[partition], retention_seconds=retention):
+                Deferred(table, partition, self._dirty).delete(key)
+
+    def _slices(
+        self, name: str, store: RocksStore, partitions: dict[int, int]
+    ) -> Iterator[tuple[int, bytes, Any]]:
+        """(partition, key, value) of the next slice of each partition's keys on disk."""
+        for partition in partitions:
+            at = (name, partition)
+            entries = store.scan_in(partition, after=self._cursors.get(at), limit=SWEEP_SLICE)
+            self._cursors[at] = entries[-1][0] if len(entries) == SWEEP_SLICE else None
+            for key, value in entries:
+                yield partition, key, value
 
     def update_sizes(self) -> None:
         """The table-size gauges."""
@@ -131,8 +139,11 @@ class Sweeps:
         }
 
     def _expire_subjects(self, before: dict[int, int]) -> list[tuple[bytes, SubjectState]]:
-        latest_before = max(before.values())
         table = self._topology.subjects
+        store = store_of(table)
+        if isinstance(store, RocksStore):
+            return self._expire_on_disk(store, before)
+        latest_before = max(before.values())
         dropped = []
         for key in list(table.keys()):
             state = table.get(key)
@@ -141,6 +152,22 @@ class Sweeps:
             where = partition_for(key.decode(), PARTITIONS)
             if where in before and (state is None or state.ended(before[where])):
                 Deferred(table, where, self._dirty).delete(key)
+                if state is not None and state.emitted:
+                    dropped.append((key, state))
+        return dropped
+
+    def _expire_on_disk(
+        self, store: RocksStore, before: dict[int, int]
+    ) -> list[tuple[bytes, SubjectState]]:
+        """A slice of each partition's subjects on disk, from where the last sweep stopped.
+
+        A subject past the horizon waits on disk until its slice comes round.
+        """
+        table = self._topology.subjects
+        dropped = []
+        for partition, key, state in self._slices("subjects", store, before):
+            if state is None or state.ended(before[partition]):
+                Deferred(table, partition, self._dirty).delete(key)
                 if state is not None and state.emitted:
                     dropped.append((key, state))
         return dropped

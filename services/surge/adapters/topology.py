@@ -56,8 +56,14 @@ class Topology:
         self.reporters = self._table(
             SURGE_REPORTERS, reporter_codec(), store=f"{surge.reporters_store}://"
         )
-        # Bounded by the longest window (an hour of reports): kept in memory.
-        self.subjects = self._table(SURGE_SUBJECTS, subject_codec(), store="memory://")
+        # Every report of the longest window (an hour): on disk by default, the subjects used
+        # most recently kept decoded (see the README's design notes).
+        self.subjects = self._table(
+            SURGE_SUBJECTS,
+            subject_codec(),
+            store=f"{surge.subjects_store}://",
+            hot_bytes=int(surge.subjects_hot_mib * 2**20),
+        )
         self.categories = self._table(SURGE_CATEGORIES, category_codec(), store="memory://")
         #: Wire names of the topics the process consumes, to their logical names.
         self.logical = {
@@ -80,7 +86,9 @@ class Topology:
             partitions=spec.partitions,
         )
 
-    def _table(self, spec: TopicSpec, codec: StateCodec, *, store: str) -> TableT[bytes, Any]:
+    def _table(
+        self, spec: TopicSpec, codec: StateCodec, *, store: str, hot_bytes: int = 0
+    ) -> TableT[bytes, Any]:
         schema: faust.Schema[bytes, Any] = faust.Schema(
             key_type=bytes, key_serializer="raw", value_serializer=codec
         )
@@ -104,7 +112,11 @@ class Topology:
                 partitions=spec.partitions,
                 changelog_topic=changelog,
                 store=store,
-                options=dict(ROCKSDB_OPTIONS) if store.startswith("rocksdb") else None,
+                options=(
+                    {**ROCKSDB_OPTIONS, "hot_bytes": hot_bytes}
+                    if store.startswith("rocksdb")
+                    else None
+                ),
             )
         )
         # A table serialises what it writes with serializers derived from its types, not its
