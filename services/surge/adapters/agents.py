@@ -8,13 +8,11 @@ its topic's dead-letter topic, not the agent down (faust would restart it on the
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from aiokafka import AIOKafkaProducer
 from faust.types import EventT, StreamT
 
 from services.surge import metrics
@@ -42,7 +40,6 @@ from shared.runtime.deadletter import dead_letter
 from shared.topics import (
     SURGE_BY_REPORTER,
     SURGE_BY_SUBJECT,
-    SURGE_SIGNALS,
     TopicSpec,
     max_message_bytes,
     wire_name,
@@ -65,7 +62,6 @@ class Agents:
         sweeps: Sweeps,
         watchdog: Watchdog,
         dirty: Dirty,
-        producer: AIOKafkaProducer,
     ) -> None:
         self._topology = topology
         self._surge = surge
@@ -75,11 +71,6 @@ class Agents:
         self._dirty = dirty
         #: Subjects whose grown windows wait for a flush: key -> partition.
         self._held: dict[bytes, int] = {}
-        #: Signals go through a plain aiokafka producer (faust's path cost a few futures and
-        #: callbacks each): their deliveries, awaited before the next commit (:meth:`sent`).
-        self._producer = producer
-        self._signals = wire_name(SURGE_SIGNALS.name, topology.prefix)
-        self._sending: list[asyncio.Future[Any]] = []
         app = topology.app
         app.agent(topology.by_reporter, name="surge.reporters")(self._reporters)
         app.agent(topology.by_subject, name="surge.subjects")(self._subjects)
@@ -216,18 +207,8 @@ class Agents:
             )
 
     async def _send_signal(self, key: bytes, surge: SurgeSignal) -> None:
-        value = surge.model_dump_json().encode()
-        self._sending.append(await self._producer.send(self._signals, value, key=key))
+        await self._topology.signals.send(key=key, value=surge.model_dump_json().encode())
         metrics.SIGNALS.labels(surge.kind.value).inc()
-
-    async def sent(self) -> None:
-        """Wait until the broker has every signal sent so far; raise if one was not taken.
-
-        Awaited before offsets are committed: a signal lost with its offsets committed
-        would never be sent again.
-        """
-        sending, self._sending = self._sending, []
-        await asyncio.gather(*sending)
 
     async def _dead_letter(self, message: Any, error: BaseException, spec: TopicSpec) -> None:
         # The copy is sent and acknowledged before the batch's offsets can be committed.

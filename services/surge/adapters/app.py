@@ -69,12 +69,7 @@ class SurgeApp:
             self.topology, policy=surge.policy(), every=surge.sweep_seconds, dirty=dirty
         )
         self.agents = Agents(
-            self.topology,
-            surge,
-            sweeps=self.sweeps,
-            watchdog=self.watchdog,
-            dirty=dirty,
-            producer=self._producer,
+            self.topology, surge, sweeps=self.sweeps, watchdog=self.watchdog, dirty=dirty
         )
         self.health = Health(
             settings,
@@ -122,7 +117,6 @@ class SurgeApp:
             await self._offsets.stop()
 
     async def _write_held(self) -> None:
-        await self.agents.sent()
         await self._held_writes.write(self._producer, owned=self._owned)
 
     def _owned(self, changelog: TP) -> bool:

@@ -32,6 +32,7 @@ from shared.topics import (
     SURGE_BY_SUBJECT,
     SURGE_CATEGORIES,
     SURGE_REPORTERS,
+    SURGE_SIGNALS,
     SURGE_SUBJECTS,
     TopicSpec,
     largest_message_bytes,
@@ -51,6 +52,7 @@ class Topology:
         self.app = _app(settings, surge)
         self.by_reporter = self._topic(SURGE_BY_REPORTER)
         self.by_subject = self._topic(SURGE_BY_SUBJECT)
+        self.signals = self._topic(SURGE_SIGNALS)
         self.reporters = self._table(
             SURGE_REPORTERS, reporter_codec(), store=f"{surge.reporters_store}://"
         )
