@@ -136,8 +136,8 @@ class Bucket(_Words):
         return self[_HEADER + self[0] + self[1] + self[2] :]
 
     def categories(self) -> dict[str, int]:
-        """Reports per category name."""
-        return categories_in((self,))
+        """Reports per category name (a bucket has one word per category)."""
+        return {_NAMES[word >> 32]: word & _COUNT for word in self.category_words()}
 
     def category_reports(self, name: str) -> int:
         """Reports of category ``name`` (0 if none)."""
@@ -177,14 +177,11 @@ class Bucket(_Words):
         Words are little-endian in base64; the links are each other subject once (in base64)
         with how many reporters had reported it: many reporters of a burst share theirs.
         """
+        words = _base64(self[_HEADER : _HEADER + self[0] + self[1]])
+        if not self[2]:  # most buckets past their links' time, and every archived one
+            return self[0], words, self.categories(), "", []
         links = Counter(self.links())
-        return (
-            self[0],
-            _base64(self[_HEADER : _HEADER + self[0] + self[1]]),
-            self.categories(),
-            _base64(array("Q", links)),
-            list(links.values()),
-        )
+        return self[0], words, self.categories(), _base64(array("Q", links)), list(links.values())
 
     @classmethod
     def from_wire(

@@ -19,9 +19,10 @@ from services.surge.core.policy import Policy
 from services.surge.core.windows import (
     Emitted,
     Figures,
+    ReportCounts,
     SubjectState,
     WindowSpec,
-    reports_in,
+    top_category,
     windows_touched,
 )
 from shared.events.reports import Category, Subject
@@ -80,11 +81,11 @@ def bursts(
     if latest is None:
         return Evaluation(due, held)
     links_from = policy.links_from(latest)
-    by_start = state.reports_by_start()
+    reports = ReportCounts(state.reports_by_start())
     for index, start in sorted(touched):
         spec = policy.windows[index]
         end = start + spec.size
-        count = reports_in(by_start, start, end)
+        count = reports(start, end)
         if count < spec.threshold:
             continue
         key = spec.key(start)
@@ -97,29 +98,33 @@ def bursts(
         elif not _grew(before.count, count, 0.0 if flush else policy.republish_growth):
             held = held or count > before.count
             continue
-        figures = state.figures(start, end, links_from=links_from)
         if before is None and not _above_baseline(
-            state, figures, start=start, end=end, policy=policy, baseline=baseline
+            state, start=start, end=end, policy=policy, baseline=baseline
         ):
             continue
+        figures = state.figures(start, end, links_from=links_from)
         due.append(_published(state, figures, spec=spec, start=start, policy=policy))
     return Evaluation(due, held)
 
 
 def _above_baseline(
     state: SubjectState,
-    figures: Figures,
     *,
     start: int,
     end: int,
     policy: Policy,
     baseline: Baseline,
 ) -> bool:
-    """Whether a window never published stands out from its category's baseline."""
-    category = figures.category
+    """Whether a window never published stands out from its category's baseline.
+
+    Decided on the window's tally (:meth:`SubjectState.tally`), before its reporters are
+    counted: most windows that reach a threshold fail it, message after message.
+    """
+    count, active_buckets, categories = state.tally(start, end)
+    category = top_category(categories)
     return above_baseline(
-        reports=figures.count,
-        active_buckets=figures.active_buckets,
+        reports=count,
+        active_buckets=active_buckets,
         category=baseline(category, start, end),
         own=state.own(category, start, end),
         factor=policy.relative_factor,

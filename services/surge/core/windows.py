@@ -10,8 +10,10 @@ report of the longest window.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Any
 
 from services.surge.core.archive import Archive
@@ -68,8 +70,13 @@ class Figures:
 
     @property
     def category(self) -> str:
-        """The category most reports chose (ties: the first in name order)."""
-        return min(self.categories, key=lambda c: (-self.categories[c], c))
+        """The category most reports chose (:func:`top_category`)."""
+        return top_category(self.categories)
+
+
+def top_category(categories: dict[str, int]) -> str:
+    """The category most reports chose (ties: the first in name order)."""
+    return min(categories, key=lambda c: (-categories[c], c))
 
 
 @dataclass(slots=True)
@@ -146,6 +153,16 @@ class SubjectState:
             active_buckets=len(inside),
             categories=categories_in(inside),
         )
+
+    def tally(self, start: int, end: int) -> tuple[int, int, dict[str, int]]:
+        """(reports, active buckets, reports per category) in ``[start, end)``.
+
+        The part of :meth:`figures` the baseline test reads, without the unions of
+        reporters and links: a window above its threshold but not above its category's
+        baseline is looked at again at every message of its subject.
+        """
+        inside = [b for s, b in self._all() if start <= s < end]
+        return sum(b.reports for b in inside), len(inside), categories_in(inside)
 
     def own(self, category: str, start: int, end: int) -> tuple[int, int]:
         """(reports, active buckets) of ``category`` in ``[start, end)``.
@@ -237,7 +254,25 @@ def _window_end(key: str) -> int:
 
 def reports_in(by_start: list[tuple[int, int]], start: int, end: int) -> int:
     """Reports in ``[start, end)`` from :meth:`SubjectState.reports_by_start`."""
-    return sum(n for s, n in by_start if start <= s < end)
+    return ReportCounts(by_start)(start, end)
+
+
+class ReportCounts:
+    """Reports in any span of a subject's buckets, from :meth:`SubjectState.reports_by_start`.
+
+    Prefix sums over the buckets in start order: a subject's evaluation asks for every window
+    a batch touched (twenty or more), each a sum over up to an hour of buckets otherwise.
+    """
+
+    def __init__(self, by_start: list[tuple[int, int]]) -> None:
+        pairs = sorted(by_start)
+        self._starts = [s for s, _n in pairs]
+        self._sums = list(accumulate((n for _s, n in pairs), initial=0))
+
+    def __call__(self, start: int, end: int) -> int:
+        """Reports in ``[start, end)``."""
+        starts = self._starts
+        return self._sums[bisect_left(starts, end)] - self._sums[bisect_left(starts, start)]
 
 
 def windows_touched(specs: Iterable[WindowSpec], times: Iterable[int]) -> set[tuple[int, int]]:

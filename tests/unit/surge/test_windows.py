@@ -8,7 +8,13 @@ from collections import Counter
 import orjson
 
 from services.surge.core.records import Annotated, fingerprint
-from services.surge.core.windows import Figures, SubjectState, WindowSpec, windows_touched
+from services.surge.core.windows import (
+    Figures,
+    ReportCounts,
+    SubjectState,
+    WindowSpec,
+    windows_touched,
+)
 from tests.unit.surge.helpers import T0, annotated
 
 
@@ -131,6 +137,9 @@ def test_figures_match_the_reports_they_were_built_from() -> None:
 
     for start, end in ((T0, T0 + 600), (T0 + 300, T0 + 900), (T0 + 60, T0 + 120)):
         assert state.figures(start, end) == _figures_of(records, start, end)
+        figures = state.figures(start, end)
+        tally = (figures.count, figures.active_buckets, figures.categories)
+        assert state.tally(start, end) == tally
         again = SubjectState.from_wire(orjson.loads(orjson.dumps(state.to_wire())))
         assert again.figures(start, end) == state.figures(start, end)
 
@@ -248,3 +257,14 @@ def test_a_report_delivered_again_into_an_archived_bucket_counts_once() -> None:
     assert state.add(annotated(1, at=T0), bucket_seconds=60) is None
     assert state.add(annotated(3, at=T0 + 5), bucket_seconds=60) is False
     assert state.count(T0, T0 + 60) == 2
+
+
+def test_report_counts_sum_the_buckets_of_any_span() -> None:
+    rng = random.Random(3)
+    by_start = [(T0 + 60 * rng.randrange(60), rng.randrange(1, 9)) for _ in range(40)]
+    counts = ReportCounts(by_start)  # unsorted, a start possibly twice (as listed)
+
+    for _ in range(200):
+        start = T0 + 60 * rng.randrange(-2, 62) + rng.choice((0, 1, -1))
+        end = start + rng.randrange(0, 3700)
+        assert counts(start, end) == sum(n for s, n in by_start if start <= s < end)
