@@ -22,5 +22,18 @@ PANELS: Panels = {
                 ("sum(increase(crible_surge_stalls_total[1h]))", "watchdog stalls (1h)"),
             ),
         ),
+        Panel(
+            "Surge: resident memory and RocksDB's part of it",
+            (
+                (
+                    'process_resident_memory_bytes{job="crible", service="surge"}',
+                    "{{instance}} resident",
+                ),
+                ("sum by (instance, part) (crible_surge_rocksdb_bytes)", "{{instance}} {{part}}"),
+            ),
+            unit="bytes",
+            description="RocksDB's cache is bounded (64 MiB a process, write buffers included); "
+            "resident memory that keeps growing past it is the process's own.",
+        ),
     ),
 }

@@ -25,6 +25,13 @@ TABLE_KEYS = Gauge(
     "Keys held in each of the app's tables on this process.",
     ["table"],
 )
+ROCKSDB_BYTES = Gauge(
+    "crible_surge_rocksdb_bytes",
+    "RocksDB's memory in this process: the one block cache every table's databases share "
+    "(`cache`, the write buffers charged to it included; `cache_pinned`, the part in use), "
+    "their write buffers (`memtables`) and their index and filter blocks (`table_readers`).",
+    ["part"],
+)
 STALLS = Counter(
     "crible_surge_stalls_total",
     "Times the watchdog found an agent stopped with lag on its topic (the process then exits "

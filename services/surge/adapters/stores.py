@@ -71,6 +71,21 @@ def shared_memory() -> tuple[rocksdict.Cache, rocksdict.WriteBufferManager]:
     return cache, write_buffers
 
 
+def rocksdb_memory(stores: list[Any]) -> dict[str, int]:
+    """RocksDB's memory in the process: the shared cache once, the rest summed per database.
+
+    Each database reports the shared cache's usage as its own, so it is read from the cache.
+    """
+    cache, _ = shared_memory()
+    parts = {"cache": cache.get_usage(), "cache_pinned": cache.get_pinned_usage()}
+    for part, name in (
+        ("memtables", "rocksdb.size-all-mem-tables"),
+        ("table_readers", "rocksdb.estimate-table-readers-mem"),
+    ):
+        parts[part] = sum(s.property_sum(name) for s in stores if isinstance(s, RocksStore))
+    return parts
+
+
 class PartitionedStore(Protocol):
     """A table's store as surge uses it: each access names the key's partition."""
 
@@ -259,6 +274,10 @@ class RocksStore(_Coded, rocksdb.Store):
                 out.append((key, self._decode_value(it.value())))
             it.next()
         return out
+
+    def property_sum(self, name: str) -> int:
+        """A RocksDB integer property summed over the partitions' databases."""
+        return sum(db.property_int_value(name) or 0 for db in self._dbs.values())
 
     def count(self) -> int:
         """About how many keys the store holds (RocksDB's estimate: counting reads them all)."""

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from services.surge import metrics
-from services.surge.adapters.stores import RocksStore, store_of
+from services.surge.adapters.stores import RocksStore, rocksdb_memory, store_of
 from services.surge.adapters.tables import Deferred, Dirty
 from services.surge.adapters.topology import PARTITIONS, Topology
 from services.surge.core.policy import Policy
@@ -115,6 +115,9 @@ class Sweeps:
         for name in ("subjects", "reporters", "categories"):
             table = getattr(self._topology, name)
             metrics.TABLE_KEYS.labels(name).set(store_of(table).count())
+        stores = [store_of(getattr(self._topology, n)) for n in ("subjects", "reporters")]
+        for part, size in rocksdb_memory(stores).items():
+            metrics.ROCKSDB_BYTES.labels(part).set(size)
 
     def _due(self, stage: str, partition: int, at: int) -> bool:
         """Note the partition's newest event time; whether the stage's sweep is due.

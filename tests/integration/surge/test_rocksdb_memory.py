@@ -10,6 +10,7 @@ from services.surge.adapters.stores import (
     ROCKSDB_OPTIONS,
     RocksStore,
     SharedMemoryOptions,
+    rocksdb_memory,
     shared_memory,
     store_of,
 )
@@ -76,6 +77,12 @@ async def test_subjects_on_disk_keep_a_bounded_part_in_memory(tmp_path: Path) ->
     # twice over; 9,000 more would triple the memory of a store without the bound.
     assert_memory_levels_off(touch, bound=3_000)
     assert store.hot_weight() <= 2**18
+    # What the process reports of RocksDB's memory (crible_surge_rocksdb_bytes): the subjects
+    # just written sit in write buffers charged to the one cache, which stays within its bound.
+    parts = rocksdb_memory([store])
+    assert 0 < parts["memtables"] <= parts["cache"] <= ROCKSDB_MEMORY
+    assert parts["cache_pinned"] <= parts["cache"]
+    assert parts["table_readers"] >= 0
     for n in (0, 6_000, 11_999):  # every subject is still there, counted once
         state = store.get_in(n % 8, b"channel:s%d" % n)
         assert state is not None
