@@ -7,6 +7,7 @@ hold them to the effects of handling the same records one by one, row for row.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -273,3 +274,59 @@ async def test_a_batch_costs_the_same_whatever_its_case_revision_gathered_before
     assert large == small
     assert large["preserved_reports"] == (0, 1, 0)  # the new report, inserted alone
     assert "preserved_evidence" not in large or large["preserved_evidence"][2] == 0
+
+
+@pytest.mark.parametrize("first", ["reports", "preservation"])
+async def test_a_report_stored_while_its_case_is_first_preserved_reaches_the_evidence(
+    db: asyncpg.Connection, base_settings: Settings, first: str
+) -> None:
+    """A report whose batch is open while intake first preserves its (new) case revision.
+
+    Neither transaction sees the other's uncommitted rows: without a meeting point the
+    preservation copied the reports stored before it, the batch found no evidence to add to,
+    and the report was in neither. Whichever of the two starts first, the report is kept.
+    """
+    await empty(db)
+    dsn = base_settings.database_url.get_secret_value()
+    case_id, at = uuid.uuid4(), NOW - timedelta(hours=1)
+    acted = verdict(
+        case_id,
+        at,
+        severity="critical",
+        route="act_now",
+        screened_category="child_sexual_abuse",
+        screeners=CSAM,
+    )
+    late = report(case_id, "u1", at)
+    reports_conn, intake_conn = await asyncpg.connect(dsn), await asyncpg.connect(dsn)
+    reports_tx, intake_tx = reports_conn.transaction(), intake_conn.transaction()
+    try:
+        await reports_tx.start()
+        await intake_tx.start()
+
+        async def store() -> None:
+            await store_reports([late], PostgresFollowers(reports_conn), NOW)
+
+        async def preserve() -> None:
+            await take_verdicts(
+                [acted],
+                PostgresVerdicts(intake_conn),
+                sla=load_sla(),
+                catalogue=shipped_catalogue(),
+                now=NOW,
+            )
+
+        opened, second = (store, preserve) if first == "reports" else (preserve, store)
+        await opened()
+        later = asyncio.create_task(second())
+        await asyncio.sleep(0.5)  # the second runs as far as it can while the first is open
+        await (reports_tx if first == "reports" else intake_tx).commit()
+        await later
+        await (intake_tx if first == "reports" else reports_tx).commit()
+    finally:
+        await reports_conn.close()
+        await intake_conn.close()
+    kept = await db.fetch(
+        "SELECT report_id FROM dispatch.preserved_reports WHERE case_id = $1", case_id
+    )
+    assert [r["report_id"] for r in kept] == [late.report.report_id]

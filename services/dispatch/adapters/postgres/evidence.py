@@ -29,6 +29,14 @@ _COPY = """INSERT INTO dispatch.preserved_reports (case_id, revision, report_id,
            ORDER BY r.case_id, r.revision, r.report_id
            ON CONFLICT DO NOTHING"""
 
+#: Preserving and adding reports to preserved evidence meet here: a preservation takes it
+#: alone, every reports batch shared (batches do not wait for each other). A report whose
+#: batch is still open when a revision's evidence is first preserved would otherwise be in
+#: neither copy (the preservation cannot see it yet, its batch cannot see the evidence yet);
+#: with the lock, whichever commits second sees the other's rows. One lock, not one per
+#: revision: a batch may hold thousands of revisions.
+_EVIDENCE_LOCK = "SELECT pg_advisory_xact_lock{mode}(hashtextextended('dispatch.evidence', 0))"
+
 
 async def preserve(conn: Connection, evidence: Sequence[Preservation]) -> None:
     """Keep the evidence of each case revision (the first preservation stands).
@@ -53,6 +61,7 @@ async def preserve(conn: Connection, evidence: Sequence[Preservation]) -> None:
         )
     if not rows:
         return
+    await conn.execute(_EVIDENCE_LOCK.format(mode=""))
     await conn.execute(
         """INSERT INTO dispatch.preserved_evidence (case_id, revision, category, action_id,
                subject, matches, preserved_at, keep_until, basis)
@@ -81,6 +90,7 @@ async def add_reports(conn: Connection, reports: Sequence[tuple[uuid.UUID, int, 
     Only the batch's reports are copied: the cost of a batch does not grow with how many
     reports a preserved case revision already has.
     """
+    await conn.execute(_EVIDENCE_LOCK.format(mode="_shared"))
     await conn.execute(
         _COPY.format(
             where="""(r.case_id, r.revision, r.report_id) IN
