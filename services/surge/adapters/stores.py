@@ -71,7 +71,7 @@ def shared_memory() -> tuple[rocksdict.Cache, rocksdict.WriteBufferManager]:
     return cache, write_buffers
 
 
-def rocksdb_memory(stores: list[Any]) -> dict[str, int]:
+def rocksdb_memory(stores: list[PartitionedStore]) -> dict[str, int]:
     """RocksDB's memory in the process: the shared cache once, the rest summed per database.
 
     Each database reports the shared cache's usage as its own, so it is read from the cache.

@@ -34,7 +34,8 @@ _COPY = """INSERT INTO dispatch.preserved_reports (case_id, revision, report_id,
 #: batch is still open when a revision's evidence is first preserved would otherwise be in
 #: neither copy (the preservation cannot see it yet, its batch cannot see the evidence yet);
 #: with the lock, whichever commits second sees the other's rows. One lock, not one per
-#: revision: a batch may hold thousands of revisions.
+#: revision: a batch may hold thousands of revisions. It is a statement of its own: the copy
+#: that follows must take its snapshot after the lock is granted.
 _EVIDENCE_LOCK = "SELECT pg_advisory_xact_lock{mode}(hashtextextended('dispatch.evidence', 0))"
 
 
