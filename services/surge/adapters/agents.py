@@ -8,6 +8,7 @@ its topic's dead-letter topic, not the agent down (faust would restart it on the
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
@@ -65,6 +66,7 @@ class Agents:
         sweeps: Sweeps,
         watchdog: Watchdog,
         dirty: Dirty,
+        publishing: asyncio.Lock,
     ) -> None:
         self._topology = topology
         self._surge = surge
@@ -72,6 +74,8 @@ class Agents:
         self._sweeps = sweeps
         self._watchdog = watchdog
         self._dirty = dirty
+        #: Held from a subject's change to its signals sent (:attr:`HeldWrites.publishing`).
+        self._publishing = publishing
         #: Subjects whose grown windows wait for a flush: key -> partition.
         self._held: dict[bytes, int] = {}
         app = topology.app
@@ -129,25 +133,29 @@ class Agents:
         """Count packed messages into their subjects' windows; publish the signals due."""
         for partition, group in _by_partition(events).items():
             records = await self._unpacked(group, SURGE_BY_SUBJECT, unpack_annotated)
-            if not records:
-                continue
-            counted = count(
-                records,
-                partition=partition,
-                subjects=Deferred(self._topology.subjects, partition, self._dirty),
-                categories=Deferred(self._topology.categories, partition, self._dirty),
-                policy=self._policy,
-            )
-            await self._publish(counted.due)
-            for record in counted.held:
-                self._held[record.subject.encode()] = partition
-            if counted.replays:
-                metrics.REPLAYS.inc(counted.replays)
-            metrics.RECORDS.labels("subjects").inc(len(records))
-            for key, state in self._sweeps.subjects(partition, max(r.at for r in records)):
-                self._held.pop(key, None)
-                await self._flush_one(key, state)
+            if records:
+                async with self._publishing:
+                    await self._count(partition, records)
         self._progress(events)
+
+    async def _count(self, partition: int, records: list[Annotated]) -> None:
+        """Count one partition's records; publish, then hold or flush, what they call for."""
+        counted = count(
+            records,
+            partition=partition,
+            subjects=Deferred(self._topology.subjects, partition, self._dirty),
+            categories=Deferred(self._topology.categories, partition, self._dirty),
+            policy=self._policy,
+        )
+        await self._publish(counted.due)
+        for record in counted.held:
+            self._held[record.subject.encode()] = partition
+        if counted.replays:
+            metrics.REPLAYS.inc(counted.replays)
+        metrics.RECORDS.labels("subjects").inc(len(records))
+        for key, state in self._sweeps.subjects(partition, max(r.at for r in records)):
+            self._held.pop(key, None)
+            await self._flush_one(key, state)
 
     async def flush(self) -> None:
         """Publish the last figures of windows whose growth was held back.
@@ -159,13 +167,14 @@ class Agents:
             return
         assigned = self._topology.assigned(SURGE_BY_SUBJECT)
         held, self._held = self._held, {}
-        for key, partition in held.items():
-            store = Deferred(self._topology.subjects, partition, self._dirty)
-            state = store.get(key)
-            if partition not in assigned or state is None:
-                continue
-            if await self._flush_one(key, state):
-                store[key] = state
+        async with self._publishing:
+            for key, partition in held.items():
+                store = Deferred(self._topology.subjects, partition, self._dirty)
+                state = store.get(key)
+                if partition not in assigned or state is None:
+                    continue
+                if await self._flush_one(key, state):
+                    store[key] = state
 
     async def _flush_one(self, key: bytes, state: SubjectState) -> bool:
         """Publish the last figures of ``state``'s grown windows; whether any was due."""

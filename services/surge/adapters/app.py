@@ -69,7 +69,12 @@ class SurgeApp:
             self.topology, policy=surge.policy(), every=surge.sweep_seconds, dirty=dirty
         )
         self.agents = Agents(
-            self.topology, surge, sweeps=self.sweeps, watchdog=self.watchdog, dirty=dirty
+            self.topology,
+            surge,
+            sweeps=self.sweeps,
+            watchdog=self.watchdog,
+            dirty=dirty,
+            publishing=self._held_writes.publishing,
         )
         self.health = Health(
             settings,
@@ -117,7 +122,9 @@ class SurgeApp:
             await self._offsets.stop()
 
     async def _write_held(self) -> None:
-        await self._held_writes.write(self._producer, owned=self._owned)
+        await self._held_writes.write(
+            self._producer, owned=self._owned, signals_out=self.app.producer.flush
+        )
 
     def _owned(self, changelog: TP) -> bool:
         """Whether this process holds ``changelog`` (its tables' partition) now."""

@@ -9,7 +9,8 @@ from the partition it belongs to.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import asyncio
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import faust
@@ -102,31 +103,37 @@ class HeldWrites:
         #: What the stages changed since the last snapshot.
         self.dirty: Dirty = {}
         self._pending: Dirty = {}
+        #: Held by a stage from its first change to a subject until the signals that change
+        #: calls for are sent, and by :meth:`write` while it reads the values: a state that
+        #: records a window as published never reaches a changelog before its signal.
+        self.publishing = asyncio.Lock()
 
     def snapshot(self) -> None:
         """Set aside what changed so far: faust is about to pick the offsets to commit."""
         self._pending.update(self.dirty)
         self.dirty.clear()
 
-    async def write(self, producer: AIOKafkaProducer, *, owned: Callable[[TP], bool]) -> None:
+    async def write(
+        self,
+        producer: AIOKafkaProducer,
+        *,
+        owned: Callable[[TP], bool],
+        signals_out: Callable[[], Awaitable[None]],
+    ) -> None:
         """Send the writes set aside to their changelogs, acknowledged by the broker.
 
         A value is read from the store as it is now: newer than its offsets is harmless
-        (the messages read again change nothing), older never. Records are appended to
-        batches per changelog partition, sent whole. A write of a changelog partition the
-        process no longer holds (``owned`` says) is dropped: its new owner writes there now,
-        and reads again the messages behind it.
+        (the messages read again change nothing), older never. Since a replay publishes
+        nothing either, the values are read only once every signal sent so far is on the
+        broker (``signals_out`` flushes them) and while no stage is between a change and
+        its signals (:attr:`publishing`). Records are appended to batches per changelog
+        partition, sent whole. A write of a changelog partition the process no longer holds
+        (``owned`` says) is dropped: its new owner writes there now, and reads again the
+        messages behind it.
         """
-        pending, self._pending = self._pending, {}
-        keys: dict[tuple[TableT[bytes, Any], int], list[bytes]] = {}
-        for (_name, key), at in pending.items():
-            keys.setdefault(at, []).append(key)
-        by_partition: dict[tuple[TableT[bytes, Any], int], list[tuple[bytes, bytes | None]]] = {}
-        for (table, partition), held in keys.items():
-            # Asked once per changelog partition: faust builds the set of its partitions anew
-            # at every question, which cost more than the write itself when asked per key.
-            if owned(TP(table.changelog_topic.get_topic_name(), partition)):
-                by_partition[(table, partition)] = store_of(table).write_out(partition, held)
+        async with self.publishing:
+            await signals_out()
+            by_partition = self._read_out(owned)
         sent = []
         for (table, partition), records in by_partition.items():
             topic = table.changelog_topic.get_topic_name()
@@ -142,6 +149,22 @@ class HeldWrites:
             # A persistent store (RocksDB) restores from there after a restart.
             tp = TP(table.changelog_topic.get_topic_name(), partition)
             table.data.set_persisted_offset(tp, offset)  # type: ignore[attr-defined]
+
+    def _read_out(
+        self, owned: Callable[[TP], bool]
+    ) -> dict[tuple[TableT[bytes, Any], int], list[tuple[bytes, bytes | None]]]:
+        """The changelog records of the writes set aside, per table and partition held."""
+        pending, self._pending = self._pending, {}
+        keys: dict[tuple[TableT[bytes, Any], int], list[bytes]] = {}
+        for (_name, key), at in pending.items():
+            keys.setdefault(at, []).append(key)
+        by_partition: dict[tuple[TableT[bytes, Any], int], list[tuple[bytes, bytes | None]]] = {}
+        for (table, partition), held in keys.items():
+            # Asked once per changelog partition: faust builds the set of its partitions anew
+            # at every question, which cost more than the write itself when asked per key.
+            if owned(TP(table.changelog_topic.get_topic_name(), partition)):
+                by_partition[(table, partition)] = store_of(table).write_out(partition, held)
+        return by_partition
 
 
 def _batches(
