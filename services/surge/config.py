@@ -104,6 +104,19 @@ class SurgeSettings(BaseSettings):
         description="A window's signal is published again once its count grew "
         "by this fraction (0: at every new report).",
     )
+    flush_quiet_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        description="A window whose growth was held back gets its last figures published "
+        "once its subject had no growth for this long (looked at every "
+        "CRIBLE_HOUSEKEEPING_SECONDS).",
+    )
+    flush_max_seconds: float = Field(
+        default=15.0,
+        ge=0,
+        description="A subject that keeps growing gets the last figures of its held windows "
+        "published at the latest this long after its growth was first held back.",
+    )
     reporter_retention_seconds: int = Field(
         default=30 * 86400,
         gt=0,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -23,6 +24,7 @@ from services.surge.adapters.tables import Deferred, Dirty
 from services.surge.adapters.topology import PARTITIONS, Topology
 from services.surge.config import SurgeSettings
 from services.surge.core.detect import Burst, signal
+from services.surge.core.held import HeldBack
 from services.surge.core.records import (
     Accepted,
     Annotated,
@@ -76,8 +78,8 @@ class Agents:
         self._dirty = dirty
         #: Held from a subject's change to its signals sent (:attr:`HeldWrites.publishing`).
         self._publishing = publishing
-        #: Subjects whose grown windows wait for a flush: key -> partition.
-        self._held: dict[bytes, int] = {}
+        #: Subjects whose grown windows wait for a flush.
+        self._held = HeldBack(quiet=surge.flush_quiet_seconds, at_most=surge.flush_max_seconds)
         app = topology.app
         app.agent(topology.by_reporter, name="surge.reporters")(self._reporters)
         app.agent(topology.by_subject, name="surge.subjects")(self._subjects)
@@ -148,13 +150,14 @@ class Agents:
             policy=self._policy,
         )
         await self._publish(counted.due)
+        now = time.monotonic()
         for record in counted.held:
-            self._held[record.subject.encode()] = partition
+            self._held.grew(record.subject.encode(), partition, now)
         if counted.replays:
             metrics.REPLAYS.inc(counted.replays)
         metrics.RECORDS.labels("subjects").inc(len(records))
         for key, state in self._sweeps.subjects(partition, max(r.at for r in records)):
-            self._held.pop(key, None)
+            self._held.forget(key)
             await self._flush_one(key, state)
 
     async def flush(self) -> None:
@@ -163,10 +166,10 @@ class Agents:
         Runs beside the agents. A partition that moved to another process is flushed there:
         the new owner looks through its subjects once it has recovered them.
         """
-        if not self._held:
+        held = self._held.due(time.monotonic())
+        if not held:
             return
         assigned = self._topology.assigned(SURGE_BY_SUBJECT)
-        held, self._held = self._held, {}
         async with self._publishing:
             for key, partition in held.items():
                 store = Deferred(self._topology.subjects, partition, self._dirty)
@@ -197,7 +200,7 @@ class Agents:
                     entries = store.scan_in(partition, after=after, limit=LOOK_SLICE)
                     for key, state in entries:
                         if state is not None and state.emitted:
-                            self._held[key] = partition
+                            self._held.flush_soon(key, partition)
                     if len(entries) < LOOK_SLICE:
                         break
                     after = entries[-1][0]
@@ -206,7 +209,7 @@ class Agents:
             partition = partition_for(key.decode(), PARTITIONS)
             state = subjects.get(key)
             if partition in partitions and state is not None and state.emitted:
-                self._held[key] = partition
+                self._held.flush_soon(key, partition)
 
     async def _unpacked(
         self,
