@@ -22,6 +22,7 @@ from aiokafka.errors import (
 
 from shared.config import Settings
 from shared.kafka import make_admin, make_consumer, make_producer
+from shared.runtime.parent import stop_with_me
 from shared.topics import REPORTS_SUBMITTED, TopicSpec, wire_name
 
 PASSTHROUGH = TopicSpec("bench.passthrough", REPORTS_SUBMITTED.partitions, 3600 * 1000)
@@ -53,7 +54,9 @@ async def observe(
 ) -> Measure:
     """Start ``workers`` copies of ``command`` and time their group until ``total`` committed."""
     processes = [
-        await asyncio.create_subprocess_exec(*command, env=env, stderr=asyncio.subprocess.DEVNULL)
+        await asyncio.create_subprocess_exec(
+            *command, env={**env, **stop_with_me()}, stderr=asyncio.subprocess.DEVNULL
+        )
         for _ in range(workers)
     ]
     admin = make_admin(settings)

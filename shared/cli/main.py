@@ -279,18 +279,19 @@ def _dlq(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from shared.cli.supervisor import supervise  # noqa: PLC0415
     from shared.runtime import ConfigurationError, serve  # noqa: PLC0415
-    from shared.runtime.parent import exit_with_parent  # noqa: PLC0415
+    from shared.runtime.parent import PARENT_VARIABLE, exit_with_parent  # noqa: PLC0415
 
+    parent = os.environ.get(PARENT_VARIABLE)
+    if parent:
+        # Stopped gracefully (a SIGTERM to itself) if what started it dies: `crible run all`
+        # for a service, a benchmark for a service or for `crible run all`.
+        exit_with_parent(int(parent), on_orphaned=lambda: os.kill(os.getpid(), signal.SIGTERM))
     if args.service == "all":
         return supervise(
             args.registry.names,
             metrics_base_port=args.metrics_base_port,
             http_base_port=args.http_base_port,
         )
-    supervisor = os.environ.get("CRIBLE_SUPERVISOR_PID")
-    if supervisor:
-        # Stopped gracefully (a SIGTERM to itself) if `crible run all` dies.
-        exit_with_parent(int(supervisor), on_orphaned=lambda: os.kill(os.getpid(), signal.SIGTERM))
     try:
         uvloop.run(serve(args.registry.spec(args.service), get_settings()))
     except ConfigurationError as error:

@@ -24,6 +24,7 @@ from shared.cli.registry import Registry
 from shared.config import Settings
 from shared.kafka import make_admin, make_plain_consumer
 from shared.runtime.lag import WatchedGroup, group_lag
+from shared.runtime.parent import stop_with_me
 from shared.topics import wire_name
 
 
@@ -109,6 +110,7 @@ async def running_pipeline(
         "CRIBLE_TOPIC_PREFIX": settings.topic_prefix,
         "CRIBLE_METRICS_TOKEN": token,
         **(extra_env or {}),
+        **stop_with_me(),  # and its services with it: a killed bench leaves no pipeline behind
     }
     supervisor = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "services", "run", "all",

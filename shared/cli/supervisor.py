@@ -11,6 +11,8 @@ import time
 from dataclasses import dataclass, field
 from types import FrameType
 
+from shared.runtime.parent import stop_with_me
+
 log = logging.getLogger(__name__)
 
 
@@ -58,7 +60,7 @@ def supervise(services: list[str], *, metrics_base_port: int, http_base_port: in
                     CRIBLE_HTTP_PORT=str(child.http_port),
                     # The service stops if this supervisor dies (SIGKILL leaves no chance
                     # to stop it): no orphan keeps its ports and partitions.
-                    CRIBLE_SUPERVISOR_PID=str(os.getpid()),
+                    **stop_with_me(),
                 )
                 child.process = subprocess.Popen(  # noqa: S603 - our own entry point
                     [sys.executable, "-m", "services", "run", child.name], env=env

@@ -18,6 +18,15 @@ from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
+#: The process a service started with ``services run`` stops with (gracefully): set by
+#: whatever starts it, `crible run all` or a benchmark, to its own id.
+PARENT_VARIABLE = "CRIBLE_SUPERVISOR_PID"
+
+
+def stop_with_me() -> dict[str, str]:
+    """The environment that makes a service this process starts stop when it dies."""
+    return {PARENT_VARIABLE: str(os.getpid())}
+
 
 def _exit_now() -> None:
     os._exit(1)

@@ -65,6 +65,7 @@ from shared.events.reports import Category, ReportAccepted
 from shared.events.screening import ScreeningVerdict
 from shared.kafka import apply_topics, delete_topics
 from shared.runtime import Inbound
+from shared.runtime.parent import stop_with_me
 from shared.topics import REPORTS_ACCEPTED, SCREENING_VERDICTS
 
 #: Every table of dispatch's schema: the benchmark starts from an empty queue.
@@ -463,6 +464,7 @@ async def _server(settings: Settings, port: int, pool: int) -> AsyncIterator[_Se
     log = _log_file()
     env = dict(
         os.environ,
+        **stop_with_me(),
         CRIBLE_TOPIC_PREFIX=settings.topic_prefix,
         CRIBLE_HTTP_HOST="127.0.0.1",
         CRIBLE_HTTP_PORT=str(port),

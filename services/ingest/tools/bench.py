@@ -38,6 +38,7 @@ from shared.kafka import (
     make_plain_producer,
     messages_written,
 )
+from shared.runtime.parent import stop_with_me
 from shared.topics import CASES, REPORTS_ACCEPTED, REPORTS_SUBMITTED, wire_name
 
 
@@ -142,7 +143,12 @@ async def _round(settings: Settings, *, reports: int, workers: int) -> tuple[flo
         f"({published / publish_seconds:,.0f}/s)"
     )
 
-    env = dict(os.environ, CRIBLE_TOPIC_PREFIX=bench.topic_prefix, CRIBLE_METRICS_PORT="0")
+    env = dict(
+        os.environ,
+        **stop_with_me(),
+        CRIBLE_TOPIC_PREFIX=bench.topic_prefix,
+        CRIBLE_METRICS_PORT="0",
+    )
     raw = await observe(
         bench,
         [sys.executable, "-m", "shared.cli.bench"],

@@ -46,6 +46,7 @@ from shared.config import Settings
 from shared.db import migrate
 from shared.events.legal import LegalRequest
 from shared.kafka import apply_topics, delete_topics
+from shared.runtime.parent import stop_with_me
 from shared.topics import (
     IDENTITY_EVENTS,
     LEGAL_AUDIT_CHECKPOINTS,
@@ -212,8 +213,9 @@ async def _legal(settings: Settings, port: int) -> AsyncIterator[str]:
     """``crible run legal`` serving on ``port`` until the block ends."""
     handle, name = tempfile.mkstemp(prefix="crible-bench-legal-console-", suffix=".log")
     os.close(handle)
-    env = dict(os.environ, CRIBLE_TOPIC_PREFIX=settings.topic_prefix, CRIBLE_HTTP_HOST="127.0.0.1",
-               CRIBLE_HTTP_PORT=str(port), CRIBLE_METRICS_PORT="0")  # fmt: skip
+    env = dict(os.environ, **stop_with_me(), CRIBLE_TOPIC_PREFIX=settings.topic_prefix,
+               CRIBLE_HTTP_HOST="127.0.0.1", CRIBLE_HTTP_PORT=str(port),
+               CRIBLE_METRICS_PORT="0")  # fmt: skip
     with Path(name).open("wb") as log:  # noqa: ASYNC230 - opened once, before the server
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "services", "run", "legal", env=env, stdout=log,

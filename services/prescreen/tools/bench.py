@@ -49,6 +49,7 @@ from shared.kafka import (
     make_plain_consumer,
     make_plain_producer,
 )
+from shared.runtime.parent import stop_with_me
 from shared.topics import CASES, HASHBANKS_UPDATES, SCREENING_VERDICTS, wire_name
 
 LANGUAGES = tuple(SENTENCES)
@@ -228,7 +229,12 @@ async def _topics(settings: Settings, prefix: str) -> Settings:
 
 
 def _env(bench: Settings) -> dict[str, str]:
-    return dict(os.environ, CRIBLE_TOPIC_PREFIX=bench.topic_prefix, CRIBLE_METRICS_PORT="0")
+    return dict(
+        os.environ,
+        **stop_with_me(),
+        CRIBLE_TOPIC_PREFIX=bench.topic_prefix,
+        CRIBLE_METRICS_PORT="0",
+    )
 
 
 async def _throughput(

@@ -51,6 +51,7 @@ from shared.kafka import (
     make_plain_producer,
     messages_written,
 )
+from shared.runtime.parent import stop_with_me
 from shared.topics import (
     CASES,
     REPORTS_ACCEPTED,
@@ -118,7 +119,12 @@ async def _throughput(
     """One round: (surge's rate, ingest's when timed, whether every report went through)."""
     bench = settings.model_copy(update={"topic_prefix": f"bench{time.time_ns()}."})
     await apply_topics(bench, (*TOPICS, *INGEST_TOPICS, PASSTHROUGH))
-    env = dict(os.environ, CRIBLE_TOPIC_PREFIX=bench.topic_prefix, CRIBLE_METRICS_PORT="0")
+    env = dict(
+        os.environ,
+        **stop_with_me(),
+        CRIBLE_TOPIC_PREFIX=bench.topic_prefix,
+        CRIBLE_METRICS_PORT="0",
+    )
     try:
         before = _load()
         await _publish(bench, reports=reports, baseline=baseline, ingest=ingest)
@@ -372,7 +378,12 @@ async def _latency(settings: Settings, *, rate: float, bursts: int) -> None:
     """Bursts under background load: send of the threshold-crossing report to its signal."""
     bench = settings.model_copy(update={"topic_prefix": f"bench{time.time_ns()}."})
     await apply_topics(bench, TOPICS)
-    env = dict(os.environ, CRIBLE_TOPIC_PREFIX=bench.topic_prefix, CRIBLE_METRICS_PORT="0")
+    env = dict(
+        os.environ,
+        **stop_with_me(),
+        CRIBLE_TOPIC_PREFIX=bench.topic_prefix,
+        CRIBLE_METRICS_PORT="0",
+    )
     process = await surge_process(env)
     threshold = SurgeSettings().specs()[0].threshold
     producer = make_plain_producer(bench, linger_ms=1)

@@ -52,6 +52,7 @@ from shared.cli.reportgen import ReportStream, subject_key
 from shared.config import Settings
 from shared.events.reports import Category
 from shared.kafka import apply_topics, delete_topics, make_admin, make_plain_producer
+from shared.runtime.parent import stop_with_me
 from shared.topics import REPORTS_ACCEPTED, SURGE_APP, wire_name
 
 PARTITIONS = REPORTS_ACCEPTED.partitions
@@ -253,7 +254,12 @@ async def _live(settings: Settings, args: argparse.Namespace, overrides: dict[st
     """The mix through a real ``crible run surge``: its resident memory each minute."""
     bench = settings.model_copy(update={"topic_prefix": f"bench{time.time_ns()}."})
     await apply_topics(bench, SURGE_APP)
-    env = dict(os.environ, CRIBLE_TOPIC_PREFIX=bench.topic_prefix, CRIBLE_METRICS_PORT="0")
+    env = dict(
+        os.environ,
+        **stop_with_me(),
+        CRIBLE_TOPIC_PREFIX=bench.topic_prefix,
+        CRIBLE_METRICS_PORT="0",
+    )
     env.update({f"CRIBLE_SURGE_{name.upper()}": str(value) for name, value in overrides.items()})
     process = await surge_process(env)
     producer = make_plain_producer(bench, linger_ms=5)

@@ -40,6 +40,7 @@ from services.surge.core.stages import reporter_key
 from services.surge.core.windows import SubjectState
 from shared.config import Settings
 from shared.kafka import apply_topics, delete_topics, make_plain_producer
+from shared.runtime.parent import stop_with_me
 from shared.topics import SURGE_APP, SURGE_REPORTERS, wire_name
 
 DAY = 86400
@@ -212,6 +213,7 @@ async def _start_and_wait(settings: Settings, extra: dict[str, str]) -> tuple[fl
     env = dict(
         os.environ,
         **extra,
+        **stop_with_me(),
         CRIBLE_TOPIC_PREFIX=settings.topic_prefix,
         CRIBLE_METRICS_PORT=str(port),
     )

@@ -102,6 +102,41 @@ async def test_a_sigkilled_supervisor_leaves_no_service_running(
     assert left_alive(tree) == []
 
 
+#: A benchmark in small: starts `crible run all` as the benchmarks do, then waits.
+BENCH = """
+import os, subprocess, sys, time
+from shared.runtime.parent import stop_with_me
+subprocess.Popen([sys.executable, "-m", "services", "run", "all", *sys.argv[1:]],
+                 env={**os.environ, **stop_with_me()}, stderr=subprocess.DEVNULL)
+time.sleep(600)
+"""
+
+
+async def test_a_sigkilled_benchmark_leaves_no_pipeline_running(
+    every_topic: Settings, db: asyncpg.Connection
+) -> None:
+    """`crible bench e2e` (or any benchmark) killed: the `crible run all` it started, and
+    that one's services, stop too."""
+    metrics_base = free_port()
+    bench = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", BENCH,
+        "--metrics-base-port", str(metrics_base), "--http-base-port", str(free_port()),
+        env=service_env(every_topic),
+    )  # fmt: skip
+    try:
+        for i in range(len(SERVICES)):
+            await _answers(metrics_base + i)
+        tree = descendants(bench.pid)
+        assert len(tree) >= len(SERVICES) + 1  # the supervisor and its services
+    finally:
+        bench.kill()
+    for _ in range(100):  # the supervisor notices within a second, each service stops gracefully
+        if not any(alive(pid) for pid in tree):
+            break
+        await asyncio.sleep(0.5)
+    assert left_alive(tree) == []
+
+
 async def _all_committed(settings: Settings) -> bool:
     done, end = await committed(settings, "crible-probe", PROBE_IN.name)
     return done == end > 0
