@@ -20,7 +20,7 @@ from faust.types import EventT, StreamT
 from services.surge import metrics
 from services.surge.adapters.stores import RocksStore, store_of
 from services.surge.adapters.sweeps import Sweeps
-from services.surge.adapters.tables import Deferred, Dirty
+from services.surge.adapters.tables import Deferred, Dirty, subject_published
 from services.surge.adapters.topology import PARTITIONS, Topology
 from services.surge.config import SurgeSettings
 from services.surge.core.detect import Burst, signal
@@ -197,13 +197,14 @@ class Agents:
             for partition in partitions:
                 after: bytes | None = None
                 while True:  # in slices: every subject decoded at once would fill memory
-                    entries = store.scan_in(partition, after=after, limit=LOOK_SLICE)
+                    entries, after = store.scan_in(
+                        partition, after=after, limit=LOOK_SLICE, wanted=subject_published
+                    )
                     for key, state in entries:
                         if state is not None and state.emitted:
                             self._held.flush_soon(key, partition)
-                    if len(entries) < LOOK_SLICE:
+                    if after is None:
                         break
-                    after = entries[-1][0]
             return
         for key in list(subjects.keys()):
             partition = partition_for(key.decode(), PARTITIONS)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 import shutil
-from collections.abc import Set
+from collections.abc import Callable, Set
 from typing import Any, Protocol, cast
 
 import faust
@@ -102,7 +102,10 @@ class PartitionedStore(Protocol):
         """The value of ``key`` as its changelog record holds it, or None."""
 
     def write_out(self, partition: int, keys: list[bytes]) -> list[tuple[bytes, bytes | None]]:
-        """The changelog records of ``keys`` (key, value or None), the values kept on disk."""
+        """The changelog records of ``keys`` (key, value or None), read now."""
+
+    def persist(self) -> None:
+        """Keep on disk the values :meth:`write_out` read (once their signals are out)."""
 
     def count(self) -> int:
         """How many keys the store holds (an estimate for RocksDB)."""
@@ -163,6 +166,9 @@ class MemoryStore(_Coded, memory.Store[bytes, Any]):
         """The changelog records of ``keys`` (in memory, nothing more to keep)."""
         return [(key, self.encoded_in(partition, key)) for key in keys]
 
+    def persist(self) -> None:
+        """Nothing: the changelog is this store's only copy."""
+
     def count(self) -> int:
         """How many keys the store holds."""
         return len(self.data)
@@ -172,9 +178,11 @@ class RocksStore(_Coded, rocksdb.Store):
     """faust's RocksDB store (rocksdict), one database per partition, named by the caller.
 
     Values written are held as objects until the commit writes them out (:meth:`write_out`),
-    encoded once, to the database in one batch per partition and to the changelog: a put and
+    encoded once, to the changelog and to the database in one batch per partition: a put and
     a read back per reporter cost about a fifth of the process's time under load. The
-    database is written before the changelog offset it records, as before.
+    database is written (:meth:`persist`) once the signals sent before the values were read
+    are on the broker, and before the changelog offset it records; until then reads find
+    the values read out in their stored form.
 
     With ``hot_bytes`` in the table's options, the values read or written most recently stay
     decoded (:class:`Hot`, up to that many bytes of their stored form): a hot subject is
@@ -188,6 +196,8 @@ class RocksStore(_Coded, rocksdb.Store):
         self.rocksdb_options = SharedMemoryOptions(**(self.options or {}), use_rocksdict=True)
         #: Values written since the last commit, per partition (not yet in the database).
         self._unwritten: dict[int, dict[bytes, Any]] = {}
+        #: Values read out for the changelog, stored form, per partition, not yet on disk.
+        self._unpersisted: dict[int, dict[bytes, bytes | None]] = {}
 
     def get_in(self, partition: int, key: bytes) -> Any:
         """The value of ``key`` in ``partition``'s database (or written since the commit)."""
@@ -197,13 +207,21 @@ class RocksStore(_Coded, rocksdb.Store):
         value = self._hot.get(key)
         if value is not None:
             return value
-        raw: bytes | None = self._db_for_partition(partition).get(key)
+        raw = self._stored(partition, key)
         if raw is None:
             return None
         value = self._decode_value(raw)
         if self._hot.limit:
             self._hot.put(partition, key, value, len(raw))
         return value
+
+    def _stored(self, partition: int, key: bytes) -> bytes | None:
+        """The stored form of ``key``: read out for the changelog, or on disk."""
+        pending = self._unpersisted.get(partition)
+        if pending is not None and key in pending:
+            return pending[key]
+        raw: bytes | None = self._db_for_partition(partition).get(key)
+        return raw
 
     def put_in(self, partition: int, key: bytes, value: Any) -> None:
         """Store ``value`` under ``key``: in ``partition``'s database at the next commit."""
@@ -214,6 +232,7 @@ class RocksStore(_Coded, rocksdb.Store):
         """Forget ``key`` in ``partition``'s database."""
         self._hot.pop(key)
         self._unwritten.get(partition, {}).pop(key, None)
+        self._unpersisted.get(partition, {}).pop(key, None)
         self._db_for_partition(partition).delete(key)
 
     def encoded_in(self, partition: int, key: bytes) -> bytes | None:
@@ -221,27 +240,37 @@ class RocksStore(_Coded, rocksdb.Store):
         held = self._unwritten.get(partition)
         if held is not None and key in held:
             return self._encode_value(held[key])
-        raw: bytes | None = self._db_for_partition(partition).get(key)
-        return raw
+        return self._stored(partition, key)
 
     def write_out(self, partition: int, keys: list[bytes]) -> list[tuple[bytes, bytes | None]]:
-        """The changelog records of ``keys``; the values held for them written to disk."""
+        """The changelog records of ``keys``; the values held for them to be persisted."""
         held = self._unwritten.get(partition, {})
-        db = self._db_for_partition(partition)
-        batch = WriteBatch(raw_mode=True)
+        pending = self._unpersisted.setdefault(partition, {})
         records: list[tuple[bytes, bytes | None]] = []
         for key in keys:
             if key in held:
                 value = held.pop(key)
-                raw = self._encode_value(value)
-                batch.put(key, raw)
+                raw = pending[key] = self._encode_value(value)
                 if self._hot.limit and raw is not None:
                     self._hot.put(partition, key, value, len(raw))
             else:
-                raw = db.get(key)
+                raw = self._stored(partition, key)
             records.append((key, raw))
-        db.write(batch)
         return records
+
+    def persist(self) -> None:
+        """Write to each partition's database, in one batch, the values read out."""
+        pending, self._unpersisted = self._unpersisted, {}
+        for partition, values in pending.items():
+            if not values or partition not in self._dbs:
+                continue  # a partition closed meanwhile: its new owner has the changelog
+            batch = WriteBatch(raw_mode=True)
+            for key, raw in values.items():
+                if raw is None:
+                    batch.delete(key)
+                else:
+                    batch.put(key, raw)
+            self._dbs[partition].write(batch)
 
     def unwritten(self, partition: int) -> list[bytes]:
         """The keys of ``partition`` written since the last commit."""
@@ -252,9 +281,21 @@ class RocksStore(_Coded, rocksdb.Store):
         return self._hot.weight
 
     def scan_in(
-        self, partition: int, *, after: bytes | None, limit: int
-    ) -> list[tuple[bytes, Any]]:
-        """Up to ``limit`` entries of ``partition`` in key order, from past ``after``."""
+        self,
+        partition: int,
+        *,
+        after: bytes | None,
+        limit: int,
+        wanted: Callable[[bytes], bool] | None = None,
+    ) -> tuple[list[tuple[bytes, Any]], bytes | None]:
+        """The entries among the next ``limit`` keys of ``partition``, from past ``after``.
+
+        Returns them with the last key read, or None once the partition's end is reached.
+        A value read from disk is decoded only if ``wanted`` (given its stored form) says so,
+        and left out otherwise: a sweep decides most subjects on a field of their JSON,
+        where decoding every bucket of every subject took an eighth of surge's time.
+        Values written since the commit, or kept decoded, are always included.
+        """
         it = self._db_for_partition(partition).iter()
         if after is None:
             it.seek_to_first()
@@ -263,17 +304,23 @@ class RocksStore(_Coded, rocksdb.Store):
             if it.valid() and it.key() == after:
                 it.next()
         held = self._unwritten.get(partition, {})
+        pending = self._unpersisted.get(partition, {})
         out: list[tuple[bytes, Any]] = []
-        while it.valid() and len(out) < limit:
-            key = it.key()
+        read = 0
+        last: bytes | None = None
+        while it.valid() and read < limit:
+            key = last = it.key()
+            read += 1
             if key in held:
                 out.append((key, held[key]))
             elif (hot := self._hot.peek(key)) is not None:
                 out.append((key, hot))
             elif key != self.offset_key:
-                out.append((key, self._decode_value(it.value())))
+                raw = pending.get(key, it.value())
+                if raw is not None and (wanted is None or wanted(raw)):
+                    out.append((key, self._decode_value(raw)))
             it.next()
-        return out
+        return out, last if read == limit else None
 
     def property_sum(self, name: str) -> int:
         """A RocksDB integer property summed over the partitions' databases."""
@@ -296,6 +343,7 @@ class RocksStore(_Coded, rocksdb.Store):
             if tp.topic in table.changelog_topic.topics:
                 # Its writes since the commit are its new owner's to make (from the messages).
                 self._unwritten.pop(tp.partition, None)
+                self._unpersisted.pop(tp.partition, None)
                 self._hot.drop_partition(tp.partition)
                 db = self._dbs.pop(tp.partition, None)
                 if db is not None:
@@ -319,6 +367,7 @@ class RocksStore(_Coded, rocksdb.Store):
     def remove(self, partition: int) -> None:
         """Delete ``partition``'s database from disk (closed first)."""
         self._unwritten.pop(partition, None)
+        self._unpersisted.pop(partition, None)
         self._hot.drop_partition(partition)
         db = self._dbs.pop(partition, None)
         if db is not None:

@@ -7,12 +7,12 @@ the first time; the wall clock only spaces the sweeps out.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from services.surge import metrics
 from services.surge.adapters.stores import RocksStore, rocksdb_memory, store_of
-from services.surge.adapters.tables import Deferred, Dirty
+from services.surge.adapters.tables import Deferred, Dirty, subject_ended_before
 from services.surge.adapters.topology import PARTITIONS, Topology
 from services.surge.core.policy import Policy
 from services.surge.core.records import partition_for
@@ -100,13 +100,24 @@ class Sweeps:
                 Deferred(table, partition, self._dirty).delete(key)
 
     def _slices(
-        self, name: str, store: RocksStore, partitions: dict[int, int]
+        self,
+        name: str,
+        store: RocksStore,
+        partitions: dict[int, int],
+        wanted: Callable[[int], Callable[[bytes], bool]] | None = None,
     ) -> Iterator[tuple[int, bytes, Any]]:
-        """(partition, key, value) of the next slice of each partition's keys on disk."""
+        """(partition, key, value) of the next slice of each partition's keys on disk.
+
+        ``wanted`` (given the partition) picks the values on disk worth decoding.
+        """
         for partition in partitions:
             at = (name, partition)
-            entries = store.scan_in(partition, after=self._cursors.get(at), limit=SWEEP_SLICE)
-            self._cursors[at] = entries[-1][0] if len(entries) == SWEEP_SLICE else None
+            entries, self._cursors[at] = store.scan_in(
+                partition,
+                after=self._cursors.get(at),
+                limit=SWEEP_SLICE,
+                wanted=None if wanted is None else wanted(partition),
+            )
             for key, value in entries:
                 yield partition, key, value
 
@@ -168,7 +179,10 @@ class Sweeps:
         """
         table = self._topology.subjects
         dropped = []
-        for partition, key, state in self._slices("subjects", store, before):
+        ended = self._slices(
+            "subjects", store, before, wanted=lambda p: subject_ended_before(before[p])
+        )
+        for partition, key, state in ended:
             if state is None or state.ended(before[partition]):
                 Deferred(table, partition, self._dirty).delete(key)
                 if state is not None and state.emitted:

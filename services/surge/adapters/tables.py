@@ -45,6 +45,19 @@ def subject_codec() -> StateCodec:
     return StateCodec(SubjectState.to_wire, SubjectState.from_wire)
 
 
+def subject_ended_before(before: int) -> Callable[[bytes], bool]:
+    """A test of a subject's stored form: whether its windows all ended before ``before``.
+
+    Read from its JSON (:func:`subject_codec`), its buckets left encoded.
+    """
+    return lambda raw: SubjectState.wire_ended(orjson.loads(raw), before)
+
+
+def subject_published(raw: bytes) -> bool:
+    """Whether a subject's stored form has published windows (its buckets left encoded)."""
+    return SubjectState.wire_emitted(orjson.loads(raw))
+
+
 def reporter_codec() -> StateCodec:
     """The reporters table's codec."""
     return StateCodec(ReporterState.to_wire, ReporterState.from_wire)
@@ -103,10 +116,12 @@ class HeldWrites:
         #: What the stages changed since the last snapshot.
         self.dirty: Dirty = {}
         self._pending: Dirty = {}
-        #: Held by a stage from its first change to a subject until the signals that change
-        #: calls for are sent, and by :meth:`write` while it reads the values: a state that
-        #: records a window as published never reaches a changelog before its signal.
+        #: Held by the subject stage from its first change to a subject until the signals
+        #: that change calls for are handed to the producer, and by :meth:`write` while it
+        #: reads the values (no await): every signal a value read records is in the producer.
         self.publishing = asyncio.Lock()
+        #: One write at a time (a commit's and a revocation's): each persists what it read.
+        self._writing = asyncio.Lock()
 
     def snapshot(self) -> None:
         """Set aside what changed so far: faust is about to pick the offsets to commit."""
@@ -124,16 +139,28 @@ class HeldWrites:
 
         A value is read from the store as it is now: newer than its offsets is harmless
         (the messages read again change nothing), older never. Since a replay publishes
-        nothing either, the values are read only once every signal sent so far is on the
-        broker (``signals_out`` flushes them) and while no stage is between a change and
-        its signals (:attr:`publishing`). Records are appended to batches per changelog
-        partition, sent whole. A write of a changelog partition the process no longer holds
-        (``owned`` says) is dropped: its new owner writes there now, and reads again the
-        messages behind it.
+        nothing either, the values are read while no stage is between a change and its
+        signals (:attr:`publishing`), and written (to disk, then to the changelogs) only
+        once every signal sent before is on the broker (``signals_out`` flushes them; the
+        stages go on meanwhile). Records are appended to batches per changelog partition,
+        sent whole. A write of a changelog partition the process no longer holds (``owned``
+        says) is dropped: its new owner writes there now, and reads again the messages
+        behind it.
         """
-        async with self.publishing:
+        async with self._writing:
+            async with self.publishing:
+                by_partition = self._read_out(owned)
             await signals_out()
-            by_partition = self._read_out(owned)
+            for table in {table for table, _partition in by_partition}:
+                store_of(table).persist()
+            await self._send(producer, by_partition)
+
+    async def _send(
+        self,
+        producer: AIOKafkaProducer,
+        by_partition: dict[tuple[TableT[bytes, Any], int], list[tuple[bytes, bytes | None]]],
+    ) -> None:
+        """Send the records to their changelogs; note each partition's newest offset."""
         sent = []
         for (table, partition), records in by_partition.items():
             topic = table.changelog_topic.get_topic_name()

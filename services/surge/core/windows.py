@@ -218,6 +218,17 @@ class SubjectState:
             "p": self.parts,
         }
 
+    @staticmethod
+    def wire_ended(wire: dict[str, Any], before: int) -> bool:
+        """:meth:`ended` of the state ``wire`` holds, read without building its buckets."""
+        latest = max((bucket[0] for bucket in wire["b"]), default=None)
+        return latest is None or latest < before
+
+    @staticmethod
+    def wire_emitted(wire: dict[str, Any]) -> bool:
+        """Whether the state ``wire`` holds has published windows (without building it)."""
+        return bool(wire.get("e"))
+
     @classmethod
     def from_wire(cls, wire: dict[str, Any]) -> SubjectState:
         """The state :meth:`to_wire` wrote, or the form before it (sets and dicts as lists).

@@ -72,6 +72,7 @@ async def test_subjects_on_disk_keep_a_bounded_part_in_memory(tmp_path: Path) ->
         if n % 500 == 499:
             for p in range(8):
                 store.write_out(p, store.unwritten(p))
+            store.persist()
 
     # 3,000 subjects of ~200 bytes stored (about 600 KB) fill the 256 KiB kept decoded
     # twice over; 9,000 more would triple the memory of a store without the bound.

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import faust
 import httpx
 import orjson
 import pytest
@@ -25,7 +26,6 @@ from aiokafka.structs import ConsumerRecord, TopicPartition
 from prometheus_client import REGISTRY
 
 from services.surge.adapters import sweeps
-from services.surge.adapters.app import SurgeApp
 from services.surge.adapters.intake import INTAKE_GROUP
 from services.surge.adapters.stores import MemoryStore, RocksStore
 from services.surge.adapters.topology import GROUP
@@ -276,51 +276,65 @@ async def test_no_state_reaches_a_changelog_while_a_signal_it_records_is_undeliv
     surge: Settings, producer: AIOKafkaProducer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A subject's state records the windows it published; read again after a crash, its
-    messages publish nothing more. So whenever the held states are read for their
-    changelogs, every signal sent so far must be on the broker: one still in the producer
-    then would be lost by a crash before it leaves."""
+    messages publish nothing more. So every signal sent before the held states are read
+    must be on the broker before those states reach the disk or a changelog: one still in
+    the producer then would be lost by a crash before it leaves."""
     monkeypatch.setenv("CRIBLE_SURGE_COMMIT_INTERVAL_SECONDS", "0.1")
-    apps: list[SurgeApp] = []
-    reads: list[tuple[int, int]] = []  # (signals sent so far, signal batches undelivered)
-    topic = wire_name(SURGE_SIGNALS.name, surge.topic_prefix)
+    signals_topic = wire_name(SURGE_SIGNALS.name, surge.topic_prefix)
+    sent: list[asyncio.Future[Any]] = []  # aiokafka's future of each signal, in order
+    read = [0]  # signals sent when the subjects were last read out
+    checks: list[tuple[str, int, int]] = []  # (where, signals sent before, undelivered)
 
-    def undelivered() -> int:
-        # aiokafka's own bookkeeping: batches still accumulating, and those sent unanswered.
-        # (None once faust's producer stopped: its stop sent everything.)
-        client = apps[0].app.producer._producer  # type: ignore[attr-defined]
-        if client is None:
-            return 0
-        accumulator = client._message_accumulator
-        waiting = sum(len(q) for tp, q in accumulator._batches.items() if tp.topic == topic)
-        return waiting + sum(1 for b in accumulator._pending_batches if b.tp.topic == topic)
+    def check(where: str) -> None:
+        before = read[0]
+        checks.append((where, before, sum(1 for f in sent[:before] if not f.done())))
 
-    def keep(original: Any) -> Any:
-        def init(self: SurgeApp, *args: Any, **kwargs: Any) -> None:
-            original(self, *args, **kwargs)
-            apps.append(self)
+    def sending(original: Any) -> Any:
+        async def send(self: faust.Topic, *args: Any, **kwargs: Any) -> Any:
+            future = await original(self, *args, **kwargs)
+            if self.get_topic_name() == signals_topic:
+                sent.append(future)
+            return future
 
-        return init
+        return send
 
-    def watch(original: Any) -> Any:
+    def reading(original: Any) -> Any:
         def write_out(self: Any, partition: int, keys: list[bytes]) -> Any:
             if "subjects" in self.table.name:
-                reads.append((int(sum(_sent_signals())), undelivered()))
+                read[0] = len(sent)
             return original(self, partition, keys)
 
         return write_out
 
-    monkeypatch.setattr(SurgeApp, "__init__", keep(SurgeApp.__init__))
+    def persisting(original: Any) -> Any:
+        def persist(self: Any) -> None:
+            check("disk")
+            original(self)
+
+        return persist
+
+    def changelog(original: Any) -> Any:
+        async def send_batch(self: AIOKafkaProducer, batch: Any, topic: str, **kw: Any) -> Any:
+            if "changelog" in topic:
+                check("changelog")
+            return await original(self, batch, topic, **kw)
+
+        return send_batch
+
+    monkeypatch.setattr(faust.Topic, "send", sending(faust.Topic.send))
+    monkeypatch.setattr(AIOKafkaProducer, "send_batch", changelog(AIOKafkaProducer.send_batch))
     for store in (RocksStore, MemoryStore):
-        monkeypatch.setattr(store, "write_out", watch(store.write_out))
-    before = sum(_sent_signals())
+        monkeypatch.setattr(store, "write_out", reading(store.write_out))
+        monkeypatch.setattr(store, "persist", persisting(store.persist))
     async with running(SPEC, surge):
         for n in range(40):  # bursts over seconds: signals go out across many commits
             await publish(producer, surge, f"s{n}", burst(f"s{n}", [f"u{i}" for i in range(12)]))
             await asyncio.sleep(0.2)
-        await eventually(lambda: _true(sum(_sent_signals()) - before >= 40 * 10), timeout=90)
-    busy = [r for r in reads if r[0] > before]
-    assert len(busy) >= 10, f"only {len(busy)} changelog writes after a signal: {reads}"
-    assert [r for r in busy if r[1]] == []
+        await eventually(lambda: _true(len(sent) >= 40 * 10), timeout=90)
+    busy = [c for c in checks if c[1]]
+    assert len({c[1] for c in busy if c[0] == "changelog"}) >= 10, checks
+    assert {c[0] for c in busy} == {"disk", "changelog"}
+    assert [c for c in busy if c[2]] == []
 
 
 def _sent_signals() -> list[float]:

@@ -9,6 +9,7 @@ import orjson
 
 from services.surge.core.records import Annotated, fingerprint
 from services.surge.core.windows import (
+    Emitted,
     Figures,
     ReportCounts,
     SubjectState,
@@ -268,3 +269,25 @@ def test_report_counts_sum_the_buckets_of_any_span() -> None:
         start = T0 + 60 * rng.randrange(-2, 62) + rng.choice((0, 1, -1))
         end = start + rng.randrange(0, 3700)
         assert counts(start, end) == sum(n for s, n in by_start if start <= s < end)
+
+
+def test_the_changelog_form_tells_an_ended_or_published_subject_without_decoding() -> None:
+    """A sweep decides on the stored form; it must agree with the decoded state, archived
+    buckets and the form before buckets were words included."""
+    rng = random.Random(5)
+    state = SubjectState()
+    for n in range(300):
+        state.add(
+            annotated(n, reporter=f"u{n % 30}", at=T0 + rng.randrange(1800)), bucket_seconds=60
+        )
+        if n % 50 == 49:
+            state.drop_links(T0 + 1200)
+    older = {"b": [[T0, [1], [[2, True]], {"spam": 1}, []]], "e": [], "p": None}
+    empty: dict[str, object] = {"v": 2, "b": [], "e": [], "p": None}
+    for wire in (orjson.loads(orjson.dumps(state.to_wire())), older, empty):
+        decoded = SubjectState.from_wire(wire)
+        for before in (T0 - 1, T0, T0 + 1, T0 + 1740, T0 + 1741, T0 + 1801, T0 + 10**6):
+            assert SubjectState.wire_ended(wire, before) == decoded.ended(before), (wire, before)
+        assert SubjectState.wire_emitted(wire) == bool(decoded.emitted)
+    state.emitted["600:0"] = Emitted("viral", 3, 2)
+    assert SubjectState.wire_emitted(orjson.loads(orjson.dumps(state.to_wire())))
