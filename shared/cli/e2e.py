@@ -399,6 +399,13 @@ async def bench(registry: Registry, settings: Settings, *, options: Options) -> 
             finally:
                 await producer.stop()
                 await watch.stop()
+                # A restart replays and recovers: figures measured across one say so.
+                restarts = pipeline.restarts()
+                print(
+                    f"services restarted during the run: {restarts or 'none'} "
+                    f"(exit statuses; the pipeline's log: {pipeline.log})",
+                    flush=True,
+                )
     finally:
         await delete_topics(settings)
     return 0

@@ -13,12 +13,14 @@ import os
 import signal
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import orjson
 
 from shared.cli.registry import Registry
 from shared.config import Settings
@@ -36,7 +38,23 @@ class Pipeline:
     supervisor: asyncio.subprocess.Process
     metrics_base_port: int
     token: str
+    #: Where `crible run all` and its services log (their stderr).
+    log: Path
     started: float = field(default_factory=time.monotonic)
+
+    def restarts(self) -> dict[str, list[int]]:
+        """Each service the supervisor restarted, with the exit status of each time."""
+        out: dict[str, list[int]] = {}
+        with self.log.open("rb") as lines:
+            for line in lines:
+                if b'"service exited; restarting"' not in line:
+                    continue
+                with contextlib.suppress(ValueError, KeyError, TypeError):
+                    entry = orjson.loads(line)
+                    # Identical lines are folded: a summary line counts those it stood for.
+                    times = int(entry.get("repeated", 1))
+                    out.setdefault(str(entry["service"]), []).extend([int(entry["code"])] * times)
+        return out
 
     def port(self, name: str) -> int:
         """A service's metrics port."""
@@ -112,12 +130,14 @@ async def running_pipeline(
         **(extra_env or {}),
         **stop_with_me(),  # and its services with it: a killed bench leaves no pipeline behind
     }
-    supervisor = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "services", "run", "all",
-        "--metrics-base-port", str(metrics_base_port), "--http-base-port", str(http_base_port),
-        env=env, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
-    pipeline = Pipeline(registry.names, supervisor, metrics_base_port, token)
+    log = Path(tempfile.gettempdir()) / f"crible-{settings.topic_prefix}log"
+    with log.open("wb") as stderr:
+        supervisor = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "services", "run", "all",
+            "--metrics-base-port", str(metrics_base_port), "--http-base-port", str(http_base_port),
+            env=env, stderr=stderr,
+        )  # fmt: skip
+    pipeline = Pipeline(registry.names, supervisor, metrics_base_port, token, log)
     try:
         yield pipeline
     finally:
