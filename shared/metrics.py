@@ -201,7 +201,13 @@ class MetricsServer:
     async def close(self) -> None:
         """Stop listening; answer the requests already accepted (for a second at most)."""
         if self._server is not None:
+            # A connection the kernel completed but the loop has not accepted yet is reset
+            # when the listening socket closes: a probe sees it dropped, not answered. The
+            # loop polls once more first (the steps before may have kept it busy), and the
+            # connections it accepts then get a moment to become requests being answered.
+            await asyncio.sleep(0)
             self._server.close()
+            await asyncio.sleep(0.05)
             if self._answering:
                 await asyncio.wait(self._answering, timeout=1)
             await self._server.wait_closed()
