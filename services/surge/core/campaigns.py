@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services.surge.core.windows import Figures
+from services.surge.core.look import Figures
 from shared.events.surge import SurgeKind
 
 

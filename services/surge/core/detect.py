@@ -15,16 +15,9 @@ from datetime import UTC, datetime
 
 from services.surge.core.baseline import above_baseline
 from services.surge.core.campaigns import classify
+from services.surge.core.look import Figures, Look, top_category
 from services.surge.core.policy import Policy
-from services.surge.core.windows import (
-    Emitted,
-    Figures,
-    ReportCounts,
-    SubjectState,
-    WindowSpec,
-    top_category,
-    windows_touched,
-)
+from services.surge.core.windows import Emitted, SubjectState, WindowSpec, windows_touched
 from shared.events.reports import Category, Subject
 from shared.events.surge import SurgeKind, SurgeSignal
 
@@ -81,11 +74,11 @@ def bursts(
     if latest is None:
         return Evaluation(due, held)
     links_from = policy.links_from(latest)
-    reports = ReportCounts(state.reports_by_start())
+    look = state.look()
     for index, start in sorted(touched):
         spec = policy.windows[index]
         end = start + spec.size
-        count = reports(start, end)
+        count = look.count(start, end)
         if count < spec.threshold:
             continue
         key = spec.key(start)
@@ -99,16 +92,16 @@ def bursts(
             held = held or count > before.count
             continue
         if before is None and not _above_baseline(
-            state, start=start, end=end, policy=policy, baseline=baseline
+            look, start=start, end=end, policy=policy, baseline=baseline
         ):
             continue
-        figures = state.figures(start, end, links_from=links_from)
+        figures = look.figures(start, end, links_from=links_from)
         due.append(_published(state, figures, spec=spec, start=start, policy=policy))
     return Evaluation(due, held)
 
 
 def _above_baseline(
-    state: SubjectState,
+    look: Look,
     *,
     start: int,
     end: int,
@@ -117,16 +110,16 @@ def _above_baseline(
 ) -> bool:
     """Whether a window never published stands out from its category's baseline.
 
-    Decided on the window's tally (:meth:`SubjectState.tally`), before its reporters are
+    Decided on the window's tally (:meth:`Look.tally`), before its reporters are
     counted: most windows that reach a threshold fail it, message after message.
     """
-    count, active_buckets, categories = state.tally(start, end)
+    count, active_buckets, categories = look.tally(start, end)
     category = top_category(categories)
     return above_baseline(
         reports=count,
         active_buckets=active_buckets,
         category=baseline(category, start, end),
-        own=state.own(category, start, end),
+        own=look.own(category, start, end),
         factor=policy.relative_factor,
         min_subjects=policy.baseline_min_subjects,
     )

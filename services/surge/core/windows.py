@@ -17,7 +17,8 @@ from itertools import accumulate
 from typing import Any
 
 from services.surge.core.archive import Archive
-from services.surge.core.bucket import Bucket, categories_in, linked_in, reporters_in
+from services.surge.core.bucket import Bucket
+from services.surge.core.look import Figures, Look
 from services.surge.core.records import Annotated
 
 
@@ -42,6 +43,9 @@ class WindowSpec:
 
 #: The changelog form of a subject's state: 2 since buckets are words (1 had no "v").
 WIRE_VERSION = 2
+#: Link words from which a bucket's written links are kept for the next write (below, they
+#: cost less to count again than to keep).
+KEEP_LINKS_WIRE = 256
 
 
 @dataclass(slots=True)
@@ -51,32 +55,6 @@ class Emitted:
     kind: str
     count: int
     reporters: int
-
-
-@dataclass(frozen=True, slots=True)
-class Figures:
-    """One subject's reports in one window."""
-
-    count: int
-    reporters: int
-    new_reporters: int
-    #: Reporters in the largest set that reported one same other subject before, among
-    #: the reporters of the window's buckets that keep their links.
-    linked: int
-    #: Distinct reporters of the window's buckets that keep their links (the share's base).
-    linked_reporters: int
-    active_buckets: int
-    categories: dict[str, int]
-
-    @property
-    def category(self) -> str:
-        """The category most reports chose (:func:`top_category`)."""
-        return top_category(self.categories)
-
-
-def top_category(categories: dict[str, int]) -> str:
-    """The category most reports chose (ties: the first in name order)."""
-    return min(categories, key=lambda c: (-categories[c], c))
 
 
 @dataclass(slots=True)
@@ -92,6 +70,11 @@ class SubjectState:
     emitted: dict[str, Emitted] = field(default_factory=dict)
     #: The subject's kind, id and chat id: what its signals name.
     parts: tuple[str, str, str | None] | None = None
+    #: The written links of large buckets, by start, with the bucket's version: a busy
+    #: subject is written at every commit, and counting its links again was most of it.
+    links_written: dict[int, tuple[tuple[int, int], tuple[str, list[int]]]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def add(self, report: Annotated, *, bucket_seconds: int) -> bool | None:
         """Count ``report``; None if it was counted before.
@@ -130,56 +113,37 @@ class SubjectState:
             *((s, b.reports) for s, b in self.buckets.items()),
         ]
 
+    def look(self) -> Look:
+        """The buckets read once, for the figures of many windows (:class:`Look`)."""
+        return Look(self.reports_by_start(), lambda: list(self._all()))
+
     def figures(self, start: int, end: int, *, links_from: int | None = None) -> Figures:
-        """Everything the rules need about ``[start, end)``.
+        """Everything the rules need about ``[start, end)`` (one window: :meth:`look`).
 
         Co-reporting is judged on the buckets from ``links_from`` on (None: every bucket).
         """
-        spans = [(s, b) for s, b in self._all() if start <= s < end]
-        inside = [b for _s, b in spans]
-        reporters, new = reporters_in(inside)
-        if links_from is None:
-            linked_part, linked_reporters = inside, reporters
-        else:
-            linked_part = [b for s, b in spans if links_from <= s]
-            linked_reporters = reporters_in(linked_part)[0]
-        return Figures(
-            count=sum(b.reports for b in inside),
-            reporters=reporters,
-            new_reporters=new,
-            # A reporter can sit in several buckets of the window: the set is capped by it.
-            linked=min(linked_in(linked_part), linked_reporters),
-            linked_reporters=linked_reporters,
-            active_buckets=len(inside),
-            categories=categories_in(inside),
-        )
+        return self.look().figures(start, end, links_from=links_from)
 
     def tally(self, start: int, end: int) -> tuple[int, int, dict[str, int]]:
         """(reports, active buckets, reports per category) in ``[start, end)``.
 
         The part of :meth:`figures` the baseline test reads, without the unions of
-        reporters and links: a window above its threshold but not above its category's
-        baseline is looked at again at every message of its subject.
+        reporters and links.
         """
-        inside = [b for s, b in self._all() if start <= s < end]
-        return sum(b.reports for b in inside), len(inside), categories_in(inside)
+        return self.look().tally(start, end)
 
     def own(self, category: str, start: int, end: int) -> tuple[int, int]:
         """(reports, active buckets) of ``category`` in ``[start, end)``.
 
         What the subject itself put into its category's baseline.
         """
-        reports = buckets = 0
-        for s, b in self._all():
-            if start <= s < end and (n := b.category_reports(category)):
-                reports += n
-                buckets += 1
-        return reports, buckets
+        return self.look().own(category, start, end)
 
     def prune(self, before: int) -> None:
         """Forget buckets and signals of windows that ended before ``before``."""
         for start in [s for s in self.buckets if s < before]:
             del self.buckets[start]
+            self.links_written.pop(start, None)
         self.archive.drop_before(before)
         for key in [k for k in self.emitted if _window_end(k) < before]:
             del self.emitted[key]
@@ -189,6 +153,8 @@ class SubjectState:
         latest = self.latest
         old = sorted(s for s in self.buckets if s < before and s != latest)
         self.archive.put_all([(s, self.buckets.pop(s)) for s in old])
+        for start in old:
+            self.links_written.pop(start, None)
 
     def starts(self) -> list[int]:
         """The start of every bucket kept."""
@@ -213,10 +179,20 @@ class SubjectState:
         """A JSON-ready form (the changelog's): each bucket's words in base64."""
         return {
             "v": WIRE_VERSION,
-            "b": [[start, *b.to_wire()] for start, b in self._all()],
+            "b": [[start, *b.to_wire(self._links_wire(start, b))] for start, b in self._all()],
             "e": [[k, e.kind, e.count, e.reporters] for k, e in self.emitted.items()],
             "p": self.parts,
         }
+
+    def _links_wire(self, start: int, bucket: Bucket) -> tuple[str, list[int]] | None:
+        """The written links of a large bucket, counted once per version; None otherwise."""
+        if bucket.link_count < KEEP_LINKS_WIRE:
+            self.links_written.pop(start, None)
+            return None
+        kept = self.links_written.get(start)
+        if kept is None or kept[0] != bucket.version:
+            kept = self.links_written[start] = (bucket.version, bucket.links_wire())
+        return kept[1]
 
     @staticmethod
     def wire_ended(wire: dict[str, Any], before: int) -> bool:

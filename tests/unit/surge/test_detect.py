@@ -6,8 +6,9 @@ from uuid import UUID
 from services.surge.core.baseline import CategoryStats, above_baseline
 from services.surge.core.campaigns import classify
 from services.surge.core.detect import bursts, signal, signal_id
+from services.surge.core.look import Figures
 from services.surge.core.records import subject_of
-from services.surge.core.windows import Figures, SubjectState, WindowSpec, windows_touched
+from services.surge.core.windows import SubjectState, WindowSpec, windows_touched
 from shared.events.surge import SurgeKind, SurgeSignal
 from tests.unit.surge.helpers import T0, annotated, policy
 

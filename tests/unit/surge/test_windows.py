@@ -7,10 +7,10 @@ from collections import Counter
 
 import orjson
 
+from services.surge.core.look import Figures
 from services.surge.core.records import Annotated, fingerprint
 from services.surge.core.windows import (
     Emitted,
-    Figures,
     ReportCounts,
     SubjectState,
     WindowSpec,
@@ -143,6 +143,64 @@ def test_figures_match_the_reports_they_were_built_from() -> None:
         assert state.tally(start, end) == tally
         again = SubjectState.from_wire(orjson.loads(orjson.dumps(state.to_wire())))
         assert again.figures(start, end) == state.figures(start, end)
+
+
+def test_one_look_gives_each_of_many_windows_the_figures_of_its_reports() -> None:
+    rng = random.Random(22)
+    reports = [rng.randrange(900) for _ in range(2500)]  # some delivered more than once
+    records = [
+        annotated(
+            n,
+            reporter=f"u{n % 70}",
+            at=T0 + n * 7919 % 1800,
+            category=("spam", "hate_speech", "scam")[n % 3],
+            new=rng.random() < 0.3,
+            others=tuple(sorted(rng.sample(range(1, 9), rng.randrange(5)))),
+        )
+        for n in reports
+    ]
+    state = SubjectState()
+    for record in records:
+        state.add(record, bucket_seconds=60)
+    windows = [(T0 + s, T0 + s + 600) for s in range(0, 1800, 60)]
+    windows += [(T0 + s, T0 + s + 3600) for s in range(-1800, 1800, 300)]
+    rng.shuffle(windows)  # a walk from the newest bucket must not depend on the order asked
+
+    look = state.look()
+
+    for start, end in windows:
+        assert look.figures(start, end) == _figures_of(records, start, end), (start, end)
+        figures = look.figures(start, end)
+        assert look.tally(start, end) == (
+            figures.count,
+            figures.active_buckets,
+            figures.categories,
+        )
+
+
+def test_a_busy_bucket_written_again_carries_what_it_took_since() -> None:
+    state = SubjectState()
+    rng = random.Random(23)
+
+    def report(n: int) -> Annotated:
+        others = tuple(sorted(rng.sample(range(1, 400), 20)))
+        return annotated(n, reporter=f"u{n}", at=T0 + n % 60, others=others)
+
+    records = [report(n) for n in range(40)]  # 800 link words: their written form is kept
+    for record in records:
+        state.add(record, bucket_seconds=60)
+    first = orjson.dumps(state.to_wire())
+    records += [report(n) for n in range(40, 60)]
+    for record in records[40:]:
+        state.add(record, bucket_seconds=60)
+
+    written = state.to_wire()
+    again = SubjectState.from_wire(orjson.loads(orjson.dumps(written)))
+
+    assert state.links_written  # kept, and not what was written before
+    assert orjson.dumps(written) != first
+    assert orjson.dumps(written) == orjson.dumps(SubjectState.from_wire(written).to_wire())
+    assert again.figures(T0, T0 + 60) == _figures_of(records, T0, T0 + 60)
 
 
 def _figures_of(records: list[Annotated], start: int, end: int) -> Figures:
