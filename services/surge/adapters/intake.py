@@ -12,7 +12,11 @@ maxima, the subject stage ignores a report it has counted).
 Reading, placing and packing a batch (:func:`services.surge.core.intake.place`) runs in a
 worker process of its own, on another core than the faust stages: a quarter to a third of
 the process's samples in the last profiles. This loop only moves bytes: the batch's values
-to the worker, its packed messages and dead letters to the broker.
+to the worker, its packed messages and dead letters to the broker. The worker places the
+next batch while this loop waits for the broker to acknowledge the one before (and
+commits it): one after the other, the worker sat idle for each acknowledgement and for
+every stretch the faust stages held the event loop. Batches are still handed on and
+committed in order, and a rebalance waits for the batch in hand to be committed.
 
 Its consumer group is ``crible-surge.intake`` (the faust stages keep ``crible-surge``).
 """
@@ -28,13 +32,13 @@ import signal
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from aiokafka.structs import ConsumerRecord, TopicPartition
 
 from services.surge import metrics
 from services.surge.config import SurgeSettings
-from services.surge.core.intake import place
+from services.surge.core.intake import Placed, place
 from shared import metrics as shared_metrics
 from shared.config import Settings
 from shared.kafka import kafka_client_options
@@ -53,10 +57,12 @@ Progress = Callable[[str, int, int], None]
 
 
 def make_intake_consumer(settings: Settings, surge: SurgeSettings) -> AIOKafkaConsumer:
-    """The intake's group consumer: auto-commit off, surge's session timeout."""
+    """The intake's group consumer: auto-commit off, surge's session timeout.
+
+    Not subscribed yet: :class:`Intake` subscribes it with its rebalance listener.
+    """
     session_ms = int(surge.session_timeout_seconds * 1000)
     return AIOKafkaConsumer(
-        wire_name(REPORTS_ACCEPTED.name, settings.topic_prefix),
         **kafka_client_options(settings),
         group_id=settings.topic_prefix + INTAKE_GROUP,
         enable_auto_commit=False,
@@ -87,6 +93,12 @@ class Intake:
         self._target = wire_name(SURGE_BY_REPORTER.name, settings.topic_prefix)
         #: Where batches are read and placed: a process of their own, or (None) this loop.
         self._worker: Executor | None = None
+        #: The batch being handed on and committed while the next one is placed.
+        self._handing: asyncio.Task[None] | None = None
+        self.consumer.subscribe(
+            [wire_name(REPORTS_ACCEPTED.name, settings.topic_prefix)],
+            listener=_FinishBeforeRevoking(self),
+        )
 
     def assignment(self) -> set[TopicPartition]:
         """The partitions of ``reports.accepted`` this process reads now."""
@@ -99,35 +111,70 @@ class Intake:
         await self.consumer.start()
         try:
             while not stop.is_set():
+                if self._handing is not None and self._handing.done():
+                    await self.finish_handing()  # a failure shows now, not at the next batch
                 batches = await self.consumer.getmany(
                     timeout_ms=int(self.surge.batch_within_seconds * 1000),
                     max_records=self.surge.batch_max,
                 )
                 if batches:
-                    await self.take_in([r for records in batches.values() for r in records])
-                    await self._commit(batches)
+                    records = [r for records in batches.values() for r in records]
+                    placed = self._place(records)  # the worker starts on it now
+                    await self.finish_handing()
+                    self._handing = asyncio.create_task(self._hand_on(batches, records, placed))
+            await self.finish_handing()
         finally:
+            if self._handing is not None:
+                self._handing.cancel()
             await self.consumer.stop()
             if self._worker is not None:
                 self._worker.shutdown(wait=False, cancel_futures=True)
 
-    async def take_in(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
-        """Validate a batch of accepted reports, repartition them by reporter, acknowledged."""
+    async def finish_handing(self) -> None:
+        """Wait for the batch in hand: its messages acknowledged, its offsets committed."""
+        handing, self._handing = self._handing, None
+        if handing is not None:
+            await handing
+
+    async def _hand_on(
+        self,
+        batches: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]],
+        records: Sequence[ConsumerRecord[bytes, bytes]],
+        placed: asyncio.Future[Placed],
+    ) -> None:
+        await self.take_in(records, placed)
+        await self._commit(batches)
+
+    def _place(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> asyncio.Future[Placed]:
+        """Read and place ``records`` in the worker (or here, when there is none)."""
         work = functools.partial(
             place,
             [record.value for record in records],
             partitions=PARTITIONS,
             limit=max_message_bytes(SURGE_BY_REPORTER.name),
         )
-        if self._worker is None:
-            placed = work()
-        else:
-            placed = await asyncio.get_running_loop().run_in_executor(self._worker, work)
-        sent = [await self._dead_letter(records[at], error) for at, error in placed.refused]
-        sent.extend([await self._send(value, partition) for partition, value in placed.messages])
+        loop = asyncio.get_running_loop()
+        if self._worker is not None:
+            return loop.run_in_executor(self._worker, work)
+        done: asyncio.Future[Placed] = loop.create_future()
+        done.set_result(work())
+        return done
+
+    async def take_in(
+        self,
+        records: Sequence[ConsumerRecord[bytes, bytes]],
+        placed: asyncio.Future[Placed] | None = None,
+    ) -> None:
+        """Validate a batch of accepted reports, repartition them by reporter, acknowledged.
+
+        ``placed``: the batch already given to the worker (:meth:`_place`), if it was.
+        """
+        batch = await (self._place(records) if placed is None else placed)
+        sent = [await self._dead_letter(records[at], error) for at, error in batch.refused]
+        sent.extend([await self._send(value, partition) for partition, value in batch.messages])
         await asyncio.gather(*sent)
         counted = shared_metrics.CONSUMED.labels(SERVICE, REPORTS_ACCEPTED.name, "processed")
-        counted.inc(len(records) - len(placed.refused))
+        counted.inc(len(records) - len(batch.refused))
         metrics.RECORDS.labels("intake").inc(len(records))
 
     async def _send(self, value: bytes, partition: int) -> asyncio.Future[object]:
@@ -174,6 +221,25 @@ class Intake:
             return
         for tp, done in offsets.items():
             self._progress(tp.topic, tp.partition, done - 1)
+
+
+class _FinishBeforeRevoking(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Partitions are about to move: the batch in hand is committed first."""
+
+    def __init__(self, intake: Intake) -> None:
+        self._intake = intake
+
+    async def on_partitions_revoked(self, revoked: object) -> None:
+        """Commit the batch in hand while the partitions are still this process's."""
+        del revoked
+        try:
+            await self._intake.finish_handing()
+        except Exception:  # its records are read again by the partitions' next owner
+            log.warning("the intake's batch in hand failed before a rebalance", exc_info=True)
+
+    async def on_partitions_assigned(self, assigned: object) -> None:
+        """Nothing to do: reading goes on from the committed offsets."""
+        del assigned
 
 
 async def _start_worker() -> Executor:

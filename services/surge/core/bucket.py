@@ -191,6 +191,8 @@ class Bucket(_Words):
 
         Many reporters of a burst share theirs.
         """
+        if self[1] == 1:  # one reporter: each other subject once (most buckets)
+            return _base64(self.links()), [1] * self[2]
         links = Counter(self.links())
         return _base64(array("Q", links)), list(links.values())
 

@@ -63,7 +63,8 @@ class Look:
         self._sums = list(accumulate((n for _start, n in by_start), initial=0))
         self._load = load
         self._loaded: list[Bucket] | None = None
-        self._categories: list[dict[str, int] | None] = [None] * len(by_start)
+        #: Per category, (reports, buckets with any) of the buckets before each index.
+        self._cumulative: list[dict[str, tuple[int, int]]] | None = None
         #: The walk from the newest bucket back: where it got to, and what it gathered.
         self._walked = len(by_start)
         self._reporters: set[int] = set()
@@ -95,12 +96,10 @@ class Look:
     def own(self, category: str, start: int, end: int) -> tuple[int, int]:
         """(reports, active buckets) of ``category`` in ``[start, end)``."""
         first, last = self._span(start, end)
-        reports = buckets = 0
-        for index in range(first, last):
-            if n := self._categories_of(index).get(category, 0):
-                reports += n
-                buckets += 1
-        return reports, buckets
+        cumulative = self._categories()
+        reports, buckets = cumulative[last].get(category, (0, 0))
+        before_reports, before_buckets = cumulative[first].get(category, (0, 0))
+        return reports - before_reports, buckets - before_buckets
 
     def figures(self, start: int, end: int, *, links_from: int | None = None) -> Figures:
         """Everything the rules need about ``[start, end)``.
@@ -146,20 +145,27 @@ class Look:
             self._suffix[self._walked] = (len(self._reporters), len(self._new))
         return self._suffix[first]
 
-    def _categories_of(self, index: int) -> dict[str, int]:
-        categories = self._categories[index]
-        if categories is None:
-            categories = self._categories[index] = self._buckets[index].categories()
-        return categories
+    def _categories(self) -> list[dict[str, tuple[int, int]]]:
+        """Sums per category of the buckets before each index: a window's is a difference."""
+        if self._cumulative is None:
+            running: dict[str, tuple[int, int]] = {}
+            self._cumulative = [running]
+            for bucket in self._buckets:
+                running = dict(running)
+                for name, n in bucket.categories().items():
+                    reports, buckets = running.get(name, (0, 0))
+                    running[name] = (reports + n, buckets + 1)
+                self._cumulative.append(running)
+        return self._cumulative
 
     def _sum_categories(self, first: int, last: int) -> dict[str, int]:
-        if last - first == 1:
-            return dict(self._categories_of(first))
-        total: dict[str, int] = {}
-        for index in range(first, last):
-            for name, n in self._categories_of(index).items():
-                total[name] = total.get(name, 0) + n
-        return total
+        cumulative = self._categories()
+        before = cumulative[first]
+        total = {
+            name: reports - before.get(name, (0, 0))[0]
+            for name, (reports, _buckets) in cumulative[last].items()
+        }
+        return {name: n for name, n in total.items() if n}
 
 
 def _start_of(span: tuple[int, Bucket]) -> int:

@@ -679,7 +679,7 @@ import asyncio, sys
 from services import main
 from services.surge.adapters.intake import Intake
 
-async def hang(self, records):
+async def hang(self, *_args):
     await asyncio.Event().wait()
 
 Intake.take_in = hang

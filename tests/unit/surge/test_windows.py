@@ -7,6 +7,7 @@ from collections import Counter
 
 import orjson
 
+from services.surge.core.bucket import Bucket, _words
 from services.surge.core.look import Figures
 from services.surge.core.records import Annotated, fingerprint
 from services.surge.core.windows import (
@@ -176,6 +177,9 @@ def test_one_look_gives_each_of_many_windows_the_figures_of_its_reports() -> Non
             figures.active_buckets,
             figures.categories,
         )
+        spam = {r.report: r for r in records if start <= r.at < end and r.category == "spam"}
+        buckets = {r.at - r.at % 60 for r in spam.values()}
+        assert look.own("spam", start, end) == (len(spam), len(buckets))
 
 
 def test_a_busy_bucket_written_again_carries_what_it_took_since() -> None:
@@ -349,3 +353,16 @@ def test_the_changelog_form_tells_an_ended_or_published_subject_without_decoding
         assert SubjectState.wire_emitted(wire) == bool(decoded.emitted)
     state.emitted["600:0"] = Emitted("viral", 3, 2)
     assert SubjectState.wire_emitted(orjson.loads(orjson.dumps(state.to_wire())))
+
+
+def test_a_bucket_writes_its_links_counted_whatever_its_reporters() -> None:
+    for reporters in (1, 2, 5):
+        bucket = Bucket()
+        for n in range(reporters):
+            others = tuple(sorted({7, 9, 11 + n % 2}))
+            bucket.add(100 + n, reporter=200 + n, new=False, others=others, category="spam")
+        counted = Counter(bucket.links())
+
+        written, counts = bucket.links_wire()
+
+        assert dict(zip(_words(written), counts, strict=True)) == counted
