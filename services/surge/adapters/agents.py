@@ -54,6 +54,10 @@ log = logging.getLogger(__name__)
 SERVICE = "surge"
 #: Subjects decoded at once when looking a partition on disk through.
 LOOK_SLICE = 1_000
+#: Records of one partition counted at once. Behind a backlog a message can hold thousands;
+#: between slices the subject stage tells the watchdog it is still at work, and lets the
+#: loop run (the health checks, the flush).
+COUNT_SLICE = 1_000
 R = TypeVar("R")
 
 
@@ -92,13 +96,19 @@ class Agents:
 
     async def annotate(self, events: Sequence[EventT[bytes]]) -> None:
         """Fold packed messages into the reporters table; repartition them by subject."""
-        out: list[tuple[object, ...]] = []
-        for partition, group in _by_partition(events).items():
-            records = await self._unpacked(group, SURGE_BY_REPORTER, unpack_accepted)
-            if records:
-                out.extend(self._annotated(partition, records))
-        await self._repartition(out)
-        self._progress(events)
+        groups = _by_partition(events)
+        topic = _topic_of(events)
+        self._watchdog.working_on(topic, groups)
+        try:
+            out: list[tuple[object, ...]] = []
+            for partition, group in groups.items():
+                records = await self._unpacked(group, SURGE_BY_REPORTER, unpack_accepted)
+                if records:
+                    out.extend(self._annotated(partition, records))
+            await self._repartition(out)
+            self._progress(events)
+        finally:
+            self._watchdog.done_with(topic, groups)
 
     def _annotated(self, partition: int, records: list[Accepted]) -> list[tuple[object, ...]]:
         """One partition's records annotated with what the reporters table knows."""
@@ -132,13 +142,29 @@ class Agents:
             await self.count(events)
 
     async def count(self, events: Sequence[EventT[bytes]]) -> None:
-        """Count packed messages into their subjects' windows; publish the signals due."""
-        for partition, group in _by_partition(events).items():
-            records = await self._unpacked(group, SURGE_BY_SUBJECT, unpack_annotated)
-            if records:
-                async with self._publishing:
-                    await self._count(partition, records)
-        self._progress(events)
+        """Count packed messages into their subjects' windows; publish the signals due.
+
+        A partition's progress is noted as soon as its records are counted, and the
+        partitions still in hand are said to be worked on at every slice (the watchdog).
+        """
+        groups = _by_partition(events)
+        topic = _topic_of(events)
+        in_hand = set(groups)
+        self._watchdog.working_on(topic, in_hand)
+        try:
+            for partition, group in groups.items():
+                records = await self._unpacked(group, SURGE_BY_SUBJECT, unpack_annotated)
+                for at in range(0, len(records), COUNT_SLICE):
+                    if at:
+                        self._watchdog.working_on(topic, in_hand)
+                        await asyncio.sleep(0)
+                    async with self._publishing:
+                        await self._count(partition, records[at : at + COUNT_SLICE])
+                self._progress(group)
+                in_hand.discard(partition)
+                self._watchdog.done_with(topic, [partition])
+        finally:
+            self._watchdog.done_with(topic, in_hand)
 
     async def _count(self, partition: int, records: list[Annotated]) -> None:
         """Count one partition's records; publish, then hold or flush, what they call for."""
@@ -259,6 +285,11 @@ class Agents:
         for event in events:
             message = event.message
             self._watchdog.processed(message.topic, message.partition, message.offset)
+
+
+def _topic_of(events: Sequence[EventT[bytes]]) -> str:
+    """The topic (as on the wire) of a batch of one agent's events."""
+    return events[0].message.topic if events else ""
 
 
 def _by_partition(events: Sequence[EventT[bytes]]) -> dict[int, list[EventT[bytes]]]:

@@ -673,6 +673,59 @@ async def test_an_agent_that_stops_consuming_with_lag_ends_the_process(
     assert b"agent stopped consuming with lag" in err
 
 
+async def test_a_subject_stage_slower_than_the_watchdog_delays_is_not_read_again_nor_ended(
+    surge: Settings, producer: AIOKafkaProducer
+) -> None:
+    """Behind a backlog one batch of the subject stage can outlast the watchdog's delays: a
+    stage still working through its records is left to finish, not read again nor ended."""
+    await _publish_spread(producer, surge, range(800))  # read as one batch of every partition
+    env = dict(
+        os.environ,
+        CRIBLE_TOPIC_PREFIX=surge.topic_prefix,
+        CRIBLE_METRICS_PORT="0",
+        CRIBLE_HOUSEKEEPING_SECONDS="0.5",
+        CRIBLE_SURGE_STALL_SECONDS="6",  # read again after 2 s without progress
+    )
+    with tempfile.TemporaryFile() as log:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", SLOW, env=env, stderr=log
+        )
+        try:
+            await eventually(
+                functools.partial(_all_committed, surge, SURGE_BY_SUBJECT.name), timeout=120
+            )
+            assert process.returncode is None  # still running: not ended for a stall
+        finally:
+            if process.returncode is None:
+                process.terminate()
+            await process.wait()
+        log.seek(0)
+        err = log.read()
+
+    assert b"slice counted" in err  # the slow stage ran: 16 slices of 0.8 s, one batch
+    assert b"partition stopped with lag" not in err
+    assert b"agent stopped consuming with lag" not in err
+
+
+#: `crible run surge` whose subject stage takes 0.8 s per slice of 50 records.
+SLOW = """
+import asyncio, logging, sys
+from services import main
+from services.surge.adapters import agents
+
+agents.COUNT_SLICE = 50
+count = agents.Agents._count
+
+async def slow(self, partition, records):
+    await asyncio.sleep(0.8)
+    logging.getLogger("slow").warning("slice counted")
+    await count(self, partition, records)
+
+agents.Agents._count = slow
+sys.exit(main(["run", "surge"]))
+"""
+
+
 #: `crible run surge` whose intake agent hangs on its first batch.
 WEDGED = """
 import asyncio, sys
