@@ -120,21 +120,35 @@ class _Coded:
     """A store's values through the table's codec itself.
 
     faust's path (its serializer registry: type checks, a lookup and nested codecs per
-    value) cost twice the codec's own work, on every reporter read and written.
+    value) cost twice the codec's own work, on every reporter read and written. A codec
+    without nested codecs is called by its own functions, looked up once.
     """
 
     value_serializer: Any
+    _codec_functions: tuple[Callable[[Any], bytes], Callable[[bytes], Any]] | None = None
+
+    def _functions(self) -> tuple[Callable[[Any], bytes], Callable[[bytes], Any]] | None:
+        """The codec's (dumps, loads), or None for faust's path (not a codec object)."""
+        if self._codec_functions is None:
+            codec = self.value_serializer
+            if not isinstance(codec, codecs.Codec):
+                return None
+            plain = tuple(codec.nodes) == (codec,)  # nothing chained: its own work is all
+            self._codec_functions = (
+                (codec._dumps, codec._loads) if plain else (codec.dumps, codec.loads)
+            )
+        return self._codec_functions
 
     def _encode_value(self, value: Any) -> bytes | None:
-        codec = self.value_serializer
-        if isinstance(codec, codecs.Codec):
-            return codec.dumps(value)
+        functions = self._functions()
+        if functions is not None:
+            return functions[0](value)
         return cast(bytes | None, super()._encode_value(value))  # type: ignore[misc]
 
     def _decode_value(self, value: bytes | None) -> Any:
-        codec = self.value_serializer
-        if isinstance(codec, codecs.Codec):
-            return None if value is None else codec.loads(value)
+        functions = self._functions()
+        if functions is not None:
+            return None if value is None else functions[1](value)
         return super()._decode_value(value)  # type: ignore[misc]
 
 

@@ -108,7 +108,11 @@ def unpack_annotated(value: bytes) -> list[Annotated]:
     ]
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def subject_of(parts: tuple[str, str, str | None]) -> Subject:
-    """The subject a record names."""
+    """The subject a record names.
+
+    Cached: a busy subject's signals name it again and again, and the event is frozen.
+    """
     kind, id_, chat_id = parts
     return Subject(kind=SubjectKind(kind), id=id_, chat_id=chat_id)
