@@ -131,10 +131,18 @@ class Intake:
                 self._worker.shutdown(wait=False, cancel_futures=True)
 
     async def finish_handing(self) -> None:
-        """Wait for the batch in hand: its messages acknowledged, its offsets committed."""
-        handing, self._handing = self._handing, None
-        if handing is not None:
+        """Wait for the batch in hand: its messages acknowledged, its offsets committed.
+
+        The loop and a rebalance can both wait for it: each sees it done.
+        """
+        handing = self._handing
+        if handing is None:
+            return
+        try:
             await handing
+        finally:
+            if handing.done() and self._handing is handing:
+                self._handing = None  # (left when this wait is cancelled: stopping cancels it)
 
     async def _hand_on(
         self,

@@ -26,16 +26,17 @@ from aiokafka.structs import ConsumerRecord, TopicPartition
 from prometheus_client import REGISTRY
 
 from services.surge.adapters import sweeps
-from services.surge.adapters.intake import INTAKE_GROUP
+from services.surge.adapters.intake import INTAKE_GROUP, Intake
 from services.surge.adapters.stores import MemoryStore, RocksStore
 from services.surge.adapters.topology import GROUP
+from services.surge.config import SurgeSettings
 from services.surge.core.records import fingerprint, partition_for, unpack_annotated
 from services.surge.core.stages import reporter_key
 from services.surge.core.windows import SubjectState
 from services.surge.service import EX_SOFTWARE, SPEC
 from shared.config import Settings
 from shared.events.surge import SurgeKind, SurgeSignal
-from shared.kafka import make_admin, make_plain_consumer, messages_written
+from shared.kafka import make_admin, make_plain_consumer, make_producer, messages_written
 from shared.topics import (
     REPORTS_ACCEPTED,
     SURGE_BY_REPORTER,
@@ -724,6 +725,32 @@ async def slow(self, partition, records):
 agents.Agents._count = slow
 sys.exit(main(["run", "surge"]))
 """
+
+
+async def test_a_rebalance_waits_for_the_intakes_batch_in_hand_as_its_loop_does(
+    settings: Settings,
+) -> None:
+    """The loop waits for the batch in hand before handing on the next; a rebalance waits for
+    it before partitions move. Whichever waits second must not pass while it is in hand."""
+    intake = Intake(
+        settings, SurgeSettings(), producer=make_producer(settings), progress=lambda *_: None
+    )
+    release = asyncio.Event()
+
+    async def acknowledged() -> None:  # a batch waiting for the broker
+        await release.wait()
+
+    intake._handing = asyncio.create_task(acknowledged())
+    by_loop = asyncio.create_task(intake.finish_handing())
+    await asyncio.sleep(0.05)
+    by_rebalance = asyncio.create_task(intake.finish_handing())
+    await asyncio.sleep(0.05)
+
+    assert not by_loop.done()
+    assert not by_rebalance.done()
+    release.set()
+    await asyncio.wait_for(asyncio.gather(by_loop, by_rebalance), timeout=5)
+    assert intake._handing is None
 
 
 #: `crible run surge` whose intake agent hangs on its first batch.
