@@ -120,19 +120,7 @@ def test_windows_touched_by_several_instants_are_listed_once() -> None:
 
 
 def test_figures_match_the_reports_they_were_built_from() -> None:
-    rng = random.Random(20)
-    reports = [rng.randrange(400) for _ in range(1500)]  # some delivered more than once
-    records = [
-        annotated(
-            n,
-            reporter=f"u{n % 60}",
-            at=T0 + n * 7919 % 900,
-            category=("spam", "hate_speech", "scam")[n % 3],
-            new=rng.random() < 0.3,
-            others=tuple(sorted(rng.sample(range(1, 12), rng.randrange(4)))),
-        )
-        for n in reports
-    ]
+    records = _mixed(random.Random(20), reports=400, reporters=60, seconds=900, others=12)
     state = SubjectState()
     for record in records:
         state.add(record, bucket_seconds=60)
@@ -148,18 +136,7 @@ def test_figures_match_the_reports_they_were_built_from() -> None:
 
 def test_one_look_gives_each_of_many_windows_the_figures_of_its_reports() -> None:
     rng = random.Random(22)
-    reports = [rng.randrange(900) for _ in range(2500)]  # some delivered more than once
-    records = [
-        annotated(
-            n,
-            reporter=f"u{n % 70}",
-            at=T0 + n * 7919 % 1800,
-            category=("spam", "hate_speech", "scam")[n % 3],
-            new=rng.random() < 0.3,
-            others=tuple(sorted(rng.sample(range(1, 9), rng.randrange(5)))),
-        )
-        for n in reports
-    ]
+    records = _mixed(rng, reports=900, reporters=70, seconds=1800, others=9, deliveries=2500)
     state = SubjectState()
     for record in records:
         state.add(record, bucket_seconds=60)
@@ -205,6 +182,30 @@ def test_a_busy_bucket_written_again_carries_what_it_took_since() -> None:
     assert orjson.dumps(written) != first
     assert orjson.dumps(written) == orjson.dumps(SubjectState.from_wire(written).to_wire())
     assert again.figures(T0, T0 + 60) == _figures_of(records, T0, T0 + 60)
+
+
+def _mixed(
+    rng: random.Random,
+    *,
+    reports: int,
+    reporters: int,
+    seconds: int,
+    others: int,
+    deliveries: int = 1500,
+) -> list[Annotated]:
+    """``deliveries`` of ``reports`` reports (some delivered more than once, each always with
+    the same time, reporter and category) over ``seconds``, with links to ``others``."""
+    return [
+        annotated(
+            n,
+            reporter=f"u{n % reporters}",
+            at=T0 + n * 7919 % seconds,
+            category=("spam", "hate_speech", "scam")[n % 3],
+            new=rng.random() < 0.3,
+            others=tuple(sorted(rng.sample(range(1, others), rng.randrange(min(others - 1, 5))))),
+        )
+        for n in (rng.randrange(reports) for _ in range(deliveries))
+    ]
 
 
 def _figures_of(records: list[Annotated], start: int, end: int) -> Figures:
