@@ -64,15 +64,6 @@ def linked_in(buckets: Iterable[Bucket]) -> int:
     return max(Counter(links).values(), default=0)
 
 
-def categories_in(buckets: Iterable[Bucket]) -> dict[str, int]:
-    """Reports per category name over ``buckets``."""
-    counts: dict[int, int] = {}
-    for bucket in buckets:
-        for word in bucket.category_words():
-            counts[word >> 32] = counts.get(word >> 32, 0) + (word & _COUNT)
-    return {_NAMES[index]: n for index, n in counts.items()}
-
-
 class Bucket(_Words):
     """One step of one subject: reports, reporters, links and categories as words."""
 

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import accumulate
 
-from services.surge.core.bucket import Bucket, categories_in, linked_in, reporters_in
+from services.surge.core.bucket import Bucket, linked_in, reporters_in
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +194,3 @@ class _LinkWalk:
                 most = max(self._counts.values())
             self._most[self._walked] = most
         return self._most[first]
-
-
-__all__ = ["Figures", "Look", "categories_in", "top_category"]
