@@ -5,6 +5,7 @@ Anchors are matched against the target's headings, slugged as GitHub slugs them.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -18,12 +19,16 @@ SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 
 
 def markdown_files(root: Path) -> list[Path]:
-    """The repository's markdown files, outside hidden folders (.venv, .cache, .git)."""
-    return sorted(
-        path
-        for path in root.rglob("*.md")
-        if not any(part.startswith(".") for part in path.relative_to(root).parts)
-    )
+    """The repository's markdown files, outside hidden folders (.venv, .cache, .git).
+
+    Hidden folders are not entered at all: the local broker's data under .cache changes
+    while the tests run (a topic's folder deleted mid-walk failed the walk).
+    """
+    found = []
+    for folder, subfolders, files in os.walk(root):
+        subfolders[:] = [name for name in subfolders if not name.startswith(".")]
+        found += [Path(folder, name) for name in files if name.endswith(".md")]
+    return sorted(path for path in found if not path.name.startswith("."))
 
 
 def prose_lines(text: str) -> list[str]:
