@@ -157,18 +157,12 @@ class SurgeSettings(BaseSettings):
         "outgrows memory: every reporter of the retention) or memory. The baselines are "
         "bounded by the longest window's buckets per category and stay in memory.",
     )
-    subjects_store: Literal["rocksdb", "memory"] = Field(
-        default="rocksdb",
-        description="Where the subjects table lives: faust's RocksDB store on disk, with "
-        "the subjects used most recently kept decoded in memory (subjects_hot_mib), or "
-        "memory (every report of the longest window in Python objects: an hour at 500 "
-        "reports/s is hundreds of MB).",
-    )
     subjects_hot_mib: float = Field(
         default=16,
         ge=0,
-        description="On disk, the subjects kept decoded in memory, least recently used "
-        "dropped first: MiB of their changelog form (0: every read decodes from RocksDB).",
+        description="The subjects kept decoded in memory (the table is on disk), least "
+        "recently used dropped first: MiB of their changelog form (0: every read decodes "
+        "from RocksDB).",
     )
     data_dir: Path | None = Field(
         default=None,

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from faust.types import EventT, StreamT
 
 from services.surge import metrics
-from services.surge.adapters.stores import RocksStore, store_of
+from services.surge.adapters.stores import on_disk
 from services.surge.adapters.sweeps import Sweeps
 from services.surge.adapters.tables import Deferred, Dirty, subject_published
 from services.surge.adapters.topology import PARTITIONS, Topology
@@ -217,26 +217,18 @@ class Agents:
 
     def look_through(self, partitions: set[int]) -> None:
         """Hold for a flush every subject of ``partitions`` that has published windows."""
-        subjects = self._topology.subjects
-        store = store_of(subjects)
-        if isinstance(store, RocksStore):
-            for partition in partitions:
-                after: bytes | None = None
-                while True:  # in slices: every subject decoded at once would fill memory
-                    entries, after = store.scan_in(
-                        partition, after=after, limit=LOOK_SLICE, wanted=subject_published
-                    )
-                    for key, state in entries:
-                        if state is not None and state.emitted:
-                            self._held.flush_soon(key, partition)
-                    if after is None:
-                        break
-            return
-        for key in list(subjects.keys()):
-            partition = partition_for(key.decode(), PARTITIONS)
-            state = subjects.get(key)
-            if partition in partitions and state is not None and state.emitted:
-                self._held.flush_soon(key, partition)
+        store = on_disk(self._topology.subjects)
+        for partition in partitions:
+            after: bytes | None = None
+            while True:  # in slices: every subject decoded at once would fill memory
+                entries, after = store.scan_in(
+                    partition, after=after, limit=LOOK_SLICE, wanted=subject_published
+                )
+                for key, state in entries:
+                    if state is not None and state.emitted:
+                        self._held.flush_soon(key, partition)
+                if after is None:
+                    break
 
     async def _unpacked(
         self,

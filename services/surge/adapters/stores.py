@@ -12,7 +12,7 @@ import functools
 import logging
 import shutil
 from collections.abc import Callable, Set
-from typing import Any, Protocol, cast
+from typing import Any, Protocol, cast, runtime_checkable
 
 import faust
 import rocksdict
@@ -98,9 +98,6 @@ class PartitionedStore(Protocol):
     def delete_in(self, partition: int, key: bytes) -> None:
         """Forget ``key``."""
 
-    def encoded_in(self, partition: int, key: bytes) -> bytes | None:
-        """The value of ``key`` as its changelog record holds it, or None."""
-
     def write_out(self, partition: int, keys: list[bytes]) -> list[tuple[bytes, bytes | None]]:
         """The changelog records of ``keys`` (key, value or None), read now."""
 
@@ -114,6 +111,14 @@ class PartitionedStore(Protocol):
 def store_of(table: TableT[bytes, Any]) -> PartitionedStore:
     """The store of one of surge's tables (made by :class:`Table`)."""
     return cast(PartitionedStore, table.data)
+
+
+def on_disk(table: TableT[bytes, Any]) -> RocksStore:
+    """The store of one of surge's tables kept on disk (the subjects' always is)."""
+    store = table.data
+    if not isinstance(store, RocksStore):
+        raise TypeError(f"table {table.name} is not on disk")
+    return store
 
 
 class _Coded:
@@ -171,14 +176,13 @@ class MemoryStore(_Coded, memory.Store[bytes, Any]):
         self.data.pop(key, None)
         self._key_partition.pop(key, None)
 
-    def encoded_in(self, partition: int, key: bytes) -> bytes | None:
-        """The value of ``key`` as its changelog record holds it."""
-        value = self.get_in(partition, key)
-        return None if value is None else self._encode_value(value)
-
     def write_out(self, partition: int, keys: list[bytes]) -> list[tuple[bytes, bytes | None]]:
         """The changelog records of ``keys`` (in memory, nothing more to keep)."""
-        return [(key, self.encoded_in(partition, key)) for key in keys]
+        records = []
+        for key in keys:
+            value = self.get_in(partition, key)
+            records.append((key, None if value is None else self._encode_value(value)))
+        return records
 
     def persist(self) -> None:
         """Nothing: the changelog is this store's only copy."""
@@ -186,6 +190,70 @@ class MemoryStore(_Coded, memory.Store[bytes, Any]):
     def count(self) -> int:
         """How many keys the store holds."""
         return len(self.data)
+
+
+@runtime_checkable
+class Layout(Protocol):
+    """How a table's values lie in records: one each, or a head and parts of their own.
+
+    A codec with these methods lays its values out itself (the subjects': a head record
+    under the subject's key and a record per bucket, ``tables.SubjectCodec``); any other
+    is written one record per value (:class:`_Whole`).
+    """
+
+    def records(self, key: bytes, value: Any) -> list[tuple[bytes, bytes | None]]:
+        """The records a write of ``value`` carries (what changed since), its head last."""
+
+    def record_keys(self, key: bytes, value: Any) -> list[bytes]:
+        """The key of every record ``value`` has, or had since its last write."""
+
+    def head_keys(self, key: bytes, head: bytes) -> list[bytes]:
+        """The key of every record of the value whose stored head is ``head``."""
+
+    def assemble(self, key: bytes, head: bytes, read: Callable[[bytes], bytes | None]) -> Any:
+        """The value whose head is ``head``, its other records fetched by ``read``."""
+
+    def is_part(self, key: bytes) -> bool:
+        """Whether ``key`` is a part's record (not a value's head)."""
+
+    def head_of(self, key: bytes) -> bytes:
+        """The key of the value a record belongs to."""
+
+    def weight(self, value: Any, head: int) -> int:
+        """About the bytes of ``value``'s records (``head``: its head's)."""
+
+
+class _Whole:
+    """The layout of a plain codec: one record per value, under its key."""
+
+    def __init__(self, store: _Coded) -> None:
+        self._store = store
+
+    def records(self, key: bytes, value: Any) -> list[tuple[bytes, bytes | None]]:
+        return [(key, self._store._encode_value(value))]
+
+    def record_keys(self, key: bytes, value: Any) -> list[bytes]:  # noqa: ARG002
+        return [key]
+
+    def head_keys(self, key: bytes, head: bytes) -> list[bytes]:  # noqa: ARG002
+        return [key]
+
+    def assemble(
+        self,
+        key: bytes,  # noqa: ARG002
+        head: bytes,
+        read: Callable[[bytes], bytes | None],  # noqa: ARG002
+    ) -> Any:
+        return self._store._decode_value(head)
+
+    def is_part(self, key: bytes) -> bool:  # noqa: ARG002
+        return False
+
+    def head_of(self, key: bytes) -> bytes:
+        return key
+
+    def weight(self, value: Any, head: int) -> int:  # noqa: ARG002
+        return head
 
 
 class RocksStore(_Coded, rocksdb.Store):
@@ -201,6 +269,9 @@ class RocksStore(_Coded, rocksdb.Store):
     With ``hot_bytes`` in the table's options, the values read or written most recently stay
     decoded (:class:`Hot`, up to that many bytes of their stored form): a hot subject is
     not decoded again at every report.
+
+    A value may lie in several records (:class:`Layout`): the database holds the records the
+    changelog does, so a restore copies them as they are.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -210,8 +281,12 @@ class RocksStore(_Coded, rocksdb.Store):
         self.rocksdb_options = SharedMemoryOptions(**(self.options or {}), use_rocksdict=True)
         #: Values written since the last commit, per partition (not yet in the database).
         self._unwritten: dict[int, dict[bytes, Any]] = {}
-        #: Values read out for the changelog, stored form, per partition, not yet on disk.
+        #: Records read out for the changelog, stored form, per partition, not yet on disk.
         self._unpersisted: dict[int, dict[bytes, bytes | None]] = {}
+        #: Keys deleted since the last commit, per partition, with their records' keys.
+        self._deleted: dict[int, dict[bytes, list[bytes]]] = {}
+        codec = self.value_serializer
+        self._layout: Layout = codec if isinstance(codec, Layout) else _Whole(self)
 
     def get_in(self, partition: int, key: bytes) -> Any:
         """The value of ``key`` in ``partition``'s database (or written since the commit)."""
@@ -224,9 +299,9 @@ class RocksStore(_Coded, rocksdb.Store):
         raw = self._stored(partition, key)
         if raw is None:
             return None
-        value = self._decode_value(raw)
+        value = self._layout.assemble(key, raw, functools.partial(self._stored, partition))
         if self._hot.limit:
-            self._hot.put(partition, key, value, len(raw))
+            self._hot.put(partition, key, value, self._layout.weight(value, len(raw)))
         return value
 
     def _stored(self, partition: int, key: bytes) -> bytes | None:
@@ -243,33 +318,50 @@ class RocksStore(_Coded, rocksdb.Store):
         self._unwritten.setdefault(partition, {})[key] = value
 
     def delete_in(self, partition: int, key: bytes) -> None:
-        """Forget ``key`` in ``partition``'s database."""
+        """Forget ``key`` in ``partition``'s database: every record of its value."""
+        value = self._unwritten.get(partition, {}).pop(key, None)
+        if value is None:
+            value = self._hot.peek(key)
+        if value is not None:
+            keys = self._layout.record_keys(key, value)
+        else:
+            head = self._stored(partition, key)
+            keys = [key] if head is None else self._layout.head_keys(key, head)
         self._hot.pop(key)
-        self._unwritten.get(partition, {}).pop(key, None)
-        self._unpersisted.get(partition, {}).pop(key, None)
-        self._db_for_partition(partition).delete(key)
-
-    def encoded_in(self, partition: int, key: bytes) -> bytes | None:
-        """The value of ``key`` as its changelog record holds it."""
-        held = self._unwritten.get(partition)
-        if held is not None and key in held:
-            return self._encode_value(held[key])
-        return self._stored(partition, key)
+        pending = self._unpersisted.get(partition, {})
+        db = self._db_for_partition(partition)
+        for record in keys:
+            pending.pop(record, None)
+            db.delete(record)
+        deleted = self._deleted.setdefault(partition, {})
+        deleted[key] = [*deleted.get(key, ()), *keys]
 
     def write_out(self, partition: int, keys: list[bytes]) -> list[tuple[bytes, bytes | None]]:
-        """The changelog records of ``keys``; the values held for them to be persisted."""
+        """The changelog records of ``keys``; those held for them to be persisted.
+
+        A key deleted since the last commit writes a tombstone for each record it had (but
+        those its value, put again since, writes anew).
+        """
         held = self._unwritten.get(partition, {})
         pending = self._unpersisted.setdefault(partition, {})
+        deleted = self._deleted.get(partition, {})
         records: list[tuple[bytes, bytes | None]] = []
         for key in keys:
+            written: list[tuple[bytes, bytes | None]] = []
             if key in held:
                 value = held.pop(key)
-                raw = pending[key] = self._encode_value(value)
-                if self._hot.limit and raw is not None:
-                    self._hot.put(partition, key, value, len(raw))
-            else:
-                raw = self._stored(partition, key)
-            records.append((key, raw))
+                written = self._layout.records(key, value)
+                pending.update(written)
+                if self._hot.limit:
+                    head = written[-1][1] or b""  # a value's head comes last
+                    self._hot.put(partition, key, value, self._layout.weight(value, len(head)))
+            dropped = deleted.pop(key, None)
+            if dropped is not None:
+                anew = {record for record, _raw in written}
+                records += [(record, None) for record in dropped if record not in anew]
+            elif not written:
+                written = [(key, self._stored(partition, key))]
+            records += written
         return records
 
     def persist(self) -> None:
@@ -305,9 +397,10 @@ class RocksStore(_Coded, rocksdb.Store):
         """The entries among the next ``limit`` keys of ``partition``, from past ``after``.
 
         Returns them with the last key read, or None once the partition's end is reached.
-        A value read from disk is decoded only if ``wanted`` (given its stored form) says so,
-        and left out otherwise: a sweep decides most subjects on a field of their JSON,
-        where decoding every bucket of every subject took an eighth of surge's time.
+        A value read from disk is decoded only if ``wanted`` (given its stored head) says so,
+        and left out otherwise: a sweep decides most subjects on a field of their head, where
+        decoding every bucket of every subject took an eighth of surge's time. The records
+        of a value's parts are read with its head, never on their own.
         Values written since the commit, or kept decoded, are always included.
         """
         it = self._db_for_partition(partition).iter()
@@ -325,14 +418,17 @@ class RocksStore(_Coded, rocksdb.Store):
         while it.valid() and read < limit:
             key = last = it.key()
             read += 1
-            if key in held:
+            if self._layout.is_part(key):
+                pass  # read with its head
+            elif key in held:
                 out.append((key, held[key]))
             elif (hot := self._hot.peek(key)) is not None:
                 out.append((key, hot))
             elif key != self.offset_key:
                 raw = pending.get(key, it.value())
                 if raw is not None and (wanted is None or wanted(raw)):
-                    out.append((key, self._decode_value(raw)))
+                    read_part = functools.partial(self._stored, partition)
+                    out.append((key, self._layout.assemble(key, raw, read_part)))
             it.next()
         return out, last if read == limit else None
 
@@ -358,6 +454,7 @@ class RocksStore(_Coded, rocksdb.Store):
                 # Its writes since the commit are its new owner's to make (from the messages).
                 self._unwritten.pop(tp.partition, None)
                 self._unpersisted.pop(tp.partition, None)
+                self._deleted.pop(tp.partition, None)
                 self._hot.drop_partition(tp.partition)
                 db = self._dbs.pop(tp.partition, None)
                 if db is not None:
@@ -382,6 +479,7 @@ class RocksStore(_Coded, rocksdb.Store):
         """Delete ``partition``'s database from disk (closed first)."""
         self._unwritten.pop(partition, None)
         self._unpersisted.pop(partition, None)
+        self._deleted.pop(partition, None)
         self._hot.drop_partition(partition)
         db = self._dbs.pop(partition, None)
         if db is not None:
@@ -392,7 +490,7 @@ class RocksStore(_Coded, rocksdb.Store):
         """Restore records into the databases; the decoded values they replace are dropped."""
         events = list(batch)
         for event in events:
-            self._hot.pop(event.message.key)
+            self._hot.pop(self._layout.head_of(event.message.key))
         super().apply_changelog_batch(events, to_key, to_value)
 
     async def stop(self) -> None:

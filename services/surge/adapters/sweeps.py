@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from services.surge import metrics
-from services.surge.adapters.stores import RocksStore, rocksdb_memory, store_of
+from services.surge.adapters.stores import RocksStore, on_disk, rocksdb_memory, store_of
 from services.surge.adapters.tables import Deferred, Dirty, subject_ended_before
 from services.surge.adapters.topology import PARTITIONS, Topology
 from services.surge.core.policy import Policy
@@ -153,22 +153,8 @@ class Sweeps:
         }
 
     def _expire_subjects(self, before: dict[int, int]) -> list[tuple[bytes, SubjectState]]:
-        table = self._topology.subjects
-        store = store_of(table)
-        if isinstance(store, RocksStore):
-            return self._expire_on_disk(store, before)
-        latest_before = max(before.values())
-        dropped = []
-        for key in list(table.keys()):
-            state = table.get(key)
-            if state is not None and not state.ended(latest_before):
-                continue  # the common case, decided without hashing the key
-            where = partition_for(key.decode(), PARTITIONS)
-            if where in before and (state is None or state.ended(before[where])):
-                Deferred(table, where, self._dirty).delete(key)
-                if state is not None and state.emitted:
-                    dropped.append((key, state))
-        return dropped
+        store = on_disk(self._topology.subjects)
+        return self._expire_on_disk(store, before)
 
     def _expire_on_disk(
         self, store: RocksStore, before: dict[int, int]

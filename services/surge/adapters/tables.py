@@ -40,21 +40,98 @@ class StateCodec(codecs.Codec):
         return self._from_wire(orjson.loads(s))
 
 
-def subject_codec() -> StateCodec:
+#: Between a subject's key and a bucket's start in the key of the bucket's record: subject
+#: keys are made of platform ids, which refuse NUL.
+PART = b"\x00"
+
+
+def part_key(key: bytes, start: int) -> bytes:
+    """The key of the record of ``key``'s bucket of ``start`` (after its head's, in order)."""
+    return key + PART + start.to_bytes(8, "big", signed=True)
+
+
+class SubjectCodec(codecs.Codec):
+    """The subjects table's codec: a subject is a head record and a record per bucket.
+
+    A busy subject holds an hour of buckets, of which a commit interval changes one or two:
+    written whole, the hour was written and encoded again at every commit. Here a write
+    carries the head and the buckets changed (:class:`~services.surge.core.windows.Changes`,
+    a tombstone for each bucket gone), the head last. A crash between them leaves at
+    worst a head naming a bucket older than it, or a bucket no head names yet: the reports
+    behind either are read again, their offsets not committed, and written again.
+    Subjects written whole by an earlier version are read, and rewritten as parts.
+    """
+
+    def _dumps(self, obj: Any) -> bytes:  # noqa: ARG002 - never called
+        raise TypeError(f"a subject is written as records ({type(self).__name__}.records)")
+
+    def _loads(self, s: bytes) -> Any:
+        """A changelog record as it is.
+
+        faust decodes each record it restores; the store copies them as they are, and
+        :meth:`assemble` reads a subject from them.
+        """
+        return s
+
+    def records(self, key: bytes, value: SubjectState) -> list[tuple[bytes, bytes | None]]:
+        """The records of what changed in ``value`` since its last write, its head last."""
+        changes = value.changes()
+        out: list[tuple[bytes, bytes | None]] = [
+            (part_key(key, start), orjson.dumps(bucket)) for start, bucket in changes.buckets
+        ]
+        out += [(part_key(key, start), None) for start in changes.gone]
+        out.append((key, orjson.dumps(changes.head)))
+        return out
+
+    def record_keys(self, key: bytes, value: SubjectState) -> list[bytes]:
+        """The key of every record ``value`` has, or had since its last write."""
+        return [key, *(part_key(key, start) for start in value.records())]
+
+    def head_keys(self, key: bytes, head: bytes) -> list[bytes]:
+        """The key of every record of the subject whose head is ``head``."""
+        starts = SubjectState.head_starts(orjson.loads(head))
+        return [key, *(part_key(key, start) for start in starts)]
+
+    def assemble(
+        self, key: bytes, head: bytes, read: Callable[[bytes], bytes | None]
+    ) -> SubjectState:
+        """The subject whose head is ``head``, its buckets' records fetched by ``read``."""
+        wire = orjson.loads(head)
+        buckets = {}
+        for start in SubjectState.head_starts(wire):
+            raw = read(part_key(key, start))
+            if raw is not None:
+                buckets[start] = orjson.loads(raw)
+        return SubjectState.from_parts(wire, buckets)
+
+    def is_part(self, key: bytes) -> bool:
+        """Whether ``key`` is a bucket's record."""
+        return len(key) > 9 and key[-9:-8] == PART
+
+    def head_of(self, key: bytes) -> bytes:
+        """The key of the subject a record belongs to."""
+        return key[:-9] if self.is_part(key) else key
+
+    def weight(self, value: SubjectState, head: int) -> int:
+        """About the bytes of ``value``'s records: its words in base64, and its head."""
+        return head + 11 * value.words()
+
+
+def subject_codec() -> SubjectCodec:
     """The subjects table's codec."""
-    return StateCodec(SubjectState.to_wire, SubjectState.from_wire)
+    return SubjectCodec()
 
 
 def subject_ended_before(before: int) -> Callable[[bytes], bool]:
-    """A test of a subject's stored form: whether its windows all ended before ``before``.
+    """A test of a subject's stored head: whether its windows all ended before ``before``.
 
-    Read from its JSON (:func:`subject_codec`), its buckets left encoded.
+    Read from its JSON (:func:`subject_codec`), its buckets left on disk.
     """
     return lambda raw: SubjectState.wire_ended(orjson.loads(raw), before)
 
 
 def subject_published(raw: bytes) -> bool:
-    """Whether a subject's stored form has published windows (its buckets left encoded)."""
+    """Whether a subject's stored head names published windows (its buckets left on disk)."""
     return SubjectState.wire_emitted(orjson.loads(raw))
 
 

@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import faust
+from faust.serializers import codecs
 from faust.types import TableT
 
 from services.surge.adapters.stores import ROCKSDB_OPTIONS, Table
 from services.surge.adapters.tables import (
-    StateCodec,
     category_codec,
     reporter_codec,
     subject_codec,
@@ -56,12 +56,12 @@ class Topology:
         self.reporters = self._table(
             SURGE_REPORTERS, reporter_codec(), store=f"{surge.reporters_store}://"
         )
-        # Every report of the longest window (an hour): on disk by default, the subjects used
-        # most recently kept decoded (see the README's design notes).
+        # Every report of the longest window (an hour): on disk, a record per bucket, the
+        # subjects used most recently kept decoded (see the README's design notes).
         self.subjects = self._table(
             SURGE_SUBJECTS,
             subject_codec(),
-            store=f"{surge.subjects_store}://",
+            store="rocksdb://",
             hot_bytes=int(surge.subjects_hot_mib * 2**20),
         )
         self.categories = self._table(SURGE_CATEGORIES, category_codec(), store="memory://")
@@ -87,7 +87,7 @@ class Topology:
         )
 
     def _table(
-        self, spec: TopicSpec, codec: StateCodec, *, store: str, hot_bytes: int = 0
+        self, spec: TopicSpec, codec: codecs.Codec, *, store: str, hot_bytes: int = 0
     ) -> TableT[bytes, Any]:
         schema: faust.Schema[bytes, Any] = faust.Schema(
             key_type=bytes, key_serializer="raw", value_serializer=codec

@@ -162,19 +162,16 @@ class Bucket(_Words):
         self.append(index << 32 | 1)
         return True
 
-    def to_wire(
-        self, links: tuple[str, list[int]] | None = None
-    ) -> tuple[int, str, dict[str, int], str, list[int]]:
+    def to_wire(self) -> tuple[int, str, dict[str, int], str, list[int]]:
         """The changelog's form: (reports, their and the reporters' words, categories, links).
 
         Words are little-endian in base64; the links are each other subject once (in base64)
-        with how many reporters had reported it (:meth:`links_wire`, or ``links`` when the
-        caller kept them from an earlier write of the same bucket).
+        with how many reporters had reported it (:meth:`links_wire`).
         """
         words = _base64(self[_HEADER : _HEADER + self[0] + self[1]])
         if not self[2]:  # most buckets past their links' time, and every archived one
             return self[0], words, self.categories(), "", []
-        others, counts = self.links_wire() if links is None else links
+        others, counts = self.links_wire()
         return self[0], words, self.categories(), others, counts
 
     def links_wire(self) -> tuple[str, list[int]]:
@@ -186,11 +183,6 @@ class Bucket(_Words):
             return _base64(self.links()), [1] * self[2]
         links = Counter(self.links())
         return _base64(array("Q", links)), list(links.values())
-
-    @property
-    def version(self) -> tuple[int, int]:
-        """Changes with every report added (reports only grow) and when links are dropped."""
-        return self[0], len(self)
 
     @classmethod
     def from_wire(

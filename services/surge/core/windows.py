@@ -41,11 +41,27 @@ class WindowSpec:
         return f"{self.size}:{start}"
 
 
-#: The changelog form of a subject's state: 2 since buckets are words (1 had no "v").
-WIRE_VERSION = 2
-#: Link words from which a bucket's written links are kept for the next write (below, they
-#: cost less to count again than to keep).
-KEEP_LINKS_WIRE = 256
+#: The changelog form of a subject's state: 3 since it is a head and a record per bucket
+#: (2 was the whole subject in one record, buckets as words; 1 had no "v").
+WIRE_VERSION = 3
+#: The whole-subject form changelogs written before version 3 hold (read, never written).
+WHOLE_VERSION = 2
+#: A bucket as its record holds it (:meth:`Bucket.to_wire`).
+BucketWire = tuple[int, str, dict[str, int], str, list[int]]
+
+
+@dataclass(frozen=True, slots=True)
+class Changes:
+    """What a subject's next write carries: its head, and the buckets changed or gone.
+
+    A busy subject holds an hour of reports, of which a commit interval changes one bucket
+    or two: written whole at every commit, the hour was most of what surge wrote and
+    encoded under load. The head (starts, published windows, parts) is written each time.
+    """
+
+    head: dict[str, Any]
+    buckets: list[tuple[int, BucketWire]]
+    gone: list[int]
 
 
 @dataclass(slots=True)
@@ -70,11 +86,10 @@ class SubjectState:
     emitted: dict[str, Emitted] = field(default_factory=dict)
     #: The subject's kind, id and chat id: what its signals name.
     parts: tuple[str, str, str | None] | None = None
-    #: The written links of large buckets, by start, with the bucket's version: a busy
-    #: subject is written at every commit, and counting its links again was most of it.
-    links_written: dict[int, tuple[tuple[int, int], tuple[str, list[int]]]] = field(
-        default_factory=dict, repr=False, compare=False
-    )
+    #: Starts of the buckets changed since the last write (:meth:`changes`), and of those
+    #: dropped since: what the next write carries.
+    changed: set[int] = field(default_factory=set, repr=False, compare=False)
+    gone: set[int] = field(default_factory=set, repr=False, compare=False)
 
     def add(self, report: Annotated, *, bucket_seconds: int) -> bool | None:
         """Count ``report``; None if it was counted before.
@@ -90,13 +105,17 @@ class SubjectState:
             latest = self.latest
             old = None if latest is None or start > latest else self.archive.take(start)
             bucket = self.buckets[start] = Bucket() if old is None else old
-        return bucket.add(
+        first = bucket.add(
             report.report,
             reporter=report.reporter,
             new=report.new,
             others=report.others,
             category=report.category,
         )
+        if first is not None:
+            self.changed.add(start)
+            self.gone.discard(start)
+        return first
 
     def total(self) -> int:
         """Reports in every bucket kept (the horizon, once pruned)."""
@@ -141,10 +160,13 @@ class SubjectState:
 
     def prune(self, before: int) -> None:
         """Forget buckets and signals of windows that ended before ``before``."""
-        for start in [s for s in self.buckets if s < before]:
+        dropped = [s for s in self.buckets if s < before]
+        for start in dropped:
             del self.buckets[start]
-            self.links_written.pop(start, None)
+        dropped += [s for s in self.archive.starts() if s < before]
         self.archive.drop_before(before)
+        self.gone.update(dropped)
+        self.changed.difference_update(dropped)
         for key in [k for k in self.emitted if _window_end(k) < before]:
             del self.emitted[key]
 
@@ -152,9 +174,13 @@ class SubjectState:
         """Archive the buckets (but the newest) that start before ``before``, without links."""
         latest = self.latest
         old = sorted(s for s in self.buckets if s < before and s != latest)
+        # Written again without their links (those that had none read the same).
+        self.changed.update(s for s in old if self.buckets[s].link_count)
         self.archive.put_all([(s, self.buckets.pop(s)) for s in old])
-        for start in old:
-            self.links_written.pop(start, None)
+
+    def words(self) -> int:
+        """The words of every bucket kept (about the subject's size)."""
+        return sum(map(len, self.buckets.values())) + len(self.archive)
 
     def starts(self) -> list[int]:
         """The start of every bucket kept."""
@@ -175,58 +201,98 @@ class SubjectState:
         """The start of the subject's newest bucket (never archived)."""
         return max(self.buckets, default=None)
 
-    def to_wire(self) -> dict[str, Any]:
-        """A JSON-ready form (the changelog's): each bucket's words in base64."""
+    def changes(self) -> Changes:
+        """What changed since the last write, in the changelog's form; forgotten here."""
+        buckets: list[tuple[int, BucketWire]] = []
+        if self.changed:
+            changed = self.changed
+            buckets += [(s, self.buckets[s].to_wire()) for s in changed & self.buckets.keys()]
+            if len(buckets) < len(changed):
+                buckets += [(s, b.to_wire()) for s, b in self.archive.buckets() if s in changed]
+        gone = sorted(self.gone)
+        self.changed, self.gone = set(), set()
+        return Changes(self.head(), buckets, gone)
+
+    def head(self) -> dict[str, Any]:
+        """The head record: the buckets' starts, the published windows, the parts."""
         return {
             "v": WIRE_VERSION,
-            "b": [[start, *b.to_wire(self._links_wire(start, b))] for start, b in self._all()],
+            "s": self.starts(),
             "e": [[k, e.kind, e.count, e.reporters] for k, e in self.emitted.items()],
             "p": self.parts,
         }
 
-    def _links_wire(self, start: int, bucket: Bucket) -> tuple[str, list[int]] | None:
-        """The written links of a large bucket, counted once per version; None otherwise."""
-        if bucket.link_count < KEEP_LINKS_WIRE:
-            self.links_written.pop(start, None)
-            return None
-        kept = self.links_written.get(start)
-        if kept is None or kept[0] != bucket.version:
-            kept = self.links_written[start] = (bucket.version, bucket.links_wire())
-        return kept[1]
+    def rewrite_all(self) -> None:
+        """Have the next write carry every bucket (a subject read from an older form)."""
+        self.changed.update(self.starts())
+
+    def records(self) -> list[int]:
+        """The starts of every bucket record the subject has, or had since its last write."""
+        return [*self.starts(), *self.gone]
 
     @staticmethod
-    def wire_ended(wire: dict[str, Any], before: int) -> bool:
-        """:meth:`ended` of the state ``wire`` holds, read without building its buckets."""
-        latest = max((bucket[0] for bucket in wire["b"]), default=None)
+    def head_starts(head: dict[str, Any]) -> list[int]:
+        """The bucket starts a head names (none in the whole-subject form of version 2)."""
+        return list(head["s"]) if head.get("v") == WIRE_VERSION else []
+
+    @staticmethod
+    def wire_ended(head: dict[str, Any], before: int) -> bool:
+        """:meth:`ended` of the subject ``head`` heads, read without building its buckets."""
+        if head.get("v") == WIRE_VERSION:
+            latest = max(head["s"], default=None)
+        else:
+            latest = max((bucket[0] for bucket in head["b"]), default=None)
         return latest is None or latest < before
 
     @staticmethod
-    def wire_emitted(wire: dict[str, Any]) -> bool:
-        """Whether the state ``wire`` holds has published windows (without building it)."""
-        return bool(wire.get("e"))
+    def wire_emitted(head: dict[str, Any]) -> bool:
+        """Whether the subject ``head`` heads has published windows (without building it)."""
+        return bool(head.get("e"))
+
+    @classmethod
+    def from_parts(cls, head: dict[str, Any], buckets: dict[int, Any]) -> SubjectState:
+        """The subject a head and its bucket records hold (by start, as :meth:`changes` wrote).
+
+        A start whose record is missing (a crash between a write's records) is left out:
+        the reports in it are read again, since their offsets were not committed.
+        """
+        if head.get("v") != WIRE_VERSION:
+            return cls.from_wire(head)
+        found = {s: Bucket.from_wire(*buckets[s]) for s in head["s"] if s in buckets}
+        return cls._built(found, head)
 
     @classmethod
     def from_wire(cls, wire: dict[str, Any]) -> SubjectState:
-        """The state :meth:`to_wire` wrote, or the form before it (sets and dicts as lists).
+        """The subject a whole-subject record of version 2 or 1 holds (sets and dicts as lists).
 
-        Changelogs written before an upgrade hold the earlier form until compacted away.
+        Changelogs written before an upgrade hold them until compacted away: the next write
+        of such a subject carries all its buckets (:meth:`rewrite_all`).
         """
-        state = cls()
-        if wire.get("v") == WIRE_VERSION:
+        found: dict[int, Bucket] = {}
+        if wire.get("v") == WHOLE_VERSION:
             for start, *bucket in wire["b"]:
-                state.buckets[start] = Bucket.from_wire(*bucket)
+                found[start] = Bucket.from_wire(*bucket)
         else:
             for start, reports, reporters, categories, linked in wire["b"]:
-                state.buckets[start] = Bucket.from_sets(
+                found[start] = Bucket.from_sets(
                     reports,
                     reporters={r: bool(n) for r, n in reporters},
                     categories=dict(categories),
                     linked=dict(linked),
                 )
+        state = cls._built(found, wire)
+        state.rewrite_all()
+        return state
+
+    @classmethod
+    def _built(cls, buckets: dict[int, Bucket], wire: dict[str, Any]) -> SubjectState:
+        """A subject of ``buckets``, with the published windows and parts ``wire`` holds."""
+        state = cls()
+        state.buckets = buckets
         # Buckets without links are archived (their links' time unknown here: none to drop).
         latest = state.latest
-        old = sorted(s for s, b in state.buckets.items() if s != latest and not b.link_count)
-        state.archive.put_all([(s, state.buckets.pop(s)) for s in old])
+        old = sorted(s for s, b in buckets.items() if s != latest and not b.link_count)
+        state.archive.put_all([(s, buckets.pop(s)) for s in old])
         for key, kind, count, reporters in wire["e"]:
             state.emitted[key] = Emitted(kind, count, reporters)
         parts = wire.get("p")

@@ -144,8 +144,7 @@ async def _throughput(
         rate = messages / elapsed if elapsed > 0 else 0.0
         print(
             f"surge ({workers} process(es), 3 stages, reporters in "
-            f"{SurgeSettings().reporters_store}, subjects in "
-            f"{SurgeSettings().subjects_store}): {rate:,.0f} reports/s "
+            f"{SurgeSettings().reporters_store}, subjects on disk): {rate:,.0f} reports/s "
             f"({messages:,} in {elapsed:.2f} s, first commit to last stage done)"
         )
         if raw is not None:

@@ -28,11 +28,11 @@ from prometheus_client import REGISTRY
 from services.surge.adapters import sweeps
 from services.surge.adapters.intake import INTAKE_GROUP, Intake
 from services.surge.adapters.stores import MemoryStore, RocksStore
+from services.surge.adapters.tables import subject_codec
 from services.surge.adapters.topology import GROUP
 from services.surge.config import SurgeSettings
 from services.surge.core.records import fingerprint, partition_for, unpack_annotated
 from services.surge.core.stages import reporter_key
-from services.surge.core.windows import SubjectState
 from services.surge.service import EX_SOFTWARE, SPEC
 from shared.config import Settings
 from shared.events.surge import SurgeKind, SurgeSignal
@@ -789,12 +789,19 @@ def _covering(settings: Settings, at_least: int, *, prefix: str = "seasoned") ->
 
 
 async def _wait_for_changelog_count(settings: Settings, subject: str, expected: int) -> None:
+    key = subject.encode()
+    codec = subject_codec()
+
     def counted(records: list[ConsumerRecord[bytes, bytes]]) -> bool:
+        latest: dict[bytes, bytes | None] = {}  # the subject's records as compaction keeps them
         for record in records:
-            if record.key == subject.encode() and record.value:
-                state = SubjectState.from_wire(orjson.loads(record.value))
-                if state.count(0, 2**40) == expected:
-                    return True
+            if record.key is not None and codec.head_of(record.key) == key:
+                latest[record.key] = record.value
+                head = latest.get(key)
+                if record.key == key and head is not None:  # a write ends with its head
+                    state = codec.assemble(key, head, latest.get)
+                    if state.count(0, 2**40) == expected:
+                        return True
         return False
 
     records = await read_topic(settings, SURGE_SUBJECTS.name, until=counted, timeout=90)

@@ -4,6 +4,7 @@ import gc
 import random
 import tracemalloc
 from collections import Counter
+from typing import Any
 
 import orjson
 
@@ -11,6 +12,7 @@ from services.surge.core.bucket import Bucket, _words
 from services.surge.core.look import Figures
 from services.surge.core.records import Annotated, fingerprint
 from services.surge.core.windows import (
+    Changes,
     Emitted,
     ReportCounts,
     SubjectState,
@@ -105,7 +107,7 @@ def test_the_changelog_form_round_trips() -> None:
     for n in range(3):
         state.add(annotated(n, new=n == 0, others=(5,)), bucket_seconds=60)
 
-    again = SubjectState.from_wire(state.to_wire())
+    again = _round_trip(state)
 
     assert again.figures(T0, T0 + 60) == state.figures(T0, T0 + 60)
     assert again.add(annotated(1), bucket_seconds=60) is None
@@ -124,13 +126,13 @@ def test_figures_match_the_reports_they_were_built_from() -> None:
     state = SubjectState()
     for record in records:
         state.add(record, bucket_seconds=60)
+    again = _round_trip(state)
 
     for start, end in ((T0, T0 + 600), (T0 + 300, T0 + 900), (T0 + 60, T0 + 120)):
         assert state.figures(start, end) == _figures_of(records, start, end)
         figures = state.figures(start, end)
         tally = (figures.count, figures.active_buckets, figures.categories)
         assert state.tally(start, end) == tally
-        again = SubjectState.from_wire(orjson.loads(orjson.dumps(state.to_wire())))
         assert again.figures(start, end) == state.figures(start, end)
 
 
@@ -159,29 +161,93 @@ def test_one_look_gives_each_of_many_windows_the_figures_of_its_reports() -> Non
         assert look.own("spam", start, end) == (len(spam), len(buckets))
 
 
-def test_a_busy_bucket_written_again_carries_what_it_took_since() -> None:
-    state = SubjectState()
+def test_a_write_carries_the_buckets_changed_since_the_last_and_the_head() -> None:
     rng = random.Random(23)
-
-    def report(n: int) -> Annotated:
-        others = tuple(sorted(rng.sample(range(1, 400), 20)))
-        return annotated(n, reporter=f"u{n}", at=T0 + n % 60, others=others)
-
-    records = [report(n) for n in range(40)]  # 800 link words: their written form is kept
+    records = _mixed(rng, reports=300, reporters=40, seconds=600, others=9)
+    state, log = SubjectState(), _Log()
     for record in records:
         state.add(record, bucket_seconds=60)
-    first = orjson.dumps(state.to_wire())
-    records += [report(n) for n in range(40, 60)]
-    for record in records[40:]:
+    first = log.write(state)
+    assert sorted(s for s, _wire in first.buckets) == sorted(state.starts())
+
+    late = [annotated(1000 + n, reporter=f"u{n}", at=T0 + 590, others=(3, 4)) for n in range(5)]
+    for record in late:
         state.add(record, bucket_seconds=60)
+    state.add(records[0], bucket_seconds=60)  # a replay changes nothing
+    second = log.write(state)
 
-    written = state.to_wire()
-    again = SubjectState.from_wire(orjson.loads(orjson.dumps(written)))
+    assert [s for s, _wire in second.buckets] == [T0 + 540]
+    assert second.gone == []
+    assert second.head["s"] == state.starts()
+    assert log.read().figures(T0, T0 + 600) == _figures_of(records + late, T0, T0 + 600)
+    assert log.write(state).buckets == []  # nothing since: the head alone
 
-    assert state.links_written  # kept, and not what was written before
-    assert orjson.dumps(written) != first
-    assert orjson.dumps(written) == orjson.dumps(SubjectState.from_wire(written).to_wire())
-    assert again.figures(T0, T0 + 60) == _figures_of(records, T0, T0 + 60)
+
+def test_buckets_archived_or_pruned_are_written_again_or_tombstoned() -> None:
+    records = _mixed(random.Random(24), reports=300, reporters=40, seconds=900, others=9)
+    state, log = SubjectState(), _Log()
+    for record in records:
+        state.add(record, bucket_seconds=60)
+    log.write(state)
+
+    state.drop_links(T0 + 600)  # ten buckets archived, their links dropped
+    archived = log.write(state)
+    state.prune(T0 + 300)  # five buckets, archived, forgotten
+    pruned = log.write(state)
+
+    assert sorted(s for s, _wire in archived.buckets) == [T0 + 60 * n for n in range(10)]
+    assert all(wire[3] == "" for _s, wire in archived.buckets)  # no links any more
+    assert pruned.buckets == []
+    assert pruned.gone == [T0 + 60 * n for n in range(5)]
+    assert sorted(log.buckets) == sorted(state.starts())
+    kept = [r for r in records if r.at >= T0 + 300]
+    again = log.read()
+    assert again.figures(T0, T0 + 900, links_from=T0 + 600) == state.figures(
+        T0, T0 + 900, links_from=T0 + 600
+    )
+    assert again.count(T0, T0 + 900) == len({r.report for r in kept})
+
+
+def test_a_bucket_a_head_names_without_its_record_is_left_out() -> None:
+    """A crash between a write's records: the reports behind it are read again."""
+    state, log = SubjectState(), _Log()
+    state.add(annotated(1, at=T0), bucket_seconds=60)
+    state.add(annotated(2, at=T0 + 60), bucket_seconds=60)
+    log.write(state)
+    del log.buckets[T0 + 60]
+
+    again = log.read()
+
+    assert again.starts() == [T0]
+    assert again.add(annotated(2, at=T0 + 60), bucket_seconds=60) is not None  # counted again
+    assert again.count(T0, T0 + 120) == 2
+
+
+class _Log:
+    """A subject's records as a compacted changelog keeps them: the last of each key."""
+
+    def __init__(self) -> None:
+        self.head: dict[str, Any] = {}
+        self.buckets: dict[int, object] = {}
+
+    def write(self, state: SubjectState) -> Changes:
+        changes = state.changes()
+        for start, wire in changes.buckets:
+            self.buckets[start] = orjson.loads(orjson.dumps(wire))
+        for start in changes.gone:
+            self.buckets.pop(start, None)
+        self.head = orjson.loads(orjson.dumps(changes.head))
+        return changes
+
+    def read(self) -> SubjectState:
+        return SubjectState.from_parts(self.head, self.buckets)
+
+
+def _round_trip(state: SubjectState) -> SubjectState:
+    """``state`` written (everything changed since its last write), then read back."""
+    log = _Log()
+    log.write(state)
+    return log.read()
 
 
 def _mixed(
@@ -244,18 +310,20 @@ def test_changelog_values_of_the_form_before_buckets_were_words_are_read() -> No
     }
 
     state = SubjectState.from_wire(orjson.loads(orjson.dumps(before)))
+    rewritten = _round_trip(state)  # the next write carries every bucket
 
-    assert state.figures(T0, T0 + 120) == Figures(
-        count=3,
-        reporters=2,
-        new_reporters=1,
-        linked=2,
-        linked_reporters=2,
-        active_buckets=2,
-        categories={"spam": 2, "scam": 1},
-    )
-    assert state.emitted["600:1795859460"].count == 3
-    assert state.parts == ("channel", "ch1", None)
+    for read in (state, rewritten):
+        assert read.figures(T0, T0 + 120) == Figures(
+            count=3,
+            reporters=2,
+            new_reporters=1,
+            linked=2,
+            linked_reporters=2,
+            active_buckets=2,
+            categories={"spam": 2, "scam": 1},
+        )
+        assert read.emitted["600:1795859460"].count == 3
+        assert read.parts == ("channel", "ch1", None)
     replay = Annotated(r2, u2, "channel:ch1", ("channel", "ch1", None), "spam", T0 + 5, new=False)
     assert state.add(replay, bucket_seconds=60) is None
 
@@ -294,7 +362,7 @@ def test_archived_buckets_give_the_figures_they_gave_before() -> None:
         archived.add(record, bucket_seconds=60)
         if n % 100 == 99:
             archived.drop_links(cutoff)
-    again = SubjectState.from_wire(orjson.loads(orjson.dumps(archived.to_wire())))
+    again = _round_trip(archived)
 
     assert archived.archive.starts()
     assert sorted(archived.starts()) == sorted(plain.starts())
@@ -345,15 +413,19 @@ def test_the_changelog_form_tells_an_ended_or_published_subject_without_decoding
         )
         if n % 50 == 49:
             state.drop_links(T0 + 1200)
-    older = {"b": [[T0, [1], [[2, True]], {"spam": 1}, []]], "e": [], "p": None}
-    empty: dict[str, object] = {"v": 2, "b": [], "e": [], "p": None}
-    for wire in (orjson.loads(orjson.dumps(state.to_wire())), older, empty):
-        decoded = SubjectState.from_wire(wire)
-        for before in (T0 - 1, T0, T0 + 1, T0 + 1740, T0 + 1741, T0 + 1801, T0 + 10**6):
+    log = _Log()
+    log.write(state)
+    older: dict[str, Any] = {"b": [[T0, [1], [[2, True]], {"spam": 1}, []]], "e": [], "p": None}
+    whole: dict[str, Any] = {"v": 2, "b": [[T0 + 60, *Bucket().to_wire()]], "e": [], "p": None}
+    empty: dict[str, Any] = {"v": 2, "b": [], "e": [], "p": None}
+    read: list[tuple[dict[str, Any], SubjectState]] = [(log.head, log.read())]
+    read += [(wire, SubjectState.from_wire(wire)) for wire in (older, whole, empty)]
+    for wire, decoded in read:
+        for before in (T0 - 1, T0, T0 + 1, T0 + 60, T0 + 61, T0 + 1741, T0 + 1801, T0 + 10**6):
             assert SubjectState.wire_ended(wire, before) == decoded.ended(before), (wire, before)
         assert SubjectState.wire_emitted(wire) == bool(decoded.emitted)
     state.emitted["600:0"] = Emitted("viral", 3, 2)
-    assert SubjectState.wire_emitted(orjson.loads(orjson.dumps(state.to_wire())))
+    assert SubjectState.wire_emitted(log.write(state).head)
 
 
 def test_a_bucket_writes_its_links_counted_whatever_its_reporters() -> None:
