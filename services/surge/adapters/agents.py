@@ -98,7 +98,7 @@ class Agents:
         """Fold packed messages into the reporters table; repartition them by subject."""
         groups = _by_partition(events)
         topic = _topic_of(events)
-        self._watchdog.working_on(topic, groups)
+        self._watchdog.working_on(topic)
         try:
             out: list[tuple[object, ...]] = []
             for partition, group in groups.items():
@@ -108,7 +108,7 @@ class Agents:
             await self._repartition(out)
             self._progress(events)
         finally:
-            self._watchdog.done_with(topic, groups)
+            self._watchdog.working_on(topic)  # what waited behind the batch, from now
 
     def _annotated(self, partition: int, records: list[Accepted]) -> list[tuple[object, ...]]:
         """One partition's records annotated with what the reporters table knows."""
@@ -145,26 +145,22 @@ class Agents:
         """Count packed messages into their subjects' windows; publish the signals due.
 
         A partition's progress is noted as soon as its records are counted, and the
-        partitions still in hand are said to be worked on at every slice (the watchdog).
+        watchdog is told the stage works on its topic at every slice.
         """
         groups = _by_partition(events)
         topic = _topic_of(events)
-        in_hand = set(groups)
-        self._watchdog.working_on(topic, in_hand)
         try:
             for partition, group in groups.items():
                 records = await self._unpacked(group, SURGE_BY_SUBJECT, unpack_annotated)
                 for at in range(0, len(records), COUNT_SLICE):
+                    self._watchdog.working_on(topic)
                     if at:
-                        self._watchdog.working_on(topic, in_hand)
                         await asyncio.sleep(0)
                     async with self._publishing:
                         await self._count(partition, records[at : at + COUNT_SLICE])
                 self._progress(group)
-                in_hand.discard(partition)
-                self._watchdog.done_with(topic, [partition])
         finally:
-            self._watchdog.done_with(topic, in_hand)
+            self._watchdog.working_on(topic)  # what waited behind the batch, from now
 
     async def _count(self, partition: int, records: list[Annotated]) -> None:
         """Count one partition's records; publish, then hold or flush, what they call for."""

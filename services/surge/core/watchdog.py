@@ -8,16 +8,20 @@ that does not move for ``reread_seconds`` is read again from the next offset to 
 for ``stall_seconds`` is a stall: the process exits non-zero so that its supervisor
 (``crible run all``, or Kubernetes) starts a fresh one.
 
-A partition whose records an agent has in hand and is working through (it says so at least
-every few seconds: :meth:`Watchdog.working_on`) is neither: behind a backlog, one batch of
-a slow stage can take longer than either delay, and reading its partitions again threw
-that work away, until the process exited and started over (three restarts in a soak). An
-agent that hangs with records in hand stops saying so, and is a stall again.
+While an agent works through a batch of a topic (it says so at the batch's start, at least
+every few seconds through it, and at its end: :meth:`Watchdog.working_on`), no partition of
+that topic is either: behind a backlog, one batch of a slow stage can take longer than
+either delay, and reading its partitions again threw that work away, until the process
+exited and started over (three restarts in a soak). The partitions not in the batch wait
+behind it in faust's buffer, for the same agent: their clock starts again where it ends. An
+agent that hangs stops saying so, and its partitions stall again. What this gives up: a
+partition faust lost track of while its agent works through a backlog back to back is read
+again only once the backlog is through.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 #: (topic as on the wire, partition)
@@ -41,8 +45,8 @@ class Watchdog:
         self._reread = reread_seconds
         self._clock = clock
         self._progress: dict[Partition, _Progress] = {}
-        #: Partitions whose records an agent holds, and when it last said it works on them.
-        self._in_hand: dict[Partition, float] = {}
+        #: When an agent last said it works through records of a topic.
+        self._busy: dict[str, float] = {}
 
     def processed(self, topic: str, partition: int, offset: int) -> None:
         """An agent is done with ``offset`` of ``topic``/``partition``."""
@@ -54,16 +58,9 @@ class Watchdog:
             current.next_offset = offset + 1
             current.moved_at = self._clock()
 
-    def working_on(self, topic: str, partitions: Iterable[int]) -> None:
-        """An agent holds records of ``partitions`` and is working through them now."""
-        now = self._clock()
-        for partition in partitions:
-            self._in_hand[(topic, partition)] = now
-
-    def done_with(self, topic: str, partitions: Iterable[int]) -> None:
-        """An agent no longer holds records of ``partitions`` (done, or failed)."""
-        for partition in partitions:
-            self._in_hand.pop((topic, partition), None)
+    def working_on(self, topic: str) -> None:
+        """An agent of ``topic`` works through records of it now (or just finished)."""
+        self._busy[topic] = self._clock()
 
     def start(self, tp: Partition, position: int) -> None:
         """Where a newly assigned partition starts (before any record is processed)."""
@@ -78,8 +75,6 @@ class Watchdog:
         """Drop the partitions no longer assigned (they may come back at another offset)."""
         for tp in [tp for tp in self._progress if tp not in keep]:
             del self._progress[tp]
-        for tp in [tp for tp in self._in_hand if tp not in keep]:
-            del self._in_hand[tp]
 
     def lag(self, highwaters: Mapping[Partition, int]) -> dict[Partition, int]:
         """Records between each known partition's progress and its high-water mark."""
@@ -116,8 +111,6 @@ class Watchdog:
             progress = self._progress[tp]
             if lag == 0:
                 progress.moved_at = now  # idle, not stalled: the clock starts at new lag
-            elif now - self._in_hand.get(tp, float("-inf")) < seconds:
-                continue  # slow, not stalled: its agent works through its records
-            elif now - progress.moved_at >= seconds:
-                still.append(tp)
+            elif now - max(progress.moved_at, self._busy.get(tp[0], float("-inf"))) >= seconds:
+                still.append(tp)  # neither moved nor behind a batch of its agent's
         return still

@@ -90,41 +90,46 @@ def test_an_idle_partition_is_never_read_again() -> None:
     assert dog.to_read_again({("t", 0): 10}) == {}
 
 
-def test_a_partition_an_agent_works_through_is_neither_read_again_nor_stalled() -> None:
+def test_partitions_of_a_topic_its_agent_works_through_are_neither_read_again_nor_stalled() -> None:
+    """Partition 0 in the agent's batch, 1 waiting behind it: a batch slower than both delays."""
     clock = Clock()
     dog = Watchdog(stall_seconds=60, reread_seconds=20, clock=clock)
     dog.processed("t", 0, 9)
     dog.processed("t", 1, 9)
-    dog.working_on("t", [0])  # a batch slower than both delays: its agent says so
-    lag = {("t", 0): 5000, ("t", 1): 5000}
+    dog.processed("u", 0, 9)
+    lag = {("t", 0): 5000, ("t", 1): 5000, ("u", 0): 5000}
 
-    for clock.now in range(5, 125, 5):
-        dog.working_on("t", [0])
-        assert ("t", 0) not in dog.to_read_again(lag)
-        assert ("t", 0) not in dog.stalled(lag)
-    assert ("t", 1) in dog.stalled(lag)  # nothing of it in hand: lost, or never fetched
+    for clock.now in range(0, 125, 5):
+        dog.working_on("t")  # its agent says so through the batch
+        assert set(dog.to_read_again(lag)) <= {("u", 0)}
+        assert set(dog.stalled(lag)) <= {("u", 0)}
+    assert dog.stalled(lag) == [("u", 0)]  # another topic's agent said nothing
 
 
-def test_an_agent_that_stops_working_with_records_in_hand_is_a_stall() -> None:
+def test_an_agent_that_stops_working_is_a_stall() -> None:
     clock = Clock()
     dog = Watchdog(stall_seconds=60, reread_seconds=20, clock=clock)
     dog.processed("t", 0, 9)
-    dog.working_on("t", [0])  # and then hangs
+    dog.working_on("t")  # and then hangs
     lag = {("t", 0): 5000}
 
     clock.now = 19
     assert dog.to_read_again(lag) == {}
+    clock.now = 21
+    assert dog.to_read_again(lag) == {("t", 0): 10}
     clock.now = 61
     assert dog.stalled(lag) == [("t", 0)]
 
 
-def test_a_partition_done_with_is_watched_again() -> None:
+def test_partitions_behind_a_batch_are_watched_again_from_its_end() -> None:
     clock = Clock()
     dog = Watchdog(stall_seconds=60, clock=clock)
     dog.processed("t", 0, 9)
-    dog.working_on("t", [0])
+    dog.working_on("t")
     clock.now = 30
-    dog.done_with("t", [0])
+    dog.working_on("t")  # the batch ends: what waited behind it is next
 
-    clock.now = 61
+    clock.now = 89
+    assert dog.stalled({("t", 0): 20}) == []
+    clock.now = 91
     assert dog.stalled({("t", 0): 20}) == [("t", 0)]
