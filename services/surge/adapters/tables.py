@@ -76,10 +76,14 @@ class SubjectCodec(codecs.Codec):
     def records(self, key: bytes, value: SubjectState) -> list[tuple[bytes, bytes | None]]:
         """The records of what changed in ``value`` since its last write, its head last."""
         changes = value.changes()
-        out: list[tuple[bytes, bytes | None]] = [
-            (part_key(key, start), orjson.dumps(bucket)) for start, bucket in changes.buckets
-        ]
-        out += [(part_key(key, start), None) for start in changes.gone]
+        out: list[tuple[bytes, bytes | None]] = []
+        for start, bucket in changes.buckets:
+            raw = orjson.dumps(bucket)
+            value.sizes[start] = len(raw)
+            out.append((part_key(key, start), raw))
+        for start in changes.gone:
+            value.sizes.pop(start, None)
+            out.append((part_key(key, start), None))
         out.append((key, orjson.dumps(changes.head)))
         return out
 
@@ -97,12 +101,15 @@ class SubjectCodec(codecs.Codec):
     ) -> SubjectState:
         """The subject whose head is ``head``, its buckets' records fetched by ``read``."""
         wire = orjson.loads(head)
-        buckets = {}
+        buckets, sizes = {}, {}
         for start in SubjectState.head_starts(wire):
             raw = read(part_key(key, start))
             if raw is not None:
                 buckets[start] = orjson.loads(raw)
-        return SubjectState.from_parts(wire, buckets)
+                sizes[start] = len(raw)
+        state = SubjectState.from_parts(wire, buckets)
+        state.sizes = sizes
+        return state
 
     def is_part(self, key: bytes) -> bool:
         """Whether ``key`` is a bucket's record."""
@@ -113,8 +120,8 @@ class SubjectCodec(codecs.Codec):
         return key[:-9] if self.is_part(key) else key
 
     def weight(self, value: SubjectState, head: int) -> int:
-        """About the bytes of ``value``'s records: its words in base64, and its head."""
-        return head + 11 * value.words()
+        """The bytes of ``value``'s records as last written or read (``head``: its head's)."""
+        return head + sum(value.sizes.values())
 
 
 def subject_codec() -> SubjectCodec:

@@ -90,6 +90,9 @@ class SubjectState:
     #: dropped since: what the next write carries.
     changed: set[int] = field(default_factory=set, repr=False, compare=False)
     gone: set[int] = field(default_factory=set, repr=False, compare=False)
+    #: The size of each bucket's record as last written or read, by start: what the
+    #: subject weighs among those kept decoded (links are written counted, far smaller).
+    sizes: dict[int, int] = field(default_factory=dict, repr=False, compare=False)
 
     def add(self, report: Annotated, *, bucket_seconds: int) -> bool | None:
         """Count ``report``; None if it was counted before.
@@ -177,10 +180,6 @@ class SubjectState:
         # Written again without their links (those that had none read the same).
         self.changed.update(s for s in old if self.buckets[s].link_count)
         self.archive.put_all([(s, self.buckets.pop(s)) for s in old])
-
-    def words(self) -> int:
-        """The words of every bucket kept (about the subject's size)."""
-        return sum(map(len, self.buckets.values())) + len(self.archive)
 
     def starts(self) -> list[int]:
         """The start of every bucket kept."""

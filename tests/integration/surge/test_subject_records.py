@@ -164,3 +164,25 @@ async def test_a_subject_written_whole_by_an_earlier_version_is_read_and_rewritt
     read = store.get_in(PARTITION, KEY)
     assert read is not None
     assert read.count(T0, T0 + 120) == 3
+
+
+async def test_a_subject_kept_decoded_weighs_what_its_records_hold(tmp_path: Path) -> None:
+    """The hot part's bound counts a subject's records as written (links counted once), and
+    as read back after a restore."""
+    log: dict[bytes, bytes | None] = {}
+    store = _hot(tmp_path / "writer")
+    for second in range(0, 600, 20):  # every reporter links the same subjects
+        _add(store, *((second * 10 + n, second) for n in range(10)))
+        log.update(_commit(store))
+
+        assert store.hot_weight() == sum(len(v) for v in log.values() if v is not None)
+    restored = _hot(tmp_path / "reader")
+    restored.apply_changelog_batch(_events(restored, log), to_key=None, to_value=None)
+
+    assert restored.get_in(PARTITION, KEY) is not None
+    assert restored.hot_weight() == store.hot_weight()
+
+
+def _hot(path: Path) -> RocksStore:
+    """The subjects' store keeping 1 MiB of them decoded."""
+    return on_disk(Topology(Settings(), SurgeSettings(data_dir=path, subjects_hot_mib=1)).subjects)
