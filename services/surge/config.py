@@ -115,7 +115,8 @@ class SurgeSettings(BaseSettings):
         default=15.0,
         ge=0,
         description="A subject that keeps growing gets the last figures of its held windows "
-        "published at the latest this long after its growth was first held back.",
+        "that ended published at the latest this long after its growth was first held back "
+        "(its open windows: at each republish step, and once it goes quiet).",
     )
     reporter_retention_seconds: int = Field(
         default=30 * 86400,

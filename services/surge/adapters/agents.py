@@ -193,19 +193,21 @@ class Agents:
             return
         assigned = self._topology.assigned(SURGE_BY_SUBJECT)
         async with self._publishing:
-            for key, partition in held.items():
+            for key, (partition, quiet) in held.items():
                 store = Deferred(self._topology.subjects, partition, self._dirty)
                 state = store.get(key)
                 if partition not in assigned or state is None:
                     continue
-                if await self._flush_one(key, state):
+                if await self._flush_one(key, state, ended_only=not quiet):
                     store[key] = state
 
-    async def _flush_one(self, key: bytes, state: SubjectState) -> bool:
+    async def _flush_one(
+        self, key: bytes, state: SubjectState, *, ended_only: bool = False
+    ) -> bool:
         """Publish the last figures of ``state``'s grown windows; whether any was due."""
         if state.parts is None:
             return False
-        due = flush(state, policy=self._policy)
+        due = flush(state, policy=self._policy, ended_only=ended_only)
         subject = subject_of(state.parts)
         for burst in due:
             await self._send_signal(key, signal(subject, burst, now=datetime.now(UTC)))

@@ -220,14 +220,19 @@ def _evaluate(
             out.held.append(record)
 
 
-def flush(state: SubjectState, *, policy: Policy) -> list[Burst]:
+def flush(state: SubjectState, *, policy: Policy, ended_only: bool = False) -> list[Burst]:
     """The published windows of ``state`` that grew at all since: their last figures.
 
     Called a little after a subject's growth was held back, so that a window's final
-    figures are published even when no report comes after them.
+    figures are published even when no report comes after them. With ``ended_only`` (a
+    subject that still grows), only the windows it has reports past the end of.
     """
 
     def unused(_category: str, _start: int, _end: int) -> tuple[int, int]:
         return (0, 0)  # the baseline only gates a first publication, never a flush
 
-    return bursts(state, touching(state, policy), policy=policy, baseline=unused, flush=True).due
+    windows = touching(state, policy)
+    latest = state.latest
+    if ended_only and latest is not None:
+        windows = {(i, s) for i, s in windows if s + policy.windows[i].size <= latest}
+    return bursts(state, windows, policy=policy, baseline=unused, flush=True).due

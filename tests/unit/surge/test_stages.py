@@ -140,6 +140,22 @@ def test_a_held_subject_is_flushed_with_its_last_figures() -> None:
     assert {b.count for b in flushed} == {11}
 
 
+def test_a_subject_flushed_while_it_still_grows_publishes_only_its_ended_windows() -> None:
+    rules = policy(republish_growth=0.5)  # 10-minute windows a minute apart, threshold 10
+    tables = Tables()
+    tables.run([accepted(n, at=T0 + 30) for n in range(10)], rules)  # ten windows hold them
+    tables.run([accepted(10, at=T0 + 40)], rules)  # held: grew by less than half
+    tables.run([accepted(n, at=T0 + 330) for n in (11, 12)], rules)  # half of them ended
+    state = tables.subjects[b"channel:ch1"]
+
+    growing = flush(state, policy=rules, ended_only=True)
+    quiet = flush(state, policy=rules)
+
+    ended = [T0 - 540 + 60 * n for n in range(5)]  # they end by T0 + 300, the newest bucket
+    assert sorted((b.start, b.count) for b in growing) == [(s, 11) for s in ended]
+    assert sorted((b.start, b.count) for b in quiet) == [(s + 300, 13) for s in ended]
+
+
 def test_what_the_tables_keep_levels_off_once_the_longest_window_has_passed() -> None:
     """A steady stream over many subjects: reports kept stop growing after the horizon."""
     tables = Tables()
