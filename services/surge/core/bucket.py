@@ -24,6 +24,7 @@ from array import array
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from itertools import chain, repeat
 from typing import TYPE_CHECKING, cast
 
 if TYPE_CHECKING:
@@ -188,14 +189,22 @@ class Bucket(_Words):
     def from_wire(
         cls, reports: int, words: str, categories: dict[str, int], others: str, counts: list[int]
     ) -> Bucket:
-        """The bucket :meth:`to_wire` wrote."""
+        """The bucket :meth:`to_wire` wrote.
+
+        Its words were written as the bucket holds them (reports, then reporters, sorted):
+        copied as they are, only the links expanded. Rebuilt from sets (sorted again) it
+        was most of reading a subject from disk.
+        """
         body = _words(words)
-        return cls.from_sets(
-            body[:reports],
-            reporters={w >> 1: bool(w & 1) for w in body[reports:]},
-            categories=categories,
-            linked=dict(zip(_words(others), counts, strict=True)),
-        )
+        link_words = _words(others)
+        bucket = cls((reports, len(body) - reports, sum(counts)))
+        bucket.extend(body)
+        if len(link_words) == bucket[2]:  # each once (one reporter: most buckets)
+            bucket.extend(link_words)
+        else:
+            bucket.extend(chain.from_iterable(map(repeat, link_words, counts)))
+        bucket.extend(category_index(name) << 32 | n for name, n in categories.items())
+        return bucket
 
     @classmethod
     def from_sets(

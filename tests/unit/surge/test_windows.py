@@ -439,3 +439,28 @@ def test_a_bucket_writes_its_links_counted_whatever_its_reporters() -> None:
         written, counts = bucket.links_wire()
 
         assert dict(zip(_words(written), counts, strict=True)) == counted
+
+
+def test_a_bucket_read_from_its_record_holds_the_words_it_was_written_from() -> None:
+    records = _mixed(random.Random(25), reports=400, reporters=30, seconds=60, others=9)
+    for n in (1, 2, 5, 400):
+        bucket = Bucket()
+        for record in records[:n]:
+            bucket.add(
+                record.report,
+                reporter=record.reporter,
+                new=record.new,
+                others=record.others,
+                category=record.category,
+            )
+        reports, words, categories, others, counts = bucket.to_wire()
+        body = _words(words)
+        rebuilt = Bucket.from_sets(  # the sets the words stand for, sorted again
+            body[:reports],
+            reporters={w >> 1: bool(w & 1) for w in body[reports:]},
+            categories=categories,
+            linked=dict(zip(_words(others), counts, strict=True)),
+        )
+
+        assert Bucket.from_wire(*bucket.to_wire()) == rebuilt
+        assert Counter(Bucket.from_wire(*bucket.to_wire()).links()) == Counter(bucket.links())
