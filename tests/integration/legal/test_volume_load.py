@@ -137,7 +137,14 @@ async def test_the_loader_makes_the_services_months_and_the_intakes_rows(store: 
             [session_months.partition_name(p.month).removeprefix("legal.") for p in plans],
         )
         assert len(correlations) == len(plans)
-        assert min(r["correlation"] for r in correlations) > 0.99
+        # PostgreSQL puts a row that fits in a full page's leftover space there, about one per
+        # page, out of order: in a month of a few days (this month, early in it) those few
+        # rows weigh more (0.978 with 794 rows on the 8th) than in a whole month (0.998).
+        sizes = {session_months.partition_name(p.month).removeprefix("legal."): p.count
+                 for p in plans}  # fmt: skip
+        for r in correlations:
+            least = 0.99 if sizes[r["tablename"]] >= 2_000 else 0.95
+            assert r["correlation"] > least, (r["tablename"], r["correlation"])
         # Bulk rows: real sealed addresses from the pool, the intake's key id and offset.
         odd = await conn.fetchval(
             """SELECT count(*) FROM legal.sessions
