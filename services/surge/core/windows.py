@@ -115,9 +115,12 @@ class SubjectState:
             others=report.others,
             category=report.category,
         )
-        if first is not None:
-            self.changed.add(start)
-            self.gone.discard(start)
+        # A replay changes nothing here, yet its bucket is written again: a replayed report's
+        # offset was not committed, so the write that carried its bucket may have failed
+        # after the local database had it (a restart on that database would then never
+        # write the bucket to the changelog, and a process restoring from it would lack it).
+        self.changed.add(start)
+        self.gone.discard(start)
         return first
 
     def total(self) -> int:

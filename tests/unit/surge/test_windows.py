@@ -173,7 +173,6 @@ def test_a_write_carries_the_buckets_changed_since_the_last_and_the_head() -> No
     late = [annotated(1000 + n, reporter=f"u{n}", at=T0 + 590, others=(3, 4)) for n in range(5)]
     for record in late:
         state.add(record, bucket_seconds=60)
-    state.add(records[0], bucket_seconds=60)  # a replay changes nothing
     second = log.write(state)
 
     assert [s for s, _wire in second.buckets] == [T0 + 540]
@@ -464,3 +463,14 @@ def test_a_bucket_read_from_its_record_holds_the_words_it_was_written_from() -> 
 
         assert Bucket.from_wire(*bucket.to_wire()) == rebuilt
         assert Counter(Bucket.from_wire(*bucket.to_wire()).links()) == Counter(bucket.links())
+
+
+def test_a_replayed_report_has_its_bucket_written_again() -> None:
+    """Its offset was not committed: the write that carried its bucket may have failed."""
+    state, log = SubjectState(), _Log()
+    state.add(annotated(1, at=T0), bucket_seconds=60)
+    state.add(annotated(2, at=T0 + 60), bucket_seconds=60)
+    log.write(state)
+
+    assert state.add(annotated(1, at=T0), bucket_seconds=60) is None
+    assert [s for s, _wire in log.write(state).buckets] == [T0]
